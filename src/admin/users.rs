@@ -1,0 +1,449 @@
+//! Users: create, read, list, update, lifecycle (activate, deactivate, reactivate, delete,
+//! anonymise) and ownership transfer.
+
+use super::validate;
+use crate::domain::attributes::{check_required, validate_changes};
+use crate::domain::authz::{Caller, UserScope};
+use crate::domain::changes::{NewUser, UserProfile};
+use crate::domain::model::decode_cursor;
+use crate::domain::permissions::admin;
+use crate::domain::*;
+use crate::store::Store;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    /// Defaults to the email.
+    pub username: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub external_id: Option<String>,
+    /// `invited` (the default) or `active`.
+    pub status: Option<UserStatus>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
+    /// The main account; the Guest account when absent.
+    pub account_id: Option<AccountId>,
+    /// Roles to hold; the first is the main role. Member when empty.
+    #[serde(default)]
+    pub role_ids: Vec<RoleId>,
+}
+
+/// A partial update: absent fields stay, `null` clears an optional field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub email_verified: Option<bool>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub given_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub family_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub locale: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub external_id: Option<Option<String>>,
+    /// Values to set; `null` removes a value.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsers {
+    /// Users whose email starts with this.
+    pub email_prefix: Option<String>,
+    /// Users whose email, username or name contains this.
+    pub q: Option<String>,
+    pub status: Option<UserStatus>,
+    pub account_id: Option<AccountId>,
+    pub role_id: Option<RoleId>,
+    pub group_id: Option<GroupId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A lifecycle step an administrator takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// invited -> active (normally the user's first sign-in does this).
+    Activate,
+    /// active or invited -> inactive: sign-in refused, data kept.
+    Deactivate,
+    /// inactive -> active.
+    Reactivate,
+}
+
+/// Loads a user the caller may read (or, with `write`, change). Out of scope is 403.
+pub async fn authorised_user(
+    store: &Store,
+    caller: &Caller,
+    id: &UserId,
+    write: bool,
+) -> Result<User> {
+    let scope = if write {
+        caller.user_write_scope()?
+    } else {
+        caller.user_read_scope()?
+    };
+    let user = store
+        .get_user(caller.tenant_id(), id)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    if let UserScope::ManagedBy(manager) = &scope {
+        if !store.manages_user(caller.tenant_id(), manager, id).await? {
+            return Err(DomainError::forbidden(
+                "this user is outside the accounts and people you manage",
+            ));
+        }
+    }
+    Ok(user)
+}
+
+/// Refuses roles the caller may not hand out: the Owner role (only a transfer moves it) and
+/// roles with permissions the caller does not hold.
+pub async fn check_grantable_role(
+    store: &Store,
+    caller: &Caller,
+    role_id: &RoleId,
+) -> Result<Role> {
+    let role = store
+        .get_role(caller.tenant_id(), role_id)
+        .await?
+        .ok_or_else(|| {
+            DomainError::invalid("role_id", format!("role `{role_id}` does not exist"))
+        })?;
+    if role.template == Some(RoleTemplate::Owner) {
+        return Err(DomainError::forbidden(
+            "the Owner role moves only by ownership transfer",
+        ));
+    }
+    caller.require_all_held(role.permissions.iter().map(String::as_str))?;
+    Ok(role)
+}
+
+pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<User> {
+    let scope = caller.user_write_scope()?;
+    let email = validate::email("email", &req.email)?;
+    let username = match req.username {
+        Some(u) => validate::name("username", &u, 254)?,
+        None => email.clone(),
+    };
+    let status = match req.status.unwrap_or(UserStatus::Invited) {
+        s @ (UserStatus::Invited | UserStatus::Active) => s,
+        _ => {
+            return Err(DomainError::invalid(
+                "status",
+                "a new user is `invited` or `active`",
+            ));
+        }
+    };
+    if let UserScope::ManagedBy(manager) = &scope {
+        let account = req.account_id.as_ref().ok_or_else(|| {
+            DomainError::forbidden("as a manager, give the `account_id` of an account you manage")
+        })?;
+        if !store
+            .manages_account(caller.tenant_id(), manager, account)
+            .await?
+        {
+            return Err(DomainError::forbidden("you do not manage this account"));
+        }
+    }
+    let mut roles = req.role_ids.clone();
+    if roles.is_empty() {
+        roles.push(
+            store
+                .role_by_template(caller.tenant_id(), RoleTemplate::Member)
+                .await?
+                .id,
+        );
+    }
+    for role in &roles {
+        check_grantable_role(store, caller, role).await?;
+    }
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let attributes = validate_changes(&defs, &req.attributes)?;
+    check_required(&defs, &[], &attributes)?;
+    let new = NewUser {
+        username,
+        email,
+        email_verified: req.email_verified,
+        given_name: validate::optional("given_name", req.given_name, 200)?,
+        family_name: validate::optional("family_name", req.family_name, 200)?,
+        display_name: validate::optional("display_name", req.display_name, 200)?,
+        phone: validate::optional("phone", req.phone, 50)?,
+        locale: validate::optional("locale", req.locale, 35)?,
+        timezone: validate::optional("timezone", req.timezone, 64)?,
+        external_id: validate::optional("external_id", req.external_id, 256)?,
+        status,
+        attributes,
+        main_account: req.account_id,
+        roles,
+    };
+    store
+        .insert_user(caller.tenant_id(), &new, &caller.actor())
+        .await
+}
+
+pub async fn get(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {
+    authorised_user(store, caller, id, false).await
+}
+
+pub async fn list(store: &Store, caller: &Caller, req: ListUsers) -> Result<Page<User>> {
+    let scope = caller.user_read_scope()?;
+    let after = match req.cursor.as_deref() {
+        Some(c) => Some(
+            decode_cursor(c)
+                .map(|(k, id)| (k, UserId(id)))
+                .ok_or_else(|| {
+                    DomainError::invalid("cursor", "`cursor` is not one this API gave out")
+                })?,
+        ),
+        None => None,
+    };
+    let query = UserQuery {
+        email_prefix: req.email_prefix,
+        text: req.q,
+        status: req.status,
+        account_id: req.account_id,
+        role_id: req.role_id,
+        group_id: req.group_id,
+        scope,
+        after,
+        limit: validate::limit(req.limit)?,
+    };
+    store.list_users(caller.tenant_id(), &query).await
+}
+
+fn profile_of(u: &User) -> UserProfile {
+    UserProfile {
+        username: u.username.clone(),
+        email: u.email.clone(),
+        email_verified: u.email_verified,
+        given_name: u.given_name.clone(),
+        family_name: u.family_name.clone(),
+        display_name: u.display_name.clone(),
+        phone: u.phone.clone(),
+        locale: u.locale.clone(),
+        timezone: u.timezone.clone(),
+        external_id: u.external_id.clone(),
+        status: u.status,
+    }
+}
+
+fn check_version(user: &User, if_match: Option<i64>) -> Result<()> {
+    match if_match {
+        Some(v) if v != user.version => Err(DomainError::PreconditionFailed(v)),
+        _ => Ok(()),
+    }
+}
+
+pub async fn update(
+    store: &Store,
+    caller: &Caller,
+    id: &UserId,
+    if_match: Option<i64>,
+    req: UpdateUser,
+) -> Result<User> {
+    let user = authorised_user(store, caller, id, true).await?;
+    check_version(&user, if_match)?;
+    if user.status == UserStatus::Anonymised {
+        return Err(DomainError::conflict(
+            "an anonymised user cannot be changed",
+        ));
+    }
+    let mut p = profile_of(&user);
+    if let Some(e) = req.email {
+        let e = validate::email("email", &e)?;
+        if p.username == p.email && req.username.is_none() {
+            p.username = e.clone();
+        }
+        if e != p.email {
+            p.email_verified = false;
+        }
+        p.email = e;
+    }
+    if let Some(u) = req.username {
+        p.username = validate::name("username", &u, 254)?;
+    }
+    if let Some(v) = req.email_verified {
+        p.email_verified = v;
+    }
+    let fields: [(&str, Option<Option<String>>, &mut Option<String>, usize); 7] = [
+        ("given_name", req.given_name, &mut p.given_name, 200),
+        ("family_name", req.family_name, &mut p.family_name, 200),
+        ("display_name", req.display_name, &mut p.display_name, 200),
+        ("phone", req.phone, &mut p.phone, 50),
+        ("locale", req.locale, &mut p.locale, 35),
+        ("timezone", req.timezone, &mut p.timezone, 64),
+        ("external_id", req.external_id, &mut p.external_id, 256),
+    ];
+    for (field, change, slot, max) in fields {
+        if let Some(v) = change {
+            *slot = validate::optional(field, v, max)?;
+        }
+    }
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let changes = validate_changes(&defs, &req.attributes)?;
+    let existing: Vec<AttributeId> = defs
+        .iter()
+        .filter(|d| user.attributes.contains_key(&d.key))
+        .map(|d| d.id.clone())
+        .collect();
+    check_required(&defs, &existing, &changes)?;
+    store
+        .update_user(
+            caller.tenant_id(),
+            id,
+            user.version,
+            &p,
+            &changes,
+            "user.update",
+            &caller.actor(),
+        )
+        .await
+}
+
+pub async fn lifecycle(
+    store: &Store,
+    caller: &Caller,
+    id: &UserId,
+    step: Lifecycle,
+) -> Result<User> {
+    let user = authorised_user(store, caller, id, true).await?;
+    let (from, to, action): (&[UserStatus], UserStatus, &'static str) = match step {
+        Lifecycle::Activate => (&[UserStatus::Invited], UserStatus::Active, "user.activate"),
+        Lifecycle::Deactivate => (
+            &[UserStatus::Invited, UserStatus::Active],
+            UserStatus::Inactive,
+            "user.deactivate",
+        ),
+        Lifecycle::Reactivate => (
+            &[UserStatus::Inactive],
+            UserStatus::Active,
+            "user.reactivate",
+        ),
+    };
+    if step == Lifecycle::Deactivate && user.is_owner {
+        return Err(DomainError::conflict(
+            "the tenant's owner cannot be deactivated; transfer ownership first",
+        ));
+    }
+    if !from.contains(&user.status) {
+        return Err(DomainError::conflict(format!(
+            "a user who is {} cannot be {}",
+            user.status.as_str(),
+            to_verb(step)
+        )));
+    }
+    let profile = UserProfile {
+        status: to,
+        ..profile_of(&user)
+    };
+    store
+        .update_user(
+            caller.tenant_id(),
+            id,
+            user.version,
+            &profile,
+            &Vec::new(),
+            action,
+            &caller.actor(),
+        )
+        .await
+}
+
+fn to_verb(step: Lifecycle) -> &'static str {
+    match step {
+        Lifecycle::Activate => "activated",
+        Lifecycle::Deactivate => "deactivated",
+        Lifecycle::Reactivate => "reactivated",
+    }
+}
+
+pub async fn delete(store: &Store, caller: &Caller, id: &UserId) -> Result<()> {
+    caller.require(admin::USERS_DELETE)?;
+    let user = authorised_user(store, caller, id, false).await?;
+    if user.is_owner {
+        return Err(DomainError::conflict(
+            "the tenant's owner cannot be deleted; transfer ownership first",
+        ));
+    }
+    store
+        .delete_user(caller.tenant_id(), id, &caller.actor())
+        .await
+}
+
+pub async fn anonymise(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {
+    caller.require(admin::USERS_DELETE)?;
+    let user = authorised_user(store, caller, id, false).await?;
+    if user.is_owner {
+        return Err(DomainError::conflict(
+            "the tenant's owner cannot be anonymised; transfer ownership first",
+        ));
+    }
+    if user.status == UserStatus::Anonymised {
+        return Err(DomainError::conflict("this user is already anonymised"));
+    }
+    let placeholder = format!("anonymised-{}@anonymised.invalid", user.id);
+    let profile = UserProfile {
+        username: placeholder.clone(),
+        email: placeholder,
+        email_verified: false,
+        given_name: None,
+        family_name: None,
+        display_name: Some("Anonymised user".into()),
+        phone: None,
+        locale: None,
+        timezone: None,
+        external_id: None,
+        status: UserStatus::Anonymised,
+    };
+    store
+        .anonymise_user(caller.tenant_id(), id, &profile, &caller.actor())
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferOwnership {
+    pub user_id: UserId,
+}
+
+/// Makes another user the tenant's owner (primary user). Only the owner's rights allow it.
+pub async fn transfer_ownership(
+    store: &Store,
+    caller: &Caller,
+    req: TransferOwnership,
+) -> Result<Tenant> {
+    caller.require(admin::OWNER_TRANSFER)?;
+    let user = store
+        .get_user(caller.tenant_id(), &req.user_id)
+        .await?
+        .ok_or_else(|| DomainError::invalid("user_id", "no such user"))?;
+    if user.status != UserStatus::Active {
+        return Err(DomainError::conflict(
+            "ownership can go only to an active user",
+        ));
+    }
+    store
+        .transfer_ownership(caller.tenant_id(), &req.user_id, &caller.actor())
+        .await
+}

@@ -1,0 +1,245 @@
+//! The command line: `serve`, and administration commands that work on the configured database.
+
+use crate::config::Config;
+use crate::domain::audit::Actor;
+use crate::domain::changes::NewUser;
+use crate::domain::{TenantId, UserStatus};
+use crate::http::{AppState, extract::hash_secret};
+use crate::store::Store;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "castellan", version, about = "Castellan identity provider")]
+pub struct Cli {
+    /// Configuration file (TOML); every key can also be set as a CASTELLAN_* environment variable.
+    #[arg(long, global = true, env = "CASTELLAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Runs the server.
+    Serve,
+    /// Manages tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manages admin API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Creates a tenant with its owner (invited until they first sign in).
+    Create {
+        slug: String,
+        #[arg(long)]
+        owner_email: String,
+        /// Display name; the slug when absent.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Lists tenants.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Creates an admin API token and prints it (only the token) on stdout.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Email of the user the token acts as (their permissions apply); a tenant-wide token when absent.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+/// Runs the command line; the process's exit code.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Tenant { command } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            match command {
+                TenantCommand::Create {
+                    slug,
+                    owner_email,
+                    name,
+                } => {
+                    let name = name.unwrap_or_else(|| slug.clone());
+                    let (tenant, owner) = create_tenant(&store, &slug, &name, &owner_email).await?;
+                    println!(
+                        "created tenant {} ({}) with owner {} ({})",
+                        tenant.slug, tenant.id, owner.email, owner.id
+                    );
+                }
+                TenantCommand::List => {
+                    for t in store.list_tenants().await.map_err(|e| e.to_string())? {
+                        println!("{}\t{}\t{}", t.slug, t.id, t.name);
+                    }
+                }
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { tenant, name, user },
+        } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let t = store
+                .tenant_by_slug(&tenant)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no tenant `{tenant}`"))?;
+            let user_id = match user {
+                Some(email) => Some(
+                    store
+                        .user_by_email(&t.id, &email)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("no user `{email}` in tenant `{tenant}`"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let token = create_token(&store, &t.id, &name, user_id.as_ref()).await?;
+            println!("{token}");
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Creates a tenant and its owner.
+pub async fn create_tenant(
+    store: &Store,
+    slug: &str,
+    name: &str,
+    owner_email: &str,
+) -> Result<(crate::domain::Tenant, crate::domain::User), String> {
+    validate_slug(slug)?;
+    let email =
+        crate::admin::validate::email("owner_email", owner_email).map_err(|e| e.to_string())?;
+    let owner = NewUser {
+        username: email.clone(),
+        email,
+        email_verified: false,
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        phone: None,
+        locale: None,
+        timezone: None,
+        external_id: None,
+        status: UserStatus::Invited,
+        attributes: vec![],
+        main_account: None,
+        roles: vec![],
+    };
+    store
+        .create_tenant(slug, name, owner, &Actor::cli())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A tenant slug goes into URLs: lowercase letters, digits and `-`, 1 to 63 characters.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{slug}` is not a valid tenant slug: use lowercase letters, digits and -"
+        ))
+    }
+}
+
+/// A fresh admin API token: 256 random bits; only its hash is stored.
+pub fn new_secret(prefix: &str) -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Creates an admin API token and returns the secret (shown once).
+pub async fn create_token(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    user: Option<&crate::domain::UserId>,
+) -> Result<String, String> {
+    let name = crate::admin::validate::name("name", name, 100).map_err(|e| e.to_string())?;
+    let secret = new_secret("cst_");
+    store
+        .insert_token(tenant, &name, user, &hash_secret(&secret), &Actor::cli())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(secret)
+}
+
+/// First start on an empty database: tenant `default`, its owner, and one admin token, printed once.
+pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<String>, String> {
+    if !store
+        .list_tenants()
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let (tenant, _) =
+        create_tenant(store, "default", "Default", &config.bootstrap_owner_email).await?;
+    create_token(store, &tenant.id, "bootstrap", None)
+        .await
+        .map(Some)
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(token) = bootstrap(&store, &config).await? {
+        println!(
+            "\nCastellan created tenant `default` (owner: {}).\nIts admin API token, shown only this once:\n\n    {token}\n\n\
+             Try: curl -H 'Authorization: Bearer {token}' {}/t/default/api/v1/users\n",
+            config.bootstrap_owner_email, config.public_url
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    tracing::info!(listen = %config.listen, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+    };
+    crate::http::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    Ok(())
+}

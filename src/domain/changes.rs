@@ -1,0 +1,47 @@
+//! Validated write requests handed to the store.
+
+use super::attributes::AttributeChanges;
+use super::ids::*;
+use super::model::UserStatus;
+
+/// A user to create, already validated.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub external_id: Option<String>,
+    pub status: UserStatus,
+    pub attributes: AttributeChanges,
+    /// The main account; the tenant's Guest account when `None`.
+    pub main_account: Option<AccountId>,
+    /// Roles to hold from the start (the first is the main role); Member when empty.
+    pub roles: Vec<RoleId>,
+}
+
+/// The profile fields of a user, all set at once (the store writes the whole row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserProfile {
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub external_id: Option<String>,
+    pub status: UserStatus,
+}
+
+/// Normalised form of an email or username, the key of uniqueness and prefix search.
+pub fn normalise(s: &str) -> String {
+    s.trim().to_lowercase()
+}

@@ -1,0 +1,15 @@
+//! Plain types and rules of Castellan's domain. Knows neither axum nor sqlx.
+
+pub mod attributes;
+pub mod audit;
+pub mod authz;
+pub mod changes;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod permissions;
+
+pub use error::{DomainError, Result};
+pub use ids::*;
+pub use model::*;

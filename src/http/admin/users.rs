@@ -1,0 +1,174 @@
+//! `/users` and `/owner`.
+
+use crate::admin::users::{self, CreateUser, Lifecycle, ListUsers, TransferOwnership, UpdateUser};
+use crate::domain::authz::Caller;
+use crate::domain::{User, UserId};
+use crate::http::AppState;
+use crate::http::extract::{Json, Path, Query};
+use crate::http::problem::{ApiResult, Problem};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/{id}", get(read).patch(update).delete(remove))
+        .route("/users/{id}/activate", post(activate))
+        .route("/users/{id}/deactivate", post(deactivate))
+        .route("/users/{id}/reactivate", post(reactivate))
+        .route("/users/{id}/anonymise", post(anonymise))
+        .route("/owner", get(owner))
+        .route("/owner/transfer", post(transfer))
+}
+
+#[derive(Deserialize)]
+pub struct UserPath {
+    #[allow(dead_code)]
+    tenant: String,
+    pub id: UserId,
+}
+
+/// A user with its version as a weak ETag.
+pub fn with_etag(status: StatusCode, user: User) -> Response {
+    let etag = HeaderValue::from_str(&format!("W/\"{}\"", user.version)).ok();
+    let mut res = (status, axum::Json(user)).into_response();
+    if let Some(etag) = etag {
+        res.headers_mut().insert(header::ETAG, etag);
+    }
+    res
+}
+
+/// The version an `If-Match` header names; a value that is not one of our ETags matches nothing.
+pub fn if_match(headers: &HeaderMap) -> Option<i64> {
+    let v = headers.get(header::IF_MATCH)?.to_str().ok()?.trim();
+    if v == "*" {
+        return None;
+    }
+    Some(
+        v.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .unwrap_or(-1),
+    )
+}
+
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListUsers>,
+) -> ApiResult<Response> {
+    Ok(axum::Json(users::list(&s.store, &caller, q).await?).into_response())
+}
+
+async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateUser>,
+) -> ApiResult<Response> {
+    let user = users::create(&s.store, &caller, req).await?;
+    let location = format!("/t/{}/api/v1/users/{}", caller.tenant.slug, user.id);
+    let mut res = with_etag(StatusCode::CREATED, user);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn read(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<Response> {
+    Ok(with_etag(
+        StatusCode::OK,
+        users::get(&s.store, &caller, &p.id).await?,
+    ))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+    headers: HeaderMap,
+    Json(req): Json<UpdateUser>,
+) -> ApiResult<Response> {
+    Ok(with_etag(
+        StatusCode::OK,
+        users::update(&s.store, &caller, &p.id, if_match(&headers), req).await?,
+    ))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<StatusCode> {
+    users::delete(&s.store, &caller, &p.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn step(s: AppState, caller: Caller, id: UserId, step: Lifecycle) -> ApiResult<Response> {
+    Ok(with_etag(
+        StatusCode::OK,
+        users::lifecycle(&s.store, &caller, &id, step).await?,
+    ))
+}
+
+async fn activate(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<Response> {
+    step(s, caller, p.id, Lifecycle::Activate).await
+}
+
+async fn deactivate(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<Response> {
+    step(s, caller, p.id, Lifecycle::Deactivate).await
+}
+
+async fn reactivate(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<Response> {
+    step(s, caller, p.id, Lifecycle::Reactivate).await
+}
+
+async fn anonymise(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<Response> {
+    Ok(with_etag(
+        StatusCode::OK,
+        users::anonymise(&s.store, &caller, &p.id).await?,
+    ))
+}
+
+async fn owner(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let owner_id = caller
+        .tenant
+        .owner_user_id
+        .clone()
+        .ok_or_else(|| Problem::not_found("this tenant has no owner"))?;
+    Ok(with_etag(
+        StatusCode::OK,
+        users::get(&s.store, &caller, &owner_id).await?,
+    ))
+}
+
+async fn transfer(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<TransferOwnership>,
+) -> ApiResult<Response> {
+    Ok(axum::Json(users::transfer_ownership(&s.store, &caller, req).await?).into_response())
+}

@@ -1,0 +1,169 @@
+//! Extractors that turn bad input into problem+json, and the authenticated admin caller.
+
+use super::AppState;
+use super::problem::Problem;
+use crate::domain::authz::{Caller, Principal, root_token_permissions};
+use crate::domain::{DomainError, UserStatus};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+/// A JSON body; malformed JSON is 400, well-formed JSON of the wrong shape 422, a body that is
+/// not JSON 415.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(Problem {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                kind: "validation",
+                detail: format!(
+                    "the request body has the wrong shape: {}",
+                    inner_message(&e)
+                ),
+                field: None,
+            }),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(Problem::bad_request(format!(
+                "the request body is not valid JSON: {}",
+                inner_message(&e)
+            ))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(Problem::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the request body as application/json",
+            )),
+            Err(e) => Err(Problem::new(e.status(), "bad-request", e.body_text())),
+        }
+    }
+}
+
+fn inner_message(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    msg
+}
+
+/// Query parameters; a bad one is 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| {
+                Problem::bad_request(format!("bad query parameters: {}", inner_message(&e)))
+            })
+    }
+}
+
+/// Path parameters; a malformed one is 404 (there is nothing at that address).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| {
+                Problem::not_found(format!("no such resource: {}", inner_message(&e)))
+            })
+    }
+}
+
+/// SHA-256 (hex) of a presented secret: the only form in which tokens are stored.
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The admin API caller: a bearer token of the tenant named in the path. A token of another
+/// tenant gets 404, as if the tenant did not exist.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let slug = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "tenant")
+                    .map(|(_, v)| v.to_owned())
+            })
+            .ok_or_else(|| Problem::not_found("no tenant in the path"))?;
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            Problem::unauthorized("send an admin API token as `Authorization: Bearer <token>`")
+        })?;
+        let (tenant_id, token) = state
+            .store
+            .token_by_hash(&hash_secret(token))
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the token is not valid (unknown or revoked)"))?;
+        let tenant = match state.store.tenant_by_slug(&slug).await? {
+            Some(t) if t.id == tenant_id => t,
+            _ => return Err(Problem::not_found(format!("tenant `{slug}` not found"))),
+        };
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let (principal, permissions) = match &token.user_id {
+            None => (
+                Principal::Token {
+                    token_id: token.id,
+                    name: token.name,
+                },
+                root_token_permissions(),
+            ),
+            Some(uid) => {
+                let user = state
+                    .store
+                    .get_user(&tenant.id, uid)
+                    .await?
+                    .ok_or(DomainError::NotFound("user"))?;
+                if !matches!(user.status, UserStatus::Active | UserStatus::Invited) {
+                    return Err(Problem::unauthorized("the token's user is not active"));
+                }
+                let eff = state.store.effective_permissions(&tenant.id, uid).await?;
+                let label = format!("{} (via token {})", user.email, token.name);
+                let perms = eff.names().map(str::to_owned).collect();
+                (
+                    Principal::User {
+                        token_id: token.id,
+                        user_id: uid.clone(),
+                        label,
+                    },
+                    perms,
+                )
+            }
+        };
+        Ok(Caller {
+            tenant,
+            principal,
+            permissions,
+            ip,
+        })
+    }
+}

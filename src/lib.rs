@@ -1,0 +1,8 @@
+//! Castellan: an identity provider. See README.md for the shape of the code.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;

@@ -1,0 +1,92 @@
+//! The store's one implementation. This module is compiled twice, once per database, with `DB`
+//! and `DIALECT` taken from the parent (`sqlite.rs` or `postgres.rs`); its SQL is shared wherever
+//! the dialects agree and `DIALECT` answers where they do not.
+
+mod accounts;
+mod attributes;
+mod audit;
+mod groups;
+mod management;
+mod notifications;
+mod permissions;
+mod roles;
+mod tenants;
+mod tokens;
+mod users;
+
+pub(crate) use super::{DB, DIALECT, MIGRATOR};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::{DomainError, Result, TenantId};
+use crate::store::db_error;
+use sqlx::{Database, Pool, Transaction};
+
+pub type Conn = <DB as Database>::Connection;
+pub type Tx = Transaction<'static, DB>;
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub pool: Pool<DB>,
+}
+
+impl Backend {
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| DomainError::Internal(format!("migration failed: {e}")))
+    }
+
+    /// Starts a transaction that will write: SQLite takes the write lock at once (so two
+    /// writers queue on `busy_timeout` instead of failing on lock upgrade).
+    pub async fn write_tx(&self) -> Result<Tx> {
+        self.pool
+            .begin_with(DIALECT.begin_write())
+            .await
+            .map_err(db_error)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+/// Records one change in the audit log, inside the transaction that makes it.
+pub async fn record(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    actor: &Actor,
+    change: Change,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, tenant_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, before, after, ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(crate::domain::AuditId::generate().0)
+    .bind(tenant.as_str())
+    .bind(crate::domain::clock::now_ms())
+    .bind(actor.kind)
+    .bind(actor.id.as_deref())
+    .bind(&actor.label)
+    .bind(change.action)
+    .bind(change.target_kind)
+    .bind(change.target_id.as_deref())
+    .bind(change.before.map(|v| v.to_string()))
+    .bind(change.after.map(|v| v.to_string()))
+    .bind(actor.ip.as_deref())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// `$first, $first+1, ...` placeholders for an IN list of `n` values.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,137 @@
+//! Admin API tokens, stored only as SHA-256 hashes.
+
+use super::{Backend, DB, db_error, record};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::clock::now_ms;
+use crate::domain::*;
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    user_id: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_token(self) -> (TenantId, ApiToken) {
+        (
+            TenantId(self.tenant_id),
+            ApiToken {
+                id: TokenId(self.id),
+                name: self.name,
+                user_id: self.user_id.map(UserId),
+                created_at: self.created_at,
+                last_used_at: self.last_used_at,
+                revoked_at: self.revoked_at,
+            },
+        )
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, name, user_id, created_at, last_used_at, revoked_at";
+
+impl Backend {
+    pub async fn insert_token(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        user: Option<&UserId>,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<ApiToken> {
+        let mut tx = self.write_tx().await?;
+        if let Some(user) = user {
+            Self::user_tx(&mut tx, tenant, user).await?;
+        }
+        let id = TokenId::generate();
+        let now = now_ms();
+        sqlx::query("INSERT INTO api_tokens (id, tenant_id, name, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.as_str())
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(token_hash)
+            .bind(user.map(|u| u.as_str()))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let token = ApiToken {
+            id,
+            name: name.into(),
+            user_id: user.cloned(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new("token.create", "token", &token.id).after(&token),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(token)
+    }
+
+    /// The live (not revoked) token with this hash, and its tenant. Marks it used (at most once a minute).
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TenantId, ApiToken)>> {
+        let row = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let now = now_ms();
+        if row.last_used_at.is_none_or(|t| t < now - 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&row.id)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(Some(row.into_token()))
+    }
+
+    pub async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>> {
+        sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY id"
+        )))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map(|rs| rs.into_iter().map(|r| r.into_token().1).collect())
+        .map_err(db_error)
+    }
+
+    pub async fn revoke_token(&self, tenant: &TenantId, id: &TokenId, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        if n == 0 {
+            return Err(DomainError::NotFound("token"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new("token.revoke", "token", id),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,571 @@
+//! Users: the profile row, custom attribute values, lifecycle, search, management scope.
+
+use super::{Backend, DB, Tx, db_error, placeholders, record};
+use crate::domain::attributes::{AttributeChanges, to_json};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::authz::UserScope;
+use crate::domain::changes::{NewUser, UserProfile, normalise};
+use crate::domain::clock::{format_date, now_ms, today};
+use crate::domain::*;
+use std::collections::BTreeMap;
+
+const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verified, u.given_name, u.family_name, u.display_name, \
+     u.phone, u.locale, u.timezone, u.external_id, u.status, u.created_at, u.updated_at, u.version, \
+     COALESCE(u.id = t.owner_user_id, FALSE) AS is_owner";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    email: String,
+    email_verified: bool,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
+    locale: Option<String>,
+    timezone: Option<String>,
+    external_id: Option<String>,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    is_owner: bool,
+}
+
+impl UserRow {
+    fn into_user(self, attributes: BTreeMap<String, serde_json::Value>) -> User {
+        User {
+            id: UserId(self.id),
+            username: self.username,
+            email: self.email,
+            email_verified: self.email_verified,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            display_name: self.display_name,
+            phone: self.phone,
+            locale: self.locale,
+            timezone: self.timezone,
+            external_id: self.external_id,
+            status: UserStatus::parse(&self.status).unwrap_or(UserStatus::Inactive),
+            attributes,
+            is_owner: self.is_owner,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttrRow {
+    user_id: String,
+    key: String,
+    kind: String,
+    value: String,
+    num: Option<f64>,
+}
+
+/// An argument of a query built at run time.
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL (an `IN (...)` operand) selecting the ids of the users `manager` manages: directly, or
+/// through a current membership in an account they manage or in an account of a group they manage.
+pub fn scope_sql(manager: usize, today: usize) -> String {
+    let current = format!(
+        "(ms.start_date IS NULL OR ms.start_date <= ${today}) AND (ms.end_date IS NULL OR ms.end_date >= ${today})"
+    );
+    format!(
+        "SELECT mg.target_user_id FROM management mg WHERE mg.manager_id = ${manager} AND mg.target_user_id IS NOT NULL \
+         UNION SELECT ms.user_id FROM memberships ms JOIN management mg ON mg.target_account_id = ms.account_id \
+           WHERE mg.manager_id = ${manager} AND {current} \
+         UNION SELECT ms.user_id FROM memberships ms JOIN account_group_members agm ON agm.account_id = ms.account_id \
+           JOIN management mg ON mg.target_account_group_id = agm.group_id WHERE mg.manager_id = ${manager} AND {current}"
+    )
+}
+
+/// The smallest string greater than every string starting with `prefix` (byte order).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Backend {
+    pub(super) async fn insert_user_tx(
+        tx: &mut Tx,
+        tenant: &TenantId,
+        u: &NewUser,
+        now: i64,
+    ) -> Result<UserId> {
+        let id = UserId::generate();
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, username, username_norm, email, email_norm, email_verified, given_name,
+                 family_name, display_name, phone, locale, timezone, external_id, status, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(&u.username)
+        .bind(normalise(&u.username))
+        .bind(&u.email)
+        .bind(normalise(&u.email))
+        .bind(u.email_verified)
+        .bind(&u.given_name)
+        .bind(&u.family_name)
+        .bind(&u.display_name)
+        .bind(&u.phone)
+        .bind(&u.locale)
+        .bind(&u.timezone)
+        .bind(&u.external_id)
+        .bind(u.status.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        write_attributes(tx, &id, &u.attributes).await?;
+        let account = match &u.main_account {
+            Some(a) => a.clone(),
+            None => sqlx::query_scalar::<DB, String>(
+                "SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin",
+            )
+            .bind(tenant.as_str())
+            .fetch_one(&mut **tx)
+            .await
+            .map(AccountId)
+            .map_err(db_error)?,
+        };
+        super::accounts::insert_membership(tx, tenant, &id, &account, None, None, true, now)
+            .await?;
+        let roles = if u.roles.is_empty() {
+            vec![super::tenants::role_id_by_template(tx, tenant, RoleTemplate::Member).await?]
+        } else {
+            u.roles.clone()
+        };
+        for (i, role) in roles.iter().enumerate() {
+            super::roles::insert_assignment(tx, tenant, &id, role, None, i == 0, now).await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn insert_user(&self, tenant: &TenantId, u: &NewUser, actor: &Actor) -> Result<User> {
+        let mut tx = self.write_tx().await?;
+        let id = Self::insert_user_tx(&mut tx, tenant, u, now_ms()).await?;
+        let user = Self::user_tx(&mut tx, tenant, &id).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new("user.create", "user", &id).after(&user),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(user)
+    }
+
+    pub(super) async fn user_tx(tx: &mut Tx, tenant: &TenantId, id: &UserId) -> Result<User> {
+        let row = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_error)?
+        .ok_or(DomainError::NotFound("user"))?;
+        let mut attrs = load_attributes(&mut **tx, &[row.id.clone()]).await?;
+        let a = attrs.remove(&row.id).unwrap_or_default();
+        Ok(row.into_user(a))
+    }
+
+    pub async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>> {
+        let row = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut attrs = load_attributes(&self.pool, &[row.id.clone()]).await?;
+        let a = attrs.remove(&row.id).unwrap_or_default();
+        Ok(Some(row.into_user(a)))
+    }
+
+    pub async fn user_by_email(&self, tenant: &TenantId, email: &str) -> Result<Option<User>> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND email_norm = $2")
+                .bind(tenant.as_str())
+                .bind(normalise(email))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        match id {
+            Some(id) => self.get_user(tenant, &UserId(id)).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Lists users by normalised email, keyset-paged.
+    pub async fn list_users(&self, tenant: &TenantId, q: &UserQuery) -> Result<Page<User>> {
+        let mut args = vec![Arg::Text(tenant.0.clone())];
+        let mut sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1"
+        );
+        let push = |args: &mut Vec<Arg>, a: Arg| {
+            args.push(a);
+            args.len()
+        };
+        if let Some(prefix) = q
+            .email_prefix
+            .as_deref()
+            .map(normalise)
+            .filter(|p| !p.is_empty())
+        {
+            let lo = push(&mut args, Arg::Text(prefix.clone()));
+            sql += &format!(" AND u.email_norm >= ${lo}");
+            if let Some(hi) = prefix_upper_bound(&prefix) {
+                let hi = push(&mut args, Arg::Text(hi));
+                sql += &format!(" AND u.email_norm < ${hi}");
+            }
+        }
+        if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            let p = push(
+                &mut args,
+                Arg::Text(format!("%{}%", like_escape(&text.to_lowercase()))),
+            );
+            sql += &format!(
+                " AND (u.email_norm LIKE ${p} ESCAPE '\\' OR u.username_norm LIKE ${p} ESCAPE '\\' \
+                 OR lower(COALESCE(u.display_name, '')) LIKE ${p} ESCAPE '\\' \
+                 OR lower(COALESCE(u.given_name, '') || ' ' || COALESCE(u.family_name, '')) LIKE ${p} ESCAPE '\\')"
+            );
+        }
+        if let Some(status) = q.status {
+            let p = push(&mut args, Arg::Text(status.as_str().into()));
+            sql += &format!(" AND u.status = ${p}");
+        }
+        let day = format_date(today());
+        if let Some(account) = &q.account_id {
+            let a = push(&mut args, Arg::Text(account.0.clone()));
+            let d = push(&mut args, Arg::Text(day.clone()));
+            sql += &format!(
+                " AND u.id IN (SELECT ms.user_id FROM memberships ms WHERE ms.account_id = ${a} \
+                 AND (ms.start_date IS NULL OR ms.start_date <= ${d}) AND (ms.end_date IS NULL OR ms.end_date >= ${d}))"
+            );
+        }
+        if let Some(role) = &q.role_id {
+            let p = push(&mut args, Arg::Text(role.0.clone()));
+            sql += &format!(
+                " AND u.id IN (SELECT ur.user_id FROM user_roles ur WHERE ur.role_id = ${p})"
+            );
+        }
+        if let Some(group) = &q.group_id {
+            let p = push(&mut args, Arg::Text(group.0.clone()));
+            sql += &format!(
+                " AND u.id IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = ${p})"
+            );
+        }
+        if let UserScope::ManagedBy(manager) = &q.scope {
+            let m = push(&mut args, Arg::Text(manager.0.clone()));
+            let d = push(&mut args, Arg::Text(day));
+            sql += &format!(" AND u.id IN ({})", scope_sql(m, d));
+        }
+        if let Some((email, id)) = &q.after {
+            let e = push(&mut args, Arg::Text(email.clone()));
+            let i = push(&mut args, Arg::Text(id.0.clone()));
+            sql += &format!(" AND (u.email_norm > ${e} OR (u.email_norm = ${e} AND u.id > ${i}))");
+        }
+        let limit = q.limit.clamp(1, 1000);
+        let l = push(&mut args, Arg::Int(i64::from(limit) + 1));
+        sql += &format!(" ORDER BY u.email_norm, u.id LIMIT ${l}");
+
+        let mut query = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(sql));
+        for a in args {
+            query = match a {
+                Arg::Text(s) => query.bind(s),
+                Arg::Int(i) => query.bind(i),
+            };
+        }
+        let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|r| crate::domain::model::encode_cursor(&normalise(&r.email), &r.id))
+        } else {
+            None
+        };
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut attrs = load_attributes(&self.pool, &ids).await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let a = attrs.remove(&r.id).unwrap_or_default();
+                r.into_user(a)
+            })
+            .collect();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Writes a user's profile and attribute changes if the stored version is still `version`.
+    pub async fn update_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        version: i64,
+        profile: &UserProfile,
+        attributes: &AttributeChanges,
+        action: &'static str,
+        actor: &Actor,
+    ) -> Result<User> {
+        let mut tx = self.write_tx().await?;
+        let before = Self::user_tx(&mut tx, tenant, id).await?;
+        if before.version != version {
+            return Err(DomainError::PreconditionFailed(version));
+        }
+        write_profile(&mut tx, tenant, id, profile).await?;
+        write_attributes(&mut tx, id, attributes).await?;
+        let after = Self::user_tx(&mut tx, tenant, id).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new(action, "user", id)
+                .before(&before)
+                .after(&after),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(after)
+    }
+
+    /// Removes a user and everything that hangs off them; the audit log keeps their last state.
+    pub async fn delete_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before = Self::user_tx(&mut tx, tenant, id).await?;
+        if before.is_owner {
+            return Err(DomainError::conflict(
+                "the tenant's owner cannot be deleted; transfer ownership first",
+            ));
+        }
+        sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new("user.delete", "user", id).before(&before),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Replaces a user's personal data for good. Kept: the id, memberships (history) and the audit
+    /// trail, whose copies of the personal data are redacted. Removed: attribute values, roles,
+    /// overrides, group memberships, management relations, notification choices and API tokens.
+    pub async fn anonymise_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        profile: &UserProfile,
+        actor: &Actor,
+    ) -> Result<User> {
+        let mut tx = self.write_tx().await?;
+        let before = Self::user_tx(&mut tx, tenant, id).await?;
+        if before.is_owner {
+            return Err(DomainError::conflict(
+                "the tenant's owner cannot be anonymised; transfer ownership first",
+            ));
+        }
+        write_profile(&mut tx, tenant, id, profile).await?;
+        for sql in [
+            "DELETE FROM user_attributes WHERE user_id = $1",
+            "DELETE FROM user_roles WHERE user_id = $1",
+            "DELETE FROM permission_overrides WHERE user_id = $1",
+            "DELETE FROM group_members WHERE user_id = $1",
+            "DELETE FROM management WHERE manager_id = $1 OR target_user_id = $1",
+            "DELETE FROM notification_prefs WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        let redacted =
+            serde_json::json!({ "id": id, "redacted": "personal data removed by anonymisation" })
+                .to_string();
+        sqlx::query(
+            "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE $1 END,
+                                  after = CASE WHEN after IS NULL THEN NULL ELSE $1 END
+             WHERE tenant_id = $2 AND target_kind = 'user' AND target_id = $3",
+        )
+        .bind(&redacted)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let after = Self::user_tx(&mut tx, tenant, id).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            Change::new("user.anonymise", "user", id).after(&after),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(after)
+    }
+
+    /// Whether `manager` manages `user` (directly or through a current membership).
+    pub async fn manages_user(
+        &self,
+        tenant: &TenantId,
+        manager: &UserId,
+        user: &UserId,
+    ) -> Result<bool> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.id IN ({})",
+            scope_sql(3, 4)
+        );
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(manager.as_str())
+            .bind(format_date(today()))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(n > 0)
+    }
+
+    pub async fn count_users(&self, tenant: &TenantId) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+}
+
+async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProfile) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, email_verified = $7,
+             given_name = $8, family_name = $9, display_name = $10, phone = $11, locale = $12, timezone = $13,
+             external_id = $14, status = $15, updated_at = $16, version = version + 1
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .bind(&p.username)
+    .bind(normalise(&p.username))
+    .bind(&p.email)
+    .bind(normalise(&p.email))
+    .bind(p.email_verified)
+    .bind(&p.given_name)
+    .bind(&p.family_name)
+    .bind(&p.display_name)
+    .bind(&p.phone)
+    .bind(&p.locale)
+    .bind(&p.timezone)
+    .bind(&p.external_id)
+    .bind(p.status.as_str())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) async fn write_attributes(
+    tx: &mut Tx,
+    user: &UserId,
+    changes: &AttributeChanges,
+) -> Result<()> {
+    for (attr, value) in changes {
+        match value {
+            Some(v) => sqlx::query(
+                "INSERT INTO user_attributes (user_id, attribute_id, value, num) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (user_id, attribute_id) DO UPDATE SET value = excluded.value, num = excluded.num",
+            )
+            .bind(user.as_str())
+            .bind(attr.as_str())
+            .bind(&v.value)
+            .bind(v.num),
+            None => sqlx::query("DELETE FROM user_attributes WHERE user_id = $1 AND attribute_id = $2")
+                .bind(user.as_str())
+                .bind(attr.as_str()),
+        }
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn load_attributes<'e, E>(
+    exec: E,
+    user_ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, serde_json::Value>>>
+where
+    E: sqlx::Executor<'e, Database = DB>,
+{
+    let mut out: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
+    if user_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT ua.user_id, d.key, d.kind, ua.value, ua.num FROM user_attributes ua
+         JOIN attribute_defs d ON d.id = ua.attribute_id WHERE ua.user_id IN ({})",
+        placeholders(1, user_ids.len())
+    );
+    let mut q = sqlx::query_as::<DB, AttrRow>(sqlx::AssertSqlSafe(sql));
+    for id in user_ids {
+        q = q.bind(id.as_str());
+    }
+    for r in q.fetch_all(exec).await.map_err(db_error)? {
+        let kind = AttributeKind::parse(&r.kind).unwrap_or(AttributeKind::Text);
+        out.entry(r.user_id)
+            .or_default()
+            .insert(r.key, to_json(kind, &r.value, r.num));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefix_bounds() {
+        assert_eq!(super::prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(
+            super::prefix_upper_bound("a\u{10FFFF}").as_deref(),
+            Some("b")
+        );
+        assert_eq!(super::prefix_upper_bound(""), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Storage: the only place that knows sqlx. One implementation (`backend/`) compiled for SQLite
+//! and for PostgreSQL; `Store` picks one at connect time and forwards each call to it.
+
+mod facade;
+pub mod postgres;
+pub mod sqlite;
+
+use crate::domain::{DomainError, Result};
+use sqlx::ConnectOptions;
+use sqlx::error::ErrorKind;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the dialects differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+    /// Row lock for read-modify-write (SQLite's write transaction already excludes writers).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Db {
+    Sqlite(sqlite::backend::Backend),
+    Postgres(postgres::backend::Backend),
+}
+
+/// The database, whichever it is. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:PATH` or `postgres://...`), creating an SQLite file and its
+    /// folder if needed, and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let store = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(|e| DomainError::Internal(format!("bad database_url: {e}")))?
+                .log_statements(tracing::log::LevelFilter::Trace);
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| DomainError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
+            Store {
+                db: Db::Postgres(postgres::backend::Backend { pool }),
+            }
+        } else if url.starts_with("sqlite:") {
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .map_err(|e| DomainError::Internal(format!("bad database_url: {e}")))?;
+            if let Some(dir) = opts
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DomainError::Internal(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let opts = opts
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .log_statements(tracing::log::LevelFilter::Trace);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await
+                .map_err(|e| DomainError::Internal(format!("cannot open SQLite database: {e}")))?;
+            Store {
+                db: Db::Sqlite(sqlite::backend::Backend { pool }),
+            }
+        } else {
+            return Err(DomainError::Internal(format!(
+                "database_url must start with sqlite: or postgres:, not `{}`",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.db {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(b) => b.pool.close().await,
+            Db::Postgres(b) => b.pool.close().await,
+        }
+    }
+}
+
+/// Maps a database error onto the domain: constraint violations become conflicts or invalid
+/// input with a readable message; anything else is internal (logged, answered generically).
+pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
+    if let sqlx::Error::Database(db) = &e {
+        let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        match db.kind() {
+            ErrorKind::UniqueViolation => return DomainError::Conflict(unique_message(&text)),
+            ErrorKind::ForeignKeyViolation => {
+                return DomainError::conflict(
+                    "the change refers to something that does not exist, or something else still refers to it",
+                );
+            }
+            ErrorKind::CheckViolation => {
+                return DomainError::invalid_input(format!(
+                    "the change breaks a rule of stored data ({})",
+                    db.message()
+                ));
+            }
+            _ => {}
+        }
+    }
+    tracing::error!(error = %e, "database error");
+    DomainError::Internal(e.to_string())
+}
+
+fn unique_message(text: &str) -> String {
+    const KNOWN: [(&[&str], &str); 11] = [
+        (
+            &["users_email", "users.email_norm"],
+            "a user with this email already exists",
+        ),
+        (
+            &["users_username", "users.username_norm"],
+            "a user with this username already exists",
+        ),
+        (
+            &["accounts_name", "accounts.name"],
+            "an account with this name already exists",
+        ),
+        (
+            &["account_groups_name", "account_groups.name"],
+            "an account group with this name already exists",
+        ),
+        (
+            &["roles_name", "roles.name"],
+            "a role with this name already exists",
+        ),
+        (
+            &["permissions_name", "permissions.name"],
+            "this permission already exists",
+        ),
+        (
+            &["user_roles_unique", "user_roles.user_id"],
+            "the user already holds this role there",
+        ),
+        (
+            &["management_unique", "management.manager_id"],
+            "this management relation already exists",
+        ),
+        (
+            &["attribute_defs_key", "attribute_defs.key"],
+            "an attribute with this key already exists",
+        ),
+        (
+            &["notification_types_key", "notification_types.key"],
+            "a notification type with this key already exists",
+        ),
+        (
+            &["memberships_one_main", "memberships.user_id"],
+            "the user already has a main account",
+        ),
+    ];
+    KNOWN
+        .iter()
+        .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
+        .map(|(_, m)| m.to_string())
+        .unwrap_or_else(|| "this already exists".to_string())
+}

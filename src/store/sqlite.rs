@@ -1,0 +1,8 @@
+//! The SQLite instance of the store (the embedded default).
+
+pub type DB = sqlx::Sqlite;
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub const DIALECT: super::Dialect = super::Dialect::Sqlite;
+
+#[path = "backend/mod.rs"]
+pub mod backend;
