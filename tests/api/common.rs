@@ -1,0 +1,257 @@
+//! Test harness: a Castellan server on port 0 with a fresh database, and an HTTP client.
+
+use castellan::config::Config;
+use castellan::http::AppState;
+use castellan::store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$name(Backend)` as two tests, `$name::sqlite` and `$name::postgres`.
+#[macro_export]
+macro_rules! backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name($crate::common::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name($crate::common::Backend::Postgres).await }
+        }
+    )*};
+}
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A fresh database that disappears with the value.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    sqlite_dir: Option<std::path::PathBuf>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("castellan-test-{tag}"));
+                let url = format!("sqlite:{}", dir.join("castellan.db").display());
+                TestDb {
+                    url,
+                    pg_name: None,
+                    sqlite_dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let name = format!("castellan_test_{tag}");
+                let mut conn = sqlx::PgConnection::connect(PG_ADMIN_URL)
+                    .await
+                    .expect("PostgreSQL at 127.0.0.1:5432");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let _ = conn.close().await;
+                TestDb {
+                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    pg_name: Some(name),
+                    sqlite_dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.sqlite_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(name) = self.pg_name.take() {
+            // Dropping needs async; do it on a thread of its own so Drop works inside a runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut c)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running server with tenant `acme` (owner `owner@acme.test`) and a tenant-wide token for it.
+pub struct TestServer {
+    pub base: String,
+    pub token: String,
+    pub store: Store,
+    pub client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+    _db: TestDb,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        let store = Store::connect(&db.url).await.expect("connect");
+        let (tenant, _owner) =
+            castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
+                .await
+                .unwrap();
+        let token = castellan::cli::create_token(&store, &tenant.id, "test", None)
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config {
+            public_url: format!("http://{addr}"),
+            database_url: db.url.clone(),
+            ..Config::default()
+        };
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(config),
+        };
+        let task = tokio::spawn(async move {
+            let _ = castellan::http::serve(listener, state).await;
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            token,
+            store,
+            client: reqwest::Client::new(),
+            task,
+            _db: db,
+        }
+    }
+
+    /// A second tenant with its own tenant-wide token: (slug, token).
+    pub async fn other_tenant(&self, slug: &str) -> String {
+        let (t, _) =
+            castellan::cli::create_tenant(&self.store, slug, slug, &format!("owner@{slug}.test"))
+                .await
+                .unwrap();
+        castellan::cli::create_token(&self.store, &t.id, "other", None)
+            .await
+            .unwrap()
+    }
+
+    /// A token acting as the user with this id.
+    pub async fn token_for(&self, tenant: &str, user_id: &str) -> String {
+        let t = self.store.tenant_by_slug(tenant).await.unwrap().unwrap();
+        castellan::cli::create_token(
+            &self.store,
+            &t.id,
+            "as-user",
+            Some(&castellan::domain::UserId(user_id.into())),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// `/t/acme/api/v1` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/t/acme/api/v1{path}", self.base)
+    }
+
+    /// Sends a request with `token`; returns the status and the JSON body (Null when empty).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = res.text().await.unwrap();
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(
+                ct, "application/problem+json",
+                "errors are problem+json: {status} {text}"
+            );
+        }
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, json)
+    }
+
+    /// A request to `/t/acme/api/v1` + `path` with the tenant-wide token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = self.url(path);
+        self.call_as(&self.token.clone(), method, &url, body).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates a user and returns its JSON (asserting 201).
+    pub async fn create_user(&self, email: &str) -> Value {
+        let (s, v) = self
+            .post("/users", serde_json::json!({ "email": email }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    /// The id of the role seeded from `template` (owner, administrator, manager, member).
+    pub async fn role_id(&self, template: &str) -> String {
+        let t = self.store.tenant_by_slug("acme").await.unwrap().unwrap();
+        let tpl = castellan::domain::RoleTemplate::parse(template).unwrap();
+        self.store.role_by_template(&t.id, tpl).await.unwrap().id.0
+    }
+}
