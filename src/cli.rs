@@ -232,7 +232,15 @@ async fn serve(config: Config) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    tracing::info!(listen = %config.listen, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
+    let bound = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| config.listen.clone());
+    println!(
+        "Castellan listening on http://{bound} (public URL {})",
+        config.public_url
+    );
+    tracing::info!(listen = %bound, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config),

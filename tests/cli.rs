@@ -1,0 +1,336 @@
+//! The binary as an operator uses it: first start, restart, CLI commands, several processes on
+//! one PostgreSQL database.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_castellan");
+
+struct Server {
+    child: Child,
+    base: String,
+    /// Everything the server printed on stdout before it said it was listening.
+    banner: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `castellan serve` in `dir` on a free port with `env`, and waits until it listens.
+fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CASTELLAN_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn castellan");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut banner = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("Castellan listening on ") {
+                let base = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send((base, banner.clone()));
+            }
+            banner.push_str(&line);
+            banner.push('\n');
+        }
+    });
+    let (base, banner) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not start");
+    Server {
+        child,
+        base,
+        banner,
+    }
+}
+
+fn token_in(banner: &str) -> Option<String> {
+    banner
+        .split_whitespace()
+        .find(|w| w.starts_with("cst_"))
+        .map(|t| t.trim_matches('\'').to_string())
+}
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+async fn get(client: &reqwest::Client, url: &str, token: &str) -> (u16, serde_json::Value) {
+    let res = client.get(url).bearer_auth(token).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn first_start_bootstraps_once_and_restart_keeps_data() {
+    let dir = tempdir();
+    let client = reqwest::Client::new();
+    let first = serve(&dir, &[]);
+    let token = token_in(&first.banner).expect("first start prints a token");
+    assert!(
+        dir.join("data/castellan.db").exists(),
+        "embedded SQLite under ./data/"
+    );
+    assert_eq!(
+        client
+            .get(format!("{}/healthz", first.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(format!("{}/readyz", first.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = client
+        .post(format!("{}/t/default/api/v1/users", first.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": "kept@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    drop(first);
+
+    let second = serve(&dir, &[]);
+    assert_eq!(
+        token_in(&second.banner),
+        None,
+        "no new token on restart: {}",
+        second.banner
+    );
+    let (status, users) = get(
+        &client,
+        &format!("{}/t/default/api/v1/users?email_prefix=kept", second.base),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(users["items"][0]["email"], "kept@example.com");
+    let (status, owner) = get(
+        &client,
+        &format!("{}/t/default/api/v1/owner", second.base),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        (status, owner["email"].as_str()),
+        (200, Some("owner@localhost"))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn cli_creates_tenants_and_tokens() {
+    let dir = tempdir();
+    let db = format!("sqlite:{}", dir.join("cli.db").display());
+    let env = [("CASTELLAN_DATABASE_URL", db.as_str())];
+    let (ok, out, err) = run(
+        &dir,
+        &env,
+        &[
+            "tenant",
+            "create",
+            "beta",
+            "--owner-email",
+            "boss@beta.test",
+        ],
+    );
+    assert!(ok, "{out} {err}");
+    let (ok, out, err) = run(
+        &dir,
+        &env,
+        &["token", "create", "--tenant", "beta", "--name", "ci"],
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "only the token on stdout: {out}");
+    let token = lines[0].to_string();
+    assert!(token.starts_with("cst_") && token.len() > 40);
+    let (ok, _, err) = run(
+        &dir,
+        &env,
+        &["token", "create", "--tenant", "nope", "--name", "x"],
+    );
+    assert!(!ok);
+    assert!(err.contains("no tenant `nope`"), "{err}");
+    let (ok, _, err) = run(
+        &dir,
+        &env,
+        &["tenant", "create", "beta", "--owner-email", "x@beta.test"],
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(
+        &dir,
+        &env,
+        &[
+            "tenant",
+            "create",
+            "Bad Slug",
+            "--owner-email",
+            "x@beta.test",
+        ],
+    );
+    assert!(!ok && err.contains("slug"), "{err}");
+    let (ok, out, _) = run(
+        &dir,
+        &env,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "beta",
+            "--name",
+            "as-boss",
+            "--user",
+            "boss@beta.test",
+        ],
+    );
+    assert!(ok && out.trim().starts_with("cst_"));
+
+    let server = serve(&dir, &env);
+    assert!(
+        token_in(&server.banner).is_none(),
+        "a database with tenants is not bootstrapped again"
+    );
+    let client = reqwest::Client::new();
+    let (status, owner) = get(
+        &client,
+        &format!("{}/t/beta/api/v1/owner", server.base),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        (status, owner["email"].as_str()),
+        (200, Some("boss@beta.test"))
+    );
+    let (status, _) = get(
+        &client,
+        &format!("{}/t/default/api/v1/users", server.base),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "no default tenant when the database was set up by the CLI"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn several_processes_share_one_postgres_database() {
+    use sqlx::Connection;
+    let name = format!("castellan_cli_{}", uuid::Uuid::new_v4().simple());
+    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let dir = tempdir();
+    let env = [("CASTELLAN_DATABASE_URL", url.as_str())];
+    {
+        let a = serve(&dir, &env);
+        let b = serve(&dir, &env);
+        let tokens: Vec<String> = [&a, &b]
+            .iter()
+            .filter_map(|s| token_in(&s.banner))
+            .collect();
+        assert_eq!(tokens.len(), 1, "exactly one process bootstraps");
+        let token = &tokens[0];
+        let client = reqwest::Client::new();
+        let created: serde_json::Value = client
+            .post(format!("{}/t/default/api/v1/users", a.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"email": "shared@example.com"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap();
+        let (status, seen) = get(
+            &client,
+            &format!("{}/t/default/api/v1/users/{id}", b.base),
+            token,
+        )
+        .await;
+        assert_eq!(
+            (status, seen["email"].as_str()),
+            (200, Some("shared@example.com"))
+        );
+        let res = client
+            .patch(format!("{}/t/default/api/v1/users/{id}", b.base))
+            .bearer_auth(token)
+            .header("if-match", "W/\"1\"")
+            .json(&serde_json::json!({"given_name": "Via B"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let stale = client
+            .patch(format!("{}/t/default/api/v1/users/{id}", a.base))
+            .bearer_auth(token)
+            .header("if-match", "W/\"1\"")
+            .json(&serde_json::json!({"given_name": "Via A"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            stale.status(),
+            412,
+            "A sees B's write: no state kept in memory"
+        );
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("castellan-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
