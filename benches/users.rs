@@ -1,0 +1,413 @@
+//! Admin-side benchmark with 100,000 users in a tenant, on SQLite and on PostgreSQL:
+//! email-prefix search (index-backed), first and deep pages, substring search, and one user's
+//! effective permissions, measured at the store and through the HTTP API.
+//!
+//! Run: `cargo bench --bench users` (PostgreSQL at 127.0.0.1:5432 as for the tests;
+//! `BENCH_USERS=N` to change the size, `BENCH_ONLY=sqlite|postgres` to run one database).
+
+use castellan::config::Config;
+use castellan::domain::authz::UserScope;
+use castellan::domain::clock::now_ms;
+use castellan::domain::{TenantId, UserId, UserQuery};
+use castellan::http::AppState;
+use castellan::store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+struct Stats {
+    name: String,
+    samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn pct(&self, p: f64) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort();
+        let i = ((s.len() as f64 - 1.0) * p).round() as usize;
+        s[i].as_secs_f64() * 1000.0
+    }
+    fn line(&self, db: &str) -> String {
+        format!(
+            "| {db} | {} | {:.3} | {:.3} | {:.3} | {} |",
+            self.name,
+            self.pct(0.5),
+            self.pct(0.95),
+            self.pct(0.99),
+            self.samples.len()
+        )
+    }
+}
+
+async fn measure<F, Fut>(name: &str, iterations: usize, mut f: F) -> Stats
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for i in 0..iterations / 10 {
+        f(i).await;
+    }
+    let mut samples = Vec::with_capacity(iterations);
+    for i in 0..iterations {
+        let t = Instant::now();
+        f(i).await;
+        samples.push(t.elapsed());
+    }
+    Stats {
+        name: name.into(),
+        samples,
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift), so every run asks the same questions.
+fn rand(i: usize) -> usize {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x as usize
+}
+
+/// A raw pool of either database, for loading data fast without going through the API.
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    async fn exec(&self, sql: String) {
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Raw::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap_or_else(|e| panic!("seed: {e}"));
+    }
+    async fn scalar(&self, sql: String) -> String {
+        match self {
+            Raw::Sqlite(p) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(p)
+                    .await
+            }
+            Raw::Postgres(p) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(p)
+                    .await
+            }
+        }
+        .unwrap_or_else(|e| panic!("seed: {e}"))
+    }
+}
+
+/// Bulk-loads `n` users with memberships (a third of them ended), roles, groups and overrides.
+async fn seed(url: &str, tenant: &TenantId, n: usize) -> Vec<String> {
+    let pool = if url.starts_with("sqlite") {
+        Raw::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
+    } else {
+        Raw::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+    };
+    let t = tenant.as_str();
+    let guest = pool
+        .scalar(format!(
+            "SELECT id FROM accounts WHERE tenant_id = '{t}' AND kind = 'guest'"
+        ))
+        .await;
+    let member = pool
+        .scalar(format!(
+            "SELECT id FROM roles WHERE tenant_id = '{t}' AND template = 'member'"
+        ))
+        .await;
+    let manager = pool
+        .scalar(format!(
+            "SELECT id FROM roles WHERE tenant_id = '{t}' AND template = 'manager'"
+        ))
+        .await;
+    let now = now_ms();
+    // Ten app permissions, a role holding them, ten accounts and ten groups granted that role.
+    let mut perms = vec![];
+    for p in 0..10 {
+        let id = UserId::generate().0;
+        pool.exec(format!("INSERT INTO permissions (id, tenant_id, name, builtin, created_at) VALUES ('{id}', '{t}', 'app:perm{p}', FALSE, {now})")).await;
+        perms.push(id);
+    }
+    let app_role = UserId::generate().0;
+    pool.exec(format!("INSERT INTO roles (id, tenant_id, name, created_at, updated_at) VALUES ('{app_role}', '{t}', 'App user', {now}, {now})")).await;
+    for p in &perms {
+        pool.exec(format!(
+            "INSERT INTO role_permissions (role_id, permission_id) VALUES ('{app_role}', '{p}')"
+        ))
+        .await;
+    }
+    let mut accounts = vec![];
+    let mut groups = vec![];
+    for k in 0..10 {
+        let a = UserId::generate().0;
+        pool.exec(format!("INSERT INTO accounts (id, tenant_id, name, kind, builtin, created_at, updated_at) VALUES ('{a}', '{t}', 'Customer {k}', 'customer', FALSE, {now}, {now})")).await;
+        accounts.push(a);
+        let g = UserId::generate().0;
+        pool.exec(format!("INSERT INTO groups (id, tenant_id, display_name, created_at, updated_at, version) VALUES ('{g}', '{t}', 'Group {k}', {now}, {now}, 1)")).await;
+        pool.exec(format!(
+            "INSERT INTO group_roles (group_id, role_id) VALUES ('{g}', '{app_role}')"
+        ))
+        .await;
+        groups.push(g);
+    }
+    let mut ids = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let mut users = vec![];
+        let mut ms = vec![];
+        let mut roles = vec![];
+        let mut gm = vec![];
+        let mut ov = vec![];
+        for &i in chunk {
+            let id = UserId::generate().0;
+            let email = format!("user{i:06}@example.com");
+            users.push(format!("('{id}', '{t}', '{email}', '{email}', '{email}', '{email}', FALSE, 'User', '{i}', 'active', {now}, {now}, 1)"));
+            ms.push(format!(
+                "('{}', '{t}', '{id}', '{guest}', NULL, NULL, TRUE, {now}, {now})",
+                UserId::generate().0
+            ));
+            let acct = &accounts[i % 10];
+            let end = if i % 3 == 0 { "'2020-12-31'" } else { "NULL" };
+            ms.push(format!(
+                "('{}', '{t}', '{id}', '{acct}', '2020-01-01', {end}, FALSE, {now}, {now})",
+                UserId::generate().0
+            ));
+            roles.push(format!(
+                "('{}', '{t}', '{id}', '{member}', NULL, TRUE, {now})",
+                UserId::generate().0
+            ));
+            if i % 10 == 0 {
+                roles.push(format!(
+                    "('{}', '{t}', '{id}', '{manager}', '{acct}', FALSE, {now})",
+                    UserId::generate().0
+                ));
+            }
+            gm.push(format!("('{}', '{id}')", groups[i % 10]));
+            if i % 7 == 0 {
+                ov.push(format!(
+                    "('{id}', '{}', '{t}', 'deny', NULL, {now})",
+                    perms[i % 10]
+                ));
+            }
+            ids.push(id);
+        }
+        pool.exec(format!("INSERT INTO users (id, tenant_id, username, username_norm, email, email_norm, email_verified, given_name, family_name, status, created_at, updated_at, version) VALUES {}", users.join(","))).await;
+        pool.exec(format!("INSERT INTO memberships (id, tenant_id, user_id, account_id, start_date, end_date, is_main, created_at, updated_at) VALUES {}", ms.join(","))).await;
+        pool.exec(format!("INSERT INTO user_roles (id, tenant_id, user_id, role_id, account_id, is_main, created_at) VALUES {}", roles.join(","))).await;
+        pool.exec(format!(
+            "INSERT INTO group_members (group_id, user_id) VALUES {}",
+            gm.join(",")
+        ))
+        .await;
+        if !ov.is_empty() {
+            pool.exec(format!("INSERT INTO permission_overrides (user_id, permission_id, tenant_id, effect, reason, created_at) VALUES {}", ov.join(","))).await;
+        }
+    }
+    // Fresh planner statistics, as a running database has.
+    pool.exec("ANALYZE".to_string()).await;
+    ids
+}
+
+async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
+    let store = Store::connect(url).await.unwrap();
+    let (tenant, _) = castellan::cli::create_tenant(&store, "bench", "Bench", "owner@bench.test")
+        .await
+        .unwrap();
+    let token = castellan::cli::create_token(&store, &tenant.id, "bench", None)
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let ids = seed(url, &tenant.id, n).await;
+    eprintln!(
+        "# {label}: seeded {n} users in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(store.count_users(&tenant.id).await.unwrap(), n as i64 + 1);
+
+    let query = |prefix: Option<String>, text: Option<String>, after| UserQuery {
+        email_prefix: prefix,
+        text,
+        status: None,
+        account_id: None,
+        role_id: None,
+        group_id: None,
+        scope: UserScope::All,
+        after,
+        limit: 50,
+    };
+    let mut out = vec![];
+    let s = &store;
+    let tid = &tenant.id;
+    out.push(
+        measure(
+            "store: email prefix search (~100 matches, page of 50)",
+            2000,
+            |i| {
+                let q = query(
+                    Some(format!("user{:04}", rand(i) % (n / 100).max(1))),
+                    None,
+                    None,
+                );
+                async move {
+                    let page = s.list_users(tid, &q).await.unwrap();
+                    assert!(!page.items.is_empty());
+                }
+            },
+        )
+        .await
+        .line(label),
+    );
+    out.push(
+        measure("store: first page of all users (50)", 1000, |_| {
+            let q = query(None, None, None);
+            async move {
+                assert_eq!(s.list_users(tid, &q).await.unwrap().items.len(), 50);
+            }
+        })
+        .await
+        .line(label),
+    );
+    out.push(
+        measure(
+            "store: deep page via cursor (50 after a random user)",
+            1000,
+            |i| {
+                let k = rand(i) % n;
+                let q = query(
+                    None,
+                    None,
+                    Some((format!("user{k:06}@example.com"), UserId(String::new()))),
+                );
+                async move {
+                    s.list_users(tid, &q).await.unwrap();
+                }
+            },
+        )
+        .await
+        .line(label),
+    );
+    out.push(
+        measure("store: substring search `q` (full scan)", 50, |i| {
+            let q = query(None, Some(format!("{:05}@", rand(i) % n)), None);
+            async move {
+                s.list_users(tid, &q).await.unwrap();
+            }
+        })
+        .await
+        .line(label),
+    );
+    out.push(
+        measure("store: effective permissions of one user", 3000, |i| {
+            let id = UserId(ids[rand(i) % ids.len()].clone());
+            async move {
+                let eff = s.effective_permissions(tid, &id).await.unwrap();
+                assert!(!eff.permissions.is_empty());
+            }
+        })
+        .await
+        .line(label),
+    );
+
+    // Through the HTTP API (token check, JSON), one client, sequential requests.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/t/bench/api/v1", listener.local_addr().unwrap());
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(Config {
+            database_url: url.into(),
+            ..Config::default()
+        }),
+    };
+    let server = tokio::spawn(async move {
+        let _ = castellan::http::serve(listener, state).await;
+    });
+    let client = reqwest::Client::new();
+    let (c, b, tk) = (&client, &base, &token);
+    out.push(
+        measure("http: GET /users?email_prefix=...", 1000, |i| {
+            let url = format!(
+                "{b}/users?email_prefix=user{:04}",
+                rand(i) % (n / 100).max(1)
+            );
+            async move {
+                assert_eq!(
+                    c.get(url).bearer_auth(tk).send().await.unwrap().status(),
+                    200
+                );
+            }
+        })
+        .await
+        .line(label),
+    );
+    out.push(
+        measure("http: GET /users/{id}/effective-permissions", 1000, |i| {
+            let url = format!(
+                "{b}/users/{}/effective-permissions",
+                ids[rand(i) % ids.len()]
+            );
+            async move {
+                let res = c.get(url).bearer_auth(tk).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+            }
+        })
+        .await
+        .line(label),
+    );
+    server.abort();
+    store.close().await;
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let mut lines = vec![];
+    if only.is_empty() || only == "sqlite" {
+        let dir =
+            std::env::temp_dir().join(format!("castellan-bench-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite:{}", dir.join("bench.db").display());
+        lines.extend(bench_db("SQLite", &url, n).await);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if only.is_empty() || only == "postgres" {
+        use sqlx::Connection;
+        let name = format!("castellan_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(PG_ADMIN).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        lines.extend(
+            bench_db(
+                "PostgreSQL",
+                &format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                n,
+            )
+            .await,
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+    println!("\n{n} users in the tenant; milliseconds\n");
+    println!("| database | operation | median | p95 | p99 | samples |");
+    println!("|---|---|---|---|---|---|");
+    for l in lines {
+        println!("{l}");
+    }
+}
