@@ -1,0 +1,312 @@
+//! The store's contract, run on SQLite and on PostgreSQL against the same expectations.
+
+#[path = "api/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use castellan::domain::audit::Actor;
+use castellan::domain::authz::UserScope;
+use castellan::domain::changes::{NewUser, UserProfile};
+use castellan::domain::permissions::admin;
+use castellan::domain::*;
+use castellan::store::Store;
+use common::{Backend, TestDb};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(super::Backend::Sqlite).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(super::Backend::Postgres).await }
+        }
+    )*};
+}
+
+async fn fresh(b: Backend) -> (TestDb, Store, Tenant, User) {
+    let db = TestDb::new(b).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let (tenant, owner) = castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
+        .await
+        .unwrap();
+    (db, store, tenant, owner)
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        username: email.into(),
+        email: email.into(),
+        email_verified: false,
+        given_name: Some("Given".into()),
+        family_name: None,
+        display_name: None,
+        phone: None,
+        locale: None,
+        timezone: None,
+        external_id: None,
+        status: UserStatus::Invited,
+        attributes: vec![],
+        main_account: None,
+        roles: vec![],
+    }
+}
+
+fn profile(u: &User) -> UserProfile {
+    UserProfile {
+        username: u.username.clone(),
+        email: u.email.clone(),
+        email_verified: u.email_verified,
+        given_name: u.given_name.clone(),
+        family_name: u.family_name.clone(),
+        display_name: u.display_name.clone(),
+        phone: u.phone.clone(),
+        locale: u.locale.clone(),
+        timezone: u.timezone.clone(),
+        external_id: u.external_id.clone(),
+        status: u.status,
+    }
+}
+
+fn query(scope: UserScope) -> UserQuery {
+    UserQuery {
+        email_prefix: None,
+        text: None,
+        status: None,
+        account_id: None,
+        role_id: None,
+        group_id: None,
+        scope,
+        after: None,
+        limit: 50,
+    }
+}
+
+async fn tenant_starts_seeded(b: Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    assert_eq!(tenant.owner_user_id.as_ref(), Some(&owner.id));
+    assert!(owner.is_owner);
+    assert_eq!(owner.status, UserStatus::Invited);
+    for t in RoleTemplate::ALL {
+        let role = store.role_by_template(&tenant.id, t).await.unwrap();
+        assert_eq!(role.template, Some(t));
+    }
+    let eff = store
+        .effective_permissions(&tenant.id, &owner.id)
+        .await
+        .unwrap();
+    for (p, _) in admin::ALL {
+        assert!(eff.contains(p), "owner holds {p}");
+    }
+    let again = castellan::cli::create_tenant(&store, "acme", "Acme", "x@acme.test").await;
+    assert!(again.unwrap_err().contains("already exists"));
+}
+
+async fn users_are_versioned_and_scoped_to_their_tenant(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let (other, _) = castellan::cli::create_tenant(&store, "other", "Other", "owner@other.test")
+        .await
+        .unwrap();
+    let u = store
+        .insert_user(&tenant.id, &new_user("a@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    assert!(
+        store.get_user(&other.id, &u.id).await.unwrap().is_none(),
+        "invisible from another tenant"
+    );
+    // The same email may exist in another tenant.
+    store
+        .insert_user(&other.id, &new_user("a@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    let dup = store
+        .insert_user(&tenant.id, &new_user("A@X.test"), &Actor::system())
+        .await;
+    assert!(matches!(dup, Err(DomainError::Conflict(_))), "{dup:?}");
+
+    let p = UserProfile {
+        family_name: Some("Fam".into()),
+        ..profile(&u)
+    };
+    let v2 = store
+        .update_user(
+            &tenant.id,
+            &u.id,
+            1,
+            &p,
+            &vec![],
+            "user.update",
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((v2.version, v2.family_name.as_deref()), (2, Some("Fam")));
+    let stale = store
+        .update_user(
+            &tenant.id,
+            &u.id,
+            1,
+            &p,
+            &vec![],
+            "user.update",
+            &Actor::system(),
+        )
+        .await;
+    assert!(matches!(stale, Err(DomainError::PreconditionFailed(1))));
+    let cross = store
+        .update_user(
+            &other.id,
+            &u.id,
+            2,
+            &p,
+            &vec![],
+            "user.update",
+            &Actor::system(),
+        )
+        .await;
+    assert!(matches!(cross, Err(DomainError::NotFound(_))));
+    assert!(matches!(
+        store.delete_user(&other.id, &u.id, &Actor::system()).await,
+        Err(DomainError::NotFound(_))
+    ));
+}
+
+async fn listing_pages_and_prefix_search(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    for e in [
+        "b1@x.test",
+        "b2@x.test",
+        "b3@x.test",
+        "c@x.test",
+        "Bz@y.test",
+    ] {
+        store
+            .insert_user(&tenant.id, &new_user(e), &Actor::system())
+            .await
+            .unwrap();
+    }
+    let mut q = query(UserScope::All);
+    q.email_prefix = Some("b".into());
+    q.limit = 2;
+    let p1 = store.list_users(&tenant.id, &q).await.unwrap();
+    assert_eq!(
+        p1.items
+            .iter()
+            .map(|u| u.email.as_str())
+            .collect::<Vec<_>>(),
+        ["b1@x.test", "b2@x.test"]
+    );
+    let (k, id) =
+        castellan::domain::model::decode_cursor(p1.next_cursor.as_deref().unwrap()).unwrap();
+    q.after = Some((k, UserId(id)));
+    let p2 = store.list_users(&tenant.id, &q).await.unwrap();
+    assert_eq!(
+        p2.items
+            .iter()
+            .map(|u| u.email.as_str())
+            .collect::<Vec<_>>(),
+        ["b3@x.test", "Bz@y.test"]
+    );
+    assert!(p2.next_cursor.is_none());
+    let mut like = query(UserScope::All);
+    like.text = Some("_".into());
+    assert!(
+        store
+            .list_users(&tenant.id, &like)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "LIKE wildcards are escaped"
+    );
+}
+
+async fn managers_see_only_their_scope(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let m = store
+        .insert_user(&tenant.id, &new_user("m@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    store
+        .insert_user(&tenant.id, &new_user("u@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    let page = store
+        .list_users(&tenant.id, &query(UserScope::ManagedBy(m.id.clone())))
+        .await
+        .unwrap();
+    assert!(page.items.is_empty(), "a manager of nothing sees nobody");
+}
+
+async fn owner_is_protected_and_anonymisation_redacts(b: Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    assert!(matches!(
+        store
+            .delete_user(&tenant.id, &owner.id, &Actor::system())
+            .await,
+        Err(DomainError::Conflict(_))
+    ));
+    let u = store
+        .insert_user(&tenant.id, &new_user("gone@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    let anon = UserProfile {
+        username: format!("anon-{}", u.id),
+        email: format!("anon-{}@anonymised.invalid", u.id),
+        given_name: None,
+        status: UserStatus::Anonymised,
+        ..profile(&u)
+    };
+    let a = store
+        .anonymise_user(&tenant.id, &u.id, &anon, &Actor::system())
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.id.clone(), a.status),
+        (u.id.clone(), UserStatus::Anonymised)
+    );
+    let page = store
+        .list_users(&tenant.id, &query(UserScope::All))
+        .await
+        .unwrap();
+    assert!(page.items.iter().all(|x| x.email != "gone@x.test"));
+    let roles = store
+        .effective_permissions(&tenant.id, &u.id)
+        .await
+        .unwrap();
+    assert!(
+        roles.permissions.is_empty(),
+        "anonymised users hold nothing"
+    );
+}
+
+async fn tokens_are_found_by_hash_until_revoked(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let t = store
+        .insert_token(&tenant.id, "t", None, "hash-1", &Actor::system())
+        .await
+        .unwrap();
+    let (tid, found) = store.token_by_hash("hash-1").await.unwrap().unwrap();
+    assert_eq!((tid, found.id.clone()), (tenant.id.clone(), t.id.clone()));
+    assert!(store.token_by_hash("hash-2").await.unwrap().is_none());
+    store
+        .revoke_token(&tenant.id, &t.id, &Actor::system())
+        .await
+        .unwrap();
+    assert!(store.token_by_hash("hash-1").await.unwrap().is_none());
+    assert!(matches!(
+        store
+            .revoke_token(&tenant.id, &t.id, &Actor::system())
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+}
+
+both!(
+    tenant_starts_seeded,
+    users_are_versioned_and_scoped_to_their_tenant,
+    listing_pages_and_prefix_search,
+    managers_see_only_their_scope,
+    owner_is_protected_and_anonymisation_redacts,
+    tokens_are_found_by_hash_until_revoked,
+);
