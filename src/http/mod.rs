@@ -7,11 +7,14 @@ pub mod problem;
 use crate::config::Config;
 use crate::store::Store;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
 use std::sync::Arc;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted (bulk operations get their own limits).
+pub const MAX_BODY: usize = 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -27,7 +30,11 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .nest("/t/{tenant}/api/v1", admin::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take that method")
+        })
+        // Bodies over the limit are refused by the extractors, so the 413 is problem+json too.
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
