@@ -1,5 +1,16 @@
 //! Administration services: authorise the caller, validate into domain types, call the store.
 //! Know neither axum nor sqlx.
 
+pub mod accounts;
+pub mod attributes;
+pub mod audit;
+pub mod groups;
+pub mod management;
+pub mod memberships;
+pub mod notifications;
+pub mod overrides;
+pub mod permissions;
+pub mod roles;
+pub mod tokens;
 pub mod users;
 pub mod validate;

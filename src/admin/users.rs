@@ -107,12 +107,12 @@ pub async fn authorised_user(
         .get_user(caller.tenant_id(), id)
         .await?
         .ok_or(DomainError::NotFound("user"))?;
-    if let UserScope::ManagedBy(manager) = &scope {
-        if !store.manages_user(caller.tenant_id(), manager, id).await? {
-            return Err(DomainError::forbidden(
-                "this user is outside the accounts and people you manage",
-            ));
-        }
+    if let UserScope::ManagedBy(manager) = &scope
+        && !store.manages_user(caller.tenant_id(), manager, id).await?
+    {
+        return Err(DomainError::forbidden(
+            "this user is outside the accounts and people you manage",
+        ));
     }
     Ok(user)
 }
@@ -264,6 +264,14 @@ fn check_version(user: &User, if_match: Option<i64>) -> Result<()> {
     }
 }
 
+/// An optional profile field of an update: name, requested change, the slot, maximum length.
+type OptionalField<'a> = (
+    &'static str,
+    Option<Option<String>>,
+    &'a mut Option<String>,
+    usize,
+);
+
 pub async fn update(
     store: &Store,
     caller: &Caller,
@@ -295,7 +303,7 @@ pub async fn update(
     if let Some(v) = req.email_verified {
         p.email_verified = v;
     }
-    let fields: [(&str, Option<Option<String>>, &mut Option<String>, usize); 7] = [
+    let fields: [OptionalField<'_>; 7] = [
         ("given_name", req.given_name, &mut p.given_name, 200),
         ("family_name", req.family_name, &mut p.family_name, 200),
         ("display_name", req.display_name, &mut p.display_name, 200),

@@ -31,7 +31,11 @@ pub fn app(state: AppState) -> Router {
         .nest("/t/{tenant}/api/v1", admin::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            problem::Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take that method")
+            problem::Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this endpoint does not take that method",
+            )
         })
         // Bodies over the limit are refused by the extractors, so the 413 is problem+json too.
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -12,6 +12,7 @@ macro_rules! forward {
         impl Store {
             $(
                 $(#[$doc])*
+                #[allow(clippy::too_many_arguments)]
                 pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
                     match &self.db {
                         Db::Sqlite(b) => b.$name($($arg),*).await,
@@ -61,4 +62,152 @@ forward! {
 forward! {
     fn role_by_template(&self, tenant: &TenantId, template: RoleTemplate) -> Role;
     fn manages_account(&self, tenant: &TenantId, manager: &UserId, account: &AccountId) -> bool;
+}
+
+// Attribute definitions, notification types and preferences, API tokens, audit log.
+forward! {
+    /// The attribute definition with this key.
+    fn attribute_def(&self, tenant: &TenantId, key: &str) -> Option<AttributeDef>;
+    /// Adds an attribute definition, writing `default` for users without a value.
+    fn insert_attribute_def(&self, tenant: &TenantId, def: &AttributeDef,
+        default: Option<&crate::domain::attributes::StoredValue>, actor: &Actor) -> AttributeDef;
+    /// Changes an attribute definition (found by key), writing `default` for users without a value.
+    fn update_attribute_def(&self, tenant: &TenantId, def: &AttributeDef,
+        default: Option<&crate::domain::attributes::StoredValue>, actor: &Actor) -> AttributeDef;
+    /// Removes an attribute definition and its values.
+    fn delete_attribute_def(&self, tenant: &TenantId, key: &str, actor: &Actor) -> ();
+
+    /// The tenant's notification types.
+    fn notification_types(&self, tenant: &TenantId) -> Vec<NotificationType>;
+    /// Adds a tenant-defined notification type.
+    fn insert_notification_type(&self, tenant: &TenantId, t: &NotificationType, actor: &Actor) -> NotificationType;
+    /// Removes a tenant-defined notification type.
+    fn delete_notification_type(&self, tenant: &TenantId, key: &str, actor: &Actor) -> ();
+    /// A user's effective notification choices, one per type.
+    fn notification_prefs(&self, tenant: &TenantId, user: &UserId) -> Vec<NotificationPref>;
+    /// Stores a user's choices for some types.
+    fn set_notification_prefs(&self, tenant: &TenantId, user: &UserId, choices: &[NotificationPref],
+        actor: &Actor) -> Vec<NotificationPref>;
+
+    /// Audit entries, newest first.
+    fn list_audit(&self, tenant: &TenantId, query: &crate::domain::audit::AuditQuery) -> Page<crate::domain::audit::AuditRecord>;
+}
+
+forward! {
+    /// The tenant's accounts by name, optionally of one kind.
+    fn list_accounts(&self, tenant: &TenantId, kind: Option<AccountKind>) -> Vec<Account>;
+    /// One account of the tenant.
+    fn get_account(&self, tenant: &TenantId, id: &AccountId) -> Option<Account>;
+    /// Creates a provider or customer account.
+    fn insert_account(&self, tenant: &TenantId, name: &str, kind: AccountKind, actor: &Actor) -> Account;
+    /// Renames an account or changes its kind (not the Guest account's).
+    fn update_account(&self, tenant: &TenantId, id: &AccountId, name: Option<&str>, kind: Option<AccountKind>,
+        actor: &Actor) -> Account;
+    /// Deletes an account without memberships (not the Guest account).
+    fn delete_account(&self, tenant: &TenantId, id: &AccountId, actor: &Actor) -> ();
+
+    /// The tenant's account groups with their accounts.
+    fn list_account_groups(&self, tenant: &TenantId) -> Vec<AccountGroup>;
+    /// One account group with its accounts.
+    fn get_account_group(&self, tenant: &TenantId, id: &AccountGroupId) -> Option<AccountGroup>;
+    /// Creates an account group.
+    fn insert_account_group(&self, tenant: &TenantId, name: &str, description: Option<&str>,
+        account_ids: &[AccountId], actor: &Actor) -> AccountGroup;
+    /// Changes an account group; `account_ids` replaces its accounts.
+    fn update_account_group(&self, tenant: &TenantId, id: &AccountGroupId, name: Option<&str>,
+        description: Option<Option<&str>>, account_ids: Option<&[AccountId]>, actor: &Actor) -> AccountGroup;
+    /// Deletes an account group.
+    fn delete_account_group(&self, tenant: &TenantId, id: &AccountGroupId, actor: &Actor) -> ();
+    /// Adds (`member`) or removes one account of an account group.
+    fn set_group_account(&self, tenant: &TenantId, id: &AccountGroupId, account: &AccountId, member: bool,
+        actor: &Actor) -> AccountGroup;
+
+    /// A user's memberships, the main one first.
+    fn list_memberships(&self, tenant: &TenantId, user: &UserId) -> Vec<Membership>;
+    /// One membership of a user.
+    fn get_membership(&self, tenant: &TenantId, user: &UserId, id: &MembershipId) -> Option<Membership>;
+    /// Adds a membership, moving the main mark to it when `main`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_membership(&self, tenant: &TenantId, user: &UserId, account: &AccountId, start: Option<time::Date>,
+        end: Option<time::Date>, main: bool, actor: &Actor) -> Membership;
+    /// Changes a membership's dates or makes it the main one.
+    #[allow(clippy::too_many_arguments)]
+    fn update_membership(&self, tenant: &TenantId, user: &UserId, id: &MembershipId,
+        start: Option<Option<time::Date>>, end: Option<Option<time::Date>>, main: Option<bool>,
+        actor: &Actor) -> Membership;
+    /// Deletes a membership that is neither main nor the user's last.
+    fn delete_membership(&self, tenant: &TenantId, user: &UserId, id: &MembershipId, actor: &Actor) -> ();
+
+    /// What a manager manages.
+    fn list_management(&self, tenant: &TenantId, manager: &UserId) -> Vec<Management>;
+    /// Makes a user manage a user, account or account group.
+    fn insert_management(&self, tenant: &TenantId, manager: &UserId, target: &ManagementTarget,
+        actor: &Actor) -> Management;
+    /// Ends a management relation.
+    fn delete_management(&self, tenant: &TenantId, manager: &UserId, id: &ManagementId, actor: &Actor) -> ();
+}
+
+forward! {
+    /// The tenant's permission catalogue, by name.
+    fn list_permissions(&self, tenant: &TenantId) -> Vec<Permission>;
+    /// One permission of the catalogue.
+    fn get_permission(&self, tenant: &TenantId, id: &PermissionId) -> Option<Permission>;
+    /// A permission of the catalogue by name.
+    fn permission_by_name(&self, tenant: &TenantId, name: &str) -> Option<Permission>;
+    /// Adds a permission to the catalogue.
+    fn create_permission(&self, tenant: &TenantId, name: &str, description: Option<&str>, actor: &Actor) -> Permission;
+    /// Changes a permission's description.
+    fn update_permission(&self, tenant: &TenantId, id: &PermissionId, description: Option<&str>, actor: &Actor) -> Permission;
+    /// Removes a (non-builtin) permission from the catalogue, its roles and overrides.
+    fn delete_permission(&self, tenant: &TenantId, id: &PermissionId, actor: &Actor) -> ();
+    /// A user's permission overrides.
+    fn list_overrides(&self, tenant: &TenantId, user: &UserId) -> Vec<PermissionOverride>;
+    /// Creates or replaces a user's override of one permission.
+    fn set_override(&self, tenant: &TenantId, user: &UserId, permission: &PermissionId, effect: Effect,
+        reason: Option<&str>, actor: &Actor) -> PermissionOverride;
+    /// Removes a user's override of one permission.
+    fn delete_override(&self, tenant: &TenantId, user: &UserId, permission: &PermissionId, actor: &Actor) -> ();
+
+    /// The tenant's roles, by name.
+    fn list_roles(&self, tenant: &TenantId) -> Vec<Role>;
+    /// Creates a role with the named permissions.
+    fn create_role(&self, tenant: &TenantId, name: &str, description: Option<&str>, permissions: &[String],
+        actor: &Actor) -> Role;
+    /// Changes a role's name, description or permissions.
+    fn update_role(&self, tenant: &TenantId, id: &RoleId, name: Option<&str>, description: Option<Option<&str>>,
+        permissions: Option<&[String]>, actor: &Actor) -> Role;
+    /// Deletes a role that is not seeded and not held.
+    fn delete_role(&self, tenant: &TenantId, id: &RoleId, actor: &Actor) -> ();
+    /// A user's role assignments.
+    fn list_assignments(&self, tenant: &TenantId, user: &UserId) -> Vec<RoleAssignment>;
+    /// One of a user's role assignments.
+    fn get_assignment(&self, tenant: &TenantId, user: &UserId, id: &RoleAssignmentId) -> RoleAssignment;
+    /// Gives a user a role, optionally within one account.
+    fn assign_role(&self, tenant: &TenantId, user: &UserId, role: &RoleId, account: Option<&AccountId>,
+        main: bool, actor: &Actor) -> RoleAssignment;
+    /// Makes an assignment the user's main role.
+    fn set_main_assignment(&self, tenant: &TenantId, user: &UserId, id: &RoleAssignmentId, actor: &Actor) -> RoleAssignment;
+    /// Takes a role assignment away.
+    fn delete_assignment(&self, tenant: &TenantId, user: &UserId, id: &RoleAssignmentId, actor: &Actor) -> ();
+
+    /// The tenant's groups.
+    fn list_groups(&self, tenant: &TenantId) -> Vec<Group>;
+    /// One group.
+    fn get_group(&self, tenant: &TenantId, id: &GroupId) -> Option<Group>;
+    /// Creates a group.
+    fn create_group(&self, tenant: &TenantId, display_name: &str, description: Option<&str>,
+        external_id: Option<&str>, actor: &Actor) -> Group;
+    /// Changes a group's fields.
+    fn update_group(&self, tenant: &TenantId, id: &GroupId, display_name: Option<&str>,
+        description: Option<Option<&str>>, external_id: Option<Option<&str>>, actor: &Actor) -> Group;
+    /// Deletes a group.
+    fn delete_group(&self, tenant: &TenantId, id: &GroupId, actor: &Actor) -> ();
+    /// Adds a user to a group.
+    fn add_group_member(&self, tenant: &TenantId, group: &GroupId, user: &UserId, actor: &Actor) -> Group;
+    /// Removes a user from a group.
+    fn remove_group_member(&self, tenant: &TenantId, group: &GroupId, user: &UserId, actor: &Actor) -> Group;
+    /// Grants a role to a group.
+    fn add_group_role(&self, tenant: &TenantId, group: &GroupId, role: &RoleId, actor: &Actor) -> Group;
+    /// Takes a role away from a group.
+    fn remove_group_role(&self, tenant: &TenantId, group: &GroupId, role: &RoleId, actor: &Actor) -> Group;
 }

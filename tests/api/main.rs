@@ -1,5 +1,16 @@
 //! Integration tests of the admin API over real HTTP, each on a fresh database, on SQLite and
 //! on PostgreSQL (`backends!` makes one test of each).
 
+mod accounts;
+mod attributes;
+mod audit;
 mod common;
+mod groups;
+mod management;
+mod memberships;
+mod notifications;
+mod overrides;
+mod permissions;
+mod roles;
+mod tokens;
 mod users;

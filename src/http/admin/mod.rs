@@ -1,10 +1,33 @@
 //! The admin REST API under `/t/{tenant}/api/v1`: one module per resource, each with its router.
 
+mod accounts;
+mod attributes;
+mod audit;
+mod groups;
+mod management;
+mod memberships;
+mod notifications;
+mod overrides;
+mod permissions;
+mod roles;
+mod tokens;
 mod users;
 
 use super::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(users::router())
+    Router::new()
+        .merge(users::router())
+        .merge(accounts::router())
+        .merge(memberships::router())
+        .merge(management::router())
+        .merge(attributes::router())
+        .merge(audit::router())
+        .merge(notifications::router())
+        .merge(tokens::router())
+        .merge(groups::router())
+        .merge(overrides::router())
+        .merge(permissions::router())
+        .merge(roles::router())
 }

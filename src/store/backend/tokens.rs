@@ -35,6 +35,7 @@ impl TokenRow {
 const COLUMNS: &str = "id, tenant_id, name, user_id, created_at, last_used_at, revoked_at";
 
 impl Backend {
+    /// Stores a new token by the hash of its secret; a user-bound token's user must exist.
     pub async fn insert_token(
         &self,
         tenant: &TenantId,
@@ -100,6 +101,7 @@ impl Backend {
         Ok(Some(row.into_token()))
     }
 
+    /// Every token of the tenant (revoked ones too), oldest first; never the hashes.
     pub async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>> {
         sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY id"
@@ -111,24 +113,40 @@ impl Backend {
         .map_err(db_error)
     }
 
+    /// Revokes a live token of the tenant; it is refused from then on.
     pub async fn revoke_token(&self, tenant: &TenantId, id: &TokenId, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
-            .bind(now_ms())
+        let before = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL{}",
+            super::DIALECT.for_update()
+        )))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .ok_or(DomainError::NotFound("token"))?
+        .into_token()
+        .1;
+        let now = now_ms();
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now)
             .bind(tenant.as_str())
             .bind(id.as_str())
             .execute(&mut *tx)
             .await
-            .map_err(db_error)?
-            .rows_affected();
-        if n == 0 {
-            return Err(DomainError::NotFound("token"));
-        }
+            .map_err(db_error)?;
+        let after = ApiToken {
+            revoked_at: Some(now),
+            ..before.clone()
+        };
         record(
             &mut tx,
             tenant,
             actor,
-            Change::new("token.revoke", "token", id),
+            Change::new("token.revoke", "token", id)
+                .before(&before)
+                .after(&after),
         )
         .await?;
         tx.commit().await.map_err(db_error)?;

@@ -191,7 +191,7 @@ impl Backend {
         .await
         .map_err(db_error)?
         .ok_or(DomainError::NotFound("user"))?;
-        let mut attrs = load_attributes(&mut **tx, &[row.id.clone()]).await?;
+        let mut attrs = load_attributes(&mut **tx, std::slice::from_ref(&row.id)).await?;
         let a = attrs.remove(&row.id).unwrap_or_default();
         Ok(row.into_user(a))
     }
@@ -206,7 +206,7 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let Some(row) = row else { return Ok(None) };
-        let mut attrs = load_attributes(&self.pool, &[row.id.clone()]).await?;
+        let mut attrs = load_attributes(&self.pool, std::slice::from_ref(&row.id)).await?;
         let a = attrs.remove(&row.id).unwrap_or_default();
         Ok(Some(row.into_user(a)))
     }
@@ -326,6 +326,7 @@ impl Backend {
     }
 
     /// Writes a user's profile and attribute changes if the stored version is still `version`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_user(
         &self,
         tenant: &TenantId,

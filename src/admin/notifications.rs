@@ -1,0 +1,165 @@
+//! Notification types (tenant settings) and each user's notification preferences.
+
+use super::users::authorised_user;
+use super::validate;
+use crate::domain::authz::Caller;
+use crate::domain::permissions::admin;
+use crate::domain::*;
+use crate::store::Store;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The channels a notification can go out on, in their canonical order.
+pub const CHANNELS: [&str; 3] = ["email", "in_app", "push"];
+
+/// A new notification type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNotificationType {
+    pub key: String,
+    pub description: Option<String>,
+    /// Whether users who made no choice get it; true by default.
+    pub default_enabled: Option<bool>,
+}
+
+/// A user's choice for one type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefChoice {
+    pub enabled: bool,
+    /// The channels to use; the current ones when absent.
+    pub channels: Option<Vec<String>>,
+}
+
+/// Choices by notification type key; types not named keep theirs.
+pub type SetPrefs = BTreeMap<String, PrefChoice>;
+
+/// A type key: lowercase letters, digits and `._-`, at most 100.
+fn validate_type_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 100
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            "key",
+            format!(
+                "`{key}` is not a valid notification type key: use lowercase letters, digits and `._-` (at most 100)"
+            ),
+        ))
+    }
+}
+
+/// Known channels, each once, in canonical order.
+fn validate_channels(field: &str, channels: &[String]) -> Result<Vec<String>> {
+    if let Some(bad) = channels.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
+        return Err(DomainError::invalid(
+            field,
+            format!("`{bad}` is not a channel: use {}", CHANNELS.join(", ")),
+        ));
+    }
+    Ok(CHANNELS
+        .iter()
+        .filter(|c| channels.iter().any(|x| x == *c))
+        .map(|c| c.to_string())
+        .collect())
+}
+
+/// The tenant's notification types.
+pub async fn list_types(store: &Store, caller: &Caller) -> Result<Vec<NotificationType>> {
+    caller.require(admin::SETTINGS_READ)?;
+    store.notification_types(caller.tenant_id()).await
+}
+
+/// Adds a notification type.
+pub async fn create_type(
+    store: &Store,
+    caller: &Caller,
+    req: CreateNotificationType,
+) -> Result<NotificationType> {
+    caller.require(admin::SETTINGS_WRITE)?;
+    validate_type_key(&req.key)?;
+    let t = NotificationType {
+        id: NotificationTypeId::generate(),
+        key: req.key,
+        description: validate::optional("description", req.description, 1000)?,
+        builtin: false,
+        default_enabled: req.default_enabled.unwrap_or(true),
+    };
+    store
+        .insert_notification_type(caller.tenant_id(), &t, &caller.actor())
+        .await
+}
+
+/// Removes a tenant-defined notification type (built-in ones stay).
+pub async fn delete_type(store: &Store, caller: &Caller, key: &str) -> Result<()> {
+    caller.require(admin::SETTINGS_WRITE)?;
+    store
+        .delete_notification_type(caller.tenant_id(), key, &caller.actor())
+        .await
+}
+
+/// A user's effective choice for every type.
+pub async fn prefs(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<NotificationPref>> {
+    authorised_user(store, caller, user, false).await?;
+    store.notification_prefs(caller.tenant_id(), user).await
+}
+
+/// Merges choices for the named types into the user's preferences.
+pub async fn set_prefs(
+    store: &Store,
+    caller: &Caller,
+    user: &UserId,
+    req: SetPrefs,
+) -> Result<Vec<NotificationPref>> {
+    let u = authorised_user(store, caller, user, true).await?;
+    if u.status == UserStatus::Anonymised {
+        return Err(DomainError::conflict(
+            "an anonymised user cannot be changed",
+        ));
+    }
+    let current = store.notification_prefs(caller.tenant_id(), user).await?;
+    let mut choices = Vec::with_capacity(req.len());
+    for (key, choice) in req {
+        let now = current
+            .iter()
+            .find(|p| p.event_type == key)
+            .ok_or_else(|| {
+                DomainError::invalid(&key, format!("`{key}` is not a notification type"))
+            })?;
+        let channels = match &choice.channels {
+            Some(c) => validate_channels(&format!("{key}.channels"), c)?,
+            None => now.channels.clone(),
+        };
+        choices.push(NotificationPref {
+            event_type: key,
+            enabled: choice.enabled,
+            channels,
+        });
+    }
+    store
+        .set_notification_prefs(caller.tenant_id(), user, &choices, &caller.actor())
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_channels() {
+        assert!(validate_type_key("billing.invoice_ready-v2").is_ok());
+        assert!(validate_type_key("Billing").is_err());
+        assert!(validate_type_key("").is_err());
+        assert!(validate_type_key("a b").is_err());
+        let c = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            validate_channels("c", &c(&["push", "email", "push"])).unwrap(),
+            c(&["email", "push"])
+        );
+        assert!(validate_channels("c", &c(&["sms"])).is_err());
+    }
+}

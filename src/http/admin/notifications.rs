@@ -1,0 +1,83 @@
+//! `/notification-types` and `/users/{id}/notifications`.
+
+use crate::admin::notifications::{self, CreateNotificationType, SetPrefs};
+use crate::domain::authz::Caller;
+use crate::domain::{NotificationPref, NotificationType, UserId};
+use crate::http::AppState;
+use crate::http::extract::{Json, Path};
+use crate::http::problem::ApiResult;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use serde::Deserialize;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notification-types", get(list_types).post(create_type))
+        .route("/notification-types/{key}", delete(delete_type))
+        .route("/users/{id}/notifications", get(prefs).put(set_prefs))
+}
+
+#[derive(Deserialize)]
+struct KeyPath {
+    #[allow(dead_code)]
+    tenant: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct UserPath {
+    #[allow(dead_code)]
+    tenant: String,
+    id: UserId,
+}
+
+async fn list_types(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Vec<NotificationType>>> {
+    Ok(axum::Json(
+        notifications::list_types(&s.store, &caller).await?,
+    ))
+}
+
+async fn create_type(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateNotificationType>,
+) -> ApiResult<(StatusCode, axum::Json<NotificationType>)> {
+    let t = notifications::create_type(&s.store, &caller, req).await?;
+    Ok((StatusCode::CREATED, axum::Json(t)))
+}
+
+async fn delete_type(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<KeyPath>,
+) -> ApiResult<StatusCode> {
+    notifications::delete_type(&s.store, &caller, &p.key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn prefs(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<axum::Json<Vec<NotificationPref>>> {
+    Ok(axum::Json(
+        notifications::prefs(&s.store, &caller, &p.id).await?,
+    ))
+}
+
+async fn set_prefs(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+    Json(req): Json<SetPrefs>,
+) -> ApiResult<axum::Json<Vec<NotificationPref>>> {
+    Ok(axum::Json(
+        notifications::set_prefs(&s.store, &caller, &p.id, req).await?,
+    ))
+}
