@@ -2,7 +2,7 @@
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn create_read_update_user(b: Backend) {
@@ -221,7 +221,79 @@ async fn if_match_guards_updates(b: Backend) {
     assert_eq!(ok.headers()["etag"], "W/\"2\"");
 }
 
+/// Every users/owner endpoint: a Member's token gets 403, another tenant's token 404, and
+/// nothing changes.
+async fn access_is_checked_on_every_endpoint(b: Backend) {
+    let s = TestServer::start(b).await;
+    let member = s.create_user("member@example.com").await;
+    let target = s.create_user("target@example.com").await;
+    let (mid, tid) = (
+        member["id"].as_str().unwrap(),
+        target["id"].as_str().unwrap(),
+    );
+    let member_token = s.token_for("acme", mid).await;
+    let other_token = s.other_tenant("other").await;
+    let calls: Vec<(Method, String, Option<serde_json::Value>)> = vec![
+        (Method::GET, "/users".into(), None),
+        (
+            Method::POST,
+            "/users".into(),
+            Some(json!({"email": "new@example.com"})),
+        ),
+        (Method::GET, format!("/users/{tid}"), None),
+        (
+            Method::PATCH,
+            format!("/users/{tid}"),
+            Some(json!({"given_name": "X"})),
+        ),
+        (Method::DELETE, format!("/users/{tid}"), None),
+        (Method::POST, format!("/users/{tid}/activate"), None),
+        (Method::POST, format!("/users/{tid}/deactivate"), None),
+        (Method::POST, format!("/users/{tid}/reactivate"), None),
+        (Method::POST, format!("/users/{tid}/anonymise"), None),
+        (Method::GET, "/owner".into(), None),
+        (
+            Method::POST,
+            "/owner/transfer".into(),
+            Some(json!({"user_id": tid})),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let url = s.url(&path);
+        let (st, e) = s
+            .call_as(&member_token, method.clone(), &url, body.clone())
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "member {method} {path}: {e}");
+        let (st, e) = s
+            .call_as(&other_token, method.clone(), &url, body.clone())
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::NOT_FOUND,
+            "other tenant {method} {path}: {e}"
+        );
+        let (st, _) = s
+            .call_as("cst_not-a-token", method.clone(), &url, body)
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::UNAUTHORIZED,
+            "no valid token {method} {path}"
+        );
+    }
+    let (_, t) = s.get(&format!("/users/{tid}")).await;
+    assert_eq!(
+        (t["status"].as_str(), t["version"].as_i64()),
+        (Some("invited"), Some(1))
+    );
+    let (_, list) = s.get("/users").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    let (_, owner) = s.get("/owner").await;
+    assert_eq!(owner["email"], "owner@acme.test");
+}
+
 backends!(
+    access_is_checked_on_every_endpoint,
     create_read_update_user,
     bad_input_is_problem_json_and_changes_nothing,
     lifecycle_and_owner_protection,
