@@ -1,6 +1,6 @@
 //! Accounts, account groups and memberships.
 
-use super::{Backend, DB, DIALECT, Tx, db_error, placeholders, record};
+use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::{format_date, now_ms, parse_date, today};
 use crate::domain::*;
@@ -242,14 +242,13 @@ impl Backend {
             .await
             .map_err(db_error)?;
         let after = account_tx(&mut tx, tenant, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account.create", "account", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -277,8 +276,8 @@ impl Backend {
             .await
             .map_err(db_error)?;
         let after = account_tx(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account.update", "account", id)
@@ -286,7 +285,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -320,14 +318,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account.delete", "account", id).before(&before),
         )
-        .await?;
-        tx.commit().await.map_err(db_error)
+        .await
     }
 }
 
@@ -482,14 +479,13 @@ impl Backend {
             .map_err(db_error)?;
         write_group_accounts(&mut tx, &id, account_ids).await?;
         let after = group_tx(&mut tx, tenant, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account_group.create", "account_group", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -519,8 +515,8 @@ impl Backend {
             write_group_accounts(&mut tx, id, ids).await?;
         }
         let after = group_tx(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account_group.update", "account_group", id)
@@ -528,7 +524,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -547,14 +542,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("account_group.delete", "account_group", id).before(&before),
         )
-        .await?;
-        tx.commit().await.map_err(db_error)
+        .await
     }
 
     /// Adds (`member`) or removes one account of a group. Adding twice changes nothing;
@@ -594,8 +588,8 @@ impl Backend {
         } else {
             "account_group.account_remove"
         };
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new(action, "account_group", id)
@@ -603,7 +597,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 }
@@ -763,14 +756,13 @@ impl Backend {
         let id =
             insert_membership(&mut tx, tenant, user, account, start, end, main, now_ms()).await?;
         let after = membership_tx(&mut tx, tenant, user, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("membership.create", "membership", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -819,8 +811,8 @@ impl Backend {
             .await
             .map_err(db_error)?;
         let after = membership_tx(&mut tx, tenant, user, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("membership.update", "membership", id)
@@ -828,7 +820,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -858,13 +849,12 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("membership.delete", "membership", id).before(&before),
         )
-        .await?;
-        tx.commit().await.map_err(db_error)
+        .await
     }
 }

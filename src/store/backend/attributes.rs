@@ -1,6 +1,6 @@
 //! Custom attribute definitions: the typed fields a tenant adds to its users.
 
-use super::{Backend, DB, DIALECT, Tx, db_error, placeholders, record};
+use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders, record};
 use crate::domain::attributes::StoredValue;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
@@ -104,14 +104,13 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let filled = fill_missing(&mut tx, tenant, def, default).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("attribute.create", "attribute", &def.id).after(audited(def, filled)),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(def.clone())
     }
 
@@ -153,8 +152,8 @@ impl Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("attribute.update", "attribute", &def.id)
@@ -162,7 +161,6 @@ impl Backend {
                 .after(audited(def, filled)),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(def.clone())
     }
 
@@ -181,14 +179,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("attribute.delete", "attribute", &before.id).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Groups of users: their members and the roles granted to them.
 
-use super::{Backend, Conn, DB, Tx, db_error, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;
@@ -214,14 +214,13 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let after = existing_group(&mut tx, tenant, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("group.create", "group", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -250,8 +249,8 @@ impl Backend {
         .map_err(db_error)?;
         bump(&mut tx, tenant, id).await?;
         let after = existing_group(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("group.update", "group", id)
@@ -259,7 +258,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -273,14 +271,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("group.delete", "group", id).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 
@@ -395,8 +392,8 @@ impl Backend {
         }
         bump(&mut tx, tenant, group).await?;
         let after = existing_group(&mut tx, tenant, group).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new(link.action, "group", group)
@@ -404,7 +401,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 }

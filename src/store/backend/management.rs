@@ -1,6 +1,6 @@
 //! Management relations: which users, accounts and account groups a user manages.
 
-use super::{Backend, DB, Tx, db_error, record};
+use super::{Backend, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;
@@ -148,14 +148,13 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let after = management_tx(&mut tx, tenant, manager, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("management.create", "management", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -175,13 +174,12 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("management.delete", "management", id).before(&before),
         )
-        .await?;
-        tx.commit().await.map_err(db_error)
+        .await
     }
 }

@@ -5,7 +5,9 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod clients;
 mod groups;
+mod keys;
 mod management;
 mod notifications;
 mod permissions;
@@ -81,6 +83,13 @@ pub async fn record(
     .await
     .map_err(db_error)?;
     Ok(())
+}
+
+/// Records `change` in the audit log and commits the transaction that made it: every write
+/// ends here, so no change is stored without its audit entry.
+pub async fn commit(mut tx: Tx, tenant: &TenantId, actor: &Actor, change: Change) -> Result<()> {
+    record(&mut tx, tenant, actor, change).await?;
+    tx.commit().await.map_err(db_error)
 }
 
 /// `$first, $first+1, ...` placeholders for an IN list of `n` values.

@@ -1,6 +1,6 @@
 //! Notification types and users' notification preferences.
 
-use super::{Backend, DB, Tx, db_error, record};
+use super::{Backend, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;
@@ -90,14 +90,13 @@ impl Backend {
             builtin: false,
             ..t.clone()
         };
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("notification_type.create", "notification_type", &t.id).after(&created),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(created)
     }
 
@@ -131,14 +130,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("notification_type.delete", "notification_type", &t.id).before(&t),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 
@@ -167,8 +165,8 @@ impl Backend {
             upsert_pref(&mut tx, tenant, user, c).await?;
         }
         let after = prefs(&mut tx, tenant, user).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("user.notifications.update", "user", user)
@@ -176,7 +174,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 }

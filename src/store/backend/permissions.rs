@@ -1,6 +1,6 @@
 //! The permission catalogue and per-user permission overrides.
 
-use super::{Backend, Conn, DB, Tx, db_error, placeholders, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error, placeholders, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;
@@ -183,14 +183,13 @@ impl Backend {
         let after = permission_conn(&mut tx, tenant, &id)
             .await?
             .ok_or(DomainError::NotFound("permission"))?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("permission.create", "permission", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -217,8 +216,8 @@ impl Backend {
             description: description.map(str::to_owned),
             ..before.clone()
         };
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("permission.update", "permission", id)
@@ -226,7 +225,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -253,14 +251,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("permission.delete", "permission", id).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 
@@ -314,8 +311,8 @@ impl Backend {
         let after = override_conn(&mut tx, tenant, user, permission)
             .await?
             .ok_or(DomainError::NotFound("override"))?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("override.set", "user", user)
@@ -323,7 +320,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -348,14 +344,13 @@ impl Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("override.delete", "user", user).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Roles, their permissions, role assignments and effective permissions.
 
-use super::{Backend, Conn, DB, Tx, db_error, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};
@@ -317,14 +317,13 @@ impl Backend {
         .map_err(db_error)?;
         write_role_permissions(&mut tx, tenant, &id, permissions).await?;
         let after = existing_role(&mut tx, tenant, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.create", "role", &id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -356,8 +355,8 @@ impl Backend {
             write_role_permissions(&mut tx, tenant, id, p).await?;
         }
         let after = existing_role(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.update", "role", id)
@@ -365,7 +364,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -399,14 +397,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.delete", "role", id).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }
@@ -564,14 +561,13 @@ impl Backend {
         }
         let id = insert_assignment(&mut tx, tenant, user, role, account, main, now_ms()).await?;
         let after = assignment_conn(&mut tx, tenant, user, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.assign", "user", user).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -601,8 +597,8 @@ impl Backend {
             .await
             .map_err(db_error)?;
         let after = assignment_conn(&mut tx, tenant, user, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.main", "user", user)
@@ -610,7 +606,6 @@ impl Backend {
                 .after(serde_json::json!({ "main": &after })),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -644,14 +639,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("role.unassign", "user", user).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Tenants: creation with everything a tenant starts with, lookup, ownership.
 
-use super::{Backend, DB, Tx, db_error, record};
+use super::{Backend, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::NewUser;
 use crate::domain::clock::now_ms;
@@ -105,15 +105,14 @@ impl Backend {
             Change::new("user.create", "user", &user_id).after(&user),
         )
         .await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             &tenant_id,
             actor,
             Change::new("owner.set", "user", &user_id)
                 .after(serde_json::json!({"owner_user_id": user_id})),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         let tenant = Tenant {
             id: tenant_id,
             slug: slug.into(),
@@ -200,8 +199,8 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("owner.transfer", "user", new_owner)
@@ -209,7 +208,6 @@ impl Backend {
                 .after(serde_json::json!({ "owner_user_id": new_owner })),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(Tenant {
             owner_user_id: Some(new_owner.clone()),
             ..Tenant::from(row)

@@ -1,6 +1,6 @@
 //! Admin API tokens, stored only as SHA-256 hashes.
 
-use super::{Backend, DB, db_error, record};
+use super::{Backend, DB, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;
@@ -68,14 +68,13 @@ impl Backend {
             last_used_at: None,
             revoked_at: None,
         };
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("token.create", "token", &token.id).after(&token),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(token)
     }
 
@@ -140,8 +139,8 @@ impl Backend {
             revoked_at: Some(now),
             ..before.clone()
         };
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("token.revoke", "token", id)
@@ -149,7 +148,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Users: the profile row, custom attribute values, lifecycle, search, management scope.
 
-use super::{Backend, DB, Tx, db_error, placeholders, record};
+use super::{Backend, DB, Tx, commit, db_error, placeholders, record};
 use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
@@ -170,14 +170,13 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         let id = Self::insert_user_tx(&mut tx, tenant, u, now_ms()).await?;
         let user = Self::user_tx(&mut tx, tenant, &id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("user.create", "user", &id).after(&user),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(user)
     }
 
@@ -345,8 +344,8 @@ impl Backend {
         write_profile(&mut tx, tenant, id, profile).await?;
         write_attributes(&mut tx, id, attributes).await?;
         let after = Self::user_tx(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new(action, "user", id)
@@ -354,7 +353,6 @@ impl Backend {
                 .after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
@@ -373,14 +371,13 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("user.delete", "user", id).before(&before),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 
@@ -432,14 +429,13 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let after = Self::user_tx(&mut tx, tenant, id).await?;
-        record(
-            &mut tx,
+        commit(
+            tx,
             tenant,
             actor,
             Change::new("user.anonymise", "user", id).after(&after),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
         Ok(after)
     }
 
