@@ -4,11 +4,11 @@ use crate::config::Config;
 use crate::domain::audit::Actor;
 use crate::domain::changes::NewUser;
 use crate::domain::{TenantId, UserStatus};
-use crate::http::{AppState, extract::hash_secret};
+use crate::domain::secrets::hash_secret;
+use crate::http::AppState;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(name = "castellan", version, about = "Castellan identity provider")]
@@ -175,15 +175,7 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
     }
 }
 
-/// A fresh admin API token: 256 random bits; only its hash is stored.
-pub fn new_secret(prefix: &str) -> String {
-    use base64::Engine;
-    let bytes: [u8; 32] = rand::random();
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
+pub use crate::domain::secrets::new_secret;
 
 /// Creates an admin API token and returns the secret (shown once).
 pub async fn create_token(
@@ -241,10 +233,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.public_url
     );
     tracing::info!(listen = %bound, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
-    let state = AppState {
-        store: store.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store.clone(), config);
     crate::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())?;

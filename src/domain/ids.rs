@@ -48,4 +48,5 @@ id_type!(
     NotificationTypeId,
     TokenId,
     AuditId,
+    ClientId,
 );

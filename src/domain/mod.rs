@@ -8,7 +8,9 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod oidc;
 pub mod permissions;
+pub mod secrets;
 
 pub use error::{DomainError, Result};
 pub use ids::*;

@@ -83,12 +83,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
-/// SHA-256 (hex) of a presented secret: the only form in which tokens are stored.
-pub fn hash_secret(secret: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::domain::secrets::hash_secret;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

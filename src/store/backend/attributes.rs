@@ -1,6 +1,6 @@
 //! Custom attribute definitions: the typed fields a tenant adds to its users.
 
-use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders, record};
+use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::attributes::StoredValue;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;

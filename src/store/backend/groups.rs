@@ -1,6 +1,6 @@
 //! Groups of users: their members and the roles granted to them.
 
-use super::{Backend, Conn, DB, Tx, commit, db_error, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;

@@ -1,6 +1,6 @@
 //! Management relations: which users, accounts and account groups a user manages.
 
-use super::{Backend, DB, Tx, commit, db_error, record};
+use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;

@@ -1,6 +1,6 @@
 //! Notification types and users' notification preferences.
 
-use super::{Backend, DB, Tx, commit, db_error, record};
+use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;

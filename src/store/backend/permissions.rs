@@ -1,6 +1,6 @@
 //! The permission catalogue and per-user permission overrides.
 
-use super::{Backend, Conn, DB, Tx, commit, db_error, placeholders, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;

@@ -1,6 +1,6 @@
 //! Roles, their permissions, role assignments and effective permissions.
 
-use super::{Backend, Conn, DB, Tx, commit, db_error, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};

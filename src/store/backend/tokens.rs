@@ -1,6 +1,6 @@
 //! Admin API tokens, stored only as SHA-256 hashes.
 
-use super::{Backend, DB, commit, db_error, record};
+use super::{Backend, DB, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::*;

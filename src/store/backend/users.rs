@@ -1,6 +1,6 @@
 //! Users: the profile row, custom attribute values, lifecycle, search, management scope.
 
-use super::{Backend, DB, Tx, commit, db_error, placeholders, record};
+use super::{Backend, DB, Tx, commit, db_error, placeholders};
 use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
