@@ -11,7 +11,6 @@ use castellan::domain::clock::now_ms;
 use castellan::domain::{TenantId, UserId, UserQuery};
 use castellan::http::AppState;
 use castellan::store::Store;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -319,13 +318,13 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
     // Through the HTTP API (token check, JSON), one client, sequential requests.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/t/bench/api/v1", listener.local_addr().unwrap());
-    let state = AppState {
-        store: store.clone(),
-        config: Arc::new(Config {
+    let state = AppState::new(
+        store.clone(),
+        Config {
             database_url: url.into(),
             ..Config::default()
-        }),
-    };
+        },
+    );
     let server = tokio::spawn(async move {
         let _ = castellan::http::serve(listener, state).await;
     });

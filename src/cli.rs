@@ -3,8 +3,8 @@
 use crate::config::Config;
 use crate::domain::audit::Actor;
 use crate::domain::changes::NewUser;
-use crate::domain::{TenantId, UserStatus};
 use crate::domain::secrets::hash_secret;
+use crate::domain::{TenantId, UserStatus};
 use crate::http::AppState;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
@@ -33,6 +33,45 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manages OpenID Connect clients (apps).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Manages a tenant's signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Registers a client and prints its client id and (once) its secret.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; PKCE).
+        #[arg(long)]
+        public: bool,
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Rotates the tenant's signing keys: the published next key starts signing.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -122,6 +161,24 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             store.close().await;
             Ok(())
+        }
+        Command::Client { command } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = client_command(&store, command).await;
+            store.close().await;
+            result
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { tenant },
+        } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = rotate_keys(&store, &tenant).await;
+            store.close().await;
+            result
         }
     }
 }
@@ -238,5 +295,71 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
+    Ok(())
+}
+
+/// The command-line caller: every administration permission, recorded as the CLI.
+fn cli_caller(tenant: crate::domain::Tenant) -> crate::domain::authz::Caller {
+    crate::domain::authz::Caller {
+        tenant,
+        principal: crate::domain::authz::Principal::Token {
+            token_id: crate::domain::TokenId("cli".into()),
+            name: "castellan CLI".into(),
+        },
+        permissions: crate::domain::authz::root_token_permissions(),
+        ip: None,
+    }
+}
+
+async fn tenant_named(store: &Store, slug: &str) -> Result<crate::domain::Tenant, String> {
+    store
+        .tenant_by_slug(slug)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no tenant `{slug}`"))
+}
+
+async fn client_command(store: &Store, command: ClientCommand) -> Result<(), String> {
+    let ClientCommand::Create {
+        tenant,
+        name,
+        redirect_uris,
+        public,
+        grant_types,
+        scopes,
+    } = command;
+    let caller = cli_caller(tenant_named(store, &tenant).await?);
+    let input = crate::admin::clients::ClientInput {
+        name: Some(name),
+        kind: Some(if public {
+            crate::domain::oidc::ClientKind::Public
+        } else {
+            crate::domain::oidc::ClientKind::Confidential
+        }),
+        redirect_uris: Some(redirect_uris),
+        grant_types: (!grant_types.is_empty()).then_some(grant_types),
+        scopes: (!scopes.is_empty()).then_some(scopes),
+        ..Default::default()
+    };
+    let created = crate::admin::clients::create(store, &caller, input)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("client_id: {}", created.client.client_id);
+    if let Some(secret) = created.client_secret {
+        println!("client_secret: {secret}");
+    }
+    Ok(())
+}
+
+async fn rotate_keys(store: &Store, slug: &str) -> Result<(), String> {
+    let tenant = tenant_named(store, slug).await?;
+    let ring = crate::oidc::keys::KeyRing::default();
+    let keys = ring
+        .rotate(store, &tenant.id, &Actor::cli())
+        .await
+        .map_err(|e| e.to_string())?;
+    for k in keys {
+        println!("{}\t{}\t{}", k.kid, k.alg.as_str(), k.state.as_str());
+    }
     Ok(())
 }

@@ -334,3 +334,79 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn cli_creates_clients_and_rotates_keys() {
+    let dir = tempdir();
+    let db = format!("sqlite:{}", dir.join("oidc.db").display());
+    let env = [("CASTELLAN_DATABASE_URL", db.as_str())];
+    let (ok, out, err) = run(
+        &dir,
+        &env,
+        &[
+            "tenant",
+            "create",
+            "gamma",
+            "--owner-email",
+            "boss@gamma.test",
+        ],
+    );
+    assert!(ok, "{out} {err}");
+    let (ok, out, err) = run(
+        &dir,
+        &env,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "gamma",
+            "--name",
+            "Worker",
+            "--grant-type",
+            "client_credentials",
+        ],
+    );
+    assert!(ok, "{out} {err}");
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+    };
+    let (id, secret) = (field("client_id:"), field("client_secret:"));
+    let (ok, _, err) = run(
+        &dir,
+        &env,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "gamma",
+            "--name",
+            "Bad",
+            "--grant-type",
+            "password",
+        ],
+    );
+    assert!(!ok && err.contains("password"), "{err}");
+
+    let server = serve(&dir, &env);
+    let client = reqwest::Client::new();
+    let token_url = format!("{}/t/gamma/token", server.base);
+    let res = client
+        .post(&token_url)
+        .basic_auth(&id, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (ok, out, err) = run(&dir, &env, &["keys", "rotate", "--tenant", "gamma"]);
+    assert!(ok, "{out} {err}");
+    for state in ["active", "next", "retired"] {
+        assert!(out.contains(state), "{out}");
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

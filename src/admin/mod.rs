@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod attributes;
 pub mod audit;
+pub mod clients;
 pub mod groups;
+pub mod keys;
 pub mod management;
 pub mod memberships;
 pub mod notifications;

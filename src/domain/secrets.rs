@@ -6,7 +6,10 @@ use subtle::ConstantTimeEq;
 pub fn new_secret(prefix: &str) -> String {
     use base64::Engine;
     let bytes: [u8; 32] = rand::random();
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// SHA-256 (hex) of a secret: the only form in which secrets are stored. A fast hash is right
@@ -19,7 +22,10 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Whether `secret` hashes to `stored_hash`, compared in constant time.
 pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
-    hash_secret(secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
+    hash_secret(secret)
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
 }
 
 #[cfg(test)]

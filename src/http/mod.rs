@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod oidc;
 pub mod problem;
 
 use crate::config::Config;
@@ -21,6 +22,18 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// The OpenID Connect provider's caches (keys, tenants, clients).
+    pub oidc: Arc<crate::oidc::Provider>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            oidc: Arc::default(),
+        }
+    }
 }
 
 /// The whole application.
@@ -29,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/t/{tenant}/api/v1", admin::router())
+        .merge(oidc::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

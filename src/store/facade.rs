@@ -211,3 +211,38 @@ forward! {
     /// Takes a role away from a group.
     fn remove_group_role(&self, tenant: &TenantId, group: &GroupId, role: &RoleId, actor: &Actor) -> Group;
 }
+
+// OpenID Connect: signing keys and clients.
+forward! {
+    /// The tenant's published signing keys (next, active, retired until they expire).
+    fn signing_keys(&self, tenant: &TenantId) -> Vec<oidc::SigningKey>;
+    /// Stores the first keys of an algorithm; `false` when another process did it first.
+    fn insert_first_keys(&self, tenant: &TenantId, active: &oidc::SigningKey, next: &oidc::SigningKey) -> bool;
+    /// next -> active, active -> retired (published until `publish_until`), `new_next` -> next.
+    fn rotate_signing_keys(&self, tenant: &TenantId, alg: oidc::KeyAlg, new_next: &oidc::SigningKey,
+        publish_until: i64, actor: &Actor) -> ();
+
+    /// One client by id.
+    fn get_client(&self, tenant: &TenantId, id: &ClientId) -> Option<oidc::Client>;
+    /// One client by the `client_id` it presents.
+    fn client_by_client_id(&self, tenant: &TenantId, client_id: &str) -> Option<oidc::Client>;
+    /// The tenant's clients.
+    fn list_clients(&self, tenant: &TenantId) -> Vec<oidc::Client>;
+    /// Registers a client.
+    fn insert_client(&self, tenant: &TenantId, client_id: &str, settings: &oidc::ClientSettings,
+        secret_hash: Option<&str>, actor: &Actor) -> oidc::Client;
+    /// Replaces a client's settings.
+    fn update_client(&self, tenant: &TenantId, id: &ClientId, settings: &oidc::ClientSettings, actor: &Actor) -> oidc::Client;
+    /// Removes a client.
+    fn delete_client(&self, tenant: &TenantId, id: &ClientId, actor: &Actor) -> ();
+    /// Replaces a client's secret hash.
+    fn set_client_secret(&self, tenant: &TenantId, id: &ClientId, secret_hash: &str, actor: &Actor) -> oidc::Client;
+    /// Gives a client a service role.
+    fn grant_client_role(&self, tenant: &TenantId, id: &ClientId, role: &RoleId, actor: &Actor) -> oidc::Client;
+    /// Takes a service role from a client.
+    fn revoke_client_role(&self, tenant: &TenantId, id: &ClientId, role: &RoleId, actor: &Actor) -> oidc::Client;
+    /// What a client holds through its service roles.
+    fn client_grants(&self, tenant: &TenantId, id: &ClientId) -> oidc::ServiceGrants;
+    /// The longest access token lifetime among the tenant's clients (seconds).
+    fn max_access_token_ttl(&self, tenant: &TenantId) -> i64;
+}

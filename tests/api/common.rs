@@ -5,7 +5,6 @@ use castellan::http::AppState;
 use castellan::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -131,10 +130,7 @@ impl TestServer {
             database_url: db.url.clone(),
             ..Config::default()
         };
-        let state = AppState {
-            store: store.clone(),
-            config: Arc::new(config),
-        };
+        let state = AppState::new(store.clone(), config);
         let task = tokio::spawn(async move {
             let _ = castellan::http::serve(listener, state).await;
         });

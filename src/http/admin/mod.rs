@@ -3,7 +3,9 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod clients;
 mod groups;
+mod keys;
 mod management;
 mod memberships;
 mod notifications;
@@ -26,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(notifications::router())
         .merge(tokens::router())
+        .merge(clients::router())
+        .merge(keys::router())
         .merge(groups::router())
         .merge(overrides::router())
         .merge(permissions::router())

@@ -1,0 +1,118 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, OpenID Connect Core §9):
+//! `client_secret_basic` and `client_secret_post`, secrets compared as SHA-256 hashes in
+//! constant time.
+
+use super::error::{OAuthError, OAuthResult};
+use super::token::Params;
+use super::{ClientEntry, Provider};
+use crate::domain::TenantId;
+use crate::domain::oidc::{AuthMethod, ClientKind};
+use crate::store::Store;
+use base64::Engine;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// The credentials a request carries.
+#[derive(Debug)]
+pub struct Presented {
+    pub client_id: String,
+    secret: Option<String>,
+    pub method: AuthMethod,
+}
+
+fn decode_component(s: &str) -> OAuthResult<String> {
+    // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| OAuthError::invalid_client("the Basic credentials are not valid UTF-8"))
+}
+
+fn basic(header: &str) -> OAuthResult<Option<(String, String)>> {
+    let Some((scheme, value)) = header.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let bad = || OAuthError::invalid_client("the Basic credentials are malformed");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    Ok(Some((decode_component(id)?, decode_component(secret)?)))
+}
+
+/// Reads the client's credentials from the `Authorization` header and the form; using two
+/// methods at once is `invalid_request`, none at all `invalid_client`.
+pub fn presented(authorization: Option<&str>, params: &mut Params) -> OAuthResult<Presented> {
+    let header = authorization.map(basic).transpose()?.flatten();
+    let form_id = params.take("client_id");
+    let form_secret = params.take("client_secret");
+    match (header, form_id, form_secret) {
+        (Some(_), _, Some(_)) => Err(OAuthError::invalid_request(
+            "use one client authentication method, not several",
+        )),
+        (Some((id, secret)), form_id, None) => {
+            if form_id.is_some_and(|f| f != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the authenticated client",
+                ));
+            }
+            Ok(Presented {
+                client_id: id,
+                secret: Some(secret),
+                method: AuthMethod::ClientSecretBasic,
+            })
+        }
+        (None, Some(id), Some(secret)) => Ok(Presented {
+            client_id: id,
+            secret: Some(secret),
+            method: AuthMethod::ClientSecretPost,
+        }),
+        (None, Some(id), None) => Ok(Presented {
+            client_id: id,
+            secret: None,
+            method: AuthMethod::None,
+        }),
+        (None, None, _) => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
+    }
+}
+
+/// The client the credentials prove, or `invalid_client` (always the same answer, whatever
+/// went wrong, so the endpoint does not reveal which clients exist).
+pub async fn authenticate(
+    provider: &Provider,
+    store: &Store,
+    tenant: &TenantId,
+    presented: &Presented,
+) -> OAuthResult<Arc<ClientEntry>> {
+    let refused = || OAuthError::invalid_client("client authentication failed");
+    let entry = provider.client(store, tenant, &presented.client_id).await?;
+    // Hash even when the client is unknown, so timing says nothing.
+    let presented_hash = presented
+        .secret
+        .as_deref()
+        .map(crate::domain::secrets::hash_secret);
+    let Some(entry) = entry else {
+        return Err(refused());
+    };
+    let client = &entry.client;
+    let registered = client.token_endpoint_auth_method;
+    let ok = match (presented.method, registered) {
+        (AuthMethod::None, AuthMethod::None) => client.kind == ClientKind::Public,
+        (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, _)
+            if presented.method == registered =>
+        {
+            match (&presented_hash, &client.secret_hash) {
+                (Some(p), Some(stored)) => bool::from(p.as_bytes().ct_eq(stored.as_bytes())),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if ok { Ok(entry) } else { Err(refused()) }
+}

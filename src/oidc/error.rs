@@ -1,0 +1,73 @@
+//! OAuth 2.0 errors (RFC 6749 §5.2): one value per error code. `http` turns them into the
+//! RFC's JSON body with the right status and `WWW-Authenticate`.
+
+use crate::domain::DomainError;
+
+/// The error codes the token endpoint answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    InvalidTarget,
+    /// The tenant in the path does not exist (404; not an RFC 6749 code).
+    NotFound,
+    ServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
+            Self::NotFound => "not_found",
+            Self::ServerError => "server_error",
+        }
+    }
+}
+
+/// An OAuth error with a human-readable description.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn unknown_tenant(slug: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("tenant `{slug}` not found"))
+    }
+}
+
+/// Anything unexpected is `server_error`; the detail is logged, never sent.
+impl From<DomainError> for OAuthError {
+    fn from(e: DomainError) -> Self {
+        tracing::error!(error = %e, "OpenID Connect request failed");
+        Self::new(
+            ErrorCode::ServerError,
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
+pub type OAuthResult<T> = Result<T, OAuthError>;

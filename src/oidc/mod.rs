@@ -1,0 +1,78 @@
+//! The OpenID Connect / OAuth 2.1 provider: per-tenant issuer, signing keys, discovery,
+//! client authentication and grants. Knows neither axum nor sqlx: `http` hands it plain
+//! values, `store` keeps what it needs.
+
+pub mod cache;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod keys;
+pub mod token;
+
+use crate::domain::oidc::{Client, ServiceGrants};
+use crate::domain::{Result, Tenant, TenantId};
+use crate::store::Store;
+use cache::TtlCache;
+use error::{OAuthError, OAuthResult};
+use std::sync::Arc;
+
+/// A client with what its service roles give it, as the token endpoint needs it.
+#[derive(Debug)]
+pub struct ClientEntry {
+    pub client: Client,
+    pub grants: ServiceGrants,
+}
+
+/// The provider's in-memory state: caches of what the database holds, trusted for a few
+/// seconds (`cache::TTL`) so that every replica sees the others' changes soon.
+#[derive(Default)]
+pub struct Provider {
+    pub keys: keys::KeyRing,
+    tenants: TtlCache<String, Tenant>,
+    clients: TtlCache<(TenantId, String), Arc<ClientEntry>>,
+}
+
+impl Provider {
+    /// The tenant named in the path, or `not_found`.
+    pub async fn tenant(&self, store: &Store, slug: &str) -> OAuthResult<Tenant> {
+        if let Some(t) = self.tenants.get(&slug.to_owned()) {
+            return Ok(t);
+        }
+        let tenant = store
+            .tenant_by_slug(slug)
+            .await?
+            .ok_or_else(|| OAuthError::unknown_tenant(slug))?;
+        self.tenants.put(slug.to_owned(), tenant.clone());
+        Ok(tenant)
+    }
+
+    /// The client presenting `client_id`, with its service grants.
+    pub async fn client(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        client_id: &str,
+    ) -> Result<Option<Arc<ClientEntry>>> {
+        let key = (tenant.clone(), client_id.to_owned());
+        if let Some(c) = self.clients.get(&key) {
+            return Ok(Some(c));
+        }
+        let Some(client) = store.client_by_client_id(tenant, client_id).await? else {
+            return Ok(None);
+        };
+        let grants = store.client_grants(tenant, &client.id).await?;
+        let entry = Arc::new(ClientEntry { client, grants });
+        self.clients.put(key, entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// Forgets what this process cached about the tenant's clients (after an admin change).
+    pub fn forget_clients(&self, tenant: &TenantId) {
+        self.clients.remove_where(|(t, _)| t == tenant);
+    }
+}
+
+/// The issuer of a tenant: `{public_url}/t/{slug}`.
+pub fn issuer(public_url: &str, slug: &str) -> String {
+    format!("{}/t/{slug}", public_url.trim_end_matches('/'))
+}
