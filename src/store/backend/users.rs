@@ -288,10 +288,11 @@ impl Backend {
             let d = push(&mut args, Arg::Text(day));
             sql += &format!(" AND u.id IN ({})", scope_sql(m, d));
         }
-        if let Some((email, id)) = &q.after {
+        // (tenant, email_norm) is unique, so the email alone is an exact keyset position (and a
+        // plain range keeps PostgreSQL on the index, where `a > x OR (a = x AND b > y)` did not).
+        if let Some((email, _)) = &q.after {
             let e = push(&mut args, Arg::Text(email.clone()));
-            let i = push(&mut args, Arg::Text(id.0.clone()));
-            sql += &format!(" AND (u.email_norm > ${e} OR (u.email_norm = ${e} AND u.id > ${i}))");
+            sql += &format!(" AND u.email_norm > ${e}");
         }
         let limit = q.limit.clamp(1, 1000);
         let l = push(&mut args, Arg::Int(i64::from(limit) + 1));
