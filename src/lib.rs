@@ -6,4 +6,5 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod oidc;
+pub mod scim;
 pub mod store;
