@@ -134,6 +134,66 @@ pub fn parse_attr_path(input: &str) -> Result<AttrPath, FilterError> {
     Ok(path)
 }
 
+/// A PATCH operation's `path` (RFC 7644 §3.5.2): `attrPath`, or `valuePath` optionally followed
+/// by `.subAttr`, e.g. `members[value eq "2819c223"]` or `emails[type eq "work"].value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatchPath {
+    pub attr: AttrPath,
+    /// Selects values of a multi-valued attribute.
+    pub filter: Option<Filter>,
+    /// The sub-attribute after `]`.
+    pub value_sub: Option<String>,
+}
+
+/// Parses a PATCH `path`.
+pub fn parse_patch_path(input: &str) -> Result<PatchPath, FilterError> {
+    if input.len() > MAX_LEN {
+        return Err(FilterError {
+            message: format!("the path is longer than {MAX_LEN} bytes"),
+            at: 0,
+        });
+    }
+    let mut p = Parser {
+        src: input,
+        pos: 0,
+        depth: 0,
+    };
+    p.skip_ws();
+    let attr = p.attr_path()?;
+    let mut out = PatchPath {
+        attr,
+        filter: None,
+        value_sub: None,
+    };
+    if p.peek() == Some('[') {
+        if out.attr.sub.is_some() {
+            return Err(p.error("a value filter applies to an attribute, not to a sub-attribute"));
+        }
+        p.pos += 1;
+        p.enter()?;
+        out.filter = Some(p.or_expr(true)?);
+        p.skip_ws();
+        if p.peek() != Some(']') {
+            return Err(p.error("expected `]` to close the value filter"));
+        }
+        p.pos += 1;
+        if p.peek() == Some('.') {
+            p.pos += 1;
+            let name = p.peek_word().to_owned();
+            if !is_attr_name(&name) {
+                return Err(p.error(format!("`{name}` is not a valid sub-attribute name")));
+            }
+            p.pos += name.len();
+            out.value_sub = Some(name);
+        }
+    }
+    p.skip_ws();
+    if p.pos < input.len() {
+        return Err(p.error(format!("unexpected `{}` in the path", p.rest_preview())));
+    }
+    Ok(out)
+}
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
@@ -524,6 +584,44 @@ mod tests {
             assert!(!e.message.is_empty(), "{bad}");
         }
         assert_eq!(parse("userName eq bjensen").unwrap_err().at, 12);
+    }
+
+    #[test]
+    fn patch_paths() {
+        let p = parse_patch_path(r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#)
+            .unwrap();
+        assert_eq!(p.attr, path("members"));
+        assert!(matches!(
+            p.filter,
+            Some(Filter::Compare {
+                op: CompareOp::Eq,
+                ..
+            })
+        ));
+        assert_eq!(p.value_sub, None);
+        let p = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(
+            (p.attr.name.as_str(), p.value_sub.as_deref()),
+            ("emails", Some("value"))
+        );
+        let p =
+            parse_patch_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
+                .unwrap();
+        assert_eq!(p.attr.name, "manager");
+        assert!(p.attr.uri.is_some());
+        let p = parse_patch_path("name.familyName").unwrap();
+        assert_eq!(p.attr.sub.as_deref(), Some("familyName"));
+        for bad in [
+            "",
+            "emails[",
+            "emails[type eq \"work\"",
+            "emails[type eq \"work\"].",
+            "name.givenName[x pr]",
+            "a b",
+            "emails[type eq \"work\"]x",
+        ] {
+            assert!(parse_patch_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
