@@ -44,6 +44,23 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manages users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Sets a user's password, read from stdin (one line; never from the command line, where
+    /// it would show in the process list and the shell history).
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,7 +197,52 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             result
         }
+        Command::User {
+            command: UserCommand::SetPassword { tenant, email },
+        } => {
+            let password = read_password()?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = set_password(&store, &tenant, &email, password).await;
+            store.close().await;
+            result
+        }
     }
+}
+
+/// The first line of stdin, without its line ending.
+fn read_password() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Sets the password of the user with `email` in tenant `slug`.
+pub async fn set_password(
+    store: &Store,
+    slug: &str,
+    email: &str,
+    password: String,
+) -> Result<(), String> {
+    let caller = cli_caller(tenant_named(store, slug).await?);
+    let user = store
+        .user_by_email(caller.tenant_id(), email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    crate::admin::passwords::set(
+        store,
+        &caller,
+        &user.id,
+        crate::admin::passwords::SetPassword { password },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("password set for {}", user.email);
+    Ok(())
 }
 
 /// Creates a tenant and its owner.

@@ -410,3 +410,62 @@ async fn cli_creates_clients_and_rotates_keys() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cli_sets_a_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempdir();
+    let db = format!("sqlite:{}", dir.join("pw.db").display());
+    let env = [("CASTELLAN_DATABASE_URL", db.as_str())];
+    let (ok, out, err) = run(
+        &dir,
+        &env,
+        &[
+            "tenant",
+            "create",
+            "delta",
+            "--owner-email",
+            "boss@delta.test",
+        ],
+    );
+    assert!(ok, "{out} {err}");
+    let set = |email: &str, password: &str| {
+        let mut child = Command::new(BIN)
+            .args([
+                "user",
+                "set-password",
+                "--tenant",
+                "delta",
+                "--email",
+                email,
+            ])
+            .current_dir(&dir)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{password}").unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, out) = set("boss@delta.test", "a long passphrase");
+    assert!(ok, "{out}");
+    assert!(out.contains("password set for boss@delta.test"), "{out}");
+    assert!(!out.contains("a long passphrase"), "never echoed");
+    let (ok, out) = set("boss@delta.test", "short");
+    assert!(!ok && out.contains("at least 8"), "{out}");
+    let (ok, out) = set("nobody@delta.test", "a long passphrase");
+    assert!(!ok && out.contains("no user"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,7 @@ pub mod management;
 pub mod memberships;
 pub mod notifications;
 pub mod overrides;
+pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod tokens;

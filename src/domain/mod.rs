@@ -9,8 +9,10 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod oidc;
+pub mod passwords;
 pub mod permissions;
 pub mod secrets;
+pub mod sessions;
 
 pub use error::{DomainError, Result};
 pub use ids::*;

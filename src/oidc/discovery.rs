@@ -4,38 +4,59 @@ use crate::domain::oidc::KeyAlg;
 use serde_json::{Value, json};
 
 /// The claims Castellan's tokens carry today.
-const CLAIMS: [&str; 9] = [
+const CLAIMS: [&str; 25] = [
     "iss",
     "sub",
     "aud",
     "exp",
     "iat",
     "jti",
+    "azp",
     "client_id",
+    "scope",
+    "auth_time",
+    "nonce",
+    "sid",
+    "amr",
+    "acr",
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "locale",
+    "zoneinfo",
     "roles",
     "permissions",
+    "groups",
 ];
 
 /// The metadata of the issuer `issuer`. Only what works is advertised.
 pub fn document(issuer: &str) -> Value {
     let algs: Vec<&str> = KeyAlg::ALL.iter().map(|a| a.as_str()).collect();
-    // Later slices of issue 3 add here, as each starts working: authorization_endpoint,
-    // userinfo_endpoint, introspection_endpoint, revocation_endpoint, end_session_endpoint,
-    // backchannel_logout_supported, code_challenge_methods_supported ["S256"], the
-    // authorization_code and refresh_token grants, private_key_jwt, and the user claims.
+    // Later slices of issue 3 add here, as each starts working: userinfo_endpoint,
+    // introspection_endpoint, revocation_endpoint, end_session_endpoint,
+    // backchannel_logout_supported, the refresh_token grant, private_key_jwt, and the
+    // consent-related prompt values.
     json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
-        "scopes_supported": ["openid"],
-        // Required by Discovery 1.0; the authorization endpoint that serves them comes next.
+        "scopes_supported": ["openid", "profile", "email"],
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login"],
+        "acr_values_supported": [crate::oidc::signin::ACR_PASSWORD],
         "claims_supported": CLAIMS,
         "access_token_signing_alg_values_supported": algs,
+        "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,

@@ -2,11 +2,14 @@
 //! client authentication and grants. Knows neither axum nor sqlx: `http` hands it plain
 //! values, `store` keeps what it needs.
 
+pub mod authorize;
 pub mod cache;
+pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod keys;
+pub mod signin;
 pub mod token;
 
 use crate::domain::oidc::{Client, ServiceGrants};

@@ -246,3 +246,19 @@ forward! {
     /// The longest access token lifetime among the tenant's clients (seconds).
     fn max_access_token_ttl(&self, tenant: &TenantId) -> i64;
 }
+
+// Sign-in: passwords, sessions, authorization codes.
+forward! {
+    /// Stores a user's password hash (audited without it).
+    fn set_password_hash(&self, tenant: &TenantId, user: &UserId, hash: &str, actor: &Actor) -> ();
+    /// A user's password hash, if one is set.
+    fn password_hash(&self, tenant: &TenantId, user: &UserId) -> Option<String>;
+    /// Records a sign-in (activating an invited user).
+    fn start_session(&self, tenant: &TenantId, session: &sessions::Session, actor: &Actor) -> ();
+    /// A session by id.
+    fn get_session(&self, tenant: &TenantId, id: &str) -> Option<sessions::Session>;
+    /// Stores an authorization code.
+    fn insert_auth_code(&self, tenant: &TenantId, code: &sessions::AuthCode) -> ();
+    /// Marks a code used, returning it as it was.
+    fn take_auth_code(&self, tenant: &TenantId, code_hash: &str) -> Option<sessions::AuthCode>;
+}

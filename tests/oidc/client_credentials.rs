@@ -92,9 +92,23 @@ async fn error_codes(b: Backend) {
         ),
         (
             good,
-            vec![("grant_type", "authorization_code"), ("code", "x")],
+            vec![("grant_type", "refresh_token"), ("refresh_token", "x")],
             400,
             "unsupported_grant_type",
+        ),
+        (
+            good,
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("redirect_uri", "https://app.test/cb"),
+                (
+                    "code_verifier",
+                    "0123456789012345678901234567890123456789abc",
+                ),
+            ],
+            400,
+            "unauthorized_client",
         ),
         (
             Some((id.as_str(), "wrong")),

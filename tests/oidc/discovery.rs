@@ -28,8 +28,17 @@ async fn discovery_document(b: Backend) {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "client_credentials"])
     );
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{iss}/authorize").as_str()
+    );
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     // Not advertised until they work.
     assert!(d.get("userinfo_endpoint").is_none());
     assert!(d.get("introspection_endpoint").is_none());

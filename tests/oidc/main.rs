@@ -1,13 +1,19 @@
 //! OpenID Connect over real HTTP, on SQLite and PostgreSQL: discovery, JWKS and key rotation,
-//! clients, and the token endpoint's client_credentials grant with its errors.
+//! clients, the token endpoint's client_credentials grant with its errors, passwords, the
+//! sign-in page, and the authorization code flow (also driven by the `openidconnect` crate).
 
 #[path = "../api/common.rs"]
 #[allow(dead_code)]
 mod common;
 
+mod authorization_code;
+mod browser;
 mod client_credentials;
 mod clients;
 mod discovery;
+mod passwords;
+mod relying_party;
+mod signin;
 
 use common::TestServer;
 use serde_json::{Value, json};
@@ -74,7 +80,7 @@ pub async fn token(
     (status, headers, body)
 }
 
-fn enc(v: &str) -> String {
+pub fn enc(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -87,6 +93,11 @@ fn enc(v: &str) -> String {
 
 /// Verifies `jwt` against the tenant's JWKS; returns its claims.
 pub async fn verify(s: &TestServer, tenant: &str, jwt: &str) -> Value {
+    verify_typed(s, tenant, jwt, "at+jwt").await
+}
+
+/// Verifies `jwt` (header `typ`) against the tenant's JWKS; returns its claims.
+pub async fn verify_typed(s: &TestServer, tenant: &str, jwt: &str, typ: &str) -> Value {
     let jwks: jsonwebtoken::jwk::JwkSet = s
         .client
         .get(format!("{}/t/{tenant}/jwks", s.base))
@@ -97,7 +108,7 @@ pub async fn verify(s: &TestServer, tenant: &str, jwt: &str) -> Value {
         .await
         .unwrap();
     let header = jsonwebtoken::decode_header(jwt).unwrap();
-    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.typ.as_deref(), Some(typ));
     let kid = header.kid.unwrap();
     let jwk = jwks
         .find(&kid)

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/deactivate", post(deactivate))
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/users/{id}/anonymise", post(anonymise))
+        .route("/users/{id}/password", put(set_password))
         .route("/owner", get(owner))
         .route("/owner/transfer", post(transfer))
 }
@@ -151,6 +152,17 @@ async fn anonymise(
         StatusCode::OK,
         users::anonymise(&s.store, &caller, &p.id).await?,
     ))
+}
+
+/// `PUT /users/{id}/password {password}`: 204; the password is neither echoed nor logged.
+async fn set_password(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+    Json(req): Json<crate::admin::passwords::SetPassword>,
+) -> ApiResult<StatusCode> {
+    crate::admin::passwords::set(&s.store, &caller, &p.id, req).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn owner(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {

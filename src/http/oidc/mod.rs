@@ -1,7 +1,12 @@
-//! The OpenID Connect endpoints of each tenant's issuer `/t/{tenant}`: discovery, JWKS, token.
+//! The OpenID Connect endpoints of each tenant's issuer `/t/{tenant}`: discovery, JWKS, token,
+//! and the sign-in pages.
 
+mod authorize;
+mod cookies;
 mod discovery;
 mod error;
+mod login;
+mod pages;
 mod token;
 
 use super::AppState;
@@ -17,4 +22,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/t/{tenant}/jwks", get(discovery::jwks))
         .route("/t/{tenant}/token", post(token::token))
+        .route("/t/{tenant}/", get(login::home))
+        .route(
+            "/t/{tenant}/authorize",
+            get(authorize::get).post(authorize::post),
+        )
+        .route("/t/{tenant}/login", get(login::show).post(login::submit))
 }

@@ -143,5 +143,6 @@ pub async fn issue(
         token_type: "Bearer",
         expires_in: client.access_token_ttl,
         scope,
+        id_token: None,
     })
 }

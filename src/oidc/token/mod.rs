@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2): a typed `TokenRequest`, client authentication, then one
 //! module per grant.
 
+pub mod authorization_code;
 pub mod client_credentials;
 
 use super::Provider;
@@ -40,6 +41,7 @@ impl Params {
 /// A grant Castellan answers at the token endpoint.
 #[derive(Debug)]
 pub enum Grant {
+    AuthorizationCode(authorization_code::Request),
     ClientCredentials(client_credentials::Request),
 }
 
@@ -69,8 +71,11 @@ impl TokenRequest {
             GrantType::ClientCredentials => {
                 Grant::ClientCredentials(client_credentials::Request::parse(&mut params)?)
             }
-            // Served by later slices of issue 3.
-            GrantType::AuthorizationCode | GrantType::RefreshToken => return Err(unsupported()),
+            GrantType::AuthorizationCode => {
+                Grant::AuthorizationCode(authorization_code::Request::parse(&mut params)?)
+            }
+            // Served by a later slice of issue 3.
+            GrantType::RefreshToken => return Err(unsupported()),
         };
         Ok(TokenRequest { client, grant })
     }
@@ -84,6 +89,8 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Authenticates the client and runs its grant.
@@ -96,6 +103,9 @@ pub async fn exchange(
 ) -> OAuthResult<TokenResponse> {
     let client = client_auth::authenticate(provider, store, &tenant.id, &req.client).await?;
     match req.grant {
+        Grant::AuthorizationCode(grant) => {
+            authorization_code::issue(provider, store, tenant, issuer, &client, grant).await
+        }
         Grant::ClientCredentials(grant) => {
             client_credentials::issue(provider, store, tenant, issuer, &client, grant).await
         }

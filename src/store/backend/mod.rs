@@ -12,6 +12,7 @@ mod management;
 mod notifications;
 mod permissions;
 mod roles;
+mod sessions;
 mod tenants;
 mod tokens;
 mod users;

@@ -408,6 +408,8 @@ impl Backend {
             "DELETE FROM management WHERE manager_id = $1 OR target_user_id = $1",
             "DELETE FROM notification_prefs WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "UPDATE users SET password_hash = NULL WHERE id = $1",
         ] {
             sqlx::query(sql)
                 .bind(id.as_str())

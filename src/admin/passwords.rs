@@ -1,0 +1,44 @@
+//! Setting a user's password (administrators and the CLI). The password is hashed with
+//! argon2id off the async runtime; it is never logged nor written to the audit log.
+
+use super::users::authorised_user;
+use crate::domain::authz::Caller;
+use crate::domain::passwords::{self, Password};
+use crate::domain::*;
+use crate::store::Store;
+use serde::Deserialize;
+use std::fmt;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub password: String,
+}
+
+impl fmt::Debug for SetPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SetPassword { password: *** }")
+    }
+}
+
+/// Hashes `password` on a blocking thread.
+pub async fn hash_blocking(password: Password) -> Result<String> {
+    tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|e| DomainError::Internal(format!("password hashing task: {e}")))?
+}
+
+/// Sets the password of a user the caller may change.
+pub async fn set(store: &Store, caller: &Caller, id: &UserId, req: SetPassword) -> Result<()> {
+    let user = authorised_user(store, caller, id, true).await?;
+    if user.status == UserStatus::Anonymised {
+        return Err(DomainError::conflict(
+            "an anonymised user cannot be given a password",
+        ));
+    }
+    let password = Password::new(req.password)?;
+    let hash = hash_blocking(password).await?;
+    store
+        .set_password_hash(caller.tenant_id(), id, &hash, &caller.actor())
+        .await
+}

@@ -1,0 +1,117 @@
+//! Passwords: argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1), stored as PHC strings.
+//! Hashing is slow on purpose; callers on an async runtime run it in `spawn_blocking`.
+
+use super::{DomainError, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::fmt;
+use std::sync::LazyLock;
+
+/// The shortest password accepted, in characters.
+pub const MIN_LEN: usize = 8;
+/// The longest password accepted, in characters (bounds the hashing work a request can cause).
+pub const MAX_LEN: usize = 1024;
+
+/// A password as typed: never shown in `Debug`.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+impl Password {
+    /// Checks the length rules (counted in characters).
+    pub fn new(s: String) -> Result<Self> {
+        let n = s.chars().count();
+        if n < MIN_LEN {
+            return Err(DomainError::invalid(
+                "password",
+                format!("a password has at least {MIN_LEN} characters"),
+            ));
+        }
+        if n > MAX_LEN {
+            return Err(DomainError::invalid(
+                "password",
+                format!("a password has at most {MAX_LEN} characters"),
+            ));
+        }
+        Ok(Self(s))
+    }
+    /// A password typed at sign-in: not checked against the rules (a refusal must not say why).
+    pub fn typed(s: String) -> Self {
+        Self(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+fn argon2() -> Result<Argon2<'static>> {
+    let params = Params::new(19_456, 2, 1, None)
+        .map_err(|e| DomainError::Internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// The PHC string of `password` with a fresh random salt.
+pub fn hash(password: &Password) -> Result<String> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| DomainError::Internal(format!("argon2 salt: {e}")))?;
+    argon2()?
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Internal(format!("argon2: {e}")))
+}
+
+/// Whether `password` matches the PHC string `stored`. A malformed `stored` matches nothing.
+pub fn verify(password: &Password, stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(a) = argon2() else { return false };
+    // Over-long input is refused before hashing (same cost as a miss, no extra work).
+    password.expose().chars().count() <= MAX_LEN
+        && a.verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok()
+}
+
+/// A hash of a random password, verified against when the account does not exist, so a
+/// refusal takes as long whether or not the email is known.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| {
+        let random = Password(super::secrets::new_secret(""));
+        hash(&random).unwrap_or_default()
+    });
+    &DUMMY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let p = Password::new("correct horse".into()).unwrap();
+        let h = hash(&p).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify(&p, &h));
+        assert!(!verify(&Password::typed("wrong horse".into()), &h));
+        assert!(!verify(&p, "not a hash"));
+        assert!(!verify(&p, dummy_hash()));
+        assert_ne!(h, hash(&p).unwrap(), "salted");
+    }
+
+    #[test]
+    fn length_rules_and_debug() {
+        assert!(Password::new("short".into()).is_err());
+        assert!(Password::new("x".repeat(1025)).is_err());
+        assert!(Password::new("é".repeat(8)).is_ok());
+        assert_eq!(
+            format!("{:?}", Password::typed("secret".into())),
+            "Password(***)"
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Browser sessions and authorization codes, as plain types.
+
+use super::{ClientId, UserId};
+
+/// How long a browser session lasts without signing in again, in milliseconds.
+pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+/// How long an authorization code may wait for its exchange, in milliseconds.
+pub const CODE_TTL_MS: i64 = 60 * 1000;
+
+/// A signed-in browser. `id` is the SHA-256 (hex) of the secret in the cookie.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub user_id: UserId,
+    /// When the user proved who they are (Unix milliseconds).
+    pub auth_time: i64,
+    /// Authentication methods (RFC 8176), e.g. `pwd`.
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+impl Session {
+    /// Whether the session still counts at `now_ms`.
+    pub fn live(&self, now_ms: i64) -> bool {
+        self.ended_at.is_none() && self.expires_at > now_ms
+    }
+}
+
+/// An authorization code's grant. `code_hash` is the SHA-256 (hex) of the code.
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub session_id: String,
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    pub nonce: Option<String>,
+    /// The PKCE S256 challenge.
+    pub code_challenge: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used: bool,
+}

@@ -1,0 +1,164 @@
+//! Server-rendered pages: sign-in form and readable error pages. Plain HTML with inline CSS,
+//! every interpolated value escaped.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+ font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
+main{width:100%;max-width:380px;margin:24px;background:#fff;border-radius:12px;
+ box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06);padding:32px}
+.tenant{font-size:13px;letter-spacing:.06em;text-transform:uppercase;color:#6b7280;margin:0 0 6px}
+h1{font-size:22px;margin:0 0 24px}
+label{display:block;font-size:14px;font-weight:600;margin:16px 0 6px}
+input[type=email],input[type=password]{width:100%;padding:10px 12px;font-size:15px;
+ border:1px solid #d1d5db;border-radius:8px;background:#fff;color:inherit}
+input:focus{outline:2px solid #2563eb;outline-offset:1px;border-color:#2563eb}
+button{width:100%;margin-top:24px;padding:11px;font-size:15px;font-weight:600;color:#fff;
+ background:#2563eb;border:0;border-radius:8px;cursor:pointer}
+button:hover{background:#1d4ed8}
+.error{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#fef2f2;
+ border:1px solid #fecaca;color:#991b1b;font-size:14px}
+p{line-height:1.5}
+footer{margin-top:24px;font-size:12px;color:#9ca3af;text-align:center}
+"#;
+
+/// A whole page around `body`, with headers that keep it out of caches and frames.
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>{body}\
+         <footer>Secured by Castellan</footer></main></body></html>",
+        escape(title)
+    );
+    let mut res = (status, Html(html)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+/// A `303 See Other` to `location`, never cached. A location that cannot be a header value
+/// (which validation should have prevented) gets an error page instead of a panic.
+pub fn see_other(location: &str) -> Response {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        tracing::error!("refusing to redirect to a location that is not a valid header value");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            "The address to continue to cannot be used.",
+        );
+    };
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, value);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// What the sign-in form shows.
+pub struct LoginForm<'a> {
+    pub tenant_name: &'a str,
+    pub slug: &'a str,
+    pub csrf: &'a str,
+    pub return_to: Option<&'a str>,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// The sign-in page.
+pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
+    let error = f
+        .error
+        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", escape(e)))
+        .unwrap_or_default();
+    let return_to = f
+        .return_to
+        .map(|r| {
+            format!(
+                "<input type=\"hidden\" name=\"return_to\" value=\"{}\">",
+                escape(r)
+            )
+        })
+        .unwrap_or_default();
+    let autofocus = |on: bool| if on { " autofocus" } else { "" };
+    let body = format!(
+        "<p class=\"tenant\">{tenant}</p><h1>Sign in</h1>{error}\
+         <form method=\"post\" action=\"/t/{slug}/login\" novalidate>\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{return_to}\
+         <label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{af_email}>\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
+         <button type=\"submit\">Sign in</button></form>",
+        tenant = escape(f.tenant_name),
+        slug = escape(f.slug),
+        csrf = escape(f.csrf),
+        email = escape(f.email),
+        af_email = autofocus(f.email.is_empty()),
+        af_pw = autofocus(!f.email.is_empty()),
+    );
+    page(status, &format!("Sign in · {}", f.tenant_name), &body)
+}
+
+/// A readable error page (for errors that must not redirect anywhere).
+pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1><div class=\"error\" role=\"alert\">{}</div>\
+         <p>If you followed a link from an application, go back to it and try again.</p>",
+        escape(title),
+        escape(message)
+    );
+    page(status, title, &body)
+}
+
+/// A plain information page.
+pub fn info(tenant_name: &str, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p>",
+        escape(tenant_name),
+        escape(title),
+        escape(message)
+    );
+    page(StatusCode::OK, title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            super::escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

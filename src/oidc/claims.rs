@@ -1,0 +1,106 @@
+//! Castellan's claims about a user, as tokens carry them: roles, permissions (limited to the
+//! namespaces the app may see), groups, and the profile and email claims by scope.
+
+use crate::domain::oidc::{Client, in_namespaces};
+use crate::domain::{Result, TenantId, User};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What a user holds, for one client.
+#[derive(Debug, Default, Serialize)]
+pub struct Authorisation {
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// Loads the user's roles (direct and through groups), effective permissions in the client's
+/// namespaces, and group names.
+pub async fn authorisation(
+    store: &Store,
+    tenant: &TenantId,
+    user: &User,
+    client: &Client,
+) -> Result<Authorisation> {
+    let mut roles: BTreeSet<String> = store
+        .list_assignments(tenant, &user.id)
+        .await?
+        .into_iter()
+        .map(|a| a.role_name)
+        .collect();
+    let groups: Vec<_> = store
+        .list_groups(tenant)
+        .await?
+        .into_iter()
+        .filter(|g| g.member_ids.contains(&user.id))
+        .collect();
+    if groups.iter().any(|g| !g.role_ids.is_empty()) {
+        let all = store.list_roles(tenant).await?;
+        for g in &groups {
+            roles.extend(
+                all.iter()
+                    .filter(|r| g.role_ids.contains(&r.id))
+                    .map(|r| r.name.clone()),
+            );
+        }
+    }
+    let permissions = store
+        .effective_permissions(tenant, &user.id)
+        .await?
+        .permissions
+        .into_iter()
+        .map(|g| g.permission)
+        .filter(|p| in_namespaces(p, &client.permission_namespaces))
+        .collect();
+    Ok(Authorisation {
+        roles: roles.into_iter().collect(),
+        permissions,
+        groups: groups.into_iter().map(|g| g.display_name).collect(),
+    })
+}
+
+/// Profile and email claims, by scope (OpenID Connect Core §5.4).
+#[derive(Debug, Default, Serialize)]
+pub struct UserInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+}
+
+impl UserInfo {
+    pub fn of(user: &User, scopes: &[&str]) -> Self {
+        let mut info = UserInfo::default();
+        if scopes.contains(&"email") {
+            info.email = Some(user.email.clone());
+            info.email_verified = Some(user.email_verified);
+        }
+        if scopes.contains(&"profile") {
+            let full = match (&user.given_name, &user.family_name) {
+                (Some(g), Some(f)) => Some(format!("{g} {f}")),
+                (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+                (None, None) => None,
+            };
+            info.name = user.display_name.clone().or(full);
+            info.given_name = user.given_name.clone();
+            info.family_name = user.family_name.clone();
+            info.preferred_username = Some(user.username.clone());
+            info.locale = user.locale.clone();
+            info.zoneinfo = user.timezone.clone();
+        }
+        info
+    }
+}

@@ -1,0 +1,232 @@
+//! Sign-in state: password hashes, browser sessions and authorization codes.
+
+use super::{Backend, DB, commit, db_error, record};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::clock::now_ms;
+use crate::domain::sessions::{AuthCode, Session};
+use crate::domain::*;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    auth_time: i64,
+    amr: String,
+    acr: Option<String>,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    code_hash: String,
+    client_id: String,
+    user_id: String,
+    session_id: String,
+    redirect_uri: String,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: String,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+    used: bool,
+}
+
+impl From<CodeRow> for AuthCode {
+    fn from(r: CodeRow) -> Self {
+        AuthCode {
+            code_hash: r.code_hash,
+            client_id: ClientId(r.client_id),
+            user_id: UserId(r.user_id),
+            session_id: r.session_id,
+            redirect_uri: r.redirect_uri,
+            scope: r.scope,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            auth_time: r.auth_time,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used: r.used,
+        }
+    }
+}
+
+impl Backend {
+    /// Stores a user's password hash. The audit entry says that it changed, never what to.
+    pub async fn set_password_hash(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        hash: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE users SET password_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(hash)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if n == 0 {
+            return Err(DomainError::NotFound("user"));
+        }
+        let change = Change::new("user.password.set", "user", user)
+            .after(serde_json::json!({ "password": "changed" }));
+        commit(tx, tenant, actor, change).await
+    }
+
+    /// A user's password hash, if one is set.
+    pub async fn password_hash(&self, tenant: &TenantId, user: &UserId) -> Result<Option<String>> {
+        sqlx::query_scalar::<DB, Option<String>>(
+            "SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map(Option::flatten)
+        .map_err(db_error)
+    }
+
+    /// Records a sign-in: the session, and (on an invited user's first sign-in) the step to
+    /// `active`, both audited, in one transaction.
+    pub async fn start_session(
+        &self,
+        tenant: &TenantId,
+        session: &Session,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let user = &session.user_id;
+        let before = Self::user_tx(&mut tx, tenant, user).await?;
+        if before.status == UserStatus::Invited {
+            sqlx::query(
+                "UPDATE users SET status = 'active', updated_at = $3, version = version + 1
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'invited'",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            let after = Self::user_tx(&mut tx, tenant, user).await?;
+            let change = Change::new("user.activate", "user", user)
+                .before(&before)
+                .after(&after);
+            record(&mut tx, tenant, actor, change).await?;
+        }
+        sqlx::query(
+            "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&session.id)
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(session.auth_time)
+        .bind(serde_json::to_string(&session.amr).unwrap_or_else(|_| "[]".into()))
+        .bind(&session.acr)
+        .bind(session.created_at)
+        .bind(session.last_seen_at)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let change = Change::new("user.sign_in", "user", user)
+            .after(serde_json::json!({ "amr": session.amr }));
+        commit(tx, tenant, actor, change).await
+    }
+
+    /// A session by id (live or not; the caller decides).
+    pub async fn get_session(&self, tenant: &TenantId, id: &str) -> Result<Option<Session>> {
+        let row = sqlx::query_as::<DB, SessionRow>(
+            "SELECT id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at
+             FROM sessions WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|r| Session {
+            id: r.id,
+            user_id: UserId(r.user_id),
+            auth_time: r.auth_time,
+            amr: serde_json::from_str(&r.amr).unwrap_or_default(),
+            acr: r.acr,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ended_at: r.ended_at,
+        }))
+    }
+
+    /// Stores an authorization code. Codes are short-lived protocol state, not an administrative
+    /// change, so they are not audited (the sign-in that made them possible is).
+    pub async fn insert_auth_code(&self, tenant: &TenantId, code: &AuthCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, tenant_id, client_id, user_id, session_id, redirect_uri,
+                 scope, nonce, code_challenge, auth_time, created_at, expires_at, used)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, FALSE)",
+        )
+        .bind(&code.code_hash)
+        .bind(tenant.as_str())
+        .bind(code.client_id.as_str())
+        .bind(code.user_id.as_str())
+        .bind(&code.session_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.scope)
+        .bind(&code.nonce)
+        .bind(&code.code_challenge)
+        .bind(code.auth_time)
+        .bind(code.created_at)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Takes an authorization code: marks it used and returns it as it was (so `used` says
+    /// whether this is a replay). Expired codes are deleted on the way.
+    pub async fn take_auth_code(
+        &self,
+        tenant: &TenantId,
+        code_hash: &str,
+    ) -> Result<Option<AuthCode>> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
+            .bind(now_ms() - 3600 * 1000)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge,
+                    auth_time, created_at, expires_at, used
+             FROM authorization_codes WHERE tenant_id = $1 AND code_hash = $2{}",
+            super::DIALECT.for_update()
+        )))
+        .bind(tenant.as_str())
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if row.as_ref().is_some_and(|r| !r.used) {
+            sqlx::query("UPDATE authorization_codes SET used = TRUE WHERE code_hash = $1")
+                .bind(code_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(row.map(AuthCode::from))
+    }
+}
