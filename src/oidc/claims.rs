@@ -5,7 +5,6 @@ use crate::domain::oidc::{Client, in_namespaces};
 use crate::domain::{Result, TenantId, User};
 use crate::store::Store;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// What a user holds, for one client.
 #[derive(Debug, Default, Serialize)]
@@ -15,36 +14,17 @@ pub struct Authorisation {
     pub groups: Vec<String>,
 }
 
-/// Loads the user's roles (direct and through groups), effective permissions in the client's
-/// namespaces, and group names.
+/// Loads the user's current roles (direct, account-scoped ones only within current
+/// memberships, and through groups), effective permissions in the client's namespaces, and
+/// group names.
 pub async fn authorisation(
     store: &Store,
     tenant: &TenantId,
     user: &User,
     client: &Client,
 ) -> Result<Authorisation> {
-    let mut roles: BTreeSet<String> = store
-        .list_assignments(tenant, &user.id)
-        .await?
-        .into_iter()
-        .map(|a| a.role_name)
-        .collect();
-    let groups: Vec<_> = store
-        .list_groups(tenant)
-        .await?
-        .into_iter()
-        .filter(|g| g.member_ids.contains(&user.id))
-        .collect();
-    if groups.iter().any(|g| !g.role_ids.is_empty()) {
-        let all = store.list_roles(tenant).await?;
-        for g in &groups {
-            roles.extend(
-                all.iter()
-                    .filter(|r| g.role_ids.contains(&r.id))
-                    .map(|r| r.name.clone()),
-            );
-        }
-    }
+    let roles = store.current_role_names(tenant, &user.id).await?;
+    let groups = store.group_names_of(tenant, &user.id).await?;
     let permissions = store
         .effective_permissions(tenant, &user.id)
         .await?
@@ -54,9 +34,9 @@ pub async fn authorisation(
         .filter(|p| in_namespaces(p, &client.permission_namespaces))
         .collect();
     Ok(Authorisation {
-        roles: roles.into_iter().collect(),
+        roles,
         permissions,
-        groups: groups.into_iter().map(|g| g.display_name).collect(),
+        groups,
     })
 }
 

@@ -262,3 +262,8 @@ forward! {
     /// Marks a code used, returning it as it was.
     fn take_auth_code(&self, tenant: &TenantId, code_hash: &str) -> Option<sessions::AuthCode>;
 }
+
+forward! {
+    fn current_role_names(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
+    fn group_names_of(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
+}

@@ -11,6 +11,7 @@ mod browser;
 mod client_credentials;
 mod clients;
 mod discovery;
+mod lifecycle;
 mod passwords;
 mod relying_party;
 mod signin;

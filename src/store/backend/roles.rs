@@ -649,3 +649,47 @@ impl Backend {
         Ok(())
     }
 }
+
+impl Backend {
+    /// Names of the roles a user holds now: direct ones (an account-scoped one only while the
+    /// membership in that account is current) and those of their groups.
+    pub async fn current_role_names(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<String>> {
+        sqlx::query_scalar::<DB, String>(
+            "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.tenant_id = $1 AND ur.user_id = $2
+               AND (ur.account_id IS NULL OR EXISTS (
+                    SELECT 1 FROM memberships ms WHERE ms.user_id = ur.user_id AND ms.account_id = ur.account_id
+                      AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)))
+             UNION
+             SELECT r.name FROM group_members gm
+             JOIN groups g ON g.id = gm.group_id
+             JOIN group_roles gr ON gr.group_id = g.id
+             JOIN roles r ON r.id = gr.role_id
+             WHERE g.tenant_id = $1 AND gm.user_id = $2
+             ORDER BY 1",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(format_date(today()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    /// Display names of the groups a user is a member of.
+    pub async fn group_names_of(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<String>> {
+        sqlx::query_scalar::<DB, String>(
+            "SELECT g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
+             WHERE g.tenant_id = $1 AND gm.user_id = $2 ORDER BY g.display_name",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+}

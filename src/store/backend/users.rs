@@ -344,6 +344,9 @@ impl Backend {
         }
         write_profile(&mut tx, tenant, id, profile).await?;
         write_attributes(&mut tx, id, attributes).await?;
+        if profile.status == UserStatus::Inactive && before.status != UserStatus::Inactive {
+            end_sign_in_state(&mut tx, id).await?;
+        }
         let after = Self::user_tx(&mut tx, tenant, id).await?;
         commit(
             tx,
@@ -471,6 +474,23 @@ impl Backend {
             .await
             .map_err(db_error)
     }
+}
+
+/// Deactivation takes effect at once: the user's sessions end and their unused authorization
+/// codes are deleted, in the transaction that deactivates them.
+async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> {
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+        .bind(now_ms())
+        .bind(user.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND NOT used")
+        .bind(user.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProfile) -> Result<()> {
