@@ -35,15 +35,17 @@ const CLAIMS: [&str; 25] = [
 /// The metadata of the issuer `issuer`. Only what works is advertised.
 pub fn document(issuer: &str) -> Value {
     let algs: Vec<&str> = KeyAlg::ALL.iter().map(|a| a.as_str()).collect();
-    // Later slices of issue 3 add here, as each starts working: userinfo_endpoint,
-    // introspection_endpoint, revocation_endpoint, end_session_endpoint,
-    // backchannel_logout_supported, the refresh_token grant, private_key_jwt, and the
-    // consent-related prompt values.
+    // Later slices of issue 3 add here, as each starts working: revocation_endpoint,
+    // end_session_endpoint, backchannel_logout_supported, the refresh_token grant,
+    // private_key_jwt, and the consent-related prompt values.
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "profile", "email"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -1,9 +1,9 @@
-//! OAuth 2.0 errors (RFC 6749 §5.2): one value per error code. `http` turns them into the
+//! OAuth 2.0 errors (RFC 6749 §5.2, RFC 6750 §3.1): one value per error code. `http` turns them into the
 //! RFC's JSON body with the right status and `WWW-Authenticate`.
 
 use crate::domain::DomainError;
 
-/// The error codes the token endpoint answers with.
+/// The error codes the token, userinfo and introspection endpoints answer with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -13,6 +13,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     InvalidTarget,
+    /// A bearer access token that is not valid (RFC 6750 §3.1).
+    InvalidToken,
     /// The tenant in the path does not exist (404; not an RFC 6749 code).
     NotFound,
     ServerError,
@@ -28,6 +30,7 @@ impl ErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
+            Self::InvalidToken => "invalid_token",
             Self::NotFound => "not_found",
             Self::ServerError => "server_error",
         }
@@ -53,6 +56,9 @@ impl OAuthError {
     }
     pub fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_token(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidToken, d)
     }
     pub fn unknown_tenant(slug: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("tenant `{slug}` not found"))

@@ -98,11 +98,24 @@ pub struct TenantKeys {
     signers: HashMap<KeyAlg, Arc<Signer>>,
     /// The JWKS document, serialized once.
     pub jwks: Arc<str>,
+    /// Every published key, by `kid`, to verify what the tenant signed.
+    verifiers: HashMap<String, Verifier>,
+}
+
+/// A published public key: the algorithm it verifies and the key itself.
+pub struct Verifier {
+    pub alg: jsonwebtoken::Algorithm,
+    pub key: jsonwebtoken::DecodingKey,
 }
 
 impl TenantKeys {
     pub fn signer(&self, alg: KeyAlg) -> Option<Arc<Signer>> {
         self.signers.get(&alg).cloned()
+    }
+
+    /// The published key named `kid`, if any.
+    pub fn verifier(&self, kid: &str) -> Option<&Verifier> {
+        self.verifiers.get(kid)
     }
 }
 
@@ -248,14 +261,33 @@ fn build(keys: &[SigningKey]) -> Result<TenantKeys> {
     for key in keys.iter().filter(|k| k.state == KeyState::Active) {
         signers.insert(key.alg, Arc::new(Signer::parse(key)?));
     }
-    let published: Vec<&serde_json::Value> = keys
-        .iter()
-        .filter(|k| k.published(now))
-        .map(|k| &k.public_jwk)
-        .collect();
-    let jwks = json!({ "keys": published }).to_string();
+    let published: Vec<&SigningKey> = keys.iter().filter(|k| k.published(now)).collect();
+    let mut verifiers = HashMap::new();
+    for key in &published {
+        verifiers.insert(key.kid.clone(), Verifier::of(key)?);
+    }
+    let jwks: Vec<&serde_json::Value> = published.iter().map(|k| &k.public_jwk).collect();
+    let jwks = json!({ "keys": jwks }).to_string();
     Ok(TenantKeys {
         signers,
         jwks: jwks.into(),
+        verifiers,
     })
+}
+
+impl Verifier {
+    fn of(key: &SigningKey) -> Result<Self> {
+        let bad = |e: &dyn std::fmt::Display| {
+            DomainError::Internal(format!("public key {} cannot be parsed: {e}", key.kid))
+        };
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(key.public_jwk.clone()).map_err(|e| bad(&e))?;
+        let alg = match key.alg {
+            KeyAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+            KeyAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+            KeyAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+        };
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(|e| bad(&e))?;
+        Ok(Verifier { alg, key })
+    }
 }

@@ -8,9 +8,12 @@ pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod introspection;
 pub mod keys;
 pub mod signin;
 pub mod token;
+pub mod userinfo;
+pub mod verify;
 
 use crate::domain::oidc::{Client, ServiceGrants};
 use crate::domain::{Result, Tenant, TenantId};

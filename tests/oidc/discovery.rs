@@ -39,9 +39,18 @@ async fn discovery_document(b: Backend) {
         serde_json::json!(["S256"])
     );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(d["userinfo_endpoint"], format!("{iss}/userinfo").as_str());
+    assert_eq!(
+        d["introspection_endpoint"],
+        format!("{iss}/introspect").as_str()
+    );
+    assert_eq!(
+        d["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
     // Not advertised until they work.
-    assert!(d.get("userinfo_endpoint").is_none());
-    assert!(d.get("introspection_endpoint").is_none());
+    assert!(d.get("revocation_endpoint").is_none());
+    assert!(d.get("end_session_endpoint").is_none());
 
     let res = s
         .client

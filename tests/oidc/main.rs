@@ -1,6 +1,7 @@
 //! OpenID Connect over real HTTP, on SQLite and PostgreSQL: discovery, JWKS and key rotation,
 //! clients, the token endpoint's client_credentials grant with its errors, passwords, the
-//! sign-in page, and the authorization code flow (also driven by the `openidconnect` crate).
+//! sign-in page, the authorization code flow (also driven by the `openidconnect` crate), userinfo
+//! and token introspection.
 
 #[path = "../api/common.rs"]
 #[allow(dead_code)]
@@ -15,6 +16,7 @@ mod lifecycle;
 mod passwords;
 mod relying_party;
 mod signin;
+mod userinfo_introspection;
 
 use common::TestServer;
 use serde_json::{Value, json};

@@ -1,4 +1,5 @@
-//! OAuth errors on the wire: RFC 6749 §5.2 JSON, `WWW-Authenticate` on `invalid_client`.
+//! OAuth errors on the wire: RFC 6749 §5.2 JSON, `WWW-Authenticate` on `invalid_client`
+//! (Basic) and `invalid_token` (Bearer, RFC 6750 §3).
 
 use crate::oidc::error::{ErrorCode, OAuthError};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.code {
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
+        let bearer = (self.code == ErrorCode::InvalidToken).then(|| bearer_challenge(&self));
         let body = serde_json::json!({
             "error": self.code.as_str(),
             "error_description": self.description,
@@ -25,6 +27,24 @@ impl IntoResponse for OAuthError {
                 HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
             );
         }
+        if let Some(challenge) = bearer {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
         res
     }
+}
+
+/// `Bearer error="...", error_description="..."` (RFC 6750 §3); the description keeps only
+/// characters a quoted string may hold.
+fn bearer_challenge(e: &OAuthError) -> HeaderValue {
+    let description: String = e
+        .description
+        .chars()
+        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+        .collect();
+    let value = format!(
+        r#"Bearer realm="castellan", error="{}", error_description="{description}""#,
+        e.code.as_str()
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }

@@ -1,13 +1,15 @@
 //! The OpenID Connect endpoints of each tenant's issuer `/t/{tenant}`: discovery, JWKS, token,
-//! and the sign-in pages.
+//! userinfo, introspection and the sign-in pages.
 
 mod authorize;
 mod cookies;
 mod discovery;
 mod error;
+mod introspect;
 mod login;
 mod pages;
 mod token;
+mod userinfo;
 
 use super::AppState;
 use axum::Router;
@@ -22,6 +24,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/t/{tenant}/jwks", get(discovery::jwks))
         .route("/t/{tenant}/token", post(token::token))
+        .route(
+            "/t/{tenant}/userinfo",
+            get(userinfo::get).post(userinfo::post),
+        )
+        .route("/t/{tenant}/introspect", post(introspect::introspect))
         .route("/t/{tenant}/", get(login::home))
         .route(
             "/t/{tenant}/authorize",

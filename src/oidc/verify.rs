@@ -1,0 +1,160 @@
+//! Verification of the access tokens a tenant issued (RFC 9068), as userinfo and introspection
+//! need it: the signature with the published key named by `kid`, `typ: at+jwt`, the issuer, the
+//! expiry, then what the token stands for still holding (client, user, session).
+
+use super::error::OAuthResult;
+use super::{ClientEntry, Provider};
+use crate::domain::clock::now_ms;
+use crate::domain::sessions::Session;
+use crate::domain::{Tenant, User, UserId, UserStatus};
+use crate::store::Store;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The claims of an access token Castellan signed.
+#[derive(Debug, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    #[serde(default)]
+    pub aud: serde_json::Value,
+    pub client_id: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+impl AccessClaims {
+    /// The token's scopes.
+    pub fn scopes(&self) -> Vec<&str> {
+        self.scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// Who a valid token stands for.
+#[derive(Debug)]
+pub enum Subject {
+    /// A signed-in user, through a live session.
+    User { user: Box<User>, session: Session },
+    /// The client itself (client credentials).
+    Client,
+}
+
+/// A valid access token.
+#[derive(Debug)]
+pub struct Verified {
+    pub claims: AccessClaims,
+    pub client: Arc<ClientEntry>,
+    pub subject: Subject,
+}
+
+/// Why a token is not valid (a short description safe to send: it never echoes the token).
+pub type Invalid = &'static str;
+
+/// Verifies `token` for `tenant` (whose issuer is `issuer`). The outer error is an internal
+/// failure; the inner one says why the token is not valid.
+pub async fn access_token(
+    provider: &Provider,
+    store: &Store,
+    tenant: &Tenant,
+    issuer: &str,
+    token: &str,
+) -> OAuthResult<Result<Verified, Invalid>> {
+    let claims = match signed_claims(provider, store, tenant, issuer, token).await? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(client) = provider
+        .client(store, &tenant.id, &claims.client_id)
+        .await?
+    else {
+        return Ok(Err("the client of the access token no longer exists"));
+    };
+    if claims.sub == claims.client_id {
+        return Ok(Ok(Verified {
+            claims,
+            client,
+            subject: Subject::Client,
+        }));
+    }
+    let Some(sid) = claims.sid.as_deref() else {
+        return Ok(Err("the access token names no session"));
+    };
+    let now = now_ms();
+    let session = store
+        .get_session(&tenant.id, sid)
+        .await?
+        .filter(|s| s.live(now) && s.user_id.as_str() == claims.sub);
+    let Some(session) = session else {
+        return Ok(Err("the sign-in behind the access token has ended"));
+    };
+    let user = store
+        .get_user(&tenant.id, &UserId(claims.sub.clone()))
+        .await?
+        .filter(|u| u.status == UserStatus::Active);
+    let Some(user) = user else {
+        return Ok(Err("the user of the access token is not active"));
+    };
+    Ok(Ok(Verified {
+        claims,
+        client,
+        subject: Subject::User {
+            user: Box::new(user),
+            session,
+        },
+    }))
+}
+
+/// The claims of `token` once its header, signature, issuer and expiry are checked.
+async fn signed_claims(
+    provider: &Provider,
+    store: &Store,
+    tenant: &Tenant,
+    issuer: &str,
+    token: &str,
+) -> OAuthResult<Result<AccessClaims, Invalid>> {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Ok(Err("the access token is malformed"));
+    };
+    let typ_ok = header.typ.as_deref().is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    });
+    if !typ_ok {
+        return Ok(Err("the token is not an access token"));
+    }
+    let Some(kid) = header.kid.as_deref() else {
+        return Ok(Err("the access token names no key"));
+    };
+    let keys = provider.keys.keys(store, &tenant.id).await?;
+    let Some(verifier) = keys.verifier(kid) else {
+        return Ok(Err("the access token was not signed by this issuer"));
+    };
+    let mut validation = jsonwebtoken::Validation::new(verifier.alg);
+    validation.leeway = 0;
+    validation.validate_aud = false;
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    match jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation) {
+        Ok(data) => Ok(Ok(data.claims)),
+        Err(e) => Ok(Err(match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the access token has expired",
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                "the access token was issued by another issuer"
+            }
+            _ => "the access token is not valid",
+        })),
+    }
+}
