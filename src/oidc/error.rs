@@ -15,6 +15,9 @@ pub enum ErrorCode {
     InvalidTarget,
     /// A bearer access token that is not valid (RFC 6750 §3.1).
     InvalidToken,
+    /// A protected resource was asked for with no credentials at all (RFC 6750 §3.1): 401 with a
+    /// bare `Bearer` challenge that carries no error code.
+    MissingToken,
     /// The tenant in the path does not exist (404; not an RFC 6749 code).
     NotFound,
     ServerError,
@@ -30,7 +33,7 @@ impl ErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
-            Self::InvalidToken => "invalid_token",
+            Self::InvalidToken | Self::MissingToken => "invalid_token",
             Self::NotFound => "not_found",
             Self::ServerError => "server_error",
         }

@@ -3,7 +3,7 @@
 
 use super::Provider;
 use super::claims::{UserInfo, authorisation};
-use super::error::{OAuthError, OAuthResult};
+use super::error::{ErrorCode, OAuthError, OAuthResult};
 use super::token::Params;
 use super::verify::{self, Subject};
 use crate::domain::Tenant;
@@ -40,7 +40,10 @@ pub fn bearer_token(authorization: Option<&str>, form: Option<Params>) -> OAuthR
             "present the access token in one way, not several",
         )),
         (Some(t), None) | (None, Some(t)) => Ok(t),
-        (None, None) => Err(OAuthError::invalid_token("no access token was presented")),
+        (None, None) => Err(OAuthError::new(
+            ErrorCode::MissingToken,
+            "no access token was presented",
+        )),
     }
 }
 

@@ -217,7 +217,14 @@ async fn userinfo_refuses_bad_tokens(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert_invalid_token(read(res).await, "no token");
+    // No credentials at all: 401 with a bare challenge, no error code (RFC 6750 §3.1).
+    let (st, h, err) = read(res).await;
+    assert_eq!(
+        (st, err["error"].as_str()),
+        (401, Some("invalid_token")),
+        "{err}"
+    );
+    assert_eq!(h["www-authenticate"], r#"Bearer realm="castellan""#);
     assert_invalid_token(userinfo(&s, "acme", "not-a-jwt").await, "garbage");
     let mut tampered = at.to_owned();
     let last = tampered.pop().unwrap();

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.code {
-            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken | ErrorCode::MissingToken => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -25,6 +27,12 @@ impl IntoResponse for OAuthError {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
+            );
+        }
+        if self.code == ErrorCode::MissingToken {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="castellan""#),
             );
         }
         if let Some(challenge) = bearer {
