@@ -329,6 +329,20 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<String>,
         .map(Some)
 }
 
+/// Every ten minutes, deletes protocol state that can no longer be used (expired codes, grants,
+/// refresh tokens, revoked token ids, long-ended sessions). Safe on every replica at once.
+async fn purge_expired_state(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match store.purge_expired().await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sign-in state"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired sign-in state failed"),
+        }
+    }
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = Store::connect(&config.database_url)
         .await
@@ -353,6 +367,7 @@ async fn serve(config: Config) -> Result<(), String> {
     );
     tracing::info!(listen = %bound, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
     let state = AppState::new(store.clone(), config);
+    tokio::spawn(purge_expired_state(store.clone()));
     crate::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())?;

@@ -48,3 +48,48 @@ pub struct AuthCode {
     pub expires_at: i64,
     pub used: bool,
 }
+
+/// How long a refresh token may wait for its use, in milliseconds (each use issues a new one).
+pub const REFRESH_TOKEN_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+/// The longest an offline grant (scope `offline_access`) lives, in milliseconds. A grant without
+/// it ends with its session.
+pub const OFFLINE_GRANT_TTL_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// What one authorization code gave one client for one user: the chain of refresh tokens
+/// rotated from it belongs to it, and revoking it ends them all.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    /// The session it came from; `None` once that session row is gone.
+    pub session_id: Option<String>,
+    /// `offline_access`: the grant outlives its session (not its user's deactivation).
+    pub offline: bool,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl Grant {
+    /// Whether the grant still counts at `now_ms` (its session is checked by the caller).
+    pub fn live(&self, now_ms: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now_ms
+    }
+}
+
+/// One refresh token of a grant. `token_hash` is the SHA-256 (hex) of the token.
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Set when it was exchanged; presenting it again is reuse.
+    pub used_at: Option<i64>,
+}

@@ -35,9 +35,8 @@ const CLAIMS: [&str; 25] = [
 /// The metadata of the issuer `issuer`. Only what works is advertised.
 pub fn document(issuer: &str) -> Value {
     let algs: Vec<&str> = KeyAlg::ALL.iter().map(|a| a.as_str()).collect();
-    // Later slices of issue 3 add here, as each starts working: revocation_endpoint,
-    // end_session_endpoint, backchannel_logout_supported, the refresh_token grant,
-    // private_key_jwt, and the consent-related prompt values.
+    // Later slices of issue 3 add here, as each starts working: end_session_endpoint,
+    // backchannel_logout_supported, private_key_jwt, and the consent-related prompt values.
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -46,12 +45,14 @@ pub fn document(issuer: &str) -> Value {
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": ["openid", "profile", "email"],
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
-        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login"],

@@ -13,6 +13,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     InvalidTarget,
+    /// Revocation of a token type Castellan does not revoke (RFC 7009 §2.2.1).
+    UnsupportedTokenType,
     /// A bearer access token that is not valid (RFC 6750 §3.1).
     InvalidToken,
     /// A protected resource was asked for with no credentials at all (RFC 6750 §3.1): 401 with a
@@ -33,6 +35,7 @@ impl ErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidToken | Self::MissingToken => "invalid_token",
             Self::NotFound => "not_found",
             Self::ServerError => "server_error",

@@ -7,8 +7,10 @@ use super::client_auth;
 use super::error::{OAuthError, OAuthResult};
 use super::token::Params;
 use super::verify::{self, Subject};
-use crate::domain::Tenant;
-use crate::domain::oidc::ClientKind;
+use crate::domain::clock::now_ms;
+use crate::domain::oidc::{Client, ClientKind};
+use crate::domain::secrets::hash_secret;
+use crate::domain::{Tenant, UserStatus};
 use crate::store::Store;
 use serde_json::{Value, json};
 
@@ -32,7 +34,7 @@ pub async fn introspect(
         .take("token")
         .ok_or_else(|| OAuthError::invalid_request("the parameter `token` is missing"))?;
     let Ok(verified) = verify::access_token(provider, store, tenant, issuer, &token).await? else {
-        return Ok(json!({ "active": false }));
+        return refresh_token(store, tenant, &entry.client, &token).await;
     };
     let c = &verified.claims;
     let mut body = json!({
@@ -48,9 +50,9 @@ pub async fn introspect(
         "token_type": "Bearer",
     });
     let extra = match &verified.subject {
-        Subject::User { user, session } => {
+        Subject::User { user, .. } => {
             let authz = authorisation(store, &tenant.id, user, &verified.client.client).await?;
-            json!({ "username": user.username, "sid": session.id, "roles": authz.roles,
+            json!({ "username": user.username, "sid": c.sid, "roles": authz.roles,
                     "permissions": authz.permissions, "groups": authz.groups })
         }
         Subject::Client => json!({ "roles": c.roles, "permissions": c.permissions }),
@@ -62,4 +64,51 @@ pub async fn introspect(
         out.remove("scope");
     }
     Ok(body)
+}
+
+/// A refresh token, described to the client it was issued to only (for any other client it is
+/// `active: false`, so one app cannot probe another's tokens): active while unused, unexpired,
+/// its grant live, its user active and, for a grant without offline access, its session live.
+async fn refresh_token(
+    store: &Store,
+    tenant: &Tenant,
+    client: &Client,
+    token: &str,
+) -> OAuthResult<Value> {
+    let inactive = json!({ "active": false });
+    let now = now_ms();
+    let Some((rt, grant)) = store.refresh_token(&tenant.id, &hash_secret(token)).await? else {
+        return Ok(inactive);
+    };
+    if grant.client_id != client.id
+        || rt.used_at.is_some()
+        || rt.expires_at <= now
+        || !grant.live(now)
+    {
+        return Ok(inactive);
+    }
+    if !grant.offline {
+        let session = match &grant.session_id {
+            Some(sid) => store.get_session(&tenant.id, sid).await?,
+            None => None,
+        };
+        if !session.is_some_and(|s| s.live(now)) {
+            return Ok(inactive);
+        }
+    }
+    let user = store.get_user(&tenant.id, &grant.user_id).await?;
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        return Ok(inactive);
+    };
+    Ok(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": grant.scope,
+        "client_id": client.client_id,
+        "sub": user.id.as_str(),
+        "username": user.username,
+        "iat": rt.created_at / 1000,
+        "exp": rt.expires_at / 1000,
+        "sid": grant.session_id,
+    }))
 }

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod introspection;
 pub mod keys;
+pub mod revocation;
 pub mod signin;
 pub mod token;
 pub mod userinfo;

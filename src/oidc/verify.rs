@@ -26,6 +26,9 @@ pub struct AccessClaims {
     pub scope: Option<String>,
     #[serde(default)]
     pub sid: Option<String>,
+    /// The grant the token belongs to, when it has one.
+    #[serde(default)]
+    pub gid: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
     #[serde(default)]
@@ -47,8 +50,12 @@ impl AccessClaims {
 /// Who a valid token stands for.
 #[derive(Debug)]
 pub enum Subject {
-    /// A signed-in user, through a live session.
-    User { user: Box<User>, session: Session },
+    /// A signed-in user, through a live session or an offline grant (then `session` is `None`
+    /// once the session has ended).
+    User {
+        user: Box<User>,
+        session: Option<Session>,
+    },
     /// The client itself (client credentials).
     Client,
 }
@@ -77,6 +84,9 @@ pub async fn access_token(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
+    if store.access_token_revoked(&tenant.id, &claims.jti).await? {
+        return Ok(Err("the access token has been revoked"));
+    }
     let Some(client) = provider
         .client(store, &tenant.id, &claims.client_id)
         .await?
@@ -90,16 +100,9 @@ pub async fn access_token(
             subject: Subject::Client,
         }));
     }
-    let Some(sid) = claims.sid.as_deref() else {
-        return Ok(Err("the access token names no session"));
-    };
-    let now = now_ms();
-    let session = store
-        .get_session(&tenant.id, sid)
-        .await?
-        .filter(|s| s.live(now) && s.user_id.as_str() == claims.sub);
-    let Some(session) = session else {
-        return Ok(Err("the sign-in behind the access token has ended"));
+    let session = match still_signed_in(store, tenant, &claims, &client).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
     };
     let user = store
         .get_user(&tenant.id, &UserId(claims.sub.clone()))
@@ -118,8 +121,43 @@ pub async fn access_token(
     }))
 }
 
+/// What keeps a user's access token valid: its grant, when it names one (live, of this user and
+/// client; its session too unless the grant is offline), else its live session.
+async fn still_signed_in(
+    store: &Store,
+    tenant: &Tenant,
+    claims: &AccessClaims,
+    client: &ClientEntry,
+) -> OAuthResult<Result<Option<Session>, Invalid>> {
+    let now = now_ms();
+    let session = match claims.sid.as_deref() {
+        Some(sid) => store
+            .get_session(&tenant.id, sid)
+            .await?
+            .filter(|s| s.live(now) && s.user_id.as_str() == claims.sub),
+        None => None,
+    };
+    let Some(gid) = claims.gid.as_deref() else {
+        return Ok(match session {
+            Some(s) => Ok(Some(s)),
+            None if claims.sid.is_none() => Err("the access token names no session"),
+            None => Err("the sign-in behind the access token has ended"),
+        });
+    };
+    let grant = store.get_grant(&tenant.id, gid).await?.filter(|g| {
+        g.live(now) && g.user_id.as_str() == claims.sub && g.client_id == client.client.id
+    });
+    Ok(match grant {
+        None => Err("the grant of the access token has been revoked"),
+        Some(g) if !g.offline && session.is_none() => {
+            Err("the sign-in behind the access token has ended")
+        }
+        Some(_) => Ok(session),
+    })
+}
+
 /// The claims of `token` once its header, signature, issuer and expiry are checked.
-async fn signed_claims(
+pub async fn signed_claims(
     provider: &Provider,
     store: &Store,
     tenant: &Tenant,

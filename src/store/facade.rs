@@ -267,3 +267,23 @@ forward! {
     fn current_role_names(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
     fn group_names_of(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
 }
+
+// Grants, refresh tokens and revoked access tokens.
+forward! {
+    /// Stores a grant with its first refresh token.
+    fn insert_grant(&self, tenant: &TenantId, grant: &sessions::Grant, first: &sessions::RefreshToken) -> ();
+    /// A refresh token with its grant.
+    fn refresh_token(&self, tenant: &TenantId, token_hash: &str) -> Option<(sessions::RefreshToken, sessions::Grant)>;
+    /// One grant.
+    fn get_grant(&self, tenant: &TenantId, id: &str) -> Option<sessions::Grant>;
+    /// Exchanges an unused refresh token for a new one; on reuse revokes the grant (`false`).
+    fn rotate_refresh_token(&self, tenant: &TenantId, old_hash: &str, new: &sessions::RefreshToken, actor: &Actor) -> bool;
+    /// Revokes a grant, audited with `reason`.
+    fn revoke_grant(&self, tenant: &TenantId, id: &str, reason: &str, actor: &Actor) -> ();
+    /// Revokes one access token by `jti` until it expires.
+    fn revoke_access_token(&self, tenant: &TenantId, jti: &str, expires_at: i64) -> ();
+    /// Whether an access token was revoked.
+    fn access_token_revoked(&self, tenant: &TenantId, jti: &str) -> bool;
+    /// Deletes expired protocol state; returns how many rows went.
+    fn purge_expired(&self) -> u64;
+}

@@ -28,7 +28,7 @@ async fn discovery_document(b: Backend) {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["authorization_code", "client_credentials"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(
         d["authorization_endpoint"],
@@ -48,8 +48,12 @@ async fn discovery_document(b: Backend) {
         d["introspection_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post"])
     );
-    // Not advertised until they work.
-    assert!(d.get("revocation_endpoint").is_none());
+    assert_eq!(d["revocation_endpoint"], format!("{iss}/revoke").as_str());
+    assert_eq!(
+        d["revocation_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    // Not advertised until it works.
     assert!(d.get("end_session_endpoint").is_none());
 
     let res = s

@@ -14,7 +14,9 @@ mod clients;
 mod discovery;
 mod lifecycle;
 mod passwords;
+mod refresh;
 mod relying_party;
+mod revocation;
 mod signin;
 mod userinfo_introspection;
 
@@ -63,9 +65,21 @@ pub async fn token(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> (u16, reqwest::header::HeaderMap, Value) {
+    post_form(s, tenant, "token", basic, form).await
+}
+
+/// POSTs a form to `/t/{tenant}/{endpoint}`, with Basic client authentication when given:
+/// (status, headers, json or `null`).
+pub async fn post_form(
+    s: &TestServer,
+    tenant: &str,
+    endpoint: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let mut req = s
         .client
-        .post(format!("{}/t/{tenant}/token", s.base))
+        .post(format!("{}/t/{tenant}/{endpoint}", s.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(
             form.iter()

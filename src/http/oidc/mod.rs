@@ -8,6 +8,7 @@ mod error;
 mod introspect;
 mod login;
 mod pages;
+mod revoke;
 mod token;
 mod userinfo;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
             get(userinfo::get).post(userinfo::post),
         )
         .route("/t/{tenant}/introspect", post(introspect::introspect))
+        .route("/t/{tenant}/revoke", post(revoke::revoke))
         .route("/t/{tenant}/", get(login::home))
         .route(
             "/t/{tenant}/authorize",

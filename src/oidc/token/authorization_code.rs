@@ -1,19 +1,17 @@
 //! The authorization code grant (RFC 6749 §4.1.3, OpenID Connect Core §3.1.3) with PKCE
 //! (RFC 7636, S256): an RFC 9068 access token and an ID token for the signed-in user.
 
+use super::user_tokens::{SignIn, mint, new_refresh_token};
 use super::{Params, TokenResponse};
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::GrantType;
 use crate::domain::secrets::hash_secret;
-use crate::domain::sessions::AuthCode;
+use crate::domain::sessions::{AuthCode, Grant, OFFLINE_GRANT_TTL_MS, Session};
 use crate::domain::{Tenant, UserStatus};
-use crate::oidc::claims::{Authorisation, UserInfo, authorisation};
 use crate::oidc::error::{ErrorCode, OAuthError, OAuthResult};
-use crate::oidc::keys::ID_TOKEN_TTL;
 use crate::oidc::{ClientEntry, Provider};
 use crate::store::Store;
 use base64::Engine;
-use serde::Serialize;
 use sha2::Digest;
 use subtle::ConstantTimeEq;
 
@@ -97,44 +95,8 @@ fn check_code(code: &AuthCode, entry: &ClientEntry, req: &Request, now: i64) -> 
     Ok(())
 }
 
-#[derive(Serialize)]
-struct AccessClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    client_id: &'a str,
-    iat: i64,
-    exp: i64,
-    jti: String,
-    scope: &'a str,
-    auth_time: i64,
-    sid: &'a str,
-    #[serde(flatten)]
-    authz: &'a Authorisation,
-}
-
-#[derive(Serialize)]
-struct IdClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    azp: &'a str,
-    exp: i64,
-    iat: i64,
-    auth_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nonce: Option<&'a str>,
-    sid: &'a str,
-    amr: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    acr: Option<&'a str>,
-    #[serde(flatten)]
-    info: UserInfo,
-    #[serde(flatten)]
-    authz: &'a Authorisation,
-}
-
-/// Exchanges the code for tokens.
+/// Exchanges the code for tokens; a client allowed the refresh_token grant also gets a refresh
+/// token, bound to the session unless the scope has `offline_access`.
 pub async fn issue(
     provider: &Provider,
     store: &Store,
@@ -166,50 +128,66 @@ pub async fn issue(
         .await?
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
-    let authz = authorisation(store, &tenant.id, &user, client).await?;
-    let scopes: Vec<&str> = code.scope.split(' ').collect();
-    let iat = now / 1000;
-    let auth_time = code.auth_time / 1000;
-    let sub = user.id.to_string();
-    let access = AccessClaims {
-        iss: issuer,
-        sub: &sub,
-        aud: &client.client_id,
-        client_id: &client.client_id,
-        iat,
-        exp: iat + client.access_token_ttl,
-        jti: uuid::Uuid::new_v4().simple().to_string(),
-        scope: &code.scope,
-        auth_time,
-        sid: &session.id,
-        authz: &authz,
+    let grant = client
+        .allows(GrantType::RefreshToken)
+        .then(|| new_grant(&code, &session, now));
+    let refresh_token = match &grant {
+        Some(g) => {
+            let (secret, row) = new_refresh_token(g, now);
+            store.insert_grant(&tenant.id, g, &row).await?;
+            Some(secret)
+        }
+        None => None,
     };
-    let id = IdClaims {
-        iss: issuer,
-        sub: &sub,
-        aud: &client.client_id,
-        azp: &client.client_id,
-        exp: iat + ID_TOKEN_TTL,
-        iat,
-        auth_time,
-        nonce: code.nonce.as_deref(),
-        sid: &session.id,
-        amr: &session.amr,
-        acr: session.acr.as_deref(),
-        info: UserInfo::of(&user, &scopes),
-        authz: &authz,
-    };
-    let signer = provider
-        .keys
-        .signer(store, &tenant.id, client.id_token_signed_response_alg)
-        .await?;
+    let minted = mint(
+        provider,
+        store,
+        tenant,
+        issuer,
+        &SignIn {
+            user: &user,
+            client,
+            scope: &code.scope,
+            sid: Some(&session.id),
+            auth_time: code.auth_time,
+            amr: &session.amr,
+            acr: session.acr.as_deref(),
+            nonce: code.nonce.as_deref(),
+            grant_id: grant.as_ref().map(|g| g.id.as_str()),
+        },
+    )
+    .await?;
     Ok(TokenResponse {
-        access_token: signer.sign_jwt("at+jwt", &access)?,
+        access_token: minted.access_token,
         token_type: "Bearer",
         expires_in: client.access_token_ttl,
         scope: Some(code.scope.clone()),
-        id_token: Some(signer.sign_jwt("JWT", &id)?),
+        id_token: minted.id_token,
+        refresh_token,
     })
+}
+
+/// The grant a code starts: offline (outliving the session) when `offline_access` was granted.
+fn new_grant(code: &AuthCode, session: &Session, now: i64) -> Grant {
+    let offline = code.scope.split(' ').any(|s| s == "offline_access");
+    Grant {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        client_id: code.client_id.clone(),
+        user_id: code.user_id.clone(),
+        session_id: Some(session.id.clone()),
+        offline,
+        scope: code.scope.clone(),
+        auth_time: code.auth_time,
+        amr: session.amr.clone(),
+        acr: session.acr.clone(),
+        created_at: now,
+        expires_at: if offline {
+            now + OFFLINE_GRANT_TTL_MS
+        } else {
+            session.expires_at
+        },
+        revoked_at: None,
+    }
 }
 
 #[cfg(test)]

@@ -144,5 +144,6 @@ pub async fn issue(
         expires_in: client.access_token_ttl,
         scope,
         id_token: None,
+        refresh_token: None,
     })
 }

@@ -3,6 +3,8 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
+pub mod user_tokens;
 
 use super::Provider;
 use super::client_auth::{self, Presented};
@@ -43,6 +45,7 @@ impl Params {
 pub enum Grant {
     AuthorizationCode(authorization_code::Request),
     ClientCredentials(client_credentials::Request),
+    RefreshToken(refresh_token::Request),
 }
 
 /// A token request, validated: who the client says it is, and what it asks for.
@@ -74,8 +77,9 @@ impl TokenRequest {
             GrantType::AuthorizationCode => {
                 Grant::AuthorizationCode(authorization_code::Request::parse(&mut params)?)
             }
-            // Served by a later slice of issue 3.
-            GrantType::RefreshToken => return Err(unsupported()),
+            GrantType::RefreshToken => {
+                Grant::RefreshToken(refresh_token::Request::parse(&mut params)?)
+            }
         };
         Ok(TokenRequest { client, grant })
     }
@@ -91,6 +95,8 @@ pub struct TokenResponse {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Authenticates the client and runs its grant.
@@ -108,6 +114,9 @@ pub async fn exchange(
         }
         Grant::ClientCredentials(grant) => {
             client_credentials::issue(provider, store, tenant, issuer, &client, grant).await
+        }
+        Grant::RefreshToken(grant) => {
+            refresh_token::issue(provider, store, tenant, issuer, &client, grant).await
         }
     }
 }

@@ -411,6 +411,7 @@ impl Backend {
             "DELETE FROM management WHERE manager_id = $1 OR target_user_id = $1",
             "DELETE FROM notification_prefs WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM grants WHERE user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",
             "UPDATE users SET password_hash = NULL WHERE id = $1",
         ] {
@@ -476,15 +477,26 @@ impl Backend {
     }
 }
 
-/// Deactivation takes effect at once: the user's sessions end and their unused authorization
-/// codes are deleted, in the transaction that deactivates them.
+/// Deactivation takes effect at once: the user's sessions end, their grants (refresh tokens,
+/// and the access tokens that name them) are revoked and their unused authorization codes are
+/// deleted, in the transaction that deactivates them.
 async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> {
+    let now = now_ms();
     sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
-        .bind(now_ms())
+        .bind(now)
         .bind(user.as_str())
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
+    sqlx::query(
+        "UPDATE grants SET revoked_at = $1, revoked_reason = 'user deactivated'
+         WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
     sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND NOT used")
         .bind(user.as_str())
         .execute(&mut **tx)

@@ -1,0 +1,294 @@
+//! Grants and their refresh tokens (rotation, reuse detection, revocation), and access tokens
+//! revoked one by one.
+
+use super::{Backend, DB, commit, db_error};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::clock::now_ms;
+use crate::domain::sessions::{Grant, RefreshToken};
+use crate::domain::*;
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    client_id: String,
+    user_id: String,
+    session_id: Option<String>,
+    offline: bool,
+    scope: String,
+    auth_time: i64,
+    amr: String,
+    acr: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<GrantRow> for Grant {
+    fn from(r: GrantRow) -> Self {
+        Grant {
+            id: r.id,
+            client_id: ClientId(r.client_id),
+            user_id: UserId(r.user_id),
+            session_id: r.session_id,
+            offline: r.offline,
+            scope: r.scope,
+            auth_time: r.auth_time,
+            amr: serde_json::from_str(&r.amr).unwrap_or_default(),
+            acr: r.acr,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    token_hash: String,
+    grant_id: String,
+    token_created_at: i64,
+    token_expires_at: i64,
+    used_at: Option<i64>,
+    #[sqlx(flatten)]
+    grant: GrantRow,
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_id, g.offline, g.scope, \
+    g.auth_time, g.amr, g.acr, g.created_at, g.expires_at, g.revoked_at";
+
+async fn insert_token(conn: &mut super::Conn, tenant: &TenantId, t: &RefreshToken) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&t.token_hash)
+    .bind(tenant.as_str())
+    .bind(&t.grant_id)
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+impl Backend {
+    /// Stores a new grant with its first refresh token. Like authorization codes, this is
+    /// protocol state rather than an administrative change: the sign-in is what is audited.
+    pub async fn insert_grant(
+        &self,
+        tenant: &TenantId,
+        grant: &Grant,
+        first: &RefreshToken,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO grants (id, tenant_id, client_id, user_id, session_id, offline, scope, auth_time,
+                 amr, acr, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&grant.id)
+        .bind(tenant.as_str())
+        .bind(grant.client_id.as_str())
+        .bind(grant.user_id.as_str())
+        .bind(&grant.session_id)
+        .bind(grant.offline)
+        .bind(&grant.scope)
+        .bind(grant.auth_time)
+        .bind(serde_json::to_string(&grant.amr).unwrap_or_else(|_| "[]".into()))
+        .bind(&grant.acr)
+        .bind(grant.created_at)
+        .bind(grant.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        insert_token(&mut tx, tenant, first).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// A refresh token with its grant, whatever their state (the caller decides).
+    pub async fn refresh_token(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Grant)>> {
+        let row = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT t.token_hash, t.grant_id, t.created_at AS token_created_at,
+                    t.expires_at AS token_expires_at, t.used_at, {GRANT_COLUMNS}
+             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id
+             WHERE t.tenant_id = $1 AND t.token_hash = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|r| {
+            let token = RefreshToken {
+                token_hash: r.token_hash,
+                grant_id: r.grant_id,
+                created_at: r.token_created_at,
+                expires_at: r.token_expires_at,
+                used_at: r.used_at,
+            };
+            (token, r.grant.into())
+        }))
+    }
+
+    /// One grant, whatever its state.
+    pub async fn get_grant(&self, tenant: &TenantId, id: &str) -> Result<Option<Grant>> {
+        let row = sqlx::query_as::<DB, GrantRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {GRANT_COLUMNS} FROM grants g WHERE g.tenant_id = $1 AND g.id = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(Grant::from))
+    }
+
+    /// Exchanges `old` for `new` atomically: `true` when `old` was unused and its grant live. When
+    /// `old` was already used (reuse: two parties hold the token) the whole grant is revoked, in
+    /// the same transaction, and the answer is `false`.
+    pub async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old_hash: &str,
+        new: &RefreshToken,
+        actor: &Actor,
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let now = now_ms();
+        let n = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $3
+             WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
+               AND EXISTS (SELECT 1 FROM grants g
+                           WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)",
+        )
+        .bind(tenant.as_str())
+        .bind(old_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if n == 1 {
+            insert_token(&mut tx, tenant, new).await?;
+            tx.commit().await.map_err(db_error)?;
+            return Ok(true);
+        }
+        let revoked = sqlx::query(
+            "UPDATE grants SET revoked_at = $3, revoked_reason = 'refresh token reused'
+             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(&new.grant_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if revoked == 0 {
+            tx.commit().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        let change = Change::new("oauth.grant.revoke", "grant", &new.grant_id)
+            .after(serde_json::json!({ "reason": "refresh token reused" }));
+        commit(tx, tenant, actor, change).await?;
+        Ok(false)
+    }
+
+    /// Revokes a grant (its refresh tokens and the access tokens that name it), audited with
+    /// `reason`. Revoking a revoked grant changes nothing.
+    pub async fn revoke_grant(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE grants SET revoked_at = $3, revoked_reason = $4
+             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(now_ms())
+        .bind(reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if n == 0 {
+            return tx.commit().await.map_err(db_error);
+        }
+        let change = Change::new("oauth.grant.revoke", "grant", id)
+            .after(serde_json::json!({ "reason": reason }));
+        commit(tx, tenant, actor, change).await
+    }
+
+    /// Revokes one access token by its `jti` until `expires_at` (when it would end anyway).
+    pub async fn revoke_access_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO revoked_access_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(tenant.as_str())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Whether the access token with this `jti` was revoked.
+    pub async fn access_token_revoked(&self, tenant: &TenantId, jti: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM revoked_access_tokens WHERE tenant_id = $1 AND jti = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(jti)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(n > 0)
+    }
+
+    /// Deletes protocol state that can no longer be used: expired codes, grants (with their
+    /// refresh tokens), revoked access token ids, and sessions ended or expired more than a day
+    /// ago. Returns how many rows went.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        let now = now_ms();
+        let day_ago = now - 24 * 3600 * 1000;
+        let mut total = 0;
+        for (sql, at) in [
+            ("DELETE FROM authorization_codes WHERE expires_at < $1", now),
+            ("DELETE FROM grants WHERE expires_at < $1", now),
+            ("DELETE FROM refresh_tokens WHERE expires_at < $1", now),
+            (
+                "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
+                now,
+            ),
+            (
+                "DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $1",
+                day_ago,
+            ),
+        ] {
+            total += sqlx::query(sql)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        }
+        Ok(total)
+    }
+}
