@@ -6,17 +6,28 @@ use crate::domain::{Result, TenantId, User};
 use crate::store::Store;
 use serde::Serialize;
 
+/// One of the user's current memberships, as the `accounts` claim lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountClaim {
+    pub id: String,
+    pub name: String,
+    /// The user's main account.
+    pub main: bool,
+}
+
 /// What a user holds, for one client.
 #[derive(Debug, Default, Serialize)]
 pub struct Authorisation {
     pub roles: Vec<String>,
     pub permissions: Vec<String>,
     pub groups: Vec<String>,
+    /// Memberships current today (outside their dates they do not appear), main one first.
+    pub accounts: Vec<AccountClaim>,
 }
 
 /// Loads the user's current roles (direct, account-scoped ones only within current
-/// memberships, and through groups), effective permissions in the client's namespaces, and
-/// group names.
+/// memberships, and through groups), effective permissions in the client's namespaces, group
+/// names and current memberships.
 pub async fn authorisation(
     store: &Store,
     tenant: &TenantId,
@@ -33,10 +44,22 @@ pub async fn authorisation(
         .map(|g| g.permission)
         .filter(|p| in_namespaces(p, &client.permission_namespaces))
         .collect();
+    let accounts = store
+        .list_memberships(tenant, &user.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.current)
+        .map(|m| AccountClaim {
+            id: m.account_id.to_string(),
+            name: m.account_name,
+            main: m.main,
+        })
+        .collect();
     Ok(Authorisation {
         roles,
         permissions,
         groups,
+        accounts,
     })
 }
 

@@ -4,7 +4,7 @@ use crate::domain::oidc::KeyAlg;
 use serde_json::{Value, json};
 
 /// The claims Castellan's tokens carry today.
-const CLAIMS: [&str; 25] = [
+const CLAIMS: [&str; 26] = [
     "iss",
     "sub",
     "aud",
@@ -30,6 +30,7 @@ const CLAIMS: [&str; 25] = [
     "roles",
     "permissions",
     "groups",
+    "accounts",
 ];
 
 /// The metadata of the issuer `issuer`. Only what works is advertised.

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// A bearer access token that is not valid (RFC 6750 §3.1).
     InvalidToken,
+    /// A valid bearer access token without the scope the resource needs (RFC 6750 §3.1): 403.
+    InsufficientScope,
     /// A protected resource was asked for with no credentials at all (RFC 6750 §3.1): 401 with a
     /// bare `Bearer` challenge that carries no error code.
     MissingToken,
@@ -37,6 +39,7 @@ impl ErrorCode {
             Self::InvalidTarget => "invalid_target",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidToken | Self::MissingToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::NotFound => "not_found",
             Self::ServerError => "server_error",
         }

@@ -53,7 +53,8 @@ pub async fn introspect(
         Subject::User { user, .. } => {
             let authz = authorisation(store, &tenant.id, user, &verified.client.client).await?;
             json!({ "username": user.username, "sid": c.sid, "roles": authz.roles,
-                    "permissions": authz.permissions, "groups": authz.groups })
+                    "permissions": authz.permissions, "groups": authz.groups,
+                    "accounts": authz.accounts })
         }
         Subject::Client => json!({ "roles": c.roles, "permissions": c.permissions }),
     };

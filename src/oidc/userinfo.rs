@@ -66,6 +66,12 @@ pub async fn userinfo(
         ));
     };
     let scopes = verified.claims.scopes();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the access token was not granted the `openid` scope",
+        ));
+    }
     let authz = authorisation(store, &tenant.id, user, &verified.client.client).await?;
     let mut body = json!({ "sub": user.id.as_str() });
     if let (Some(out), Value::Object(info), Value::Object(authz)) = (

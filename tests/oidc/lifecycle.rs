@@ -118,7 +118,74 @@ async fn roles_claim_follows_membership_dates(b: Backend) {
     );
 }
 
+/// The `accounts` claim lists the memberships current today, the main one marked, in the ID
+/// token, the access token, userinfo and introspection alike.
+async fn accounts_claim_lists_current_memberships(b: Backend) {
+    let s = TestServer::start(b).await;
+    let client_id = public_client(&s).await;
+    let user = user_with_password(&s, "ada@acme.test").await;
+    let id = user["id"].as_str().unwrap();
+    let mut account_ids = Vec::new();
+    for name in ["Current Corp", "Past Corp", "Future Corp"] {
+        let (st, a) = s
+            .post("/accounts", json!({"name": name, "kind": "customer"}))
+            .await;
+        assert_eq!(st, 201, "{a}");
+        account_ids.push(a["id"].as_str().unwrap().to_owned());
+    }
+    for (account, start, end, main) in [
+        (&account_ids[0], None, None, true),
+        (
+            &account_ids[1],
+            Some("2000-01-01"),
+            Some("2001-01-01"),
+            false,
+        ),
+        (&account_ids[2], Some("2999-01-01"), None, false),
+    ] {
+        let (st, v) = s
+            .post(
+                &format!("/users/{id}/memberships"),
+                json!({"account_id": account, "start_date": start, "end_date": end, "main": main}),
+            )
+            .await;
+        assert_eq!(st, 201, "{v}");
+    }
+    let browser = Browser::new(&s);
+    let (verifier, challenge) = pkce();
+    let code = code_for(&browser, &client_id, &challenge, "ada@acme.test").await;
+    let (st, _, body) = exchange(&s, &client_id, &code, &verifier, REDIRECT).await;
+    assert_eq!(st, 200, "{body}");
+    let id_token = verify_typed(&s, "acme", body["id_token"].as_str().unwrap(), "JWT").await;
+    let accounts = id_token["accounts"].as_array().unwrap().clone();
+    let names: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Current Corp"), "{accounts:?}");
+    assert!(!names.contains(&"Past Corp"), "ended: {accounts:?}");
+    assert!(!names.contains(&"Future Corp"), "not started: {accounts:?}");
+    let main: Vec<&Value> = accounts.iter().filter(|a| a["main"] == true).collect();
+    assert_eq!(main.len(), 1, "{accounts:?}");
+    assert_eq!(main[0]["id"], account_ids[0].as_str());
+    assert_eq!(main[0]["name"], "Current Corp");
+    let access = verify(&s, "acme", body["access_token"].as_str().unwrap()).await;
+    assert_eq!(access["accounts"], id_token["accounts"]);
+    let info: Value = s
+        .client
+        .get(format!("{}/t/acme/userinfo", s.base))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["accounts"], id_token["accounts"], "{info}");
+}
+
 backends!(
     deactivation_ends_sessions_and_codes,
-    roles_claim_follows_membership_dates
+    roles_claim_follows_membership_dates,
+    accounts_claim_lists_current_memberships
 );

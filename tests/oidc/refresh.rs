@@ -243,6 +243,46 @@ async fn refresh_errors(b: Backend) {
     assert_eq!(v["scope"], "openid");
     let at = verify(&s, "acme", v["access_token"].as_str().unwrap()).await;
     assert_eq!(at["scope"], "openid");
+    // Without `openid`, the access token is valid but not enough for userinfo (RFC 6750 §3.1).
+    let res = s
+        .client
+        .get(format!("{}/t/acme/userinfo", s.base))
+        .bearer_auth(v["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "openid is still there");
+    let (st, v) = refresh(
+        &s,
+        client,
+        v["refresh_token"].as_str().unwrap(),
+        &[("scope", "email")],
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v.get("id_token").is_none(),
+        "no ID token without openid: {v}"
+    );
+    let res = s
+        .client
+        .get(format!("{}/t/acme/userinfo", s.base))
+        .bearer_auth(v["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    assert!(challenge.contains(r#"scope="openid""#), "{challenge}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "insufficient_scope");
     // The grant keeps its full scope for the next refresh.
     let (st, v) = refresh(&s, client, v["refresh_token"].as_str().unwrap(), &[]).await;
     assert_eq!(st, 200, "{v}");

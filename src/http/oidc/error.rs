@@ -11,11 +11,16 @@ impl IntoResponse for OAuthError {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken | ErrorCode::MissingToken => {
                 StatusCode::UNAUTHORIZED
             }
+            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        let bearer = (self.code == ErrorCode::InvalidToken).then(|| bearer_challenge(&self));
+        let bearer = matches!(
+            self.code,
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope
+        )
+        .then(|| bearer_challenge(&self));
         let body = serde_json::json!({
             "error": self.code.as_str(),
             "error_description": self.description,
@@ -50,8 +55,14 @@ fn bearer_challenge(e: &OAuthError) -> HeaderValue {
         .chars()
         .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
         .collect();
+    // Only userinfo asks for a scope: `openid`.
+    let scope = if e.code == ErrorCode::InsufficientScope {
+        r#", scope="openid""#
+    } else {
+        ""
+    };
     let value = format!(
-        r#"Bearer realm="castellan", error="{}", error_description="{description}""#,
+        r#"Bearer realm="castellan", error="{}", error_description="{description}"{scope}"#,
         e.code.as_str()
     );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
