@@ -45,3 +45,10 @@ CREATE TABLE revoked_access_tokens (
     expires_at  BIGINT NOT NULL
 );
 CREATE INDEX revoked_access_tokens_expires ON revoked_access_tokens (expires_at);
+
+-- Per client: how long a refresh token may wait for its use (seconds), and the size budget of a
+-- token's claims (bytes of JSON) past which `permissions` moves out of the token to userinfo.
+ALTER TABLE clients ADD COLUMN refresh_token_ttl BIGINT NOT NULL DEFAULT 2592000
+    CHECK (refresh_token_ttl BETWEEN 60 AND 31536000);
+ALTER TABLE clients ADD COLUMN token_claims_budget BIGINT NOT NULL DEFAULT 8192
+    CHECK (token_claims_budget BETWEEN 1024 AND 65536);

@@ -23,6 +23,8 @@ pub struct ClientInput {
     pub first_party: Option<bool>,
     pub id_token_signed_response_alg: Option<KeyAlg>,
     pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    pub token_claims_budget: Option<i64>,
     pub jwks: Option<serde_json::Value>,
 }
 
@@ -205,6 +207,20 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
             "`access_token_ttl` must be between 30 and 86400 seconds",
         ));
     }
+    let refresh_token_ttl = bounded(
+        "refresh_token_ttl",
+        input.refresh_token_ttl,
+        base.map(|b| b.refresh_token_ttl),
+        2_592_000,
+        60..=31_536_000,
+    )?;
+    let token_claims_budget = bounded(
+        "token_claims_budget",
+        input.token_claims_budget,
+        base.map(|b| b.token_claims_budget),
+        8192,
+        1024..=65_536,
+    )?;
     let jwks = match input.jwks {
         Some(j) => {
             serde_json::from_value::<jsonwebtoken::jwk::JwkSet>(j.clone()).map_err(|e| {
@@ -235,8 +251,33 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
             .or(base.map(|b| b.id_token_signed_response_alg))
             .unwrap_or(KeyAlg::ES256),
         access_token_ttl,
+        refresh_token_ttl,
+        token_claims_budget,
         jwks,
     })
+}
+
+/// A number setting: the input, else the stored value, else `default`, within `range`.
+fn bounded(
+    field: &str,
+    input: Option<i64>,
+    base: Option<i64>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64> {
+    let v = input.or(base).unwrap_or(default);
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!(
+                "`{field}` must be between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
 }
 
 fn needs_secret(s: &ClientSettings) -> bool {

@@ -203,6 +203,10 @@ pub struct Client {
     pub id_token_signed_response_alg: KeyAlg,
     /// Lifetime of its access tokens, in seconds.
     pub access_token_ttl: i64,
+    /// How long a refresh token may wait for its use, in seconds.
+    pub refresh_token_ttl: i64,
+    /// The most bytes of JSON a token's claims may take; past it `permissions` moves to userinfo.
+    pub token_claims_budget: i64,
     /// Public keys for `private_key_jwt`.
     pub jwks: Option<serde_json::Value>,
     /// SHA-256 (hex) of the secret: never serialized.
@@ -236,6 +240,8 @@ pub struct ClientSettings {
     pub first_party: bool,
     pub id_token_signed_response_alg: KeyAlg,
     pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub token_claims_budget: i64,
     pub jwks: Option<serde_json::Value>,
 }
 

@@ -49,8 +49,6 @@ pub struct AuthCode {
     pub used: bool,
 }
 
-/// How long a refresh token may wait for its use, in milliseconds (each use issues a new one).
-pub const REFRESH_TOKEN_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 /// The longest an offline grant (scope `offline_access`) lives, in milliseconds. A grant without
 /// it ends with its session.
 pub const OFFLINE_GRANT_TTL_MS: i64 = 365 * 24 * 3600 * 1000;

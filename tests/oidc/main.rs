@@ -9,6 +9,7 @@ mod common;
 
 mod authorization_code;
 mod browser;
+mod claims;
 mod client_credentials;
 mod clients;
 mod discovery;

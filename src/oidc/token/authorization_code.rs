@@ -133,7 +133,7 @@ pub async fn issue(
         .then(|| new_grant(&code, &session, now));
     let refresh_token = match &grant {
         Some(g) => {
-            let (secret, row) = new_refresh_token(g, now);
+            let (secret, row) = new_refresh_token(g, now, client.refresh_token_ttl);
             store.insert_grant(&tenant.id, g, &row).await?;
             Some(secret)
         }

@@ -137,7 +137,7 @@ pub async fn issue(
         .await?
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
-    let (secret, row) = new_refresh_token(&grant, now);
+    let (secret, row) = new_refresh_token(&grant, now, client.refresh_token_ttl);
     let rotated = store
         .rotate_refresh_token(&tenant.id, &old_hash, &row, &client_actor(client))
         .await?;

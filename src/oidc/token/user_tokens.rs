@@ -7,7 +7,7 @@ use crate::domain::User;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::Client;
 use crate::domain::secrets::{hash_secret, new_secret};
-use crate::domain::sessions::{Grant, REFRESH_TOKEN_TTL_MS, RefreshToken};
+use crate::domain::sessions::{Grant, RefreshToken};
 use crate::oidc::Provider;
 use crate::oidc::claims::{Authorisation, UserInfo, authorisation};
 use crate::oidc::error::OAuthResult;
@@ -111,7 +111,9 @@ pub async fn mint(
         .keys
         .signer(store, &tenant.id, client.id_token_signed_response_alg)
         .await?;
-    let access_token = signer.sign_jwt("at+jwt", &access)?;
+    let budget = usize::try_from(client.token_claims_budget).unwrap_or(usize::MAX);
+    let userinfo = format!("{issuer}/userinfo");
+    let access_token = signer.sign_jwt("at+jwt", &within_budget(&access, budget, &userinfo)?)?;
     let id_token = if scopes.contains(&"openid") {
         let id = IdClaims {
             iss: issuer,
@@ -128,7 +130,7 @@ pub async fn mint(
             info: UserInfo::of(s.user, &scopes),
             authz: &authz,
         };
-        Some(signer.sign_jwt("JWT", &id)?)
+        Some(signer.sign_jwt("JWT", &within_budget(&id, budget, &userinfo)?)?)
     } else {
         None
     };
@@ -138,15 +140,43 @@ pub async fn mint(
     })
 }
 
+/// The claims as JSON, within the client's size budget: when they would take more than `budget`
+/// bytes, `permissions` is left out and the token names where to get it instead, as distributed
+/// claims (OpenID Connect Core §5.6.2: `_claim_names` / `_claim_sources`), the way Entra ID
+/// reports group overage. Userinfo and introspection always answer the full list.
+fn within_budget(
+    claims: &impl Serialize,
+    budget: usize,
+    userinfo: &str,
+) -> crate::domain::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(claims)
+        .map_err(|e| crate::domain::DomainError::Internal(format!("claims: {e}")))?;
+    let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+    if size > budget
+        && let Some(map) = value.as_object_mut()
+        && map.remove("permissions").is_some()
+    {
+        map.insert(
+            "_claim_names".into(),
+            serde_json::json!({ "permissions": "permissions" }),
+        );
+        map.insert(
+            "_claim_sources".into(),
+            serde_json::json!({ "permissions": { "endpoint": userinfo } }),
+        );
+    }
+    Ok(value)
+}
+
 /// A fresh refresh token of `grant`: the secret for the client, the hashed row for the store.
-/// It expires after `REFRESH_TOKEN_TTL_MS` unused, and never after its grant.
-pub fn new_refresh_token(grant: &Grant, now: i64) -> (String, RefreshToken) {
+/// It expires after `ttl_secs` unused (the client's `refresh_token_ttl`), never after its grant.
+pub fn new_refresh_token(grant: &Grant, now: i64, ttl_secs: i64) -> (String, RefreshToken) {
     let secret = new_secret("crt_");
     let row = RefreshToken {
         token_hash: hash_secret(&secret),
         grant_id: grant.id.clone(),
         created_at: now,
-        expires_at: (now + REFRESH_TOKEN_TTL_MS).min(grant.expires_at),
+        expires_at: (now + ttl_secs.saturating_mul(1000)).min(grant.expires_at),
         used_at: None,
     };
     (secret, row)

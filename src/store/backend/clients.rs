@@ -22,6 +22,8 @@ struct ClientRow {
     first_party: bool,
     id_token_signed_response_alg: String,
     access_token_ttl: i64,
+    refresh_token_ttl: i64,
+    token_claims_budget: i64,
     jwks: Option<String>,
     created_at: i64,
     updated_at: i64,
@@ -63,6 +65,8 @@ impl ClientRow {
             name: self.name,
             first_party: self.first_party,
             access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
+            token_claims_budget: self.token_claims_budget,
             secret_hash: self.secret_hash,
             role_ids,
             created_at: self.created_at,
@@ -73,7 +77,8 @@ impl ClientRow {
 
 const COLUMNS: &str = "id, client_id, name, secret_hash, kind, token_endpoint_auth_method, redirect_uris, \
     post_logout_redirect_uris, grant_types, scopes, permission_namespaces, first_party, \
-    id_token_signed_response_alg, access_token_ttl, jwks, created_at, updated_at";
+    id_token_signed_response_alg, access_token_ttl, jwks, created_at, updated_at, \
+    refresh_token_ttl, token_claims_budget";
 
 fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
@@ -163,7 +168,7 @@ impl Backend {
         let now = now_ms();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO clients (tenant_id, {COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)"
         )))
         .bind(tenant.as_str())
         .bind(id.as_str())
@@ -182,6 +187,8 @@ impl Backend {
         .bind(settings.access_token_ttl)
         .bind(settings.jwks.as_ref().map(|j| j.to_string()))
         .bind(now)
+        .bind(settings.refresh_token_ttl)
+        .bind(settings.token_claims_budget)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -232,6 +239,16 @@ impl Backend {
         .bind(settings.access_token_ttl)
         .bind(settings.jwks.as_ref().map(|j| j.to_string()))
         .bind(now_ms())
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "UPDATE clients SET refresh_token_ttl = $1, token_claims_budget = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(settings.refresh_token_ttl)
+        .bind(settings.token_claims_budget)
         .bind(tenant.as_str())
         .bind(id.as_str())
         .execute(&mut *tx)
