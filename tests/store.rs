@@ -302,7 +302,175 @@ async fn tokens_are_found_by_hash_until_revoked(b: Backend) {
     ));
 }
 
+/// A grant with its first refresh token, for `user` at a new client of `tenant`.
+async fn grant_for(
+    store: &Store,
+    tenant: &TenantId,
+    user: &UserId,
+    id: &str,
+    expires_at: i64,
+) -> (sessions::Grant, sessions::RefreshToken) {
+    use castellan::domain::oidc::*;
+    let client = store
+        .insert_client(
+            tenant,
+            &format!("client-{id}"),
+            &ClientSettings {
+                name: format!("App {id}"),
+                kind: ClientKind::Confidential,
+                token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+                redirect_uris: vec!["https://app.test/cb".into()],
+                post_logout_redirect_uris: vec![],
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                scopes: vec!["openid".into()],
+                permission_namespaces: vec![],
+                first_party: true,
+                id_token_signed_response_alg: KeyAlg::ES256,
+                access_token_ttl: 300,
+                refresh_token_ttl: 3600,
+                token_claims_budget: 8192,
+                jwks: None,
+            },
+            Some("hash"),
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    let now = clock::now_ms();
+    let grant = sessions::Grant {
+        id: id.into(),
+        client_id: client.id,
+        user_id: user.clone(),
+        session_id: None,
+        offline: true,
+        scope: "openid offline_access".into(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    let token = sessions::RefreshToken {
+        token_hash: format!("rt-{id}-1"),
+        grant_id: id.into(),
+        created_at: now,
+        expires_at,
+        used_at: None,
+    };
+    store.insert_grant(tenant, &grant, &token).await.unwrap();
+    (grant, token)
+}
+
+/// Rotation is a compare-and-set: an unused token rotates once; the same token again revokes
+/// the grant. Lookups are tenant-scoped; expired grants are purged, live ones kept.
+async fn refresh_tokens_rotate_once_and_purge(b: Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let far = clock::now_ms() + 3_600_000;
+    let (grant, first) = grant_for(&store, &tenant.id, &owner.id, "g1", far).await;
+    let next = sessions::RefreshToken {
+        token_hash: "rt-g1-2".into(),
+        used_at: None,
+        ..first.clone()
+    };
+    let actor = Actor::system();
+    assert!(
+        store
+            .rotate_refresh_token(&tenant.id, &first.token_hash, &next, &actor)
+            .await
+            .unwrap()
+    );
+    let (used, g) = store
+        .refresh_token(&tenant.id, &first.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(used.used_at.is_some() && g.revoked_at.is_none());
+    let again = sessions::RefreshToken {
+        token_hash: "rt-g1-3".into(),
+        ..next.clone()
+    };
+    assert!(
+        !store
+            .rotate_refresh_token(&tenant.id, &first.token_hash, &again, &actor)
+            .await
+            .unwrap()
+    );
+    let g = store
+        .get_grant(&tenant.id, &grant.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(g.revoked_at.is_some(), "reuse revokes the grant");
+    assert!(
+        store
+            .refresh_token(&tenant.id, "rt-g1-3")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The unused newest token cannot rotate either once the grant is revoked.
+    assert!(
+        !store
+            .rotate_refresh_token(&tenant.id, "rt-g1-2", &again, &actor)
+            .await
+            .unwrap()
+    );
+
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .refresh_token(&other.id, "rt-g1-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.get_grant(&other.id, "g1").await.unwrap().is_none());
+
+    let (_, expired) = grant_for(&store, &tenant.id, &owner.id, "g2", clock::now_ms() - 1).await;
+    store
+        .revoke_access_token(&tenant.id, "jti-old", clock::now_ms() - 1)
+        .await
+        .unwrap();
+    store
+        .revoke_access_token(&tenant.id, "jti-live", far)
+        .await
+        .unwrap();
+    assert!(store.purge_expired().await.unwrap() >= 2);
+    assert!(store.get_grant(&tenant.id, "g2").await.unwrap().is_none());
+    assert!(
+        store
+            .refresh_token(&tenant.id, &expired.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.get_grant(&tenant.id, "g1").await.unwrap().is_some());
+    assert!(
+        store
+            .refresh_token(&tenant.id, "rt-g1-2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        !store
+            .access_token_revoked(&tenant.id, "jti-old")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .access_token_revoked(&tenant.id, "jti-live")
+            .await
+            .unwrap()
+    );
+}
+
 both!(
+    refresh_tokens_rotate_once_and_purge,
     tenant_starts_seeded,
     users_are_versioned_and_scoped_to_their_tenant,
     listing_pages_and_prefix_search,
