@@ -24,6 +24,10 @@ pub struct ClientInput {
     pub id_token_signed_response_alg: Option<KeyAlg>,
     pub access_token_ttl: Option<i64>,
     pub jwks: Option<serde_json::Value>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "super::validate::nullable")]
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 /// A created client, or one whose secret was rotated, with the secret shown this once.
@@ -217,6 +221,11 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
     if method == AuthMethod::PrivateKeyJwt && jwks.is_none() {
         return Err(DomainError::invalid("jwks", "private_key_jwt needs `jwks`"));
     }
+    let backchannel_logout_uri = match input.backchannel_logout_uri {
+        Some(Some(u)) => Some(redirect_uri("backchannel_logout_uri", &u)?),
+        Some(None) => None,
+        None => base.and_then(|b| b.backchannel_logout_uri.clone()),
+    };
     Ok(ClientSettings {
         name,
         kind,
@@ -236,6 +245,11 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
             .unwrap_or(KeyAlg::ES256),
         access_token_ttl,
         jwks,
+        backchannel_logout_uri,
+        backchannel_logout_session_required: input
+            .backchannel_logout_session_required
+            .or(base.map(|b| b.backchannel_logout_session_required))
+            .unwrap_or(true),
     })
 }
 

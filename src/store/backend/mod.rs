@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod groups;
 mod keys;
+mod logout;
 mod management;
 mod notifications;
 mod permissions;
