@@ -48,9 +48,11 @@ async fn discovery_document(b: Backend) {
         d["introspection_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post"])
     );
-    // Not advertised until they work.
+    assert_eq!(d["end_session_endpoint"], format!("{iss}/logout").as_str());
+    assert_eq!(d["backchannel_logout_supported"], true);
+    assert_eq!(d["backchannel_logout_session_supported"], true);
+    // Not advertised until it works.
     assert!(d.get("revocation_endpoint").is_none());
-    assert!(d.get("end_session_endpoint").is_none());
 
     let res = s
         .client

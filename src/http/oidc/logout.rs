@@ -25,7 +25,7 @@ pub async fn get(
     query: Result<Query<Pairs>, QueryRejection>,
 ) -> Response {
     match query {
-        Ok(Query(pairs)) => handle(s, slug, headers, pairs, false).await,
+        Ok(Query(pairs)) => handle(s, &slug, headers, pairs, false).await,
         Err(_) => bad_request("The request's parameters cannot be read."),
     }
 }
@@ -37,7 +37,7 @@ pub async fn post(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
     match form {
-        Ok(Form(pairs)) => handle(s, slug, headers, pairs, false).await,
+        Ok(Form(pairs)) => handle(s, &slug, headers, pairs, false).await,
         Err(_) => bad_request("The request's parameters cannot be read."),
     }
 }
@@ -50,6 +50,9 @@ pub async fn confirm(
     headers: HeaderMap,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
+    if let Err(page) = tenant_or_page(&s, &slug).await {
+        return page;
+    }
     let Ok(Form(mut pairs)) = form else {
         return bad_request("The sign-out form was not sent correctly.");
     };
@@ -64,7 +67,7 @@ pub async fn confirm(
             "The sign-out form has expired or was not sent from this site. You are still signed in.",
         );
     }
-    handle(s, slug, headers, pairs, true).await
+    handle(s, &slug, headers, pairs, true).await
 }
 
 fn server_error(e: &OAuthError) -> Response {
@@ -88,12 +91,12 @@ fn bad_request(message: &str) -> Response {
 /// confirmed -> sign out; otherwise -> ask for confirmation.
 async fn handle(
     s: AppState,
-    slug: String,
+    slug: &str,
     headers: HeaderMap,
     pairs: Pairs,
     confirmed: bool,
 ) -> Response {
-    let tenant = match tenant_or_page(&s, &slug).await {
+    let tenant = match tenant_or_page(&s, slug).await {
         Ok(t) => t,
         Err(page) => return page,
     };
