@@ -192,14 +192,14 @@ async fn deactivation_sends_logout_tokens(b: Backend) {
 
     let (st, v) = s.post(&format!("/users/{id}/deactivate"), json!({})).await;
     assert_eq!(st, 200, "{v}");
-    let mut got = vec![rx.next().await, rx.next().await];
+    let mut got = [rx.next().await, rx.next().await];
     got.sort_by_key(|t| {
         crate::browser::jwt_claims(t)["sid"]
             .as_str()
             .unwrap()
             .to_owned()
     });
-    let mut expected = vec![id_token.clone(), id_token2.clone()];
+    let mut expected = [id_token.clone(), id_token2.clone()];
     expected.sort_by_key(|c| c["sid"].as_str().unwrap().to_owned());
     for (token, claims) in got.iter().zip(&expected) {
         assert_logout_token(&s, token, &client_id, claims).await;

@@ -94,6 +94,12 @@ async fn logout_with_hint(b: Backend) {
     let token = rx.next().await;
     assert_logout_token(&s, &token, &client_id, &id_token).await;
     assert_eq!(userinfo_status(&s, &tokens).await, 401);
+    let (_, audit) = s.get("/audit?target_kind=user").await;
+    let signed_out = audit["items"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|e| e["action"] == "user.sign_out" && e["target_id"] == id_token["sub"])
+    });
+    assert!(signed_out, "the sign-out is audited: {audit}");
     assert_eq!(
         prompt_none_error(&browser, &client_id).await.as_deref(),
         Some("login_required")
@@ -127,12 +133,18 @@ async fn expired_hint_is_accepted(b: Backend) {
     claims["iat"] = json!(claims["iat"].as_i64().unwrap() - 7200);
     claims["exp"] = json!(claims["iat"].as_i64().unwrap() + 3600);
     let hint = sign_id_token(&s, "acme", &claims).await;
-    let page = browser
-        .get(&logout_url(&[
-            ("id_token_hint", &hint),
-            ("post_logout_redirect_uri", BYE),
-        ]))
-        .await;
+    // POSTed from the app's site, the form carries no (SameSite=Lax) cookie: the same request
+    // comes back as a GET, which does.
+    let form = [
+        ("id_token_hint", hint.as_str()),
+        ("post_logout_redirect_uri", BYE),
+    ];
+    let page = Browser::new(&s).post_form("/t/acme/logout", &form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let get = page.location.unwrap();
+    assert_eq!(get, logout_url(&form));
+    assert_eq!(userinfo_status(&s, &tokens).await, 200);
+    let page = browser.get(&get).await;
     assert_eq!(
         (page.status, page.location.as_deref()),
         (303, Some(BYE)),

@@ -6,7 +6,7 @@ use super::logout_pages::{self, Confirm};
 use super::{cookies, pages};
 use crate::domain::Tenant;
 use crate::http::AppState;
-use crate::oidc::authorize::PageError;
+use crate::oidc::authorize::{PageError, enc};
 use crate::oidc::error::OAuthError;
 use crate::oidc::logout::{self, LogoutRequest};
 use crate::oidc::{issuer, signin};
@@ -36,10 +36,25 @@ pub async fn post(
     headers: HeaderMap,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
-    match form {
-        Ok(Form(pairs)) => handle(s, &slug, headers, pairs, false).await,
-        Err(_) => bad_request("The request's parameters cannot be read."),
+    let Ok(Form(pairs)) = form else {
+        return bad_request("The request's parameters cannot be read.");
+    };
+    // A form POSTed from the app's site carries no SameSite=Lax cookie: the same request as a
+    // GET (a top-level navigation) does, so the browser's session can be found.
+    if cookies::get(&headers, cookies::SESSION).is_none() {
+        return pages::see_other(&as_get(&slug, &pairs));
     }
+    handle(s, &slug, headers, pairs, false).await
+}
+
+/// `/t/{slug}/logout?...` with the logout parameters of `pairs`.
+fn as_get(slug: &str, pairs: &Pairs) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| logout::PARAMS.contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    format!("/t/{}/logout?{}", enc(slug), query.join("&"))
 }
 
 /// The confirmation form: its CSRF token must match the cookie; the parameters are validated
