@@ -330,6 +330,8 @@ async fn grant_for(
                 refresh_token_ttl: 3600,
                 token_claims_budget: 8192,
                 jwks: None,
+                backchannel_logout_uri: None,
+                backchannel_logout_session_required: true,
             },
             Some("hash"),
             &Actor::system(),
@@ -469,6 +471,89 @@ async fn refresh_tokens_rotate_once_and_purge(b: Backend) {
     );
 }
 
+/// A client with a back-channel logout URI, registered in `tenant`.
+async fn logout_client(store: &Store, tenant: &TenantId, uri: &str) -> oidc::Client {
+    let input = castellan::admin::clients::ClientInput {
+        name: Some("App".into()),
+        redirect_uris: Some(vec!["https://app.example.com/cb".into()]),
+        backchannel_logout_uri: Some(Some(uri.into())),
+        ..Default::default()
+    };
+    let settings = castellan::admin::clients::settings(None, input).unwrap();
+    let client_id = uuid::Uuid::new_v4().simple().to_string();
+    store
+        .insert_client(tenant, &client_id, &settings, Some("h"), &Actor::system())
+        .await
+        .unwrap()
+}
+
+/// Which clients a session signed in to, and ending it, stay within the session's tenant.
+async fn logout_state_is_scoped_to_its_tenant(b: Backend) {
+    use castellan::domain::sessions::{LogoutTarget, Session};
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let (globex, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    let ours = logout_client(&store, &tenant.id, "https://app.example.com/bc").await;
+    let theirs = logout_client(&store, &globex.id, "https://globex.example.com/bc").await;
+    let now = castellan::domain::clock::now_ms();
+    let session = Session {
+        id: "session-1".into(),
+        user_id: owner.id.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3_600_000,
+        ended_at: None,
+    };
+    store
+        .start_session(&tenant.id, &session, &Actor::system())
+        .await
+        .unwrap();
+    for client in [&ours.id, &ours.id, &theirs.id] {
+        store
+            .record_session_client(&tenant.id, &session.id, client)
+            .await
+            .unwrap();
+    }
+    store
+        .record_session_client(&globex.id, &session.id, &theirs.id)
+        .await
+        .unwrap();
+    let expected = vec![LogoutTarget {
+        session_id: session.id.clone(),
+        user_id: owner.id.clone(),
+        client_id: ours.client_id.clone(),
+        uri: "https://app.example.com/bc".into(),
+        alg: oidc::KeyAlg::ES256,
+    }];
+    let targets = store.user_logout_targets(&tenant.id, &owner.id).await;
+    assert_eq!(targets.unwrap(), expected);
+    let targets = store.user_logout_targets(&globex.id, &owner.id).await;
+    assert_eq!(targets.unwrap(), vec![]);
+
+    let ended = store
+        .end_session(&globex.id, &session.id, &Actor::system())
+        .await;
+    assert_eq!(ended.unwrap(), vec![], "another tenant cannot end it");
+    let live = store.get_session(&tenant.id, &session.id).await.unwrap();
+    assert!(live.unwrap().live(now));
+    let ended = store
+        .end_session(&tenant.id, &session.id, &Actor::system())
+        .await;
+    assert_eq!(ended.unwrap(), expected);
+    let gone = store.get_session(&tenant.id, &session.id).await.unwrap();
+    assert!(gone.unwrap().ended_at.is_some());
+    let again = store
+        .end_session(&tenant.id, &session.id, &Actor::system())
+        .await;
+    assert_eq!(again.unwrap(), vec![], "an ended session ends once");
+    let targets = store.user_logout_targets(&tenant.id, &owner.id).await;
+    assert_eq!(targets.unwrap(), vec![]);
+}
+
 both!(
     refresh_tokens_rotate_once_and_purge,
     tenant_starts_seeded,
@@ -477,4 +562,5 @@ both!(
     managers_see_only_their_scope,
     owner_is_protected_and_anonymisation_redacts,
     tokens_are_found_by_hash_until_revoked,
+    logout_state_is_scoped_to_its_tenant,
 );

@@ -26,6 +26,10 @@ pub struct ClientInput {
     pub refresh_token_ttl: Option<i64>,
     pub token_claims_budget: Option<i64>,
     pub jwks: Option<serde_json::Value>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "super::validate::nullable")]
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 /// A created client, or one whose secret was rotated, with the secret shown this once.
@@ -233,6 +237,11 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
     if method == AuthMethod::PrivateKeyJwt && jwks.is_none() {
         return Err(DomainError::invalid("jwks", "private_key_jwt needs `jwks`"));
     }
+    let backchannel_logout_uri = match input.backchannel_logout_uri {
+        Some(Some(u)) => Some(redirect_uri("backchannel_logout_uri", &u)?),
+        Some(None) => None,
+        None => base.and_then(|b| b.backchannel_logout_uri.clone()),
+    };
     Ok(ClientSettings {
         name,
         kind,
@@ -254,6 +263,11 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
         refresh_token_ttl,
         token_claims_budget,
         jwks,
+        backchannel_logout_uri,
+        backchannel_logout_session_required: input
+            .backchannel_logout_session_required
+            .or(base.map(|b| b.backchannel_logout_session_required))
+            .unwrap_or(true),
     })
 }
 

@@ -8,6 +8,7 @@ use crate::domain::changes::{NewUser, UserProfile};
 use crate::domain::model::decode_cursor;
 use crate::domain::permissions::admin;
 use crate::domain::*;
+use crate::oidc::logout::Notifier;
 use crate::store::Store;
 use serde::Deserialize;
 use serde_json::Value;
@@ -338,8 +339,10 @@ pub async fn update(
         .await
 }
 
+/// A lifecycle step; deactivation ends the user's sessions and tells the apps they signed in to.
 pub async fn lifecycle(
     store: &Store,
+    notifier: Notifier<'_>,
     caller: &Caller,
     id: &UserId,
     step: Lifecycle,
@@ -374,17 +377,23 @@ pub async fn lifecycle(
         status: to,
         ..profile_of(&user)
     };
-    store
-        .update_user(
-            caller.tenant_id(),
-            id,
-            user.version,
-            &profile,
-            &Vec::new(),
-            action,
-            &caller.actor(),
-        )
-        .await
+    let (actor, no_attributes) = (caller.actor(), Vec::new());
+    let change = store.update_user(
+        caller.tenant_id(),
+        id,
+        user.version,
+        &profile,
+        &no_attributes,
+        action,
+        &actor,
+    );
+    if step == Lifecycle::Deactivate {
+        notifier
+            .ending_sessions_of(store, &caller.tenant, id, change)
+            .await
+    } else {
+        change.await
+    }
 }
 
 fn to_verb(step: Lifecycle) -> &'static str {
@@ -395,7 +404,13 @@ fn to_verb(step: Lifecycle) -> &'static str {
     }
 }
 
-pub async fn delete(store: &Store, caller: &Caller, id: &UserId) -> Result<()> {
+/// Deletes a user; the apps their live sessions signed in to are told.
+pub async fn delete(
+    store: &Store,
+    notifier: Notifier<'_>,
+    caller: &Caller,
+    id: &UserId,
+) -> Result<()> {
     caller.require(admin::USERS_DELETE)?;
     let user = authorised_user(store, caller, id, false).await?;
     if user.is_owner {
@@ -403,12 +418,20 @@ pub async fn delete(store: &Store, caller: &Caller, id: &UserId) -> Result<()> {
             "the tenant's owner cannot be deleted; transfer ownership first",
         ));
     }
-    store
-        .delete_user(caller.tenant_id(), id, &caller.actor())
+    let actor = caller.actor();
+    let change = store.delete_user(caller.tenant_id(), id, &actor);
+    notifier
+        .ending_sessions_of(store, &caller.tenant, id, change)
         .await
 }
 
-pub async fn anonymise(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {
+/// Anonymises a user; the apps their live sessions signed in to are told.
+pub async fn anonymise(
+    store: &Store,
+    notifier: Notifier<'_>,
+    caller: &Caller,
+    id: &UserId,
+) -> Result<User> {
     caller.require(admin::USERS_DELETE)?;
     let user = authorised_user(store, caller, id, false).await?;
     if user.is_owner {
@@ -433,8 +456,10 @@ pub async fn anonymise(store: &Store, caller: &Caller, id: &UserId) -> Result<Us
         external_id: None,
         status: UserStatus::Anonymised,
     };
-    store
-        .anonymise_user(caller.tenant_id(), id, &profile, &caller.actor())
+    let actor = caller.actor();
+    let change = store.anonymise_user(caller.tenant_id(), id, &profile, &actor);
+    notifier
+        .ending_sessions_of(store, &caller.tenant, id, change)
         .await
 }
 

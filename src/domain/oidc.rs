@@ -209,6 +209,10 @@ pub struct Client {
     pub token_claims_budget: i64,
     /// Public keys for `private_key_jwt`.
     pub jwks: Option<serde_json::Value>,
+    /// Where the app receives logout tokens (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the app needs `sid` in logout tokens (always sent by Castellan).
+    pub backchannel_logout_session_required: bool,
     /// SHA-256 (hex) of the secret: never serialized.
     #[serde(skip)]
     pub secret_hash: Option<String>,
@@ -243,6 +247,8 @@ pub struct ClientSettings {
     pub refresh_token_ttl: i64,
     pub token_claims_budget: i64,
     pub jwks: Option<serde_json::Value>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 /// What a client holds through its service roles: role names and permission names.

@@ -1,5 +1,6 @@
 //! Browser sessions and authorization codes, as plain types.
 
+use super::oidc::KeyAlg;
 use super::{ClientId, UserId};
 
 /// How long a browser session lasts without signing in again, in milliseconds.
@@ -90,4 +91,18 @@ pub struct RefreshToken {
     pub expires_at: i64,
     /// Set when it was exchanged; presenting it again is reuse.
     pub used_at: Option<i64>,
+}
+
+/// An app to tell, over the back channel, that a session it signed in to has ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogoutTarget {
+    /// The ended session (the `sid` of the ID tokens issued in it).
+    pub session_id: String,
+    pub user_id: UserId,
+    /// The `client_id` the app presents (the logout token's `aud`).
+    pub client_id: String,
+    /// Its `backchannel_logout_uri`.
+    pub uri: String,
+    /// The algorithm the app's ID tokens are signed with; logout tokens use it too.
+    pub alg: KeyAlg,
 }

@@ -34,6 +34,14 @@ impl AppState {
             oidc: Arc::default(),
         }
     }
+
+    /// What admin changes that end sessions need for back-channel logout.
+    pub fn logout_notifier(&self) -> crate::oidc::logout::Notifier<'_> {
+        crate::oidc::logout::Notifier {
+            provider: &self.oidc,
+            public_url: &self.config.public_url,
+        }
+    }
 }
 
 /// The whole application.

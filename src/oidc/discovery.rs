@@ -36,8 +36,6 @@ const CLAIMS: [&str; 26] = [
 /// The metadata of the issuer `issuer`. Only what works is advertised.
 pub fn document(issuer: &str) -> Value {
     let algs: Vec<&str> = KeyAlg::ALL.iter().map(|a| a.as_str()).collect();
-    // Later slices of issue 3 add here, as each starts working: end_session_endpoint,
-    // backchannel_logout_supported, private_key_jwt, and the consent-related prompt values.
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -45,6 +43,9 @@ pub fn document(issuer: &str) -> Value {
         "jwks_uri": format!("{issuer}/jwks"),
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "introspection_endpoint": format!("{issuer}/introspect"),
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint": format!("{issuer}/revoke"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod introspection;
 pub mod keys;
+pub mod logout;
 pub mod revocation;
 pub mod signin;
 pub mod token;
@@ -35,6 +36,8 @@ pub struct ClientEntry {
 #[derive(Default)]
 pub struct Provider {
     pub keys: keys::KeyRing,
+    /// Delivers back-channel logout tokens.
+    pub backchannel: logout::backchannel::BackChannel,
     tenants: TtlCache<String, Tenant>,
     clients: TtlCache<(TenantId, String), Arc<ClientEntry>>,
 }

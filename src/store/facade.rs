@@ -287,3 +287,13 @@ forward! {
     /// Deletes expired protocol state; returns how many rows went.
     fn purge_expired(&self) -> u64;
 }
+
+// Logout: the clients each session signed in to, and ending sessions.
+forward! {
+    /// Remembers that a session signed in to a client (idempotent).
+    fn record_session_client(&self, tenant: &TenantId, session: &str, client: &ClientId) -> ();
+    /// The apps to tell when every live session of the user ends.
+    fn user_logout_targets(&self, tenant: &TenantId, user: &UserId) -> Vec<sessions::LogoutTarget>;
+    /// Ends a live session; returns the apps to tell (empty if it was not live).
+    fn end_session(&self, tenant: &TenantId, session: &str, actor: &Actor) -> Vec<sessions::LogoutTarget>;
+}

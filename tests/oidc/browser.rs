@@ -235,3 +235,12 @@ pub async fn exchange(
     )
     .await
 }
+
+/// The claims of a JWT, unverified (to sort or pick; the tests verify them separately).
+pub fn jwt_claims(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

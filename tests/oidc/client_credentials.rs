@@ -94,7 +94,7 @@ async fn error_codes(b: Backend) {
             good,
             vec![("grant_type", "refresh_token"), ("refresh_token", "x")],
             400,
-            "unsupported_grant_type",
+            "unauthorized_client",
         ),
         (
             good,

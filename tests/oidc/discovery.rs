@@ -53,8 +53,9 @@ async fn discovery_document(b: Backend) {
         d["revocation_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
-    // Not advertised until it works.
-    assert!(d.get("end_session_endpoint").is_none());
+    assert_eq!(d["end_session_endpoint"], format!("{iss}/logout").as_str());
+    assert_eq!(d["backchannel_logout_supported"], true);
+    assert_eq!(d["backchannel_logout_session_supported"], true);
 
     let res = s
         .client

@@ -1,19 +1,21 @@
 //! OpenID Connect over real HTTP, on SQLite and PostgreSQL: discovery, JWKS and key rotation,
 //! clients, the token endpoint's client_credentials grant with its errors, passwords, the
-//! sign-in page, the authorization code flow (also driven by the `openidconnect` crate), userinfo
-//! and token introspection.
+//! sign-in page, the authorization code flow (also driven by the `openidconnect` crate), userinfo,
+//! token introspection, and logout (RP-initiated and back-channel).
 
 #[path = "../api/common.rs"]
 #[allow(dead_code)]
 mod common;
 
 mod authorization_code;
+mod backchannel_logout;
 mod browser;
 mod claims;
 mod client_credentials;
 mod clients;
 mod discovery;
 mod lifecycle;
+mod logout;
 mod passwords;
 mod refresh;
 mod relying_party;

@@ -382,7 +382,71 @@ async fn deactivation_revokes_refresh_tokens(b: Backend) {
     );
 }
 
+/// Signing out (RP-initiated logout) ends the grants bound to the session; an `offline_access`
+/// grant outlives it, as OpenID Connect Core §11 intends, and its tokens still work.
+async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (id, secret) = web_app(&s, &["openid", "offline_access"]).await;
+    let client = (id.as_str(), secret.as_str());
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
+    let offline = tokens(
+        &s,
+        &browser,
+        client,
+        "openid offline_access",
+        "ada@acme.test",
+    )
+    .await;
+    let hint = online["id_token"].as_str().unwrap();
+    let page = browser
+        .get(&format!(
+            "/t/acme/logout?id_token_hint={}",
+            crate::enc(hint)
+        ))
+        .await;
+    assert!(page.status == 200 || page.status == 303, "{}", page.body);
+    let (_, challenge) = pkce();
+    let page = browser
+        .get(&authorize_url(
+            &id,
+            &challenge,
+            &[("prompt", "none"), ("scope", "openid")],
+        ))
+        .await;
+    assert_eq!(
+        param(&page.location.unwrap(), "error").as_deref(),
+        Some("login_required"),
+        "signed out"
+    );
+
+    assert_error(
+        refresh(&s, client, online["refresh_token"].as_str().unwrap(), &[]).await,
+        400,
+        "invalid_grant",
+        "session-bound grant after logout",
+    );
+    let at = online["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&s, client, at).await["active"], false);
+
+    let (st, v) = refresh(&s, client, offline["refresh_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(st, 200, "offline grant after logout: {v}");
+    let at = v["access_token"].as_str().unwrap();
+    let intro = introspect(&s, client, at).await;
+    assert_eq!(intro["active"], true, "{intro}");
+    let res = s
+        .client
+        .get(format!("{}/t/acme/userinfo", s.base))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 backends!(
+    logout_ends_session_grants_not_offline_ones,
     rotation_and_reuse_detection,
     refresh_errors,
     refresh_picks_up_new_roles,

@@ -19,6 +19,11 @@ async fn revoke(
     (st, body)
 }
 
+/// Basic client credentials: (client_id, secret).
+type Basic<'a> = Option<(&'a str, &'a str)>;
+/// One refused request: (case, client credentials, form, status, error code).
+type Case<'a> = (&'a str, Basic<'a>, Vec<(&'a str, &'a str)>, u16, &'a str);
+
 /// A refresh token revokes its whole grant: the token itself, the access tokens of the grant;
 /// with a wrong hint it is still found.
 async fn revoking_a_refresh_token_ends_its_grant(b: Backend) {
@@ -163,7 +168,7 @@ async fn revocation_errors(b: Backend) {
         t["refresh_token"].as_str().unwrap(),
         t["access_token"].as_str().unwrap(),
     );
-    let cases: Vec<(&str, Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("no token", Some(client), vec![], 400, "invalid_request"),
         (
             "unknown hint",

@@ -108,14 +108,14 @@ async fn remove(
     caller: Caller,
     Path(p): Path<UserPath>,
 ) -> ApiResult<StatusCode> {
-    users::delete(&s.store, &caller, &p.id).await?;
+    users::delete(&s.store, s.logout_notifier(), &caller, &p.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn step(s: AppState, caller: Caller, id: UserId, step: Lifecycle) -> ApiResult<Response> {
     Ok(with_etag(
         StatusCode::OK,
-        users::lifecycle(&s.store, &caller, &id, step).await?,
+        users::lifecycle(&s.store, s.logout_notifier(), &caller, &id, step).await?,
     ))
 }
 
@@ -150,7 +150,7 @@ async fn anonymise(
 ) -> ApiResult<Response> {
     Ok(with_etag(
         StatusCode::OK,
-        users::anonymise(&s.store, &caller, &p.id).await?,
+        users::anonymise(&s.store, s.logout_notifier(), &caller, &p.id).await?,
     ))
 }
 

@@ -7,6 +7,8 @@ mod discovery;
 mod error;
 mod introspect;
 mod login;
+mod logout;
+mod logout_pages;
 mod pages;
 mod revoke;
 mod token;
@@ -37,4 +39,6 @@ pub fn router() -> Router<AppState> {
             get(authorize::get).post(authorize::post),
         )
         .route("/t/{tenant}/login", get(login::show).post(login::submit))
+        .route("/t/{tenant}/logout", get(logout::get).post(logout::post))
+        .route("/t/{tenant}/logout/confirm", post(logout::confirm))
 }

@@ -53,6 +53,10 @@ pub async fn decide(
         });
     };
     let code = new_secret("");
+    // Back-channel logout tells every app the session signed in to.
+    store
+        .record_session_client(&tenant.id, &session.id, &req.client.client.id)
+        .await?;
     store
         .insert_auth_code(
             &tenant.id,

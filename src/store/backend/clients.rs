@@ -25,6 +25,8 @@ struct ClientRow {
     refresh_token_ttl: i64,
     token_claims_budget: i64,
     jwks: Option<String>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
     created_at: i64,
     updated_at: i64,
 }
@@ -67,6 +69,8 @@ impl ClientRow {
             access_token_ttl: self.access_token_ttl,
             refresh_token_ttl: self.refresh_token_ttl,
             token_claims_budget: self.token_claims_budget,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
             secret_hash: self.secret_hash,
             role_ids,
             created_at: self.created_at,
@@ -77,8 +81,8 @@ impl ClientRow {
 
 const COLUMNS: &str = "id, client_id, name, secret_hash, kind, token_endpoint_auth_method, redirect_uris, \
     post_logout_redirect_uris, grant_types, scopes, permission_namespaces, first_party, \
-    id_token_signed_response_alg, access_token_ttl, jwks, created_at, updated_at, \
-    refresh_token_ttl, token_claims_budget";
+    id_token_signed_response_alg, access_token_ttl, jwks, backchannel_logout_uri, \
+    backchannel_logout_session_required, created_at, updated_at, refresh_token_ttl, token_claims_budget";
 
 fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
@@ -168,7 +172,7 @@ impl Backend {
         let now = now_ms();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO clients (tenant_id, {COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21)"
         )))
         .bind(tenant.as_str())
         .bind(id.as_str())
@@ -186,6 +190,8 @@ impl Backend {
         .bind(settings.id_token_signed_response_alg.as_str())
         .bind(settings.access_token_ttl)
         .bind(settings.jwks.as_ref().map(|j| j.to_string()))
+        .bind(&settings.backchannel_logout_uri)
+        .bind(settings.backchannel_logout_session_required)
         .bind(now)
         .bind(settings.refresh_token_ttl)
         .bind(settings.token_claims_budget)
@@ -223,7 +229,7 @@ impl Backend {
             "UPDATE clients SET name = $1, kind = $2, token_endpoint_auth_method = $3, redirect_uris = $4,
                  post_logout_redirect_uris = $5, grant_types = $6, scopes = $7, permission_namespaces = $8,
                  first_party = $9, id_token_signed_response_alg = $10, access_token_ttl = $11, jwks = $12,
-                 updated_at = $13
+                 updated_at = $13, backchannel_logout_uri = $16, backchannel_logout_session_required = $17
              WHERE tenant_id = $14 AND id = $15",
         )
         .bind(&settings.name)
@@ -241,6 +247,8 @@ impl Backend {
         .bind(now_ms())
         .bind(tenant.as_str())
         .bind(id.as_str())
+        .bind(&settings.backchannel_logout_uri)
+        .bind(settings.backchannel_logout_session_required)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

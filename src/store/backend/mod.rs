@@ -9,6 +9,7 @@ mod clients;
 mod grants;
 mod groups;
 mod keys;
+mod logout;
 mod management;
 mod notifications;
 mod permissions;

@@ -1,0 +1,178 @@
+//! `GET/POST /t/{tenant}/logout` (OpenID Connect RP-Initiated Logout 1.0) and
+//! `POST /t/{tenant}/logout/confirm`, the CSRF-protected confirmation.
+
+use super::login::{internal, secure, tenant_or_page};
+use super::logout_pages::{self, Confirm};
+use super::{cookies, pages};
+use crate::domain::Tenant;
+use crate::http::AppState;
+use crate::oidc::authorize::{PageError, enc};
+use crate::oidc::error::OAuthError;
+use crate::oidc::logout::{self, LogoutRequest};
+use crate::oidc::{issuer, signin};
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+type Pairs = Vec<(String, String)>;
+
+pub async fn get(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Pairs>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(pairs)) => handle(s, &slug, headers, pairs, false).await,
+        Err(_) => bad_request("The request's parameters cannot be read."),
+    }
+}
+
+pub async fn post(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Response {
+    let Ok(Form(pairs)) = form else {
+        return bad_request("The request's parameters cannot be read.");
+    };
+    // A form POSTed from the app's site carries no SameSite=Lax cookie: the same request as a
+    // GET (a top-level navigation) does, so the browser's session can be found.
+    if cookies::get(&headers, cookies::SESSION).is_none() {
+        return pages::see_other(&as_get(&slug, &pairs));
+    }
+    handle(s, &slug, headers, pairs, false).await
+}
+
+/// `/t/{slug}/logout?...` with the logout parameters of `pairs`.
+fn as_get(slug: &str, pairs: &Pairs) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| logout::PARAMS.contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    format!("/t/{}/logout?{}", enc(slug), query.join("&"))
+}
+
+/// The confirmation form: its CSRF token must match the cookie; the parameters are validated
+/// again, as on the first request.
+pub async fn confirm(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Response {
+    if let Err(page) = tenant_or_page(&s, &slug).await {
+        return page;
+    }
+    let Ok(Form(mut pairs)) = form else {
+        return bad_request("The sign-out form was not sent correctly.");
+    };
+    let field = pairs
+        .iter()
+        .position(|(k, _)| k == "csrf")
+        .map(|i| pairs.remove(i).1);
+    if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), field.as_deref()) {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "Sign-out form expired",
+            "The sign-out form has expired or was not sent from this site. You are still signed in.",
+        );
+    }
+    handle(s, &slug, headers, pairs, true).await
+}
+
+fn server_error(e: &OAuthError) -> Response {
+    tracing::error!(error = %e.description, "logout request failed");
+    pages::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "An internal error occurred; it has been logged. Please try again.",
+    )
+}
+
+fn bad_request(message: &str) -> Response {
+    pages::error(
+        StatusCode::BAD_REQUEST,
+        "This sign-out link is not valid",
+        message,
+    )
+}
+
+/// Validates, then: no session -> done; the hint names this browser's session, or the user
+/// confirmed -> sign out; otherwise -> ask for confirmation.
+async fn handle(
+    s: AppState,
+    slug: &str,
+    headers: HeaderMap,
+    pairs: Pairs,
+    confirmed: bool,
+) -> Response {
+    let tenant = match tenant_or_page(&s, slug).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let issuer = issuer(&s.config.public_url, &tenant.slug);
+    let req = match logout::parse(&s.oidc, &s.store, &tenant, &issuer, pairs).await {
+        Ok(Ok(req)) => req,
+        Ok(Err(PageError(message))) => return bad_request(&message),
+        Err(e) => return server_error(&e),
+    };
+    let cookie = cookies::get(&headers, cookies::SESSION);
+    let current = match signin::current(&s.store, &tenant, cookie).await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let Some((session, user)) = current else {
+        return done(&s, &tenant, &req, cookie.is_some());
+    };
+    if !confirmed && !req.names(&session) {
+        return ask(&s, &tenant, &headers, &req, &user.email);
+    }
+    if let Err(e) = logout::sign_out(&s.oidc, &s.store, &tenant, &issuer, &session, &user).await {
+        return internal(e);
+    }
+    done(&s, &tenant, &req, true)
+}
+
+/// After signing out (or finding nobody signed in): back to the app, or the signed-out page;
+/// the session cookie is cleared.
+fn done(s: &AppState, tenant: &Tenant, req: &LogoutRequest, clear: bool) -> Response {
+    let mut res = match &req.redirect {
+        Some(url) => pages::see_other(url),
+        None => logout_pages::signed_out(&tenant.name),
+    };
+    if clear && let Some(c) = cookies::set(cookies::SESSION, "", &tenant.slug, secure(s), Some(0)) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// The confirmation page, with the CSRF cookie set.
+fn ask(
+    s: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    req: &LogoutRequest,
+    email: &str,
+) -> Response {
+    let csrf = cookies::get(headers, cookies::CSRF)
+        .filter(|c| c.len() >= 32 && c.len() <= 64)
+        .map(str::to_owned)
+        .unwrap_or_else(signin::new_csrf_token);
+    let mut res = logout_pages::confirm(&Confirm {
+        tenant_name: &tenant.name,
+        slug: &tenant.slug,
+        csrf: &csrf,
+        email,
+        app: req.client.as_ref().map(|c| c.client.name.as_str()),
+        params: &req.params,
+    });
+    if let Some(c) = cookies::set(cookies::CSRF, &csrf, &tenant.slug, secure(s), None) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
