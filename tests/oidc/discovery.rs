@@ -46,7 +46,37 @@ async fn discovery_document(b: Backend) {
     );
     assert_eq!(
         d["introspection_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
+    assert_eq!(
+        d["token_endpoint_auth_methods_supported"],
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
+    );
+    let assertion_algs = serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"]);
+    assert_eq!(
+        d["token_endpoint_auth_signing_alg_values_supported"],
+        assertion_algs
+    );
+    assert_eq!(
+        d["introspection_endpoint_auth_signing_alg_values_supported"],
+        assertion_algs
+    );
+    assert_eq!(
+        d["prompt_values_supported"],
+        serde_json::json!(["none", "login", "consent"])
+    );
+    assert_eq!(
+        d["ui_locales_supported"],
+        serde_json::json!(["en", "fr", "de"])
     );
     // Not advertised until they work.
     assert!(d.get("revocation_endpoint").is_none());

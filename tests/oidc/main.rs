@@ -14,6 +14,7 @@ mod clients;
 mod discovery;
 mod lifecycle;
 mod passwords;
+mod private_key_jwt;
 mod relying_party;
 mod signin;
 mod userinfo_introspection;
