@@ -132,14 +132,15 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// A public client for the authorization code flow; returns its client_id.
+/// A first-party public client (no consent page) for the authorization code flow; returns
+/// its client_id.
 pub async fn public_client(s: &TestServer) -> String {
     let (st, c) = s
         .post(
             "/clients",
             json!({ "name": "Web app", "kind": "public", "redirect_uris": [REDIRECT],
                     "grant_types": ["authorization_code"], "scopes": ["openid", "profile", "email"],
-                    "permission_namespaces": ["billing"] }),
+                    "permission_namespaces": ["billing"], "first_party": true }),
         )
         .await;
     assert_eq!(st, 201, "{c}");

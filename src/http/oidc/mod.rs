@@ -1,10 +1,12 @@
 //! The OpenID Connect endpoints of each tenant's issuer `/t/{tenant}`: discovery, JWKS, token,
-//! userinfo, introspection and the sign-in pages.
+//! userinfo, introspection, the sign-in and consent pages.
 
 mod authorize;
+mod consent;
 mod cookies;
 mod discovery;
 mod error;
+mod i18n;
 mod introspect;
 mod login;
 mod pages;
@@ -34,5 +36,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/authorize",
             get(authorize::get).post(authorize::post),
         )
+        .route("/t/{tenant}/authorize/consent", post(consent::submit))
         .route("/t/{tenant}/login", get(login::show).post(login::submit))
 }
