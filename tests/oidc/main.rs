@@ -11,6 +11,7 @@ mod authorization_code;
 mod browser;
 mod client_credentials;
 mod clients;
+mod consent;
 mod discovery;
 mod lifecycle;
 mod passwords;

@@ -75,10 +75,12 @@ pub async fn allow(
     session: Option<(Session, User)>,
     user: &str,
 ) -> OAuthResult<Decision> {
-    let session = usable(req, session);
-    let Some((session, current)) = session.filter(|(_, u)| u.id.as_str() == user) else {
+    let Some((session, current)) = usable(req, session) else {
         return decide(store, tenant, issuer, req, None).await;
     };
+    if current.id.as_str() != user {
+        return decide(store, tenant, issuer, req, Some((session, current))).await;
+    }
     let client = &req.client.client;
     if !client.first_party {
         let actor = user_actor(&current, None);
