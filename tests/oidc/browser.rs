@@ -90,6 +90,10 @@ impl Browser {
         if let Some(r) = &return_to {
             form.push(("return_to", r));
         }
+        let ui_locales = hidden(&page.body, "ui_locales");
+        if let Some(l) = &ui_locales {
+            form.push(("ui_locales", l));
+        }
         self.post_form("/t/acme/login", &form).await
     }
 }

@@ -14,6 +14,7 @@ mod clients;
 mod consent;
 mod discovery;
 mod lifecycle;
+mod locales;
 mod passwords;
 mod private_key_jwt;
 mod relying_party;
