@@ -20,7 +20,7 @@ pub enum Decision {
         login_hint: Option<String>,
     },
     /// Ask the signed-in user to consent to a third-party client (OpenID Connect Core §3.1.2.4).
-    Consent(ConsentNeeded),
+    Consent(Box<ConsentNeeded>),
     /// Send the browser back to the client with a code or an error.
     Redirect(String),
 }
@@ -123,7 +123,7 @@ async fn consent_needed(
     tenant: &Tenant,
     req: &AuthorizeRequest,
     user: User,
-) -> OAuthResult<Option<ConsentNeeded>> {
+) -> OAuthResult<Option<Box<ConsentNeeded>>> {
     let client = &req.client.client;
     if client.first_party {
         return Ok(None);
@@ -140,10 +140,12 @@ async fn consent_needed(
         let granted = req.scopes.iter().filter(|s| had.contains(s)).cloned();
         (asked, granted.collect())
     };
-    Ok((!asked.is_empty()).then_some(ConsentNeeded {
-        user,
-        asked,
-        granted,
+    Ok((!asked.is_empty()).then(|| {
+        Box::new(ConsentNeeded {
+            user,
+            asked,
+            granted,
+        })
     }))
 }
 
