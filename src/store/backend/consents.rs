@@ -168,7 +168,8 @@ impl Backend {
         jti: &str,
         expires_at: i64,
     ) -> Result<bool> {
-        sqlx::query("DELETE FROM client_assertion_jtis WHERE expires_at < $1")
+        sqlx::query("DELETE FROM client_assertion_jtis WHERE tenant_id = $1 AND expires_at < $2")
+            .bind(tenant.as_str())
             .bind(now_ms())
             .execute(&self.pool)
             .await
