@@ -5,7 +5,8 @@ use crate::common::{Backend, TestServer};
 use crate::{backends, enc, service_client, token};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256,
+    RSA_PSS_SHA256, RsaKeyPair,
 };
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -35,7 +36,15 @@ fn new_key(alg: KeyAlg) -> ClientKey {
 
 /// A compact JWS of `claims` signed with `key`, its header naming `kid`.
 fn sign(key: &ClientKey, kid: &str, claims: &Value) -> String {
-    let header = json!({ "alg": key.alg.as_str(), "typ": "JWT", "kid": kid });
+    sign_as(key, key.alg.as_str(), kid, claims)
+}
+
+/// [`sign`] with the JWS algorithm `alg` (PS256 with an RSA key).
+fn sign_as(key: &ClientKey, alg: &str, kid: &str, claims: &Value) -> String {
+    let mut header = json!({ "alg": alg, "typ": "JWT", "kid": kid });
+    if kid.is_empty() {
+        header.as_object_mut().unwrap().remove("kid");
+    }
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -51,11 +60,19 @@ fn sign(key: &ClientKey, kid: &str, claims: &Value) -> String {
         KeyAlg::RS256 => {
             let pair = RsaKeyPair::from_pkcs8(&key.der).unwrap();
             let mut sig = vec![0; pair.public_modulus_len()];
-            pair.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
+            let padding = if alg == "PS256" {
+                &RSA_PSS_SHA256
+            } else {
+                &RSA_PKCS1_SHA256
+            };
+            pair.sign(padding, &rng, input.as_bytes(), &mut sig)
                 .unwrap();
             sig
         }
-        KeyAlg::EdDSA => unreachable!("not used by these tests"),
+        KeyAlg::EdDSA => {
+            let pair = Ed25519KeyPair::from_pkcs8(&key.der).unwrap();
+            pair.sign(input.as_bytes()).as_ref().to_vec()
+        }
     };
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
@@ -124,6 +141,34 @@ async fn client_credentials_with_assertions(b: Backend) {
     c["aud"] = json!([issuer, "https://other.test"]);
     let (st, body) = with_assertion(&s, &sign(&rsa, &rsa.kid, &c), &[]).await;
     assert_eq!(st, 200, "{body}");
+    // EdDSA; and PS256 with an RSA key registered without `alg` (no `kid` in the header is
+    // fine too, every key is tried). PS256 with the RS256-only key is refused.
+    let ed = new_key(KeyAlg::EdDSA);
+    let mut pss = new_key(KeyAlg::RS256);
+    pss.jwk.as_object_mut().unwrap().remove("alg");
+    let (_, list) = s.get("/clients").await;
+    let internal = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, v) = s
+        .patch(
+            &format!("/clients/{internal}"),
+            json!({ "jwks": { "keys": [ec.jwk, rsa.jwk, ed.jwk, pss.jwk] } }),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let jwt = sign(&ed, &ed.kid, &claims(&id, &token_url));
+    assert_eq!(with_assertion(&s, &jwt, &[]).await.0, 200);
+    let jwt = sign_as(&pss, "PS256", "", &claims(&id, &token_url));
+    assert_eq!(with_assertion(&s, &jwt, &[]).await.0, 200);
+    let jwt = sign_as(&rsa, "PS256", &rsa.kid, &claims(&id, &token_url));
+    assert_eq!(with_assertion(&s, &jwt, &[]).await.0, 401);
 
     // The same assertion twice: a replay.
     let (st, e) = with_assertion(&s, &jwt, &[]).await;
