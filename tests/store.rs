@@ -554,7 +554,130 @@ async fn logout_state_is_scoped_to_its_tenant(b: Backend) {
     assert_eq!(targets.unwrap(), vec![]);
 }
 
+async fn consents_and_assertion_jtis(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let sys = Actor::system();
+    let input = castellan::admin::clients::ClientInput {
+        name: Some("Partner".into()),
+        redirect_uris: Some(vec!["https://partner.test/cb".into()]),
+        ..Default::default()
+    };
+    let settings = castellan::admin::clients::settings(None, input).unwrap();
+    let client = store
+        .insert_client(&tenant.id, "partner", &settings, Some("h"), &sys)
+        .await
+        .unwrap();
+    let user = store
+        .insert_user(&tenant.id, &new_user("ada@acme.test"), &sys)
+        .await
+        .unwrap();
+    let scopes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let t = &tenant.id;
+    assert!(
+        store
+            .consent(t, &user.id, &client.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store
+        .grant_consent(
+            t,
+            &user.id,
+            &client.id,
+            &scopes(&["openid", "profile"]),
+            &sys,
+        )
+        .await
+        .unwrap();
+    store
+        .grant_consent(t, &user.id, &client.id, &scopes(&["email", "openid"]), &sys)
+        .await
+        .unwrap();
+    let c = store
+        .consent(t, &user.id, &client.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.scopes, scopes(&["openid", "profile", "email"]));
+    assert_eq!(
+        (c.client_id.as_str(), c.client_name.as_str()),
+        ("partner", "Partner")
+    );
+    assert_eq!(store.list_consents(t, &user.id).await.unwrap().len(), 1);
+    // Another tenant sees nothing and revokes nothing.
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .consent(&other.id, &user.id, &client.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .list_consents(&other.id, &user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .revoke_consent(&other.id, &user.id, "partner", &sys)
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    // Revoked by client_id (or by id); then gone.
+    store
+        .revoke_consent(t, &user.id, "partner", &sys)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .revoke_consent(t, &user.id, client.id.as_str(), &sys)
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    // Gone with the user.
+    store
+        .grant_consent(t, &user.id, &client.id, &scopes(&["openid"]), &sys)
+        .await
+        .unwrap();
+    store.delete_user(t, &user.id, &sys).await.unwrap();
+    assert!(store.list_consents(t, &user.id).await.unwrap().is_empty());
+
+    // A jti is accepted once; an expired record is deleted, so it no longer blocks.
+    let now = castellan::domain::clock::now_ms();
+    assert!(
+        store
+            .use_assertion_jti(t, &client.id, "j1", now + 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_assertion_jti(t, &client.id, "j1", now + 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_assertion_jti(t, &client.id, "old", now - 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_assertion_jti(t, &client.id, "old", now - 1)
+            .await
+            .unwrap()
+    );
+}
+
 both!(
+    consents_and_assertion_jtis,
     refresh_tokens_rotate_once_and_purge,
     tenant_starts_seeded,
     users_are_versioned_and_scoped_to_their_tenant,

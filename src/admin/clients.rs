@@ -227,9 +227,8 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
     )?;
     let jwks = match input.jwks {
         Some(j) => {
-            serde_json::from_value::<jsonwebtoken::jwk::JwkSet>(j.clone()).map_err(|e| {
-                DomainError::invalid("jwks", format!("`jwks` is not a JWK set: {e}"))
-            })?;
+            crate::oidc::client_assertion::check_jwks(&j)
+                .map_err(|e| DomainError::invalid("jwks", format!("`jwks`: {e}")))?;
             Some(j)
         }
         None => base.and_then(|b| b.jwks.clone()),

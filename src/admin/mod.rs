@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod attributes;
 pub mod audit;
 pub mod clients;
+pub mod consents;
 pub mod groups;
 pub mod keys;
 pub mod management;

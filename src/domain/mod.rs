@@ -5,6 +5,7 @@ pub mod audit;
 pub mod authz;
 pub mod changes;
 pub mod clock;
+pub mod consents;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -25,7 +25,7 @@ pub async fn introspect(
 ) -> OAuthResult<Value> {
     let mut params = Params::new(pairs)?;
     let presented = client_auth::presented(authorization, &mut params)?;
-    let entry = client_auth::authenticate(provider, store, &tenant.id, &presented).await?;
+    let entry = client_auth::authenticate(provider, store, &tenant.id, &presented, issuer).await?;
     // A public client proves nothing about itself (RFC 7662 §2.1).
     if entry.client.kind != ClientKind::Confidential {
         return Err(OAuthError::invalid_client("client authentication failed"));

@@ -49,7 +49,7 @@ pub async fn revoke(
 ) -> OAuthResult<()> {
     let mut params = Params::new(pairs)?;
     let presented = client_auth::presented(authorization, &mut params)?;
-    let entry = client_auth::authenticate(provider, store, &tenant.id, &presented).await?;
+    let entry = client_auth::authenticate(provider, store, &tenant.id, &presented, issuer).await?;
     let token = params
         .take("token")
         .ok_or_else(|| OAuthError::invalid_request("the parameter `token` is missing"))?;

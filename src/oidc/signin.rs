@@ -70,7 +70,8 @@ pub async fn sign_in(
     Ok(Some(Started { secret, session }))
 }
 
-fn user_actor(user: &User, ip: Option<String>) -> Actor {
+/// A signed-in user as the audit log records them.
+pub fn user_actor(user: &User, ip: Option<String>) -> Actor {
     Actor {
         kind: "user",
         id: Some(user.id.to_string()),

@@ -297,3 +297,17 @@ forward! {
     /// Ends a live session; returns the apps to tell (empty if it was not live).
     fn end_session(&self, tenant: &TenantId, session: &str, actor: &Actor) -> Vec<sessions::LogoutTarget>;
 }
+
+// Consent to third-party clients; client assertions already used (private_key_jwt).
+forward! {
+    /// A user's consent to one client, if any.
+    fn consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> Option<consents::Consent>;
+    /// A user's consents.
+    fn list_consents(&self, tenant: &TenantId, user: &UserId) -> Vec<consents::Consent>;
+    /// Adds scopes to a user's consent to a client (audited).
+    fn grant_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId, scopes: &[String], actor: &Actor) -> ();
+    /// Withdraws a user's consent to a client named by `client_id` or id (audited).
+    fn revoke_consent(&self, tenant: &TenantId, user: &UserId, client: &str, actor: &Actor) -> ();
+    /// Records a client assertion's `jti`; `false` on a replay.
+    fn use_assertion_jti(&self, tenant: &TenantId, client: &ClientId, jti: &str, expires_at: i64) -> bool;
+}

@@ -77,7 +77,7 @@ pub async fn logout_client(s: &TestServer, backchannel: &str) -> String {
     let (st, c) = s
         .post(
             "/clients",
-            json!({ "name": "Web app", "kind": "public", "redirect_uris": [REDIRECT],
+            json!({ "name": "Web app", "kind": "public", "redirect_uris": [REDIRECT], "first_party": true,
                     "post_logout_redirect_uris": [BYE], "backchannel_logout_uri": backchannel,
                     "scopes": ["openid", "profile", "email"] }),
         )

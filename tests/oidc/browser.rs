@@ -90,6 +90,10 @@ impl Browser {
         if let Some(r) = &return_to {
             form.push(("return_to", r));
         }
+        let ui_locales = hidden(&page.body, "ui_locales");
+        if let Some(l) = &ui_locales {
+            form.push(("ui_locales", l));
+        }
         self.post_form("/t/acme/login", &form).await
     }
 }
@@ -132,14 +136,15 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// A public client for the authorization code flow; returns its client_id.
+/// A first-party public client (no consent page) for the authorization code flow; returns
+/// its client_id.
 pub async fn public_client(s: &TestServer) -> String {
     let (st, c) = s
         .post(
             "/clients",
             json!({ "name": "Web app", "kind": "public", "redirect_uris": [REDIRECT],
                     "grant_types": ["authorization_code"], "scopes": ["openid", "profile", "email"],
-                    "permission_namespaces": ["billing"] }),
+                    "permission_namespaces": ["billing"], "first_party": true }),
         )
         .await;
     assert_eq!(st, 201, "{c}");

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// A confidential code-flow client with `token_claims_budget` (if given): (client_id, secret).
 async fn app(s: &TestServer, name: &str, budget: Option<i64>) -> (String, String) {
-    let mut body = json!({ "name": name, "redirect_uris": [REDIRECT],
+    let mut body = json!({ "name": name, "redirect_uris": [REDIRECT], "first_party": true,
         "grant_types": ["authorization_code", "refresh_token"], "scopes": ["openid", "email"],
         "permission_namespaces": ["billing"] });
     if let Some(b) = budget {
@@ -137,7 +137,7 @@ async fn client_token_settings(b: Backend) {
     let (st, c) = s
         .post(
             "/clients",
-            json!({ "name": "Hourly", "redirect_uris": [REDIRECT], "scopes": ["openid"],
+            json!({ "name": "Hourly", "redirect_uris": [REDIRECT], "first_party": true, "scopes": ["openid"],
                     "grant_types": ["authorization_code", "refresh_token"], "refresh_token_ttl": 3600 }),
         )
         .await;

@@ -46,12 +46,47 @@ async fn discovery_document(b: Backend) {
     );
     assert_eq!(
         d["introspection_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
+    assert_eq!(
+        d["token_endpoint_auth_methods_supported"],
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
+    );
+    let assertion_algs = serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"]);
+    assert_eq!(
+        d["token_endpoint_auth_signing_alg_values_supported"],
+        assertion_algs
+    );
+    assert_eq!(
+        d["introspection_endpoint_auth_signing_alg_values_supported"],
+        assertion_algs
+    );
+    assert_eq!(
+        d["prompt_values_supported"],
+        serde_json::json!(["none", "login", "consent"])
+    );
+    assert_eq!(
+        d["ui_locales_supported"],
+        serde_json::json!(["en", "fr", "de"])
     );
     assert_eq!(d["revocation_endpoint"], format!("{iss}/revoke").as_str());
     assert_eq!(
         d["revocation_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
     );
     assert_eq!(d["end_session_endpoint"], format!("{iss}/logout").as_str());
     assert_eq!(d["backchannel_logout_supported"], true);

@@ -12,7 +12,7 @@ pub async fn web_app(s: &TestServer, scopes: &[&str]) -> (String, String) {
     let (st, c) = s
         .post(
             "/clients",
-            json!({ "name": "Web app", "redirect_uris": [REDIRECT],
+            json!({ "name": "Web app", "redirect_uris": [REDIRECT], "first_party": true,
                     "grant_types": ["authorization_code", "refresh_token"], "scopes": scopes,
                     "permission_namespaces": ["billing"] }),
         )
@@ -218,7 +218,7 @@ async fn refresh_errors(b: Backend) {
     let (st, c) = s
         .post(
             "/clients",
-            json!({ "name": "Codes only", "redirect_uris": [REDIRECT],
+            json!({ "name": "Codes only", "redirect_uris": [REDIRECT], "first_party": true,
                     "grant_types": ["authorization_code"], "scopes": ["openid"] }),
         )
         .await;

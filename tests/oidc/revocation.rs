@@ -119,7 +119,7 @@ async fn public_client_revokes(b: Backend) {
     let (st, c) = s
         .post(
             "/clients",
-            serde_json::json!({ "name": "SPA", "kind": "public", "redirect_uris": [REDIRECT],
+            serde_json::json!({ "name": "SPA", "kind": "public", "redirect_uris": [REDIRECT], "first_party": true,
                     "grant_types": ["authorization_code", "refresh_token"],
                     "scopes": ["openid", "profile", "email"] }),
         )

@@ -4,6 +4,7 @@ mod accounts;
 mod attributes;
 mod audit;
 mod clients;
+mod consents;
 mod groups;
 mod keys;
 mod management;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(tokens::router())
         .merge(clients::router())
+        .merge(consents::router())
         .merge(keys::router())
         .merge(groups::router())
         .merge(overrides::router())

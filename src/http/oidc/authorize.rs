@@ -1,10 +1,14 @@
-//! `GET/POST /t/{tenant}/authorize`: validate, then sign in or redirect with a code or error.
+//! `GET/POST /t/{tenant}/authorize`: validate, then sign in, ask for consent, or redirect with
+//! a code or error.
 
+use super::consent;
 use super::cookies;
-use super::login::{internal, tenant_or_page};
+use super::i18n::Lang;
+use super::login::{internal_in, tenant_or_page};
 use super::pages;
+use crate::domain::Tenant;
 use crate::http::AppState;
-use crate::oidc::authorize::{self, Decision, Parsed, enc};
+use crate::oidc::authorize::{self, AuthorizeRequest, Decision, Parsed, enc};
 use crate::oidc::error::OAuthError;
 use crate::oidc::{issuer, signin};
 use axum::Form;
@@ -13,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-type Pairs = Vec<(String, String)>;
+pub type Pairs = Vec<(String, String)>;
 
 pub async fn get(
     State(s): State<AppState>,
@@ -23,7 +27,7 @@ pub async fn get(
 ) -> Response {
     match query {
         Ok(Query(pairs)) => handle(s, slug, headers, pairs).await,
-        Err(_) => bad_request("The request's parameters cannot be read."),
+        Err(_) => unreadable(&headers),
     }
 }
 
@@ -35,29 +39,65 @@ pub async fn post(
 ) -> Response {
     match form {
         Ok(Form(pairs)) => handle(s, slug, headers, pairs).await,
-        Err(_) => bad_request("The request's parameters cannot be read."),
+        Err(_) => unreadable(&headers),
     }
 }
 
-fn bad_request(message: &str) -> Response {
-    pages::error(
+fn unreadable(headers: &HeaderMap) -> Response {
+    let lang = Lang::choose(None, headers);
+    bad_request(lang, lang.texts().params_unreadable)
+}
+
+/// A page for a request that cannot be answered to the client.
+pub fn bad_request(lang: Lang, message: &str) -> Response {
+    pages::error_in(
+        lang,
         StatusCode::BAD_REQUEST,
-        "This sign-in link is not valid",
+        lang.texts().link_invalid_title,
         message,
     )
 }
 
-fn server_error(e: OAuthError) -> Response {
+fn server_error(lang: Lang, e: OAuthError) -> Response {
     tracing::error!(error = %e.description, "authorization request failed");
-    pages::error(
+    let t = lang.texts();
+    pages::error_in(
+        lang,
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "An internal error occurred; it has been logged. Please try again.",
+        t.failed_title,
+        t.internal,
     )
 }
 
-fn found(location: &str) -> Response {
-    pages::see_other(location)
+/// The language of the pages for `pairs` (their `ui_locales`, else the browser's).
+pub fn lang_of(pairs: &Pairs, headers: &HeaderMap) -> Lang {
+    let ui_locales = pairs.iter().find(|(k, _)| k == "ui_locales");
+    Lang::choose(ui_locales.map(|(_, v)| v.as_str()), headers)
+}
+
+/// The validated request, or the response that ends it (an error page or redirect).
+pub async fn validate(
+    s: &AppState,
+    tenant: &Tenant,
+    lang: Lang,
+    pairs: Pairs,
+) -> Result<Box<AuthorizeRequest>, Response> {
+    let issuer = issuer(&s.config.public_url, &tenant.slug);
+    match authorize::parse(&s.oidc, &s.store, tenant, pairs).await {
+        Err(e) => Err(server_error(lang, e)),
+        Ok(Err(page)) => Err(bad_request(lang, &page.0)),
+        Ok(Ok(Parsed::Refused {
+            redirect_uri,
+            state,
+            refusal,
+        })) => Err(pages::see_other(&authorize::error_redirect(
+            &redirect_uri,
+            state.as_deref(),
+            &issuer,
+            &refusal,
+        ))),
+        Ok(Ok(Parsed::Valid(req))) => Ok(req),
+    }
 }
 
 async fn handle(s: AppState, slug: String, headers: HeaderMap, pairs: Pairs) -> Response {
@@ -65,31 +105,32 @@ async fn handle(s: AppState, slug: String, headers: HeaderMap, pairs: Pairs) -> 
         Ok(t) => t,
         Err(page) => return page,
     };
-    let issuer = issuer(&s.config.public_url, &tenant.slug);
-    let req = match authorize::parse(&s.oidc, &s.store, &tenant, pairs).await {
-        Err(e) => return server_error(e),
-        Ok(Err(page)) => return bad_request(&page.0),
-        Ok(Ok(Parsed::Refused {
-            redirect_uri,
-            state,
-            refusal,
-        })) => {
-            return found(&authorize::error_redirect(
-                &redirect_uri,
-                state.as_deref(),
-                &issuer,
-                &refusal,
-            ));
-        }
-        Ok(Ok(Parsed::Valid(req))) => req,
+    let lang = lang_of(&pairs, &headers);
+    let req = match validate(&s, &tenant, lang, pairs).await {
+        Ok(req) => req,
+        Err(res) => return res,
     };
     let session =
         match signin::current(&s.store, &tenant, cookies::get(&headers, cookies::SESSION)).await {
             Ok(session) => session,
-            Err(e) => return internal(e),
+            Err(e) => return internal_in(lang, e),
         };
-    match authorize::decide(&s.store, &tenant, &issuer, &req, session).await {
-        Ok(Decision::Redirect(url)) => found(&url),
+    let issuer = issuer(&s.config.public_url, &tenant.slug);
+    let decision = authorize::decide(&s.store, &tenant, &issuer, &req, session).await;
+    respond(&s, &tenant, &headers, lang, &req, decision)
+}
+
+/// The response to a decision: a redirect, or the consent page.
+pub fn respond(
+    s: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    lang: Lang,
+    req: &AuthorizeRequest,
+    decision: Result<Decision, OAuthError>,
+) -> Response {
+    match decision {
+        Ok(Decision::Redirect(url)) => pages::see_other(&url),
         Ok(Decision::SignIn {
             return_to,
             login_hint,
@@ -98,8 +139,12 @@ async fn handle(s: AppState, slug: String, headers: HeaderMap, pairs: Pairs) -> 
             if let Some(h) = login_hint {
                 url.push_str(&format!("&login_hint={}", enc(&h)));
             }
-            found(&url)
+            if let Some(l) = &req.ui_locales {
+                url.push_str(&format!("&ui_locales={}", enc(l)));
+            }
+            pages::see_other(&url)
         }
-        Err(e) => server_error(e),
+        Ok(Decision::Consent(needed)) => consent::page(s, tenant, headers, lang, req, &needed),
+        Err(e) => server_error(lang, e),
     }
 }

@@ -2,6 +2,7 @@
 //! tenant's home page `/t/{tenant}/`, where a sign-in without `return_to` lands.
 
 use super::cookies;
+use super::i18n::Lang;
 use super::pages::{self, LoginForm};
 use crate::domain::passwords::Password;
 use crate::domain::sessions::SESSION_TTL_MS;
@@ -20,6 +21,7 @@ use std::fmt;
 pub struct LoginQuery {
     return_to: Option<String>,
     login_hint: Option<String>,
+    ui_locales: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -29,6 +31,7 @@ pub struct LoginFields {
     password: String,
     csrf: Option<String>,
     return_to: Option<String>,
+    ui_locales: Option<String>,
 }
 
 impl fmt::Debug for LoginFields {
@@ -42,11 +45,29 @@ impl fmt::Debug for LoginFields {
 
 /// A failure the page cannot recover from: logged, answered with a generic page.
 pub fn internal(e: DomainError) -> Response {
+    internal_in(Lang::En, e)
+}
+
+/// [`internal`], in `lang`.
+pub fn internal_in(lang: Lang, e: DomainError) -> Response {
     tracing::error!(error = %e, "sign-in page failed");
-    pages::error(
+    let t = lang.texts();
+    pages::error_in(
+        lang,
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "An internal error occurred; it has been logged. Please try again.",
+        t.failed_title,
+        t.internal,
+    )
+}
+
+/// The page telling that a form's CSRF token did not match its cookie (403).
+pub fn form_expired(lang: Lang) -> Response {
+    let t = lang.texts();
+    pages::error_in(
+        lang,
+        StatusCode::FORBIDDEN,
+        t.form_expired_title,
+        t.form_expired,
     )
 }
 
@@ -67,31 +88,53 @@ pub fn secure(s: &AppState) -> bool {
     s.config.public_url.starts_with("https://")
 }
 
+/// The CSRF token of the browser's cookie, or a new one (double-submit).
+pub fn csrf_token(headers: &HeaderMap) -> String {
+    cookies::get(headers, cookies::CSRF)
+        .filter(|c| c.len() >= 32 && c.len() <= 64)
+        .map(str::to_owned)
+        .unwrap_or_else(signin::new_csrf_token)
+}
+
+/// Sets the CSRF cookie on a page that carries `csrf` in its form.
+pub fn with_csrf_cookie(s: &AppState, slug: &str, csrf: &str, mut res: Response) -> Response {
+    if let Some(c) = cookies::set(cookies::CSRF, csrf, slug, secure(s), None) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// What the sign-in page shows besides the tenant and CSRF token.
+struct Shown<'a> {
+    lang: Lang,
+    ui_locales: Option<&'a str>,
+    return_to: Option<&'a str>,
+    email: &'a str,
+}
+
 /// The sign-in page with the CSRF cookie set.
 fn form(
     s: &AppState,
     tenant: &Tenant,
     status: StatusCode,
     csrf: &str,
-    return_to: Option<&str>,
-    email: &str,
+    shown: Shown<'_>,
     error: Option<&str>,
 ) -> Response {
-    let mut res = pages::login(
+    let res = pages::login(
         status,
         &LoginForm {
+            lang: shown.lang,
+            ui_locales: shown.ui_locales,
             tenant_name: &tenant.name,
             slug: &tenant.slug,
             csrf,
-            return_to,
-            email,
+            return_to: shown.return_to,
+            email: shown.email,
             error,
         },
     );
-    if let Some(c) = cookies::set(cookies::CSRF, csrf, &tenant.slug, secure(s), None) {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    with_csrf_cookie(s, &tenant.slug, csrf, res)
 }
 
 pub async fn show(
@@ -105,20 +148,14 @@ pub async fn show(
         Err(page) => return page,
     };
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let csrf = cookies::get(&headers, cookies::CSRF)
-        .filter(|c| c.len() >= 32 && c.len() <= 64)
-        .map(str::to_owned)
-        .unwrap_or_else(signin::new_csrf_token);
-    let email = q.login_hint.as_deref().unwrap_or_default();
-    form(
-        &s,
-        &tenant,
-        StatusCode::OK,
-        &csrf,
-        q.return_to.as_deref(),
-        email,
-        None,
-    )
+    let csrf = csrf_token(&headers);
+    let shown = Shown {
+        lang: Lang::choose(q.ui_locales.as_deref(), &headers),
+        ui_locales: q.ui_locales.as_deref(),
+        return_to: q.return_to.as_deref(),
+        email: q.login_hint.as_deref().unwrap_or_default(),
+    };
+    form(&s, &tenant, StatusCode::OK, &csrf, shown, None)
 }
 
 pub async fn submit(
@@ -132,19 +169,19 @@ pub async fn submit(
         Err(page) => return page,
     };
     let Ok(Form(f)) = fields else {
-        return pages::error(
+        let lang = Lang::choose(None, &headers);
+        let t = lang.texts();
+        return pages::error_in(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Sign-in failed",
-            "The sign-in form was not sent correctly.",
+            t.failed_title,
+            t.form_unreadable,
         );
     };
+    let lang = Lang::choose(f.ui_locales.as_deref(), &headers);
     let cookie = cookies::get(&headers, cookies::CSRF);
     if !signin::csrf_ok(cookie, f.csrf.as_deref()) {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "Sign-in form expired",
-            "The sign-in form has expired or was not sent from this site. Go back, reload the page and try again.",
-        );
+        return form_expired(lang);
     }
     let csrf = cookie.unwrap_or_default().to_owned();
     let started = match signin::sign_in(
@@ -157,17 +194,23 @@ pub async fn submit(
     .await
     {
         Ok(started) => started,
-        Err(e) => return internal(e),
+        Err(e) => return internal_in(lang, e),
     };
     let Some(started) = started else {
+        let shown = Shown {
+            lang,
+            ui_locales: f.ui_locales.as_deref(),
+            return_to: f.return_to.as_deref(),
+            email: f.email.trim(),
+        };
+        let refused = lang.texts().refused;
         return form(
             &s,
             &tenant,
             StatusCode::UNAUTHORIZED,
             &csrf,
-            f.return_to.as_deref(),
-            f.email.trim(),
-            Some(signin::REFUSED),
+            shown,
+            Some(refused),
         );
     };
     let target = signin::safe_return_to(&tenant.slug, f.return_to.as_deref());

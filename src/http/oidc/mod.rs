@@ -1,10 +1,12 @@
 //! The OpenID Connect endpoints of each tenant's issuer `/t/{tenant}`: discovery, JWKS, token,
-//! userinfo, introspection and the sign-in pages.
+//! userinfo, introspection, the sign-in and consent pages.
 
 mod authorize;
+mod consent;
 mod cookies;
 mod discovery;
 mod error;
+mod i18n;
 mod introspect;
 mod login;
 mod logout;
@@ -38,6 +40,7 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/authorize",
             get(authorize::get).post(authorize::post),
         )
+        .route("/t/{tenant}/authorize/consent", post(consent::submit))
         .route("/t/{tenant}/login", get(login::show).post(login::submit))
         .route("/t/{tenant}/logout", get(logout::get).post(logout::post))
         .route("/t/{tenant}/logout/confirm", post(logout::confirm))

@@ -1,6 +1,7 @@
 //! Server-rendered pages: sign-in form and readable error pages. Plain HTML with inline CSS,
 //! every interpolated value escaped.
 
+use super::i18n::Lang;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -38,17 +39,32 @@ button:hover{background:#1d4ed8}
 .error{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#fef2f2;
  border:1px solid #fecaca;color:#991b1b;font-size:14px}
 p{line-height:1.5}
+.who{font-size:14px;color:#374151}
+.muted{font-size:13px;color:#6b7280}
+ul.scopes{margin:8px 0 16px;padding-left:20px;line-height:1.6}
+code{font-size:13px;background:#f3f4f6;border-radius:4px;padding:1px 5px}
+.actions{display:flex;gap:12px}
+.actions button{flex:1}
+button.secondary{background:#fff;color:#374151;border:1px solid #d1d5db}
+button.secondary:hover{background:#f9fafb}
 footer{margin-top:24px;font-size:12px;color:#9ca3af;text-align:center}
 "#;
 
-/// A whole page around `body`, with headers that keep it out of caches and frames.
+/// A whole page around `body`, in English.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_in(Lang::En, status, title, body)
+}
+
+/// A whole page around `body` in `lang`, with headers that keep it out of caches and frames.
+pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{}</title><style>{STYLE}</style></head><body><main>{body}\
-         <footer>Secured by Castellan</footer></main></body></html>",
-        escape(title)
+         <footer>{}</footer></main></body></html>",
+        lang.tag(),
+        escape(title),
+        escape(lang.texts().footer)
     );
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
@@ -87,6 +103,9 @@ pub fn see_other(location: &str) -> Response {
 
 /// What the sign-in form shows.
 pub struct LoginForm<'a> {
+    pub lang: Lang,
+    /// Carried through the form, so the answer is in the same language.
+    pub ui_locales: Option<&'a str>,
     pub tenant_name: &'a str,
     pub slug: &'a str,
     pub csrf: &'a str,
@@ -101,25 +120,30 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
         .error
         .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", escape(e)))
         .unwrap_or_default();
-    let return_to = f
-        .return_to
-        .map(|r| {
+    let hidden = |name: &str, v: Option<&str>| {
+        v.map(|v| {
             format!(
-                "<input type=\"hidden\" name=\"return_to\" value=\"{}\">",
-                escape(r)
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                escape(v)
             )
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+    };
+    let return_to = hidden("return_to", f.return_to) + &hidden("ui_locales", f.ui_locales);
+    let t = f.lang.texts();
     let autofocus = |on: bool| if on { " autofocus" } else { "" };
     let body = format!(
-        "<p class=\"tenant\">{tenant}</p><h1>Sign in</h1>{error}\
+        "<p class=\"tenant\">{tenant}</p><h1>{sign_in}</h1>{error}\
          <form method=\"post\" action=\"/t/{slug}/login\" novalidate>\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{return_to}\
-         <label for=\"email\">Email</label>\
+         <label for=\"email\">{email_label}</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{af_email}>\
-         <label for=\"password\">Password</label>\
+         <label for=\"password\">{password_label}</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
-         <button type=\"submit\">Sign in</button></form>",
+         <button type=\"submit\">{sign_in}</button></form>",
+        sign_in = escape(t.sign_in),
+        email_label = escape(t.email),
+        password_label = escape(t.password),
         tenant = escape(f.tenant_name),
         slug = escape(f.slug),
         csrf = escape(f.csrf),
@@ -127,18 +151,28 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
         af_email = autofocus(f.email.is_empty()),
         af_pw = autofocus(!f.email.is_empty()),
     );
-    page(status, &format!("Sign in · {}", f.tenant_name), &body)
+    page_in(
+        f.lang,
+        status,
+        &format!("{} · {}", t.sign_in, f.tenant_name),
+        &body,
+    )
 }
 
-/// A readable error page (for errors that must not redirect anywhere).
+/// A readable error page in English (for errors that must not redirect anywhere).
 pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    error_in(Lang::En, status, title, message)
+}
+
+/// A readable error page in `lang`.
+pub fn error_in(lang: Lang, status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
-        "<h1>{}</h1><div class=\"error\" role=\"alert\">{}</div>\
-         <p>If you followed a link from an application, go back to it and try again.</p>",
+        "<h1>{}</h1><div class=\"error\" role=\"alert\">{}</div><p>{}</p>",
         escape(title),
-        escape(message)
+        escape(message),
+        escape(lang.texts().error_hint)
     );
-    page(status, title, &body)
+    page_in(lang, status, title, &body)
 }
 
 /// A plain information page.

@@ -42,8 +42,9 @@ pub(super) fn parse_prompt(prompt: Option<&str>) -> Result<Prompt, Refusal> {
         match *v {
             "none" => p.none = true,
             "login" => p.login = true,
-            // Consent is a later slice; every client is first-party for now (see `decide`).
-            "consent" | "select_account" => {}
+            "consent" => p.consent = true,
+            // One account per browser session: there is nothing to select.
+            "select_account" => {}
             other => {
                 return Err(refuse(
                     "invalid_request",

@@ -1,12 +1,15 @@
-//! What a valid authorization request leads to: the sign-in page, or a code for the client.
+//! What a valid authorization request leads to: the sign-in page, the consent page, or a code
+//! for the client.
 
 use super::{AuthorizeRequest, enc, error_redirect, redirect_with, refuse};
 use crate::domain::Tenant;
 use crate::domain::User;
 use crate::domain::clock::now_ms;
+use crate::domain::consents::missing;
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{AuthCode, CODE_TTL_MS, Session};
 use crate::oidc::error::OAuthResult;
+use crate::oidc::signin::user_actor;
 use crate::store::Store;
 
 /// What the endpoint does with a valid request.
@@ -16,14 +19,24 @@ pub enum Decision {
         return_to: String,
         login_hint: Option<String>,
     },
+    /// Ask the signed-in user to consent to a third-party client (OpenID Connect Core §3.1.2.4).
+    Consent(Box<ConsentNeeded>),
     /// Send the browser back to the client with a code or an error.
     Redirect(String),
 }
 
-/// Decides, given the browser's session: sign in first, or issue a code.
-///
-/// Consent is a later slice of issue 3: until then every client is treated as first-party and
-/// no consent page is shown.
+/// What the consent page asks of whom.
+pub struct ConsentNeeded {
+    pub user: User,
+    /// The scopes to consent to now.
+    pub asked: Vec<String>,
+    /// The requested scopes consented before (not asked again).
+    pub granted: Vec<String>,
+}
+
+/// Decides, given the browser's session: sign in first, ask for consent, or issue a code.
+/// First-party clients never ask for consent; third-party ones ask for scopes not consented
+/// yet, or for all of them with `prompt=consent`; `prompt=none` turns asking into an error.
 pub async fn decide(
     store: &Store,
     tenant: &Tenant,
@@ -31,27 +44,120 @@ pub async fn decide(
     req: &AuthorizeRequest,
     session: Option<(Session, User)>,
 ) -> OAuthResult<Decision> {
+    let Some((session, user)) = usable(req, session) else {
+        if req.prompt.none {
+            let refusal = refuse("login_required", "the user is not signed in");
+            return Ok(refused(req, issuer, &refusal));
+        }
+        return Ok(sign_in(tenant, req));
+    };
+    if let Some(needed) = consent_needed(store, tenant, req, user).await? {
+        if req.prompt.none {
+            let refusal = refuse(
+                "consent_required",
+                "the user has not consented to this application",
+            );
+            return Ok(refused(req, issuer, &refusal));
+        }
+        return Ok(Decision::Consent(needed));
+    }
+    issue_code(store, tenant, issuer, req, &session).await
+}
+
+/// The user allowed the consent page's request: records the consent (audited) and issues the
+/// code. `user` is the user the page was shown to; if the browser's session is now someone
+/// else's, or none, that is decided afresh.
+pub async fn allow(
+    store: &Store,
+    tenant: &Tenant,
+    issuer: &str,
+    req: &AuthorizeRequest,
+    session: Option<(Session, User)>,
+    user: &str,
+) -> OAuthResult<Decision> {
+    let Some((session, current)) = usable(req, session) else {
+        return decide(store, tenant, issuer, req, None).await;
+    };
+    if current.id.as_str() != user {
+        return decide(store, tenant, issuer, req, Some((session, current))).await;
+    }
+    let client = &req.client.client;
+    if !client.first_party {
+        let actor = user_actor(&current, None);
+        store
+            .grant_consent(&tenant.id, &current.id, &client.id, &req.scopes, &actor)
+            .await?;
+    }
+    issue_code(store, tenant, issuer, req, &session).await
+}
+
+/// The session if it serves this request: no `prompt=login`, and recent enough for `max_age`.
+fn usable(req: &AuthorizeRequest, session: Option<(Session, User)>) -> Option<(Session, User)> {
     let now = now_ms();
     let fresh_enough = |s: &Session| {
         req.max_age
             .is_none_or(|max| now - s.auth_time <= max.saturating_mul(1000))
     };
-    let usable = session.filter(|(s, _)| !req.prompt.login && fresh_enough(s));
-    let Some((session, user)) = usable else {
-        if req.prompt.none {
-            let refusal = refuse("login_required", "the user is not signed in");
-            return Ok(Decision::Redirect(error_redirect(
-                &req.redirect_uri,
-                req.state.as_deref(),
-                issuer,
-                &refusal,
-            )));
-        }
-        return Ok(Decision::SignIn {
-            return_to: return_to(&tenant.slug, &req.params),
-            login_hint: req.login_hint.clone(),
-        });
+    session.filter(|(s, _)| !req.prompt.login && fresh_enough(s))
+}
+
+fn refused(req: &AuthorizeRequest, issuer: &str, refusal: &super::Refusal) -> Decision {
+    Decision::Redirect(error_redirect(
+        &req.redirect_uri,
+        req.state.as_deref(),
+        issuer,
+        refusal,
+    ))
+}
+
+fn sign_in(tenant: &Tenant, req: &AuthorizeRequest) -> Decision {
+    Decision::SignIn {
+        return_to: return_to(&tenant.slug, &req.params),
+        login_hint: req.login_hint.clone(),
+    }
+}
+
+/// What the user must still consent to, if anything.
+async fn consent_needed(
+    store: &Store,
+    tenant: &Tenant,
+    req: &AuthorizeRequest,
+    user: User,
+) -> OAuthResult<Option<Box<ConsentNeeded>>> {
+    let client = &req.client.client;
+    if client.first_party {
+        return Ok(None);
+    }
+    let had = store
+        .consent(&tenant.id, &user.id, &client.id)
+        .await?
+        .map(|c| c.scopes)
+        .unwrap_or_default();
+    let (asked, granted) = if req.prompt.consent {
+        (req.scopes.clone(), Vec::new())
+    } else {
+        let asked = missing(&had, &req.scopes);
+        let granted = req.scopes.iter().filter(|s| had.contains(s)).cloned();
+        (asked, granted.collect())
     };
+    Ok((!asked.is_empty()).then(|| {
+        Box::new(ConsentNeeded {
+            user,
+            asked,
+            granted,
+        })
+    }))
+}
+
+/// Stores a code for the session's user and redirects with it.
+async fn issue_code(
+    store: &Store,
+    tenant: &Tenant,
+    issuer: &str,
+    req: &AuthorizeRequest,
+    session: &Session,
+) -> OAuthResult<Decision> {
+    let now = now_ms();
     let code = new_secret("");
     // Back-channel logout tells every app the session signed in to.
     store
@@ -63,7 +169,7 @@ pub async fn decide(
             &AuthCode {
                 code_hash: hash_secret(&code),
                 client_id: req.client.client.id.clone(),
-                user_id: user.id.clone(),
+                user_id: session.user_id.clone(),
                 session_id: session.id.clone(),
                 redirect_uri: req.redirect_uri.clone(),
                 scope: req.scopes.join(" "),

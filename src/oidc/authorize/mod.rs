@@ -5,7 +5,7 @@
 mod checks;
 mod decide;
 
-pub use decide::{Decision, decide};
+pub use decide::{ConsentNeeded, Decision, allow, decide};
 
 use super::error::OAuthResult;
 use super::{ClientEntry, Provider};
@@ -52,6 +52,8 @@ fn refuse(code: &'static str, description: impl Into<String>) -> Refusal {
 pub struct Prompt {
     pub none: bool,
     pub login: bool,
+    /// Ask for consent even when it was given before.
+    pub consent: bool,
 }
 
 /// A validated authorization request.
@@ -67,6 +69,8 @@ pub struct AuthorizeRequest {
     /// Seconds.
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// Preferred languages of the pages (BCP 47 tags, space-separated).
+    pub ui_locales: Option<String>,
     /// The parameters as received, to come back here after signing in.
     pub params: Vec<(String, String)>,
 }
@@ -220,6 +224,7 @@ fn check(
         prompt,
         max_age,
         login_hint: map.remove("login_hint"),
+        ui_locales: map.remove("ui_locales"),
         params: pairs,
     })
 }

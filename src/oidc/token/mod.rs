@@ -107,7 +107,8 @@ pub async fn exchange(
     issuer: &str,
     req: TokenRequest,
 ) -> OAuthResult<TokenResponse> {
-    let client = client_auth::authenticate(provider, store, &tenant.id, &req.client).await?;
+    let client =
+        client_auth::authenticate(provider, store, &tenant.id, &req.client, issuer).await?;
     match req.grant {
         Grant::AuthorizationCode(grant) => {
             authorization_code::issue(provider, store, tenant, issuer, &client, grant).await

@@ -6,6 +6,7 @@ mod accounts;
 mod attributes;
 mod audit;
 mod clients;
+mod consents;
 mod grants;
 mod groups;
 mod keys;
