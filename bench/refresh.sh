@@ -98,10 +98,10 @@ peer_tokens() { # OUTFILE [--probe]
     --username alice --password alice-password --prompt consent --count "$NTOKENS" --out "$@"
 }
 
-# --- pre-check: token endpoints and rotation -----------------------------------------
+# --- pre-check: sign-in, token endpoint, rotation (a second --count wins) ----------------
 echo "# castellan $(git rev-parse --short HEAD) pid $PID http://127.0.0.1:$PORT/t/default; peer pid $PEER_PID http://127.0.0.1:$PEER_PORT" >&2
 probe() { # NAME -> NAME.probe with token_endpoint= and rotates=
-  "${1}_tokens" "$WORK/$1.tok" --probe >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
+  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
 }
 probe castellan; probe peer
 C_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/castellan.probe")
@@ -156,9 +156,9 @@ for i in $(seq "$RUNS"); do
     if [[ $name == castellan ]]; then args=("$PID" "$C_TOKEN_URL" "$C_ID" "$C_SECRET" "$C_ROTATES")
     else args=("$PEER_PID" "$P_TOKEN_URL" bench bench-secret "$P_ROTATES"); fi
     echo "# run $i/$RUNS: $name" >&2
-    [[ -n $WARMUP ]] && load "$name" "${args[@]}" "$WARMUP" >/dev/null
+    if [[ -n $WARMUP ]]; then load "$name" "${args[@]}" "$WARMUP" >/dev/null; fi
     load "$name" "${args[@]}" "$DURATION" | tee -a "$WORK/$name.txt"
-    [[ $name == castellan ]] && awk '/VmHWM/ {print $2}' "/proc/$PID/status" >>"$WORK/rss.txt"
+    if [[ $name == castellan ]]; then awk '/VmHWM/ {print $2}' "/proc/$PID/status" >>"$WORK/rss.txt"; fi
   done
 done
 
