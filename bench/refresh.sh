@@ -12,7 +12,9 @@
 # a rotating server's answers feed their new refresh token back into the pool, so no token is
 # ever presented twice (a reused token would revoke its grant); a non-rotating server's tokens
 # are cycled. Every run (and every warm-up) gets fresh tokens: a run ends with tokens in flight.
-# stdout: the metric lines of each run, then the table; stderr: `#` progress and CPU lines.
+# stdout: the metric lines of each run, then the table (ratio = castellan rps / peer rps, errors
+# summed over the runs); stderr: `#` progress and CPU lines (read "everything else" before
+# trusting a number: the machine has 2 shared cores). Exit status 3 when a run had errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD/bench
@@ -113,9 +115,10 @@ echo "# rotates refresh tokens: castellan $C_ROTATES, peer $P_ROTATES; $NTOKENS 
 ticks() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }; s=${s##*) }; read -r -a f <<<"$s"; echo $((f[11] + f[12])); }
 busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat; echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"; }
 
-# load NAME SERVER_PID TOKEN_URL CLIENT_ID SECRET ROTATES DURATION -> metric line on stdout
+# load NAME SERVER_PID TOKEN_URL CLIENT_ID SECRET ROTATES DURATION [CPUFILE] -> metric line on stdout
+# (CPUFILE gets the server's µs of CPU per request)
 load() {
-  local name=$1 pid=$2 url=$3 id=$4 secret=$5 rot=$6 dur=$7
+  local name=$1 pid=$2 url=$3 id=$4 secret=$5 rot=$6 dur=$7 cpufile=${8:-/dev/null}
   "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=token_refresh rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
   local auth
   auth="Basic $(python3 -c 'import base64,sys,urllib.parse as u; q=lambda s: u.quote(s, safe=""); print(base64.b64encode((q(sys.argv[1])+":"+q(sys.argv[2])).encode()).decode())' "$id" "$secret")"
@@ -132,9 +135,9 @@ load() {
   grep -E '^#' "$WORK/wrk.out" | grep -v '^# requests=' >&2 || true
   # CPU accounting, as oidc-bench does: read it before trusting a number (2 shared cores)
   python3 - "$name" "$dur" "$(grep -E '^# requests=' "$WORK/wrk.out" | tail -n 1)" "$(tail -n 1 "$WORK/time.out")" \
-    "$((t1 - t0))" "${b0% *}" "${b1% *}" "${b0#* }" "${b1#* }" "$(getconf CLK_TCK)" "$(nproc)" >&2 <<'PY'
+    "$((t1 - t0))" "${b0% *}" "${b1% *}" "${b0#* }" "${b1#* }" "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" >&2 <<'PY'
 import sys
-name, dur, req, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu = sys.argv[1:]
+name, dur, req, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile = sys.argv[1:]
 clk, ncpu = int(clk), int(ncpu)
 n = int(req.split("requests=")[1].split()[0]) if "requests=" in req else 0
 real, usr, sys_ = (float(x) for x in tm.split()) if len(tm.split()) == 3 else (0.0, 0.0, 0.0)
@@ -144,25 +147,28 @@ busy = (int(bb1) - int(bb0)) / clk
 wall = (int(bt1) - int(bt0)) / clk / ncpu
 other = max(0.0, busy - srv - gen)
 per = f"{srv * 1e6 / n:.0f} us/request" if n else "n/a"
+if n:
+    open(cpufile, "a").write(f"{srv * 1e6 / n:.0f}\n")
 print(f"#   {name} {dur}: {n} requests; server CPU {srv:.2f} s ({per}), wrk {gen:.2f} s, "
       f"everything else {other:.2f} s ({other / wall * 100 if wall else 0:.0f}% of one core)")
 PY
   echo "$line"
 }
 
-: >"$WORK/castellan.txt"; : >"$WORK/peer.txt"; : >"$WORK/rss.txt"
+: >"$WORK/castellan.txt"; : >"$WORK/peer.txt"; : >"$WORK/rss.txt"; : >"$WORK/castellan.cpu"; : >"$WORK/peer.cpu"
 for i in $(seq "$RUNS"); do
   for name in castellan peer; do
     if [[ $name == castellan ]]; then args=("$PID" "$C_TOKEN_URL" "$C_ID" "$C_SECRET" "$C_ROTATES")
     else args=("$PEER_PID" "$P_TOKEN_URL" bench bench-secret "$P_ROTATES"); fi
     echo "# run $i/$RUNS: $name" >&2
     if [[ -n $WARMUP ]]; then load "$name" "${args[@]}" "$WARMUP" >/dev/null; fi
-    load "$name" "${args[@]}" "$DURATION" | tee -a "$WORK/$name.txt"
+    load "$name" "${args[@]}" "$DURATION" "$WORK/$name.cpu" | tee -a "$WORK/$name.txt"
     if [[ $name == castellan ]]; then awk '/VmHWM/ {print $2}' "/proc/$PID/status" >>"$WORK/rss.txt"; fi
   done
 done
 
-python3 - "$WORK/castellan.txt" "$WORK/peer.txt" "$WORK/rss.txt" "$C_ROTATES" "$P_ROTATES" "$CONNECTIONS" "$DURATION" "$RUNS" <<'PY'
+python3 - "$WORK/castellan.txt" "$WORK/peer.txt" "$WORK/rss.txt" "$C_ROTATES" "$P_ROTATES" "$CONNECTIONS" "$DURATION" "$RUNS" \
+  "$WORK/castellan.cpu" "$WORK/peer.cpu" <<'PY'
 import statistics, sys
 def load(path):
     rows = []
@@ -180,10 +186,14 @@ print(f"{'metric':<15}{'castellan rps':>14}{'p50 ms':>9}{'p99 ms':>9}{'peer rps'
 cr, pr = med(c, "rps"), med(p, "rps")
 ce, pe = sum(int(r["errors"]) for r in c), sum(int(r["errors"]) for r in p)
 ratio = f"{cr / pr:.1f}x" if pr else "n/a"
+errs, rot = f"{ce}/{pe}", f"{yn(sys.argv[4])}/{yn(sys.argv[5])}"
 print(f"{'token_refresh':<15}{cr:>14.0f}{med(c, 'p50_ms'):>9.2f}{med(c, 'p99_ms'):>9.2f}"
-      f"{pr:>10.0f}{med(p, 'p50_ms'):>9.2f}{med(p, 'p99_ms'):>9.2f}{ratio:>8}{ce:>6}/{pe:<5}"
-      f"{yn(sys.argv[4]):>7}/{yn(sys.argv[5])}")
+      f"{pr:>10.0f}{med(p, 'p50_ms'):>9.2f}{med(p, 'p99_ms'):>9.2f}{ratio:>8}{errs:>12}{rot:>13}")
 rss = [int(x) for x in open(sys.argv[3]) if x.strip()]
 print(f"castellan max RSS: {max(rss) / 1024:.1f} MB" if rss else "castellan max RSS: n/a")
+cpu = lambda path: [float(x) for x in open(path) if x.strip()]
+cc, pc = cpu(sys.argv[9]), cpu(sys.argv[10])
+fmt = lambda v: f"{statistics.median(v):.0f} us" if v else "n/a"
+print(f"server CPU per request (median): castellan {fmt(cc)}, peer {fmt(pc)}")
 sys.exit(0 if ce == 0 and pe == 0 else 3)
 PY

@@ -174,10 +174,22 @@ class Provider:
             res = self.token({"grant_type": "refresh_token", "refresh_token": rt})
             new = res.get("refresh_token")
             rotated.append(bool(new) and new != rt)
+            self.last = res
             rt = new or rt
         if rotated[0] != rotated[1]:
             raise Fail(f"inconsistent rotation: {rotated}")
         return rotated[0]
+
+
+def jwt_alg(tok):
+    """`JWT alg/typ` or `opaque`."""
+    try:
+        if not isinstance(tok, str) or tok.count(".") != 2:
+            return "opaque" if tok else "none"
+        h = json.loads(base64.urlsafe_b64decode(tok.split(".")[0] + "=="))
+        return f"JWT {h.get('alg')}" + (f" typ {h['typ']}" if h.get("typ") else "")
+    except ValueError:
+        return "opaque"
 
 
 def main():
@@ -211,6 +223,8 @@ def main():
         print(f"token_endpoint={prov.token_endpoint}")
         if a.probe:
             print(f"rotates={int(prov.probe_rotation())}")
+            print(f"# {a.issuer}: refresh answer: access token {jwt_alg(prov.last.get('access_token'))}, "
+                  f"id_token {jwt_alg(prov.last.get('id_token'))}", file=sys.stderr)
     except (Fail, OSError, ValueError, KeyError) as e:
         print(f"refresh_tokens.py: {a.issuer}: {e}", file=sys.stderr)
         return 1
