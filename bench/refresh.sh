@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Refresh token benchmark: the OAuth refresh_token grant (client_secret_basic), against Castellan
+# (release build, temp SQLite database) and the peer (node-oidc-provider) in the same run,
+# 3 runs each, medians, ratios, whether each server rotates refresh tokens, and Castellan's max RSS.
+#
+#   bench/refresh.sh [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s]
+#   env: RUNS (default 3), BENCH_DIR (default /work/shared/bench), CARGO_TARGET_DIR
+#
+# Per server: sign in once per token-fetching worker and collect 2 x connections refresh tokens
+# with the authorization code flow + PKCE (bench/refresh_tokens.py), probe (with one extra token)
+# whether the server rotates them, then run wrk with bench/refresh.lua on the token endpoint:
+# a rotating server's answers feed their new refresh token back into the pool, so no token is
+# ever presented twice (a reused token would revoke its grant); a non-rotating server's tokens
+# are cycled. Every run (and every warm-up) gets fresh tokens: a run ends with tokens in flight.
+# stdout: the metric lines of each run, then the table (ratio = castellan rps / peer rps, errors
+# summed over the runs); stderr: `#` progress and CPU lines (read "everything else" before
+# trusting a number: the machine has 2 shared cores). Exit status 3 when a run had errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HERE=$PWD/bench
+BENCH=${BENCH_DIR:-/work/shared/bench}
+RUNS=${RUNS:-3}
+DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION=${2:?}; shift 2 ;;
+    --connections) CONNECTIONS=${2:?}; shift 2 ;;
+    --warmup) WARMUP=${2:?}; shift 2 ;;
+    --timeout) TIMEOUT=${2:?}; shift 2 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "refresh.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+  esac
+done
+[[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || { echo "refresh.sh: bad --connections $CONNECTIONS" >&2; exit 1; }
+[[ $WARMUP =~ ^0+[smh]?$ ]] && WARMUP=""
+NTOKENS=$((CONNECTIONS * 2))
+
+if ! command -v wrk >/dev/null; then
+  echo "# installing wrk (apt-get install -y wrk)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
+fi
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/castellan-target-bench}
+cargo build --release --quiet
+BIN=$CARGO_TARGET_DIR/release/castellan
+
+WORK=$(mktemp -d)
+PID="" PEER_PID=""
+cleanup() {
+  for p in $PID $PEER_PID; do kill "$p" 2>/dev/null || true; done
+  for p in $PID $PEER_PID; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { # URL PID LOG
+  for _ in $(seq 300); do
+    kill -0 "$2" 2>/dev/null || { echo "refresh.sh: server exited:" >&2; cat "$3" >&2; exit 2; }
+    curl -sf -o /dev/null --max-time 2 "$1" && return 0
+    sleep 0.1
+  done
+  echo "refresh.sh: $1 did not come up" >&2; cat "$3" >&2; exit 2
+}
+
+# --- Castellan ---------------------------------------------------------------
+PORT=$(free_port)
+export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+export CASTELLAN_LISTEN="127.0.0.1:$PORT"
+export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
+export RUST_LOG=warn
+"$BIN" serve >"$WORK/serve.log" 2>&1 &
+PID=$!
+wait_up "http://127.0.0.1:$PORT/healthz" "$PID" "$WORK/serve.log"
+C_PASSWORD="bench-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+printf '%s\n' "$C_PASSWORD" | "$BIN" user set-password --tenant default --email owner@localhost >"$WORK/cli.log" 2>&1 \
+  || { cat "$WORK/cli.log" >&2; exit 2; }
+C_REDIRECT=http://127.0.0.1:9/cb
+OUT=$("$BIN" client create --tenant default --name bench --redirect-uri "$C_REDIRECT" \
+  --grant-type authorization_code --grant-type refresh_token --scope openid --scope offline_access)
+C_ID=$(awk '/^client_id:/ {print $2}' <<<"$OUT")
+C_SECRET=$(awk '/^client_secret:/ {print $2}' <<<"$OUT")
+[[ -n $C_ID && -n $C_SECRET ]] || { echo "refresh.sh: client create: $OUT" >&2; exit 2; }
+castellan_tokens() { # OUTFILE [--probe]
+  python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PORT/t/default" \
+    --client-id "$C_ID" --client-secret "$C_SECRET" --redirect-uri "$C_REDIRECT" \
+    --username owner@localhost --password "$C_PASSWORD" --count "$NTOKENS" --out "$@"
+}
+
+# --- the peer: node-oidc-provider ------------------------------------------------
+PEER_PORT=$(free_port)
+PEER_QUIET=1 "$BENCH/peer-oidc-provider" --serve "$PEER_PORT" >"$WORK/peer.log" 2>&1 &
+PEER_PID=$!  # --serve execs node: this is the server's pid
+wait_up "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" "$PEER_PID" "$WORK/peer.log"
+peer_tokens() { # OUTFILE [--probe]
+  python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PEER_PORT" \
+    --client-id bench --client-secret bench-secret --redirect-uri http://127.0.0.1/cb \
+    --username alice --password alice-password --prompt consent --count "$NTOKENS" --out "$@"
+}
+
+# --- pre-check: sign-in, token endpoint, rotation (a second --count wins) ----------------
+echo "# castellan $(git rev-parse --short HEAD) pid $PID http://127.0.0.1:$PORT/t/default; peer pid $PEER_PID http://127.0.0.1:$PEER_PORT" >&2
+probe() { # NAME -> NAME.probe with token_endpoint= and rotates=
+  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
+}
+probe castellan; probe peer
+C_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/castellan.probe")
+P_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/peer.probe")
+C_ROTATES=$(sed -n 's/^rotates=//p' "$WORK/castellan.probe")
+P_ROTATES=$(sed -n 's/^rotates=//p' "$WORK/peer.probe")
+echo "# rotates refresh tokens: castellan $C_ROTATES, peer $P_ROTATES; $NTOKENS tokens per run, $CONNECTIONS connections" >&2
+
+ticks() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }; s=${s##*) }; read -r -a f <<<"$s"; echo $((f[11] + f[12])); }
+busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat; echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"; }
+
+# load NAME SERVER_PID TOKEN_URL CLIENT_ID SECRET ROTATES DURATION [CPUFILE] -> metric line on stdout
+# (CPUFILE gets the server's µs of CPU per request)
+load() {
+  local name=$1 pid=$2 url=$3 id=$4 secret=$5 rot=$6 dur=$7 cpufile=${8:-/dev/null}
+  "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=token_refresh rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
+  local auth
+  auth="Basic $(python3 -c 'import base64,sys,urllib.parse as u; q=lambda s: u.quote(s, safe=""); print(base64.b64encode((q(sys.argv[1])+":"+q(sys.argv[2])).encode()).decode())' "$id" "$secret")"
+  local t0 b0 t1 b1 line TIMEFORMAT='%R %U %S'
+  t0=$(ticks "$pid"); b0=$(busy)
+  { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
+      wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$HERE/refresh.lua" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
+  t1=$(ticks "$pid"); b1=$(busy)
+  line=$(grep -E '^metric=' "$WORK/wrk.out" | tail -n 1 || true)
+  if [[ -z $line ]]; then
+    echo "# $name: wrk produced no result: $(tail -n 3 "$WORK/wrk.out" | tr '\n' ' ')" >&2
+    line="metric=token_refresh rps=0 p50_ms=0 p99_ms=0 errors=1"
+  fi
+  grep -E '^#' "$WORK/wrk.out" | grep -v '^# requests=' >&2 || true
+  # CPU accounting, as oidc-bench does: read it before trusting a number (2 shared cores)
+  python3 - "$name" "$dur" "$(grep -E '^# requests=' "$WORK/wrk.out" | tail -n 1)" "$(tail -n 1 "$WORK/time.out")" \
+    "$((t1 - t0))" "${b0% *}" "${b1% *}" "${b0#* }" "${b1#* }" "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" >&2 <<'PY'
+import sys
+name, dur, req, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile = sys.argv[1:]
+clk, ncpu = int(clk), int(ncpu)
+n = int(req.split("requests=")[1].split()[0]) if "requests=" in req else 0
+real, usr, sys_ = (float(x) for x in tm.split()) if len(tm.split()) == 3 else (0.0, 0.0, 0.0)
+srv = int(srv) / clk
+gen = usr + sys_
+busy = (int(bb1) - int(bb0)) / clk
+wall = (int(bt1) - int(bt0)) / clk / ncpu
+other = max(0.0, busy - srv - gen)
+per = f"{srv * 1e6 / n:.0f} us/request" if n else "n/a"
+if n:
+    open(cpufile, "a").write(f"{srv * 1e6 / n:.0f}\n")
+print(f"#   {name} {dur}: {n} requests; server CPU {srv:.2f} s ({per}), wrk {gen:.2f} s, "
+      f"everything else {other:.2f} s ({other / wall * 100 if wall else 0:.0f}% of one core)")
+PY
+  echo "$line"
+}
+
+: >"$WORK/castellan.txt"; : >"$WORK/peer.txt"; : >"$WORK/rss.txt"; : >"$WORK/castellan.cpu"; : >"$WORK/peer.cpu"
+for i in $(seq "$RUNS"); do
+  for name in castellan peer; do
+    if [[ $name == castellan ]]; then args=("$PID" "$C_TOKEN_URL" "$C_ID" "$C_SECRET" "$C_ROTATES")
+    else args=("$PEER_PID" "$P_TOKEN_URL" bench bench-secret "$P_ROTATES"); fi
+    echo "# run $i/$RUNS: $name" >&2
+    if [[ -n $WARMUP ]]; then load "$name" "${args[@]}" "$WARMUP" >/dev/null; fi
+    load "$name" "${args[@]}" "$DURATION" "$WORK/$name.cpu" | tee -a "$WORK/$name.txt"
+    if [[ $name == castellan ]]; then awk '/VmHWM/ {print $2}' "/proc/$PID/status" >>"$WORK/rss.txt"; fi
+  done
+done
+
+python3 - "$WORK/castellan.txt" "$WORK/peer.txt" "$WORK/rss.txt" "$C_ROTATES" "$P_ROTATES" "$CONNECTIONS" "$DURATION" "$RUNS" \
+  "$WORK/castellan.cpu" "$WORK/peer.cpu" <<'PY'
+import statistics, sys
+def load(path):
+    rows = []
+    for line in open(path):
+        if line.startswith("metric="):
+            rows.append(dict(p.split("=", 1) for p in line.split()))
+    return rows or [{"metric": "token_refresh", "rps": 0, "p50_ms": 0, "p99_ms": 0, "errors": 1}]
+c, p = load(sys.argv[1]), load(sys.argv[2])
+med = lambda rows, k: statistics.median(float(r[k]) for r in rows)
+yn = lambda s: "yes" if s == "1" else "no"
+conns, dur, runs = sys.argv[6:9]
+print(f"# refresh_token grant, {conns} connections, {dur} per run, medians of {runs} runs")
+print(f"{'metric':<15}{'castellan rps':>14}{'p50 ms':>9}{'p99 ms':>9}{'peer rps':>10}{'p50 ms':>9}{'p99 ms':>9}"
+      f"{'ratio':>8}{'errors c/p':>12}{'rotates c/p':>13}")
+cr, pr = med(c, "rps"), med(p, "rps")
+ce, pe = sum(int(r["errors"]) for r in c), sum(int(r["errors"]) for r in p)
+ratio = f"{cr / pr:.1f}x" if pr else "n/a"
+errs, rot = f"{ce}/{pe}", f"{yn(sys.argv[4])}/{yn(sys.argv[5])}"
+print(f"{'token_refresh':<15}{cr:>14.0f}{med(c, 'p50_ms'):>9.2f}{med(c, 'p99_ms'):>9.2f}"
+      f"{pr:>10.0f}{med(p, 'p50_ms'):>9.2f}{med(p, 'p99_ms'):>9.2f}{ratio:>8}{errs:>12}{rot:>13}")
+rss = [int(x) for x in open(sys.argv[3]) if x.strip()]
+print(f"castellan max RSS: {max(rss) / 1024:.1f} MB" if rss else "castellan max RSS: n/a")
+cpu = lambda path: [float(x) for x in open(path) if x.strip()]
+cc, pc = cpu(sys.argv[9]), cpu(sys.argv[10])
+fmt = lambda v: f"{statistics.median(v):.0f} us" if v else "n/a"
+print(f"server CPU per request (median): castellan {fmt(cc)}, peer {fmt(pc)}")
+sys.exit(0 if ce == 0 and pe == 0 else 3)
+PY
