@@ -78,7 +78,7 @@ C_PASSWORD="bench-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))
 printf '%s\n' "$C_PASSWORD" | "$BIN" user set-password --tenant default --email owner@localhost >"$WORK/cli.log" 2>&1 \
   || { cat "$WORK/cli.log" >&2; exit 2; }
 C_REDIRECT=http://127.0.0.1:9/cb
-OUT=$("$BIN" client create --tenant default --name bench --redirect-uri "$C_REDIRECT" \
+OUT=$("$BIN" client create --tenant default --name bench --first-party --redirect-uri "$C_REDIRECT" \
   --grant-type authorization_code --grant-type refresh_token --scope openid --scope offline_access)
 C_ID=$(awk '/^client_id:/ {print $2}' <<<"$OUT")
 C_SECRET=$(awk '/^client_secret:/ {print $2}' <<<"$OUT")

@@ -76,6 +76,9 @@ pub enum ClientCommand {
         /// A public client (no secret; PKCE).
         #[arg(long)]
         public: bool,
+        /// A first-party app: its users are never asked for consent.
+        #[arg(long = "first-party")]
+        first_party: bool,
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         #[arg(long = "scope")]
@@ -404,6 +407,7 @@ async fn client_command(store: &Store, command: ClientCommand) -> Result<(), Str
         public,
         grant_types,
         scopes,
+        first_party,
     } = command;
     let caller = cli_caller(tenant_named(store, &tenant).await?);
     let input = crate::admin::clients::ClientInput {
@@ -416,6 +420,7 @@ async fn client_command(store: &Store, command: ClientCommand) -> Result<(), Str
         redirect_uris: Some(redirect_uris),
         grant_types: (!grant_types.is_empty()).then_some(grant_types),
         scopes: (!scopes.is_empty()).then_some(scopes),
+        first_party: Some(first_party),
         ..Default::default()
     };
     let created = crate::admin::clients::create(store, &caller, input)

@@ -2,6 +2,7 @@
 //! userinfo, introspection, the sign-in and consent pages.
 
 mod authorize;
+mod client_request;
 mod consent;
 mod cookies;
 mod discovery;
