@@ -23,9 +23,7 @@ impl fmt::Debug for SetPassword {
 
 /// Hashes `password` on a blocking thread.
 pub async fn hash_blocking(password: Password) -> Result<String> {
-    tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|e| DomainError::Internal(format!("password hashing task: {e}")))?
+    passwords::off_runtime(move || passwords::hash(&password)).await?
 }
 
 /// Sets the password of a user the caller may change.

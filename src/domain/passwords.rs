@@ -1,5 +1,5 @@
 //! Passwords: argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1), stored as PHC strings.
-//! Hashing is slow on purpose; callers on an async runtime run it in `spawn_blocking`.
+//! Hashing is slow on purpose; callers on an async runtime run it through `off_runtime`.
 
 use super::{DomainError, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -47,6 +47,24 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// At most one argon2 computation per core at a time. Each takes 19 MiB and about 20 ms of a
+/// core, so a burst of sign-ins waits its turn instead of allocating memory without bound (a
+/// process-wide limit, hence a static).
+static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs password work `f` on a blocking thread, within the per-core limit.
+pub async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| DomainError::Internal(format!("password slots: {e}")))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DomainError::Internal(format!("password task: {e}")))
 }
 
 fn argon2() -> Result<Argon2<'static>> {

@@ -36,14 +36,19 @@ pub async fn authorisation(
 ) -> Result<Authorisation> {
     let roles = store.current_role_names(tenant, &user.id).await?;
     let groups = store.group_names_of(tenant, &user.id).await?;
-    let permissions = store
-        .effective_permissions(tenant, &user.id)
-        .await?
-        .permissions
-        .into_iter()
-        .map(|g| g.permission)
-        .filter(|p| in_namespaces(p, &client.permission_namespaces))
-        .collect();
+    // An app that may see no permission namespace gets no permissions: skip the query.
+    let permissions = if client.permission_namespaces.is_empty() {
+        Vec::new()
+    } else {
+        store
+            .effective_permissions(tenant, &user.id)
+            .await?
+            .permissions
+            .into_iter()
+            .map(|g| g.permission)
+            .filter(|p| in_namespaces(p, &client.permission_namespaces))
+            .collect()
+    };
     let accounts = store
         .list_memberships(tenant, &user.id)
         .await?

@@ -6,7 +6,7 @@ use crate::domain::clock::now_ms;
 use crate::domain::passwords::{self, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{SESSION_TTL_MS, Session};
-use crate::domain::{DomainError, Result, Tenant, User, UserStatus};
+use crate::domain::{Result, Tenant, User, UserStatus};
 use crate::store::Store;
 use subtle::ConstantTimeEq;
 
@@ -42,12 +42,11 @@ pub async fn sign_in(
         None => None,
     };
     let has_hash = stored.is_some();
-    let matches = tokio::task::spawn_blocking(move || {
+    let matches = passwords::off_runtime(move || {
         let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
         passwords::verify(&password, hash)
     })
-    .await
-    .map_err(|e| DomainError::Internal(format!("password check task: {e}")))?;
+    .await?;
     let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
         return Ok(None);
     };
