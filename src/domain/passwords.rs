@@ -2,10 +2,12 @@
 //! Hashing is slow on purpose; callers on an async runtime run it through `off_runtime`.
 
 use super::{DomainError, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
+use subtle::ConstantTimeEq;
 
 /// The shortest password accepted, in characters.
 pub const MIN_LEN: usize = 8;
@@ -106,27 +108,82 @@ fn argon2() -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+thread_local! {
+    /// Argon2's working memory (19 MiB at our parameters), kept by each password worker thread
+    /// for its next computation instead of being allocated and freed every time.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The most memory a stored hash may ask for (4x ours): a hash from elsewhere cannot make a
+/// worker keep gigabytes.
+const MAX_BLOCKS: usize = 4 * 19_456;
+
+/// Runs `a` over `pwd` and `salt` into `out`, in this thread's reused memory.
+fn compute(a: &Argon2<'_>, pwd: &[u8], salt: &[u8], out: &mut [u8]) -> Result<()> {
+    let count = a.params().block_count();
+    if count > MAX_BLOCKS {
+        return Err(DomainError::Internal(
+            "argon2: the stored hash asks for too much memory".into(),
+        ));
+    }
+    BLOCKS.with_borrow_mut(|blocks| {
+        if blocks.len() < count {
+            blocks.resize(count, Block::default());
+        }
+        a.hash_password_into_with_memory(pwd, salt, out, &mut blocks[..count])
+            .map_err(|e| DomainError::Internal(format!("argon2: {e}")))
+    })
+}
+
 /// The PHC string of `password` with a fresh random salt.
 pub fn hash(password: &Password) -> Result<String> {
     let salt_bytes: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes)
         .map_err(|e| DomainError::Internal(format!("argon2 salt: {e}")))?;
-    argon2()?
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| DomainError::Internal(format!("argon2: {e}")))
+    let a = argon2()?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    compute(&a, password.expose().as_bytes(), &salt_bytes, &mut out)?;
+    let bad = |e: argon2::password_hash::Error| DomainError::Internal(format!("argon2: {e}"));
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(a.params()).map_err(bad)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(bad)?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Whether `password` matches the PHC string `stored`. A malformed `stored` matches nothing.
 pub fn verify(password: &Password, stored: &str) -> bool {
+    // Over-long input is refused before hashing (same cost as a miss, no extra work).
+    if password.expose().chars().count() > MAX_LEN {
+        return false;
+    }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
-    let Ok(a) = argon2() else { return false };
-    // Over-long input is refused before hashing (same cost as a miss, no extra work).
-    password.expose().chars().count() <= MAX_LEN
-        && a.verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok()
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let a = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    compute(&a, password.expose().as_bytes(), salt_bytes, &mut out).is_ok()
+        && bool::from(expected.as_bytes().ct_eq(&out))
 }
 
 /// A hash of a random password, verified against when the account does not exist, so a
@@ -153,6 +210,35 @@ mod tests {
         assert!(!verify(&p, "not a hash"));
         assert!(!verify(&p, dummy_hash()));
         assert_ne!(h, hash(&p).unwrap(), "salted");
+    }
+
+    /// Hashes stored before memory was reused (made by the crate's own `PasswordHasher`) still
+    /// verify, and ours verify with the crate's own `PasswordVerifier`: the PHC strings agree.
+    #[test]
+    fn phc_strings_agree_with_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let p = Password::new("correct horse".into()).unwrap();
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = argon2()
+            .unwrap()
+            .hash_password(b"correct horse", &salt)
+            .unwrap();
+        assert!(verify(&p, &theirs.to_string()));
+        assert!(!verify(
+            &Password::typed("correct horsf".into()),
+            &theirs.to_string()
+        ));
+        let ours = hash(&p).unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            argon2()
+                .unwrap()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        // A stored hash asking for far more memory than ours is refused, not computed.
+        let greedy = ours.replace("m=19456", "m=1000000");
+        assert!(!verify(&p, &greedy));
     }
 
     #[test]
