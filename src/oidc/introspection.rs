@@ -6,6 +6,7 @@ use super::claims::authorisation;
 use super::client_auth;
 use super::error::{OAuthError, OAuthResult};
 use super::token::Params;
+use super::token::refresh_token::signed_in;
 use super::verify::{self, Subject};
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::{Client, ClientKind};
@@ -88,14 +89,8 @@ async fn refresh_token(
     {
         return Ok(inactive);
     }
-    if !grant.offline {
-        let session = match &grant.session_id {
-            Some(sid) => store.get_session(&tenant.id, sid).await?,
-            None => None,
-        };
-        if !session.is_some_and(|s| s.live(now)) {
-            return Ok(inactive);
-        }
+    if !signed_in(store, tenant, &grant, now).await? {
+        return Ok(inactive);
     }
     let user = store.get_user(&tenant.id, &grant.user_id).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {

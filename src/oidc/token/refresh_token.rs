@@ -60,6 +60,24 @@ pub fn client_actor(client: &Client) -> Actor {
     }
 }
 
+/// Whether `grant` still stands for a sign-in: an offline grant does by itself; any other only
+/// while its session is live.
+pub async fn signed_in(
+    store: &Store,
+    tenant: &Tenant,
+    grant: &Grant,
+    now: i64,
+) -> crate::domain::Result<bool> {
+    if grant.offline {
+        return Ok(true);
+    }
+    let Some(sid) = &grant.session_id else {
+        return Ok(false);
+    };
+    let session = store.get_session(&tenant.id, sid).await?;
+    Ok(session.is_some_and(|s| s.live(now)))
+}
+
 /// The scope of the new tokens: the grant's, or the part of it the client asks for (RFC 6749
 /// §6: asking for more than was granted is `invalid_scope`).
 fn narrowed_scope(grant: &Grant, asked: Option<Vec<String>>) -> OAuthResult<String> {
@@ -123,11 +141,7 @@ pub async fn issue(
         return Err(invalid_grant("the refresh token has expired"));
     }
     let scope = narrowed_scope(&grant, req.scope)?;
-    let session = match &grant.session_id {
-        Some(sid) => store.get_session(&tenant.id, sid).await?,
-        None => None,
-    };
-    if !grant.offline && !session.as_ref().is_some_and(|s| s.live(now)) {
+    if !signed_in(store, tenant, &grant, now).await? {
         return Err(invalid_grant(
             "the sign-in behind this refresh token has ended",
         ));
