@@ -60,13 +60,7 @@ pub fn bad_request(lang: Lang, message: &str) -> Response {
 
 fn server_error(lang: Lang, e: OAuthError) -> Response {
     tracing::error!(error = %e.description, "authorization request failed");
-    let t = lang.texts();
-    pages::error_in(
-        lang,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        t.failed_title,
-        t.internal,
-    )
+    super::login::failed_page(lang)
 }
 
 /// The language of the pages for `pairs` (their `ui_locales`, else the browser's).

@@ -51,6 +51,11 @@ pub fn internal(e: DomainError) -> Response {
 /// [`internal`], in `lang`.
 pub fn internal_in(lang: Lang, e: DomainError) -> Response {
     tracing::error!(error = %e, "sign-in page failed");
+    failed_page(lang)
+}
+
+/// The generic page for an internal failure (500); the caller logs the detail.
+pub fn failed_page(lang: Lang) -> Response {
     let t = lang.texts();
     pages::error_in(
         lang,

@@ -87,11 +87,7 @@ pub async fn confirm(
 
 fn server_error(e: &OAuthError) -> Response {
     tracing::error!(error = %e.description, "logout request failed");
-    pages::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "An internal error occurred; it has been logged. Please try again.",
-    )
+    super::login::failed_page(super::i18n::Lang::En)
 }
 
 fn bad_request(message: &str) -> Response {

@@ -196,18 +196,13 @@ impl Backend {
     }
 
     /// Takes an authorization code: marks it used and returns it as it was (so `used` says
-    /// whether this is a replay). Expired codes are deleted on the way.
+    /// whether this is a replay). Expired codes are deleted by `purge_expired`.
     pub async fn take_auth_code(
         &self,
         tenant: &TenantId,
         code_hash: &str,
     ) -> Result<Option<AuthCode>> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
-            .bind(now_ms() - 3600 * 1000)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
         let row = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
             "SELECT code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge,
                     auth_time, created_at, expires_at, used
