@@ -49,4 +49,6 @@ id_type!(
     TokenId,
     AuditId,
     ClientId,
+    FactorId,
+    NotificationId,
 );

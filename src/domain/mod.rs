@@ -8,6 +8,7 @@ pub mod clock;
 pub mod consents;
 pub mod error;
 pub mod ids;
+pub mod mfa;
 pub mod model;
 pub mod oidc;
 pub mod passwords;

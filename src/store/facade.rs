@@ -311,3 +311,55 @@ forward! {
     /// Records a client assertion's `jti`; `false` on a replay.
     fn use_assertion_jti(&self, tenant: &TenantId, client: &ClientId, jti: &str, expires_at: i64) -> bool;
 }
+
+// Multi-factor authentication: settings, factors, ceremonies, failed codes, notifications.
+forward! {
+    /// The tenant's MFA settings.
+    fn mfa_settings(&self, tenant: &TenantId) -> mfa::MfaSettings;
+    /// Replaces the tenant's MFA settings (audited).
+    fn set_mfa_settings(&self, tenant: &TenantId, settings: &mfa::MfaSettings, actor: &Actor) -> mfa::MfaSettings;
+    /// The strictest MFA policy of the roles the user holds today.
+    fn role_mfa_policy(&self, tenant: &TenantId, user: &UserId) -> mfa::MfaPolicy;
+    /// Everything the user has enrolled.
+    fn user_factors(&self, tenant: &TenantId, user: &UserId) -> mfa::Factors;
+    /// A WebAuthn credential of the tenant by its credential id (base64url).
+    fn webauthn_credential(&self, tenant: &TenantId, credential_id: &str) -> Option<mfa::WebauthnCredential>;
+    /// Registers a WebAuthn credential (and the first recovery codes), audited, notified.
+    fn add_webauthn_credential(&self, tenant: &TenantId, cred: &mfa::WebauthnCredential, recovery: Option<&[String]>, actor: &Actor) -> ();
+    /// Records a credential's use (and its new counter).
+    fn touch_webauthn_credential(&self, tenant: &TenantId, id: &FactorId, credential: Option<&str>) -> ();
+    /// Renames a WebAuthn credential of the user (audited).
+    fn rename_webauthn_credential(&self, tenant: &TenantId, user: &UserId, id: &FactorId, name: &str, actor: &Actor) -> ();
+    /// Starts enrolling an authenticator app.
+    fn begin_totp(&self, tenant: &TenantId, factor: &mfa::TotpFactor) -> ();
+    /// Confirms a pending authenticator app with its first code; false if stale.
+    fn confirm_totp(&self, tenant: &TenantId, user: &UserId, id: &FactorId, step: i64, recovery: Option<&[String]>, actor: &Actor) -> bool;
+    /// Accepts one TOTP step once.
+    fn use_totp_step(&self, tenant: &TenantId, user: &UserId, step: i64) -> bool;
+    /// Uses one recovery code (audited, notified); false if unknown or used.
+    fn use_recovery_code(&self, tenant: &TenantId, user: &UserId, code_hash: &str, actor: &Actor) -> bool;
+    /// Replaces the user's recovery codes (audited, notified).
+    fn replace_recovery_codes(&self, tenant: &TenantId, user: &UserId, hashes: &[String], actor: &Actor) -> ();
+    /// Removes one factor (audited, notified).
+    fn remove_factor(&self, tenant: &TenantId, user: &UserId, id: &FactorId, actor: &Actor) -> ();
+    /// Removes all the user's factors and recovery codes (audited, notified); returns what was there.
+    fn reset_factors(&self, tenant: &TenantId, user: &UserId, actor: &Actor) -> mfa::Factors;
+    /// Removes the user's password (audited, notified).
+    fn remove_password(&self, tenant: &TenantId, user: &UserId, actor: &Actor) -> ();
+    /// Stores a ceremony in progress.
+    fn put_ceremony(&self, tenant: &TenantId, id_hash: &str, ceremony: &mfa::Ceremony) -> ();
+    /// Takes a ceremony back (once).
+    fn take_ceremony(&self, tenant: &TenantId, id_hash: &str) -> Option<mfa::Ceremony>;
+    /// Counts a wrong one-time code.
+    fn record_mfa_failure(&self, tenant: &TenantId, user: &UserId) -> ();
+    /// Wrong codes since a time, and the earliest.
+    fn mfa_failures_since(&self, tenant: &TenantId, user: &UserId, since: i64) -> (i64, Option<i64>);
+    /// Forgets the user's wrong codes.
+    fn clear_mfa_failures(&self, tenant: &TenantId, user: &UserId) -> ();
+    /// Step-up: the session's new methods, level and time (audited).
+    fn raise_session(&self, tenant: &TenantId, session_id: &str, amr: &[String], acr: &str, auth_time: i64, actor: &Actor, user: &UserId) -> ();
+    /// The notifications raised for the user, newest first.
+    fn notifications(&self, tenant: &TenantId, user: &UserId, limit: i64) -> Vec<mfa::Notification>;
+    /// Deletes expired ceremonies and old failures.
+    fn purge_mfa(&self) -> u64;
+}

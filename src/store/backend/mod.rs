@@ -12,6 +12,7 @@ mod groups;
 mod keys;
 mod logout;
 mod management;
+mod mfa;
 mod notifications;
 mod permissions;
 mod roles;
