@@ -13,6 +13,7 @@ pub mod oidc;
 pub mod passwords;
 pub mod permissions;
 pub mod secrets;
+pub mod scim;
 pub mod sessions;
 
 pub use error::{DomainError, Result};
