@@ -192,7 +192,6 @@ pub enum GroupField {
     Created,
     LastModified,
     MemberId,
-    MemberDisplay,
 }
 
 /// How a field's values compare.
@@ -303,13 +302,13 @@ impl GroupField {
         match self {
             Self::Id | Self::ExternalId | Self::MemberId => FieldKind::Text { case_exact: true },
             Self::Created | Self::LastModified => FieldKind::DateTime,
-            Self::DisplayName | Self::MemberDisplay => FieldKind::Text { case_exact: false },
+            Self::DisplayName => FieldKind::Text { case_exact: false },
         }
     }
 
     pub fn multi(&self) -> Option<Multi> {
         match self {
-            Self::MemberId | Self::MemberDisplay => Some(Multi::Members),
+            Self::MemberId => Some(Multi::Members),
             _ => None,
         }
     }

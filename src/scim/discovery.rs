@@ -31,7 +31,12 @@ pub fn service_provider_config(base: &str) -> Value {
     })
 }
 
-pub fn resource_types(base: &str) -> Vec<Value> {
+/// The resource types; the tenant extension only when the tenant defines custom attributes.
+pub fn resource_types(base: &str, defs: &[AttributeDef]) -> Vec<Value> {
+    let mut extensions = vec![json!({"schema": schema::ENTERPRISE, "required": false})];
+    if !defs.is_empty() {
+        extensions.push(json!({"schema": schema::TENANT, "required": false}));
+    }
     vec![
         json!({
             "schemas": [schema::RESOURCE_TYPE],
@@ -40,10 +45,7 @@ pub fn resource_types(base: &str) -> Vec<Value> {
             "endpoint": "/Users",
             "description": "User Account",
             "schema": schema::USER,
-            "schemaExtensions": [
-                {"schema": schema::ENTERPRISE, "required": false},
-                {"schema": schema::TENANT, "required": false},
-            ],
+            "schemaExtensions": extensions,
             "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
         }),
         json!({
@@ -60,10 +62,10 @@ pub fn resource_types(base: &str) -> Vec<Value> {
 
 /// Every schema, the tenant's extension generated from its attribute definitions.
 pub fn schemas(defs: &[AttributeDef]) -> Vec<Schema> {
-    vec![
-        schema::user(),
-        schema::enterprise(),
-        schema::tenant(defs),
-        schema::group(),
-    ]
+    let mut all = vec![schema::user(), schema::enterprise()];
+    if !defs.is_empty() {
+        all.push(schema::tenant(defs));
+    }
+    all.push(schema::group());
+    all
 }

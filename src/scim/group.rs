@@ -22,9 +22,7 @@ pub fn to_json(g: &ScimGroup, base: &str, members: bool) -> Value {
         let list: Vec<Value> = g
             .members
             .iter()
-            .map(|(id, name)| {
-                json!({"value": id, "$ref": format!("{base}/Users/{id}"), "display": name, "type": "User"})
-            })
+            .map(|(id, _)| json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"}))
             .collect();
         o.insert("members".into(), Value::Array(list));
     }
@@ -82,7 +80,9 @@ pub fn member_id(m: &Value) -> ScimResult<UserId> {
     }
     match get_ci(o, "value") {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(UserId(s.trim().to_owned())),
-        _ => Err(ScimError::invalid_value("each member needs a value (the user's id)")),
+        _ => super::json::ref_id(get_ci(o, "$ref"))
+            .map(UserId)
+            .ok_or_else(|| ScimError::invalid_value("each member needs a value (the user's id)")),
     }
 }
 
@@ -99,7 +99,6 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
     if within.is_some() {
         return match name.as_str() {
             "value" => Ok(GroupField::MemberId),
-            "display" => Ok(GroupField::MemberDisplay),
             _ => Err(unknown()),
         };
     }
@@ -110,7 +109,6 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
         ("meta", Some("created")) => GroupField::Created,
         ("meta", Some("lastmodified")) => GroupField::LastModified,
         ("members", None | Some("value")) => GroupField::MemberId,
-        ("members", Some("display")) => GroupField::MemberDisplay,
         _ => return Err(unknown()),
     })
 }

@@ -51,3 +51,10 @@ pub fn opt_string(v: Option<&Value>, field: &str, max: usize) -> ScimResult<Opti
         Some(_) => Err(ScimError::invalid_value(format!("{field} must be a string"))),
     }
 }
+
+/// The id at the end of a resource URI (`.../Users/{id}`), from a `$ref`.
+pub fn ref_id(v: Option<&Value>) -> Option<String> {
+    let s = v?.as_str()?.trim().trim_end_matches('/');
+    let id = s.rsplit('/').next()?;
+    (!id.is_empty()).then(|| id.to_owned())
+}

@@ -129,7 +129,9 @@ fn apply_without_path(resource: &mut Map<String, Value>, op: &Operation, s: &Sch
                 return Err(ScimError::invalid_value(format!("{k} must be an object")));
             };
             for (k2, v2) in inner {
-                apply_path(resource, op.kind, &format!("{}:{k2}", ext.id), Some(v2), s)?;
+                if !k2.eq_ignore_ascii_case("schemas") {
+                    apply_path(resource, op.kind, &format!("{}:{k2}", ext.id), Some(v2), s)?;
+                }
             }
             continue;
         }
@@ -139,13 +141,13 @@ fn apply_without_path(resource: &mut Map<String, Value>, op: &Operation, s: &Sch
 }
 
 /// Where a path points: the container (top level or an extension object), the attribute.
-struct Target<'s> {
+struct Target {
     container: Option<String>,
-    attr: &'s Attr,
+    attr: Attr,
     path: PatchPath,
 }
 
-fn resolve<'s>(raw: &str, s: &'s Schemas<'_>) -> ScimResult<Option<Target<'s>>> {
+fn resolve(raw: &str, s: &Schemas<'_>) -> ScimResult<Option<Target>> {
     // A whole extension (`urn:...:enterprise:2.0:User`) is taken as each of its attributes.
     let path = filter::parse_patch_path(raw)
         .map_err(|e| ScimError::invalid_path(format!("`{raw}`: {e}")))?;
@@ -157,7 +159,9 @@ fn resolve<'s>(raw: &str, s: &'s Schemas<'_>) -> ScimResult<Option<Target<'s>>> 
             None => return Err(ScimError::invalid_path(format!("unknown schema `{u}`"))),
         },
     };
-    let Some(attr) = schema.attr(&path.attr.name) else {
+    let common = (container.is_none() && path.attr.name.eq_ignore_ascii_case("externalId"))
+        .then(super::schema::external_id);
+    let Some(attr) = common.as_ref().or_else(|| schema.attr(&path.attr.name)) else {
         let dotted = match &path.attr.sub {
             Some(sub) => format!("{}.{sub}", path.attr.name),
             None => path.attr.name.clone(),
@@ -189,7 +193,7 @@ fn resolve<'s>(raw: &str, s: &'s Schemas<'_>) -> ScimResult<Option<Target<'s>>> 
     }
     Ok(Some(Target {
         container,
-        attr,
+        attr: attr.clone(),
         path,
     }))
 }
@@ -219,7 +223,9 @@ fn apply_path(
                     resource.remove(&k);
                 }
                 for (k2, v2) in inner {
-                    apply_path(resource, kind, &format!("{}:{k2}", ext.id), Some(v2), s)?;
+                    if !k2.eq_ignore_ascii_case("schemas") {
+                        apply_path(resource, kind, &format!("{}:{k2}", ext.id), Some(v2), s)?;
+                    }
                 }
                 Ok(())
             }
@@ -245,9 +251,9 @@ fn apply_path(
     let key = key_ci(container, &t.attr.name).unwrap_or_else(|| t.attr.name.clone());
     let sub = t.path.attr.sub.clone();
     match (&t.path.filter, t.attr.multi) {
-        (Some(f), _) => filtered(container, &key, t.attr, f, t.path.value_sub.as_deref(), kind, value),
-        (None, true) => multi(container, &key, t.attr, sub.as_deref(), kind, value),
-        (None, false) => single(container, &key, t.attr, sub.as_deref(), kind, value),
+        (Some(f), _) => filtered(container, &key, &t.attr, f, t.path.value_sub.as_deref(), kind, value),
+        (None, true) => multi(container, &key, &t.attr, sub.as_deref(), kind, value),
+        (None, false) => single(container, &key, &t.attr, sub.as_deref(), kind, value),
     }
 }
 

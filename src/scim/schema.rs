@@ -49,6 +49,8 @@ pub struct Attr {
     pub canonical: Vec<String>,
     pub description: String,
     pub sub: Vec<Attr>,
+    /// What a reference may point to (`User`, `Group`).
+    pub ref_types: Vec<&'static str>,
 }
 
 impl Attr {
@@ -64,10 +66,16 @@ impl Attr {
             canonical: vec![],
             description: description.into(),
             sub: vec![],
+            ref_types: vec![],
         }
     }
     fn string(name: &str, description: &str) -> Self {
         Self::new(name, Type::String, description)
+    }
+    fn reference(name: &str, to: &'static str, description: &str) -> Self {
+        let mut a = Self::new(name, Type::Reference, description);
+        a.ref_types = vec![to];
+        a
     }
     fn multi(mut self) -> Self {
         self.multi = true;
@@ -126,7 +134,7 @@ impl Attr {
             v["uniqueness"] = json!(if self.unique { "server" } else { "none" });
         }
         if self.kind == Type::Reference {
-            v["referenceTypes"] = json!(["User", "Group"]);
+            v["referenceTypes"] = json!(self.ref_types);
         }
         if !self.canonical.is_empty() {
             v["canonicalValues"] = json!(self.canonical);
@@ -202,8 +210,9 @@ pub fn user() -> Schema {
             Attr::new(
                 "active",
                 Type::Boolean,
-                "false deactivates the user: sign-in refused, sessions ended, refresh tokens revoked.",
-            ),
+                "Every user has a lifecycle state: false deactivates (sign-in refused, sessions ended, refresh tokens revoked). Taken as true when a creation leaves it out.",
+            )
+            .required(),
             Attr::string("password", "Sets the sign-in password; never returned.")
                 .exact()
                 .write_only(),
@@ -215,7 +224,7 @@ pub fn user() -> Schema {
                 .read_only()
                 .sub(vec![
                     Attr::string("value", "The group's id.").exact().read_only(),
-                    Attr::new("$ref", Type::Reference, "The group's URI.").read_only(),
+                    Attr::reference("$ref", "Group", "The group's URI.").read_only(),
                     Attr::string("display", "The group's displayName.").read_only(),
                 ]),
         ],
@@ -227,6 +236,11 @@ impl Attr {
         self.mutability = Mutability::WriteOnly;
         self
     }
+}
+
+/// `externalId`, common to every resource (RFC 7643 §3.1) and in no schema's list.
+pub fn external_id() -> Attr {
+    Attr::string("externalId", "The provisioning client's identifier.").exact()
 }
 
 /// The enterprise extension (RFC 7643 §4.3) minus what Castellan does not store.
@@ -248,8 +262,11 @@ pub fn enterprise() -> Schema {
             )
             .sub(vec![
                 Attr::string("value", "The manager's id.").exact(),
-                Attr::new("$ref", Type::Reference, "The manager's URI.").read_only(),
-                Attr::string("displayName", "The manager's name.").read_only(),
+                Attr::reference(
+                    "$ref",
+                    "User",
+                    "The manager's URI (its last segment is taken when value is absent).",
+                ),
             ]),
         ],
     }
@@ -292,8 +309,11 @@ pub fn group() -> Schema {
                 .multi()
                 .sub(vec![
                     Attr::string("value", "The member's id.").exact(),
-                    Attr::new("$ref", Type::Reference, "The member's URI.").read_only(),
-                    Attr::string("display", "The member's name.").read_only(),
+                    Attr::reference(
+                        "$ref",
+                        "User",
+                        "The member's URI (its last segment is taken when value is absent).",
+                    ),
                     {
                         let mut t = Attr::string("type", "User.");
                         t.canonical = vec!["User".into()];

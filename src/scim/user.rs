@@ -69,11 +69,10 @@ pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
     put(&mut ent, "organization", &f.organization);
     put(&mut ent, "division", &f.division);
     put(&mut ent, "department", &f.department);
-    if let Some((id, name)) = &u.manager {
+    if let Some((id, _)) = &u.manager {
         let mut m = Map::new();
         m.insert("value".into(), json!(id));
         m.insert("$ref".into(), json!(format!("{base}/Users/{id}")));
-        put(&mut m, "displayName", name);
         ent.insert("manager".into(), Value::Object(m));
     }
     if !ent.is_empty() {
@@ -155,7 +154,7 @@ pub fn parse(
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(UserId(s.clone())),
         Some(Value::Object(m)) => match get_ci(m, "value") {
-            None | Some(Value::Null) => None,
+            None | Some(Value::Null) => super::json::ref_id(get_ci(m, "$ref")).map(UserId),
             Some(Value::String(s)) if s.is_empty() => None,
             Some(Value::String(s)) => Some(UserId(s.clone())),
             Some(_) => return Err(ScimError::invalid_value("manager.value must be a string")),
@@ -173,10 +172,10 @@ pub fn parse(
         display_name: opt_string(get_ci(o, "displayName"), "displayName", 200)?,
         nick_name: opt_string(get_ci(o, "nickName"), "nickName", 200)?,
         title: opt_string(get_ci(o, "title"), "title", 200)?,
-        user_type: opt_string(get_ci(o, "userType"), "userType", 100)?,
-        preferred_language: opt_string(get_ci(o, "preferredLanguage"), "preferredLanguage", 100)?,
-        locale: opt_string(get_ci(o, "locale"), "locale", 35)?,
-        timezone: opt_string(get_ci(o, "timezone"), "timezone", 64)?,
+        user_type: opt_string(get_ci(o, "userType"), "userType", 200)?,
+        preferred_language: opt_string(get_ci(o, "preferredLanguage"), "preferredLanguage", 200)?,
+        locale: opt_string(get_ci(o, "locale"), "locale", 200)?,
+        timezone: opt_string(get_ci(o, "timezone"), "timezone", 200)?,
         emails: parse_emails(get_ci(o, "emails"))?,
         employee_number: ent_part("employeeNumber")?,
         cost_center: ent_part("costCenter")?,

@@ -145,7 +145,6 @@ fn group_column(f: &GroupField) -> Column {
         GroupField::Created => ("g.created_at", false),
         GroupField::LastModified => ("g.updated_at", false),
         GroupField::MemberId => ("gm.user_id", false),
-        GroupField::MemberDisplay => ("COALESCE(mu.display_name, mu.username)", false),
     };
     Column {
         expr: expr.into(),
