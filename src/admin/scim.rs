@@ -72,7 +72,11 @@ pub async fn settings(store: &Store, caller: &Caller) -> Result<ScimSettings> {
 }
 
 /// Changes what a SCIM DELETE does.
-pub async fn set_settings(store: &Store, caller: &Caller, req: ScimSettings) -> Result<ScimSettings> {
+pub async fn set_settings(
+    store: &Store,
+    caller: &Caller,
+    req: ScimSettings,
+) -> Result<ScimSettings> {
     caller.require(admin::USERS_DELETE)?;
     store
         .set_scim_settings(caller.tenant_id(), &req, &caller.actor())

@@ -12,8 +12,8 @@ pub mod model;
 pub mod oidc;
 pub mod passwords;
 pub mod permissions;
-pub mod secrets;
 pub mod scim;
+pub mod secrets;
 pub mod sessions;
 
 pub use error::{DomainError, Result};

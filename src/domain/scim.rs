@@ -198,7 +198,9 @@ pub enum GroupField {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
     /// Text; `case_exact` false compares case-insensitively.
-    Text { case_exact: bool },
+    Text {
+        case_exact: bool,
+    },
     Boolean,
     /// A timestamp (stored as Unix milliseconds, compared as such).
     DateTime,
@@ -241,7 +243,11 @@ pub enum Value {
 /// A filter over fields of type `F`, resolved and type-checked.
 #[derive(Clone, Debug)]
 pub enum Cond<F> {
-    Compare { field: F, op: Op, value: Value },
+    Compare {
+        field: F,
+        op: Op,
+        value: Value,
+    },
     Present(F),
     And(Box<Cond<F>>, Box<Cond<F>>),
     Or(Box<Cond<F>>, Box<Cond<F>>),

@@ -34,7 +34,11 @@ fn parse(body: &Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
     };
     let ops = match get_ci(o, "Operations") {
         Some(Value::Array(a)) => a,
-        _ => return Err(ScimError::invalid_syntax("a BulkRequest needs an `Operations` array")),
+        _ => {
+            return Err(ScimError::invalid_syntax(
+                "a BulkRequest needs an `Operations` array",
+            ));
+        }
     };
     if ops.len() > discovery::BULK_MAX_OPERATIONS {
         return Err(ScimError::new(
@@ -127,7 +131,10 @@ pub async fn run(
             let outcome = execute(store, notifier, caller, op, &ids).await;
             results[n] = Some(match outcome {
                 Ok((status, resource)) => {
-                    let id = resource.as_ref().and_then(|r| r["id"].as_str()).map(str::to_owned);
+                    let id = resource
+                        .as_ref()
+                        .and_then(|r| r["id"].as_str())
+                        .map(str::to_owned);
                     if let (Some(b), Some(id)) = (&op.bulk_id, id) {
                         ids.insert(b.clone(), id);
                     }
@@ -157,7 +164,7 @@ pub async fn run(
         }
     }
     // What is left refers to bulkIds that never resolved (unknown, failed, or circular).
-    if !fail_on_errors.is_some_and(|limit| errors >= limit) {
+    if fail_on_errors.is_none_or(|limit| errors < limit) {
         for (n, op) in ops.iter().enumerate() {
             if results[n].is_none() {
                 let e = ScimError::new(
@@ -213,16 +220,34 @@ async fn execute(
     let group_json = |g: &crate::domain::scim::ScimGroup| Some(group::to_json(g, base, true));
     let v = op.version;
     match (kind, op.method.as_str(), id) {
-        ("Users", "POST", None) => Ok((201, user_json(&service::create_user(store, caller, &data).await?))),
-        ("Users", "PUT", Some(id)) => Ok((200, user_json(&service::replace_user(store, notifier, caller, id, v, &data).await?))),
-        ("Users", "PATCH", Some(id)) => Ok((200, user_json(&service::patch_user(store, notifier, caller, id, v, &data).await?))),
+        ("Users", "POST", None) => Ok((
+            201,
+            user_json(&service::create_user(store, caller, &data).await?),
+        )),
+        ("Users", "PUT", Some(id)) => Ok((
+            200,
+            user_json(&service::replace_user(store, notifier, caller, id, v, &data).await?),
+        )),
+        ("Users", "PATCH", Some(id)) => Ok((
+            200,
+            user_json(&service::patch_user(store, notifier, caller, id, v, &data).await?),
+        )),
         ("Users", "DELETE", Some(id)) => {
             service::delete_user(store, notifier, caller, id, v).await?;
             Ok((204, None))
         }
-        ("Groups", "POST", None) => Ok((201, group_json(&service::create_group(store, caller, &data).await?))),
-        ("Groups", "PUT", Some(id)) => Ok((200, group_json(&service::replace_group(store, caller, id, v, &data).await?))),
-        ("Groups", "PATCH", Some(id)) => Ok((200, group_json(&service::patch_group(store, caller, id, v, &data).await?))),
+        ("Groups", "POST", None) => Ok((
+            201,
+            group_json(&service::create_group(store, caller, &data).await?),
+        )),
+        ("Groups", "PUT", Some(id)) => Ok((
+            200,
+            group_json(&service::replace_group(store, caller, id, v, &data).await?),
+        )),
+        ("Groups", "PATCH", Some(id)) => Ok((
+            200,
+            group_json(&service::patch_group(store, caller, id, v, &data).await?),
+        )),
         ("Groups", "DELETE", Some(id)) => {
             service::delete_group(store, caller, id, v).await?;
             Ok((204, None))

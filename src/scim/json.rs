@@ -6,8 +6,11 @@ use serde_json::{Map, Value};
 
 /// The value under `key`, whatever the case of the key.
 pub fn get_ci<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// The actual key matching `key` case-insensitively.
@@ -48,7 +51,9 @@ pub fn opt_string(v: Option<&Value>, field: &str, max: usize) -> ScimResult<Opti
         // Numbers and booleans where a string is expected: directories do send them.
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-        Some(_) => Err(ScimError::invalid_value(format!("{field} must be a string"))),
+        Some(_) => Err(ScimError::invalid_value(format!(
+            "{field} must be a string"
+        ))),
     }
 }
 

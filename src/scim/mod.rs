@@ -49,9 +49,10 @@ pub fn etag(version: i64) -> String {
 
 /// Whether an `If-Match` / `If-None-Match` header value names `version` (`*` names any).
 pub fn etag_matches(header: &str, version: i64) -> bool {
-    header.split(',').map(str::trim).any(|t| {
-        t == "*" || t.trim_start_matches("W/").trim_matches('"') == version.to_string()
-    })
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == version.to_string())
 }
 
 /// The version an `If-Match` header requires: `None` for `*` or no header; a tag that is not

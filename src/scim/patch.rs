@@ -60,14 +60,15 @@ pub fn parse_request(body: &Value) -> ScimResult<Vec<Operation>> {
             let m = op
                 .as_object()
                 .ok_or_else(|| ScimError::invalid_syntax("each operation is an object"))?;
-            let kind = match get_ci(m, "op").and_then(Value::as_str).map(str::to_ascii_lowercase) {
+            let kind = match get_ci(m, "op")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+            {
                 Some(k) if k == "add" => Kind::Add,
                 Some(k) if k == "replace" => Kind::Replace,
                 Some(k) if k == "remove" => Kind::Remove,
                 _ => {
-                    return Err(ScimError::invalid_syntax(
-                        "`op` is add, replace or remove",
-                    ));
+                    return Err(ScimError::invalid_syntax("`op` is add, replace or remove"));
                 }
             };
             let path = match get_ci(m, "path") {
@@ -101,7 +102,11 @@ impl Schemas<'_> {
 }
 
 /// Applies the operations in order to `resource`.
-pub fn apply(resource: &mut Map<String, Value>, ops: &[Operation], s: &Schemas<'_>) -> ScimResult<()> {
+pub fn apply(
+    resource: &mut Map<String, Value>,
+    ops: &[Operation],
+    s: &Schemas<'_>,
+) -> ScimResult<()> {
     for op in ops {
         match &op.path {
             Some(p) => apply_path(resource, op.kind, p, op.value.as_ref(), s)?,
@@ -111,7 +116,11 @@ pub fn apply(resource: &mut Map<String, Value>, ops: &[Operation], s: &Schemas<'
     Ok(())
 }
 
-fn apply_without_path(resource: &mut Map<String, Value>, op: &Operation, s: &Schemas<'_>) -> ScimResult<()> {
+fn apply_without_path(
+    resource: &mut Map<String, Value>,
+    op: &Operation,
+    s: &Schemas<'_>,
+) -> ScimResult<()> {
     if op.kind == Kind::Remove {
         return Err(ScimError::bad("noTarget", "remove needs a `path`"));
     }
@@ -121,7 +130,10 @@ fn apply_without_path(resource: &mut Map<String, Value>, op: &Operation, s: &Sch
         ));
     };
     for (k, v) in value {
-        if ["schemas", "meta", "id"].iter().any(|x| k.eq_ignore_ascii_case(x)) {
+        if ["schemas", "meta", "id"]
+            .iter()
+            .any(|x| k.eq_ignore_ascii_case(x))
+        {
             continue;
         }
         if let Some(ext) = s.extension(k) {
@@ -177,19 +189,32 @@ fn resolve(raw: &str, s: &Schemas<'_>) -> ScimResult<Option<Target>> {
             "`{raw}` names no attribute Castellan keeps"
         )));
     };
-    if let Some(sub) = path.attr.sub.as_deref().or(path.value_sub.as_deref()) {
-        if attr.child(sub).is_none() {
-            if container.is_none() && IGNORED.iter().any(|i| i.eq_ignore_ascii_case(&format!("{}.{sub}", attr.name))) {
-                return Ok(None);
-            }
-            return Err(ScimError::invalid_path(format!("`{raw}`: `{sub}` is not a sub-attribute of {}", attr.name)));
+    if let Some(sub) = path.attr.sub.as_deref().or(path.value_sub.as_deref())
+        && attr.child(sub).is_none()
+    {
+        if container.is_none()
+            && IGNORED
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(&format!("{}.{sub}", attr.name)))
+        {
+            return Ok(None);
         }
+        return Err(ScimError::invalid_path(format!(
+            "`{raw}`: `{sub}` is not a sub-attribute of {}",
+            attr.name
+        )));
     }
     if path.filter.is_some() && !attr.multi {
-        return Err(ScimError::invalid_path(format!("`{}` is not multi-valued", attr.name)));
+        return Err(ScimError::invalid_path(format!(
+            "`{}` is not multi-valued",
+            attr.name
+        )));
     }
     if attr.mutability == Mutability::ReadOnly {
-        return Err(ScimError::mutability(format!("`{}` is read-only", attr.name)));
+        return Err(ScimError::mutability(format!(
+            "`{}` is read-only",
+            attr.name
+        )));
     }
     Ok(Some(Target {
         container,
@@ -205,7 +230,10 @@ fn apply_path(
     value: Option<&Value>,
     s: &Schemas<'_>,
 ) -> ScimResult<()> {
-    if ["id", "meta", "schemas"].iter().any(|x| raw.eq_ignore_ascii_case(x)) {
+    if ["id", "meta", "schemas"]
+        .iter()
+        .any(|x| raw.eq_ignore_ascii_case(x))
+    {
         return Err(ScimError::mutability(format!("`{raw}` cannot be changed")));
     }
     if let Some(ext) = s.extension(raw) {
@@ -219,7 +247,9 @@ fn apply_path(
                 Ok(())
             }
             (_, Some(Value::Object(inner))) => {
-                if kind == Kind::Replace && let Some(k) = key {
+                if kind == Kind::Replace
+                    && let Some(k) = key
+                {
                     resource.remove(&k);
                 }
                 for (k2, v2) in inner {
@@ -229,7 +259,10 @@ fn apply_path(
                 }
                 Ok(())
             }
-            _ => Err(ScimError::invalid_value(format!("{} takes an object", ext.id))),
+            _ => Err(ScimError::invalid_value(format!(
+                "{} takes an object",
+                ext.id
+            ))),
         };
     }
     let Some(t) = resolve(raw, s)? else {
@@ -251,7 +284,15 @@ fn apply_path(
     let key = key_ci(container, &t.attr.name).unwrap_or_else(|| t.attr.name.clone());
     let sub = t.path.attr.sub.clone();
     match (&t.path.filter, t.attr.multi) {
-        (Some(f), _) => filtered(container, &key, &t.attr, f, t.path.value_sub.as_deref(), kind, value),
+        (Some(f), _) => filtered(
+            container,
+            &key,
+            &t.attr,
+            f,
+            t.path.value_sub.as_deref(),
+            kind,
+            value,
+        ),
         (None, true) => multi(container, &key, &t.attr, sub.as_deref(), kind, value),
         (None, false) => single(container, &key, &t.attr, sub.as_deref(), kind, value),
     }
@@ -268,7 +309,9 @@ fn single(
 ) -> ScimResult<()> {
     let value = value.cloned().unwrap_or(Value::Null);
     if let Some(sub) = sub {
-        let slot = c.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        let slot = c
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
         if !slot.is_object() {
             *slot = Value::Object(Map::new());
         }
@@ -300,9 +343,14 @@ fn single(
         v => v,
     };
     let Value::Object(given) = value else {
-        return Err(ScimError::invalid_value(format!("`{}` takes an object", attr.name)));
+        return Err(ScimError::invalid_value(format!(
+            "`{}` takes an object",
+            attr.name
+        )));
     };
-    let slot = c.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    let slot = c
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
@@ -460,11 +508,15 @@ fn filtered(
             if value_sub.is_none() && is_primary(&value) {
                 clear_primary(&mut items);
             }
-            if value_sub.is_some_and(|s| s.eq_ignore_ascii_case("primary")) && parse_bool(&value) == Some(true) {
+            if value_sub.is_some_and(|s| s.eq_ignore_ascii_case("primary"))
+                && parse_bool(&value) == Some(true)
+            {
                 clear_primary(&mut items);
             }
             for n in targets {
-                let m = items[n].as_object_mut().expect("values of a multi-valued attribute are objects");
+                let m = items[n]
+                    .as_object_mut()
+                    .expect("values of a multi-valued attribute are objects");
                 match (value_sub, &value) {
                     (Some(sub), v) => {
                         let sk = key_ci(m, sub).unwrap_or_else(|| sub.to_owned());
@@ -545,7 +597,10 @@ fn compare(have: Option<&Value>, op: CompareOp, want: &CompValue, exact: bool) -
         (None | Some(Value::Null), _) => None,
         (Some(_), CompValue::Null) => None,
         (Some(h), CompValue::Bool(b)) => parse_bool(h).map(|x| x.cmp(b)),
-        (Some(Value::Number(h)), CompValue::Number(n)) => h.as_f64().zip(n.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        (Some(Value::Number(h)), CompValue::Number(n)) => h
+            .as_f64()
+            .zip(n.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
         (Some(Value::String(h)), CompValue::String(s)) => {
             let (h, s) = if exact {
                 (h.clone(), s.clone())
@@ -606,9 +661,20 @@ mod tests {
         let r = json!({"userName": "a", "emails": [{"value": "a@x.com", "type": "work", "primary": true}]});
         let out = run(r.clone(), json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "b@x.com"}])).unwrap();
         assert_eq!(out["emails"][0]["value"], "b@x.com");
-        let out = run(r.clone(), json!([{"op": "add", "path": "emails[type eq \"home\"].value", "value": "h@x.com"}])).unwrap();
-        assert_eq!(out["emails"][1], json!({"type": "home", "value": "h@x.com"}));
-        let out = run(r, json!([{"op": "remove", "path": "emails[type eq \"work\"]"}])).unwrap();
+        let out = run(
+            r.clone(),
+            json!([{"op": "add", "path": "emails[type eq \"home\"].value", "value": "h@x.com"}]),
+        )
+        .unwrap();
+        assert_eq!(
+            out["emails"][1],
+            json!({"type": "home", "value": "h@x.com"})
+        );
+        let out = run(
+            r,
+            json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]),
+        )
+        .unwrap();
         assert!(out.get("emails").is_none());
     }
 
@@ -626,16 +692,53 @@ mod tests {
         .unwrap();
         assert_eq!(out["name"], json!({"givenName": "B", "familyName": "F"}));
         assert_eq!(out["active"], "False");
-        assert_eq!(out[schema::ENTERPRISE], json!({"department": "R&D", "employeeNumber": "7"}));
+        assert_eq!(
+            out[schema::ENTERPRISE],
+            json!({"department": "R&D", "employeeNumber": "7"})
+        );
     }
 
     #[test]
     fn errors_are_scim_errors() {
         let r = json!({"userName": "a"});
-        assert_eq!(run(r.clone(), json!([{"op": "explode", "path": "userName"}])).unwrap_err().scim_type, Some("invalidSyntax"));
-        assert_eq!(run(r.clone(), json!([{"op": "add", "path": "nope", "value": 1}])).unwrap_err().scim_type, Some("invalidPath"));
-        assert_eq!(run(r.clone(), json!([{"op": "add", "path": "groups", "value": []}])).unwrap_err().scim_type, Some("mutability"));
-        assert_eq!(run(r.clone(), json!([{"op": "remove"}])).unwrap_err().scim_type, Some("noTarget"));
-        assert_eq!(run(r, json!([{"op": "add", "path": "emails[type eq", "value": 1}])).unwrap_err().scim_type, Some("invalidPath"));
+        assert_eq!(
+            run(r.clone(), json!([{"op": "explode", "path": "userName"}]))
+                .unwrap_err()
+                .scim_type,
+            Some("invalidSyntax")
+        );
+        assert_eq!(
+            run(
+                r.clone(),
+                json!([{"op": "add", "path": "nope", "value": 1}])
+            )
+            .unwrap_err()
+            .scim_type,
+            Some("invalidPath")
+        );
+        assert_eq!(
+            run(
+                r.clone(),
+                json!([{"op": "add", "path": "groups", "value": []}])
+            )
+            .unwrap_err()
+            .scim_type,
+            Some("mutability")
+        );
+        assert_eq!(
+            run(r.clone(), json!([{"op": "remove"}]))
+                .unwrap_err()
+                .scim_type,
+            Some("noTarget")
+        );
+        assert_eq!(
+            run(
+                r,
+                json!([{"op": "add", "path": "emails[type eq", "value": 1}])
+            )
+            .unwrap_err()
+            .scim_type,
+            Some("invalidPath")
+        );
     }
 }

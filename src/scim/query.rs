@@ -123,7 +123,10 @@ impl ListParams {
 
     /// The projection asked for.
     pub fn projection(&self) -> ScimResult<Projection> {
-        Projection::parse(self.attributes.as_deref(), self.excluded_attributes.as_deref())
+        Projection::parse(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
     }
 }
 
@@ -180,9 +183,8 @@ fn convert_op(op: CompareOp) -> Op {
 }
 
 fn typed_value(kind: FieldKind, op: Op, v: &CompValue, path: &AttrPath) -> ScimResult<V> {
-    let wrong = |what: &str| {
-        ScimError::invalid_filter(format!("`{}` is compared with {what}", path.name))
-    };
+    let wrong =
+        |what: &str| ScimError::invalid_filter(format!("`{}` is compared with {what}", path.name));
     if *v == CompValue::Null {
         return match op {
             Op::Eq | Op::Ne => Ok(V::Null),
@@ -217,7 +219,10 @@ fn typed_value(kind: FieldKind, op: Op, v: &CompValue, path: &AttrPath) -> ScimR
         },
         FieldKind::Number if substring => Err(wrong("co, sw or ew, which numbers do not have")),
         FieldKind::Number => match v {
-            CompValue::Number(n) => n.as_f64().map(V::Number).ok_or_else(|| wrong("a bad number")),
+            CompValue::Number(n) => n
+                .as_f64()
+                .map(V::Number)
+                .ok_or_else(|| wrong("a bad number")),
             CompValue::String(s) => s
                 .trim()
                 .parse()
@@ -256,7 +261,8 @@ impl Projection {
 
     /// Whether `name` (a top-level attribute) is left out, so it need not be loaded.
     pub fn excludes(&self, name: &str) -> bool {
-        let top = |p: &AttrPath| p.uri.is_none() && p.sub.is_none() && p.name.eq_ignore_ascii_case(name);
+        let top =
+            |p: &AttrPath| p.uri.is_none() && p.sub.is_none() && p.name.eq_ignore_ascii_case(name);
         self.excluded.iter().any(top)
             || (!self.attributes.is_empty()
                 && !self
@@ -343,9 +349,7 @@ fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, p: &AttrPat
         }
         (Some(sub), Value::Object(m)) => {
             if let Some(sk) = super::json::key_ci(m, sub) {
-                let d = dst
-                    .entry(key)
-                    .or_insert_with(|| Value::Object(Map::new()));
+                let d = dst.entry(key).or_insert_with(|| Value::Object(Map::new()));
                 if let Some(d) = d.as_object_mut() {
                     d.insert(sk.clone(), m[&sk].clone());
                 }

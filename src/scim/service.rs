@@ -32,7 +32,8 @@ fn user_multi(name: &str) -> Option<Multi> {
 }
 
 fn group_multi(name: &str) -> Option<Multi> {
-    name.eq_ignore_ascii_case("members").then_some(Multi::Members)
+    name.eq_ignore_ascii_case("members")
+        .then_some(Multi::Members)
 }
 
 /// Users matching a list request.
@@ -153,7 +154,15 @@ pub async fn replace_user(
     let current: Vec<String> = before.attributes.keys().cloned().collect();
     let parsed = user::parse(body, &defs, &current)?;
     let w = to_write(parsed, is_active(&before)).await?;
-    write_user(store, notifier, caller, &before, if_match.or(Some(before.version)), w).await
+    write_user(
+        store,
+        notifier,
+        caller,
+        &before,
+        if_match.or(Some(before.version)),
+        w,
+    )
+    .await
 }
 
 /// PATCH /Users/{id}: every operation applies to the current resource, then the result is
@@ -221,12 +230,22 @@ pub async fn delete_user(
     match settings.delete_action {
         DeleteAction::Deactivate => {
             notifier
-                .ending_sessions_of(store, &caller.tenant, &user.id, store.scim_remove_user(tenant, &user.id, &actor))
+                .ending_sessions_of(
+                    store,
+                    &caller.tenant,
+                    &user.id,
+                    store.scim_remove_user(tenant, &user.id, &actor),
+                )
                 .await?
         }
         DeleteAction::Delete => {
             notifier
-                .ending_sessions_of(store, &caller.tenant, &user.id, store.delete_user(tenant, &user.id, &actor))
+                .ending_sessions_of(
+                    store,
+                    &caller.tenant,
+                    &user.id,
+                    store.delete_user(tenant, &user.id, &actor),
+                )
                 .await?
         }
         DeleteAction::Anonymise => {
@@ -246,7 +265,11 @@ pub async fn delete_user(
 }
 
 /// POST /Groups.
-pub async fn create_group(store: &Store, caller: &ScimCaller, body: &Value) -> ScimResult<ScimGroup> {
+pub async fn create_group(
+    store: &Store,
+    caller: &ScimCaller,
+    body: &Value,
+) -> ScimResult<ScimGroup> {
     let w = group::parse(body)?;
     Ok(store
         .scim_create_group(caller.tenant_id(), &w, &caller.actor())
@@ -265,7 +288,13 @@ pub async fn replace_group(
     check_version(before.version, if_match)?;
     let w = group::parse(body)?;
     Ok(store
-        .scim_replace_group(caller.tenant_id(), &before.id, Some(before.version), &w, &caller.actor())
+        .scim_replace_group(
+            caller.tenant_id(),
+            &before.id,
+            Some(before.version),
+            &w,
+            &caller.actor(),
+        )
         .await?)
 }
 
@@ -291,12 +320,23 @@ pub async fn patch_group(
     patch::apply(&mut resource, &ops, &schemas)?;
     let w = group::parse(&Value::Object(resource))?;
     Ok(store
-        .scim_replace_group(caller.tenant_id(), &before.id, Some(before.version), &w, &caller.actor())
+        .scim_replace_group(
+            caller.tenant_id(),
+            &before.id,
+            Some(before.version),
+            &w,
+            &caller.actor(),
+        )
         .await?)
 }
 
 /// DELETE /Groups/{id}: the group goes; its members lose the roles it granted.
-pub async fn delete_group(store: &Store, caller: &ScimCaller, id: &str, if_match: IfMatch) -> ScimResult<()> {
+pub async fn delete_group(
+    store: &Store,
+    caller: &ScimCaller,
+    id: &str,
+    if_match: IfMatch,
+) -> ScimResult<()> {
     let g = get_group(store, caller, id).await?;
     check_version(g.version, if_match)?;
     Ok(store

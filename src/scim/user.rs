@@ -121,11 +121,7 @@ pub struct ParsedUser {
 /// Validates a whole User resource. Read-only attributes (`id`, `meta`, `groups`) are ignored;
 /// attributes Castellan does not keep are ignored too (directories send many).
 /// `current` holds the custom attributes set now, so absent ones are removed.
-pub fn parse(
-    body: &Value,
-    defs: &[AttributeDef],
-    current: &[String],
-) -> ScimResult<ParsedUser> {
+pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimResult<ParsedUser> {
     let o = body
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
@@ -143,7 +139,11 @@ pub fn parse(
     let ent = match get_ci(o, ENTERPRISE) {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m),
-        Some(_) => return Err(ScimError::invalid_value("the enterprise extension must be an object")),
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "the enterprise extension must be an object",
+            ));
+        }
     };
     let ent_part = |k: &str| match ent {
         Some(e) => opt_string(get_ci(e, k), k, 200),
@@ -185,9 +185,10 @@ pub fn parse(
     };
     let active = match get_ci(o, "active") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(parse_bool(v).ok_or_else(|| {
-            ScimError::invalid_value("active must be true or false")
-        })?),
+        Some(v) => Some(
+            parse_bool(v)
+                .ok_or_else(|| ScimError::invalid_value("active must be true or false"))?,
+        ),
     };
     let password = match get_ci(o, "password") {
         None | Some(Value::Null) => None,
@@ -248,14 +249,20 @@ fn parse_custom(
     let given = match v {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(ScimError::invalid_value("the tenant extension must be an object")),
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "the tenant extension must be an object",
+            ));
+        }
     };
     let mut input = std::collections::BTreeMap::new();
     for (k, v) in &given {
         let def = defs
             .iter()
             .find(|d| d.key.eq_ignore_ascii_case(k))
-            .ok_or_else(|| ScimError::invalid_value(format!("`{k}` is not an attribute of this tenant")))?;
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!("`{k}` is not an attribute of this tenant"))
+            })?;
         // Directories send every value as a string: convert to the definition's type.
         let v = match (def.kind, v) {
             (crate::domain::AttributeKind::Number, Value::String(s)) => s
@@ -298,7 +305,11 @@ const CORE_FIELDS: [(&str, UserField); 13] = [
 
 /// Resolves a filter or sort path on users; `within` names the multi-valued attribute of a
 /// value filter (`emails[...]`), whose sub-attributes the path then names.
-pub fn resolve(path: &AttrPath, within: Option<&str>, defs: &[AttributeDef]) -> ScimResult<UserField> {
+pub fn resolve(
+    path: &AttrPath,
+    within: Option<&str>,
+    defs: &[AttributeDef],
+) -> ScimResult<UserField> {
     let unknown = || ScimError::invalid_filter(format!("unknown attribute `{}`", show(path)));
     let name = path.name.as_str();
     let sub = path.sub.as_deref();
@@ -338,7 +349,10 @@ pub fn resolve(path: &AttrPath, within: Option<&str>, defs: &[AttributeDef]) -> 
             .ok_or_else(unknown);
     }
     if uri.eq_ignore_ascii_case(ENTERPRISE) {
-        let f = match (name.to_ascii_lowercase().as_str(), sub.map(str::to_ascii_lowercase).as_deref()) {
+        let f = match (
+            name.to_ascii_lowercase().as_str(),
+            sub.map(str::to_ascii_lowercase).as_deref(),
+        ) {
             ("employeenumber", None) => UserField::EmployeeNumber,
             ("costcenter", None) => UserField::CostCenter,
             ("organization", None) => UserField::Organization,

@@ -96,7 +96,10 @@ async fn every_operator(b: Backend) {
         (&format!("{TEN}:level lt 3.5"), &["Bob"]),
         (&format!("{TEN}:level le 2"), &["Bob"]),
         (&format!("{TEN}:level eq 7"), &["alice"]),
-        (r#"meta.created gt "2000-01-01T00:00:00Z""#, &["Bob", "alice", "carol", "dave_x%"]),
+        (
+            r#"meta.created gt "2000-01-01T00:00:00Z""#,
+            &["Bob", "alice", "carol", "dave_x%"],
+        ),
         (r#"meta.lastModified lt "2000-01-01T00:00:00Z""#, &[]),
         // pr.
         ("title pr", &["alice", "carol"]),
@@ -123,20 +126,36 @@ async fn every_operator(b: Backend) {
 
 async fn logic_and_multi_valued(b: Backend) {
     let s = people(b).await;
-    let alice = s.names(&format!("filter={}", enc(r#"userName eq "alice""#))).await;
+    let alice = s
+        .names(&format!("filter={}", enc(r#"userName eq "alice""#)))
+        .await;
     assert_eq!(alice, ["alice"]);
-    let alice_id = s.get(&format!("/Users?filter={}", enc(r#"userName eq "alice""#))).await.body
-        ["Resources"][0]["id"]
+    let alice_id = s
+        .get(&format!("/Users?filter={}", enc(r#"userName eq "alice""#)))
+        .await
+        .body["Resources"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let cases: Vec<(String, &[&str])> = vec![
         (r#"title pr and userName sw "c""#.into(), &["carol"]),
-        (r#"title pr or nickName pr"#.into(), &["alice", "carol", "dave_x%"]),
+        (
+            r#"title pr or nickName pr"#.into(),
+            &["alice", "carol", "dave_x%"],
+        ),
         (r#"not (title pr)"#.into(), &["Bob", "dave_x%"]),
-        (r#"userName eq "alice" or userName eq "bob" and active eq true"#.into(), &["alice"]),
-        (r#"(userName eq "alice" or userName eq "bob") and active eq false"#.into(), &["Bob"]),
-        (r#"not (userName eq "alice" or title pr) and nickName pr"#.into(), &["dave_x%"]),
+        (
+            r#"userName eq "alice" or userName eq "bob" and active eq true"#.into(),
+            &["alice"],
+        ),
+        (
+            r#"(userName eq "alice" or userName eq "bob") and active eq false"#.into(),
+            &["Bob"],
+        ),
+        (
+            r#"not (userName eq "alice" or title pr) and nickName pr"#.into(),
+            &["dave_x%"],
+        ),
         // Multi-valued: any value matches.
         (r#"emails co "example.com""#.into(), &["alice", "carol"]),
         (r#"emails.value ew ".org""#.into(), &["alice", "Bob"]),
@@ -144,19 +163,46 @@ async fn logic_and_multi_valued(b: Backend) {
         (r#"emails sw "dave@corp""#.into(), &["dave_x%"]),
         (r#"emails.primary eq true"#.into(), &["alice", "Bob"]),
         // Value filters: one value satisfies every part.
-        (r#"emails[type eq "work" and value co "example.com"]"#.into(), &["alice"]),
-        (r#"emails[type eq "home" and value co "example.org"]"#.into(), &[]),
-        (r#"emails[type eq "work" and value sw "BOB@"]"#.into(), &["Bob"]),
-        (r#"emails[type eq "work" or primary eq true]"#.into(), &["alice", "Bob", "dave_x%"]),
-        (r#"emails[not (type eq "work")]"#.into(), &["alice", "carol"]),
+        (
+            r#"emails[type eq "work" and value co "example.com"]"#.into(),
+            &["alice"],
+        ),
+        (
+            r#"emails[type eq "home" and value co "example.org"]"#.into(),
+            &[],
+        ),
+        (
+            r#"emails[type eq "work" and value sw "BOB@"]"#.into(),
+            &["Bob"],
+        ),
+        (
+            r#"emails[type eq "work" or primary eq true]"#.into(),
+            &["alice", "Bob", "dave_x%"],
+        ),
+        (
+            r#"emails[not (type eq "work")]"#.into(),
+            &["alice", "carol"],
+        ),
         (r#"not (emails[type eq "work"])"#.into(), &["carol"]),
-        (r#"userName ne "carol" and emails[type eq "home"]"#.into(), &["alice"]),
+        (
+            r#"userName ne "carol" and emails[type eq "home"]"#.into(),
+            &["alice"],
+        ),
         // Extension attributes.
         (format!(r#"{ENT}:department eq "r&d""#), &["alice", "carol"]),
-        (format!(r#"{ENT}:manager.value eq "{alice_id}""#), &["carol"]),
+        (
+            format!(r#"{ENT}:manager.value eq "{alice_id}""#),
+            &["carol"],
+        ),
         (format!(r#"{ENT}:manager eq "{alice_id}""#), &["carol"]),
-        (format!(r#"{ENT}:costCenter eq "CC1" and {TEN}:level gt 5"#), &["alice"]),
-        (format!(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "carol""#), &["carol"]),
+        (
+            format!(r#"{ENT}:costCenter eq "CC1" and {TEN}:level gt 5"#),
+            &["alice"],
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "carol""#.into(),
+            &["carol"],
+        ),
     ];
     for (f, want) in cases {
         let mut want: Vec<String> = want.iter().map(|x| x.to_string()).collect();
@@ -171,9 +217,12 @@ async fn groups_in_user_filters(b: Backend) {
         let n = n.to_owned();
         let s = &s;
         async move {
-            s.get(&format!("/Users?filter={}", enc(&format!(r#"userName eq "{n}""#))))
-                .await
-                .body["Resources"][0]["id"]
+            s.get(&format!(
+                "/Users?filter={}",
+                enc(&format!(r#"userName eq "{n}""#))
+            ))
+            .await
+            .body["Resources"][0]["id"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -181,18 +230,45 @@ async fn groups_in_user_filters(b: Backend) {
     };
     let (a, c) = (id("alice").await, id("carol").await);
     let g = s
-        .post("/Groups", json!({"displayName": "Engineers", "members": [{"value": a}, {"value": c}]}))
+        .post(
+            "/Groups",
+            json!({"displayName": "Engineers", "members": [{"value": a}, {"value": c}]}),
+        )
         .await;
     assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
     let gid = g.body["id"].as_str().unwrap();
-    assert_eq!(sel(&s, &format!(r#"groups.value eq "{gid}""#)).await, ["alice", "carol"]);
-    assert_eq!(sel(&s, r#"groups.display eq "engineers""#).await, ["alice", "carol"]);
-    assert_eq!(sel(&s, r#"groups[display sw "Eng"] and title eq "engineer""#).await, ["alice"]);
-    let list = s.get(&format!("/Groups?filter={}", enc(&format!(r#"members.value eq "{c}""#)))).await;
+    assert_eq!(
+        sel(&s, &format!(r#"groups.value eq "{gid}""#)).await,
+        ["alice", "carol"]
+    );
+    assert_eq!(
+        sel(&s, r#"groups.display eq "engineers""#).await,
+        ["alice", "carol"]
+    );
+    assert_eq!(
+        sel(&s, r#"groups[display sw "Eng"] and title eq "engineer""#).await,
+        ["alice"]
+    );
+    let list = s
+        .get(&format!(
+            "/Groups?filter={}",
+            enc(&format!(r#"members.value eq "{c}""#))
+        ))
+        .await;
     assert_eq!(list.body["totalResults"], 1, "{}", list.body);
-    let list = s.get(&format!("/Groups?filter={}", enc(r#"displayName co "gine""#))).await;
+    let list = s
+        .get(&format!(
+            "/Groups?filter={}",
+            enc(r#"displayName co "gine""#)
+        ))
+        .await;
     assert_eq!(list.body["totalResults"], 1);
-    let list = s.get(&format!("/Groups?filter={}", enc(r#"members[value eq "nobody"]"#))).await;
+    let list = s
+        .get(&format!(
+            "/Groups?filter={}",
+            enc(r#"members[value eq "nobody"]"#)
+        ))
+        .await;
     assert_eq!(list.body["totalResults"], 0);
 }
 
@@ -230,14 +306,29 @@ async fn sorting_and_paging(b: Backend) {
             v
         }
     };
-    assert_eq!(all("sortBy=userName").await, ["alice", "Bob", "carol", "dave_x%"]);
-    assert_eq!(all("sortBy=userName&sortOrder=descending").await, ["dave_x%", "carol", "Bob", "alice"]);
+    assert_eq!(
+        all("sortBy=userName").await,
+        ["alice", "Bob", "carol", "dave_x%"]
+    );
+    assert_eq!(
+        all("sortBy=userName&sortOrder=descending").await,
+        ["dave_x%", "carol", "Bob", "alice"]
+    );
     // Missing values sort last, both ways.
     assert_eq!(all("sortBy=title").await[..2], ["alice", "carol"]);
-    assert_eq!(all("sortBy=title&sortOrder=descending").await[..2], ["carol", "alice"]);
-    assert_eq!(all("sortBy=name.familyName").await[..3], ["alice", "Bob", "carol"]);
+    assert_eq!(
+        all("sortBy=title&sortOrder=descending").await[..2],
+        ["carol", "alice"]
+    );
+    assert_eq!(
+        all("sortBy=name.familyName").await[..3],
+        ["alice", "Bob", "carol"]
+    );
     // Multi-valued: by the primary (or first) value.
-    assert_eq!(all("sortBy=emails").await, ["alice", "Bob", "carol", "dave_x%"]);
+    assert_eq!(
+        all("sortBy=emails").await,
+        ["alice", "Bob", "carol", "dave_x%"]
+    );
     assert_eq!(
         all(&format!("sortBy={TEN}:level&sortOrder=descending")).await[..3],
         ["alice", "dave_x%", "Bob"]
@@ -256,12 +347,26 @@ async fn sorting_and_paging(b: Backend) {
     assert_eq!(p["Resources"][0]["userName"], "Bob");
     assert_eq!(p["Resources"][1]["userName"], "carol");
     let p = page(&format!("filter={f}&count=0")).await;
-    assert_eq!((p["totalResults"].clone(), p["itemsPerPage"].clone()), (json!(4), json!(0)));
+    assert_eq!(
+        (p["totalResults"].clone(), p["itemsPerPage"].clone()),
+        (json!(4), json!(0))
+    );
     let p = page(&format!("filter={f}&startIndex=0&count=-3")).await;
-    assert_eq!((p["startIndex"].clone(), p["itemsPerPage"].clone()), (json!(1), json!(0)));
+    assert_eq!(
+        (p["startIndex"].clone(), p["itemsPerPage"].clone()),
+        (json!(1), json!(0))
+    );
     let p = page(&format!("filter={f}&startIndex=9")).await;
-    assert_eq!((p["totalResults"].clone(), p["itemsPerPage"].clone()), (json!(4), json!(0)));
-    for bad in ["sortBy=nosuch", "sortOrder=sideways", "count=many", "startIndex=x"] {
+    assert_eq!(
+        (p["totalResults"].clone(), p["itemsPerPage"].clone()),
+        (json!(4), json!(0))
+    );
+    for bad in [
+        "sortBy=nosuch",
+        "sortOrder=sideways",
+        "count=many",
+        "startIndex=x",
+    ] {
         let a = s.get(&format!("/Users?{bad}")).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(a.body["scimType"], "invalidValue", "{bad}");

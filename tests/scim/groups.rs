@@ -9,43 +9,98 @@ async fn members_and_roles(b: Backend) {
     let s = Scim::start(b).await;
     let a = s.user(json!({"userName": "ada"})).await;
     let c = s.user(json!({"userName": "cy"})).await;
-    let g = s.post("/Groups", json!({"displayName": "Billing", "externalId": "okta-1", "members": [{"value": a}]})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Billing", "externalId": "okta-1", "members": [{"value": a}]}),
+        )
+        .await;
     assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
     let gid = g.body["id"].as_str().unwrap().to_owned();
     assert_eq!(g.body["members"][0]["value"], a.as_str());
     // A role granted to the group reaches its members through the admin API's effective permissions.
-    let (st, v) = s.srv.post("/permissions", json!({"name": "billing:read"})).await;
+    let (st, v) = s
+        .srv
+        .post("/permissions", json!({"name": "billing:read"}))
+        .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, role) = s.srv.post("/roles", json!({"name": "Billing", "permissions": ["billing:read"]})).await;
+    let (st, role) = s
+        .srv
+        .post(
+            "/roles",
+            json!({"name": "Billing", "permissions": ["billing:read"]}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED, "{role}");
     let rid = role["id"].as_str().unwrap();
-    let (st, v) = s.srv.put(&format!("/groups/{gid}/roles/{rid}"), json!({})).await;
+    let (st, v) = s
+        .srv
+        .put(&format!("/groups/{gid}/roles/{rid}"), json!({}))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let p = s.patch(&format!("/Groups/{gid}"), json!([{"op": "add", "path": "members", "value": [{"value": c}]}])).await;
+    let p = s
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "add", "path": "members", "value": [{"value": c}]}]),
+        )
+        .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert_eq!(p.body["members"].as_array().unwrap().len(), 2);
-    let (_, u) = s.srv.get(&format!("/users/{c}/effective-permissions")).await;
+    let (_, u) = s
+        .srv
+        .get(&format!("/users/{c}/effective-permissions"))
+        .await;
     assert!(u.to_string().contains("billing:read"), "{u}");
     // The user resource lists the group.
     let ur = s.get(&format!("/Users/{c}")).await;
     assert_eq!(ur.body["groups"][0]["value"], gid.as_str());
     // Unknown members and nested groups are refused, and change nothing.
-    for bad in [json!([{"value": "nobody"}]), json!([{"value": gid, "type": "Group"}])] {
-        let p = s.patch(&format!("/Groups/{gid}"), json!([{"op": "add", "path": "members", "value": bad}])).await;
-        assert_eq!((p.status, p.body["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidValue")));
+    for bad in [
+        json!([{"value": "nobody"}]),
+        json!([{"value": gid, "type": "Group"}]),
+    ] {
+        let p = s
+            .patch(
+                &format!("/Groups/{gid}"),
+                json!([{"op": "add", "path": "members", "value": bad}]),
+            )
+            .await;
+        assert_eq!(
+            (p.status, p.body["scimType"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalidValue"))
+        );
     }
     // A member filter removes exactly that member.
-    let p = s.patch(&format!("/Groups/{gid}"), json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}])).await;
-    assert_eq!(p.body["members"], json!([{"value": c, "$ref": s.url(&format!("/Users/{c}")), "type": "User"}]));
-    let (_, u) = s.srv.get(&format!("/users/{a}/effective-permissions")).await;
-    assert!(!u.to_string().contains("billing:read"), "left the group, lost the role: {u}");
+    let p = s
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]),
+        )
+        .await;
+    assert_eq!(
+        p.body["members"],
+        json!([{"value": c, "$ref": s.url(&format!("/Users/{c}")), "type": "User"}])
+    );
+    let (_, u) = s
+        .srv
+        .get(&format!("/users/{a}/effective-permissions"))
+        .await;
+    assert!(
+        !u.to_string().contains("billing:read"),
+        "left the group, lost the role: {u}"
+    );
     // excludedAttributes=members (Entra ID's lookups) leaves them out.
-    let l = s.get("/Groups?filter=externalId%20eq%20%22okta-1%22&excludedAttributes=members").await;
+    let l = s
+        .get("/Groups?filter=externalId%20eq%20%22okta-1%22&excludedAttributes=members")
+        .await;
     assert_eq!(l.body["totalResults"], 1);
     assert!(l.body["Resources"][0].get("members").is_none());
     let d = s.delete(&format!("/Groups/{gid}")).await;
     assert_eq!(d.status, StatusCode::NO_CONTENT);
-    assert_eq!(s.get(&format!("/Groups/{gid}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!("/Groups/{gid}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let ur = s.get(&format!("/Users/{c}")).await;
     assert!(ur.body.get("groups").is_none());
 }
@@ -55,14 +110,34 @@ async fn group_etags(b: Backend) {
     let g = s.post("/Groups", json!({"displayName": "G"})).await;
     let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
     let p = s
-        .send(reqwest::Method::PUT, &path, Some(json!({"displayName": "H"})), &[("if-match", "W/\"9\"")])
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"displayName": "H"})),
+            &[("if-match", "W/\"9\"")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::PRECONDITION_FAILED);
     let p = s
-        .send(reqwest::Method::PUT, &path, Some(json!({"displayName": "H"})), &[("if-match", "W/\"1\"")])
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"displayName": "H"})),
+            &[("if-match", "W/\"1\"")],
+        )
         .await;
-    assert_eq!((p.status, p.body["meta"]["version"].as_str()), (StatusCode::OK, Some("W/\"2\"")));
-    let n = s.send(reqwest::Method::GET, &path, None, &[("if-none-match", "W/\"2\"")]).await;
+    assert_eq!(
+        (p.status, p.body["meta"]["version"].as_str()),
+        (StatusCode::OK, Some("W/\"2\""))
+    );
+    let n = s
+        .send(
+            reqwest::Method::GET,
+            &path,
+            None,
+            &[("if-none-match", "W/\"2\"")],
+        )
+        .await;
     assert_eq!(n.status, StatusCode::NOT_MODIFIED);
 }
 

@@ -11,7 +11,13 @@ use serde_json::json;
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 async fn tenant(s: &Scim) -> TenantId {
-    s.srv.store.tenant_by_slug("acme").await.unwrap().unwrap().id
+    s.srv
+        .store
+        .tenant_by_slug("acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// A live browser session of the user; returns its id.
@@ -61,7 +67,10 @@ async fn crud_and_representation(b: Backend) {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     assert_eq!(a.headers["content-type"], "application/scim+json");
     let id = a.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(a.headers["location"].to_str().unwrap(), s.url(&format!("/Users/{id}")));
+    assert_eq!(
+        a.headers["location"].to_str().unwrap(),
+        s.url(&format!("/Users/{id}"))
+    );
     assert_eq!(a.headers["etag"], "W/\"1\"");
     assert_eq!(a.body["meta"]["version"], "W/\"1\"");
     assert_eq!(a.body["active"], true);
@@ -69,32 +78,63 @@ async fn crud_and_representation(b: Backend) {
     // The user is a Castellan user: the admin API sees them, with the primary email.
     let (st, u) = s.srv.get(&format!("/users/{id}")).await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!((u["email"].as_str(), u["status"].as_str()), (Some("ada@acme.test"), Some("active")));
+    assert_eq!(
+        (u["email"].as_str(), u["status"].as_str()),
+        (Some("ada@acme.test"), Some("active"))
+    );
     // Uniqueness.
     let dup = s.post("/Users", json!({"userName": "ADA"})).await;
-    assert_eq!((dup.status, dup.body["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")));
+    assert_eq!(
+        (dup.status, dup.body["scimType"].as_str()),
+        (StatusCode::CONFLICT, Some("uniqueness"))
+    );
     // PUT replaces: what is left out is cleared.
     let r = s
-        .put(&format!("/Users/{id}"), json!({"userName": "ada", "emails": [{"value": "ada@acme.test"}]}))
+        .put(
+            &format!("/Users/{id}"),
+            json!({"userName": "ada", "emails": [{"value": "ada@acme.test"}]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.get("name").is_none() && r.body.get(ENT).is_none(), "{}", r.body);
+    assert!(
+        r.body.get("name").is_none() && r.body.get(ENT).is_none(),
+        "{}",
+        r.body
+    );
     assert_eq!(r.body["meta"]["version"], "W/\"2\"");
     // attributes / excludedAttributes.
-    let g = s.get(&format!("/Users/{id}?attributes=userName,emails.value")).await;
+    let g = s
+        .get(&format!("/Users/{id}?attributes=userName,emails.value"))
+        .await;
     assert_eq!(g.body["emails"], json!([{"value": "ada@acme.test"}]));
     assert!(g.body.get("active").is_none() && g.body["id"] == id.as_str());
-    let g = s.get(&format!("/Users/{id}?excludedAttributes=emails,meta")).await;
-    assert!(g.body.get("emails").is_none() && g.body.get("meta").is_none() && g.body["userName"] == "ada");
+    let g = s
+        .get(&format!("/Users/{id}?excludedAttributes=emails,meta"))
+        .await;
+    assert!(
+        g.body.get("emails").is_none()
+            && g.body.get("meta").is_none()
+            && g.body["userName"] == "ada"
+    );
     // Errors.
     for (body, kind) in [
         (json!({"name": {"givenName": "x"}}), "invalidValue"),
-        (json!({"userName": "x", "emails": [{"value": "not-an-email"}]}), "invalidValue"),
-        (json!({"userName": "x", "active": "perhaps"}), "invalidValue"),
+        (
+            json!({"userName": "x", "emails": [{"value": "not-an-email"}]}),
+            "invalidValue",
+        ),
+        (
+            json!({"userName": "x", "active": "perhaps"}),
+            "invalidValue",
+        ),
         (json!(["not", "an", "object"]), "invalidSyntax"),
     ] {
         let e = s.post("/Users", body.clone()).await;
-        assert_eq!((e.status, e.body["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some(kind)), "{body}");
+        assert_eq!(
+            (e.status, e.body["scimType"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(kind)),
+            "{body}"
+        );
     }
     let raw = s
         .srv
@@ -108,7 +148,10 @@ async fn crud_and_representation(b: Backend) {
         .unwrap();
     assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
     assert_eq!(s.get("/Users/nope").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(s.send(Method::DELETE, "/Users", None, &[]).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        s.send(Method::DELETE, "/Users", None, &[]).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     assert_eq!(s.get("/Nothing").await.status, StatusCode::NOT_FOUND);
 }
 
@@ -116,25 +159,58 @@ async fn etags(b: Backend) {
     let s = Scim::start(b).await;
     let id = s.user(json!({"userName": "ada"})).await;
     let path = format!("/Users/{id}");
-    let g = s.send(Method::GET, &path, None, &[("if-none-match", "W/\"1\"")]).await;
+    let g = s
+        .send(Method::GET, &path, None, &[("if-none-match", "W/\"1\"")])
+        .await;
     assert_eq!(g.status, StatusCode::NOT_MODIFIED);
-    let g = s.send(Method::GET, &path, None, &[("if-none-match", "W/\"7\"")]).await;
+    let g = s
+        .send(Method::GET, &path, None, &[("if-none-match", "W/\"7\"")])
+        .await;
     assert_eq!(g.status, StatusCode::OK);
     let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "Boss"}]});
     for stale in ["W/\"7\"", "\"0\"", "garbage"] {
-        let p = s.send(Method::PATCH, &path, Some(ops.clone()), &[("if-match", stale)]).await;
+        let p = s
+            .send(
+                Method::PATCH,
+                &path,
+                Some(ops.clone()),
+                &[("if-match", stale)],
+            )
+            .await;
         assert_eq!(p.status, StatusCode::PRECONDITION_FAILED, "{stale}");
-        let p = s.send(Method::PUT, &path, Some(json!({"userName": "x"})), &[("if-match", stale)]).await;
+        let p = s
+            .send(
+                Method::PUT,
+                &path,
+                Some(json!({"userName": "x"})),
+                &[("if-match", stale)],
+            )
+            .await;
         assert_eq!(p.status, StatusCode::PRECONDITION_FAILED);
-        let d = s.send(Method::DELETE, &path, None, &[("if-match", stale)]).await;
+        let d = s
+            .send(Method::DELETE, &path, None, &[("if-match", stale)])
+            .await;
         assert_eq!(d.status, StatusCode::PRECONDITION_FAILED);
     }
     let g = s.get(&path).await;
-    assert_eq!((g.body["userName"].as_str(), g.body.get("title")), (Some("ada"), None), "nothing changed");
-    let p = s.send(Method::PATCH, &path, Some(ops.clone()), &[("if-match", "W/\"1\"")]).await;
+    assert_eq!(
+        (g.body["userName"].as_str(), g.body.get("title")),
+        (Some("ada"), None),
+        "nothing changed"
+    );
+    let p = s
+        .send(
+            Method::PATCH,
+            &path,
+            Some(ops.clone()),
+            &[("if-match", "W/\"1\"")],
+        )
+        .await;
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(p.headers["etag"], "W/\"2\"");
-    let p = s.send(Method::PATCH, &path, Some(ops), &[("if-match", "*")]).await;
+    let p = s
+        .send(Method::PATCH, &path, Some(ops), &[("if-match", "*")])
+        .await;
     assert_eq!(p.status, StatusCode::OK);
 }
 
@@ -152,7 +228,11 @@ async fn patch_is_atomic(b: Backend) {
         let p = s.patch(&path, bad.clone()).await;
         assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}: {}", p.body);
         let g = s.get(&path).await;
-        assert_eq!((g.body["title"].as_str(), g.body["meta"]["version"].as_str()), (Some("Dr"), Some("W/\"1\"")), "{bad}");
+        assert_eq!(
+            (g.body["title"].as_str(), g.body["meta"]["version"].as_str()),
+            (Some("Dr"), Some("W/\"1\"")),
+            "{bad}"
+        );
     }
     let p = s
         .patch(&path, json!([
@@ -164,10 +244,13 @@ async fn patch_is_atomic(b: Backend) {
         ]))
         .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert_eq!(p.body["emails"], json!([
-        {"value": "a@x.test", "type": "work", "primary": false},
-        {"value": "b@x.test", "type": "home", "primary": true},
-    ]));
+    assert_eq!(
+        p.body["emails"],
+        json!([
+            {"value": "a@x.test", "type": "work", "primary": false},
+            {"value": "b@x.test", "type": "home", "primary": true},
+        ])
+    );
     assert!(p.body.get("title").is_none());
     assert_eq!(p.body["name"]["givenName"], "Ada");
     let (_, u) = s.srv.get(&format!("/users/{id}")).await;
@@ -177,13 +260,20 @@ async fn patch_is_atomic(b: Backend) {
 async fn manager_is_a_management_relation(b: Backend) {
     let s = Scim::start(b).await;
     let boss = s.user(json!({"userName": "boss"})).await;
-    let id = s.user(json!({"userName": "ada", ENT: {"manager": {"value": boss}}})).await;
+    let id = s
+        .user(json!({"userName": "ada", ENT: {"manager": {"value": boss}}}))
+        .await;
     let g = s.get(&format!("/Users/{id}")).await;
     assert_eq!(g.body[ENT]["manager"]["value"], boss.as_str());
     let (st, m) = s.srv.get(&format!("/users/{boss}/management")).await;
     assert_eq!(st, StatusCode::OK, "{m}");
     assert!(m.to_string().contains(&id), "{m}");
-    let p = s.patch(&format!("/Users/{id}"), json!([{"op": "remove", "path": format!("{ENT}:manager")}])).await;
+    let p = s
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{"op": "remove", "path": format!("{ENT}:manager")}]),
+        )
+        .await;
     assert_eq!(p.status, StatusCode::OK);
     let (_, m) = s.srv.get(&format!("/users/{boss}/management")).await;
     assert!(!m.to_string().contains(&id), "{m}");
@@ -191,16 +281,31 @@ async fn manager_is_a_management_relation(b: Backend) {
 
 async fn deactivation_takes_effect_everywhere(b: Backend) {
     let s = Scim::start(b).await;
-    let id = s.user(json!({"userName": "ada", "emails": [{"value": "ada@acme.test"}]})).await;
+    let id = s
+        .user(json!({"userName": "ada", "emails": [{"value": "ada@acme.test"}]}))
+        .await;
     let sid = session(&s, &id).await;
-    let p = s.patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
-    assert_eq!((p.status, p.body["active"].as_bool()), (StatusCode::OK, Some(false)));
+    let p = s
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.body["active"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
     assert!(session_ended(&s, &sid).await);
     let (_, u) = s.srv.get(&format!("/users/{id}")).await;
     assert_eq!(u["status"], "inactive");
     let (_, audit) = s.srv.get(&format!("/audit?target_id={id}")).await;
     assert!(audit.to_string().contains("user.deactivate"), "{audit}");
-    let p = s.patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "active", "value": true}])).await;
+    let p = s
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{"op": "replace", "path": "active", "value": true}]),
+        )
+        .await;
     assert_eq!(p.body["active"], true);
     let (_, u) = s.srv.get(&format!("/users/{id}")).await;
     assert_eq!(u["status"], "active");
@@ -208,16 +313,35 @@ async fn deactivation_takes_effect_everywhere(b: Backend) {
 
 async fn delete_follows_the_tenant_setting(b: Backend) {
     let s = Scim::start(b).await;
-    for (action, admin_status) in [("deactivate", Some("inactive")), ("delete", None), ("anonymise", Some("anonymised"))] {
-        let (st, v) = s.srv.put("/scim/settings", json!({"delete_action": action})).await;
+    for (action, admin_status) in [
+        ("deactivate", Some("inactive")),
+        ("delete", None),
+        ("anonymise", Some("anonymised")),
+    ] {
+        let (st, v) = s
+            .srv
+            .put("/scim/settings", json!({"delete_action": action}))
+            .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let id = s.user(json!({"userName": format!("u-{action}")})).await;
         let sid = session(&s, &id).await;
         let d = s.delete(&format!("/Users/{id}")).await;
         assert_eq!(d.status, StatusCode::NO_CONTENT, "{action}: {}", d.body);
-        assert_eq!(s.get(&format!("/Users/{id}")).await.status, StatusCode::NOT_FOUND, "{action}");
-        assert_eq!(s.delete(&format!("/Users/{id}")).await.status, StatusCode::NOT_FOUND);
-        let list = s.get(&format!("/Users?filter={}", enc(&format!("userName eq \"u-{action}\"")))).await;
+        assert_eq!(
+            s.get(&format!("/Users/{id}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{action}"
+        );
+        assert_eq!(
+            s.delete(&format!("/Users/{id}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let list = s
+            .get(&format!(
+                "/Users?filter={}",
+                enc(&format!("userName eq \"u-{action}\""))
+            ))
+            .await;
         assert_eq!(list.body["totalResults"], 0, "{action}");
         assert!(session_ended(&s, &sid).await, "{action}");
         let (st, u) = s.srv.get(&format!("/users/{id}")).await;
@@ -226,16 +350,32 @@ async fn delete_follows_the_tenant_setting(b: Backend) {
             None => assert_eq!(st, StatusCode::NOT_FOUND),
         }
         let (_, audit) = s.srv.get(&format!("/audit?target_id={id}")).await;
-        assert!(audit.to_string().contains("scim"), "{action}: the audit trail names the SCIM token: {audit}");
+        assert!(
+            audit.to_string().contains("scim"),
+            "{action}: the audit trail names the SCIM token: {audit}"
+        );
     }
     // The owner cannot be deprovisioned.
-    let owner = s.get(&format!("/Users?filter={}", enc("userName eq \"owner@acme.test\""))).await.body
-        ["Resources"][0]["id"]
+    let owner = s
+        .get(&format!(
+            "/Users?filter={}",
+            enc("userName eq \"owner@acme.test\"")
+        ))
+        .await
+        .body["Resources"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(s.delete(&format!("/Users/{owner}")).await.status, StatusCode::CONFLICT);
-    let p = s.patch(&format!("/Users/{owner}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(
+        s.delete(&format!("/Users/{owner}")).await.status,
+        StatusCode::CONFLICT
+    );
+    let p = s
+        .patch(
+            &format!("/Users/{owner}"),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
     assert_eq!(p.status, StatusCode::CONFLICT);
 }
 
@@ -253,20 +393,55 @@ async fn tokens_and_tenants(b: Backend) {
         async move { req.send().await.unwrap().status() }
     };
     assert_eq!(call(&secret, format!("/Users/{id}")).await, StatusCode::OK);
-    let (st, _) = s.srv.delete(&format!("/scim/tokens/{}", created["id"].as_str().unwrap())).await;
+    let (st, _) = s
+        .srv
+        .delete(&format!("/scim/tokens/{}", created["id"].as_str().unwrap()))
+        .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    assert_eq!(call(&secret, format!("/Users/{id}")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&secret, format!("/Users/{id}")).await,
+        StatusCode::UNAUTHORIZED
+    );
     // Neither an admin API token nor a token of another tenant opens this tenant's SCIM.
-    assert_eq!(call(&s.srv.token, format!("/Users/{id}")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&s.srv.token, format!("/Users/{id}")).await,
+        StatusCode::UNAUTHORIZED
+    );
     s.srv.other_tenant("globex").await;
-    let globex = castellan::cli::create_scim_token(&s.srv.store, "globex", "g").await.unwrap();
-    assert_eq!(call(&globex, format!("/Users/{id}")).await, StatusCode::UNAUTHORIZED);
-    let there = s.srv.client.get(format!("{}/t/globex/scim/v2/Users/{id}", s.srv.base)).bearer_auth(&globex).send().await.unwrap();
-    assert_eq!(there.status(), StatusCode::NOT_FOUND, "the user is not in globex");
-    let there = s.srv.client.get(format!("{}/t/globex/scim/v2/Users", s.srv.base)).bearer_auth(&globex).send().await.unwrap();
+    let globex = castellan::cli::create_scim_token(&s.srv.store, "globex", "g")
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&globex, format!("/Users/{id}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let there = s
+        .srv
+        .client
+        .get(format!("{}/t/globex/scim/v2/Users/{id}", s.srv.base))
+        .bearer_auth(&globex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        there.status(),
+        StatusCode::NOT_FOUND,
+        "the user is not in globex"
+    );
+    let there = s
+        .srv
+        .client
+        .get(format!("{}/t/globex/scim/v2/Users", s.srv.base))
+        .bearer_auth(&globex)
+        .send()
+        .await
+        .unwrap();
     let body: serde_json::Value = there.json().await.unwrap();
     assert_eq!(body["totalResults"], 1, "only globex's owner: {body}");
-    assert_eq!(call("scim_nonsense", "/Users".into()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call("scim_nonsense", "/Users".into()).await,
+        StatusCode::UNAUTHORIZED
+    );
     let none = s.srv.client.get(s.url("/Users")).send().await.unwrap();
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
     assert!(none.headers().contains_key("www-authenticate"));

@@ -50,7 +50,10 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn settings(State(s): State<AppState>, caller: Caller) -> ApiResult<axum::Json<ScimSettings>> {
+async fn settings(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<ScimSettings>> {
     Ok(axum::Json(scim::settings(&s.store, &caller).await?))
 }
 
@@ -59,5 +62,7 @@ async fn set_settings(
     caller: Caller,
     Json(req): Json<ScimSettings>,
 ) -> ApiResult<axum::Json<ScimSettings>> {
-    Ok(axum::Json(scim::set_settings(&s.store, &caller, req).await?))
+    Ok(axum::Json(
+        scim::set_settings(&s.store, &caller, req).await?,
+    ))
 }

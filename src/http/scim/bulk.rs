@@ -16,7 +16,11 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-async fn run(State(s): State<AppState>, caller: ScimCaller, ScimJson(body): ScimJson) -> ScimResult {
+async fn run(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
     let out = bulk::run(&s.store, s.logout_notifier(), &caller, &body).await?;
     Ok(Scim::ok(out))
 }

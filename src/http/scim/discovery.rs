@@ -12,10 +12,16 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ServiceProviderConfig", get(spc).fallback(not_allowed))
         .route("/ResourceTypes", get(resource_types).fallback(not_allowed))
-        .route("/ResourceTypes/{id}", get(resource_type).fallback(not_allowed))
+        .route(
+            "/ResourceTypes/{id}",
+            get(resource_type).fallback(not_allowed),
+        )
         .route("/Schemas", get(schemas).fallback(not_allowed))
         .route("/Schemas/{id}", get(schema).fallback(not_allowed))
-        .route("/.search", axum::routing::post(root_search).fallback(not_allowed))
+        .route(
+            "/.search",
+            axum::routing::post(root_search).fallback(not_allowed),
+        )
 }
 
 async fn spc(caller: ScimCaller) -> Scim {

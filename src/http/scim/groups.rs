@@ -1,6 +1,8 @@
 //! `/Groups`: create, read, replace, patch (members), delete, list and `.search`.
 
-use super::{Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified};
+use super::{
+    Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified,
+};
 use crate::http::AppState;
 use crate::scim::query::{ListParams, Projection};
 use crate::scim::{ScimCaller, group, service};
@@ -35,15 +37,28 @@ async fn listing(s: &AppState, caller: &ScimCaller, params: ListParams) -> ScimR
     Ok(Scim::ok(list_response(page.total, start, resources)))
 }
 
-async fn list(State(s): State<AppState>, caller: ScimCaller, ListQuery(q): ListQuery) -> ScimResult {
+async fn list(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ListQuery(q): ListQuery,
+) -> ScimResult {
     listing(&s, &caller, q).await
 }
 
-async fn search(State(s): State<AppState>, caller: ScimCaller, ScimJson(body): ScimJson) -> ScimResult {
+async fn search(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
     listing(&s, &caller, ListParams::from_search(&body)?).await
 }
 
-fn answer(caller: &ScimCaller, status: StatusCode, g: &crate::domain::scim::ScimGroup, p: &Projection) -> Scim {
+fn answer(
+    caller: &ScimCaller,
+    status: StatusCode,
+    g: &crate::domain::scim::ScimGroup,
+    p: &Projection,
+) -> Scim {
     Scim::resource(status, p.apply(group::to_json(g, &caller.base, true)))
 }
 

@@ -228,7 +228,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
             .ok()
-            .and_then(|p| p.iter().find(|(k, _)| *k == "id").map(|(_, v)| Id(v.to_owned())))
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "id")
+                    .map(|(_, v)| Id(v.to_owned()))
+            })
             .ok_or_else(|| ScimError::not_found("no such resource"))
     }
 }

@@ -1,6 +1,8 @@
 //! `/Users`: create, read, replace, patch, delete, list and `.search`.
 
-use super::{Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified};
+use super::{
+    Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified,
+};
 use crate::http::AppState;
 use crate::scim::query::{ListParams, Projection};
 use crate::scim::{ScimCaller, service, user};
@@ -34,11 +36,19 @@ async fn listing(s: &AppState, caller: &ScimCaller, params: ListParams) -> ScimR
     Ok(Scim::ok(list_response(page.total, start, resources)))
 }
 
-async fn list(State(s): State<AppState>, caller: ScimCaller, ListQuery(q): ListQuery) -> ScimResult {
+async fn list(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ListQuery(q): ListQuery,
+) -> ScimResult {
     listing(&s, &caller, q).await
 }
 
-async fn search(State(s): State<AppState>, caller: ScimCaller, ScimJson(body): ScimJson) -> ScimResult {
+async fn search(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
     listing(&s, &caller, ListParams::from_search(&body)?).await
 }
 
@@ -131,6 +141,13 @@ async fn remove(
     Id(id): Id,
     headers: HeaderMap,
 ) -> ScimResult {
-    service::delete_user(&s.store, s.logout_notifier(), &caller, &id, if_match(&headers)).await?;
+    service::delete_user(
+        &s.store,
+        s.logout_notifier(),
+        &caller,
+        &id,
+        if_match(&headers),
+    )
+    .await?;
     Ok(Scim::empty(StatusCode::NO_CONTENT))
 }

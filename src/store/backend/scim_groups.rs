@@ -101,7 +101,12 @@ async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[UserId]) -> Re
 }
 
 /// Brings the group's members to `members`: adds and removes only the difference.
-async fn write_members(tx: &mut Tx, id: &GroupId, before: &[UserId], members: &[UserId]) -> Result<()> {
+async fn write_members(
+    tx: &mut Tx,
+    id: &GroupId,
+    before: &[UserId],
+    members: &[UserId],
+) -> Result<()> {
     let old: BTreeSet<&UserId> = before.iter().collect();
     let new: BTreeSet<&UserId> = members.iter().collect();
     for gone in old.difference(&new) {

@@ -206,9 +206,13 @@ fn compare(sql: &mut Sql, col: &Column, op: Op, value: &Value) -> Result<String>
         };
     }
     let positive = match (col.kind, value) {
-        (FieldKind::Text { case_exact }, Value::Text(v)) => {
-            text_compare(sql, col, case_exact, if op == Op::Ne { Op::Eq } else { op }, v)?
-        }
+        (FieldKind::Text { case_exact }, Value::Text(v)) => text_compare(
+            sql,
+            col,
+            case_exact,
+            if op == Op::Ne { Op::Eq } else { op },
+            v,
+        )?,
         (FieldKind::Boolean, Value::Bool(b)) => match op {
             Op::Eq | Op::Ne => {
                 // Custom boolean attributes are stored as the text `true` / `false`.
@@ -370,7 +374,11 @@ fn user_cond(sql: &mut Sql, c: &Cond<UserField>, scope: Scope) -> Result<String>
                 (_, None, Scope::Top) => body,
                 (_, Some(m), Scope::Top) => multi_subquery(sql, m, &body)?,
                 (_, Some(m), Scope::Row(r)) if m == r => body,
-                _ => return Err(bad("a value filter names an attribute of another attribute")),
+                _ => {
+                    return Err(bad(
+                        "a value filter names an attribute of another attribute",
+                    ));
+                }
             }
         }
     })
@@ -424,7 +432,11 @@ fn group_cond(sql: &mut Sql, c: &Cond<GroupField>, scope: Scope) -> Result<Strin
                 (None, Scope::Top) => body,
                 (Some(_), Scope::Top) => members_subquery(&body),
                 (Some(_), Scope::Row(_)) => body,
-                _ => return Err(bad("a value filter names an attribute of another attribute")),
+                _ => {
+                    return Err(bad(
+                        "a value filter names an attribute of another attribute",
+                    ));
+                }
             }
         }
     })
@@ -464,11 +476,7 @@ pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
         ),
         _ => sort_text(&col),
     };
-    if text {
-        format!("{expr}{c}")
-    } else {
-        expr
-    }
+    if text { format!("{expr}{c}") } else { expr }
 }
 
 fn sort_text(col: &Column) -> String {

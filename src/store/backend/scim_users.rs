@@ -123,7 +123,7 @@ struct EmailRow {
     is_primary: bool,
 }
 
-async fn load_extra<'c>(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
+async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
     let mut x = Extra::default();
     if ids.is_empty() {
         return Ok(x);
@@ -132,7 +132,11 @@ async fn load_extra<'c>(conn: &mut super::Conn, ids: &[String]) -> Result<Extra>
     let q = sqlx::query_as::<DB, EmailRow>(sqlx::AssertSqlSafe(format!(
         "SELECT user_id, value, type, is_primary FROM user_emails WHERE user_id IN ({list}) ORDER BY user_id, position"
     )));
-    for r in bind_ids(q, ids).fetch_all(&mut *conn).await.map_err(db_error)? {
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         x.emails.entry(r.user_id).or_default().push(Email {
             value: r.value,
             kind: r.kind,
@@ -143,14 +147,22 @@ async fn load_extra<'c>(conn: &mut super::Conn, ids: &[String]) -> Result<Extra>
         "SELECT m.target_user_id, m.manager_id, COALESCE(mu.display_name, mu.username) FROM management m \
          JOIN users mu ON mu.id = m.manager_id WHERE m.from_scim AND m.target_user_id IN ({list})"
     )));
-    for (user, manager, name) in bind_ids(q, ids).fetch_all(&mut *conn).await.map_err(db_error)? {
+    for (user, manager, name) in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         x.managers.insert(user, (UserId(manager), name));
     }
     let q = sqlx::query_as::<DB, (String, String, String)>(sqlx::AssertSqlSafe(format!(
         "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
          WHERE gm.user_id IN ({list}) ORDER BY g.display_name, g.id"
     )));
-    for (user, group, name) in bind_ids(q, ids).fetch_all(&mut *conn).await.map_err(db_error)? {
+    for (user, group, name) in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         x.groups
             .entry(user)
             .or_default()
@@ -510,17 +522,22 @@ async fn write_manager(
     if current.as_deref() == manager.map(UserId::as_str) {
         return Ok(());
     }
-    sqlx::query("DELETE FROM management WHERE tenant_id = $1 AND target_user_id = $2 AND from_scim")
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query(
+        "DELETE FROM management WHERE tenant_id = $1 AND target_user_id = $2 AND from_scim",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
     let Some(manager) = manager else {
         return Ok(());
     };
     if manager == id {
-        return Err(DomainError::invalid("manager", "a user cannot manage themselves"));
+        return Err(DomainError::invalid(
+            "manager",
+            "a user cannot manage themselves",
+        ));
     }
     let exists: Option<String> = sqlx::query_scalar(
         "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND NOT scim_removed AND status <> 'anonymised'",

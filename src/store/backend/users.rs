@@ -543,13 +543,15 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     .await
     .map_err(db_error)?;
     // The sign-in email is the primary one of the user's emails (SCIM `emails`).
-    sqlx::query("UPDATE user_emails SET value = $2, value_norm = $3 WHERE user_id = $1 AND is_primary")
-        .bind(id.as_str())
-        .bind(&p.email)
-        .bind(normalise(&p.email))
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query(
+        "UPDATE user_emails SET value = $2, value_norm = $3 WHERE user_id = $1 AND is_primary",
+    )
+    .bind(id.as_str())
+    .bind(&p.email)
+    .bind(normalise(&p.email))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
     Ok(())
 }
 
