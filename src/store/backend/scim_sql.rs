@@ -197,7 +197,8 @@ fn bad(message: impl Into<String>) -> DomainError {
 }
 
 /// One comparison, NULL-safe.
-fn compare(sql: &mut Sql, col: &Column, op: Op, value: &Value) -> Result<String> {
+/// One comparison; under `not` (`neg`) made NULL-safe, elsewhere left bare so indexes serve it.
+fn compare(sql: &mut Sql, col: &Column, op: Op, value: &Value, neg: bool) -> Result<String> {
     if *value == Value::Null {
         return match op {
             Op::Eq => Ok(format!("({} IS NULL)", col.expr)),
@@ -238,8 +239,10 @@ fn compare(sql: &mut Sql, col: &Column, op: Op, value: &Value) -> Result<String>
     };
     if op == Op::Ne {
         Ok(format!("(NOT COALESCE(({positive}), FALSE))"))
-    } else {
+    } else if neg {
         Ok(format!("COALESCE(({positive}), FALSE)"))
+    } else {
+        Ok(format!("({positive})"))
     }
 }
 
@@ -318,10 +321,8 @@ fn text_compare(sql: &mut Sql, col: &Column, case_exact: bool, op: Op, v: &str) 
 
 fn present(col: &Column) -> String {
     match col.kind {
-        FieldKind::Text { .. } => format!(
-            "COALESCE(({e} IS NOT NULL AND {e} <> ''), FALSE)",
-            e = col.expr
-        ),
+        // Never NULL: `IS NOT NULL` is false first.
+        FieldKind::Text { .. } => format!("({e} IS NOT NULL AND {e} <> '')", e = col.expr),
         _ => format!("({} IS NOT NULL)", col.expr),
     }
 }
@@ -333,35 +334,70 @@ enum Scope {
     Row(Multi),
 }
 
-/// Compiles a user filter (over `users u`).
-pub fn user_filter(sql: &mut Sql, c: &Cond<UserField>) -> Result<String> {
-    user_cond(sql, c, Scope::Top)
+/// Whether the filter is best driven by a subquery's index (a multi-valued or custom attribute
+/// that must hold) rather than by a users index (no `userName` or `externalId` equality).
+/// SQLite has no statistics to tell, so the store then keeps it off the tenant index.
+pub fn driven_by_subquery(c: &Cond<UserField>) -> bool {
+    fn drives(c: &Cond<UserField>) -> bool {
+        match c {
+            Cond::And(a, b) => drives(a) || drives(b),
+            Cond::Within(..) => true,
+            Cond::Compare { field, op, .. } => {
+                *op != Op::Ne && (field.multi().is_some() || matches!(field, UserField::Custom(_)))
+            }
+            _ => false,
+        }
+    }
+    fn indexed(c: &Cond<UserField>) -> bool {
+        match c {
+            Cond::And(a, b) => indexed(a) || indexed(b),
+            Cond::Compare {
+                field: UserField::UserName | UserField::ExternalId | UserField::Id,
+                op: Op::Eq,
+                ..
+            } => true,
+            _ => false,
+        }
+    }
+    drives(c) && !indexed(c)
 }
 
-fn user_cond(sql: &mut Sql, c: &Cond<UserField>, scope: Scope) -> Result<String> {
+/// Compiles a user filter (over `users u`).
+pub fn user_filter(sql: &mut Sql, c: &Cond<UserField>) -> Result<String> {
+    user_cond(sql, c, Scope::Top, false)
+}
+
+/// `neg`: the condition stands under an odd number of `not`, where a NULL comparison must
+/// count as false rather than unknown.
+fn user_cond(sql: &mut Sql, c: &Cond<UserField>, scope: Scope, neg: bool) -> Result<String> {
     Ok(match c {
         Cond::And(a, b) => format!(
             "({} AND {})",
-            user_cond(sql, a, scope)?,
-            user_cond(sql, b, scope)?
+            user_cond(sql, a, scope, neg)?,
+            user_cond(sql, b, scope, neg)?
         ),
         Cond::Or(a, b) => format!(
             "({} OR {})",
-            user_cond(sql, a, scope)?,
-            user_cond(sql, b, scope)?
+            user_cond(sql, a, scope, neg)?,
+            user_cond(sql, b, scope, neg)?
         ),
-        Cond::Not(a) => format!("(NOT {})", user_cond(sql, a, scope)?),
+        Cond::Not(a) => format!("(NOT {})", user_cond(sql, a, scope, !neg)?),
         Cond::Within(multi, inner) => {
             if scope != Scope::Top {
                 return Err(bad("value filters cannot nest"));
             }
-            let body = user_cond(sql, inner, Scope::Row(*multi))?;
+            let body = user_cond(sql, inner, Scope::Row(*multi), false)?;
             multi_subquery(sql, *multi, &body)?
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = user_column(field);
+            // In a subquery of its own, the comparison is positive again.
+            let subquery = matches!(field, UserField::Custom(_))
+                || (field.multi().is_some() && scope == Scope::Top);
             let body = match c {
-                Cond::Compare { op, value, .. } => compare(sql, &col, *op, value)?,
+                Cond::Compare { op, value, .. } => {
+                    compare(sql, &col, *op, value, neg && !subquery)?
+                }
                 _ => present(&col),
             };
             match (field, field.multi(), scope) {
@@ -399,33 +435,36 @@ fn multi_subquery(_sql: &mut Sql, multi: Multi, body: &str) -> Result<String> {
 
 /// Compiles a group filter (over `groups g`).
 pub fn group_filter(sql: &mut Sql, c: &Cond<GroupField>) -> Result<String> {
-    group_cond(sql, c, Scope::Top)
+    group_cond(sql, c, Scope::Top, false)
 }
 
-fn group_cond(sql: &mut Sql, c: &Cond<GroupField>, scope: Scope) -> Result<String> {
+fn group_cond(sql: &mut Sql, c: &Cond<GroupField>, scope: Scope, neg: bool) -> Result<String> {
     Ok(match c {
         Cond::And(a, b) => format!(
             "({} AND {})",
-            group_cond(sql, a, scope)?,
-            group_cond(sql, b, scope)?
+            group_cond(sql, a, scope, neg)?,
+            group_cond(sql, b, scope, neg)?
         ),
         Cond::Or(a, b) => format!(
             "({} OR {})",
-            group_cond(sql, a, scope)?,
-            group_cond(sql, b, scope)?
+            group_cond(sql, a, scope, neg)?,
+            group_cond(sql, b, scope, neg)?
         ),
-        Cond::Not(a) => format!("(NOT {})", group_cond(sql, a, scope)?),
+        Cond::Not(a) => format!("(NOT {})", group_cond(sql, a, scope, !neg)?),
         Cond::Within(multi, inner) => {
             if scope != Scope::Top || *multi != Multi::Members {
                 return Err(bad("groups have one multi-valued attribute: members"));
             }
-            let body = group_cond(sql, inner, Scope::Row(*multi))?;
+            let body = group_cond(sql, inner, Scope::Row(*multi), false)?;
             members_subquery(&body)
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = group_column(field);
+            let subquery = field.multi().is_some() && scope == Scope::Top;
             let body = match c {
-                Cond::Compare { op, value, .. } => compare(sql, &col, *op, value)?,
+                Cond::Compare { op, value, .. } => {
+                    compare(sql, &col, *op, value, neg && !subquery)?
+                }
                 _ => present(&col),
             };
             match (field.multi(), scope) {

@@ -2,7 +2,7 @@
 //! database, and whole-profile writes (emails, enterprise fields, manager, custom attributes,
 //! lifecycle) in one transaction each.
 
-use super::scim_sql::{Bind, Sql, user_filter, user_sort};
+use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::{NewUser, normalise};
@@ -36,6 +36,10 @@ const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_n
 
 /// Users SCIM sees: not removed by a SCIM DELETE, not anonymised.
 const VISIBLE: &str = "u.tenant_id = $1 AND NOT u.scim_removed AND u.status <> 'anonymised'";
+/// The same, for SQLite when a subquery's index should drive the search (`+` keeps the planner
+/// off the tenant index, which would otherwise scan every user of the tenant).
+const VISIBLE_DRIVEN: &str =
+    "+u.tenant_id = $1 AND NOT u.scim_removed AND u.status <> 'anonymised'";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -231,10 +235,16 @@ impl Backend {
             Some(f) => format!(" AND {}", user_filter(&mut sql, f)?),
             None => String::new(),
         };
+        let visible = match &q.filter {
+            Some(f) if DIALECT == crate::store::Dialect::Sqlite && driven_by_subquery(f) => {
+                VISIBLE_DRIVEN
+            }
+            _ => VISIBLE,
+        };
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let count_q = bind_args!(
             sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM users u WHERE {VISIBLE}{cond}"
+                "SELECT COUNT(*) FROM users u WHERE {visible}{cond}"
             ))),
             sql.args.clone()
         );
@@ -256,7 +266,7 @@ impl Backend {
         let limit = sql.bind(Bind::Int(q.count));
         let offset = sql.bind(Bind::Int(q.start_index - 1));
         sql.text = format!(
-            "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {VISIBLE}{cond} \
+            "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {visible}{cond} \
              ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
         let items = users_by_sql(&mut conn, sql).await?;
