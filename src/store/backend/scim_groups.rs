@@ -32,7 +32,8 @@ async fn groups_by_sql(conn: &mut Conn, sql: Sql, members: bool) -> Result<Vec<S
     if members && !rows.is_empty() {
         let mut q = sqlx::query_as::<DB, (String, String, String)>(sqlx::AssertSqlSafe(format!(
             "SELECT gm.group_id, u.id, COALESCE(u.display_name, u.username) FROM group_members gm \
-             JOIN users u ON u.id = gm.user_id WHERE gm.group_id IN ({}) ORDER BY gm.group_id, u.id",
+             JOIN users u ON u.id = gm.user_id WHERE gm.group_id IN ({}) \
+             AND NOT u.scim_removed AND u.status <> 'anonymised' ORDER BY gm.group_id, u.id",
             placeholders(1, rows.len())
         )));
         for r in &rows {
