@@ -480,7 +480,10 @@ async fn cli_creates_scim_tokens() {
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 1, "only the token: {out}");
-    assert!(lines[0].starts_with("scim_") && lines[0].len() > 40, "{out}");
+    assert!(
+        lines[0].starts_with("scim_") && lines[0].len() > 40,
+        "{out}"
+    );
     let client = reqwest::Client::new();
     let (status, body) = get(
         &client,
@@ -488,7 +491,11 @@ async fn cli_creates_scim_tokens() {
         lines[0],
     )
     .await;
-    assert_eq!((status, body["totalResults"].as_i64()), (200, Some(1)), "{body}");
+    assert_eq!(
+        (status, body["totalResults"].as_i64()),
+        (200, Some(1)),
+        "{body}"
+    );
     let (ok, _, err) = run(&dir, &env, &["scim-token", "create", "--tenant", "nope"]);
     assert!(!ok && err.contains("nope"), "{err}");
 }

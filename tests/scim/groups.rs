@@ -141,4 +141,38 @@ async fn group_etags(b: Backend) {
     assert_eq!(n.status, StatusCode::NOT_MODIFIED);
 }
 
-crate::backends!(members_and_roles, group_etags);
+/// `POST /.search` at the root: users, then groups, paged as one list.
+async fn root_search(b: Backend) {
+    let s = Scim::start(b).await;
+    s.user(json!({"userName": "ada", "displayName": "Team"}))
+        .await;
+    for n in ["Team", "Other"] {
+        let g = s.post("/Groups", json!({"displayName": n})).await;
+        assert_eq!(g.status, StatusCode::CREATED);
+    }
+    let search = |body: serde_json::Value| s.post("/.search", body);
+    let all =
+        search(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.body["totalResults"], 4, "owner, ada and two groups");
+    let page = search(json!({"startIndex": 2, "count": 2})).await;
+    let r = page.body["Resources"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["userName"], "ada");
+    assert_eq!(
+        r[1]["schemas"][0],
+        "urn:ietf:params:scim:schemas:core:2.0:Group"
+    );
+    let both = search(json!({"filter": "displayName eq \"team\""})).await;
+    assert_eq!(
+        both.body["totalResults"], 2,
+        "a user and a group: {}",
+        both.body
+    );
+    let groups_only = search(json!({"filter": "members pr or displayName eq \"Other\""})).await;
+    assert_eq!(groups_only.body["totalResults"], 1, "{}", groups_only.body);
+    let bad = search(json!({"filter": "nosuch pr"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+crate::backends!(members_and_roles, group_etags, root_search);

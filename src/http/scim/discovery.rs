@@ -61,12 +61,59 @@ async fn schema(State(s): State<AppState>, caller: ScimCaller, Id(id): Id) -> Sc
         .ok_or_else(|| ScimError::not_found(format!("no schema `{id}`")))
 }
 
-/// `POST /.search` across resource types is not offered: search `/Users/.search` or
-/// `/Groups/.search` (RFC 7644 §3.12 answers such requests with 501).
-async fn root_search(_caller: ScimCaller) -> ScimError {
-    ScimError::new(
-        501,
-        None,
-        "searching several resource types at once is not supported: POST /Users/.search or /Groups/.search",
-    )
+/// `POST /.search` at the root (RFC 7644 §3.4.3): users, then groups, as one paged list. A
+/// filter naming an attribute only one type has selects from that type alone.
+async fn root_search(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    super::ScimJson(body): super::ScimJson,
+) -> ScimResult {
+    let params = crate::scim::query::ListParams::from_search(&body)?;
+    let projection = params.projection()?;
+    let unknown = |e: &ScimError| {
+        e.scim_type == Some("invalidFilter") && e.detail.starts_with("unknown attribute")
+    };
+    let users = match crate::scim::service::list_users(&s.store, &caller, &params).await {
+        Ok(x) => Some(x),
+        Err(e) if unknown(&e) => None,
+        Err(e) => return Err(e),
+    };
+    let (mut resources, users_total, start) = match &users {
+        Some((page, start, defs)) => (
+            page.items
+                .iter()
+                .map(|u| projection.apply(crate::scim::user::to_json(u, &caller.base, defs)))
+                .collect::<Vec<_>>(),
+            page.total,
+            *start,
+        ),
+        None => (vec![], 0, 1),
+    };
+    let count = params
+        .count
+        .as_deref()
+        .and_then(|c| c.trim().parse::<i64>().ok())
+        .unwrap_or(100)
+        .clamp(0, crate::scim::query::MAX_RESULTS);
+    let mut group_params = params.clone();
+    let start = start.max(1);
+    group_params.start_index = Some((start - users_total).max(1).to_string());
+    group_params.count = Some((count - resources.len() as i64).max(0).to_string());
+    let members = !projection.excludes("members");
+    let groups =
+        match crate::scim::service::list_groups(&s.store, &caller, &group_params, members).await {
+            Ok((page, _)) => Some(page),
+            Err(e) if unknown(&e) && users.is_some() => None,
+            Err(e) => return Err(e),
+        };
+    let mut total = users_total;
+    if let Some(page) = groups {
+        total += page.total;
+        resources.extend(
+            page.items
+                .iter()
+                .map(|g| projection.apply(crate::scim::group::to_json(g, &caller.base, members))),
+        );
+    }
+    Ok(Scim::ok(list_response(total, start, resources)))
 }
