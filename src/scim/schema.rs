@@ -226,6 +226,12 @@ pub fn user() -> Schema {
                     Attr::string("value", "The group's id.").exact().read_only(),
                     Attr::reference("$ref", "Group", "The group's URI.").read_only(),
                     Attr::string("display", "The group's displayName.").read_only(),
+                    {
+                        let mut t = Attr::string("type", "direct: Castellan groups do not nest.")
+                            .read_only();
+                        t.canonical = vec!["direct".into()];
+                        t
+                    },
                 ]),
         ],
     }
