@@ -2,13 +2,15 @@
 # SCIM benchmark: Castellan (release build, temp SQLite database) and the Python reference server
 # (../shared/bench/peer-scim2-server, scim2-server in memory) in the same run, same load script
 # (bench/scim_load.py) and the same wrk throughput runs.
-# Usage: bench/scim.sh            (USERS=100000 CREATES=300 SAMPLES=500 DURATION=10s to change)
+# Usage: bench/scim.sh            (USERS=100000 CREATES=300 SAMPLES=500 PEER_SAMPLES=20 DURATION=10s)
+# The peer answers the emails filter in seconds at 100,000 users, hence fewer samples for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${BENCH_DIR:-../shared/bench}
 USERS=${USERS:-100000}
 CREATES=${CREATES:-300}
 SAMPLES=${SAMPLES:-500}
+PEER_SAMPLES=${PEER_SAMPLES:-20}
 DURATION=${DURATION:-10s}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install -y wrk)" >&2; exit 2; }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target}
@@ -30,14 +32,14 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 TOKEN=$("$BIN" scim-token create --tenant default --name bench)
 
 # One server: the load script, then wrk on the two lookups (16 connections, one thread).
-measure() { # NAME URL TOKEN
+measure() { # NAME URL TOKEN SAMPLES
   python3 "$HERE/bench/scim_load.py" --url "$2" --token "$3" --users "$USERS" --creates "$CREATES" \
-    --samples "$SAMPLES" --wrk-urls "$WORK/$1.urls" | sed "s/^/server=$1 /"
+    --samples "$4" --wrk-urls "$WORK/$1.urls" | sed -u "s/^/server=$1 /"
   n=0
   for metric in rps_username rps_email; do
     n=$((n + 1))
     url=$(sed -n "${n}p" "$WORK/$1.urls")
-    out=$(wrk -t1 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $3" "$url")
+    out=$(wrk -t1 -c16 -d"$DURATION" --timeout 30s --latency -H "Authorization: Bearer $3" "$url")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
@@ -45,11 +47,11 @@ measure() { # NAME URL TOKEN
   done
 }
 
-measure castellan "http://127.0.0.1:$PORT/t/default/scim/v2" "$TOKEN" | tee "$WORK/results.txt"
+measure castellan "http://127.0.0.1:$PORT/t/default/scim/v2" "$TOKEN" "$SAMPLES" | tee "$WORK/results.txt"
 echo "server=castellan metric=rss max_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)" | tee -a "$WORK/results.txt"
 kill "$PID"; PID=""
-export -f measure; export WORK USERS CREATES SAMPLES DURATION HERE
-"$BENCH/peer-scim2-server" -- bash -c 'measure peer "$PEER_SCIM_URL" "$PEER_SCIM_TOKEN"' | tee -a "$WORK/results.txt"
+export -f measure; export WORK USERS CREATES PEER_SAMPLES DURATION HERE
+"$BENCH/peer-scim2-server" -- bash -c 'measure peer "$PEER_SCIM_URL" "$PEER_SCIM_TOKEN" "$PEER_SAMPLES"' | tee -a "$WORK/results.txt"
 
 python3 - "$WORK/results.txt" <<'PY'
 import sys
