@@ -49,6 +49,22 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manages SCIM tokens (what a directory such as Okta or Entra ID authenticates with).
+    ScimToken {
+        #[command(subcommand)]
+        command: ScimTokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScimTokenCommand {
+    /// Creates a SCIM token and prints it (only the token) on stdout.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "scim")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +198,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             Ok(())
         }
+        Command::ScimToken {
+            command: ScimTokenCommand::Create { tenant, name },
+        } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = create_scim_token(&store, &tenant, &name).await;
+            store.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
         Command::Client { command } => {
             let store = Store::connect(&config.database_url)
                 .await
@@ -313,6 +340,20 @@ pub async fn create_token(
         .await
         .map_err(|e| e.to_string())?;
     Ok(secret)
+}
+
+/// Creates a SCIM token for the tenant with this slug and returns the secret (shown once).
+pub async fn create_scim_token(store: &Store, tenant: &str, name: &str) -> Result<String, String> {
+    let t = store
+        .tenant_by_slug(tenant)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no tenant `{tenant}`"))?;
+    let name = crate::admin::validate::name("name", name, 100).map_err(|e| e.to_string())?;
+    crate::admin::scim::issue(store, &t.id, &name, &Actor::cli())
+        .await
+        .map(|(secret, _)| secret)
+        .map_err(|e| e.to_string())
 }
 
 /// First start on an empty database: tenant `default`, its owner, and one admin token, printed once.

@@ -469,3 +469,33 @@ fn cli_sets_a_password_from_stdin() {
     assert!(!ok && out.contains("no user"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn cli_creates_scim_tokens() {
+    let dir = tempdir();
+    let db = format!("sqlite:{}", dir.join("scim.db").display());
+    let env = [("CASTELLAN_DATABASE_URL", db.as_str())];
+    let srv = serve(&dir, &env);
+    let (ok, out, err) = run(&dir, &env, &["scim-token", "create", "--tenant", "default"]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "only the token: {out}");
+    assert!(
+        lines[0].starts_with("scim_") && lines[0].len() > 40,
+        "{out}"
+    );
+    let client = reqwest::Client::new();
+    let (status, body) = get(
+        &client,
+        &format!("{}/t/default/scim/v2/Users", srv.base),
+        lines[0],
+    )
+    .await;
+    assert_eq!(
+        (status, body["totalResults"].as_i64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    let (ok, _, err) = run(&dir, &env, &["scim-token", "create", "--tenant", "nope"]);
+    assert!(!ok && err.contains("nope"), "{err}");
+}

@@ -15,6 +15,7 @@ pub mod overrides;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;
+pub mod scim;
 pub mod tokens;
 pub mod users;
 pub mod validate;

@@ -442,8 +442,18 @@ pub async fn anonymise(
     if user.status == UserStatus::Anonymised {
         return Err(DomainError::conflict("this user is already anonymised"));
     }
-    let placeholder = format!("anonymised-{}@anonymised.invalid", user.id);
-    let profile = UserProfile {
+    let profile = anonymised_profile(&user.id);
+    let actor = caller.actor();
+    let change = store.anonymise_user(caller.tenant_id(), id, &profile, &actor);
+    notifier
+        .ending_sessions_of(store, &caller.tenant, id, change)
+        .await
+}
+
+/// The profile an anonymised user keeps: placeholders, no personal data.
+pub fn anonymised_profile(id: &UserId) -> UserProfile {
+    let placeholder = format!("anonymised-{id}@anonymised.invalid");
+    UserProfile {
         username: placeholder.clone(),
         email: placeholder,
         email_verified: false,
@@ -455,12 +465,7 @@ pub async fn anonymise(
         timezone: None,
         external_id: None,
         status: UserStatus::Anonymised,
-    };
-    let actor = caller.actor();
-    let change = store.anonymise_user(caller.tenant_id(), id, &profile, &actor);
-    notifier
-        .ending_sessions_of(store, &caller.tenant, id, change)
-        .await
+    }
 }
 
 #[derive(Debug, Deserialize)]

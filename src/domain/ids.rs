@@ -47,6 +47,7 @@ id_type!(
     AttributeId,
     NotificationTypeId,
     TokenId,
+    ScimTokenId,
     AuditId,
     ClientId,
     FactorId,

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod extract;
 pub mod oidc;
 pub mod problem;
+pub mod scim;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/t/{tenant}/api/v1", admin::router())
+        .nest("/t/{tenant}/scim/v2", scim::router())
         .merge(oidc::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -362,4 +362,29 @@ forward! {
     fn notifications(&self, tenant: &TenantId, user: &UserId, limit: i64) -> Vec<mfa::Notification>;
     /// Deletes expired ceremonies and old failures.
     fn purge_mfa(&self) -> u64;
+
+// SCIM: tokens, settings, users and groups as SCIM reads and writes them.
+forward! {
+    fn insert_scim_token(&self, tenant: &TenantId, name: &str, token_hash: &str, actor: &Actor) -> scim::ScimToken;
+    fn scim_token_by_hash(&self, token_hash: &str) -> Option<(TenantId, scim::ScimToken)>;
+    fn list_scim_tokens(&self, tenant: &TenantId) -> Vec<scim::ScimToken>;
+    fn revoke_scim_token(&self, tenant: &TenantId, id: &ScimTokenId, actor: &Actor) -> ();
+    fn scim_settings(&self, tenant: &TenantId) -> scim::ScimSettings;
+    fn set_scim_settings(&self, tenant: &TenantId, settings: &scim::ScimSettings, actor: &Actor) -> scim::ScimSettings;
+
+    /// One user as SCIM sees them (not removed by SCIM, not anonymised).
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> Option<scim::ScimUser>;
+    /// Users matching a filter, sorted and paged in the database.
+    fn scim_list_users(&self, tenant: &TenantId, q: &scim::ListQuery<scim::UserField>) -> scim::ListPage<scim::ScimUser>;
+    fn scim_create_user(&self, tenant: &TenantId, w: &scim::ScimUserWrite, actor: &Actor) -> scim::ScimUser;
+    fn scim_replace_user(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, w: &scim::ScimUserWrite,
+        actor: &Actor) -> scim::ScimUser;
+    /// Deactivates a user and hides them from SCIM (DELETE with the `deactivate` setting).
+    fn scim_remove_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> ();
+
+    fn scim_group(&self, tenant: &TenantId, id: &GroupId) -> Option<scim::ScimGroup>;
+    fn scim_list_groups(&self, tenant: &TenantId, q: &scim::ListQuery<scim::GroupField>, members: bool) -> scim::ListPage<scim::ScimGroup>;
+    fn scim_create_group(&self, tenant: &TenantId, w: &scim::ScimGroupWrite, actor: &Actor) -> scim::ScimGroup;
+    fn scim_replace_group(&self, tenant: &TenantId, id: &GroupId, version: Option<i64>, w: &scim::ScimGroupWrite,
+        actor: &Actor) -> scim::ScimGroup;
 }

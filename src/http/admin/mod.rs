@@ -13,6 +13,7 @@ mod notifications;
 mod overrides;
 mod permissions;
 mod roles;
+mod scim;
 mod tokens;
 mod users;
 
@@ -36,4 +37,5 @@ pub fn router() -> Router<AppState> {
         .merge(overrides::router())
         .merge(permissions::router())
         .merge(roles::router())
+        .merge(scim::router())
 }

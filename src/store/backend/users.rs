@@ -142,6 +142,17 @@ impl Backend {
         .await
         .map_err(db_error)?;
         write_attributes(tx, &id, &u.attributes).await?;
+        sqlx::query(
+            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)
+             VALUES ($1, $2, 0, $3, $4, NULL, TRUE)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(&u.email)
+        .bind(normalise(&u.email))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
         let account = match &u.main_account {
             Some(a) => a.clone(),
             None => sqlx::query_scalar::<DB, String>(
@@ -480,7 +491,7 @@ impl Backend {
 /// Deactivation takes effect at once: the user's sessions end, their grants (refresh tokens,
 /// and the access tokens that name them) are revoked and their unused authorization codes are
 /// deleted, in the transaction that deactivates them.
-async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> {
+pub(super) async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> {
     let now = now_ms();
     sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
         .bind(now)
@@ -531,6 +542,16 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
+    // The sign-in email is the primary one of the user's emails (SCIM `emails`).
+    sqlx::query(
+        "UPDATE user_emails SET value = $2, value_norm = $3 WHERE user_id = $1 AND is_primary",
+    )
+    .bind(id.as_str())
+    .bind(&p.email)
+    .bind(normalise(&p.email))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
     Ok(())
 }
 
@@ -560,7 +581,7 @@ pub(super) async fn write_attributes(
     Ok(())
 }
 
-async fn load_attributes<'e, E>(
+pub(super) async fn load_attributes<'e, E>(
     exec: E,
     user_ids: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, serde_json::Value>>>

@@ -1,0 +1,84 @@
+//! SCIM tokens and settings, managed by administrators: the token's secret is shown once.
+
+use super::validate;
+use crate::domain::authz::Caller;
+use crate::domain::permissions::admin;
+use crate::domain::scim::{ScimSettings, ScimToken};
+use crate::domain::*;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateScimToken {
+    pub name: String,
+}
+
+/// A created SCIM token with its secret, which is never shown again.
+#[derive(Debug, Serialize)]
+pub struct CreatedScimToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub scim_token: ScimToken,
+}
+
+/// Every SCIM token of the tenant, without secrets.
+pub async fn list_tokens(store: &Store, caller: &Caller) -> Result<Vec<ScimToken>> {
+    caller.require(admin::TOKENS_MANAGE)?;
+    store.list_scim_tokens(caller.tenant_id()).await
+}
+
+/// Creates a SCIM token; only the SHA-256 hash of its secret is stored. A SCIM token provisions
+/// users and groups, so only callers who may write both may create one.
+pub async fn create_token(
+    store: &Store,
+    caller: &Caller,
+    req: CreateScimToken,
+) -> Result<CreatedScimToken> {
+    caller.require(admin::TOKENS_MANAGE)?;
+    caller.require(admin::USERS_WRITE)?;
+    caller.require(admin::USERS_DELETE)?;
+    caller.require(admin::GROUPS_WRITE)?;
+    let name = validate::name("name", &req.name, 100)?;
+    let (token, scim_token) = issue(store, caller.tenant_id(), &name, &caller.actor()).await?;
+    Ok(CreatedScimToken { token, scim_token })
+}
+
+/// Makes a token and stores its hash; returns the secret.
+pub async fn issue(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    actor: &crate::domain::audit::Actor,
+) -> Result<(String, ScimToken)> {
+    let secret = crate::domain::secrets::new_secret("scim_");
+    let hash = crate::domain::secrets::hash_secret(&secret);
+    let t = store.insert_scim_token(tenant, name, &hash, actor).await?;
+    Ok((secret, t))
+}
+
+/// Revokes a SCIM token: from then on it is refused (401).
+pub async fn revoke_token(store: &Store, caller: &Caller, id: &ScimTokenId) -> Result<()> {
+    caller.require(admin::TOKENS_MANAGE)?;
+    store
+        .revoke_scim_token(caller.tenant_id(), id, &caller.actor())
+        .await
+}
+
+/// The tenant's SCIM settings.
+pub async fn settings(store: &Store, caller: &Caller) -> Result<ScimSettings> {
+    caller.require(admin::USERS_READ)?;
+    store.scim_settings(caller.tenant_id()).await
+}
+
+/// Changes what a SCIM DELETE does.
+pub async fn set_settings(
+    store: &Store,
+    caller: &Caller,
+    req: ScimSettings,
+) -> Result<ScimSettings> {
+    caller.require(admin::USERS_DELETE)?;
+    store
+        .set_scim_settings(caller.tenant_id(), &req, &caller.actor())
+        .await
+}

@@ -1,0 +1,321 @@
+//! SCIM provisioning as the domain sees it: tokens, the per-tenant setting, the user and group
+//! records SCIM reads and writes, and queries over them (a filter already resolved from SCIM
+//! attribute names to Castellan fields, which the store compiles to SQL).
+
+use super::attributes::AttributeChanges;
+use super::clock::rfc3339_ms;
+use super::ids::*;
+use super::model::{AttributeDef, UserStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A SCIM bearer token of a tenant (its secret is never stored, only its SHA-256).
+#[derive(Clone, Debug, Serialize)]
+pub struct ScimToken {
+    pub id: ScimTokenId,
+    pub name: String,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
+    #[serde(with = "rfc3339_ms::option")]
+    pub last_used_at: Option<i64>,
+    #[serde(with = "rfc3339_ms::option")]
+    pub revoked_at: Option<i64>,
+}
+
+/// What a SCIM `DELETE /Users/{id}` does in Castellan. In every case the user is gone from SCIM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeleteAction {
+    /// The user becomes inactive (sessions ended, grants revoked); data and history are kept.
+    #[default]
+    Deactivate,
+    /// The user and everything hanging off them is removed; the audit log keeps their last state.
+    Delete,
+    /// Personal data is erased; the id, memberships and audit trail (redacted) are kept.
+    Anonymise,
+}
+
+impl DeleteAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivate",
+            Self::Delete => "delete",
+            Self::Anonymise => "anonymise",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "deactivate" => Self::Deactivate,
+            "delete" => Self::Delete,
+            "anonymise" => Self::Anonymise,
+            _ => return None,
+        })
+    }
+}
+
+/// The tenant's SCIM settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScimSettings {
+    pub delete_action: DeleteAction,
+}
+
+/// One email address of a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Email {
+    pub value: String,
+    pub kind: Option<String>,
+    pub primary: bool,
+}
+
+/// A user as SCIM sees them.
+#[derive(Clone, Debug)]
+pub struct ScimUser {
+    pub id: UserId,
+    pub fields: ScimUserFields,
+    pub status: UserStatus,
+    pub is_owner: bool,
+    /// The manager set through SCIM, with their display name.
+    pub manager: Option<(UserId, Option<String>)>,
+    /// The groups the user belongs to: id and display name.
+    pub groups: Vec<(GroupId, String)>,
+    /// Custom attribute values by key.
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// The writable profile of a SCIM user, all fields at once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScimUserFields {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
+    pub display_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    pub preferred_language: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub emails: Vec<Email>,
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+}
+
+/// A validated SCIM write of a user: the whole profile, replacing what is stored.
+#[derive(Clone, Debug)]
+pub struct ScimUserWrite {
+    pub fields: ScimUserFields,
+    /// `active`: true makes an inactive or invited user active, false deactivates.
+    pub active: bool,
+    /// The manager to hold (replacing the one SCIM set before); `None` removes it.
+    pub manager: Option<UserId>,
+    /// Custom attribute changes.
+    pub attributes: AttributeChanges,
+    /// An argon2id PHC string, when the client sent a password.
+    pub password_hash: Option<String>,
+}
+
+/// A group as SCIM sees it.
+#[derive(Clone, Debug)]
+pub struct ScimGroup {
+    pub id: GroupId,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// Member ids with their display names (or user names).
+    pub members: Vec<(UserId, String)>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// A validated SCIM write of a group: the whole group, members included.
+#[derive(Clone, Debug)]
+pub struct ScimGroupWrite {
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub members: Vec<UserId>,
+}
+
+/// What a filter, a sort or a comparison can name on a user.
+#[derive(Clone, Debug)]
+pub enum UserField {
+    Id,
+    ExternalId,
+    UserName,
+    GivenName,
+    FamilyName,
+    MiddleName,
+    HonorificPrefix,
+    HonorificSuffix,
+    DisplayName,
+    NickName,
+    Title,
+    UserType,
+    PreferredLanguage,
+    Locale,
+    Timezone,
+    Active,
+    Created,
+    LastModified,
+    EmployeeNumber,
+    CostCenter,
+    Organization,
+    Division,
+    Department,
+    /// The id of the manager set through SCIM.
+    ManagerId,
+    EmailValue,
+    EmailType,
+    EmailPrimary,
+    /// The id of a group the user belongs to.
+    GroupId,
+    GroupDisplay,
+    /// A custom attribute.
+    Custom(AttributeDef),
+}
+
+/// What a filter or a sort can name on a group.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GroupField {
+    Id,
+    ExternalId,
+    DisplayName,
+    Created,
+    LastModified,
+    MemberId,
+}
+
+/// How a field's values compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text; `case_exact` false compares case-insensitively.
+    Text {
+        case_exact: bool,
+    },
+    Boolean,
+    /// A timestamp (stored as Unix milliseconds, compared as such).
+    DateTime,
+    Number,
+}
+
+/// Which table a multi-valued field lives in (a value filter applies to one row of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Multi {
+    Emails,
+    Groups,
+    Members,
+}
+
+/// A comparison operator (RFC 7644 §3.4.2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A comparison value, already typed for its field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Bool(bool),
+    /// Unix milliseconds.
+    Time(i64),
+    Number(f64),
+    Null,
+}
+
+/// A filter over fields of type `F`, resolved and type-checked.
+#[derive(Clone, Debug)]
+pub enum Cond<F> {
+    Compare {
+        field: F,
+        op: Op,
+        value: Value,
+    },
+    Present(F),
+    And(Box<Cond<F>>, Box<Cond<F>>),
+    Or(Box<Cond<F>>, Box<Cond<F>>),
+    Not(Box<Cond<F>>),
+    /// `emails[type eq "work" and value sw "a"]`: the inner condition holds for one value.
+    Within(Multi, Box<Cond<F>>),
+}
+
+/// A SCIM list request, resolved.
+#[derive(Clone, Debug)]
+pub struct ListQuery<F> {
+    pub filter: Option<Cond<F>>,
+    pub sort_by: Option<F>,
+    pub descending: bool,
+    /// 1-based.
+    pub start_index: i64,
+    pub count: i64,
+}
+
+/// One page of a list and the total number of matches.
+#[derive(Clone, Debug)]
+pub struct ListPage<T> {
+    pub total: i64,
+    pub items: Vec<T>,
+}
+
+impl UserField {
+    /// How the field's values compare (RFC 7643 §4.1 and §4.3 say which are case-exact).
+    pub fn kind(&self) -> FieldKind {
+        use super::model::AttributeKind;
+        match self {
+            Self::Id | Self::ExternalId | Self::ManagerId | Self::GroupId => {
+                FieldKind::Text { case_exact: true }
+            }
+            Self::Active | Self::EmailPrimary => FieldKind::Boolean,
+            Self::Created | Self::LastModified => FieldKind::DateTime,
+            Self::Custom(def) => match def.kind {
+                AttributeKind::Number => FieldKind::Number,
+                AttributeKind::Boolean => FieldKind::Boolean,
+                _ => FieldKind::Text { case_exact: false },
+            },
+            _ => FieldKind::Text { case_exact: false },
+        }
+    }
+
+    /// The multi-valued attribute the field is a sub-attribute of.
+    pub fn multi(&self) -> Option<Multi> {
+        match self {
+            Self::EmailValue | Self::EmailType | Self::EmailPrimary => Some(Multi::Emails),
+            Self::GroupId | Self::GroupDisplay => Some(Multi::Groups),
+            _ => None,
+        }
+    }
+}
+
+impl GroupField {
+    pub fn kind(&self) -> FieldKind {
+        match self {
+            Self::Id | Self::ExternalId | Self::MemberId => FieldKind::Text { case_exact: true },
+            Self::Created | Self::LastModified => FieldKind::DateTime,
+            Self::DisplayName => FieldKind::Text { case_exact: false },
+        }
+    }
+
+    pub fn multi(&self) -> Option<Multi> {
+        match self {
+            Self::MemberId => Some(Multi::Members),
+            _ => None,
+        }
+    }
+}

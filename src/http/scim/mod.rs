@@ -1,0 +1,262 @@
+//! SCIM 2.0 over HTTP under `/t/{tenant}/scim/v2`: authentication with the tenant's SCIM
+//! tokens, `application/scim+json` in and out, SCIM error bodies for every failure.
+
+mod bulk;
+mod discovery;
+mod groups;
+mod users;
+
+use super::AppState;
+use crate::domain::secrets::hash_secret;
+use crate::scim::ScimCaller;
+use crate::scim::error::ScimError;
+use crate::scim::query::{ListParams, Projection};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+pub const CONTENT_TYPE: &str = "application/scim+json";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(groups::router())
+        .merge(discovery::router())
+        .merge(bulk::router())
+        .fallback(|| async { ScimError::not_found("no such SCIM endpoint") })
+}
+
+/// 405 for a method an endpoint does not take, as a SCIM error.
+pub async fn not_allowed() -> ScimError {
+    ScimError::new(405, None, "this endpoint does not take that method")
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = (status, self.body().to_string()).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scim\""),
+            );
+        }
+        r
+    }
+}
+
+/// A SCIM answer: JSON body, optional ETag and Location.
+pub struct Scim {
+    pub status: StatusCode,
+    pub body: Option<Value>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Scim {
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(body),
+            etag: None,
+            location: None,
+        }
+    }
+    /// A resource: its `meta.version` becomes the ETag.
+    pub fn resource(status: StatusCode, body: Value) -> Self {
+        let etag = body["meta"]["version"].as_str().map(str::to_owned);
+        let location = (status == StatusCode::CREATED)
+            .then(|| body["meta"]["location"].as_str().map(str::to_owned))
+            .flatten();
+        Self {
+            status,
+            body: Some(body),
+            etag,
+            location,
+        }
+    }
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: None,
+            etag: None,
+            location: None,
+        }
+    }
+}
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        let mut r = match self.body {
+            Some(b) => (self.status, b.to_string()).into_response(),
+            None => self.status.into_response(),
+        };
+        let h = r.headers_mut();
+        if self.status != StatusCode::NO_CONTENT && self.status != StatusCode::NOT_MODIFIED {
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        }
+        if let Some(v) = self.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            h.insert(header::ETAG, v);
+        }
+        if let Some(v) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            h.insert(header::LOCATION, v);
+        }
+        r
+    }
+}
+
+pub type ScimResult<T = Scim> = Result<T, ScimError>;
+
+/// A JSON request body (`application/scim+json` or `application/json`).
+pub struct ScimJson(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for ScimJson {
+    type Rejection = ScimError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ScimError> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            if !(ct.starts_with(CONTENT_TYPE) || ct.starts_with("application/json")) {
+                return Err(ScimError::new(
+                    415,
+                    None,
+                    "send the body as application/scim+json",
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ScimError::new(413, None, "the request body is too large")
+            } else {
+                ScimError::invalid_syntax("the request body could not be read")
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(ScimJson)
+            .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+/// The list parameters of a GET.
+pub struct ListQuery(pub ListParams);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ScimError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ScimError> {
+        let q = axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ScimError::invalid_value("the query string is malformed"))?;
+        Ok(ListQuery(ListParams::from_pairs(
+            q.0.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )))
+    }
+}
+
+impl ListQuery {
+    pub fn projection(&self) -> Result<Projection, ScimError> {
+        self.0.projection()
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The SCIM caller: a live SCIM token of the tenant named in the path. A token of another
+/// tenant is refused like an unknown one.
+impl FromRequestParts<AppState> for ScimCaller {
+    type Rejection = ScimError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let slug = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "tenant")
+                    .map(|(_, v)| v.to_owned())
+            })
+            .ok_or_else(|| ScimError::not_found("no tenant in the path"))?;
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ScimError::unauthorized("send a SCIM token as `Authorization: Bearer <token>`")
+        })?;
+        let refused = || ScimError::unauthorized("the token is not valid (unknown or revoked)");
+        let (tenant_id, token) = state
+            .store
+            .scim_token_by_hash(&hash_secret(token))
+            .await?
+            .ok_or_else(refused)?;
+        let tenant = match state.store.tenant_by_slug(&slug).await? {
+            Some(t) if t.id == tenant_id => t,
+            _ => return Err(refused()),
+        };
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let base = format!(
+            "{}/t/{}/scim/v2",
+            state.config.public_url.trim_end_matches('/'),
+            tenant.slug
+        );
+        Ok(ScimCaller {
+            tenant,
+            token_id: token.id,
+            token_name: token.name,
+            ip,
+            base,
+        })
+    }
+}
+
+/// The `{id}` of the path.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ScimError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ScimError> {
+        axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "id")
+                    .map(|(_, v)| Id(v.to_owned()))
+            })
+            .ok_or_else(|| ScimError::not_found("no such resource"))
+    }
+}
+
+/// The `If-Match` header's required version.
+pub fn if_match(headers: &HeaderMap) -> Option<i64> {
+    crate::scim::if_match_version(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))
+}
+
+/// Whether `If-None-Match` names the current version (the GET is then answered 304).
+pub fn not_modified(headers: &HeaderMap, version: i64) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| crate::scim::etag_matches(h, version))
+}
+
+/// A ListResponse.
+pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Value {
+    serde_json::json!({
+        "schemas": [crate::scim::schema::LIST],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}

@@ -1,0 +1,412 @@
+//! List requests (RFC 7644 §3.4.2): filter resolved to fields, sorting, paging, and the
+//! `attributes` / `excludedAttributes` projection of returned resources.
+
+use super::error::{ScimError, ScimResult};
+use super::filter::{self, AttrPath, CompValue, CompareOp, Filter};
+use crate::domain::clock::parse_rfc3339_ms;
+use crate::domain::scim::{Cond, FieldKind, ListQuery, Multi, Op, Value as V};
+use serde_json::{Map, Value};
+
+/// The most resources one page returns (advertised as `filter.maxResults`).
+pub const MAX_RESULTS: i64 = 1000;
+
+/// The parameters of a list or `.search` request, as received.
+#[derive(Debug, Default, Clone)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<String>,
+    pub count: Option<String>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+impl ListParams {
+    /// From query parameters (names compared case-insensitively).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut p = Self::default();
+        for (k, v) in pairs {
+            let slot = match k.to_ascii_lowercase().as_str() {
+                "filter" => &mut p.filter,
+                "sortby" => &mut p.sort_by,
+                "sortorder" => &mut p.sort_order,
+                "startindex" => &mut p.start_index,
+                "count" => &mut p.count,
+                "attributes" => &mut p.attributes,
+                "excludedattributes" => &mut p.excluded_attributes,
+                _ => continue,
+            };
+            *slot = Some(v.to_owned());
+        }
+        p
+    }
+
+    /// From a `SearchRequest` body (RFC 7644 §3.4.3).
+    pub fn from_search(body: &Value) -> ScimResult<Self> {
+        let o = body
+            .as_object()
+            .ok_or_else(|| ScimError::invalid_syntax("the search request must be a JSON object"))?;
+        let text = |k: &str| -> ScimResult<Option<String>> {
+            match super::json::get_ci(o, k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(Value::Array(a)) => Ok(Some(
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )),
+                Some(_) => Err(ScimError::invalid_value(format!("{k} has the wrong type"))),
+            }
+        };
+        Ok(Self {
+            filter: text("filter")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            start_index: text("startIndex")?,
+            count: text("count")?,
+            attributes: text("attributes")?,
+            excluded_attributes: text("excludedAttributes")?,
+        })
+    }
+
+    /// Resolves the request for a resource type.
+    pub fn resolve<F>(&self, r: &Resolver<'_, F>) -> ScimResult<ListQuery<F>> {
+        let filter = match self.filter.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(f) => Some(to_cond(&filter::parse(f)?, None, r)?),
+        };
+        let sort_by = match self.sort_by.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => {
+                let path = filter::parse_attr_path(s)
+                    .map_err(|e| ScimError::invalid_value(format!("sortBy: {e}")))?;
+                Some((r.resolve)(&path, None).map_err(|e| ScimError::invalid_value(e.detail))?)
+            }
+        };
+        let descending = match self.sort_order.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+            Some(o) if o.eq_ignore_ascii_case("descending") => true,
+            Some(o) => {
+                return Err(ScimError::invalid_value(format!(
+                    "sortOrder is `ascending` or `descending`, not `{o}`"
+                )));
+            }
+        };
+        let number = |v: &Option<String>, name: &str| -> ScimResult<Option<i64>> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(s) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(|n| Some(n.clamp(i64::MIN as f64, i64::MAX as f64) as i64))
+                    .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer"))),
+            }
+        };
+        // RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
+        let start_index = number(&self.start_index, "startIndex")?.unwrap_or(1).max(1);
+        let count = number(&self.count, "count")?
+            .unwrap_or(100)
+            .clamp(0, MAX_RESULTS);
+        Ok(ListQuery {
+            filter,
+            sort_by,
+            descending,
+            start_index,
+            count,
+        })
+    }
+
+    /// The projection asked for.
+    pub fn projection(&self) -> ScimResult<Projection> {
+        Projection::parse(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
+    }
+}
+
+/// What a resource type knows about its attributes, for filters.
+pub struct Resolver<'a, F> {
+    pub resolve: &'a (dyn Fn(&AttrPath, Option<&str>) -> ScimResult<F> + Sync),
+    pub kind: fn(&F) -> FieldKind,
+    pub multi: fn(&str) -> Option<Multi>,
+}
+
+/// Converts a parsed filter into a condition over resolved, typed fields.
+pub fn to_cond<F>(f: &Filter, within: Option<&str>, r: &Resolver<'_, F>) -> ScimResult<Cond<F>> {
+    Ok(match f {
+        Filter::And(a, b) => Cond::And(
+            Box::new(to_cond(a, within, r)?),
+            Box::new(to_cond(b, within, r)?),
+        ),
+        Filter::Or(a, b) => Cond::Or(
+            Box::new(to_cond(a, within, r)?),
+            Box::new(to_cond(b, within, r)?),
+        ),
+        Filter::Not(a) => Cond::Not(Box::new(to_cond(a, within, r)?)),
+        Filter::Present(p) => Cond::Present((r.resolve)(p, within)?),
+        Filter::ValuePath { path, filter } => {
+            let multi = (r.multi)(&path.name)
+                .filter(|_| path.sub.is_none())
+                .ok_or_else(|| {
+                    ScimError::invalid_filter(format!("`{}` is not multi-valued", path.name))
+                })?;
+            Cond::Within(multi, Box::new(to_cond(filter, Some(&path.name), r)?))
+        }
+        Filter::Compare { path, op, value } => {
+            let field = (r.resolve)(path, within)?;
+            let kind = (r.kind)(&field);
+            let op = convert_op(*op);
+            let value = typed_value(kind, op, value, path)?;
+            Cond::Compare { field, op, value }
+        }
+    })
+}
+
+fn convert_op(op: CompareOp) -> Op {
+    match op {
+        CompareOp::Eq => Op::Eq,
+        CompareOp::Ne => Op::Ne,
+        CompareOp::Co => Op::Co,
+        CompareOp::Sw => Op::Sw,
+        CompareOp::Ew => Op::Ew,
+        CompareOp::Gt => Op::Gt,
+        CompareOp::Ge => Op::Ge,
+        CompareOp::Lt => Op::Lt,
+        CompareOp::Le => Op::Le,
+    }
+}
+
+fn typed_value(kind: FieldKind, op: Op, v: &CompValue, path: &AttrPath) -> ScimResult<V> {
+    let wrong =
+        |what: &str| ScimError::invalid_filter(format!("`{}` is compared with {what}", path.name));
+    if *v == CompValue::Null {
+        return match op {
+            Op::Eq | Op::Ne => Ok(V::Null),
+            _ => Err(wrong("null, which only eq and ne accept")),
+        };
+    }
+    let substring = matches!(op, Op::Co | Op::Sw | Op::Ew);
+    match kind {
+        FieldKind::Text { .. } => Ok(V::Text(match v {
+            CompValue::String(s) => s.clone(),
+            CompValue::Number(n) => n.to_string(),
+            CompValue::Bool(b) => b.to_string(),
+            CompValue::Null => unreachable!(),
+        })),
+        FieldKind::Boolean => {
+            if op != Op::Eq && op != Op::Ne {
+                return Err(wrong("an operator booleans do not have (only eq and ne)"));
+            }
+            match v {
+                CompValue::Bool(b) => Ok(V::Bool(*b)),
+                CompValue::String(s) if s.eq_ignore_ascii_case("true") => Ok(V::Bool(true)),
+                CompValue::String(s) if s.eq_ignore_ascii_case("false") => Ok(V::Bool(false)),
+                _ => Err(wrong("something that is not a boolean")),
+            }
+        }
+        FieldKind::DateTime if substring => Err(wrong("co, sw or ew, which dates do not have")),
+        FieldKind::DateTime => match v {
+            CompValue::String(s) => parse_rfc3339_ms(s)
+                .map(V::Time)
+                .ok_or_else(|| wrong("something that is not an RFC 3339 date-time")),
+            _ => Err(wrong("something that is not a date-time")),
+        },
+        FieldKind::Number if substring => Err(wrong("co, sw or ew, which numbers do not have")),
+        FieldKind::Number => match v {
+            CompValue::Number(n) => n
+                .as_f64()
+                .map(V::Number)
+                .ok_or_else(|| wrong("a bad number")),
+            CompValue::String(s) => s
+                .trim()
+                .parse()
+                .map(V::Number)
+                .map_err(|_| wrong("something that is not a number")),
+            _ => Err(wrong("something that is not a number")),
+        },
+    }
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5).
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    pub attributes: Vec<AttrPath>,
+    pub excluded: Vec<AttrPath>,
+}
+
+impl Projection {
+    pub fn parse(attributes: Option<&str>, excluded: Option<&str>) -> ScimResult<Self> {
+        let list = |s: Option<&str>| -> ScimResult<Vec<AttrPath>> {
+            s.unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    filter::parse_attr_path(s)
+                        .map_err(|e| ScimError::invalid_value(format!("`{s}`: {e}")))
+                })
+                .collect()
+        };
+        Ok(Self {
+            attributes: list(attributes)?,
+            excluded: list(excluded)?,
+        })
+    }
+
+    /// Whether `name` (a top-level attribute) is left out, so it need not be loaded.
+    pub fn excludes(&self, name: &str) -> bool {
+        let top =
+            |p: &AttrPath| p.uri.is_none() && p.sub.is_none() && p.name.eq_ignore_ascii_case(name);
+        self.excluded.iter().any(top)
+            || (!self.attributes.is_empty()
+                && !self
+                    .attributes
+                    .iter()
+                    .any(|p| p.uri.is_none() && p.name.eq_ignore_ascii_case(name)))
+    }
+
+    /// Applies the projection to a resource; `id` and `schemas` always stay.
+    pub fn apply(&self, v: Value) -> Value {
+        let Value::Object(mut o) = v else { return v };
+        if !self.attributes.is_empty() {
+            let mut out = Map::new();
+            for keep in ["schemas", "id"] {
+                if let Some(x) = o.get(keep) {
+                    out.insert(keep.into(), x.clone());
+                }
+            }
+            for p in &self.attributes {
+                copy_path(&o, &mut out, p);
+            }
+            o = out;
+        }
+        for p in &self.excluded {
+            remove_path(&mut o, p);
+        }
+        Value::Object(o)
+    }
+}
+
+/// The container key and the attribute name of a path: (`None`, name) for core attributes,
+/// (Some(extension URN key), name) for extension attributes, or (Some(urn), "") for a whole
+/// extension named by its URN.
+fn locate(o: &Map<String, Value>, p: &AttrPath) -> (Option<String>, String) {
+    match &p.uri {
+        None => (None, p.name.clone()),
+        Some(uri) => {
+            let whole = format!("{uri}:{}", p.name);
+            if let Some(k) = super::json::key_ci(o, &whole) {
+                return (Some(k), String::new());
+            }
+            match super::json::key_ci(o, uri) {
+                Some(k) => (Some(k), p.name.clone()),
+                // The core schema's URN: the attribute is top-level.
+                None if uri.eq_ignore_ascii_case(super::schema::USER)
+                    || uri.eq_ignore_ascii_case(super::schema::GROUP) =>
+                {
+                    (None, p.name.clone())
+                }
+                None => (Some(uri.clone()), p.name.clone()),
+            }
+        }
+    }
+}
+
+fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, p: &AttrPath) {
+    let (container, name) = locate(from, p);
+    let (src, dst) = match &container {
+        None => (Some(from), to),
+        Some(c) => {
+            let src = from.get(c).and_then(Value::as_object);
+            if src.is_none() {
+                return;
+            }
+            if name.is_empty() {
+                to.insert(c.clone(), from[c].clone());
+                return;
+            }
+            let dst = to
+                .entry(c.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("an object just inserted");
+            (src, dst)
+        }
+    };
+    let Some(src) = src else { return };
+    let Some(key) = super::json::key_ci(src, &name) else {
+        return;
+    };
+    match (&p.sub, &src[&key]) {
+        (None, v) => {
+            dst.insert(key, v.clone());
+        }
+        (Some(sub), Value::Object(m)) => {
+            if let Some(sk) = super::json::key_ci(m, sub) {
+                let d = dst.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                if let Some(d) = d.as_object_mut() {
+                    d.insert(sk.clone(), m[&sk].clone());
+                }
+            }
+        }
+        (Some(sub), Value::Array(items)) => {
+            let picked: Vec<Value> = items
+                .iter()
+                .filter_map(|i| {
+                    let m = i.as_object()?;
+                    let sk = super::json::key_ci(m, sub)?;
+                    let mut one = Map::new();
+                    one.insert(sk.clone(), m[&sk].clone());
+                    Some(Value::Object(one))
+                })
+                .collect();
+            dst.insert(key, Value::Array(picked));
+        }
+        _ => {}
+    }
+}
+
+fn remove_path(o: &mut Map<String, Value>, p: &AttrPath) {
+    let (container, name) = locate(o, p);
+    if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("schemas") {
+        return;
+    }
+    let target = match &container {
+        None => Some(o),
+        Some(c) if name.is_empty() => {
+            o.remove(c);
+            return;
+        }
+        Some(c) => o.get_mut(c).and_then(Value::as_object_mut),
+    };
+    let Some(target) = target else { return };
+    let Some(key) = super::json::key_ci(target, &name) else {
+        return;
+    };
+    match &p.sub {
+        None => {
+            target.remove(&key);
+        }
+        Some(sub) => match target.get_mut(&key) {
+            Some(Value::Object(m)) => {
+                if let Some(sk) = super::json::key_ci(m, sub) {
+                    m.remove(&sk);
+                }
+            }
+            Some(Value::Array(items)) => {
+                for i in items.iter_mut().filter_map(Value::as_object_mut) {
+                    if let Some(sk) = super::json::key_ci(i, sub) {
+                        i.remove(&sk);
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+}

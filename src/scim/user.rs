@@ -1,0 +1,408 @@
+//! The SCIM User resource: Castellan's user as JSON, JSON (from POST, PUT or a patched
+//! resource) validated into a write, and filter paths resolved to fields.
+
+use super::error::{ScimError, ScimResult};
+use super::filter::AttrPath;
+use super::json::{get_ci, opt_string, parse_bool};
+use super::schema::{ENTERPRISE, TENANT, USER};
+use crate::domain::attributes::AttributeChanges;
+use crate::domain::clock::format_ms;
+use crate::domain::scim::{Email, ScimUser, ScimUserFields, UserField};
+use crate::domain::{AttributeDef, UserId, UserStatus};
+use serde_json::{Map, Value, json};
+
+/// The resource as JSON, every attribute included (projection comes after).
+pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
+    let f = &u.fields;
+    let mut o = Map::new();
+    let mut schemas = vec![json!(USER)];
+    o.insert("id".into(), json!(u.id));
+    put(&mut o, "externalId", &f.external_id);
+    o.insert("userName".into(), json!(f.user_name));
+    let mut name = Map::new();
+    put(&mut name, "familyName", &f.family_name);
+    put(&mut name, "givenName", &f.given_name);
+    put(&mut name, "middleName", &f.middle_name);
+    put(&mut name, "honorificPrefix", &f.honorific_prefix);
+    put(&mut name, "honorificSuffix", &f.honorific_suffix);
+    if !name.is_empty() {
+        o.insert("name".into(), Value::Object(name));
+    }
+    put(&mut o, "displayName", &f.display_name);
+    put(&mut o, "nickName", &f.nick_name);
+    put(&mut o, "title", &f.title);
+    put(&mut o, "userType", &f.user_type);
+    put(&mut o, "preferredLanguage", &f.preferred_language);
+    put(&mut o, "locale", &f.locale);
+    put(&mut o, "timezone", &f.timezone);
+    o.insert(
+        "active".into(),
+        json!(matches!(u.status, UserStatus::Active | UserStatus::Invited)),
+    );
+    if !f.emails.is_empty() {
+        let emails: Vec<Value> = f
+            .emails
+            .iter()
+            .map(|e| {
+                let mut m = Map::new();
+                m.insert("value".into(), json!(e.value));
+                put(&mut m, "type", &e.kind);
+                m.insert("primary".into(), json!(e.primary));
+                Value::Object(m)
+            })
+            .collect();
+        o.insert("emails".into(), Value::Array(emails));
+    }
+    if !u.groups.is_empty() {
+        let groups: Vec<Value> = u
+            .groups
+            .iter()
+            .map(|(id, name)| {
+                json!({"value": id, "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct"})
+            })
+            .collect();
+        o.insert("groups".into(), Value::Array(groups));
+    }
+    let mut ent = Map::new();
+    put(&mut ent, "employeeNumber", &f.employee_number);
+    put(&mut ent, "costCenter", &f.cost_center);
+    put(&mut ent, "organization", &f.organization);
+    put(&mut ent, "division", &f.division);
+    put(&mut ent, "department", &f.department);
+    if let Some((id, _)) = &u.manager {
+        let mut m = Map::new();
+        m.insert("value".into(), json!(id));
+        m.insert("$ref".into(), json!(format!("{base}/Users/{id}")));
+        ent.insert("manager".into(), Value::Object(m));
+    }
+    if !ent.is_empty() {
+        schemas.push(json!(ENTERPRISE));
+        o.insert(ENTERPRISE.into(), Value::Object(ent));
+    }
+    let custom: Map<String, Value> = defs
+        .iter()
+        .filter_map(|d| u.attributes.get(&d.key).map(|v| (d.key.clone(), v.clone())))
+        .collect();
+    if !custom.is_empty() {
+        schemas.push(json!(TENANT));
+        o.insert(TENANT.into(), Value::Object(custom));
+    }
+    o.insert("schemas".into(), Value::Array(schemas));
+    o.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "User",
+            "created": format_ms(u.created_at),
+            "lastModified": format_ms(u.updated_at),
+            "location": format!("{base}/Users/{}", u.id),
+            "version": super::etag(u.version),
+        }),
+    );
+    Value::Object(o)
+}
+
+fn put(o: &mut Map<String, Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        o.insert(key.into(), json!(v));
+    }
+}
+
+/// A user resource validated, before its password is hashed and its manager checked.
+#[derive(Debug)]
+pub struct ParsedUser {
+    pub fields: ScimUserFields,
+    /// `None` when the resource does not say (PUT keeps the current state, POST means true).
+    pub active: Option<bool>,
+    pub manager: Option<UserId>,
+    pub attributes: AttributeChanges,
+    pub password: Option<crate::domain::passwords::Password>,
+}
+
+/// Validates a whole User resource. Read-only attributes (`id`, `meta`, `groups`) are ignored;
+/// attributes Castellan does not keep are ignored too (directories send many).
+/// `current` holds the custom attributes set now, so absent ones are removed.
+pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimResult<ParsedUser> {
+    let o = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
+    let user_name = opt_string(get_ci(o, "userName"), "userName", 254)?
+        .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+    let name = match get_ci(o, "name") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => return Err(ScimError::invalid_value("name must be an object")),
+    };
+    let name_part = |k: &str| match name {
+        Some(n) => opt_string(get_ci(n, k), &format!("name.{k}"), 200),
+        None => Ok(None),
+    };
+    let ent = match get_ci(o, ENTERPRISE) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "the enterprise extension must be an object",
+            ));
+        }
+    };
+    let ent_part = |k: &str| match ent {
+        Some(e) => opt_string(get_ci(e, k), k, 200),
+        None => Ok(None),
+    };
+    let manager = match ent.and_then(|e| get_ci(e, "manager")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(UserId(s.clone())),
+        Some(Value::Object(m)) => match get_ci(m, "value") {
+            None | Some(Value::Null) => super::json::ref_id(get_ci(m, "$ref")).map(UserId),
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(UserId(s.clone())),
+            Some(_) => return Err(ScimError::invalid_value("manager.value must be a string")),
+        },
+        Some(_) => return Err(ScimError::invalid_value("manager must be an object")),
+    };
+    let fields = ScimUserFields {
+        user_name,
+        external_id: opt_string(get_ci(o, "externalId"), "externalId", 256)?,
+        given_name: name_part("givenName")?,
+        family_name: name_part("familyName")?,
+        middle_name: name_part("middleName")?,
+        honorific_prefix: name_part("honorificPrefix")?,
+        honorific_suffix: name_part("honorificSuffix")?,
+        display_name: opt_string(get_ci(o, "displayName"), "displayName", 200)?,
+        nick_name: opt_string(get_ci(o, "nickName"), "nickName", 200)?,
+        title: opt_string(get_ci(o, "title"), "title", 200)?,
+        user_type: opt_string(get_ci(o, "userType"), "userType", 200)?,
+        preferred_language: opt_string(get_ci(o, "preferredLanguage"), "preferredLanguage", 200)?,
+        locale: opt_string(get_ci(o, "locale"), "locale", 200)?,
+        timezone: opt_string(get_ci(o, "timezone"), "timezone", 200)?,
+        emails: parse_emails(get_ci(o, "emails"))?,
+        employee_number: ent_part("employeeNumber")?,
+        cost_center: ent_part("costCenter")?,
+        organization: ent_part("organization")?,
+        division: ent_part("division")?,
+        department: ent_part("department")?,
+    };
+    let active = match get_ci(o, "active") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            parse_bool(v)
+                .ok_or_else(|| ScimError::invalid_value("active must be true or false"))?,
+        ),
+    };
+    let password = match get_ci(o, "password") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(crate::domain::passwords::Password::new(p.clone())?),
+        Some(_) => return Err(ScimError::invalid_value("password must be a string")),
+    };
+    Ok(ParsedUser {
+        fields,
+        active,
+        manager,
+        attributes: parse_custom(get_ci(o, TENANT), defs, current)?,
+        password,
+    })
+}
+
+fn parse_emails(v: Option<&Value>) -> ScimResult<Vec<Email>> {
+    let items = match v {
+        None | Some(Value::Null) => return Ok(vec![]),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(ScimError::invalid_value("emails must be an array")),
+    };
+    let mut out: Vec<Email> = Vec::with_capacity(items.len());
+    for item in items {
+        let m = item
+            .as_object()
+            .ok_or_else(|| ScimError::invalid_value("each email must be an object"))?;
+        let Some(value) = opt_string(get_ci(m, "value"), "emails.value", 254)? else {
+            continue;
+        };
+        if !value.contains('@') {
+            return Err(ScimError::invalid_value(format!(
+                "`{value}` is not an email address"
+            )));
+        }
+        let primary = match get_ci(m, "primary") {
+            None | Some(Value::Null) => false,
+            Some(p) => parse_bool(p)
+                .ok_or_else(|| ScimError::invalid_value("emails.primary must be true or false"))?,
+        };
+        // At most one primary (RFC 7643 §2.4): a later one takes the mark over.
+        if primary {
+            out.iter_mut().for_each(|e| e.primary = false);
+        }
+        out.push(Email {
+            value,
+            kind: opt_string(get_ci(m, "type"), "emails.type", 50)?,
+            primary,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_custom(
+    v: Option<&Value>,
+    defs: &[AttributeDef],
+    current: &[String],
+) -> ScimResult<AttributeChanges> {
+    let given = match v {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "the tenant extension must be an object",
+            ));
+        }
+    };
+    let mut input = std::collections::BTreeMap::new();
+    for (k, v) in &given {
+        let def = defs
+            .iter()
+            .find(|d| d.key.eq_ignore_ascii_case(k))
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!("`{k}` is not an attribute of this tenant"))
+            })?;
+        // Directories send every value as a string: convert to the definition's type.
+        let v = match (def.kind, v) {
+            (crate::domain::AttributeKind::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .unwrap_or_else(|| v.clone()),
+            (crate::domain::AttributeKind::Boolean, Value::String(_)) => {
+                parse_bool(v).map(Value::Bool).unwrap_or_else(|| v.clone())
+            }
+            _ => v.clone(),
+        };
+        input.insert(def.key.clone(), v);
+    }
+    for key in current {
+        input.entry(key.clone()).or_insert(Value::Null);
+    }
+    let changes = crate::domain::attributes::validate_changes(defs, &input)?;
+    crate::domain::attributes::check_required(defs, &[], &changes)?;
+    Ok(changes)
+}
+
+const CORE_FIELDS: [(&str, UserField); 13] = [
+    ("id", UserField::Id),
+    ("externalId", UserField::ExternalId),
+    ("userName", UserField::UserName),
+    ("displayName", UserField::DisplayName),
+    ("nickName", UserField::NickName),
+    ("title", UserField::Title),
+    ("userType", UserField::UserType),
+    ("preferredLanguage", UserField::PreferredLanguage),
+    ("locale", UserField::Locale),
+    ("timezone", UserField::Timezone),
+    ("active", UserField::Active),
+    ("emails", UserField::EmailValue),
+    ("groups", UserField::GroupId),
+];
+
+/// Resolves a filter or sort path on users; `within` names the multi-valued attribute of a
+/// value filter (`emails[...]`), whose sub-attributes the path then names.
+pub fn resolve(
+    path: &AttrPath,
+    within: Option<&str>,
+    defs: &[AttributeDef],
+) -> ScimResult<UserField> {
+    let unknown = || ScimError::invalid_filter(format!("unknown attribute `{}`", show(path)));
+    let name = path.name.as_str();
+    let sub = path.sub.as_deref();
+    if let Some(parent) = within {
+        return sub_field(parent, Some(name)).ok_or_else(unknown);
+    }
+    let uri = path.uri.as_deref().unwrap_or(USER);
+    if uri.eq_ignore_ascii_case(USER) {
+        let eq = |a: &str| name.eq_ignore_ascii_case(a);
+        if eq("name") {
+            return match sub.map(str::to_ascii_lowercase).as_deref() {
+                Some("givenname") => Ok(UserField::GivenName),
+                Some("familyname") => Ok(UserField::FamilyName),
+                Some("middlename") => Ok(UserField::MiddleName),
+                Some("honorificprefix") => Ok(UserField::HonorificPrefix),
+                Some("honorificsuffix") => Ok(UserField::HonorificSuffix),
+                _ => Err(unknown()),
+            };
+        }
+        if eq("meta") {
+            return match sub.map(str::to_ascii_lowercase).as_deref() {
+                Some("created") => Ok(UserField::Created),
+                Some("lastmodified") => Ok(UserField::LastModified),
+                _ => Err(unknown()),
+            };
+        }
+        if eq("emails") || eq("groups") {
+            return sub_field(name, sub.or(Some("value"))).ok_or_else(unknown);
+        }
+        if sub.is_some() {
+            return Err(unknown());
+        }
+        return CORE_FIELDS
+            .iter()
+            .find(|(n, _)| eq(n))
+            .map(|(_, f)| f.clone())
+            .ok_or_else(unknown);
+    }
+    if uri.eq_ignore_ascii_case(ENTERPRISE) {
+        let f = match (
+            name.to_ascii_lowercase().as_str(),
+            sub.map(str::to_ascii_lowercase).as_deref(),
+        ) {
+            ("employeenumber", None) => UserField::EmployeeNumber,
+            ("costcenter", None) => UserField::CostCenter,
+            ("organization", None) => UserField::Organization,
+            ("division", None) => UserField::Division,
+            ("department", None) => UserField::Department,
+            ("manager", None | Some("value")) => UserField::ManagerId,
+            _ => return Err(unknown()),
+        };
+        return Ok(f);
+    }
+    if uri.eq_ignore_ascii_case(TENANT) && sub.is_none() {
+        return defs
+            .iter()
+            .find(|d| d.key.eq_ignore_ascii_case(name))
+            .map(|d| UserField::Custom(d.clone()))
+            .ok_or_else(unknown);
+    }
+    Err(unknown())
+}
+
+fn sub_field(parent: &str, sub: Option<&str>) -> Option<UserField> {
+    let sub = sub?.to_ascii_lowercase();
+    if parent.eq_ignore_ascii_case("emails") {
+        return match sub.as_str() {
+            "value" => Some(UserField::EmailValue),
+            "type" => Some(UserField::EmailType),
+            "primary" => Some(UserField::EmailPrimary),
+            _ => None,
+        };
+    }
+    if parent.eq_ignore_ascii_case("groups") {
+        return match sub.as_str() {
+            "value" => Some(UserField::GroupId),
+            "display" => Some(UserField::GroupDisplay),
+            _ => None,
+        };
+    }
+    None
+}
+
+fn show(p: &AttrPath) -> String {
+    let mut s = String::new();
+    if let Some(u) = &p.uri {
+        s.push_str(u);
+        s.push(':');
+    }
+    s.push_str(&p.name);
+    if let Some(sub) = &p.sub {
+        s.push('.');
+        s.push_str(sub);
+    }
+    s
+}

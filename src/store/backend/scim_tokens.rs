@@ -1,0 +1,184 @@
+//! SCIM bearer tokens (stored only as SHA-256 hashes) and the tenant's SCIM settings.
+
+use super::{Backend, DB, commit, db_error};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::clock::now_ms;
+use crate::domain::scim::{DeleteAction, ScimSettings, ScimToken};
+use crate::domain::*;
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_token(self) -> (TenantId, ScimToken) {
+        (
+            TenantId(self.tenant_id),
+            ScimToken {
+                id: ScimTokenId(self.id),
+                name: self.name,
+                created_at: self.created_at,
+                last_used_at: self.last_used_at,
+                revoked_at: self.revoked_at,
+            },
+        )
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, name, created_at, last_used_at, revoked_at";
+
+impl Backend {
+    /// Stores a new SCIM token by the hash of its secret.
+    pub async fn insert_scim_token(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<ScimToken> {
+        let mut tx = self.write_tx().await?;
+        let token = ScimToken {
+            id: ScimTokenId::generate(),
+            name: name.into(),
+            created_at: now_ms(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO scim_tokens (id, tenant_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.as_str())
+        .bind(tenant.as_str())
+        .bind(name)
+        .bind(token_hash)
+        .bind(token.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new("scim_token.create", "scim_token", &token.id).after(&token),
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// The live SCIM token with this hash, and its tenant. Marks it used (at most once a minute).
+    pub async fn scim_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(TenantId, ScimToken)>> {
+        let row = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM scim_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let now = now_ms();
+        if row.last_used_at.is_none_or(|t| t < now - 60_000) {
+            sqlx::query("UPDATE scim_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&row.id)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(Some(row.into_token()))
+    }
+
+    /// Every SCIM token of the tenant (revoked ones too), oldest first; never the hashes.
+    pub async fn list_scim_tokens(&self, tenant: &TenantId) -> Result<Vec<ScimToken>> {
+        sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM scim_tokens WHERE tenant_id = $1 ORDER BY id"
+        )))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map(|rs| rs.into_iter().map(|r| r.into_token().1).collect())
+        .map_err(db_error)
+    }
+
+    /// Revokes a live SCIM token of the tenant.
+    pub async fn revoke_scim_token(
+        &self,
+        tenant: &TenantId,
+        id: &ScimTokenId,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE scim_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(DomainError::NotFound("SCIM token"));
+        }
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new("scim_token.revoke", "scim_token", id),
+        )
+        .await
+    }
+
+    /// The tenant's SCIM settings (defaults when never set).
+    pub async fn scim_settings(&self, tenant: &TenantId) -> Result<ScimSettings> {
+        let action: Option<String> =
+            sqlx::query_scalar("SELECT delete_action FROM scim_settings WHERE tenant_id = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(ScimSettings {
+            delete_action: action
+                .as_deref()
+                .and_then(DeleteAction::parse)
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Stores the tenant's SCIM settings.
+    pub async fn set_scim_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &ScimSettings,
+        actor: &Actor,
+    ) -> Result<ScimSettings> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO scim_settings (tenant_id, delete_action, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(settings.delete_action.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new("scim_settings.update", "tenant", tenant).after(settings),
+        )
+        .await?;
+        Ok(settings.clone())
+    }
+}

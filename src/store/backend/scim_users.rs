@@ -1,0 +1,591 @@
+//! Users as SCIM reads and writes them: filtered, sorted and paged lists evaluated in the
+//! database, and whole-profile writes (emails, enterprise fields, manager, custom attributes,
+//! lifecycle) in one transaction each.
+
+use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
+use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::changes::{NewUser, normalise};
+use crate::domain::clock::now_ms;
+use crate::domain::scim::*;
+use crate::domain::*;
+use std::collections::{BTreeMap, HashMap};
+
+/// Binds every argument of a query built at run time, in order.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+                Bind::Float(f) => q.bind(f),
+                Bind::Bool(b) => q.bind(b),
+            };
+        }
+        q
+    }};
+}
+pub(super) use bind_args;
+
+const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_name, u.middle_name, \
+     u.honorific_prefix, u.honorific_suffix, u.display_name, u.nick_name, u.title, u.user_type, \
+     u.preferred_language, u.locale, u.timezone, u.employee_number, u.cost_center, u.organization, \
+     u.division, u.department, u.status, u.created_at, u.updated_at, u.version, \
+     COALESCE(u.id = t.owner_user_id, FALSE) AS is_owner";
+
+/// Users SCIM sees: not removed by a SCIM DELETE, not anonymised.
+const VISIBLE: &str = "u.tenant_id = $1 AND NOT u.scim_removed AND u.status <> 'anonymised'";
+/// The same, for SQLite when a subquery's index should drive the search (`+` keeps the planner
+/// off the tenant index, which would otherwise scan every user of the tenant).
+const VISIBLE_DRIVEN: &str =
+    "+u.tenant_id = $1 AND NOT u.scim_removed AND u.status <> 'anonymised'";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    username: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    middle_name: Option<String>,
+    honorific_prefix: Option<String>,
+    honorific_suffix: Option<String>,
+    display_name: Option<String>,
+    nick_name: Option<String>,
+    title: Option<String>,
+    user_type: Option<String>,
+    preferred_language: Option<String>,
+    locale: Option<String>,
+    timezone: Option<String>,
+    employee_number: Option<String>,
+    cost_center: Option<String>,
+    organization: Option<String>,
+    division: Option<String>,
+    department: Option<String>,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    is_owner: bool,
+}
+
+impl Row {
+    fn into_user(self, extra: &mut Extra) -> ScimUser {
+        let fields = ScimUserFields {
+            user_name: self.username,
+            external_id: self.external_id,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            middle_name: self.middle_name,
+            honorific_prefix: self.honorific_prefix,
+            honorific_suffix: self.honorific_suffix,
+            display_name: self.display_name,
+            nick_name: self.nick_name,
+            title: self.title,
+            user_type: self.user_type,
+            preferred_language: self.preferred_language,
+            locale: self.locale,
+            timezone: self.timezone,
+            emails: extra.emails.remove(&self.id).unwrap_or_default(),
+            employee_number: self.employee_number,
+            cost_center: self.cost_center,
+            organization: self.organization,
+            division: self.division,
+            department: self.department,
+        };
+        ScimUser {
+            manager: extra.managers.remove(&self.id),
+            groups: extra.groups.remove(&self.id).unwrap_or_default(),
+            attributes: extra.attributes.remove(&self.id).unwrap_or_default(),
+            id: UserId(self.id),
+            fields,
+            status: UserStatus::parse(&self.status).unwrap_or(UserStatus::Inactive),
+            is_owner: self.is_owner,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
+/// What hangs off a page of users, loaded in one query per kind.
+#[derive(Default)]
+struct Extra {
+    emails: HashMap<String, Vec<Email>>,
+    managers: HashMap<String, (UserId, Option<String>)>,
+    groups: HashMap<String, Vec<(GroupId, String)>>,
+    attributes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EmailRow {
+    user_id: String,
+    value: String,
+    #[sqlx(rename = "type")]
+    kind: Option<String>,
+    is_primary: bool,
+}
+
+async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
+    let mut x = Extra::default();
+    if ids.is_empty() {
+        return Ok(x);
+    }
+    let list = placeholders(1, ids.len());
+    let q = sqlx::query_as::<DB, EmailRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, value, type, is_primary FROM user_emails WHERE user_id IN ({list}) ORDER BY user_id, position"
+    )));
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        x.emails.entry(r.user_id).or_default().push(Email {
+            value: r.value,
+            kind: r.kind,
+            primary: r.is_primary,
+        });
+    }
+    let q = sqlx::query_as::<DB, (String, String, Option<String>)>(sqlx::AssertSqlSafe(format!(
+        "SELECT m.target_user_id, m.manager_id, COALESCE(mu.display_name, mu.username) FROM management m \
+         JOIN users mu ON mu.id = m.manager_id WHERE m.from_scim AND m.target_user_id IN ({list})"
+    )));
+    for (user, manager, name) in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        x.managers.insert(user, (UserId(manager), name));
+    }
+    let q = sqlx::query_as::<DB, (String, String, String)>(sqlx::AssertSqlSafe(format!(
+        "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
+         WHERE gm.user_id IN ({list}) ORDER BY g.display_name, g.id"
+    )));
+    for (user, group, name) in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        x.groups
+            .entry(user)
+            .or_default()
+            .push((GroupId(group), name));
+    }
+    x.attributes = super::users::load_attributes(&mut *conn, ids).await?;
+    Ok(x)
+}
+
+fn bind_ids<'q, O>(
+    mut q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+    ids: &'q [String],
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments> {
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    q
+}
+
+async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>> {
+    let q = bind_args!(
+        sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql.text)),
+        sql.args
+    );
+    let rows = q.fetch_all(&mut *conn).await.map_err(db_error)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut extra = load_extra(conn, &ids).await?;
+    Ok(rows.into_iter().map(|r| r.into_user(&mut extra)).collect())
+}
+
+/// A visible user, read inside `conn` (locked for update on PostgreSQL when `lock`).
+async fn scim_user_conn(
+    conn: &mut super::Conn,
+    tenant: &TenantId,
+    id: &str,
+    lock: bool,
+) -> Result<Option<ScimUser>> {
+    let mut sql = Sql::new(tenant.as_str());
+    let p = sql.bind(Bind::Text(id.to_owned()));
+    sql.text = format!(
+        "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {VISIBLE} AND u.id = {p}{}",
+        if lock {
+            DIALECT.for_update().replace("UPDATE", "UPDATE OF u")
+        } else {
+            String::new()
+        }
+    );
+    Ok(users_by_sql(conn, sql).await?.pop())
+}
+
+impl Backend {
+    /// One user as SCIM sees them; `None` for users of other tenants, removed or anonymised.
+    pub async fn scim_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<ScimUser>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        scim_user_conn(&mut conn, tenant, id.as_str(), false).await
+    }
+
+    /// A page of users matching the query, and how many match in all.
+    pub async fn scim_list_users(
+        &self,
+        tenant: &TenantId,
+        q: &ListQuery<UserField>,
+    ) -> Result<ListPage<ScimUser>> {
+        let mut sql = Sql::new(tenant.as_str());
+        let cond = match &q.filter {
+            Some(f) => format!(" AND {}", user_filter(&mut sql, f)?),
+            None => String::new(),
+        };
+        let visible = match &q.filter {
+            Some(f) if DIALECT == crate::store::Dialect::Sqlite && driven_by_subquery(f) => {
+                VISIBLE_DRIVEN
+            }
+            _ => VISIBLE,
+        };
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let count_q = bind_args!(
+            sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM users u WHERE {visible}{cond}"
+            ))),
+            sql.args.clone()
+        );
+        let total = count_q.fetch_one(&mut *conn).await.map_err(db_error)?;
+        if q.count <= 0 || total < q.start_index {
+            return Ok(ListPage {
+                total,
+                items: vec![],
+            });
+        }
+        let order = match &q.sort_by {
+            Some(f) => {
+                let e = user_sort(&mut sql, f);
+                let dir = if q.descending { "DESC" } else { "ASC" };
+                format!("({e}) IS NULL, {e} {dir}, u.id {dir}")
+            }
+            None => "u.id".into(),
+        };
+        let limit = sql.bind(Bind::Int(q.count));
+        let offset = sql.bind(Bind::Int(q.start_index - 1));
+        sql.text = format!(
+            "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {visible}{cond} \
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let items = users_by_sql(&mut conn, sql).await?;
+        Ok(ListPage { total, items })
+    }
+
+    /// Creates a user from a SCIM resource: a Guest account member with the Member role, like
+    /// every new user, with the SCIM profile, emails, manager and attributes.
+    pub async fn scim_create_user(
+        &self,
+        tenant: &TenantId,
+        w: &ScimUserWrite,
+        actor: &Actor,
+    ) -> Result<ScimUser> {
+        let mut tx = self.write_tx().await?;
+        let f = &w.fields;
+        let new = NewUser {
+            username: f.user_name.clone(),
+            email: sign_in_email(f),
+            email_verified: false,
+            given_name: f.given_name.clone(),
+            family_name: f.family_name.clone(),
+            display_name: f.display_name.clone(),
+            phone: None,
+            locale: f.locale.clone(),
+            timezone: f.timezone.clone(),
+            external_id: f.external_id.clone(),
+            status: if w.active {
+                UserStatus::Active
+            } else {
+                UserStatus::Inactive
+            },
+            attributes: w.attributes.clone(),
+            main_account: None,
+            roles: vec![],
+        };
+        let id = Self::insert_user_tx(&mut tx, tenant, &new, now_ms()).await?;
+        write_scim_fields(&mut tx, tenant, &id, w, new.status, false).await?;
+        let user = scim_user_conn(&mut tx, tenant, id.as_str(), false)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new("user.create", "user", &id).after(audit_view(&user)),
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// Replaces a user's SCIM profile if the stored version is `version` (when given).
+    /// `active: false` deactivates: sessions end, grants are revoked, in the same transaction.
+    pub async fn scim_replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        version: Option<i64>,
+        w: &ScimUserWrite,
+        actor: &Actor,
+    ) -> Result<ScimUser> {
+        let mut tx = self.write_tx().await?;
+        let before = scim_user_conn(&mut tx, tenant, id.as_str(), true)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        if let Some(v) = version
+            && v != before.version
+        {
+            return Err(DomainError::PreconditionFailed(v));
+        }
+        let was_active = matches!(before.status, UserStatus::Active | UserStatus::Invited);
+        let status = match (w.active, was_active) {
+            (true, true) => before.status,
+            (true, false) => UserStatus::Active,
+            (false, _) => UserStatus::Inactive,
+        };
+        if status == UserStatus::Inactive && was_active && before.is_owner {
+            return Err(DomainError::conflict(
+                "the tenant's owner cannot be deactivated; transfer ownership first",
+            ));
+        }
+        write_scim_fields(&mut tx, tenant, id, w, status, true).await?;
+        super::users::write_attributes(&mut tx, id, &w.attributes).await?;
+        let action = if status == UserStatus::Inactive && was_active {
+            super::users::end_sign_in_state(&mut tx, id).await?;
+            "user.deactivate"
+        } else if status == UserStatus::Active && !was_active {
+            "user.reactivate"
+        } else {
+            "user.update"
+        };
+        let after = scim_user_conn(&mut tx, tenant, id.as_str(), false)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new(action, "user", id)
+                .before(audit_view(&before))
+                .after(audit_view(&after)),
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// The SCIM DELETE of a user with `DeleteAction::Deactivate`: the user becomes inactive
+    /// (sessions ended, grants revoked) and SCIM answers 404 for them from then on.
+    pub async fn scim_remove_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before = scim_user_conn(&mut tx, tenant, id.as_str(), true)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        if before.is_owner {
+            return Err(DomainError::conflict(
+                "the tenant's owner cannot be deprovisioned; transfer ownership first",
+            ));
+        }
+        sqlx::query(
+            "UPDATE users SET status = 'inactive', scim_removed = TRUE, updated_at = $3, version = version + 1 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        super::users::end_sign_in_state(&mut tx, id).await?;
+        commit(
+            tx,
+            tenant,
+            actor,
+            Change::new("user.scim_remove", "user", id).before(audit_view(&before)),
+        )
+        .await
+    }
+}
+
+/// The sign-in email: the primary email, else the first, else the user name.
+fn sign_in_email(f: &ScimUserFields) -> String {
+    f.emails
+        .iter()
+        .find(|e| e.primary)
+        .or_else(|| f.emails.first())
+        .map(|e| e.value.clone())
+        .unwrap_or_else(|| f.user_name.clone())
+}
+
+/// What the audit log keeps of a SCIM user.
+fn audit_view(u: &ScimUser) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id,
+        "username": u.fields.user_name,
+        "external_id": u.fields.external_id,
+        "display_name": u.fields.display_name,
+        "emails": u.fields.emails,
+        "status": u.status,
+        "manager_id": u.manager.as_ref().map(|m| &m.0),
+        "attributes": u.attributes,
+        "version": u.version,
+    })
+}
+
+/// Writes the SCIM profile columns, emails, manager and password of a user (not the custom
+/// attributes: creation writes them with the row).
+async fn write_scim_fields(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &UserId,
+    w: &ScimUserWrite,
+    status: UserStatus,
+    bump: bool,
+) -> Result<()> {
+    let f = &w.fields;
+    let email = sign_in_email(f);
+    sqlx::query(
+        "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, external_id = $7,
+             given_name = $8, family_name = $9, middle_name = $10, honorific_prefix = $11, honorific_suffix = $12,
+             display_name = $13, nick_name = $14, title = $15, user_type = $16, preferred_language = $17,
+             locale = $18, timezone = $19, employee_number = $20, cost_center = $21, organization = $22,
+             division = $23, department = $24, status = $25, updated_at = $26,
+             password_hash = COALESCE($27, password_hash),
+             email_verified = CASE WHEN email_norm = $6 THEN email_verified ELSE FALSE END,
+             version = version + $28
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .bind(&f.user_name)
+    .bind(normalise(&f.user_name))
+    .bind(&email)
+    .bind(normalise(&email))
+    .bind(&f.external_id)
+    .bind(&f.given_name)
+    .bind(&f.family_name)
+    .bind(&f.middle_name)
+    .bind(&f.honorific_prefix)
+    .bind(&f.honorific_suffix)
+    .bind(&f.display_name)
+    .bind(&f.nick_name)
+    .bind(&f.title)
+    .bind(&f.user_type)
+    .bind(&f.preferred_language)
+    .bind(&f.locale)
+    .bind(&f.timezone)
+    .bind(&f.employee_number)
+    .bind(&f.cost_center)
+    .bind(&f.organization)
+    .bind(&f.division)
+    .bind(&f.department)
+    .bind(status.as_str())
+    .bind(now_ms())
+    .bind(&w.password_hash)
+    .bind(i64::from(bump))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    for (i, e) in f.emails.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(i as i64)
+        .bind(&e.value)
+        .bind(normalise(&e.value))
+        .bind(&e.kind)
+        .bind(e.primary)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    write_manager(tx, tenant, id, w.manager.as_ref()).await
+}
+
+/// Makes `manager` the user's SCIM manager (a management relation marked as set by SCIM).
+async fn write_manager(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &UserId,
+    manager: Option<&UserId>,
+) -> Result<()> {
+    let current: Option<String> = sqlx::query_scalar(
+        "SELECT manager_id FROM management WHERE tenant_id = $1 AND target_user_id = $2 AND from_scim",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if current.as_deref() == manager.map(UserId::as_str) {
+        return Ok(());
+    }
+    sqlx::query(
+        "DELETE FROM management WHERE tenant_id = $1 AND target_user_id = $2 AND from_scim",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    let Some(manager) = manager else {
+        return Ok(());
+    };
+    if manager == id {
+        return Err(DomainError::invalid(
+            "manager",
+            "a user cannot manage themselves",
+        ));
+    }
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND NOT scim_removed AND status <> 'anonymised'",
+    )
+    .bind(tenant.as_str())
+    .bind(manager.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if exists.is_none() {
+        return Err(DomainError::invalid(
+            "manager",
+            format!("the manager `{manager}` is not a user of this tenant"),
+        ));
+    }
+    // An administrator may have made the same relation already: SCIM then takes it over.
+    let updated = sqlx::query(
+        "UPDATE management SET from_scim = TRUE WHERE tenant_id = $1 AND manager_id = $2 AND target_user_id = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(manager.as_str())
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO management (id, tenant_id, manager_id, target_user_id, created_at, from_scim)
+             VALUES ($1, $2, $3, $4, $5, TRUE)",
+        )
+        .bind(ManagementId::generate().0)
+        .bind(tenant.as_str())
+        .bind(manager.as_str())
+        .bind(id.as_str())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! `/Groups`: members are Castellan users, roles granted to a group follow membership.
+
+use crate::Scim;
+use crate::common::Backend;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn members_and_roles(b: Backend) {
+    let s = Scim::start(b).await;
+    let a = s.user(json!({"userName": "ada"})).await;
+    let c = s.user(json!({"userName": "cy"})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Billing", "externalId": "okta-1", "members": [{"value": a}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(g.body["members"][0]["value"], a.as_str());
+    // A role granted to the group reaches its members through the admin API's effective permissions.
+    let (st, v) = s
+        .srv
+        .post("/permissions", json!({"name": "billing:read"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, role) = s
+        .srv
+        .post(
+            "/roles",
+            json!({"name": "Billing", "permissions": ["billing:read"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{role}");
+    let rid = role["id"].as_str().unwrap();
+    let (st, v) = s
+        .srv
+        .put(&format!("/groups/{gid}/roles/{rid}"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let p = s
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "add", "path": "members", "value": [{"value": c}]}]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.body["members"].as_array().unwrap().len(), 2);
+    let (_, u) = s
+        .srv
+        .get(&format!("/users/{c}/effective-permissions"))
+        .await;
+    assert!(u.to_string().contains("billing:read"), "{u}");
+    // The user resource lists the group.
+    let ur = s.get(&format!("/Users/{c}")).await;
+    assert_eq!(ur.body["groups"][0]["value"], gid.as_str());
+    // Unknown members and nested groups are refused, and change nothing.
+    for bad in [
+        json!([{"value": "nobody"}]),
+        json!([{"value": gid, "type": "Group"}]),
+    ] {
+        let p = s
+            .patch(
+                &format!("/Groups/{gid}"),
+                json!([{"op": "add", "path": "members", "value": bad}]),
+            )
+            .await;
+        assert_eq!(
+            (p.status, p.body["scimType"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalidValue"))
+        );
+    }
+    // A member filter removes exactly that member.
+    let p = s
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]),
+        )
+        .await;
+    assert_eq!(
+        p.body["members"],
+        json!([{"value": c, "$ref": s.url(&format!("/Users/{c}")), "type": "User"}])
+    );
+    let (_, u) = s
+        .srv
+        .get(&format!("/users/{a}/effective-permissions"))
+        .await;
+    assert!(
+        !u.to_string().contains("billing:read"),
+        "left the group, lost the role: {u}"
+    );
+    // excludedAttributes=members (Entra ID's lookups) leaves them out.
+    let l = s
+        .get("/Groups?filter=externalId%20eq%20%22okta-1%22&excludedAttributes=members")
+        .await;
+    assert_eq!(l.body["totalResults"], 1);
+    assert!(l.body["Resources"][0].get("members").is_none());
+    let d = s.delete(&format!("/Groups/{gid}")).await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.get(&format!("/Groups/{gid}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let ur = s.get(&format!("/Users/{c}")).await;
+    assert!(ur.body.get("groups").is_none());
+}
+
+async fn group_etags(b: Backend) {
+    let s = Scim::start(b).await;
+    let g = s.post("/Groups", json!({"displayName": "G"})).await;
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let p = s
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"displayName": "H"})),
+            &[("if-match", "W/\"9\"")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::PRECONDITION_FAILED);
+    let p = s
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"displayName": "H"})),
+            &[("if-match", "W/\"1\"")],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.body["meta"]["version"].as_str()),
+        (StatusCode::OK, Some("W/\"2\""))
+    );
+    let n = s
+        .send(
+            reqwest::Method::GET,
+            &path,
+            None,
+            &[("if-none-match", "W/\"2\"")],
+        )
+        .await;
+    assert_eq!(n.status, StatusCode::NOT_MODIFIED);
+}
+
+/// `POST /.search` at the root: users, then groups, paged as one list.
+async fn root_search(b: Backend) {
+    let s = Scim::start(b).await;
+    s.user(json!({"userName": "ada", "displayName": "Team"}))
+        .await;
+    for n in ["Team", "Other"] {
+        let g = s.post("/Groups", json!({"displayName": n})).await;
+        assert_eq!(g.status, StatusCode::CREATED);
+    }
+    let search = |body: serde_json::Value| s.post("/.search", body);
+    let all =
+        search(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.body["totalResults"], 4, "owner, ada and two groups");
+    let page = search(json!({"startIndex": 2, "count": 2})).await;
+    let r = page.body["Resources"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["userName"], "ada");
+    assert_eq!(
+        r[1]["schemas"][0],
+        "urn:ietf:params:scim:schemas:core:2.0:Group"
+    );
+    let both = search(json!({"filter": "displayName eq \"team\""})).await;
+    assert_eq!(
+        both.body["totalResults"], 2,
+        "a user and a group: {}",
+        both.body
+    );
+    let groups_only = search(json!({"filter": "members pr or displayName eq \"Other\""})).await;
+    assert_eq!(groups_only.body["totalResults"], 1, "{}", groups_only.body);
+    let bad = search(json!({"filter": "nosuch pr"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+crate::backends!(members_and_roles, group_etags, root_search);
