@@ -676,7 +676,230 @@ async fn consents_and_assertion_jtis(b: Backend) {
     );
 }
 
+async fn mfa_factors_are_audited_notified_and_scoped(b: Backend) {
+    use castellan::domain::mfa::*;
+    let (_db, store, tenant, _owner) = fresh(b).await;
+    let (other, _) = castellan::cli::create_tenant(&store, "other", "Other", "o@other.test")
+        .await
+        .unwrap();
+    let t = &tenant.id;
+    let actor = Actor::cli();
+    let user = store
+        .insert_user(t, &new_user("mfa@acme.test"), &actor)
+        .await
+        .unwrap();
+
+    // Settings: defaults, then a change that reads back.
+    assert_eq!(store.mfa_settings(t).await.unwrap(), MfaSettings::default());
+    let wanted = MfaSettings {
+        policy: MfaPolicy::Required,
+        passkey_only_allowed: true,
+        security_key_user_verification: UserVerification::Required,
+    };
+    store.set_mfa_settings(t, &wanted, &actor).await.unwrap();
+    assert_eq!(store.mfa_settings(t).await.unwrap(), wanted);
+    assert_eq!(
+        store.mfa_settings(&other.id).await.unwrap(),
+        MfaSettings::default()
+    );
+    assert_eq!(
+        store.role_mfa_policy(t, &user.id).await.unwrap(),
+        MfaPolicy::Optional
+    );
+
+    // A credential with the first recovery codes; the same credential id again is a conflict.
+    let cred = WebauthnCredential {
+        id: FactorId::generate(),
+        user_id: user.id.clone(),
+        kind: CredentialKind::Passkey,
+        name: "Laptop".into(),
+        credential_id: "Y3JlZC0x".into(),
+        credential: "{}".into(),
+        created_at: 1,
+        last_used_at: None,
+    };
+    let hashes: Vec<String> = (0..3).map(|i| format!("hash-{i}")).collect();
+    store
+        .add_webauthn_credential(t, &cred, Some(&hashes), &actor)
+        .await
+        .unwrap();
+    let again = WebauthnCredential {
+        id: FactorId::generate(),
+        ..cred.clone()
+    };
+    assert!(matches!(
+        store.add_webauthn_credential(t, &again, None, &actor).await,
+        Err(DomainError::Conflict(_))
+    ));
+    assert!(
+        store
+            .webauthn_credential(t, "Y3JlZC0x")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .webauthn_credential(&other.id, "Y3JlZC0x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let f = store.user_factors(t, &user.id).await.unwrap();
+    assert_eq!((f.webauthn.len(), f.recovery_codes_left), (1, 3));
+    assert_eq!(f.best_level(), Level::PhishingResistant);
+
+    // An authenticator app: pending until confirmed, each step accepted once.
+    let totp = TotpFactor {
+        id: FactorId::generate(),
+        user_id: user.id.clone(),
+        secret: "JBSWY3DPEHPK3PXP".into(),
+        confirmed_at: None,
+        last_step: 0,
+        created_at: 2,
+        last_used_at: None,
+    };
+    store.begin_totp(t, &totp).await.unwrap();
+    assert!(
+        store
+            .user_factors(t, &user.id)
+            .await
+            .unwrap()
+            .confirmed_totp()
+            .is_none()
+    );
+    assert!(!store.use_totp_step(t, &user.id, 10).await.unwrap());
+    assert!(
+        store
+            .confirm_totp(t, &user.id, &totp.id, 10, None, &actor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_totp(t, &user.id, &totp.id, 11, None, &actor)
+            .await
+            .unwrap()
+    );
+    assert!(!store.use_totp_step(t, &user.id, 10).await.unwrap());
+    assert!(store.use_totp_step(t, &user.id, 11).await.unwrap());
+    assert!(!store.use_totp_step(t, &user.id, 11).await.unwrap());
+    assert!(matches!(
+        store.begin_totp(t, &totp).await,
+        Err(DomainError::Conflict(_))
+    ));
+
+    // Recovery codes work once, and not for another tenant.
+    assert!(
+        !store
+            .use_recovery_code(&other.id, &user.id, "hash-0", &actor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_recovery_code(t, &user.id, "hash-0", &actor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_recovery_code(t, &user.id, "hash-0", &actor)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user_factors(t, &user.id)
+            .await
+            .unwrap()
+            .recovery_codes_left,
+        2
+    );
+
+    // Removing the last factor takes the recovery codes with it.
+    store
+        .remove_factor(t, &user.id, &cred.id, &actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_factors(t, &user.id)
+            .await
+            .unwrap()
+            .recovery_codes_left,
+        2
+    );
+    assert!(matches!(
+        store
+            .remove_factor(&other.id, &user.id, &totp.id, &actor)
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    store
+        .remove_factor(t, &user.id, &totp.id, &actor)
+        .await
+        .unwrap();
+    let f = store.user_factors(t, &user.id).await.unwrap();
+    assert!(!f.any());
+    assert_eq!(f.recovery_codes_left, 0);
+
+    // Every change raised security.mfa_changed (enabled by default) and was audited.
+    let sent = store.notifications(t, &user.id, 50).await.unwrap();
+    let kinds: Vec<&str> = sent
+        .iter()
+        .map(|n| n.details["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "factor_removed",
+            "factor_removed",
+            "recovery_code_used",
+            "factor_added",
+            "factor_added"
+        ]
+    );
+    assert!(sent.iter().all(|n| n.event_type == "security.mfa_changed"));
+    assert!(
+        store
+            .notifications(&other.id, &user.id, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Ceremonies are taken once, in their tenant only.
+    let c = Ceremony {
+        session_id: Some("s".into()),
+        purpose: "register".into(),
+        state: "{}".into(),
+        expires_at: i64::MAX,
+    };
+    store.put_ceremony(t, "h1", &c).await.unwrap();
+    assert!(
+        store
+            .take_ceremony(&other.id, "h1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.take_ceremony(t, "h1").await.unwrap().unwrap().purpose,
+        "register"
+    );
+    assert!(store.take_ceremony(t, "h1").await.unwrap().is_none());
+
+    // Failed codes are counted and cleared.
+    store.record_mfa_failure(t, &user.id).await.unwrap();
+    store.record_mfa_failure(t, &user.id).await.unwrap();
+    assert_eq!(store.mfa_failures_since(t, &user.id, 0).await.unwrap().0, 2);
+    store.clear_mfa_failures(t, &user.id).await.unwrap();
+    assert_eq!(store.mfa_failures_since(t, &user.id, 0).await.unwrap().0, 0);
+}
+
 both!(
+    mfa_factors_are_audited_notified_and_scoped,
     consents_and_assertion_jtis,
     refresh_tokens_rotate_once_and_purge,
     tenant_starts_seeded,

@@ -357,11 +357,12 @@ forward! {
     /// Forgets the user's wrong codes.
     fn clear_mfa_failures(&self, tenant: &TenantId, user: &UserId) -> ();
     /// Step-up: the session's new methods, level and time (audited).
-    fn raise_session(&self, tenant: &TenantId, session_id: &str, amr: &[String], acr: &str, auth_time: i64, actor: &Actor, user: &UserId) -> ();
+    fn raise_session(&self, tenant: &TenantId, session: &sessions::Session, actor: &Actor) -> ();
     /// The notifications raised for the user, newest first.
     fn notifications(&self, tenant: &TenantId, user: &UserId, limit: i64) -> Vec<mfa::Notification>;
     /// Deletes expired ceremonies and old failures.
     fn purge_mfa(&self) -> u64;
+}
 
 // SCIM: tokens, settings, users and groups as SCIM reads and writes them.
 forward! {

@@ -723,13 +723,16 @@ impl Backend {
     pub async fn raise_session(
         &self,
         tenant: &TenantId,
-        session_id: &str,
-        amr: &[String],
-        acr: &str,
-        auth_time: i64,
+        session: &crate::domain::sessions::Session,
         actor: &Actor,
-        user: &UserId,
     ) -> Result<()> {
+        let (session_id, amr, acr, auth_time, user) = (
+            &session.id,
+            &session.amr,
+            session.acr.as_deref(),
+            session.auth_time,
+            &session.user_id,
+        );
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE sessions SET amr = $3, acr = $4, auth_time = $5, last_seen_at = $5
