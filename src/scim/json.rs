@@ -63,3 +63,15 @@ pub fn ref_id(v: Option<&Value>) -> Option<String> {
     let id = s.rsplit('/').next()?;
     (!id.is_empty()).then(|| id.to_owned())
 }
+
+/// The object under `key`, made (or put in place of a non-object) when needed.
+pub fn object_entry(map: &mut Map<String, Value>, key: String) -> &mut Map<String, Value> {
+    let slot = map.entry(key).or_insert(Value::Null);
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(m) => m,
+        _ => unreachable!("an object was put in place above"),
+    }
+}

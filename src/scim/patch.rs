@@ -9,7 +9,7 @@
 
 use super::error::{ScimError, ScimResult};
 use super::filter::{self, CompValue, CompareOp, Filter, PatchPath};
-use super::json::{get_ci, key_ci, parse_bool};
+use super::json::{get_ci, key_ci, object_entry, parse_bool};
 use super::schema::{Attr, Mutability, Schema};
 use serde_json::{Map, Value};
 
@@ -272,13 +272,7 @@ fn apply_path(
         None => resource,
         Some(urn) => {
             let key = key_ci(resource, urn).unwrap_or_else(|| urn.clone());
-            let slot = resource
-                .entry(key)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            slot.as_object_mut().expect("made an object above")
+            object_entry(resource, key)
         }
     };
     let key = key_ci(container, &t.attr.name).unwrap_or_else(|| t.attr.name.clone());
@@ -309,13 +303,7 @@ fn single(
 ) -> ScimResult<()> {
     let value = value.cloned().unwrap_or(Value::Null);
     if let Some(sub) = sub {
-        let slot = c
-            .entry(key.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !slot.is_object() {
-            *slot = Value::Object(Map::new());
-        }
-        let m = slot.as_object_mut().expect("an object");
+        let m = object_entry(c, key.to_owned());
         let sk = key_ci(m, sub).unwrap_or_else(|| sub.to_owned());
         if kind == Kind::Remove || value.is_null() {
             m.remove(&sk);
@@ -348,13 +336,7 @@ fn single(
             attr.name
         )));
     };
-    let slot = c
-        .entry(key.to_owned())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    let m = slot.as_object_mut().expect("an object");
+    let m = object_entry(c, key.to_owned());
     for (k, v) in given {
         let k = key_ci(m, &k).unwrap_or(k);
         m.insert(k, v);
@@ -514,9 +496,10 @@ fn filtered(
                 clear_primary(&mut items);
             }
             for n in targets {
-                let m = items[n]
-                    .as_object_mut()
-                    .expect("values of a multi-valued attribute are objects");
+                // Only objects match the filter, and the value made for it is one.
+                let Some(m) = items[n].as_object_mut() else {
+                    continue;
+                };
                 match (value_sub, &value) {
                     (Some(sub), v) => {
                         let sk = key_ci(m, sub).unwrap_or_else(|| sub.to_owned());

@@ -331,11 +331,7 @@ fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, p: &AttrPat
                 to.insert(c.clone(), from[c].clone());
                 return;
             }
-            let dst = to
-                .entry(c.clone())
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("an object just inserted");
+            let dst = super::json::object_entry(to, c.clone());
             (src, dst)
         }
     };
