@@ -71,7 +71,7 @@ pub fn document(issuer: &str) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": UI_LOCALES,
-        "acr_values_supported": [crate::oidc::signin::ACR_PASSWORD],
+        "acr_values_supported": crate::domain::mfa::ACR_VALUES_SUPPORTED,
         "claims_supported": CLAIMS,
         "access_token_signing_alg_values_supported": algs,
         "authorization_response_iss_parameter_supported": true,

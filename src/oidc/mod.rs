@@ -12,6 +12,7 @@ pub mod error;
 pub mod introspection;
 pub mod keys;
 pub mod logout;
+pub mod mfa;
 pub mod revocation;
 pub mod signin;
 pub mod token;

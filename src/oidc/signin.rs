@@ -3,6 +3,7 @@
 
 use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
+use crate::domain::mfa::Level;
 use crate::domain::passwords::{self, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{SESSION_TTL_MS, Session};
@@ -12,9 +13,6 @@ use subtle::ConstantTimeEq;
 
 /// The one message for every failed sign-in.
 pub const REFUSED: &str = "Email or password is incorrect";
-
-/// The Authentication Context Class Reference of a password sign-in.
-pub const ACR_PASSWORD: &str = "urn:castellan:acr:password";
 
 /// A new session: the secret goes into the cookie, only its hash into the database.
 pub struct Started {
@@ -50,23 +48,38 @@ pub async fn sign_in(
     let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
         return Ok(None);
     };
+    start_session(store, tenant, &user, vec!["pwd".into()], ip)
+        .await
+        .map(Some)
+}
+
+/// Starts a session for `user`, who just proved `amr` (RFC 8176 methods); its `acr` is the level
+/// those methods reach. Audited.
+pub async fn start_session(
+    store: &Store,
+    tenant: &Tenant,
+    user: &User,
+    amr: Vec<String>,
+    ip: Option<String>,
+) -> Result<Started> {
     let now = now_ms();
     let secret = new_secret("");
+    let acr = Level::of_amr(&amr).acr().to_owned();
     let session = Session {
         id: hash_secret(&secret),
         user_id: user.id.clone(),
         auth_time: now,
-        amr: vec!["pwd".into()],
-        acr: Some(ACR_PASSWORD.into()),
+        amr,
+        acr: Some(acr),
         created_at: now,
         last_seen_at: now,
         expires_at: now + SESSION_TTL_MS,
         ended_at: None,
     };
     store
-        .start_session(&tenant.id, &session, &user_actor(&user, ip))
+        .start_session(&tenant.id, &session, &user_actor(user, ip))
         .await?;
-    Ok(Some(Started { secret, session }))
+    Ok(Started { secret, session })
 }
 
 /// A signed-in user as the audit log records them.
