@@ -114,6 +114,12 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_as(backend, "127.0.0.1").await
+    }
+
+    /// [`TestServer::start`], listening on 127.0.0.1 but named `host` in its public URL and
+    /// `base` (`localhost` for WebAuthn, which refuses an IP address as relying party id).
+    pub async fn start_as(backend: Backend, host: &str) -> Self {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
         let (tenant, _owner) =
@@ -124,9 +130,10 @@ impl TestServer {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://{host}:{port}");
         let config = Config {
-            public_url: format!("http://{addr}"),
+            public_url: base.clone(),
             database_url: db.url.clone(),
             ..Config::default()
         };
@@ -135,7 +142,7 @@ impl TestServer {
             let _ = castellan::http::serve(listener, state).await;
         });
         TestServer {
-            base: format!("http://{addr}"),
+            base,
             token,
             store,
             client: reqwest::Client::new(),

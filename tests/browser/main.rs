@@ -1,0 +1,142 @@
+//! Castellan's own pages used by a person in real headless Chromium (playwright-core, driven by
+//! `person.cjs`), with a CDP virtual authenticator standing in for a platform passkey, on
+//! SQLite and PostgreSQL. The server runs as `http://localhost:PORT` (WebAuthn refuses an IP
+//! address as relying party id); an app (the `openidconnect` crate) receives the code and
+//! checks the ID token's `amr` and `acr`.
+//!
+//! Needs `/usr/bin/chromium` (or env `CHROMIUM`), `node`, and playwright-core in
+//! `~/.cache/idp-browser` (or env `PW_CORE_DIR`); `.ci/run` installs them. Without them each
+//! test prints why and passes, unless `CASTELLAN_BROWSER_TESTS=1`, which makes it fail.
+
+#[path = "../api/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+mod app;
+mod chromium;
+
+use app::{App, acr, amr};
+use common::{Backend, TestServer};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A user with a password; returns its id.
+async fn user_with_password(s: &TestServer, email: &str) -> String {
+    let (st, u) = s
+        .post(
+            "/users",
+            json!({ "email": email, "given_name": "Ada", "family_name": "Lovelace", "email_verified": true }),
+        )
+        .await;
+    assert_eq!(st, 201, "{u}");
+    let id = u["id"].as_str().unwrap().to_owned();
+    let (st, v) = s
+        .put(
+            &format!("/users/{id}/password"),
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    id
+}
+
+/// What every journey is told: where the server is and who the person is.
+fn input(s: &TestServer, app: &App, email: &str, authorize_url: &str) -> Value {
+    json!({ "base": s.base, "tenant": "acme", "email": email, "password": PASSWORD,
+            "authorize_url": authorize_url, "redirect_uri": app.redirect_uri })
+}
+
+/// The recovery codes a journey read from the page: several, all different.
+fn assert_recovery_codes(result: &Value) {
+    let codes: Vec<&str> = result["recovery_codes"]
+        .as_array()
+        .expect("recovery codes")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(codes.len() >= 8, "{codes:?}");
+    let mut unique = codes.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), codes.len(), "{codes:?}");
+}
+
+/// The plumbing: the app's authorization URL, the sign-in page filled in by a person, the
+/// code at the app and an ID token saying "password".
+async fn password_sign_in_reaches_the_app(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_as(b, "localhost").await;
+    let app = App::start(&s).await;
+    let id = user_with_password(&s, "ada@acme.test").await;
+    let login = app.authorize();
+    let input = input(&s, &app, "ada@acme.test", &login.url);
+    let result = chromium::run(&tools, "password", input).await;
+    let claims = app
+        .finish(login, result["callback"].as_str().unwrap())
+        .await;
+    assert_eq!(claims.subject().as_str(), id);
+    assert_eq!(amr(&claims), ["pwd"]);
+    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:password"));
+}
+
+/// A person adds a passkey on the security page, signs out, and signs in to the app with the
+/// passkey and no username: the ID token says a key with user verification (`hwk`/`swk`,
+/// `mfa`), phishing-resistant, and no password.
+async fn passkey_registered_on_the_security_page_signs_in_without_a_username(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_as(b, "localhost").await;
+    let app = App::start(&s).await;
+    let id = user_with_password(&s, "ada@acme.test").await;
+    let login = app.authorize();
+    let mut input = input(&s, &app, "ada@acme.test", &login.url);
+    input["passkey_name"] = "Laptop passkey".into();
+    let result = chromium::run(&tools, "passkey", input).await;
+    assert_recovery_codes(&result);
+    let claims = app
+        .finish(login, result["callback"].as_str().unwrap())
+        .await;
+    assert_eq!(claims.subject().as_str(), id);
+    let amr = amr(&claims);
+    assert!(
+        amr.iter().any(|m| m == "hwk" || m == "swk"),
+        "a key: {amr:?}"
+    );
+    assert!(amr.iter().any(|m| m == "mfa"), "{amr:?}");
+    assert!(!amr.iter().any(|m| m == "pwd"), "no password: {amr:?}");
+    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:phr"));
+}
+
+/// A person sets up an authenticator app by reading the secret from the page, signs out, and
+/// signs in to the app with the password and a code (a replayed one refused first): the ID
+/// token says password, one-time code, multi-factor.
+async fn totp_enrolled_from_the_page_is_asked_at_the_next_sign_in(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_as(b, "localhost").await;
+    let app = App::start(&s).await;
+    let id = user_with_password(&s, "grace@acme.test").await;
+    let login = app.authorize();
+    let input = input(&s, &app, "grace@acme.test", &login.url);
+    let result = chromium::run(&tools, "totp", input).await;
+    assert_recovery_codes(&result);
+    let claims = app
+        .finish(login, result["callback"].as_str().unwrap())
+        .await;
+    assert_eq!(claims.subject().as_str(), id);
+    let mut amr = amr(&claims);
+    amr.sort_unstable();
+    assert_eq!(amr, ["mfa", "otp", "pwd"]);
+    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:mfa"));
+}
+
+crate::backends!(
+    password_sign_in_reaches_the_app,
+    passkey_registered_on_the_security_page_signs_in_without_a_username,
+    totp_enrolled_from_the_page_is_asked_at_the_next_sign_in,
+);

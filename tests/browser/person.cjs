@@ -1,0 +1,258 @@
+// A person using Castellan's own pages in headless Chromium (playwright-core), driven by
+// tests/browser/main.rs. Usage: node person.cjs JOURNEY INPUT_JSON
+//
+// JOURNEY is one of the functions of JOURNEYS below. INPUT_JSON carries the server's base URL
+// (http://localhost:PORT: WebAuthn refuses an IP address), the tenant, the person's email and
+// password, the app's authorization URL and redirect URI, Chromium's path, playwright-core's
+// directory and where to put a screenshot on failure. Steps are logged on stderr; the last line
+// on stdout is `RESULT {json}`, what the Rust side asserts on (the app's callback URL with its
+// code, the recovery codes read from the page...). Any failed expectation exits non-zero.
+"use strict";
+const crypto = require("node:crypto");
+const path = require("node:path");
+
+const [journey, rawInput] = process.argv.slice(2);
+const input = JSON.parse(rawInput || "{}");
+const { chromium } = require(path.join(input.playwright, "node_modules", "playwright-core"));
+
+// What this machine needs (root, closed network); see ../shared/browser/README.md.
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+// A WebAuthn ceremony with no authenticator hangs forever: every wait has a limit.
+const STEP_MS = 20000;
+const t0 = Date.now();
+const log = (msg) => process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`);
+
+function expect(cond, message) {
+  if (!cond) throw new Error(`expectation failed: ${message}`);
+}
+
+const base = input.base;
+const tenantPath = `/t/${input.tenant}`;
+
+// ---- RFC 6238 (SHA-1, 6 digits, 30 s steps), as an authenticator app computes it ----------
+
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of text.replace(/[\s=]/g, "").toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    expect(i >= 0, `the secret is base32 (found ${JSON.stringify(ch)})`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, "0");
+}
+
+const currentStep = () => Math.floor(Date.now() / 1000 / 30);
+
+// ---- Pages -----------------------------------------------------------------------------------
+
+/// Waits until the page is at `pathname` on the server (query ignored).
+async function waitForPath(page, pathname) {
+  await page.waitForURL((u) => u.origin === base && u.pathname === pathname, { timeout: STEP_MS });
+}
+
+/// Fills in the sign-in page (already open) and submits it.
+async function signInWithPassword(page) {
+  expect(new URL(page.url()).pathname === `${tenantPath}/login`, `on the sign-in page, not ${page.url()}`);
+  await page.fill("#email", input.email);
+  await page.fill("#password", input.password);
+  await Promise.all([
+    page.waitForNavigation({ timeout: STEP_MS }),
+    page.click("form:has(#password) button[type=submit]"),
+  ]);
+}
+
+/// Signs in with email and password through the sign-in page, landing on `target`.
+async function signInTo(page, target) {
+  log(`sign in with a password, to ${target}`);
+  await page.goto(`${base}${tenantPath}/login?return_to=${encodeURIComponent(target)}`);
+  await signInWithPassword(page);
+  await waitForPath(page, target);
+}
+
+/// Signs out through Castellan's sign-out page, then checks that nobody is signed in.
+async function signOut(page) {
+  log("sign out");
+  await page.goto(`${base}${tenantPath}/logout`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "You are signed out" }).waitFor({ timeout: STEP_MS });
+  await page.goto(`${base}${tenantPath}/`);
+  await page.getByRole("heading", { name: "You are not signed in" }).waitFor({ timeout: STEP_MS });
+}
+
+/// Waits for the browser to arrive at the app's redirect URI; returns that URL.
+async function arriveAtApp(page) {
+  await page.waitForURL((u) => u.href.startsWith(input.redirect_uri), { timeout: STEP_MS });
+  log(`at the app: ${page.url().split("?")[0]}`);
+  return page.url();
+}
+
+/// The texts of the recovery codes the page shows.
+async function recoveryCodes(page) {
+  const list = page.locator("ul#recovery-codes");
+  await list.waitFor({ timeout: STEP_MS });
+  const codes = (await list.locator("li").allInnerTexts()).map((c) => c.trim()).filter(Boolean);
+  expect(codes.length > 0, "the page shows recovery codes");
+  log(`${codes.length} recovery codes shown`);
+  return codes;
+}
+
+/// A CDP virtual authenticator on `page` that looks like a platform passkey (internal
+/// transport, discoverable credentials, user verification that succeeds).
+async function addPasskeyAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", ctap2Version: "ctap2_1", transport: "internal",
+      hasResidentKey: true, hasUserVerification: true, isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+// ---- Journeys ----------------------------------------------------------------------------------
+
+const JOURNEYS = {
+  /// Opens the app's authorization URL, signs in with email and password, arrives at the app.
+  async password({ page }) {
+    log("open the app's authorization URL");
+    await page.goto(input.authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    return { callback: await arriveAtApp(page) };
+  },
+
+  /// Registers a passkey on the security page, signs out, then signs in to the app with the
+  /// passkey alone (no username typed).
+  async passkey({ context, page }) {
+    const { cdp, authenticatorId } = await addPasskeyAuthenticator(context, page);
+    const security = `${tenantPath}/account/security`;
+    await signInTo(page, security);
+
+    log("add a passkey");
+    await page.fill("#passkey-name", input.passkey_name);
+    await page.click('[data-webauthn="register"][data-kind="passkey"]');
+    const recovery = await recoveryCodes(page);
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(credentials.length === 1, `one credential on the authenticator, not ${credentials.length}`);
+    expect(credentials[0].isResidentCredential, "the passkey is discoverable (resident)");
+    expect(credentials[0].rpId === "localhost", `the relying party id is localhost, not ${credentials[0].rpId}`);
+
+    log("continue to the security page, which lists the passkey");
+    await page.getByRole("link", { name: "Continue" }).click();
+    await waitForPath(page, security);
+    const factors = await page.locator("#factors li").allInnerTexts();
+    expect(factors.some((f) => f.includes(input.passkey_name)), `#factors lists the passkey: ${JSON.stringify(factors)}`);
+
+    await signOut(page);
+
+    log("open the app; sign in with the passkey, typing no username");
+    await page.goto(input.authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    expect((await page.inputValue("#email")) === "", "the email field is empty");
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    const callback = await arriveAtApp(page);
+    const after = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(after.credentials[0].signCount > credentials[0].signCount, "the passkey signed an assertion");
+    return { callback, recovery_codes: recovery, factors };
+  },
+
+  /// Enrols an authenticator app by reading the secret from the page, signs out, signs in to
+  /// the app with the password and a code.
+  async totp({ page }) {
+    const setup = `${tenantPath}/account/security/totp`;
+    await signInTo(page, setup);
+
+    log("read the secret from the page");
+    const secret = (await page.locator("code#totp-secret").innerText()).trim();
+    const uri = (await page.locator("#totp-uri").innerText()).trim();
+    expect(/^[A-Z2-7]+=*$/.test(secret.replace(/\s/g, "")), `a base32 secret, not ${JSON.stringify(secret)}`);
+    expect(new URL(uri).searchParams.get("secret") === secret.replace(/\s/g, ""), "the otpauth URI carries the same secret");
+    expect((await page.locator("svg").count()) > 0, "a QR code (inline SVG)");
+
+    const enrolStep = currentStep();
+    log("type the current code and confirm");
+    await page.fill("#totp-code", totp(secret, enrolStep));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    const recovery = await recoveryCodes(page);
+
+    await signOut(page);
+
+    log("open the app; sign in with the password");
+    await page.goto(input.authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, `${tenantPath}/login/mfa`);
+
+    log("the code already used at enrolment is refused");
+    await page.fill("#totp-code", totp(secret, enrolStep));
+    await Promise.all([
+      page.waitForNavigation({ timeout: STEP_MS }),
+      page.click("form:has(#totp-code) button[type=submit]"),
+    ]);
+    await waitForPath(page, `${tenantPath}/login/mfa`);
+    expect(!page.url().startsWith(input.redirect_uri), "a replayed code does not sign in");
+
+    // Each step counts once and the server accepts one step of skew: the next step's code is
+    // the fresh code an app would show (without waiting up to 30 s for it).
+    log("type a fresh code");
+    await page.fill("#totp-code", totp(secret, Math.max(enrolStep + 1, currentStep())));
+    await page.click("form:has(#totp-code) button[type=submit]");
+    return { callback: await arriveAtApp(page), recovery_codes: recovery, secret };
+  },
+};
+
+// ---- Main ----------------------------------------------------------------------------------------
+
+(async () => {
+  const run = JOURNEYS[journey];
+  expect(run, `a known journey (${Object.keys(JOURNEYS).join(", ")}), not ${journey}`);
+  const browser = await chromium.launch({
+    executablePath: input.chromium, headless: true, args: CHROMIUM_ARGS,
+  });
+  log(`launched Chromium ${browser.version()}`);
+  const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  let code = 0;
+  try {
+    const result = await run({ context, page });
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    log("done");
+  } catch (e) {
+    code = 1;
+    log(`FAILED at ${page.url()}: ${e && e.stack ? e.stack : e}`);
+    const text = await page.locator("body").innerText({ timeout: 2000 }).catch(() => "");
+    log(`page text: ${text.slice(0, 1500)}`);
+    if (input.screenshot) {
+      await page.screenshot({ path: input.screenshot, fullPage: true }).catch(() => {});
+      log(`screenshot: ${input.screenshot}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  process.exit(code);
+})().catch((e) => {
+  log(`FAILED: ${e && e.stack ? e.stack : e}`);
+  process.exit(1);
+});
