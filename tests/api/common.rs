@@ -99,6 +99,8 @@ impl Drop for TestDb {
 /// A running server with tenant `acme` (owner `owner@acme.test`) and a tenant-wide token for it.
 pub struct TestServer {
     pub base: String,
+    /// The configured public URL (the issuers' base): `base`, or `http://localhost:PORT`.
+    pub public_url: String,
     pub token: String,
     pub store: Store,
     pub client: reqwest::Client,
@@ -114,6 +116,16 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_at(backend, "127.0.0.1").await
+    }
+
+    /// A server whose public URL is `http://localhost:PORT` (WebAuthn refuses an IP address as
+    /// relying party id); requests still go to 127.0.0.1.
+    pub async fn start_localhost(backend: Backend) -> Self {
+        Self::start_at(backend, "localhost").await
+    }
+
+    async fn start_at(backend: Backend, public_host: &str) -> Self {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
         let (tenant, _owner) =
@@ -125,8 +137,9 @@ impl TestServer {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let public_url = format!("http://{public_host}:{}", addr.port());
         let config = Config {
-            public_url: format!("http://{addr}"),
+            public_url: public_url.clone(),
             database_url: db.url.clone(),
             ..Config::default()
         };
@@ -136,6 +149,7 @@ impl TestServer {
         });
         TestServer {
             base: format!("http://{addr}"),
+            public_url,
             token,
             store,
             client: reqwest::Client::new(),

@@ -16,6 +16,7 @@ mod pages;
 mod revoke;
 mod token;
 mod userinfo;
+mod webauthn;
 
 use super::AppState;
 use axum::Router;
@@ -45,4 +46,30 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/login", get(login::show).post(login::submit))
         .route("/t/{tenant}/logout", get(logout::get).post(logout::post))
         .route("/t/{tenant}/logout/confirm", post(logout::confirm))
+        // WebAuthn: passkeys and security keys (JSON for the pages' script).
+        .route("/t/{tenant}/webauthn.js", get(webauthn::script))
+        .route(
+            "/t/{tenant}/webauthn/register/start",
+            post(webauthn::register_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/register/finish",
+            post(webauthn::register_finish),
+        )
+        .route(
+            "/t/{tenant}/webauthn/login/start",
+            post(webauthn::login_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/login/finish",
+            post(webauthn::login_finish),
+        )
+        .route(
+            "/t/{tenant}/webauthn/verify/start",
+            post(webauthn::verify_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/verify/finish",
+            post(webauthn::verify_finish),
+        )
 }
