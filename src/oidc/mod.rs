@@ -18,6 +18,7 @@ pub mod signin;
 pub mod token;
 pub mod userinfo;
 pub mod verify;
+pub mod webauthn;
 
 use crate::domain::oidc::{Client, ServiceGrants};
 use crate::domain::{Result, Tenant, TenantId};

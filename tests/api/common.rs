@@ -99,6 +99,8 @@ impl Drop for TestDb {
 /// A running server with tenant `acme` (owner `owner@acme.test`) and a tenant-wide token for it.
 pub struct TestServer {
     pub base: String,
+    /// The configured public URL (the issuers' base): `base`, or `http://localhost:PORT`.
+    pub public_url: String,
     pub token: String,
     pub store: Store,
     pub client: reqwest::Client,
@@ -114,12 +116,16 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
-        Self::start_as(backend, "127.0.0.1").await
+        Self::start_at(backend, "127.0.0.1").await
     }
 
-    /// [`TestServer::start`], listening on 127.0.0.1 but named `host` in its public URL and
-    /// `base` (`localhost` for WebAuthn, which refuses an IP address as relying party id).
-    pub async fn start_as(backend: Backend, host: &str) -> Self {
+    /// A server whose public URL is `http://localhost:PORT` (WebAuthn refuses an IP address as
+    /// relying party id); requests still go to 127.0.0.1.
+    pub async fn start_localhost(backend: Backend) -> Self {
+        Self::start_at(backend, "localhost").await
+    }
+
+    async fn start_at(backend: Backend, public_host: &str) -> Self {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
         let (tenant, _owner) =
@@ -130,10 +136,10 @@ impl TestServer {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let base = format!("http://{host}:{port}");
+        let addr = listener.local_addr().unwrap();
+        let public_url = format!("http://{public_host}:{}", addr.port());
         let config = Config {
-            public_url: base.clone(),
+            public_url: public_url.clone(),
             database_url: db.url.clone(),
             ..Config::default()
         };
@@ -142,7 +148,8 @@ impl TestServer {
             let _ = castellan::http::serve(listener, state).await;
         });
         TestServer {
-            base,
+            base: format!("http://{addr}"),
+            public_url,
             token,
             store,
             client: reqwest::Client::new(),

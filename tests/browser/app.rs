@@ -1,10 +1,12 @@
 //! The app the person signs in to: a first-party public client registered through the admin
-//! API, the `openidconnect` crate as its relying party (discovery, PKCE, ID token verified
-//! against the tenant's JWKS), and a small listener serving its redirect URI so the browser
-//! lands on a real page.
+//! API, with the `openidconnect` crate as its relying party (discovery, PKCE, ID token verified
+//! against the tenant's JWKS) behind a listener at its redirect URI, which exchanges the code
+//! the moment the browser arrives, as a web app does.
 
 use crate::common::TestServer;
 use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 use openidconnect::core::{
@@ -17,6 +19,8 @@ use openidconnect::{
     Scope, TokenResponse,
 };
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 type Rp = CoreClient<
     EndpointSet,
@@ -28,8 +32,7 @@ type Rp = CoreClient<
 >;
 
 pub struct App {
-    rp: Rp,
-    http: reqwest::Client,
+    shared: Arc<Shared>,
     /// Where the browser arrives with the code.
     pub redirect_uri: String,
     listener: tokio::task::JoinHandle<()>,
@@ -41,12 +44,20 @@ impl Drop for App {
     }
 }
 
-/// One authorization request, waiting for the browser to come back.
+/// What the app's callback handler needs and what it found.
+struct Shared {
+    rp: Rp,
+    http: reqwest::Client,
+    /// The requests sent, by `state`: their nonce and PKCE verifier.
+    pending: Mutex<HashMap<String, (Nonce, PkceCodeVerifier)>>,
+    /// What came back, by `state`: the verified ID token's claims, or why there is none.
+    arrived: Mutex<HashMap<String, Result<CoreIdTokenClaims, String>>>,
+}
+
+/// One authorization request the browser is to open.
 pub struct Pending {
     pub url: String,
-    state: CsrfToken,
-    nonce: Nonce,
-    verifier: PkceCodeVerifier,
+    state: String,
 }
 
 /// An `openidconnect` HTTP client on top of reqwest 0.13 (the crate's own is built for 0.12).
@@ -68,24 +79,14 @@ async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, s
 }
 
 impl App {
-    /// Starts the redirect URI's listener, registers the client in tenant `acme` and reads
-    /// the tenant's discovery document.
+    /// Registers the client in tenant `acme`, reads the tenant's discovery document and starts
+    /// the listener of the redirect URI.
     pub async fn start(s: &TestServer) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let redirect_uri = format!(
             "http://localhost:{}/callback",
             listener.local_addr().unwrap().port()
         );
-        let router = Router::new().route(
-            "/callback",
-            get(|| async {
-                Html("<!doctype html><title>App</title><h1>Signed in to the app</h1>")
-            }),
-        );
-        let listener = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-
         let (st, c) = s
             .post(
                 "/clients",
@@ -101,15 +102,26 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let issuer = IssuerUrl::new(format!("{}/t/acme", s.base)).unwrap();
+        let issuer = IssuerUrl::new(format!("{}/t/acme", s.public_url)).unwrap();
         let metadata = CoreProviderMetadata::discover_async(issuer, &|req| send(http.clone(), req))
             .await
             .expect("discovery and JWKS");
         let rp = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id), None)
             .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
-        App {
+        let shared = Arc::new(Shared {
             rp,
             http,
+            pending: Mutex::default(),
+            arrived: Mutex::default(),
+        });
+        let router = Router::new()
+            .route("/callback", get(callback))
+            .with_state(shared.clone());
+        let listener = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        App {
+            shared,
             redirect_uri,
             listener,
         }
@@ -119,6 +131,7 @@ impl App {
     pub fn authorize(&self) -> Pending {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = self
+            .shared
             .rp
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
@@ -129,51 +142,98 @@ impl App {
             .add_scope(Scope::new("profile".into()))
             .set_pkce_challenge(challenge)
             .url();
+        let state = state.secret().clone();
+        self.shared
+            .pending
+            .lock()
+            .unwrap()
+            .insert(state.clone(), (nonce, verifier));
         Pending {
             url: url.to_string(),
             state,
-            nonce,
-            verifier,
         }
     }
 
-    /// Takes the URL the browser arrived at: checks `state`, exchanges the code with the PKCE
-    /// verifier and returns the verified ID token's claims.
-    pub async fn finish(&self, pending: Pending, callback: &str) -> CoreIdTokenClaims {
-        let url = reqwest::Url::parse(callback).expect("the callback is a URL");
-        assert!(callback.starts_with(&self.redirect_uri), "{callback}");
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        assert_eq!(param("error"), None, "{callback}");
-        assert_eq!(
-            param("state").as_deref(),
-            Some(pending.state.secret().as_str())
-        );
-        let code = param("code").expect("a code");
-        let tokens = self
-            .rp
-            .exchange_code(AuthorizationCode::new(code))
-            .unwrap()
-            .set_pkce_verifier(pending.verifier)
-            .request_async(&|req| send(self.http.clone(), req))
-            .await
-            .expect("token exchange");
-        let verifier = self
-            .rp
-            .id_token_verifier()
-            .set_allowed_algs([CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
-        tokens
-            .id_token()
-            .expect("an ID token")
-            .claims(&verifier, &pending.nonce)
-            .expect("a valid ID token")
-            .clone()
+    /// The claims of the ID token the app got when the browser came back from `request`;
+    /// fails the test when it did not come back or got no valid ID token.
+    pub fn claims(&self, request: &Pending) -> CoreIdTokenClaims {
+        match self.shared.arrived.lock().unwrap().remove(&request.state) {
+            Some(Ok(claims)) => claims,
+            Some(Err(why)) => panic!("the app got no ID token: {why}"),
+            None => panic!("the browser never came back to the app for this request"),
+        }
     }
 }
 
+/// `GET /callback`: what a web app does when the browser comes back: check `state`, exchange
+/// the code at once (with the PKCE verifier) and verify the ID token (signature against the
+/// JWKS, issuer, audience, nonce).
+async fn callback(
+    State(app): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> (StatusCode, Html<String>) {
+    let state = query.get("state").cloned().unwrap_or_default();
+    let outcome = exchange(&app, &state, &query).await;
+    let page = match &outcome {
+        Ok(claims) => (
+            StatusCode::OK,
+            format!(
+                "<h1>Signed in to the app</h1><p>as {}</p>",
+                claims.subject().as_str()
+            ),
+        ),
+        Err(why) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "<h1>The app could not sign you in</h1><p>{}</p>",
+                why.replace('&', "&amp;").replace('<', "&lt;")
+            ),
+        ),
+    };
+    app.arrived.lock().unwrap().insert(state, outcome);
+    (
+        page.0,
+        Html(format!("<!doctype html><title>App</title>{}", page.1)),
+    )
+}
+
+async fn exchange(
+    app: &Shared,
+    state: &str,
+    query: &HashMap<String, String>,
+) -> Result<CoreIdTokenClaims, String> {
+    if let Some(error) = query.get("error") {
+        return Err(format!(
+            "error={error} {:?}",
+            query.get("error_description")
+        ));
+    }
+    let (nonce, verifier) = app
+        .pending
+        .lock()
+        .unwrap()
+        .remove(state)
+        .ok_or_else(|| format!("unknown state {state:?}"))?;
+    let code = query.get("code").ok_or("no code")?;
+    let tokens = app
+        .rp
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .map_err(|e| e.to_string())?
+        .set_pkce_verifier(verifier)
+        .request_async(&|req| send(app.http.clone(), req))
+        .await
+        .map_err(|e| format!("token exchange: {e:?}"))?;
+    let verifier = app
+        .rp
+        .id_token_verifier()
+        .set_allowed_algs([CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let claims = tokens
+        .id_token()
+        .ok_or("no ID token")?
+        .claims(&verifier, &nonce)
+        .map_err(|e| format!("ID token: {e}"))?;
+    Ok(claims.clone())
+}
 /// The `amr` of an ID token, as strings.
 pub fn amr(claims: &CoreIdTokenClaims) -> Vec<String> {
     claims

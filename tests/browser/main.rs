@@ -17,6 +17,7 @@ mod chromium;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};
+use openidconnect::core::CoreIdTokenClaims;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -43,7 +44,7 @@ async fn user_with_password(s: &TestServer, email: &str) -> String {
 
 /// What every journey is told: where the server is and who the person is.
 fn input(s: &TestServer, app: &App, email: &str, authorize_url: &str) -> Value {
-    json!({ "base": s.base, "tenant": "acme", "email": email, "password": PASSWORD,
+    json!({ "base": s.public_url, "tenant": "acme", "email": email, "password": PASSWORD,
             "authorize_url": authorize_url, "redirect_uri": app.redirect_uri })
 }
 
@@ -68,47 +69,53 @@ async fn password_sign_in_reaches_the_app(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
     };
-    let s = TestServer::start_as(b, "localhost").await;
+    let s = TestServer::start_localhost(b).await;
     let app = App::start(&s).await;
     let id = user_with_password(&s, "ada@acme.test").await;
     let login = app.authorize();
     let input = input(&s, &app, "ada@acme.test", &login.url);
-    let result = chromium::run(&tools, "password", input).await;
-    let claims = app
-        .finish(login, result["callback"].as_str().unwrap())
-        .await;
+    chromium::run(&tools, "password", input).await;
+    let claims = app.claims(&login);
     assert_eq!(claims.subject().as_str(), id);
     assert_eq!(amr(&claims), ["pwd"]);
     assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:password"));
 }
 
-/// A person adds a passkey on the security page, signs out, and signs in to the app with the
-/// passkey and no username: the ID token says a key with user verification (`hwk`/`swk`,
-/// `mfa`), phishing-resistant, and no password.
-async fn passkey_registered_on_the_security_page_signs_in_without_a_username(b: Backend) {
-    let Some(tools) = chromium::tools_or_skip() else {
-        return;
-    };
-    let s = TestServer::start_as(b, "localhost").await;
-    let app = App::start(&s).await;
-    let id = user_with_password(&s, "ada@acme.test").await;
-    let login = app.authorize();
-    let mut input = input(&s, &app, "ada@acme.test", &login.url);
-    input["passkey_name"] = "Laptop passkey".into();
-    let result = chromium::run(&tools, "passkey", input).await;
-    assert_recovery_codes(&result);
-    let claims = app
-        .finish(login, result["callback"].as_str().unwrap())
-        .await;
-    assert_eq!(claims.subject().as_str(), id);
-    let amr = amr(&claims);
+/// A passkey's ID token: a key with user verification (`hwk`/`swk`, `mfa`), phishing-resistant,
+/// and no password.
+fn assert_passkey_sign_in(claims: &CoreIdTokenClaims, user_id: &str) {
+    assert_eq!(claims.subject().as_str(), user_id);
+    let amr = amr(claims);
     assert!(
         amr.iter().any(|m| m == "hwk" || m == "swk"),
         "a key: {amr:?}"
     );
     assert!(amr.iter().any(|m| m == "mfa"), "{amr:?}");
     assert!(!amr.iter().any(|m| m == "pwd"), "no password: {amr:?}");
-    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:phr"));
+    assert_eq!(acr(claims).as_deref(), Some("urn:castellan:acr:phr"));
+}
+
+/// A person adds a passkey on the security page and signs out; another tenant's sign-in page
+/// refuses it; the app's sign-in page takes it with the passkey button and no username, and
+/// again, after signing out, when the browser offers it in the username field.
+async fn passkey_registered_on_the_security_page_signs_in_without_a_username(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    s.other_tenant("globex").await;
+    let app = App::start(&s).await;
+    let id = user_with_password(&s, "ada@acme.test").await;
+    let with_button = app.authorize();
+    let conditional = app.authorize();
+    let mut input = input(&s, &app, "ada@acme.test", &with_button.url);
+    input["conditional_authorize_url"] = conditional.url.clone().into();
+    input["passkey_name"] = "Laptop passkey".into();
+    input["other_tenant"] = "globex".into();
+    let result = chromium::run(&tools, "passkey", input).await;
+    assert_recovery_codes(&result);
+    assert_passkey_sign_in(&app.claims(&with_button), &id);
+    assert_passkey_sign_in(&app.claims(&conditional), &id);
 }
 
 /// A person sets up an authenticator app by reading the secret from the page, signs out, and
@@ -118,16 +125,14 @@ async fn totp_enrolled_from_the_page_is_asked_at_the_next_sign_in(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
     };
-    let s = TestServer::start_as(b, "localhost").await;
+    let s = TestServer::start_localhost(b).await;
     let app = App::start(&s).await;
     let id = user_with_password(&s, "grace@acme.test").await;
     let login = app.authorize();
     let input = input(&s, &app, "grace@acme.test", &login.url);
     let result = chromium::run(&tools, "totp", input).await;
     assert_recovery_codes(&result);
-    let claims = app
-        .finish(login, result["callback"].as_str().unwrap())
-        .await;
+    let claims = app.claims(&login);
     assert_eq!(claims.subject().as_str(), id);
     let mut amr = amr(&claims);
     amr.sort_unstable();

@@ -5,8 +5,8 @@
 // (http://localhost:PORT: WebAuthn refuses an IP address), the tenant, the person's email and
 // password, the app's authorization URL and redirect URI, Chromium's path, playwright-core's
 // directory and where to put a screenshot on failure. Steps are logged on stderr; the last line
-// on stdout is `RESULT {json}`, what the Rust side asserts on (the app's callback URL with its
-// code, the recovery codes read from the page...). Any failed expectation exits non-zero.
+// on stdout is `RESULT {json}`, what the Rust side asserts on (the recovery codes read from the
+// page...). Any failed expectation exits non-zero.
 "use strict";
 const crypto = require("node:crypto");
 const path = require("node:path");
@@ -98,11 +98,12 @@ async function signOut(page) {
   await page.getByRole("heading", { name: "You are not signed in" }).waitFor({ timeout: STEP_MS });
 }
 
-/// Waits for the browser to arrive at the app's redirect URI; returns that URL.
+/// Waits for the browser to arrive at the app's redirect URI, where the app exchanges the code
+/// before it answers, and for the app to say it signed the person in.
 async function arriveAtApp(page) {
   await page.waitForURL((u) => u.href.startsWith(input.redirect_uri), { timeout: STEP_MS });
-  log(`at the app: ${page.url().split("?")[0]}`);
-  return page.url();
+  await page.getByRole("heading", { name: "Signed in to the app" }).waitFor({ timeout: STEP_MS });
+  log(`signed in to the app at ${page.url().split("?")[0]}`);
 }
 
 /// The texts of the recovery codes the page shows.
@@ -139,12 +140,26 @@ const JOURNEYS = {
     await page.goto(input.authorize_url);
     await waitForPath(page, `${tenantPath}/login`);
     await signInWithPassword(page);
-    return { callback: await arriveAtApp(page) };
+    await arriveAtApp(page);
+    return {};
   },
 
-  /// Registers a passkey on the security page, signs out, then signs in to the app with the
-  /// passkey alone (no username typed).
+  /// Registers a passkey on the security page and signs out. Then, in a browser without
+  /// conditional mediation: the passkey is refused by another tenant, and signs in to the app
+  /// with the "Sign in with a passkey" button and no username. Then, signed out again, in a
+  /// browser with it: the sign-in page offers the passkey by itself (the virtual authenticator
+  /// answers a conditional request at once, standing in for the person picking it).
   async passkey({ context, page }) {
+    let conditionalMediation = false;
+    await page.exposeFunction("__conditionalMediationAllowed", () => conditionalMediation);
+    await page.addInitScript(() => {
+      const pkc = window.PublicKeyCredential;
+      if (pkc && typeof pkc.isConditionalMediationAvailable === "function") {
+        const available = pkc.isConditionalMediationAvailable.bind(pkc);
+        pkc.isConditionalMediationAvailable = async () =>
+          (await window.__conditionalMediationAllowed()) && available();
+      }
+    });
     const { cdp, authenticatorId } = await addPasskeyAuthenticator(context, page);
     const security = `${tenantPath}/account/security`;
     await signInTo(page, security);
@@ -166,15 +181,36 @@ const JOURNEYS = {
 
     await signOut(page);
 
-    log("open the app; sign in with the passkey, typing no username");
+    const other = `/t/${input.other_tenant}`;
+    log(`the passkey is offered on ${other}'s sign-in page (same relying party id) and refused`);
+    await page.goto(`${base}${other}/login`);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    const refusal = page.locator("[data-webauthn-error]");
+    await refusal.waitFor({ state: "visible", timeout: STEP_MS });
+    const refusalText = (await refusal.innerText()).trim();
+    expect(refusalText.length > 0, "a message says why");
+    log(`refused: ${refusalText}`);
+    expect(new URL(page.url()).pathname === `${other}/login`, `still on the sign-in page, not ${page.url()}`);
+    await page.goto(`${base}${other}/`);
+    await page.getByRole("heading", { name: "You are not signed in" }).waitFor({ timeout: STEP_MS });
+
+    log("open the app; sign in with the passkey button, typing no username");
     await page.goto(input.authorize_url);
     await waitForPath(page, `${tenantPath}/login`);
     expect((await page.inputValue("#email")) === "", "the email field is empty");
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-    const callback = await arriveAtApp(page);
-    const after = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
-    expect(after.credentials[0].signCount > credentials[0].signCount, "the passkey signed an assertion");
-    return { callback, recovery_codes: recovery, factors };
+    await arriveAtApp(page);
+    const afterButton = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(afterButton.credentials[0].signCount > credentials[0].signCount, "the passkey signed an assertion");
+
+    await signOut(page);
+    conditionalMediation = true;
+    log("open the app again, in a browser offering passkeys in the username field");
+    await page.goto(input.conditional_authorize_url);
+    await arriveAtApp(page);
+    const afterConditional = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(afterConditional.credentials[0].signCount > afterButton.credentials[0].signCount, "the passkey signed again");
+    return { recovery_codes: recovery, factors, other_tenant_refusal: refusalText };
   },
 
   /// Enrols an authenticator app by reading the secret from the page, signs out, signs in to
@@ -185,10 +221,12 @@ const JOURNEYS = {
 
     log("read the secret from the page");
     const secret = (await page.locator("code#totp-secret").innerText()).trim();
-    const uri = (await page.locator("#totp-uri").innerText()).trim();
     expect(/^[A-Z2-7]+=*$/.test(secret.replace(/\s/g, "")), `a base32 secret, not ${JSON.stringify(secret)}`);
+    await page.getByText("Show the setup link").click();
+    const uri = (await page.locator("#totp-uri").innerText()).trim();
+    expect(uri.startsWith("otpauth://totp/"), `an otpauth URI, not ${JSON.stringify(uri)}`);
     expect(new URL(uri).searchParams.get("secret") === secret.replace(/\s/g, ""), "the otpauth URI carries the same secret");
-    expect((await page.locator("svg").count()) > 0, "a QR code (inline SVG)");
+    await page.locator("svg#totp-qr").waitFor({ state: "visible" });
 
     const enrolStep = currentStep();
     log("type the current code and confirm");
@@ -210,15 +248,17 @@ const JOURNEYS = {
       page.waitForNavigation({ timeout: STEP_MS }),
       page.click("form:has(#totp-code) button[type=submit]"),
     ]);
-    await waitForPath(page, `${tenantPath}/login/mfa`);
-    expect(!page.url().startsWith(input.redirect_uri), "a replayed code does not sign in");
+    await page.getByText("That code is not right, or it was already used").waitFor({ timeout: STEP_MS });
+    const at = new URL(page.url());
+    expect(at.origin === base && at.pathname.startsWith(`${tenantPath}/login/mfa`), `still asked for a code, at ${page.url()}`);
 
     // Each step counts once and the server accepts one step of skew: the next step's code is
     // the fresh code an app would show (without waiting up to 30 s for it).
     log("type a fresh code");
     await page.fill("#totp-code", totp(secret, Math.max(enrolStep + 1, currentStep())));
     await page.click("form:has(#totp-code) button[type=submit]");
-    return { callback: await arriveAtApp(page), recovery_codes: recovery, secret };
+    await arriveAtApp(page);
+    return { recovery_codes: recovery };
   },
 };
 

@@ -26,6 +26,7 @@ mod relying_party;
 mod revocation;
 mod signin;
 mod userinfo_introspection;
+mod webauthn;
 
 use common::TestServer;
 use serde_json::{Value, json};
@@ -140,6 +141,6 @@ pub async fn verify_typed(s: &TestServer, tenant: &str, jwt: &str, typ: &str) ->
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
     let mut v = jsonwebtoken::Validation::new(header.alg);
     v.validate_aud = false;
-    v.set_issuer(&[format!("{}/t/{tenant}", s.base)]);
+    v.set_issuer(&[format!("{}/t/{tenant}", s.public_url)]);
     jsonwebtoken::decode::<Value>(jwt, &key, &v).unwrap().claims
 }

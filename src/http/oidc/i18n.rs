@@ -83,6 +83,8 @@ pub struct Texts {
     pub sign_in: &'static str,
     pub email: &'static str,
     pub password: &'static str,
+    /// The sign-in page's passkey button.
+    pub passkey_sign_in: &'static str,
     /// The one answer to every failed sign-in.
     pub refused: &'static str,
     pub footer: &'static str,
@@ -120,6 +122,7 @@ static EN: Texts = Texts {
     sign_in: "Sign in",
     email: "Email",
     password: "Password",
+    passkey_sign_in: "Sign in with a passkey",
     refused: crate::oidc::signin::REFUSED,
     footer: "Secured by Castellan",
     error_hint: "If you followed a link from an application, go back to it and try again.",
@@ -151,6 +154,7 @@ static FR: Texts = Texts {
     sign_in: "Se connecter",
     email: "Adresse e-mail",
     password: "Mot de passe",
+    passkey_sign_in: "Se connecter avec une clé d\u{2019}accès",
     refused: "Adresse e-mail ou mot de passe incorrect",
     footer: "Sécurisé par Castellan",
     error_hint: "Si vous avez suivi un lien depuis une application, revenez-y et réessayez.",
@@ -182,6 +186,7 @@ static DE: Texts = Texts {
     sign_in: "Anmelden",
     email: "E-Mail-Adresse",
     password: "Passwort",
+    passkey_sign_in: "Mit einem Passkey anmelden",
     refused: "E-Mail-Adresse oder Passwort ist falsch",
     footer: "Geschützt durch Castellan",
     error_hint: "Wenn Sie einem Link aus einer Anwendung gefolgt sind, kehren Sie dorthin zurück und versuchen Sie es erneut.",

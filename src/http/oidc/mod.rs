@@ -19,6 +19,7 @@ mod revoke;
 mod security;
 mod token;
 mod userinfo;
+mod webauthn;
 
 use super::AppState;
 use axum::Router;
@@ -72,5 +73,31 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/account/security/password/remove",
             post(security::remove_password),
+        )
+        // WebAuthn: passkeys and security keys (JSON for the pages' script).
+        .route("/t/{tenant}/webauthn.js", get(webauthn::script))
+        .route(
+            "/t/{tenant}/webauthn/register/start",
+            post(webauthn::register_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/register/finish",
+            post(webauthn::register_finish),
+        )
+        .route(
+            "/t/{tenant}/webauthn/login/start",
+            post(webauthn::login_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/login/finish",
+            post(webauthn::login_finish),
+        )
+        .route(
+            "/t/{tenant}/webauthn/verify/start",
+            post(webauthn::verify_start),
+        )
+        .route(
+            "/t/{tenant}/webauthn/verify/finish",
+            post(webauthn::verify_finish),
         )
 }

@@ -73,7 +73,7 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Respo
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         ),
     );
     h.insert(
@@ -137,10 +137,14 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
          <form method=\"post\" action=\"/t/{slug}/login\" novalidate>\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{return_to}\
          <label for=\"email\">{email_label}</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{af_email}>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username webauthn\" required value=\"{email}\"{af_email}>\
          <label for=\"password\">{password_label}</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
-         <button type=\"submit\">{sign_in}</button></form>",
+         <button type=\"submit\">{sign_in}</button></form>\
+         <div class=\"error\" data-webauthn-error hidden></div>\
+         <button type=\"button\" class=\"secondary\" data-webauthn=\"login\" data-tenant=\"{slug}\" \
+         data-csrf=\"{csrf}\"{passkey_return}>{passkey}</button>\
+         <script src=\"/t/{slug}/webauthn.js\" defer></script>",
         sign_in = escape(t.sign_in),
         email_label = escape(t.email),
         password_label = escape(t.password),
@@ -150,6 +154,11 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
         email = escape(f.email),
         af_email = autofocus(f.email.is_empty()),
         af_pw = autofocus(!f.email.is_empty()),
+        passkey = escape(t.passkey_sign_in),
+        passkey_return = f
+            .return_to
+            .map(|r| format!(" data-return-to=\"{}\"", escape(r)))
+            .unwrap_or_default(),
     );
     page_in(
         f.lang,

@@ -1,0 +1,307 @@
+//! `POST /t/{tenant}/webauthn/...`: the JSON endpoints the pages' script calls to register a
+//! passkey or security key, sign in with a passkey, and prove one as a second factor; and
+//! `GET /t/{tenant}/webauthn.js`, that script. Every POST carries the CSRF cookie's value in
+//! `X-CSRF-Token`; every error is `{"error", "message"}`.
+
+use super::cookies;
+use super::login::secure;
+use crate::domain::mfa::CredentialKind;
+use crate::domain::sessions::{SESSION_TTL_MS, Session};
+use crate::domain::{DomainError, Tenant, User};
+use crate::http::AppState;
+use crate::oidc::signin;
+use crate::oidc::webauthn::{self as wa, Refusal};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+/// The header carrying the CSRF token (the value of the CSRF cookie).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+const SCRIPT: &str = include_str!("webauthn.js");
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Refusal::Malformed(code, m) => (StatusCode::BAD_REQUEST, code, m),
+            Refusal::Refused(code, m) => (StatusCode::UNAUTHORIZED, code, m),
+            Refusal::Forbidden(code, m) => (StatusCode::FORBIDDEN, code, m),
+            Refusal::Conflict(m) => (StatusCode::CONFLICT, "already_registered", m),
+            Refusal::Internal(e) => {
+                tracing::error!(error = %e, "WebAuthn endpoint failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "Something went wrong on our side; please try again.".into(),
+                )
+            }
+        };
+        no_store((status, Json(json!({ "error": code, "message": message }))).into_response())
+    }
+}
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+type Answer = Result<Response, Refusal>;
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterStart {
+    kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterFinish {
+    handle: String,
+    name: Option<String>,
+    credential: RegisterPublicKeyCredential,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+#[derive(Debug, Deserialize)]
+pub struct AssertionFinish {
+    handle: String,
+    credential: PublicKeyCredential,
+    return_to: Option<String>,
+}
+
+/// The body, or a 400 naming what is wrong with it.
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
+    b.map(|Json(v)| v)
+        .map_err(|e| Refusal::Malformed("invalid_request", e.body_text()))
+}
+
+/// The tenant of the path; the CSRF header must equal the CSRF cookie.
+async fn tenant_checked(s: &AppState, slug: &str, headers: &HeaderMap) -> Result<Tenant, Refusal> {
+    let tenant = s.store.tenant_by_slug(slug).await?.ok_or_else(|| {
+        Refusal::Malformed(
+            "unknown_tenant",
+            "There is no such organisation here.".into(),
+        )
+    })?;
+    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    if !signin::csrf_ok(cookies::get(headers, cookies::CSRF), header) {
+        return Err(Refusal::Forbidden(
+            "csrf",
+            "This page has expired; reload it and try again.".into(),
+        ));
+    }
+    Ok(tenant)
+}
+
+/// The browser's live session and its user, or 401.
+async fn signed_in(
+    s: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+) -> Result<(Session, User), Refusal> {
+    signin::current(&s.store, tenant, cookies::get(headers, cookies::SESSION))
+        .await?
+        .ok_or_else(|| {
+            Refusal::Refused(
+                "not_signed_in",
+                "Your session has ended; sign in again.".into(),
+            )
+        })
+}
+
+fn ok<T: serde::Serialize>(v: T) -> Answer {
+    Ok(no_store(Json(v).into_response()))
+}
+
+fn redirect(tenant: &Tenant, return_to: Option<&str>) -> Response {
+    let target = signin::safe_return_to(&tenant.slug, return_to);
+    no_store(Json(json!({ "redirect": target })).into_response())
+}
+
+fn answer(a: Answer) -> Response {
+    a.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn register_start(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<RegisterStart>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let kind = CredentialKind::parse(&body(b)?.kind).ok_or_else(|| {
+                Refusal::Malformed(
+                    "invalid_request",
+                    "kind must be \"passkey\" or \"security_key\".".into(),
+                )
+            })?;
+            let c = wa::start_registration(
+                &s.store,
+                &s.config.public_url,
+                &tenant,
+                &session,
+                &user,
+                kind,
+            )
+            .await?;
+            ok(c)
+        }
+        .await,
+    )
+}
+
+pub async fn register_finish(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<RegisterFinish>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let f = body(b)?;
+            let r = wa::finish_registration(
+                &s.store,
+                &s.config.public_url,
+                &tenant,
+                &session,
+                &user,
+                &f.handle,
+                f.name.as_deref(),
+                &f.credential,
+                None,
+            )
+            .await?;
+            ok(r)
+        }
+        .await,
+    )
+}
+
+pub async fn login_start(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<Empty>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            body(b)?;
+            ok(wa::start_login(&s.store, &s.config.public_url, &tenant).await?)
+        }
+        .await,
+    )
+}
+
+pub async fn login_finish(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<AssertionFinish>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            let f = body(b)?;
+            let started = wa::finish_login(
+                &s.store,
+                &s.config.public_url,
+                &tenant,
+                &f.handle,
+                &f.credential,
+                None,
+            )
+            .await?;
+            let mut res = redirect(&tenant, f.return_to.as_deref());
+            let max_age = Some(SESSION_TTL_MS / 1000);
+            let cookie = cookies::set(
+                cookies::SESSION,
+                &started.secret,
+                &tenant.slug,
+                secure(&s),
+                max_age,
+            )
+            .ok_or_else(|| DomainError::Internal("session cookie is not a header value".into()))?;
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        .await,
+    )
+}
+
+pub async fn verify_start(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<Empty>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            body(b)?;
+            let c =
+                wa::start_verify(&s.store, &s.config.public_url, &tenant, &session, &user).await?;
+            ok(c)
+        }
+        .await,
+    )
+}
+
+pub async fn verify_finish(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    b: Result<Json<AssertionFinish>, JsonRejection>,
+) -> Response {
+    answer(
+        async {
+            let tenant = tenant_checked(&s, &slug, &headers).await?;
+            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let f = body(b)?;
+            wa::finish_verify(
+                &s.store,
+                &s.config.public_url,
+                &tenant,
+                &session,
+                &user,
+                &f.handle,
+                &f.credential,
+                None,
+            )
+            .await?;
+            Ok(redirect(&tenant, f.return_to.as_deref()))
+        }
+        .await,
+    )
+}
+
+/// The pages' WebAuthn script (the same for every tenant).
+pub async fn script() -> Response {
+    let mut res = SCRIPT.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/javascript; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
