@@ -176,7 +176,7 @@ pub fn requested_level(acr_values: &[String]) -> Option<Level> {
 /// Adds `methods` to `amr` (each once) and `mfa` when two kinds of factor are now in it.
 pub fn merge_amr(amr: &[String], methods: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = amr.iter().filter(|m| *m != "mfa").cloned().collect();
-    for m in methods {
+    for m in methods.iter().filter(|m| **m != "mfa") {
         if !out.iter().any(|x| x == m) {
             out.push((*m).to_owned());
         }
@@ -374,6 +374,8 @@ mod tests {
         let again = merge_amr(&amr, &["otp"]);
         assert_eq!(again, ["pwd", "otp", "mfa"]);
         assert_eq!(merge_amr(&[], &["pwd"]), ["pwd"]);
+        // A recovery code proves `mfa` alone: it is added once, not once more as a method.
+        assert_eq!(merge_amr(&["pwd".into()], &["mfa"]), ["pwd", "mfa"]);
     }
 
     #[test]
