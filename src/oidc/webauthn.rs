@@ -34,6 +34,8 @@ pub enum Refusal {
     Refused(&'static str, String),
     /// The session may not do this (403).
     Forbidden(&'static str, String),
+    /// No such tenant (404).
+    NotFound(&'static str, String),
     /// The authenticator is already registered (409).
     Conflict(String),
     /// Anything unexpected: logged, answered generically.
@@ -228,7 +230,6 @@ pub async fn start_registration(
         .webauthn
         .iter()
         .filter_map(|c| URL_SAFE_NO_PAD.decode(&c.credential_id).ok())
-        .map(CredentialID::from)
         .collect();
     let handle = user_handle(tenant, user);
     let display = user.display_name.as_deref().unwrap_or(&user.email);
@@ -518,6 +519,10 @@ pub async fn start_verify(
     let uv_required = uv == UserVerification::Required;
     if uv_required {
         options.public_key.user_verification = UserVerificationPolicy::Required;
+    } else if factors.passkeys().next().is_some() {
+        // A passkey always verifies its user (webauthn-rs checks it was registered so): asking
+        // for presence only would have browsers skip the check and the assertion refused.
+        options.public_key.user_verification = UserVerificationPolicy::Preferred;
     }
     let public_key = to_json(&options.public_key)?;
     let state = State::Verify { state, uv_required };

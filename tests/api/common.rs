@@ -100,6 +100,7 @@ impl Drop for TestDb {
 pub struct TestServer {
     pub base: String,
     /// The configured public URL (the issuers' base): `base`, or `http://localhost:PORT`.
+    #[allow(dead_code)] // read by the oidc tests
     pub public_url: String,
     pub token: String,
     pub store: Store,
@@ -121,6 +122,7 @@ impl TestServer {
 
     /// A server whose public URL is `http://localhost:PORT` (WebAuthn refuses an IP address as
     /// relying party id); requests still go to 127.0.0.1.
+    #[allow(dead_code)] // used by the oidc tests
     pub async fn start_localhost(backend: Backend) -> Self {
         Self::start_at(backend, "localhost").await
     }

@@ -334,6 +334,32 @@ async fn assertions_are_bound_to_their_ceremony(b: Backend) {
     // The fresh ceremony still works.
     let (st, v) = page.finish("login", &handle, &cred).await;
     assert_eq!(st, 200, "{v}");
+
+    // A deactivated user's passkey signs no one in.
+    let user = s
+        .store
+        .user_by_email(&t.id, "ada@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let (st, v) = s
+        .post(&format!("/users/{}/deactivate", user.id), json!({}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (handle, cred) = page
+        .passkey_assertion(&mut auth, &cred_id, &user_handle)
+        .await;
+    let (st, v) = page.finish("login", &handle, &cred).await;
+    assert_eq!(st, 401, "{v}");
+    assert_eq!(v["error"], "credential_refused");
+
+    // An unknown tenant.
+    let nowhere = Page {
+        slug: "nowhere".into(),
+        ..page
+    };
+    let (st, v) = nowhere.post("login/start", json!({})).await;
+    assert_eq!(st, 404, "{v}");
 }
 
 async fn credentials_of_another_tenant_or_user_are_refused(b: Backend) {
@@ -489,6 +515,15 @@ async fn user_verification_required_refuses_presence_only(b: Backend) {
         serde_json::to_value(&options.public_key).unwrap()["userVerification"],
         "discouraged"
     );
+    // ... unless the user has a passkey, which always verifies its user.
+    let (st, v, ..) = page.register(&mut passkey(), "passkey", "Phone").await;
+    assert_eq!(st, 200, "{v}");
+    let (_, options) = page.assert_start("verify").await;
+    assert_eq!(
+        serde_json::to_value(&options.public_key).unwrap()["userVerification"],
+        "preferred"
+    );
+    assert_eq!(options.public_key.allow_credentials.len(), 2);
 }
 
 async fn bad_input_is_answered_in_json(b: Backend) {

@@ -39,8 +39,14 @@
     return pk;
   }
 
+  // Only the client extension outputs the server reads (others vary between browsers).
   function extensions(cred) {
-    try { return cred.getClientExtensionResults() || {}; } catch (e) { return {}; }
+    var all = {};
+    try { all = cred.getClientExtensionResults() || {}; } catch (e) { all = {}; }
+    var out = {};
+    if (typeof all.appid === "boolean") { out.appid = all.appid; }
+    if (all.credProps && typeof all.credProps.rk === "boolean") { out.credProps = { rk: all.credProps.rk }; }
+    return out;
   }
 
   function registration(cred) {

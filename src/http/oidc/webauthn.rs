@@ -31,6 +31,7 @@ impl IntoResponse for Refusal {
             Refusal::Malformed(code, m) => (StatusCode::BAD_REQUEST, code, m),
             Refusal::Refused(code, m) => (StatusCode::UNAUTHORIZED, code, m),
             Refusal::Forbidden(code, m) => (StatusCode::FORBIDDEN, code, m),
+            Refusal::NotFound(code, m) => (StatusCode::NOT_FOUND, code, m),
             Refusal::Conflict(m) => (StatusCode::CONFLICT, "already_registered", m),
             Refusal::Internal(e) => {
                 tracing::error!(error = %e, "WebAuthn endpoint failed");
@@ -84,7 +85,7 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
 /// The tenant of the path; the CSRF header must equal the CSRF cookie.
 async fn tenant_checked(s: &AppState, slug: &str, headers: &HeaderMap) -> Result<Tenant, Refusal> {
     let tenant = s.store.tenant_by_slug(slug).await?.ok_or_else(|| {
-        Refusal::Malformed(
+        Refusal::NotFound(
             "unknown_tenant",
             "There is no such organisation here.".into(),
         )
