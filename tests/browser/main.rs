@@ -97,7 +97,8 @@ fn assert_passkey_sign_in(claims: &CoreIdTokenClaims, user_id: &str) {
 
 /// A person adds a passkey on the security page and signs out; another tenant's sign-in page
 /// refuses it; the app's sign-in page takes it with the passkey button and no username, and
-/// again, after signing out, when the browser offers it in the username field.
+/// again, after signing out, when the browser offers it in the username field; last, after the
+/// password, the second-factor page takes it too (`pwd` + key, phishing-resistant).
 async fn passkey_registered_on_the_security_page_signs_in_without_a_username(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
@@ -108,19 +109,29 @@ async fn passkey_registered_on_the_security_page_signs_in_without_a_username(b: 
     let id = user_with_password(&s, "ada@acme.test").await;
     let with_button = app.authorize();
     let conditional = app.authorize();
+    let second_factor = app.authorize();
     let mut input = input(&s, &app, "ada@acme.test", &with_button.url);
     input["conditional_authorize_url"] = conditional.url.clone().into();
+    input["second_factor_authorize_url"] = second_factor.url.clone().into();
     input["passkey_name"] = "Laptop passkey".into();
     input["other_tenant"] = "globex".into();
     let result = chromium::run(&tools, "passkey", input).await;
     assert_recovery_codes(&result);
     assert_passkey_sign_in(&app.claims(&with_button), &id);
     assert_passkey_sign_in(&app.claims(&conditional), &id);
+
+    let claims = app.claims(&second_factor);
+    let amr = amr(&claims);
+    assert!(amr.iter().any(|m| m == "pwd"), "{amr:?}");
+    assert!(amr.iter().any(|m| m == "hwk" || m == "swk"), "{amr:?}");
+    assert!(amr.iter().any(|m| m == "mfa"), "{amr:?}");
+    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:phr"));
 }
 
 /// A person sets up an authenticator app by reading the secret from the page, signs out, and
 /// signs in to the app with the password and a code (a replayed one refused first): the ID
-/// token says password, one-time code, multi-factor.
+/// token says password, one-time code, multi-factor. Then with the password and one of the
+/// recovery codes the page showed.
 async fn totp_enrolled_from_the_page_is_asked_at_the_next_sign_in(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
@@ -129,7 +140,9 @@ async fn totp_enrolled_from_the_page_is_asked_at_the_next_sign_in(b: Backend) {
     let app = App::start(&s).await;
     let id = user_with_password(&s, "grace@acme.test").await;
     let login = app.authorize();
-    let input = input(&s, &app, "grace@acme.test", &login.url);
+    let with_recovery_code = app.authorize();
+    let mut input = input(&s, &app, "grace@acme.test", &login.url);
+    input["recovery_authorize_url"] = with_recovery_code.url.clone().into();
     let result = chromium::run(&tools, "totp", input).await;
     assert_recovery_codes(&result);
     let claims = app.claims(&login);
@@ -137,6 +150,13 @@ async fn totp_enrolled_from_the_page_is_asked_at_the_next_sign_in(b: Backend) {
     let mut amr = amr(&claims);
     amr.sort_unstable();
     assert_eq!(amr, ["mfa", "otp", "pwd"]);
+    assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:mfa"));
+
+    // A recovery code is no method of RFC 8176: the session says `mfa` beside the password.
+    let claims = app.claims(&with_recovery_code);
+    let mut amr = self::amr(&claims);
+    amr.sort_unstable();
+    assert_eq!(amr, ["mfa", "pwd"]);
     assert_eq!(acr(&claims).as_deref(), Some("urn:castellan:acr:mfa"));
 }
 

@@ -148,7 +148,8 @@ const JOURNEYS = {
   /// conditional mediation: the passkey is refused by another tenant, and signs in to the app
   /// with the "Sign in with a passkey" button and no username. Then, signed out again, in a
   /// browser with it: the sign-in page offers the passkey by itself (the virtual authenticator
-  /// answers a conditional request at once, standing in for the person picking it).
+  /// answers a conditional request at once, standing in for the person picking it). Last, the
+  /// passkey as the second factor after the password.
   async passkey({ context, page }) {
     let conditionalMediation = false;
     await page.exposeFunction("__conditionalMediationAllowed", () => conditionalMediation);
@@ -210,11 +211,24 @@ const JOURNEYS = {
     await arriveAtApp(page);
     const afterConditional = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(afterConditional.credentials[0].signCount > afterButton.credentials[0].signCount, "the passkey signed again");
+
+    await signOut(page);
+    conditionalMediation = false;
+    log("open the app again; sign in with the password, then the passkey as second factor");
+    await page.goto(input.second_factor_authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, `${tenantPath}/login/mfa`);
+    await page.getByRole("button", { name: "Use a passkey or security key" }).click();
+    await arriveAtApp(page);
+    const afterSecond = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(afterSecond.credentials[0].signCount > afterConditional.credentials[0].signCount, "the passkey signed a third time");
     return { recovery_codes: recovery, factors, other_tenant_refusal: refusalText };
   },
 
   /// Enrols an authenticator app by reading the secret from the page, signs out, signs in to
-  /// the app with the password and a code.
+  /// the app with the password and a code (after a replayed one is refused); signs out and in
+  /// again with the password and one of the recovery codes the page showed.
   async totp({ page }) {
     const setup = `${tenantPath}/account/security/totp`;
     await signInTo(page, setup);
@@ -257,6 +271,17 @@ const JOURNEYS = {
     log("type a fresh code");
     await page.fill("#totp-code", totp(secret, Math.max(enrolStep + 1, currentStep())));
     await page.click("form:has(#totp-code) button[type=submit]");
+    await arriveAtApp(page);
+
+    await signOut(page);
+    log("open the app again; sign in with the password and a recovery code read at enrolment");
+    await page.goto(input.recovery_authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, `${tenantPath}/login/mfa`);
+    await page.getByText("Lost your device? Use a recovery code").click();
+    await page.fill("#recovery-code", recovery[0]);
+    await page.getByRole("button", { name: "Use the recovery code" }).click();
     await arriveAtApp(page);
     return { recovery_codes: recovery };
   },
