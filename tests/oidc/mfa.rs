@@ -525,7 +525,54 @@ async fn security_page_changes(b: Backend) {
     );
 }
 
+/// `max_age` older than the session makes the user sign in again, with the second factor too;
+/// the new `auth_time` is later than the first.
+async fn max_age_asks_for_both_factors_again(b: Backend) {
+    let s = TestServer::start(b).await;
+    let client_id = public_client(&s).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    password_sign_in(&browser, "/t/acme/", "ada@acme.test").await;
+    let (secret, _, _) = enrol_totp(&browser, "/t/acme/account/security/totp").await;
+    let (verifier, challenge) = pkce();
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[]))
+        .await;
+    let first = id_token(&s, &client_id, &page.location.unwrap(), &verifier).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let (verifier, challenge) = pkce();
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[("max_age", "0")]))
+        .await;
+    let login = page.location.unwrap();
+    assert!(login.starts_with("/t/acme/login?"), "{login}");
+    let page = browser.sign_in(&login, "ada@acme.test", PASSWORD).await;
+    let mfa_url = page.location.unwrap();
+    assert!(mfa_url.starts_with("/t/acme/login/mfa?"), "{mfa_url}");
+    let page = browser.get(&mfa_url).await;
+    let csrf = page_csrf(&page.body);
+    let code = code_at(&secret, 1);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("code", code.as_str()),
+        ("return_to", &hidden(&page.body, "return_to").unwrap()),
+        ("level", "mfa"),
+    ];
+    let page = browser.post_form("/t/acme/login/mfa/totp", &form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = browser.get(&page.location.unwrap()).await;
+    let page = browser.get(&page.location.unwrap()).await;
+    let second = id_token(&s, &client_id, &page.location.unwrap(), &verifier).await;
+    assert_eq!(amr(&second), ["pwd", "otp", "mfa"], "{second}");
+    assert!(
+        second["auth_time"].as_i64() > first["auth_time"].as_i64(),
+        "{first} {second}"
+    );
+}
+
 backends!(
+    max_age_asks_for_both_factors_again,
     authenticator_app_enrolment_and_sign_in,
     wrong_codes_lock_the_second_step,
     required_policy_enrols_before_any_code,
