@@ -153,7 +153,7 @@ async fn authenticator_app_enrolment_and_sign_in(b: Backend) {
     let page = browser.get("/t/acme/account/security").await;
     assert!(page.body.contains("Authenticator app"), "{}", page.body);
     assert!(
-        page.body.contains("You have 10 recovery codes left"),
+        page.body.contains("Recovery codes left: 10."),
         "{}",
         page.body
     );
@@ -245,7 +245,7 @@ async fn authenticator_app_enrolment_and_sign_in(b: Backend) {
     assert_eq!(page.status, 401, "{}", page.body);
     let page = third.get("/t/acme/account/security").await;
     assert!(
-        page.body.contains("You have 9 recovery codes left"),
+        page.body.contains("Recovery codes left: 9."),
         "{}",
         page.body
     );
@@ -360,6 +360,15 @@ async fn required_policy_enrols_before_any_code(b: Backend) {
         page.body.contains("Add a second sign-in method"),
         "{}",
         page.body
+    );
+    let french = browser.get(&format!("{mfa_url}&ui_locales=fr")).await;
+    assert!(
+        french
+            .body
+            .contains("Ajoutez une seconde méthode de connexion")
+            && french.body.contains("lang=\"fr\""),
+        "{}",
+        french.body
     );
     assert!(page.body.contains("data-kind=\"passkey\""), "{}", page.body);
     let setup = page
