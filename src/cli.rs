@@ -442,7 +442,10 @@ async fn purge_expired_state(store: Store) {
             Err(e) => tracing::warn!(error = %e, "purging expired sign-in state failed"),
         }
         match store.purge_mfa().await {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired MFA ceremonies and old failed codes"),
+            Ok(n) if n > 0 => tracing::info!(
+                rows = n,
+                "purged expired MFA ceremonies and old failed codes"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging MFA state failed"),
         }

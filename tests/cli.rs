@@ -504,9 +504,9 @@ async fn cli_creates_scim_tokens() {
 /// on SQLite and on PostgreSQL.
 #[tokio::test]
 async fn cli_resets_a_users_second_factors() {
+    use castellan::domain::FactorId;
     use castellan::domain::audit::{Actor, AuditQuery};
     use castellan::domain::mfa::{CredentialKind, WebauthnCredential};
-    use castellan::domain::FactorId;
     use sqlx::Connection;
     let dir = tempdir();
     let pg_name = format!("castellan_cli_{}", uuid::Uuid::new_v4().simple());
@@ -522,7 +522,13 @@ async fn cli_resets_a_users_second_factors() {
     ];
     for url in &urls {
         let env = [("CASTELLAN_DATABASE_URL", url.as_str())];
-        let create = ["tenant", "create", "delta", "--owner-email", "boss@delta.test"];
+        let create = [
+            "tenant",
+            "create",
+            "delta",
+            "--owner-email",
+            "boss@delta.test",
+        ];
         let (ok, out, err) = run(&dir, &env, &create);
         assert!(ok, "{url}: {out} {err}");
         let store = castellan::store::Store::connect(url).await.unwrap();
@@ -548,14 +554,24 @@ async fn cli_resets_a_users_second_factors() {
             .await
             .unwrap();
 
-        let reset = ["mfa", "reset", "--tenant", "delta", "--email", "boss@delta.test"];
+        let reset = [
+            "mfa",
+            "reset",
+            "--tenant",
+            "delta",
+            "--email",
+            "boss@delta.test",
+        ];
         let (ok, out, err) = run(&dir, &env, &reset);
         assert!(ok, "{url}: {out} {err}");
         assert!(
             out.contains("removed 1 factor(s): security_key “Blue key” and 4 recovery code(s)"),
             "{out}"
         );
-        assert!(!out.contains("KEY-MATERIAL") && !out.contains("HASH-"), "{out}");
+        assert!(
+            !out.contains("KEY-MATERIAL") && !out.contains("HASH-"),
+            "{out}"
+        );
         let f = store.user_factors(&tenant.id, &boss.id).await.unwrap();
         assert!(f.webauthn.is_empty() && f.recovery_codes_left == 0, "{f:?}");
         let query = AuditQuery {
@@ -571,11 +587,25 @@ async fn cli_resets_a_users_second_factors() {
         assert_eq!(sent[0].details["event"], "factors_reset");
 
         let (ok, out, _) = run(&dir, &env, &reset);
-        assert!(ok && out.contains("removed 0 factor(s) and 0 recovery code(s)"), "{out}");
-        let nobody = ["mfa", "reset", "--tenant", "delta", "--email", "nobody@delta.test"];
+        assert!(
+            ok && out.contains("removed 0 factor(s) and 0 recovery code(s)"),
+            "{out}"
+        );
+        let nobody = [
+            "mfa",
+            "reset",
+            "--tenant",
+            "delta",
+            "--email",
+            "nobody@delta.test",
+        ];
         let (ok, _, err) = run(&dir, &env, &nobody);
         assert!(!ok && err.contains("no user"), "{err}");
-        let (ok, _, err) = run(&dir, &env, &["mfa", "reset", "--tenant", "nope", "--email", "x@y.z"]);
+        let (ok, _, err) = run(
+            &dir,
+            &env,
+            &["mfa", "reset", "--tenant", "nope", "--email", "x@y.z"],
+        );
         assert!(!ok && err.contains("nope"), "{err}");
         store.close().await;
     }

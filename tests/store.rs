@@ -922,14 +922,32 @@ async fn role_mfa_policy_follows_the_roles_held(b: Backend) {
         .unwrap();
     assert_eq!(required.mfa_policy, Some(MfaPolicy::Required));
     let strict = store
-        .create_role(t, "Vault", None, &[], Some(MfaPolicy::PasskeyRequired), &actor)
+        .create_role(
+            t,
+            "Vault",
+            None,
+            &[],
+            Some(MfaPolicy::PasskeyRequired),
+            &actor,
+        )
         .await
         .unwrap();
     let scoped = store
-        .create_role(t, "Branch", None, &[], Some(MfaPolicy::PasskeyRequired), &actor)
+        .create_role(
+            t,
+            "Branch",
+            None,
+            &[],
+            Some(MfaPolicy::PasskeyRequired),
+            &actor,
+        )
         .await
         .unwrap();
-    assert_eq!(policy(t).await, MfaPolicy::Optional, "no role demands anything");
+    assert_eq!(
+        policy(t).await,
+        MfaPolicy::Optional,
+        "no role demands anything"
+    );
 
     store
         .assign_role(t, &u.id, &required.id, None, false, &actor)
@@ -958,9 +976,15 @@ async fn role_mfa_policy_follows_the_roles_held(b: Backend) {
         .create_group(t, "Vault keepers", None, None, &actor)
         .await
         .unwrap();
-    store.add_group_role(t, &g.id, &strict.id, &actor).await.unwrap();
+    store
+        .add_group_role(t, &g.id, &strict.id, &actor)
+        .await
+        .unwrap();
     assert_eq!(policy(t).await, MfaPolicy::Required, "not a member yet");
-    store.add_group_member(t, &g.id, &u.id, &actor).await.unwrap();
+    store
+        .add_group_member(t, &g.id, &u.id, &actor)
+        .await
+        .unwrap();
     assert_eq!(policy(t).await, MfaPolicy::PasskeyRequired);
     assert_eq!(policy(&other.id).await, MfaPolicy::Optional, "other tenant");
 
@@ -972,11 +996,22 @@ async fn role_mfa_policy_follows_the_roles_held(b: Backend) {
     assert_eq!(cleared.mfa_policy, None);
     assert_eq!(policy(t).await, MfaPolicy::Required);
     let renamed = store
-        .update_role(t, &required.id, Some("Finance team"), None, None, None, &actor)
+        .update_role(
+            t,
+            &required.id,
+            Some("Finance team"),
+            None,
+            None,
+            None,
+            &actor,
+        )
         .await
         .unwrap();
     assert_eq!(renamed.mfa_policy, Some(MfaPolicy::Required));
-    store.remove_group_member(t, &g.id, &u.id, &actor).await.unwrap();
+    store
+        .remove_group_member(t, &g.id, &u.id, &actor)
+        .await
+        .unwrap();
     assert_eq!(policy(t).await, MfaPolicy::Required);
 }
 
@@ -989,7 +1024,10 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
     let (t, actor) = (&tenant.id, Actor::cli());
     let mut users = Vec::new();
     for (i, email) in ["gone@acme.test", "stays@acme.test"].iter().enumerate() {
-        let u = store.insert_user(t, &new_user(email), &actor).await.unwrap();
+        let u = store
+            .insert_user(t, &new_user(email), &actor)
+            .await
+            .unwrap();
         let cred = WebauthnCredential {
             id: FactorId::generate(),
             user_id: u.id.clone(),
@@ -1063,17 +1101,47 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
     let f = store.user_factors(t, &gone.id).await.unwrap();
     assert!(f.webauthn.is_empty() && f.totp.is_none(), "{f:?}");
     assert_eq!((f.recovery_codes_left, f.has_password), (0, false));
-    assert!(store.webauthn_credential(t, "Y3JlZC00").await.unwrap().is_none());
+    assert!(
+        store
+            .webauthn_credential(t, "Y3JlZC00")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.mfa_failures_since(t, &gone.id, 0).await.unwrap().0, 0);
-    assert!(store.take_ceremony(t, "ceremony-0").await.unwrap().is_none());
-    assert!(store.notifications(t, &gone.id, 50).await.unwrap().is_empty());
+    assert!(
+        store
+            .take_ceremony(t, "ceremony-0")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .notifications(t, &gone.id, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let f = store.user_factors(t, &stays.id).await.unwrap();
     assert_eq!((f.webauthn.len(), f.recovery_codes_left), (1, 2));
     assert!(f.confirmed_totp().is_some());
-    assert_eq!(store.mfa_failures_since(t, &stays.id, 0).await.unwrap().0, 1);
-    assert!(store.take_ceremony(t, "ceremony-1").await.unwrap().is_some());
-    assert_eq!(store.notifications(t, &stays.id, 50).await.unwrap().len(), 2);
+    assert_eq!(
+        store.mfa_failures_since(t, &stays.id, 0).await.unwrap().0,
+        1
+    );
+    assert!(
+        store
+            .take_ceremony(t, "ceremony-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.notifications(t, &stays.id, 50).await.unwrap().len(),
+        2
+    );
 }
 
 both!(

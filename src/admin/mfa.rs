@@ -183,7 +183,10 @@ mod tests {
             (json!({"policy": "sometimes"}), "policy"),
             (json!({"policy": null}), "policy"),
             (json!({"policy": 2}), "policy"),
-            (json!({"passkey_only_allowed": "yes"}), "passkey_only_allowed"),
+            (
+                json!({"passkey_only_allowed": "yes"}),
+                "passkey_only_allowed",
+            ),
             (
                 json!({"security_key_user_verification": "always"}),
                 "security_key_user_verification",

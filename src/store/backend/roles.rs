@@ -355,7 +355,11 @@ impl Backend {
         .bind(id.as_str())
         .bind(name.unwrap_or(&before.name))
         .bind(description.unwrap_or(before.description.as_deref()))
-        .bind(mfa_policy.unwrap_or(before.mfa_policy).map(MfaPolicy::as_str))
+        .bind(
+            mfa_policy
+                .unwrap_or(before.mfa_policy)
+                .map(MfaPolicy::as_str),
+        )
         .bind(now_ms())
         .execute(&mut *tx)
         .await
