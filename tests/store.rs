@@ -1144,7 +1144,48 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
     );
 }
 
+/// The periodic purge takes expired ceremonies and leaves live ones and recent failed codes.
+async fn purge_takes_expired_mfa_state(b: Backend) {
+    use castellan::domain::mfa::Ceremony;
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let now = castellan::domain::clock::now_ms();
+    for (id, expires_at) in [("old", now - 1), ("live", now + 60_000)] {
+        let c = Ceremony {
+            session_id: None,
+            purpose: "authenticate".into(),
+            state: "{}".into(),
+            expires_at,
+        };
+        store.put_ceremony(&tenant.id, id, &c).await.unwrap();
+    }
+    store
+        .record_mfa_failure(&tenant.id, &owner.id)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_mfa().await.unwrap(), 1);
+    assert!(
+        store
+            .take_ceremony(&tenant.id, "old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .take_ceremony(&tenant.id, "live")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (failures, _) = store
+        .mfa_failures_since(&tenant.id, &owner.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(failures, 1, "a failure of today stays");
+}
+
 both!(
+    purge_takes_expired_mfa_state,
     role_mfa_policy_follows_the_roles_held,
     anonymisation_removes_mfa_state,
     mfa_factors_are_audited_notified_and_scoped,
