@@ -105,13 +105,13 @@ async fn settings_read_patch_and_audit(b: Backend) {
         (json!({"colour": "red", "policy": "optional"}), "colour"),
     ] {
         let (st, e) = s.patch("/mfa-settings", body.clone()).await;
-        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
         assert_eq!(e["field"], field, "{body}: {e}");
-        assert_eq!(e["status"], 400);
+        assert_eq!(e["status"], 422);
     }
     for body in [json!([]), json!("required")] {
         let (st, e) = s.patch("/mfa-settings", body.clone()).await;
-        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
     }
     assert_eq!(s.get("/mfa-settings").await.1, wanted, "nothing half-saved");
 

@@ -4,10 +4,10 @@
 use crate::admin::mfa::{self, FactorsView, ResetView};
 use crate::domain::authz::Caller;
 use crate::domain::mfa::MfaSettings;
-use crate::domain::{DomainError, FactorId, UserId};
+use crate::domain::{FactorId, UserId};
 use crate::http::AppState;
 use crate::http::extract::{Json, Path};
-use crate::http::problem::{ApiResult, Problem};
+use crate::http::problem::ApiResult;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,21 +39,16 @@ async fn settings(State(s): State<AppState>, caller: Caller) -> ApiResult<axum::
     Ok(axum::Json(mfa::settings(&s.store, &caller).await?))
 }
 
-/// A PATCH naming an unknown setting, or giving one an unknown value or the wrong type, is a
-/// bad request (400) whose `field` names the setting.
+/// A PATCH naming an unknown setting, or giving one an unknown value or the wrong type, is
+/// refused (422, like the rest of the API) with `field` naming the setting.
 async fn update_settings(
     State(s): State<AppState>,
     caller: Caller,
     Json(patch): Json<Value>,
 ) -> ApiResult<axum::Json<MfaSettings>> {
-    match mfa::update_settings(&s.store, &caller, &patch).await {
-        Ok(settings) => Ok(axum::Json(settings)),
-        Err(DomainError::Invalid { field, message }) => Err(Problem {
-            field,
-            ..Problem::bad_request(message)
-        }),
-        Err(e) => Err(e.into()),
-    }
+    Ok(axum::Json(
+        mfa::update_settings(&s.store, &caller, &patch).await?,
+    ))
 }
 
 async fn factors(
