@@ -580,7 +580,62 @@ async fn max_age_asks_for_both_factors_again(b: Backend) {
     );
 }
 
+/// A role with `mfa_policy: passkey_required` makes its holders reach the phishing-resistant
+/// level: an authenticator app alone does not do, the second step asks for a passkey or key.
+async fn role_policy_applies_to_its_holders(b: Backend) {
+    let s = TestServer::start(b).await;
+    let client_id = public_client(&s).await;
+    let ada = user_with_password(&s, "ada@acme.test").await;
+    user_with_password(&s, "bob@acme.test").await;
+    let (st, role) = s
+        .post(
+            "/roles",
+            serde_json::json!({"name": "Finance admin", "permissions": [], "mfa_policy": "passkey_required"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{role}");
+    let (st, a) = s
+        .post(
+            &format!("/users/{}/roles", ada["id"].as_str().unwrap()),
+            serde_json::json!({"role_id": role["id"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+
+    // Bob holds no such role: his password is enough.
+    let bob = Browser::new(&s);
+    let (_, challenge) = pkce();
+    code_for(&bob, &client_id, &challenge, "bob@acme.test").await;
+
+    let browser = Browser::new(&s);
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[]))
+        .await;
+    let page = browser
+        .sign_in(&page.location.unwrap(), "ada@acme.test", PASSWORD)
+        .await;
+    let mfa_url = page.location.unwrap();
+    assert!(mfa_url.contains("level=phr"), "{mfa_url}");
+    let page = browser.get(&mfa_url).await;
+    assert!(
+        page.body.contains("requires a passkey or a security key"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-kind=\"security_key\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("account/security/totp"),
+        "{}",
+        page.body
+    );
+}
+
 backends!(
+    role_policy_applies_to_its_holders,
     max_age_asks_for_both_factors_again,
     authenticator_app_enrolment_and_sign_in,
     wrong_codes_lock_the_second_step,
