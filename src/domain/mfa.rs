@@ -103,6 +103,23 @@ pub const ACR_MFA: &str = "urn:castellan:acr:mfa";
 pub const ACR_PHISHING_RESISTANT: &str = "urn:castellan:acr:phr";
 
 impl Level {
+    /// The short name used in page links.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Mfa => "mfa",
+            Self::PhishingResistant => "phr",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password" => Some(Self::Password),
+            "mfa" => Some(Self::Mfa),
+            "phr" => Some(Self::PhishingResistant),
+            _ => None,
+        }
+    }
+
     pub fn acr(self) -> &'static str {
         match self {
             Self::Password => ACR_PASSWORD,

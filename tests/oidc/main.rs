@@ -18,6 +18,7 @@ mod discovery;
 mod lifecycle;
 mod locales;
 mod logout;
+mod mfa;
 mod passwords;
 mod private_key_jwt;
 mod refresh;

@@ -138,6 +138,18 @@ pub fn respond(
             }
             pages::see_other(&url)
         }
+        Ok(Decision::SecondFactor { return_to, level }) => {
+            let mut url = format!(
+                "/t/{}/login/mfa?return_to={}&level={}",
+                tenant.slug,
+                enc(&return_to),
+                level.as_str()
+            );
+            if let Some(l) = &req.ui_locales {
+                url.push_str(&format!("&ui_locales={}", enc(l)));
+            }
+            pages::see_other(&url)
+        }
         Ok(Decision::Consent(needed)) => consent::page(s, tenant, headers, lang, req, &needed),
         Err(e) => server_error(lang, e),
     }

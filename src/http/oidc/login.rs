@@ -8,7 +8,7 @@ use crate::domain::passwords::Password;
 use crate::domain::sessions::SESSION_TTL_MS;
 use crate::domain::{DomainError, Tenant};
 use crate::http::AppState;
-use crate::oidc::signin;
+use crate::oidc::{mfa, signin};
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -218,7 +218,20 @@ pub async fn submit(
             Some(refused),
         );
     };
-    let target = signin::safe_return_to(&tenant.slug, f.return_to.as_deref());
+    let mut target = signin::safe_return_to(&tenant.slug, f.return_to.as_deref());
+    // A user who needs a second factor gives it (or enrols one) before going anywhere.
+    let user = match s.store.get_user(&tenant.id, &started.session.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return failed_page(lang),
+        Err(e) => return internal_in(lang, e),
+    };
+    match mfa::requirement(&s.store, &tenant, &user, &[]).await {
+        Ok(need) if !need.met_by(&started.session) => {
+            target = super::mfa::page_url(&tenant.slug, &target, need.level);
+        }
+        Ok(_) => {}
+        Err(e) => return internal_in(lang, e),
+    }
     let mut res = pages::see_other(&target);
     let max_age = Some(SESSION_TTL_MS / 1000);
     if let Some(c) = cookies::set(
@@ -244,12 +257,16 @@ pub async fn home(
         Err(page) => return page,
     };
     match signin::current(&s.store, &tenant, cookies::get(&headers, cookies::SESSION)).await {
-        Ok(Some((_, user))) => pages::info(
+        Ok(Some((_, user))) => pages::info_with_link(
             &tenant.name,
             "You are signed in",
             &format!(
                 "Signed in as {}. You can close this page and return to your application.",
                 user.email
+            ),
+            (
+                &format!("/t/{}/account/security", tenant.slug),
+                "Manage your sign-in methods",
             ),
         ),
         Ok(None) => pages::info(

@@ -12,8 +12,11 @@ mod introspect;
 mod login;
 mod logout;
 mod logout_pages;
+mod mfa;
+mod mfa_pages;
 mod pages;
 mod revoke;
+mod security;
 mod token;
 mod userinfo;
 mod webauthn;
@@ -46,6 +49,31 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/login", get(login::show).post(login::submit))
         .route("/t/{tenant}/logout", get(logout::get).post(logout::post))
         .route("/t/{tenant}/logout/confirm", post(logout::confirm))
+        // Second factors: the sign-in step and the user's own security page.
+        .route("/t/{tenant}/login/mfa", get(mfa::show))
+        .route("/t/{tenant}/login/mfa/totp", post(mfa::totp))
+        .route("/t/{tenant}/login/mfa/recovery", post(mfa::recovery))
+        .route("/t/{tenant}/account/security", get(security::show))
+        .route(
+            "/t/{tenant}/account/security/totp",
+            get(security::totp_show).post(security::totp_confirm),
+        )
+        .route(
+            "/t/{tenant}/account/security/factors/{id}/remove",
+            post(security::remove),
+        )
+        .route(
+            "/t/{tenant}/account/security/factors/{id}/rename",
+            post(security::rename),
+        )
+        .route(
+            "/t/{tenant}/account/security/recovery-codes",
+            post(security::regenerate),
+        )
+        .route(
+            "/t/{tenant}/account/security/password/remove",
+            post(security::remove_password),
+        )
         // WebAuthn: passkeys and security keys (JSON for the pages' script).
         .route("/t/{tenant}/webauthn.js", get(webauthn::script))
         .route(

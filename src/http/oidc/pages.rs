@@ -195,6 +195,24 @@ pub fn info(tenant_name: &str, title: &str, message: &str) -> Response {
     page(StatusCode::OK, title, &body)
 }
 
+/// A plain information page with one link onwards.
+pub fn info_with_link(
+    tenant_name: &str,
+    title: &str,
+    message: &str,
+    link: (&str, &str),
+) -> Response {
+    let body = format!(
+        "<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p><p><a id=\"security-link\" href=\"{}\">{}</a></p>",
+        escape(tenant_name),
+        escape(title),
+        escape(message),
+        escape(link.0),
+        escape(link.1)
+    );
+    page(StatusCode::OK, title, &body)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

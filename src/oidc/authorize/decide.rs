@@ -6,9 +6,11 @@ use crate::domain::Tenant;
 use crate::domain::User;
 use crate::domain::clock::now_ms;
 use crate::domain::consents::missing;
+use crate::domain::mfa::Level;
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{AuthCode, CODE_TTL_MS, Session};
 use crate::oidc::error::OAuthResult;
+use crate::oidc::mfa;
 use crate::oidc::signin::user_actor;
 use crate::store::Store;
 
@@ -19,6 +21,9 @@ pub enum Decision {
         return_to: String,
         login_hint: Option<String>,
     },
+    /// The signed-in user must give a second factor (or enrol one) to reach `level` first; the
+    /// second-factor page returns to `return_to` afterwards.
+    SecondFactor { return_to: String, level: Level },
     /// Ask the signed-in user to consent to a third-party client (OpenID Connect Core §3.1.2.4).
     Consent(Box<ConsentNeeded>),
     /// Send the browser back to the client with a code or an error.
@@ -51,6 +56,20 @@ pub async fn decide(
         }
         return Ok(sign_in(tenant, req));
     };
+    let needs = mfa::requirement(store, tenant, &user, &req.acr_values).await?;
+    if !needs.met_by(&session) {
+        if req.prompt.none {
+            let refusal = refuse(
+                "interaction_required",
+                "the user must authenticate with a second factor",
+            );
+            return Ok(refused(req, issuer, &refusal));
+        }
+        return Ok(Decision::SecondFactor {
+            return_to: return_to(&tenant.slug, &req.params),
+            level: needs.level,
+        });
+    }
     if let Some(needed) = consent_needed(store, tenant, req, user).await? {
         if req.prompt.none {
             let refusal = refuse(
@@ -79,6 +98,10 @@ pub async fn allow(
         return decide(store, tenant, issuer, req, None).await;
     };
     if current.id.as_str() != user {
+        return decide(store, tenant, issuer, req, Some((session, current))).await;
+    }
+    let needs = mfa::requirement(store, tenant, &current, &req.acr_values).await?;
+    if !needs.met_by(&session) {
         return decide(store, tenant, issuer, req, Some((session, current))).await;
     }
     let client = &req.client.client;

@@ -69,6 +69,9 @@ pub struct AuthorizeRequest {
     /// Seconds.
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// Authentication context classes the client asks for, most preferred first (OpenID
+    /// Connect Core §3.1.2.1); the weakest one we know is demanded.
+    pub acr_values: Vec<String>,
     /// Preferred languages of the pages (BCP 47 tags, space-separated).
     pub ui_locales: Option<String>,
     /// The parameters as received, to come back here after signing in.
@@ -224,6 +227,13 @@ fn check(
         prompt,
         max_age,
         login_hint: map.remove("login_hint"),
+        acr_values: map
+            .remove("acr_values")
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect(),
         ui_locales: map.remove("ui_locales"),
         params: pairs,
     })
