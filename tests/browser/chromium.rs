@@ -73,6 +73,9 @@ pub async fn run(tools: &Tools, journey: &str, mut input: Value) -> Value {
     input["chromium"] = tools.chromium.display().to_string().into();
     input["playwright"] = tools.playwright.display().to_string().into();
     input["screenshot"] = shot.display().to_string().into();
+    if let Ok(dir) = std::env::var("CASTELLAN_BROWSER_SHOTS") {
+        input["shots"] = dir.into();
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/person.cjs");
     let child = tokio::process::Command::new("node")
         .arg(script)

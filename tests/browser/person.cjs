@@ -64,6 +64,14 @@ const currentStep = () => Math.floor(Date.now() / 1000 / 30);
 
 // ---- Pages -----------------------------------------------------------------------------------
 
+/// With `shots` (env CASTELLAN_BROWSER_SHOTS on the Rust side), a screenshot of the page as
+/// the person sees it, to look at the pages.
+async function shot(page, name) {
+  if (input.shots) {
+    await page.screenshot({ path: path.join(input.shots, `${journey}-${name}.png`), fullPage: true });
+  }
+}
+
 /// Waits until the page is at `pathname` on the server (query ignored).
 async function waitForPath(page, pathname) {
   await page.waitForURL((u) => u.origin === base && u.pathname === pathname, { timeout: STEP_MS });
@@ -149,7 +157,7 @@ const JOURNEYS = {
   /// with the "Sign in with a passkey" button and no username. Then, signed out again, in a
   /// browser with it: the sign-in page offers the passkey by itself (the virtual authenticator
   /// answers a conditional request at once, standing in for the person picking it). Last, the
-  /// passkey as the second factor after the password.
+  /// passkey as the second factor after the password, and its last use on the security page.
   async passkey({ context, page }) {
     let conditionalMediation = false;
     await page.exposeFunction("__conditionalMediationAllowed", () => conditionalMediation);
@@ -169,6 +177,7 @@ const JOURNEYS = {
     await page.fill("#passkey-name", input.passkey_name);
     await page.click('[data-webauthn="register"][data-kind="passkey"]');
     const recovery = await recoveryCodes(page);
+    await shot(page, "passkey-recovery-codes");
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials.length === 1, `one credential on the authenticator, not ${credentials.length}`);
     expect(credentials[0].isResidentCredential, "the passkey is discoverable (resident)");
@@ -177,6 +186,7 @@ const JOURNEYS = {
     log("continue to the security page, which lists the passkey");
     await page.getByRole("link", { name: "Continue" }).click();
     await waitForPath(page, security);
+    await shot(page, "security-page");
     const factors = await page.locator("#factors li").allInnerTexts();
     expect(factors.some((f) => f.includes(input.passkey_name)), `#factors lists the passkey: ${JSON.stringify(factors)}`);
 
@@ -188,6 +198,7 @@ const JOURNEYS = {
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     const refusal = page.locator("[data-webauthn-error]");
     await refusal.waitFor({ state: "visible", timeout: STEP_MS });
+    await shot(page, "other-tenant-refusal");
     const refusalText = (await refusal.innerText()).trim();
     expect(refusalText.length > 0, "a message says why");
     log(`refused: ${refusalText}`);
@@ -199,6 +210,7 @@ const JOURNEYS = {
     await page.goto(input.authorize_url);
     await waitForPath(page, `${tenantPath}/login`);
     expect((await page.inputValue("#email")) === "", "the email field is empty");
+    await shot(page, "sign-in-page");
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await arriveAtApp(page);
     const afterButton = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
@@ -219,10 +231,16 @@ const JOURNEYS = {
     await waitForPath(page, `${tenantPath}/login`);
     await signInWithPassword(page);
     await waitForPath(page, `${tenantPath}/login/mfa`);
+    await shot(page, "second-factor-page");
     await page.getByRole("button", { name: "Use a passkey or security key" }).click();
     await arriveAtApp(page);
     const afterSecond = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(afterSecond.credentials[0].signCount > afterConditional.credentials[0].signCount, "the passkey signed a third time");
+
+    log("the security page tells when the passkey was last used");
+    await page.goto(`${base}${security}`);
+    const used = await page.locator("#factors li", { hasText: input.passkey_name }).innerText();
+    expect(used.includes("last used") && !used.includes("never used"), `the passkey's last use is shown: ${JSON.stringify(used)}`);
     return { recovery_codes: recovery, factors, other_tenant_refusal: refusalText };
   },
 
@@ -241,6 +259,7 @@ const JOURNEYS = {
     expect(uri.startsWith("otpauth://totp/"), `an otpauth URI, not ${JSON.stringify(uri)}`);
     expect(new URL(uri).searchParams.get("secret") === secret.replace(/\s/g, ""), "the otpauth URI carries the same secret");
     await page.locator("svg#totp-qr").waitFor({ state: "visible" });
+    await shot(page, "setup");
 
     const enrolStep = currentStep();
     log("type the current code and confirm");
@@ -265,6 +284,7 @@ const JOURNEYS = {
     await page.getByText("That code is not right, or it was already used").waitFor({ timeout: STEP_MS });
     const at = new URL(page.url());
     expect(at.origin === base && at.pathname.startsWith(`${tenantPath}/login/mfa`), `still asked for a code, at ${page.url()}`);
+    await shot(page, "replayed-code-refused");
 
     // Each step counts once and the server accepts one step of skew: the next step's code is
     // the fresh code an app would show (without waiting up to 30 s for it).
