@@ -54,6 +54,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ScimTokenCommand,
     },
+    /// Multi-factor authentication: break-glass recovery of a user's second factors.
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MfaCommand {
+    /// Removes every second factor and recovery code of a user who lost them (audited as the
+    /// CLI; the user is notified and sets up a factor again at their next sign-in).
+    Reset {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -238,7 +255,46 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             result
         }
+        Command::Mfa {
+            command: MfaCommand::Reset { tenant, email },
+        } => {
+            let store = Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = reset_mfa(&store, &tenant, &email).await;
+            store.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
     }
+}
+
+/// Removes every second factor and recovery code of the user with `email` in tenant `slug`,
+/// audited with the CLI as actor; says what was removed (never a secret).
+pub async fn reset_mfa(store: &Store, slug: &str, email: &str) -> Result<String, String> {
+    let tenant = tenant_named(store, slug).await?;
+    let user = store
+        .user_by_email(&tenant.id, email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    let removed = store
+        .reset_factors(&tenant.id, &user.id, &Actor::cli())
+        .await
+        .map_err(|e| e.to_string())?;
+    let names: Vec<String> = removed
+        .summary()
+        .iter()
+        .map(|f| format!("{} “{}”", f.kind, f.name))
+        .collect();
+    Ok(format!(
+        "reset the second factors of {}: removed {} factor(s){}{} and {} recovery code(s)",
+        user.email,
+        names.len(),
+        if names.is_empty() { "" } else { ": " },
+        names.join(", "),
+        removed.recovery_codes_left
+    ))
 }
 
 /// The first line of stdin, without its line ending.
@@ -374,7 +430,8 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<String>,
 }
 
 /// Every ten minutes, deletes protocol state that can no longer be used (expired codes, grants,
-/// refresh tokens, revoked token ids, long-ended sessions). Safe on every replica at once.
+/// refresh tokens, revoked token ids, long-ended sessions, expired WebAuthn ceremonies, wrong
+/// one-time codes older than a day). Safe on every replica at once.
 async fn purge_expired_state(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -383,6 +440,14 @@ async fn purge_expired_state(store: Store) {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sign-in state"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired sign-in state failed"),
+        }
+        match store.purge_mfa().await {
+            Ok(n) if n > 0 => tracing::info!(
+                rows = n,
+                "purged expired MFA ceremonies and old failed codes"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging MFA state failed"),
         }
     }
 }

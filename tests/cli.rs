@@ -499,3 +499,121 @@ async fn cli_creates_scim_tokens() {
     let (ok, _, err) = run(&dir, &env, &["scim-token", "create", "--tenant", "nope"]);
     assert!(!ok && err.contains("nope"), "{err}");
 }
+
+/// `castellan mfa reset`: break-glass removal of a user's second factors, audited as the CLI,
+/// on SQLite and on PostgreSQL.
+#[tokio::test]
+async fn cli_resets_a_users_second_factors() {
+    use castellan::domain::FactorId;
+    use castellan::domain::audit::{Actor, AuditQuery};
+    use castellan::domain::mfa::{CredentialKind, WebauthnCredential};
+    use sqlx::Connection;
+    let dir = tempdir();
+    let pg_name = format!("castellan_cli_{}", uuid::Uuid::new_v4().simple());
+    let pg_admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    let mut pg = sqlx::PgConnection::connect(pg_admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {pg_name}")))
+        .execute(&mut pg)
+        .await
+        .unwrap();
+    let urls = [
+        format!("sqlite:{}", dir.join("mfa.db").display()),
+        format!("postgres://postgres@127.0.0.1:5432/{pg_name}"),
+    ];
+    for url in &urls {
+        let env = [("CASTELLAN_DATABASE_URL", url.as_str())];
+        let create = [
+            "tenant",
+            "create",
+            "delta",
+            "--owner-email",
+            "boss@delta.test",
+        ];
+        let (ok, out, err) = run(&dir, &env, &create);
+        assert!(ok, "{url}: {out} {err}");
+        let store = castellan::store::Store::connect(url).await.unwrap();
+        let tenant = store.tenant_by_slug("delta").await.unwrap().unwrap();
+        let boss = store
+            .user_by_email(&tenant.id, "boss@delta.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let key = WebauthnCredential {
+            id: FactorId::generate(),
+            user_id: boss.id.clone(),
+            kind: CredentialKind::SecurityKey,
+            name: "Blue key".into(),
+            credential_id: "a2V5LTE".into(),
+            credential: r#"{"public_key":"KEY-MATERIAL"}"#.into(),
+            created_at: 1,
+            last_used_at: None,
+        };
+        let codes: Vec<String> = (0..4).map(|i| format!("HASH-{i}")).collect();
+        store
+            .add_webauthn_credential(&tenant.id, &key, Some(&codes), &Actor::cli())
+            .await
+            .unwrap();
+
+        let reset = [
+            "mfa",
+            "reset",
+            "--tenant",
+            "delta",
+            "--email",
+            "boss@delta.test",
+        ];
+        let (ok, out, err) = run(&dir, &env, &reset);
+        assert!(ok, "{url}: {out} {err}");
+        assert!(
+            out.contains("removed 1 factor(s): security_key “Blue key” and 4 recovery code(s)"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("KEY-MATERIAL") && !out.contains("HASH-"),
+            "{out}"
+        );
+        let f = store.user_factors(&tenant.id, &boss.id).await.unwrap();
+        assert!(f.webauthn.is_empty() && f.recovery_codes_left == 0, "{f:?}");
+        let query = AuditQuery {
+            action: Some("user.mfa.reset".into()),
+            limit: 10,
+            ..AuditQuery::default()
+        };
+        let log = store.list_audit(&tenant.id, &query).await.unwrap();
+        assert_eq!(log.items.len(), 1);
+        assert_eq!(log.items[0].actor_kind, "cli");
+        assert_eq!(log.items[0].target_id.as_deref(), Some(boss.id.as_str()));
+        let sent = store.notifications(&tenant.id, &boss.id, 10).await.unwrap();
+        assert_eq!(sent[0].details["event"], "factors_reset");
+
+        let (ok, out, _) = run(&dir, &env, &reset);
+        assert!(
+            ok && out.contains("removed 0 factor(s) and 0 recovery code(s)"),
+            "{out}"
+        );
+        let nobody = [
+            "mfa",
+            "reset",
+            "--tenant",
+            "delta",
+            "--email",
+            "nobody@delta.test",
+        ];
+        let (ok, _, err) = run(&dir, &env, &nobody);
+        assert!(!ok && err.contains("no user"), "{err}");
+        let (ok, _, err) = run(
+            &dir,
+            &env,
+            &["mfa", "reset", "--tenant", "nope", "--email", "x@y.z"],
+        );
+        assert!(!ok && err.contains("nope"), "{err}");
+        store.close().await;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)"
+    )))
+    .execute(&mut pg)
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -898,7 +898,296 @@ async fn mfa_factors_are_audited_notified_and_scoped(b: Backend) {
     assert_eq!(store.mfa_failures_since(t, &user.id, 0).await.unwrap().0, 0);
 }
 
+/// A role's MFA policy counts for the users who hold it now: directly, through a group, or in an
+/// account while their membership there is current; the strictest wins; clearing it removes it.
+async fn role_mfa_policy_follows_the_roles_held(b: Backend) {
+    use castellan::domain::mfa::MfaPolicy;
+    let (_db, store, tenant, _) = fresh(b).await;
+    let (other, _) = castellan::cli::create_tenant(&store, "other", "Other", "o@other.test")
+        .await
+        .unwrap();
+    let (t, actor) = (&tenant.id, Actor::cli());
+    let u = store
+        .insert_user(t, &new_user("policy@acme.test"), &actor)
+        .await
+        .unwrap();
+    let policy = |p| {
+        let store = store.clone();
+        let u = u.id.clone();
+        async move { store.role_mfa_policy(p, &u).await.unwrap() }
+    };
+    let required = store
+        .create_role(t, "Finance", None, &[], Some(MfaPolicy::Required), &actor)
+        .await
+        .unwrap();
+    assert_eq!(required.mfa_policy, Some(MfaPolicy::Required));
+    let strict = store
+        .create_role(
+            t,
+            "Vault",
+            None,
+            &[],
+            Some(MfaPolicy::PasskeyRequired),
+            &actor,
+        )
+        .await
+        .unwrap();
+    let scoped = store
+        .create_role(
+            t,
+            "Branch",
+            None,
+            &[],
+            Some(MfaPolicy::PasskeyRequired),
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        policy(t).await,
+        MfaPolicy::Optional,
+        "no role demands anything"
+    );
+
+    store
+        .assign_role(t, &u.id, &required.id, None, false, &actor)
+        .await
+        .unwrap();
+    assert_eq!(policy(t).await, MfaPolicy::Required);
+
+    // An account-scoped role counts only while the membership is current.
+    let account = store
+        .insert_account(t, "Branch office", AccountKind::Customer, &actor)
+        .await
+        .unwrap();
+    let ended = time::Date::from_calendar_date(2020, time::Month::January, 31).unwrap();
+    store
+        .add_membership(t, &u.id, &account.id, None, Some(ended), false, &actor)
+        .await
+        .unwrap();
+    store
+        .assign_role(t, &u.id, &scoped.id, Some(&account.id), false, &actor)
+        .await
+        .unwrap();
+    assert_eq!(policy(t).await, MfaPolicy::Required, "the membership ended");
+
+    // A role granted through a group counts.
+    let g = store
+        .create_group(t, "Vault keepers", None, None, &actor)
+        .await
+        .unwrap();
+    store
+        .add_group_role(t, &g.id, &strict.id, &actor)
+        .await
+        .unwrap();
+    assert_eq!(policy(t).await, MfaPolicy::Required, "not a member yet");
+    store
+        .add_group_member(t, &g.id, &u.id, &actor)
+        .await
+        .unwrap();
+    assert_eq!(policy(t).await, MfaPolicy::PasskeyRequired);
+    assert_eq!(policy(&other.id).await, MfaPolicy::Optional, "other tenant");
+
+    // Clearing the group role's policy leaves the direct one; a name change keeps it.
+    let cleared = store
+        .update_role(t, &strict.id, None, None, None, Some(None), &actor)
+        .await
+        .unwrap();
+    assert_eq!(cleared.mfa_policy, None);
+    assert_eq!(policy(t).await, MfaPolicy::Required);
+    let renamed = store
+        .update_role(
+            t,
+            &required.id,
+            Some("Finance team"),
+            None,
+            None,
+            None,
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.mfa_policy, Some(MfaPolicy::Required));
+    store
+        .remove_group_member(t, &g.id, &u.id, &actor)
+        .await
+        .unwrap();
+    assert_eq!(policy(t).await, MfaPolicy::Required);
+}
+
+/// Anonymising a user removes their second factors, their sessions' WebAuthn ceremonies, their
+/// failed-code counts and their notifications, and nobody else's.
+async fn anonymisation_removes_mfa_state(b: Backend) {
+    use castellan::domain::mfa::*;
+    use castellan::domain::sessions::Session;
+    let (_db, store, tenant, _) = fresh(b).await;
+    let (t, actor) = (&tenant.id, Actor::cli());
+    let mut users = Vec::new();
+    for (i, email) in ["gone@acme.test", "stays@acme.test"].iter().enumerate() {
+        let u = store
+            .insert_user(t, &new_user(email), &actor)
+            .await
+            .unwrap();
+        let cred = WebauthnCredential {
+            id: FactorId::generate(),
+            user_id: u.id.clone(),
+            kind: CredentialKind::Passkey,
+            name: "Phone".into(),
+            credential_id: format!("Y3JlZC0{i}"),
+            credential: "{}".into(),
+            created_at: 1,
+            last_used_at: None,
+        };
+        let codes = [format!("code-{i}-a"), format!("code-{i}-b")];
+        store
+            .add_webauthn_credential(t, &cred, Some(&codes), &actor)
+            .await
+            .unwrap();
+        let totp = TotpFactor {
+            id: FactorId::generate(),
+            user_id: u.id.clone(),
+            secret: "JBSWY3DPEHPK3PXP".into(),
+            confirmed_at: None,
+            last_step: 0,
+            created_at: 2,
+            last_used_at: None,
+        };
+        store.begin_totp(t, &totp).await.unwrap();
+        assert!(
+            store
+                .confirm_totp(t, &u.id, &totp.id, 7, None, &actor)
+                .await
+                .unwrap()
+        );
+        let now = castellan::domain::clock::now_ms();
+        let session = Session {
+            id: format!("session-{i}"),
+            user_id: u.id.clone(),
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            acr: None,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + 3_600_000,
+            ended_at: None,
+        };
+        store.start_session(t, &session, &actor).await.unwrap();
+        let ceremony = Ceremony {
+            session_id: Some(session.id.clone()),
+            purpose: "register".into(),
+            state: "{}".into(),
+            expires_at: i64::MAX,
+        };
+        store
+            .put_ceremony(t, &format!("ceremony-{i}"), &ceremony)
+            .await
+            .unwrap();
+        store.record_mfa_failure(t, &u.id).await.unwrap();
+        users.push(u);
+    }
+    let (gone, stays) = (&users[0], &users[1]);
+    let anon = UserProfile {
+        username: format!("anon-{}", gone.id),
+        email: format!("anon-{}@anonymised.invalid", gone.id),
+        given_name: None,
+        status: UserStatus::Anonymised,
+        ..profile(gone)
+    };
+    store
+        .anonymise_user(t, &gone.id, &anon, &actor)
+        .await
+        .unwrap();
+
+    let f = store.user_factors(t, &gone.id).await.unwrap();
+    assert!(f.webauthn.is_empty() && f.totp.is_none(), "{f:?}");
+    assert_eq!((f.recovery_codes_left, f.has_password), (0, false));
+    assert!(
+        store
+            .webauthn_credential(t, "Y3JlZC00")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.mfa_failures_since(t, &gone.id, 0).await.unwrap().0, 0);
+    assert!(
+        store
+            .take_ceremony(t, "ceremony-0")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .notifications(t, &gone.id, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let f = store.user_factors(t, &stays.id).await.unwrap();
+    assert_eq!((f.webauthn.len(), f.recovery_codes_left), (1, 2));
+    assert!(f.confirmed_totp().is_some());
+    assert_eq!(
+        store.mfa_failures_since(t, &stays.id, 0).await.unwrap().0,
+        1
+    );
+    assert!(
+        store
+            .take_ceremony(t, "ceremony-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.notifications(t, &stays.id, 50).await.unwrap().len(),
+        2
+    );
+}
+
+/// The periodic purge takes expired ceremonies and leaves live ones and recent failed codes.
+async fn purge_takes_expired_mfa_state(b: Backend) {
+    use castellan::domain::mfa::Ceremony;
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let now = castellan::domain::clock::now_ms();
+    for (id, expires_at) in [("old", now - 1), ("live", now + 60_000)] {
+        let c = Ceremony {
+            session_id: None,
+            purpose: "authenticate".into(),
+            state: "{}".into(),
+            expires_at,
+        };
+        store.put_ceremony(&tenant.id, id, &c).await.unwrap();
+    }
+    store
+        .record_mfa_failure(&tenant.id, &owner.id)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_mfa().await.unwrap(), 1);
+    assert!(
+        store
+            .take_ceremony(&tenant.id, "old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .take_ceremony(&tenant.id, "live")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (failures, _) = store
+        .mfa_failures_since(&tenant.id, &owner.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(failures, 1, "a failure of today stays");
+}
+
 both!(
+    purge_takes_expired_mfa_state,
+    role_mfa_policy_follows_the_roles_held,
+    anonymisation_removes_mfa_state,
     mfa_factors_are_audited_notified_and_scoped,
     consents_and_assertion_jtis,
     refresh_tokens_rotate_once_and_purge,

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod keys;
 pub mod management;
 pub mod memberships;
+pub mod mfa;
 pub mod notifications;
 pub mod overrides;
 pub mod passwords;

@@ -145,6 +145,33 @@ pub async fn set_prefs(
         .await
 }
 
+/// How many notification events one request may ask for.
+pub const MAX_EVENTS: u32 = 200;
+
+/// The notifications raised for a user (their outbox), newest first: `limit` of them, 50 by
+/// default, 1 to [`MAX_EVENTS`].
+pub async fn events(
+    store: &Store,
+    caller: &Caller,
+    user: &UserId,
+    limit: Option<u32>,
+) -> Result<Vec<crate::domain::mfa::Notification>> {
+    authorised_user(store, caller, user, false).await?;
+    let limit = match limit {
+        None => 50,
+        Some(n) if (1..=MAX_EVENTS).contains(&n) => n,
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "limit",
+                format!("`limit` must be between 1 and {MAX_EVENTS}"),
+            ));
+        }
+    };
+    store
+        .notifications(caller.tenant_id(), user, i64::from(limit))
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

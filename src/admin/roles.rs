@@ -1,5 +1,6 @@
 //! Roles (named sets of permissions) and the roles users hold.
 
+use super::mfa::policy_field;
 use super::users::{authorised_user, check_grantable_role};
 use super::validate;
 use crate::domain::authz::{Caller, UserScope};
@@ -16,6 +17,9 @@ pub struct CreateRole {
     pub description: Option<String>,
     /// Names of permissions of the catalogue.
     pub permissions: Vec<String>,
+    /// `optional`, `required` or `passkey_required`; absent or `null` demands nothing.
+    #[serde(default)]
+    pub mfa_policy: serde_json::Value,
 }
 
 /// A partial update of a role: absent fields stay, a `null` description clears it.
@@ -27,6 +31,9 @@ pub struct UpdateRole {
     pub description: Option<Option<String>>,
     /// Replaces the role's permissions.
     pub permissions: Option<Vec<String>>,
+    /// Sets the role's MFA policy; `null` clears it.
+    #[serde(default, deserialize_with = "validate::nullable")]
+    pub mfa_policy: Option<Option<serde_json::Value>>,
 }
 
 /// A role to give a user.
@@ -68,12 +75,14 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateRole) -> Result<R
     caller.require(admin::ROLES_WRITE)?;
     let name = validate::name("name", &req.name, 100)?;
     let description = validate::optional("description", req.description, 500)?;
+    let mfa_policy = policy_field("mfa_policy", &req.mfa_policy)?;
     store
         .create_role(
             caller.tenant_id(),
             &name,
             description.as_deref(),
             &req.permissions,
+            mfa_policy,
             &caller.actor(),
         )
         .await
@@ -90,6 +99,10 @@ pub async fn update(store: &Store, caller: &Caller, id: &RoleId, req: UpdateRole
         .description
         .map(|d| validate::optional("description", d, 500))
         .transpose()?;
+    let mfa_policy = req
+        .mfa_policy
+        .map(|p| policy_field("mfa_policy", p.as_ref().unwrap_or(&serde_json::Value::Null)))
+        .transpose()?;
     store
         .update_role(
             caller.tenant_id(),
@@ -97,6 +110,7 @@ pub async fn update(store: &Store, caller: &Caller, id: &RoleId, req: UpdateRole
             name.as_deref(),
             description.as_ref().map(Option::as_deref),
             req.permissions.as_deref(),
+            mfa_policy,
             &caller.actor(),
         )
         .await

@@ -197,6 +197,8 @@ pub struct Role {
     /// Set on the seeded roles.
     pub template: Option<RoleTemplate>,
     pub permissions: Vec<String>,
+    /// What the role demands of its holders' sign-ins; `None` adds nothing to the tenant's policy.
+    pub mfa_policy: Option<super::mfa::MfaPolicy>,
     #[serde(with = "rfc3339_ms")]
     pub created_at: i64,
     #[serde(with = "rfc3339_ms")]

@@ -172,10 +172,10 @@ forward! {
     fn list_roles(&self, tenant: &TenantId) -> Vec<Role>;
     /// Creates a role with the named permissions.
     fn create_role(&self, tenant: &TenantId, name: &str, description: Option<&str>, permissions: &[String],
-        actor: &Actor) -> Role;
-    /// Changes a role's name, description or permissions.
+        mfa_policy: Option<mfa::MfaPolicy>, actor: &Actor) -> Role;
+    /// Changes a role's name, description, permissions or MFA policy.
     fn update_role(&self, tenant: &TenantId, id: &RoleId, name: Option<&str>, description: Option<Option<&str>>,
-        permissions: Option<&[String]>, actor: &Actor) -> Role;
+        permissions: Option<&[String]>, mfa_policy: Option<Option<mfa::MfaPolicy>>, actor: &Actor) -> Role;
     /// Deletes a role that is not seeded and not held.
     fn delete_role(&self, tenant: &TenantId, id: &RoleId, actor: &Actor) -> ();
     /// A user's role assignments.

@@ -8,6 +8,7 @@ mod common;
 mod groups;
 mod management;
 mod memberships;
+mod mfa;
 mod notifications;
 mod overrides;
 mod permissions;

@@ -121,6 +121,7 @@ async fn user_tokens_and_delegation(b: Backend) {
                 "castellan:tokens.manage".into(),
                 "castellan:users.read".into(),
             ],
+            None,
             &castellan::domain::audit::Actor::cli(),
         )
         .await

@@ -153,7 +153,7 @@ async fn authenticator_app_enrolment_and_sign_in(b: Backend) {
     let page = browser.get("/t/acme/account/security").await;
     assert!(page.body.contains("Authenticator app"), "{}", page.body);
     assert!(
-        page.body.contains("You have 10 recovery codes left"),
+        page.body.contains("Recovery codes left: 10."),
         "{}",
         page.body
     );
@@ -245,7 +245,7 @@ async fn authenticator_app_enrolment_and_sign_in(b: Backend) {
     assert_eq!(page.status, 401, "{}", page.body);
     let page = third.get("/t/acme/account/security").await;
     assert!(
-        page.body.contains("You have 9 recovery codes left"),
+        page.body.contains("Recovery codes left: 9."),
         "{}",
         page.body
     );
@@ -360,6 +360,15 @@ async fn required_policy_enrols_before_any_code(b: Backend) {
         page.body.contains("Add a second sign-in method"),
         "{}",
         page.body
+    );
+    let french = browser.get(&format!("{mfa_url}&ui_locales=fr")).await;
+    assert!(
+        french
+            .body
+            .contains("Ajoutez une seconde méthode de connexion")
+            && french.body.contains("lang=\"fr\""),
+        "{}",
+        french.body
     );
     assert!(page.body.contains("data-kind=\"passkey\""), "{}", page.body);
     let setup = page
@@ -525,7 +534,109 @@ async fn security_page_changes(b: Backend) {
     );
 }
 
+/// `max_age` older than the session makes the user sign in again, with the second factor too;
+/// the new `auth_time` is later than the first.
+async fn max_age_asks_for_both_factors_again(b: Backend) {
+    let s = TestServer::start(b).await;
+    let client_id = public_client(&s).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    password_sign_in(&browser, "/t/acme/", "ada@acme.test").await;
+    let (secret, _, _) = enrol_totp(&browser, "/t/acme/account/security/totp").await;
+    let (verifier, challenge) = pkce();
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[]))
+        .await;
+    let first = id_token(&s, &client_id, &page.location.unwrap(), &verifier).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let (verifier, challenge) = pkce();
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[("max_age", "0")]))
+        .await;
+    let login = page.location.unwrap();
+    assert!(login.starts_with("/t/acme/login?"), "{login}");
+    let page = browser.sign_in(&login, "ada@acme.test", PASSWORD).await;
+    let mfa_url = page.location.unwrap();
+    assert!(mfa_url.starts_with("/t/acme/login/mfa?"), "{mfa_url}");
+    let page = browser.get(&mfa_url).await;
+    let csrf = page_csrf(&page.body);
+    let code = code_at(&secret, 1);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("code", code.as_str()),
+        ("return_to", &hidden(&page.body, "return_to").unwrap()),
+        ("level", "mfa"),
+    ];
+    let page = browser.post_form("/t/acme/login/mfa/totp", &form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = browser.get(&page.location.unwrap()).await;
+    let page = browser.get(&page.location.unwrap()).await;
+    let second = id_token(&s, &client_id, &page.location.unwrap(), &verifier).await;
+    assert_eq!(amr(&second), ["pwd", "otp", "mfa"], "{second}");
+    assert!(
+        second["auth_time"].as_i64() > first["auth_time"].as_i64(),
+        "{first} {second}"
+    );
+}
+
+/// A role with `mfa_policy: passkey_required` makes its holders reach the phishing-resistant
+/// level: an authenticator app alone does not do, the second step asks for a passkey or key.
+async fn role_policy_applies_to_its_holders(b: Backend) {
+    let s = TestServer::start(b).await;
+    let client_id = public_client(&s).await;
+    let ada = user_with_password(&s, "ada@acme.test").await;
+    user_with_password(&s, "bob@acme.test").await;
+    let (st, role) = s
+        .post(
+            "/roles",
+            serde_json::json!({"name": "Finance admin", "permissions": [], "mfa_policy": "passkey_required"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{role}");
+    let (st, a) = s
+        .post(
+            &format!("/users/{}/roles", ada["id"].as_str().unwrap()),
+            serde_json::json!({"role_id": role["id"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+
+    // Bob holds no such role: his password is enough.
+    let bob = Browser::new(&s);
+    let (_, challenge) = pkce();
+    code_for(&bob, &client_id, &challenge, "bob@acme.test").await;
+
+    let browser = Browser::new(&s);
+    let page = browser
+        .get(&authorize_url(&client_id, &challenge, &[]))
+        .await;
+    let page = browser
+        .sign_in(&page.location.unwrap(), "ada@acme.test", PASSWORD)
+        .await;
+    let mfa_url = page.location.unwrap();
+    assert!(mfa_url.contains("level=phr"), "{mfa_url}");
+    let page = browser.get(&mfa_url).await;
+    assert!(
+        page.body.contains("requires a passkey or a security key"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-kind=\"security_key\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("account/security/totp"),
+        "{}",
+        page.body
+    );
+}
+
 backends!(
+    role_policy_applies_to_its_holders,
+    max_age_asks_for_both_factors_again,
     authenticator_app_enrolment_and_sign_in,
     wrong_codes_lock_the_second_step,
     required_policy_enrols_before_any_code,

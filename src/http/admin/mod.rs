@@ -9,6 +9,7 @@ mod groups;
 mod keys;
 mod management;
 mod memberships;
+mod mfa;
 mod notifications;
 mod overrides;
 mod permissions;
@@ -38,4 +39,5 @@ pub fn router() -> Router<AppState> {
         .merge(permissions::router())
         .merge(roles::router())
         .merge(scim::router())
+        .merge(mfa::router())
 }

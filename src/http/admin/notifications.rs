@@ -4,7 +4,7 @@ use crate::admin::notifications::{self, CreateNotificationType, SetPrefs};
 use crate::domain::authz::Caller;
 use crate::domain::{NotificationPref, NotificationType, UserId};
 use crate::http::AppState;
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, Path, Query};
 use crate::http::problem::ApiResult;
 use axum::Router;
 use axum::extract::State;
@@ -18,6 +18,12 @@ pub fn router() -> Router<AppState> {
         .route("/notification-types", get(list_types).post(create_type))
         .route("/notification-types/{key}", delete(delete_type))
         .route("/users/{id}/notifications", get(prefs).put(set_prefs))
+        .route("/users/{id}/notification-events", get(events))
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    limit: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -80,4 +86,15 @@ async fn set_prefs(
     Ok(axum::Json(
         notifications::set_prefs(&s.store, &caller, &p.id, req).await?,
     ))
+}
+
+/// `GET /users/{id}/notification-events?limit=N`: the user's notification outbox, newest first.
+async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let items = notifications::events(&s.store, &caller, &p.id, q.limit).await?;
+    Ok(axum::Json(serde_json::json!({ "items": items })))
 }

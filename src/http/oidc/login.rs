@@ -227,7 +227,8 @@ pub async fn submit(
     };
     match mfa::requirement(&s.store, &tenant, &user, &[]).await {
         Ok(need) if !need.met_by(&started.session) => {
-            target = super::mfa::page_url(&tenant.slug, &target, need.level);
+            target =
+                super::mfa::page_url(&tenant.slug, &target, need.level, f.ui_locales.as_deref());
         }
         Ok(_) => {}
         Err(e) => return internal_in(lang, e),
@@ -266,7 +267,7 @@ pub async fn home(
             ),
             (
                 &format!("/t/{}/account/security", tenant.slug),
-                "Manage your sign-in methods",
+                super::mfa_texts::MfaTexts::of(Lang::choose(None, &headers)).manage,
             ),
         ),
         Ok(None) => pages::info(

@@ -4,6 +4,7 @@
 //! have none that reaches the level, enrols one; then goes on to `return_to`.
 
 use super::cookies;
+use super::i18n::Lang;
 use super::login::{csrf_token, failed_page, form_expired, tenant_or_page, with_csrf_cookie};
 use super::mfa_pages::{self, Notice};
 use super::pages;
@@ -28,6 +29,8 @@ pub struct SignedIn {
     pub user: User,
     /// The CSRF token of the page's forms (and of the browser's cookie).
     pub csrf: String,
+    /// The language of the pages (the browser's `Accept-Language`).
+    pub lang: Lang,
 }
 
 /// The browser's session, or the response sending it to sign in and come back to `back`.
@@ -45,6 +48,7 @@ pub async fn signed_in(
             session,
             user,
             csrf: csrf_token(headers),
+            lang: Lang::choose(None, headers),
         }),
         Ok(None) => Err(pages::see_other(&format!(
             "/t/{slug}/login?return_to={}",
@@ -54,19 +58,25 @@ pub async fn signed_in(
     }
 }
 
-/// The second-factor page's address for `return_to` and `level`.
-pub fn page_url(slug: &str, return_to: &str, level: Level) -> String {
-    format!(
+/// The second-factor page's address for `return_to` and `level`, in the language of
+/// `ui_locales`.
+pub fn page_url(slug: &str, return_to: &str, level: Level, ui_locales: Option<&str>) -> String {
+    let mut url = format!(
         "/t/{slug}/login/mfa?return_to={}&level={}",
         enc(return_to),
         level.as_str()
-    )
+    );
+    if let Some(l) = ui_locales {
+        url.push_str(&format!("&ui_locales={}", enc(l)));
+    }
+    url
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MfaQuery {
     return_to: Option<String>,
     level: Option<String>,
+    ui_locales: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -76,6 +86,7 @@ pub struct CodeFields {
     csrf: Option<String>,
     return_to: Option<String>,
     level: Option<String>,
+    ui_locales: Option<String>,
 }
 
 impl std::fmt::Debug for CodeFields {
@@ -117,10 +128,11 @@ pub async fn show(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     // Signed out: signing in comes back here by itself when a second factor is needed.
     let back = signin::safe_return_to(&slug, q.return_to.as_deref());
-    let me = match signed_in(&s, &slug, &headers, &back).await {
+    let mut me = match signed_in(&s, &slug, &headers, &back).await {
         Ok(me) => me,
         Err(res) => return res,
     };
+    me.lang = Lang::choose(q.ui_locales.as_deref(), &headers);
     let need = match need(&s, &me, q.return_to.as_deref(), q.level.as_deref()).await {
         Ok(n) => n,
         Err(res) => return res,
@@ -128,25 +140,33 @@ pub async fn show(
     if session_level(&me.session) >= need.level {
         return pages::see_other(&need.return_to);
     }
-    page(&s, &me, &need, StatusCode::OK, None)
+    let shown = Shown {
+        status: StatusCode::OK,
+        notice: None,
+        ui_locales: q.ui_locales.as_deref(),
+    };
+    page(&s, &me, &need, shown)
+}
+
+/// How the page is answered.
+struct Shown<'a> {
+    status: StatusCode,
+    notice: Option<Notice>,
+    ui_locales: Option<&'a str>,
 }
 
 /// The page: what the user can prove now, or what they must enrol.
-fn page(
-    s: &AppState,
-    me: &SignedIn,
-    need: &Need,
-    status: StatusCode,
-    notice: Option<Notice>,
-) -> Response {
+fn page(s: &AppState, me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response {
     let f = &need.requirement.factors;
     let level = session_level(&me.session);
     // Prove what they have first (up to the level needed); enrol only once that is done.
     let verify = !need.requirement.may_enrol(&me.session)
         || (f.best_level() >= need.level && level < need.level);
     let res = mfa_pages::second_factor(
-        status,
+        shown.status,
         &mfa_pages::SecondFactor {
+            lang: me.lang,
+            ui_locales: shown.ui_locales,
             tenant_name: &me.tenant.name,
             slug: &me.tenant.slug,
             csrf: &me.csrf,
@@ -158,7 +178,7 @@ fn page(
             recovery: verify && level < Level::Mfa && f.recovery_codes_left > 0,
             enrol: !verify,
             enrol_totp: !verify && need.level <= Level::Mfa && f.confirmed_totp().is_none(),
-            notice,
+            notice: shown.notice,
         },
     );
     with_csrf_cookie(s, &me.tenant.slug, &me.csrf, res)
@@ -198,15 +218,16 @@ async fn code(
     kind: Kind,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let back = signin::safe_return_to(&slug, f.return_to.as_deref());
-    let me = match signed_in(&s, &slug, &headers, &back).await {
+    let mut me = match signed_in(&s, &slug, &headers, &back).await {
         Ok(me) => me,
         Err(res) => return res,
     };
+    me.lang = Lang::choose(f.ui_locales.as_deref(), &headers);
     if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), f.csrf.as_deref()) {
-        return form_expired(super::i18n::Lang::En);
+        return form_expired(me.lang);
     }
     let need = match need(&s, &me, f.return_to.as_deref(), f.level.as_deref()).await {
         Ok(n) => n,
@@ -227,12 +248,17 @@ async fn code(
         Ok(Err(r)) => Some(r),
         Err(e) => {
             tracing::error!(error = %e, "checking a one-time code failed");
-            return failed_page(super::i18n::Lang::En);
+            return failed_page(me.lang);
         }
     };
     if let Some(r) = refused {
         let (status, notice) = refusal(r, kind);
-        return page(&s, &me, &need, status, Some(notice));
+        let shown = Shown {
+            status,
+            notice: Some(notice),
+            ui_locales: f.ui_locales.as_deref(),
+        };
+        return page(&s, &me, &need, shown);
     }
     // A recovery code is no registered method of RFC 8176: the session records `mfa` only.
     let methods: &[&str] = match kind {
@@ -241,9 +267,10 @@ async fn code(
     };
     if let Err(e) = mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, None).await {
         tracing::error!(error = %e, "raising a session failed");
-        return failed_page(super::i18n::Lang::En);
+        return failed_page(me.lang);
     }
-    pages::see_other(&page_url(&slug, &need.return_to, need.level))
+    let next = page_url(&slug, &need.return_to, need.level, f.ui_locales.as_deref());
+    pages::see_other(&next)
 }
 
 /// The status and message for a refused code.

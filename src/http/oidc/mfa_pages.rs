@@ -2,7 +2,9 @@
 //! authenticator app setup and recovery codes shown once. Plain HTML, every value escaped; the
 //! WebAuthn buttons are wired by `/t/{tenant}/webauthn.js` through their data attributes.
 
-use super::pages::{escape, page};
+use super::i18n::Lang;
+use super::mfa_texts::{MfaTexts, with_n};
+use super::pages::{escape, page_in};
 use crate::domain::clock::format_ms;
 use crate::domain::mfa::FactorSummary;
 use crate::domain::mfa::{Factors, Level};
@@ -51,26 +53,23 @@ pub enum Notice {
 }
 
 impl Notice {
-    pub fn text(self) -> String {
+    pub fn text(self, t: &MfaTexts) -> String {
         match self {
-            Self::WrongCode => "That code is not right, or it was already used. Wait for the next code and try again.".into(),
-            Self::WrongRecoveryCode => "That recovery code is not right, or it was already used.".into(),
-            Self::Locked { minutes } => format!(
-                "Too many wrong codes. For your security, try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            ),
-            Self::CodeAlreadyUsed => "That code was already used. Wait for the next code and try again.".into(),
-            Self::TotpAdded => "Your authenticator app is set up.".into(),
-            Self::TotpPending => "Start again: the setup of your authenticator app was not found.".into(),
-            Self::FactorRemoved => "The sign-in method was removed.".into(),
-            Self::FactorRenamed => "The name was changed.".into(),
-            Self::KeepOneFactor => "Your organisation requires this kind of sign-in method: add another one before removing this one.".into(),
-            Self::PasswordRemoved => "Your password was removed. You now sign in with your passkey.".into(),
-            Self::PasswordNeeded => "Your password cannot be removed: your organisation does not allow passkey-only accounts, or you have no passkey yet.".into(),
-            Self::BadName => "A name must have 1 to 64 characters.".into(),
-            Self::NoSuchFactor => "That sign-in method does not exist (any more).".into(),
-            Self::AlreadySetUp => "An authenticator app is already set up. Remove it first to set up another.".into(),
-            Self::CodesRegenerated => "New recovery codes were made; the old ones no longer work.".into(),
+            Self::WrongCode => t.wrong_code.into(),
+            Self::WrongRecoveryCode => t.wrong_recovery_code.into(),
+            Self::Locked { minutes } => with_n(t.locked, minutes),
+            Self::CodeAlreadyUsed => t.code_already_used.into(),
+            Self::TotpAdded => t.totp_added.into(),
+            Self::TotpPending => t.totp_pending.into(),
+            Self::FactorRemoved => t.factor_removed.into(),
+            Self::FactorRenamed => t.factor_renamed.into(),
+            Self::KeepOneFactor => t.keep_one_factor.into(),
+            Self::PasswordRemoved => t.password_removed.into(),
+            Self::PasswordNeeded => t.password_needed.into(),
+            Self::BadName => t.bad_name.into(),
+            Self::NoSuchFactor => t.no_such_factor.into(),
+            Self::AlreadySetUp => t.already_set_up.into(),
+            Self::CodesRegenerated => t.codes_regenerated.into(),
         }
     }
 
@@ -123,18 +122,18 @@ impl Notice {
         .find(|n| n.code() == code)
     }
 
-    fn html(self) -> String {
+    fn html(self, t: &MfaTexts) -> String {
         let class = if self.is_error() { "error" } else { "notice" };
         let role = if self.is_error() { "alert" } else { "status" };
         format!(
             "<div class=\"{class}\" role=\"{role}\">{}</div>",
-            escape(&self.text())
+            escape(&self.text(t))
         )
     }
 }
 
-fn notice_html(n: Option<Notice>) -> String {
-    n.map(Notice::html).unwrap_or_default()
+fn notice_html(n: Option<Notice>, t: &MfaTexts) -> String {
+    n.map(|n| n.html(t)).unwrap_or_default()
 }
 
 fn hidden(name: &str, value: &str) -> String {
@@ -178,37 +177,39 @@ fn webauthn_button(
 }
 
 /// The "add a passkey" and "add a security key" controls, with the elements the script fills.
-fn enrol_webauthn(slug: &str, csrf: &str, return_to: Option<&str>) -> String {
+fn enrol_webauthn(t: &MfaTexts, slug: &str, csrf: &str, return_to: Option<&str>) -> String {
     let mut out = format!(
-        "<h2>Passkey</h2><p class=\"muted\">Sign in with your fingerprint, face or screen lock, \
-         or a phone. Nothing to type, nothing to phish.</p>\
-         <label for=\"passkey-name\">Name of the passkey</label>\
-         <input id=\"passkey-name\" type=\"text\" maxlength=\"64\" value=\"Passkey\">{}",
+        "<h2>{}</h2><p class=\"muted\">{}</p><label for=\"passkey-name\">{}</label>\
+         <input id=\"passkey-name\" type=\"text\" maxlength=\"64\" value=\"{}\">{}",
+        escape(t.passkey),
+        escape(t.passkey_about),
+        escape(t.passkey_name),
+        escape(t.passkey),
         webauthn_button(
             "register",
             slug,
             csrf,
             return_to,
             Some(("passkey", "passkey-name")),
-            "Add a passkey"
+            t.add_passkey
         )
     );
-    {
-        out.push_str(&format!(
-            "<h2>Security key</h2><p class=\"muted\">A hardware key you touch after typing your \
-             password.</p>\
-             <label for=\"security-key-name\">Name of the security key</label>\
-             <input id=\"security-key-name\" type=\"text\" maxlength=\"64\" value=\"Security key\">{}",
-            webauthn_button(
-                "register",
-                slug,
-                csrf,
-                return_to,
-                Some(("security_key", "security-key-name")),
-                "Add a security key"
-            )
-        ));
-    }
+    out.push_str(&format!(
+        "<h2>{}</h2><p class=\"muted\">{}</p><label for=\"security-key-name\">{}</label>\
+         <input id=\"security-key-name\" type=\"text\" maxlength=\"64\" value=\"{}\">{}",
+        escape(t.security_key),
+        escape(t.security_key_about),
+        escape(t.security_key_name),
+        escape(t.security_key),
+        webauthn_button(
+            "register",
+            slug,
+            csrf,
+            return_to,
+            Some(("security_key", "security-key-name")),
+            t.add_security_key
+        )
+    ));
     out.push_str(
         "<div class=\"error\" role=\"alert\" data-webauthn-error hidden></div>\
          <div data-webauthn-codes hidden></div>",
@@ -218,6 +219,9 @@ fn enrol_webauthn(slug: &str, csrf: &str, return_to: Option<&str>) -> String {
 
 /// What the second-factor page offers.
 pub struct SecondFactor<'a> {
+    pub lang: Lang,
+    /// Carried through the forms, so the answer is in the same language.
+    pub ui_locales: Option<&'a str>,
     pub tenant_name: &'a str,
     pub slug: &'a str,
     pub csrf: &'a str,
@@ -237,90 +241,92 @@ pub struct SecondFactor<'a> {
 
 /// The second-factor step of signing in.
 pub fn second_factor(status: StatusCode, p: &SecondFactor<'_>) -> Response {
-    let here = super::mfa::page_url(p.slug, p.return_to, p.level);
-    let fields = hidden("csrf", p.csrf)
+    let t = MfaTexts::of(p.lang);
+    let here = super::mfa::page_url(p.slug, p.return_to, p.level, p.ui_locales);
+    let mut fields = hidden("csrf", p.csrf)
         + &hidden("return_to", p.return_to)
         + &hidden("level", p.level.as_str());
+    if let Some(l) = p.ui_locales {
+        fields.push_str(&hidden("ui_locales", l));
+    }
     let mut body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p class=\"who\">Signed in as {}</p>",
+        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p class=\"who\">{} {}</p>",
         escape(p.tenant_name),
-        if p.enrol {
-            "Add a second sign-in method"
+        escape(if p.enrol {
+            t.add_second_method
         } else {
-            "Confirm it's you"
-        },
-        notice_html(p.notice),
+            t.confirm_its_you
+        }),
+        notice_html(p.notice, t),
+        escape(t.signed_in_as),
         escape(p.email),
     );
     if p.totp {
         body.push_str(&format!(
             "<form method=\"post\" action=\"/t/{slug}/login/mfa/totp\">{fields}\
-             <label for=\"totp-code\">Code from your authenticator app</label>\
+             <label for=\"totp-code\">{}</label>\
              <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
              autocomplete=\"one-time-code\" maxlength=\"8\" required autofocus>\
-             <button type=\"submit\">Verify</button></form>",
+             <button type=\"submit\">{}</button></form>",
+            escape(t.app_code),
+            escape(t.verify),
             slug = escape(p.slug)
         ));
     }
     if p.webauthn {
         body.push_str(&format!(
             "<p>{}</p>{}<div class=\"error\" role=\"alert\" data-webauthn-error hidden></div>",
-            if p.totp {
-                "Or use your passkey or security key."
+            escape(if p.totp {
+                t.or_use_key
             } else {
-                "Use your passkey or security key to continue."
-            },
-            webauthn_button(
-                "verify",
-                p.slug,
-                p.csrf,
-                Some(&here),
-                None,
-                "Use a passkey or security key"
-            )
+                t.use_key_to_continue
+            }),
+            webauthn_button("verify", p.slug, p.csrf, Some(&here), None, t.use_key)
         ));
     }
     if p.recovery {
         body.push_str(&format!(
-            "<details><summary>Lost your device? Use a recovery code</summary>\
+            "<details><summary>{}</summary>\
              <form method=\"post\" action=\"/t/{slug}/login/mfa/recovery\">{fields}\
-             <label for=\"recovery-code\">Recovery code</label>\
+             <label for=\"recovery-code\">{}</label>\
              <input id=\"recovery-code\" name=\"code\" type=\"text\" autocomplete=\"off\" \
              maxlength=\"32\" required>\
-             <button type=\"submit\">Use the recovery code</button></form></details>",
+             <button type=\"submit\">{}</button></form></details>",
+            escape(t.lost_device),
+            escape(t.recovery_code),
+            escape(t.use_recovery_code),
             slug = escape(p.slug)
         ));
     }
     if p.enrol {
         let why = match p.level {
-            Level::PhishingResistant => {
-                "Your organisation requires a passkey or a security key to sign in. Add one now to continue."
-            }
-            _ => {
-                "Your organisation requires a second sign-in method besides your password. Add one now to continue."
-            }
+            Level::PhishingResistant => t.requires_phr,
+            _ => t.requires_mfa,
         };
-        body.push_str(&format!("<p>{why}</p>"));
+        body.push_str(&format!("<p>{}</p>", escape(why)));
         if p.enrol_totp {
             body.push_str(&format!(
-                "<h2>Authenticator app</h2><p class=\"muted\">A six-digit code from an app such \
-                 as Google Authenticator, Microsoft Authenticator or 1Password.</p>\
-                 <a class=\"button\" href=\"/t/{}/account/security/totp?return_to={}\">Set up an \
-                 authenticator app</a>",
+                "<h2>{}</h2><p class=\"muted\">{}</p>\
+                 <a class=\"button\" href=\"/t/{}/account/security/totp?return_to={}\">{}</a>",
+                escape(t.authenticator_app),
+                escape(t.authenticator_app_about),
                 escape(p.slug),
-                escape(&crate::oidc::authorize::enc(&here))
+                escape(&crate::oidc::authorize::enc(&here)),
+                escape(t.set_up_app)
             ));
         }
-        body.push_str(&enrol_webauthn(p.slug, p.csrf, Some(&here)));
+        body.push_str(&enrol_webauthn(t, p.slug, p.csrf, Some(&here)));
     }
     if p.webauthn || p.enrol {
         body.push_str(&script(p.slug));
     }
-    page(status, &format!("Second factor · {}", p.tenant_name), &body)
+    let title = format!("{} · {}", t.second_factor_title, p.tenant_name);
+    page_in(p.lang, status, &title, &body)
 }
 
 /// What the security page shows.
 pub struct Security<'a> {
+    pub lang: Lang,
     pub tenant_name: &'a str,
     pub slug: &'a str,
     pub csrf: &'a str,
@@ -336,101 +342,116 @@ fn when(ms: i64) -> String {
     format!("{} UTC", s.get(..16).unwrap_or(&s).replace('T', " "))
 }
 
-fn kind_label(kind: &str) -> &'static str {
+fn kind_label(t: &MfaTexts, kind: &str) -> &'static str {
     match kind {
-        "passkey" => "Passkey",
-        "security_key" => "Security key",
-        _ => "Authenticator app",
+        "passkey" => t.passkey,
+        "security_key" => t.security_key,
+        _ => t.authenticator_app,
     }
 }
 
 /// The user's own page of sign-in methods.
 pub fn security(p: &Security<'_>) -> Response {
+    let t = MfaTexts::of(p.lang);
     let slug = escape(p.slug);
     let csrf = hidden("csrf", p.csrf);
     let mut body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>Sign-in and security</h1>{}\
-         <p class=\"who\">Signed in as {}</p><h2>Your sign-in methods</h2>",
+        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p class=\"who\">{} {}</p><h2>{}</h2>",
         escape(p.tenant_name),
-        notice_html(p.notice),
-        escape(p.email)
+        escape(t.security_title),
+        notice_html(p.notice, t),
+        escape(t.signed_in_as),
+        escape(p.email),
+        escape(t.your_methods),
     );
     if p.summaries.is_empty() {
-        body.push_str(
-            "<p class=\"muted\" id=\"no-factors\">You have no second sign-in method yet.</p>",
-        );
+        body.push_str(&format!(
+            "<p class=\"muted\" id=\"no-factors\">{}</p>",
+            escape(t.no_factors)
+        ));
     }
     body.push_str("<ul class=\"factors\" id=\"factors\">");
     for f in p.summaries {
         let id = escape(f.id.as_str());
         let used = f
             .last_used_at
-            .map(|t| format!(" · last used {}", when(t)))
-            .unwrap_or_else(|| " · never used".into());
+            .map(|at| format!(" · {} {}", t.last_used, when(at)))
+            .unwrap_or_else(|| format!(" · {}", t.never_used));
         body.push_str(&format!(
             "<li data-kind=\"{kind}\"><strong>{name}</strong><span class=\"kind\">{label}</span>\
-             <div class=\"muted\">Added {added}{used}</div>",
+             <div class=\"muted\">{added} {at}{used}</div>",
             kind = f.kind,
             name = escape(&f.name),
-            label = kind_label(f.kind),
-            added = when(f.created_at),
+            label = escape(kind_label(t, f.kind)),
+            added = escape(t.added),
+            at = when(f.created_at),
+            used = escape(&used),
         ));
         if f.kind != "totp" {
             body.push_str(&format!(
                 "<form class=\"row\" method=\"post\" action=\"/t/{slug}/account/security/factors/{id}/rename\">{csrf}\
-                 <input type=\"text\" name=\"name\" maxlength=\"64\" aria-label=\"New name\" value=\"{}\">\
-                 <button type=\"submit\" class=\"secondary\">Rename</button></form>",
-                escape(&f.name)
+                 <input type=\"text\" name=\"name\" maxlength=\"64\" aria-label=\"{}\" value=\"{}\">\
+                 <button type=\"submit\" class=\"secondary\">{}</button></form>",
+                escape(t.new_name),
+                escape(&f.name),
+                escape(t.rename)
             ));
         }
         body.push_str(&format!(
             "<form method=\"post\" action=\"/t/{slug}/account/security/factors/{id}/remove\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">Remove</button></form></li>"
+             <button type=\"submit\" class=\"secondary small\">{}</button></form></li>",
+            escape(t.remove)
         ));
     }
     body.push_str("</ul>");
     if p.factors.confirmed_totp().is_none() {
         body.push_str(&format!(
-            "<h2>Authenticator app</h2><p class=\"muted\">A six-digit code from an app such as \
-             Google Authenticator, Microsoft Authenticator or 1Password.</p>\
-             <a class=\"button\" href=\"/t/{slug}/account/security/totp\">Set up an authenticator app</a>"
+            "<h2>{}</h2><p class=\"muted\">{}</p>\
+             <a class=\"button\" href=\"/t/{slug}/account/security/totp\">{}</a>",
+            escape(t.authenticator_app),
+            escape(t.authenticator_app_about),
+            escape(t.set_up_app)
         ));
     }
-    body.push_str(&enrol_webauthn(p.slug, p.csrf, None));
+    body.push_str(&enrol_webauthn(t, p.slug, p.csrf, None));
     if p.factors.any() {
         body.push_str(&format!(
-            "<h2>Recovery codes</h2><p id=\"recovery-left\">You have {} recovery code{} left. \
-             Each signs you in once if you lose your devices.</p>\
+            "<h2>{}</h2><p id=\"recovery-left\">{}</p>\
              <form method=\"post\" action=\"/t/{slug}/account/security/recovery-codes\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">Make new recovery codes</button></form>",
-            p.factors.recovery_codes_left,
-            if p.factors.recovery_codes_left == 1 { "" } else { "s" }
+             <button type=\"submit\" class=\"secondary small\">{}</button></form>",
+            escape(t.recovery_codes),
+            escape(&with_n(t.recovery_left, p.factors.recovery_codes_left)),
+            escape(t.new_recovery_codes)
         ));
     }
-    body.push_str("<h2>Password</h2>");
+    body.push_str(&format!("<h2>{}</h2>", escape(t.password)));
     if !p.factors.has_password {
-        body.push_str(
-            "<p id=\"no-password\">You have no password: you sign in with your passkey.</p>",
-        );
+        body.push_str(&format!(
+            "<p id=\"no-password\">{}</p>",
+            escape(t.no_password)
+        ));
     } else if p.passkey_only_allowed && p.factors.passkeys().next().is_some() {
         body.push_str(&format!(
-            "<p class=\"muted\">You can sign in with your passkey alone and remove your password.</p>\
+            "<p class=\"muted\">{}</p>\
              <form method=\"post\" action=\"/t/{slug}/account/security/password/remove\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">Remove my password</button></form>"
+             <button type=\"submit\" class=\"secondary small\">{}</button></form>",
+            escape(t.may_remove_password),
+            escape(t.remove_password)
         ));
     } else {
-        body.push_str("<p class=\"muted\">You sign in with your password.</p>");
+        body.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            escape(t.uses_password)
+        ));
     }
     body.push_str(&script(p.slug));
-    page(
-        StatusCode::OK,
-        &format!("Sign-in and security · {}", p.tenant_name),
-        &body,
-    )
+    let title = format!("{} · {}", t.security_title, p.tenant_name);
+    page_in(p.lang, StatusCode::OK, &title, &body)
 }
 
 /// What the authenticator app setup page shows.
 pub struct TotpSetup<'a> {
+    pub lang: Lang,
     pub tenant_name: &'a str,
     pub slug: &'a str,
     pub csrf: &'a str,
@@ -442,67 +463,71 @@ pub struct TotpSetup<'a> {
 
 /// The authenticator app setup: QR code, the key to type, and the first code to confirm.
 pub fn totp_setup(status: StatusCode, p: &TotpSetup<'_>) -> Response {
+    let t = MfaTexts::of(p.lang);
     let slug = escape(p.slug);
     let mut fields = hidden("csrf", p.csrf);
     if let Some(r) = p.return_to {
         fields.push_str(&hidden("return_to", r));
     }
     let body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>Set up an authenticator app</h1>{}\
-         <p>1. Scan this code with your authenticator app.</p>{}\
-         <p>2. Or type this key into the app:</p><code class=\"secret\" id=\"totp-secret\">{}</code>\
-         <details><summary>Show the setup link</summary><code class=\"secret\" id=\"totp-uri\">{}</code></details>\
+        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p>{}</p>{}\
+         <p>{}</p><code class=\"secret\" id=\"totp-secret\">{}</code>\
+         <details><summary>{}</summary><code class=\"secret\" id=\"totp-uri\">{}</code></details>\
          <form method=\"post\" action=\"/t/{slug}/account/security/totp\">{fields}\
-         <label for=\"totp-code\">3. Type the six-digit code the app shows</label>\
+         <label for=\"totp-code\">{}</label>\
          <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
          autocomplete=\"one-time-code\" maxlength=\"8\" required>\
-         <button type=\"submit\">Confirm</button></form>",
+         <button type=\"submit\">{}</button></form>",
         escape(p.tenant_name),
-        notice_html(p.notice),
-        qr_svg(p.uri),
+        escape(t.totp_title),
+        notice_html(p.notice, t),
+        escape(t.totp_scan),
+        qr_svg(p.uri, t.qr_label),
+        escape(t.totp_type_key),
         escape(p.secret),
+        escape(t.totp_show_link),
         escape(p.uri),
+        escape(t.totp_enter_code),
+        escape(t.confirm),
     );
-    page(
-        status,
-        &format!("Authenticator app · {}", p.tenant_name),
-        &body,
-    )
+    let title = format!("{} · {}", t.totp_title, p.tenant_name);
+    page_in(p.lang, status, &title, &body)
 }
 
 /// Recovery codes, shown this once.
-pub fn recovery_codes(tenant_name: &str, codes: &[String], next: &str) -> Response {
+pub fn recovery_codes(lang: Lang, tenant_name: &str, codes: &[String], next: &str) -> Response {
+    let t = MfaTexts::of(lang);
     let items: String = codes
         .iter()
         .map(|c| format!("<li><code>{}</code></li>", escape(c)))
         .collect();
     let body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>Save your recovery codes</h1>\
-         <p>If you lose your devices, each of these codes signs you in once. They are shown \
-         <strong>only now</strong>: print them or keep them in your password manager.</p>\
+        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p>\
          <ul class=\"codes\" id=\"recovery-codes\">{items}</ul>\
-         <a class=\"button\" id=\"continue\" href=\"{}\">Continue</a>",
+         <a class=\"button\" id=\"continue\" href=\"{}\">{}</a>",
         escape(tenant_name),
-        escape(next)
+        escape(t.codes_title),
+        escape(t.codes_intro),
+        escape(next),
+        escape(t.continue_)
     );
-    page(
-        StatusCode::OK,
-        &format!("Recovery codes · {tenant_name}"),
-        &body,
-    )
+    let title = format!("{} · {tenant_name}", t.codes_title);
+    page_in(lang, StatusCode::OK, &title, &body)
 }
 
 /// The page for a form the server could not read.
-pub fn unreadable() -> Response {
-    super::pages::error(
+pub fn unreadable(lang: Lang) -> Response {
+    let t = MfaTexts::of(lang);
+    super::pages::error_in(
+        lang,
         StatusCode::BAD_REQUEST,
-        "This form could not be read",
-        "Go back, reload the page and try again.",
+        t.unreadable_title,
+        t.unreadable,
     )
 }
 
 /// `text` as a QR code in inline SVG (so the page needs no image source), with a quiet zone.
-pub fn qr_svg(text: &str) -> String {
+pub fn qr_svg(text: &str, label: &str) -> String {
     let Ok(qr) = QrCode::encode_text(text, QrCodeEcc::Medium) else {
         return String::new();
     };
@@ -518,8 +543,9 @@ pub fn qr_svg(text: &str) -> String {
     }
     format!(
         "<svg class=\"qr\" id=\"totp-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
-         role=\"img\" aria-label=\"QR code of the setup link\" shape-rendering=\"crispEdges\">\
-         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+         role=\"img\" aria-label=\"{}\" shape-rendering=\"crispEdges\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
+        escape(label)
     )
 }
 
@@ -541,7 +567,7 @@ mod tests {
 
     #[test]
     fn qr_code_is_svg_of_dark_modules() {
-        let svg = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP");
+        let svg = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", "QR");
         assert!(svg.starts_with("<svg") && svg.contains("M4,4h1v1h-1z"));
     }
 }

@@ -14,6 +14,7 @@ mod logout;
 mod logout_pages;
 mod mfa;
 mod mfa_pages;
+mod mfa_texts;
 mod pages;
 mod revoke;
 mod security;

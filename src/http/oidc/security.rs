@@ -5,6 +5,7 @@
 //! is audited and notified by the store.
 
 use super::cookies;
+use super::i18n::Lang;
 use super::login::{failed_page, form_expired, with_csrf_cookie};
 use super::mfa::{SignedIn, page_url, signed_in};
 use super::mfa_pages::{self, Notice};
@@ -51,7 +52,7 @@ async fn checked(
         .await
         .map_err(internal)?;
     if !need.met_by(&me.session) {
-        return Err(pages::see_other(&page_url(slug, back, need.level)));
+        return Err(pages::see_other(&page_url(slug, back, need.level, None)));
     }
     Ok((me, need))
 }
@@ -65,7 +66,7 @@ async fn checked_form(
 ) -> Result<(SignedIn, Requirement), Response> {
     let (me, need) = checked(s, slug, headers, &home(slug)).await?;
     if !signin::csrf_ok(cookies::get(headers, cookies::CSRF), csrf) {
-        return Err(form_expired(super::i18n::Lang::En));
+        return Err(form_expired(me.lang));
     }
     Ok((me, need))
 }
@@ -88,6 +89,7 @@ pub async fn show(
     };
     let summaries = need.factors.summary();
     let res = mfa_pages::security(&mfa_pages::Security {
+        lang: me.lang,
         tenant_name: &me.tenant.name,
         slug: &me.tenant.slug,
         csrf: &me.csrf,
@@ -121,7 +123,7 @@ pub async fn remove(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -154,7 +156,7 @@ pub async fn rename(
     fields: Result<Form<RenameFields>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let (me, _) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -185,7 +187,7 @@ pub async fn regenerate(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -204,7 +206,7 @@ pub async fn regenerate(
         return internal(e);
     }
     let next = format!("{}?notice={}", home(&slug), Notice::CodesRegenerated.code());
-    mfa_pages::recovery_codes(&me.tenant.name, &codes, &next)
+    mfa_pages::recovery_codes(me.lang, &me.tenant.name, &codes, &next)
 }
 
 /// `POST .../password/remove`: a passkey-only account, where the tenant allows it.
@@ -215,7 +217,7 @@ pub async fn remove_password(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -271,7 +273,7 @@ async fn may_enrol(
         .map_err(internal)?;
     if !need.may_enrol(&me.session) {
         let level = need.level.min(need.factors.best_level());
-        return Err(pages::see_other(&page_url(slug, back, level)));
+        return Err(pages::see_other(&page_url(slug, back, level, None)));
     }
     Ok((me, need))
 }
@@ -349,6 +351,7 @@ fn totp_page(
     let res = mfa_pages::totp_setup(
         status,
         &mfa_pages::TotpSetup {
+            lang: me.lang,
             tenant_name: &me.tenant.name,
             slug: &me.tenant.slug,
             csrf: &me.csrf,
@@ -370,7 +373,7 @@ pub async fn totp_confirm(
     fields: Result<Form<TotpFields>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable();
+        return mfa_pages::unreadable(Lang::choose(None, &headers));
     };
     let return_to = after_totp(&slug, f.return_to.as_deref());
     let back = format!("{}/totp", home(&slug));
@@ -379,7 +382,7 @@ pub async fn totp_confirm(
         Err(res) => return res,
     };
     if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), f.csrf.as_deref()) {
-        return form_expired(super::i18n::Lang::En);
+        return form_expired(me.lang);
     }
     if need.factors.confirmed_totp().is_some() {
         return with_notice(&slug, Notice::AlreadySetUp);
@@ -441,7 +444,7 @@ pub async fn totp_confirm(
     let next =
         return_to.unwrap_or_else(|| format!("{}?notice={}", home(&slug), Notice::TotpAdded.code()));
     match codes {
-        Some((codes, _)) => mfa_pages::recovery_codes(&me.tenant.name, &codes, &next),
+        Some((codes, _)) => mfa_pages::recovery_codes(me.lang, &me.tenant.name, &codes, &next),
         None => pages::see_other(&next),
     }
 }

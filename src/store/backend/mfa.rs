@@ -1,7 +1,7 @@
 //! Second factors: WebAuthn credentials, authenticator apps, recovery codes, MFA settings,
 //! ceremonies in progress, failed-code counts, and the notifications factor changes raise.
 
-use super::{Backend, DB, Tx, commit, db_error, record};
+use super::{Backend, Conn, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};
@@ -157,38 +157,8 @@ impl Backend {
     /// Everything the user has enrolled (an authenticator app still waiting for its first code
     /// included), how many recovery codes are left, and whether a password is set.
     pub async fn user_factors(&self, tenant: &TenantId, user: &UserId) -> Result<Factors> {
-        let webauthn = sqlx::query_as::<DB, CredentialRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials
-             WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id"
-        )))
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let totp = sqlx::query_as::<DB, TotpRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOTP_COLUMNS} FROM totp_factors WHERE tenant_id = $1 AND user_id = $2"
-        )))
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let (left, has_password) = sqlx::query_as::<DB, (i64, bool)>(
-            "SELECT (SELECT COUNT(*) FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL),
-                    COALESCE((SELECT password_hash IS NOT NULL FROM users WHERE tenant_id = $1 AND id = $2), FALSE)",
-        )
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(Factors {
-            webauthn: webauthn.into_iter().map(Into::into).collect(),
-            totp: totp.map(Into::into),
-            recovery_codes_left: left,
-            has_password,
-        })
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        factors_conn(&mut conn, tenant, user).await
     }
 
     /// The credential with this id in this tenant (whoever it belongs to).
@@ -566,8 +536,9 @@ impl Backend {
         user: &UserId,
         actor: &Actor,
     ) -> Result<Factors> {
-        let before = self.user_factors(tenant, user).await?;
         let mut tx = self.write_tx().await?;
+        // Read in the transaction, so that what is reported is exactly what is deleted.
+        let before = factors_conn(&mut tx, tenant, user).await?;
         for sql in [
             "DELETE FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM totp_factors WHERE tenant_id = $1 AND user_id = $2",
@@ -806,6 +777,42 @@ impl Backend {
         }
         Ok(total)
     }
+}
+
+/// [`Backend::user_factors`] on one connection (or inside a transaction).
+async fn factors_conn(conn: &mut Conn, tenant: &TenantId, user: &UserId) -> Result<Factors> {
+    let webauthn = sqlx::query_as::<DB, CredentialRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials
+             WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id"
+    )))
+    .bind(tenant.as_str())
+    .bind(user.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let totp = sqlx::query_as::<DB, TotpRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOTP_COLUMNS} FROM totp_factors WHERE tenant_id = $1 AND user_id = $2"
+    )))
+    .bind(tenant.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let (left, has_password) = sqlx::query_as::<DB, (i64, bool)>(
+            "SELECT (SELECT COUNT(*) FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL),
+                    COALESCE((SELECT password_hash IS NOT NULL FROM users WHERE tenant_id = $1 AND id = $2), FALSE)",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(Factors {
+        webauthn: webauthn.into_iter().map(Into::into).collect(),
+        totp: totp.map(Into::into),
+        recovery_codes_left: left,
+        has_password,
+    })
 }
 
 fn kind_label(kind: &str) -> &'static str {

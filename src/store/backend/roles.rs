@@ -4,6 +4,7 @@ use super::{Backend, Conn, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};
+use crate::domain::mfa::MfaPolicy;
 use crate::domain::permissions::{EffectivePermissions, Source};
 use crate::domain::*;
 
@@ -53,6 +54,7 @@ struct RoleRow {
     name: String,
     description: Option<String>,
     template: Option<String>,
+    mfa_policy: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -174,6 +176,7 @@ impl RoleRow {
             description: self.description,
             template: self.template.as_deref().and_then(RoleTemplate::parse),
             permissions,
+            mfa_policy: self.mfa_policy.as_deref().and_then(MfaPolicy::parse),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -182,7 +185,7 @@ impl RoleRow {
 
 async fn role_conn(conn: &mut Conn, tenant: &TenantId, id: &RoleId) -> Result<Option<Role>> {
     let row = sqlx::query_as::<DB, RoleRow>(
-        "SELECT id, name, description, template, created_at, updated_at FROM roles WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, name, description, template, mfa_policy, created_at, updated_at FROM roles WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.as_str())
     .bind(id.as_str())
@@ -265,7 +268,7 @@ impl Backend {
     /// The tenant's roles with their permission names, by name.
     pub async fn list_roles(&self, tenant: &TenantId) -> Result<Vec<Role>> {
         let rows = sqlx::query_as::<DB, RoleRow>(
-            "SELECT id, name, description, template, created_at, updated_at FROM roles WHERE tenant_id = $1 ORDER BY name, id",
+            "SELECT id, name, description, template, mfa_policy, created_at, updated_at FROM roles WHERE tenant_id = $1 ORDER BY name, id",
         )
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
@@ -299,18 +302,20 @@ impl Backend {
         name: &str,
         description: Option<&str>,
         permissions: &[String],
+        mfa_policy: Option<MfaPolicy>,
         actor: &Actor,
     ) -> Result<Role> {
         let mut tx = self.write_tx().await?;
         let id = RoleId::generate();
         sqlx::query(
-            "INSERT INTO roles (id, tenant_id, name, description, template, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, NULL, $5, $5)",
+            "INSERT INTO roles (id, tenant_id, name, description, template, mfa_policy, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, NULL, $5, $6, $6)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
         .bind(name)
         .bind(description)
+        .bind(mfa_policy.map(MfaPolicy::as_str))
         .bind(now_ms())
         .execute(&mut *tx)
         .await
@@ -327,7 +332,8 @@ impl Backend {
         Ok(after)
     }
 
-    /// Changes a role: each `Some` replaces (a description of `Some(None)` clears it).
+    /// Changes a role: each `Some` replaces (a description or MFA policy of `Some(None)` clears it).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_role(
         &self,
         tenant: &TenantId,
@@ -335,18 +341,25 @@ impl Backend {
         name: Option<&str>,
         description: Option<Option<&str>>,
         permissions: Option<&[String]>,
+        mfa_policy: Option<Option<MfaPolicy>>,
         actor: &Actor,
     ) -> Result<Role> {
         let mut tx = self.write_tx().await?;
         let before = existing_role(&mut tx, tenant, id).await?;
         check_owner_permissions(&before, permissions)?;
         sqlx::query(
-            "UPDATE roles SET name = $3, description = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2",
+            "UPDATE roles SET name = $3, description = $4, mfa_policy = $5, updated_at = $6
+             WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
         .bind(name.unwrap_or(&before.name))
         .bind(description.unwrap_or(before.description.as_deref()))
+        .bind(
+            mfa_policy
+                .unwrap_or(before.mfa_policy)
+                .map(MfaPolicy::as_str),
+        )
         .bind(now_ms())
         .execute(&mut *tx)
         .await

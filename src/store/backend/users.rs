@@ -398,7 +398,10 @@ impl Backend {
 
     /// Replaces a user's personal data for good. Kept: the id, memberships (history) and the audit
     /// trail, whose copies of the personal data are redacted. Removed: attribute values, roles,
-    /// overrides, group memberships, management relations, notification choices and API tokens.
+    /// overrides, group memberships, management relations, notification choices and the
+    /// notifications raised, API tokens, grants, sessions (and the WebAuthn ceremonies bound to
+    /// them), second factors (WebAuthn credentials, authenticator app, recovery codes) and the
+    /// count of wrong one-time codes.
     pub async fn anonymise_user(
         &self,
         tenant: &TenantId,
@@ -423,7 +426,13 @@ impl Backend {
             "DELETE FROM notification_prefs WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
             "DELETE FROM grants WHERE user_id = $1",
+            "DELETE FROM mfa_ceremonies WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
             "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM webauthn_credentials WHERE user_id = $1",
+            "DELETE FROM totp_factors WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM mfa_failures WHERE user_id = $1",
+            "DELETE FROM notifications WHERE user_id = $1",
             "UPDATE users SET password_hash = NULL WHERE id = $1",
         ] {
             sqlx::query(sql)
