@@ -463,6 +463,11 @@ pub async fn finish_login(
     else {
         return Err(unknown());
     };
+    if stored.kind != CredentialKind::Passkey {
+        return Err(refused(
+            "This security key is a second factor: sign in with your password first.",
+        ));
+    }
     let user = store
         .get_user(&tenant.id, &stored.user_id)
         .await?

@@ -386,9 +386,19 @@ async fn credentials_of_another_tenant_or_user_are_refused(b: Backend) {
     // Eve has a security key; Ada's verification does not accept it.
     let eve = Page::open(&s, "acme").await;
     eve.sign_in("eve@acme.test").await;
-    let (mut eves, _) = SoftToken::new(false).unwrap();
-    let (st, v, _, eve_id) = eve.register(&mut eves, "security_key", "Eve's key").await;
+    let (mut eves, _) = SoftToken::new(true).unwrap();
+    let (st, v, eve_handle, eve_id) = eve.register(&mut eves, "security_key", "Eve's key").await;
     assert_eq!(st, 200, "{v}");
+    // A security key is a second factor: it does not sign in alone, even with a user handle.
+    let (handle, cred) = acme
+        .passkey_assertion(&mut eves, &eve_id, &eve_handle)
+        .await;
+    let (st, v) = acme.finish("login", &handle, &cred).await;
+    assert_eq!(st, 401, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("second factor"),
+        "{v}"
+    );
     let ada = Page::open(&s, "acme").await;
     ada.sign_in("ada@acme.test").await;
     let (st, v, ..) = ada.register(&mut passkey(), "passkey", "Ada's").await;
