@@ -4,7 +4,7 @@ use super::set_uv;
 use super::{Page, passkey};
 use crate::backends;
 use crate::browser::{
-    REDIRECT, authorize_url, exchange, param, pkce, public_client, user_with_password,
+    PASSWORD, REDIRECT, authorize_url, exchange, param, pkce, public_client, user_with_password,
 };
 use crate::common::{Backend, TestServer};
 use castellan::domain::mfa::UserVerification;
@@ -132,7 +132,81 @@ async fn user_verification_required_refuses_presence_only(b: Backend) {
     assert_eq!(options.public_key.allow_credentials.len(), 2);
 }
 
+/// The value of `attr` on the first element of `html` that has it (unescaping `&amp;`).
+fn attr(html: &str, attr: &str) -> Option<String> {
+    let marker = format!("{attr}=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+async fn second_factor_page_takes_a_security_key(b: Backend) {
+    let s = TestServer::start_localhost(b).await;
+    let client_id = public_client(&s).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let page = Page::open(&s, "acme").await;
+    page.sign_in("ada@acme.test").await;
+    let (mut key, _) = SoftToken::new(false).unwrap();
+    let (st, v, ..) = page.register(&mut key, "security_key", "YubiKey").await;
+    assert_eq!(st, 200, "{v}");
+
+    // An app sends a new browser to sign in: the password, then the second-factor page.
+    let fresh = Page::open(&s, "acme").await;
+    let (verifier, challenge) = pkce();
+    let res = fresh
+        .b
+        .get(&authorize_url(&client_id, &challenge, &[]))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let login = res.location.unwrap();
+    let res = fresh.b.sign_in(&login, "ada@acme.test", PASSWORD).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let mut mfa = res.location.unwrap();
+    if !mfa.starts_with("/t/acme/login/mfa?") {
+        let res = fresh.b.get(&mfa).await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        mfa = res.location.unwrap();
+    }
+    assert!(mfa.starts_with("/t/acme/login/mfa?"), "{mfa}");
+    let html = fresh.b.get(&mfa).await.body;
+    assert!(html.contains("data-webauthn=\"verify\""), "{html}");
+    assert!(html.contains("/t/acme/webauthn.js"), "{html}");
+    let csrf = attr(&html, "data-csrf").expect("the button's CSRF token");
+    let return_to = attr(&html, "data-return-to").expect("where the button goes back");
+    let fresh = Page { csrf, ..fresh };
+
+    // The page's script: verify start, the key, verify finish, then where the answer says.
+    let (handle, options) = fresh.assert_start("verify").await;
+    let cred = key
+        .do_authentication(fresh.origin.clone(), options)
+        .unwrap();
+    let (st, v) = fresh
+        .post(
+            "verify/finish",
+            json!({ "handle": handle, "credential": cred, "return_to": return_to }),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let mut next = v["redirect"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        if next.starts_with(REDIRECT) {
+            break;
+        }
+        let res = fresh.b.get(&next).await;
+        assert_eq!(res.status, 303, "{next}: {}", res.body);
+        next = res.location.unwrap();
+    }
+    assert!(next.starts_with(REDIRECT), "{next}");
+    let code = param(&next, "code").unwrap();
+    let (st, _, body) = exchange(&s, &client_id, &code, &verifier, REDIRECT).await;
+    assert_eq!(st, 200, "{body}");
+    let id = crate::verify_typed(&s, "acme", body["id_token"].as_str().unwrap(), "JWT").await;
+    assert_eq!(id["amr"], json!(["pwd", "hwk", "mfa"]), "{id}");
+    assert_eq!(id["acr"], "urn:castellan:acr:phr", "{id}");
+}
+
 backends!(
+    second_factor_page_takes_a_security_key,
     security_key_is_a_second_factor,
     user_verification_required_refuses_presence_only,
 );
