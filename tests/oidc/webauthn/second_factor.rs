@@ -34,6 +34,27 @@ async fn security_key_is_a_second_factor(b: Backend) {
     // A new password sign-in, raised by the key.
     let fresh = Page::open(&s, "acme").await;
     fresh.sign_in("ada@acme.test").await;
+
+    // A ceremony belongs to the session that started it: another session of the same user
+    // cannot answer it.
+    let (theirs, options) = page.assert_start("verify").await;
+    let cred = key
+        .do_authentication(fresh.origin.clone(), options)
+        .unwrap();
+    let (st, v) = fresh.finish("verify", &theirs, &cred).await;
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(v["error"], "invalid_handle");
+    let (theirs, ..) = page.register_start("security_key").await;
+    let (st, v) = fresh
+        .post(
+            "register/finish",
+            json!({ "handle": theirs, "credential": { "id": "AA", "rawId": "AA", "type": "public-key",
+                    "response": { "attestationObject": "AA", "clientDataJSON": "AA" } } }),
+        )
+        .await;
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(v["error"], "invalid_handle");
+
     let (handle, options) = fresh.assert_start("verify").await;
     assert_eq!(options.public_key.allow_credentials.len(), 1);
     let cred = key
