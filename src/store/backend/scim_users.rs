@@ -5,7 +5,7 @@
 use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::changes::{NewUser, normalise};
+use crate::domain::changes::normalise;
 use crate::domain::clock::now_ms;
 use crate::domain::scim::*;
 use crate::domain::*;
@@ -28,7 +28,7 @@ macro_rules! bind_args {
 }
 pub(super) use bind_args;
 
-const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_name, u.middle_name, \
+pub(super) const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_name, u.middle_name, \
      u.honorific_prefix, u.honorific_suffix, u.display_name, u.nick_name, u.title, u.user_type, \
      u.preferred_language, u.locale, u.timezone, u.employee_number, u.cost_center, u.organization, \
      u.division, u.department, u.status, u.created_at, u.updated_at, u.version, \
@@ -186,7 +186,7 @@ fn bind_ids<'q, O>(
     q
 }
 
-async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>> {
+pub(super) async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>> {
     let q = bind_args!(
         sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql.text)),
         sql.args
@@ -271,51 +271,6 @@ impl Backend {
         );
         let items = users_by_sql(&mut conn, sql).await?;
         Ok(ListPage { total, items })
-    }
-
-    /// Creates a user from a SCIM resource: a Guest account member with the Member role, like
-    /// every new user, with the SCIM profile, emails, manager and attributes.
-    pub async fn scim_create_user(
-        &self,
-        tenant: &TenantId,
-        w: &ScimUserWrite,
-        actor: &Actor,
-    ) -> Result<ScimUser> {
-        let mut tx = self.write_tx().await?;
-        let f = &w.fields;
-        let new = NewUser {
-            username: f.user_name.clone(),
-            email: sign_in_email(f),
-            email_verified: false,
-            given_name: f.given_name.clone(),
-            family_name: f.family_name.clone(),
-            display_name: f.display_name.clone(),
-            phone: None,
-            locale: f.locale.clone(),
-            timezone: f.timezone.clone(),
-            external_id: f.external_id.clone(),
-            status: if w.active {
-                UserStatus::Active
-            } else {
-                UserStatus::Inactive
-            },
-            attributes: w.attributes.clone(),
-            main_account: None,
-            roles: vec![],
-        };
-        let id = Self::insert_user_tx(&mut tx, tenant, &new, now_ms()).await?;
-        write_scim_fields(&mut tx, tenant, &id, w, new.status, false).await?;
-        let user = scim_user_conn(&mut tx, tenant, id.as_str(), false)
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        commit(
-            tx,
-            tenant,
-            actor,
-            Change::new("user.create", "user", &id).after(audit_view(&user)),
-        )
-        .await?;
-        Ok(user)
     }
 
     /// Replaces a user's SCIM profile if the stored version is `version` (when given).
@@ -412,7 +367,7 @@ impl Backend {
 }
 
 /// The sign-in email: the primary email, else the first, else the user name.
-fn sign_in_email(f: &ScimUserFields) -> String {
+pub(super) fn sign_in_email(f: &ScimUserFields) -> String {
     f.emails
         .iter()
         .find(|e| e.primary)
@@ -422,7 +377,7 @@ fn sign_in_email(f: &ScimUserFields) -> String {
 }
 
 /// What the audit log keeps of a SCIM user.
-fn audit_view(u: &ScimUser) -> serde_json::Value {
+pub(super) fn audit_view(u: &ScimUser) -> serde_json::Value {
     serde_json::json!({
         "id": u.id,
         "username": u.fields.user_name,
@@ -438,7 +393,7 @@ fn audit_view(u: &ScimUser) -> serde_json::Value {
 
 /// Writes the SCIM profile columns, emails, manager and password of a user (not the custom
 /// attributes: creation writes them with the row).
-async fn write_scim_fields(
+pub(super) async fn write_scim_fields(
     tx: &mut Tx,
     tenant: &TenantId,
     id: &UserId,
