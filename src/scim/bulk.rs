@@ -128,11 +128,15 @@ struct Progress<'a> {
 
 impl Progress<'_> {
     fn pending(&self, n: usize) -> bool {
-        self.results[n].is_none() && refs_of(&self.ops[n]).iter().all(|r| self.ids.contains_key(r))
+        self.results[n].is_none()
+            && refs_of(&self.ops[n])
+                .iter()
+                .all(|r| self.ids.contains_key(r))
     }
 
     fn stopped(&self) -> bool {
-        self.fail_on_errors.is_some_and(|limit| self.errors >= limit)
+        self.fail_on_errors
+            .is_some_and(|limit| self.errors >= limit)
     }
 
     /// Records an operation's outcome.

@@ -3,10 +3,10 @@
 use super::{
     Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified,
 };
+use crate::domain::AttributeDef;
 use crate::http::AppState;
 use crate::scim::query::{ListParams, Projection};
 use crate::scim::{ScimCaller, service, user};
-use crate::domain::AttributeDef;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

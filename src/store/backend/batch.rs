@@ -30,7 +30,12 @@ const MAX_PARAMS: usize = 16_000;
 
 /// Inserts `rows` (each `width` values, in the column order of `head`, which is
 /// `INSERT INTO table (columns)`) with one statement per chunk.
-pub async fn insert_rows(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Val>]) -> Result<()> {
+pub async fn insert_rows(
+    conn: &mut Conn,
+    head: &str,
+    width: usize,
+    rows: &[Vec<Val>],
+) -> Result<()> {
     let per_statement = (MAX_PARAMS / width.max(1)).max(1);
     for chunk in rows.chunks(per_statement) {
         let mut text = String::with_capacity(head.len() + chunk.len() * width * 5);

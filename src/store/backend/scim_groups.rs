@@ -126,7 +126,9 @@ async fn write_members(
             .await
             .map_err(db_error)?;
     }
-    Ok(())
+    // A member's `groups` is part of their resource: their version changes with it.
+    let changed: Vec<&str> = old.symmetric_difference(&new).map(|u| u.as_str()).collect();
+    super::groups::bump_users(tx, &changed).await
 }
 
 fn audit_view(g: &ScimGroup) -> serde_json::Value {
@@ -254,6 +256,9 @@ impl Backend {
             .cloned()
             .collect();
         check_members(&mut tx, tenant, &added).await?;
+        if w.display_name != before.display_name {
+            super::groups::bump_members(&mut tx, id).await?;
+        }
         sqlx::query(
             "UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5, version = version + 1
              WHERE tenant_id = $1 AND id = $2",
