@@ -26,6 +26,10 @@ fn user_multi(name: &str) -> Option<Multi> {
         Some(Multi::Emails)
     } else if name.eq_ignore_ascii_case("groups") {
         Some(Multi::Groups)
+    } else if name.eq_ignore_ascii_case("addresses") {
+        Some(Multi::Addresses)
+    } else if let Some(p) = Plural::from_name(name) {
+        Some(Multi::Plurals(p))
     } else {
         None
     }

@@ -211,6 +211,9 @@ async fn insert_new(
         &attributes,
     )
     .await?;
+    let fields: Vec<(&UserId, &ScimUserFields)> =
+        users.iter().map(|(id, w)| (*id, &w.fields)).collect();
+    super::scim_users::insert_more(conn, super::scim_users::more_rows(tenant, &fields)).await?;
     insert_managers(conn, tenant, &managers, now).await
 }
 

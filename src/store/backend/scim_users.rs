@@ -2,6 +2,7 @@
 //! database, and whole-profile writes (emails, enterprise fields, manager, custom attributes,
 //! lifecycle) in one transaction each.
 
+use super::batch::{Val, insert_rows};
 use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
@@ -88,6 +89,8 @@ impl Row {
             locale: self.locale,
             timezone: self.timezone,
             emails: extra.emails.remove(&self.id).unwrap_or_default(),
+            plurals: extra.plurals.remove(&self.id).unwrap_or_default(),
+            addresses: extra.addresses.remove(&self.id).unwrap_or_default(),
             employee_number: self.employee_number,
             cost_center: self.cost_center,
             organization: self.organization,
@@ -113,6 +116,8 @@ impl Row {
 #[derive(Default)]
 struct Extra {
     emails: HashMap<String, Vec<Email>>,
+    plurals: HashMap<String, BTreeMap<Plural, Vec<PluralValue>>>,
+    addresses: HashMap<String, Vec<Address>>,
     managers: HashMap<String, (UserId, Option<String>)>,
     groups: HashMap<String, Vec<(GroupId, String)>>,
     attributes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
@@ -125,6 +130,145 @@ struct EmailRow {
     #[sqlx(rename = "type")]
     kind: Option<String>,
     is_primary: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PluralRow {
+    user_id: String,
+    attribute: String,
+    value: String,
+    display: Option<String>,
+    #[sqlx(rename = "type")]
+    kind: Option<String>,
+    is_primary: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct AddressRow {
+    user_id: String,
+    #[sqlx(rename = "type")]
+    kind: Option<String>,
+    is_primary: bool,
+    formatted: Option<String>,
+    street_address: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+/// phoneNumbers, ims, photos, x509Certificates and addresses of the users `ids`.
+async fn load_more(conn: &mut super::Conn, ids: &[String], x: &mut Extra) -> Result<()> {
+    let list = placeholders(1, ids.len());
+    let q = sqlx::query_as::<DB, PluralRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, attribute, value, display, type, is_primary FROM user_values \
+         WHERE user_id IN ({list}) ORDER BY user_id, attribute, position"
+    )));
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        let Some(p) = Plural::from_name(&r.attribute) else {
+            continue;
+        };
+        x.plurals
+            .entry(r.user_id)
+            .or_default()
+            .entry(p)
+            .or_default()
+            .push(PluralValue {
+                value: r.value,
+                display: r.display,
+                kind: r.kind,
+                primary: r.is_primary,
+            });
+    }
+    let q = sqlx::query_as::<DB, AddressRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, type, is_primary, formatted, street_address, locality, region, postal_code, country \
+         FROM user_addresses WHERE user_id IN ({list}) ORDER BY user_id, position"
+    )));
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        x.addresses.entry(r.user_id).or_default().push(Address {
+            kind: r.kind,
+            primary: r.is_primary,
+            formatted: r.formatted,
+            street_address: r.street_address,
+            locality: r.locality,
+            region: r.region,
+            postal_code: r.postal_code,
+            country: r.country,
+        });
+    }
+    Ok(())
+}
+
+/// The rows of `user_values` and `user_addresses` for users' plural attributes and addresses.
+pub(super) fn more_rows(
+    tenant: &TenantId,
+    users: &[(&UserId, &ScimUserFields)],
+) -> (Vec<Vec<Val>>, Vec<Vec<Val>>) {
+    let mut values = vec![];
+    let mut addresses = vec![];
+    for (id, f) in users {
+        for (p, vs) in &f.plurals {
+            for (i, v) in vs.iter().enumerate() {
+                values.push(vec![
+                    id.as_str().into(),
+                    tenant.as_str().into(),
+                    p.name().into(),
+                    Val::Int(i as i64),
+                    v.value.as_str().into(),
+                    Val::Text(Some(normalise(&v.value))),
+                    (&v.display).into(),
+                    (&v.kind).into(),
+                    Val::Bool(v.primary),
+                ]);
+            }
+        }
+        for (i, a) in f.addresses.iter().enumerate() {
+            addresses.push(vec![
+                id.as_str().into(),
+                tenant.as_str().into(),
+                Val::Int(i as i64),
+                (&a.kind).into(),
+                Val::Bool(a.primary),
+                (&a.formatted).into(),
+                (&a.street_address).into(),
+                (&a.locality).into(),
+                (&a.region).into(),
+                (&a.postal_code).into(),
+                (&a.country).into(),
+            ]);
+        }
+    }
+    (values, addresses)
+}
+
+/// Inserts the rows `more_rows` made.
+pub(super) async fn insert_more(
+    conn: &mut super::Conn,
+    (values, addresses): (Vec<Vec<Val>>, Vec<Vec<Val>>),
+) -> Result<()> {
+    insert_rows(
+        &mut *conn,
+        "INSERT INTO user_values (user_id, tenant_id, attribute, position, value, value_norm, display, type, is_primary)",
+        9,
+        &values,
+    )
+    .await?;
+    insert_rows(
+        conn,
+        "INSERT INTO user_addresses (user_id, tenant_id, position, type, is_primary, formatted, street_address, \
+         locality, region, postal_code, country)",
+        11,
+        &addresses,
+    )
+    .await
 }
 
 async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
@@ -173,6 +317,7 @@ async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
             .push((GroupId(group), name));
     }
     x.attributes = super::users::load_attributes(&mut *conn, ids).await?;
+    load_more(conn, ids, &mut x).await?;
     Ok(x)
 }
 
@@ -466,6 +611,17 @@ pub(super) async fn write_scim_fields(
         .await
         .map_err(db_error)?;
     }
+    for sql in [
+        "DELETE FROM user_values WHERE user_id = $1",
+        "DELETE FROM user_addresses WHERE user_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    insert_more(tx, more_rows(tenant, &[(id, f)])).await?;
     write_manager(tx, tenant, id, w.manager.as_ref()).await
 }
 
