@@ -3,7 +3,7 @@
 
 use super::error::{ScimError, ScimResult};
 use super::filter::AttrPath;
-use super::json::{get_ci, opt_string, parse_bool};
+use super::json::{get_ci, opt_lines, opt_string, parse_bool};
 use super::schema::{ENTERPRISE, TENANT, USER};
 use crate::domain::attributes::AttributeChanges;
 use crate::domain::clock::format_ms;
@@ -353,11 +353,12 @@ fn parse_addresses(v: Option<&Value>) -> ScimResult<Vec<Address>> {
     let mut out: Vec<Address> = vec![];
     for m in items(v, "addresses")? {
         let part = |k: &str, max: usize| opt_string(get_ci(m, k), &format!("addresses.{k}"), max);
+        let lines = |k: &str| opt_lines(get_ci(m, k), &format!("addresses.{k}"), 1024);
         let a = Address {
             kind: part("type", 50)?,
             primary: primary_of(m, "addresses")?,
-            formatted: part("formatted", 1024)?,
-            street_address: part("streetAddress", 1024)?,
+            formatted: lines("formatted")?,
+            street_address: lines("streetAddress")?,
             locality: part("locality", 200)?,
             region: part("region", 200)?,
             postal_code: part("postalCode", 50)?,

@@ -63,6 +63,10 @@ async fn stored_and_returned(b: Backend) {
     assert_eq!(read["addresses"][0]["locality"], "Hollywood");
     assert_eq!(read["addresses"][0]["postalCode"], "91608");
     assert_eq!(read["addresses"][0]["primary"], true);
+    assert_eq!(
+        read["addresses"][0]["formatted"],
+        "100 Universal City Plaza\nHollywood, CA 91608 USA"
+    );
     assert_eq!(read["ims"][0]["value"], "isaac@xmpp.example");
     assert_eq!(read["photos"][0]["type"], "photo");
     assert_eq!(

@@ -259,7 +259,37 @@ async fn membership_changes_the_user_version(b: Backend) {
     changed(&mut seen, etag(&now), "group deleted");
 }
 
+/// scim-sanity adds the member "fake-member-id": a member must be a user of the tenant, so the
+/// PATCH is refused (RFC 7644 §3.5.2: an invalid reference) with a SCIM error, and changes nothing.
+async fn dangling_member_refused(b: Backend) {
+    let s = Scim::start(b).await;
+    let a = s.user(json!({"userName": "ada"})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Ops", "members": [{"value": a}]}),
+        )
+        .await;
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let r = s
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": "fake-member-id"}]}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["scimType"], "invalidValue");
+    assert_eq!(
+        r.body["detail"],
+        "member `fake-member-id` is not a user of this tenant"
+    );
+    let now = s.get(&path).await;
+    assert_eq!(now.body["members"], g.body["members"]);
+    assert_eq!(now.body["meta"]["version"], g.body["meta"]["version"]);
+}
+
 crate::backends!(
+    dangling_member_refused,
     members_and_roles,
     group_etags,
     root_search,

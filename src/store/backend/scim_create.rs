@@ -228,23 +228,11 @@ async fn insert_managers(
     let mut wanted: Vec<&str> = pairs.iter().map(|(_, m)| m.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    for chunk in wanted.chunks(500) {
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
-             AND id IN ({})",
-            placeholders(2, chunk.len())
-        )))
-        .bind(tenant.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        let found = q.fetch_all(&mut *conn).await.map_err(db_error)?;
-        if let Some(missing) = chunk.iter().find(|id| !found.iter().any(|f| f == *id)) {
-            return Err(DomainError::invalid(
-                "manager",
-                format!("the manager `{missing}` is not a user of this tenant"),
-            ));
-        }
+    if let Some(missing) = super::scim_users::first_missing_user(conn, tenant, &wanted).await? {
+        return Err(DomainError::invalid(
+            "manager",
+            format!("the manager `{missing}` is not a user of this tenant"),
+        ));
     }
     let rows: Vec<Vec<Val>> = pairs
         .iter()

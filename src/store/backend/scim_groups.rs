@@ -75,30 +75,14 @@ async fn group_conn(
 /// Refuses members that are not visible users of the tenant.
 async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[UserId]) -> Result<()> {
     let wanted: BTreeSet<&str> = members.iter().map(UserId::as_str).collect();
-    for chunk in wanted.iter().copied().collect::<Vec<_>>().chunks(500) {
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
-             AND id IN ({})",
-            placeholders(2, chunk.len())
-        )))
-        .bind(tenant.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        let found: BTreeSet<String> = q
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .collect();
-        if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
-            return Err(DomainError::invalid(
-                "members",
-                format!("member `{missing}` is not a user of this tenant"),
-            ));
-        }
+    let wanted: Vec<&str> = wanted.into_iter().collect();
+    match super::scim_users::first_missing_user(tx, tenant, &wanted).await? {
+        Some(missing) => Err(DomainError::invalid(
+            "members",
+            format!("member `{missing}` is not a user of this tenant"),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Brings the group's members to `members`: adds and removes only the difference.

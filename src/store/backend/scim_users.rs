@@ -342,6 +342,35 @@ pub(super) async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec
     Ok(rows.into_iter().map(|r| r.into_user(&mut extra)).collect())
 }
 
+/// The first of `ids` that is not a user SCIM sees in the tenant (not removed, not anonymised).
+pub(super) async fn first_missing_user(
+    conn: &mut super::Conn,
+    tenant: &TenantId,
+    ids: &[&str],
+) -> Result<Option<String>> {
+    for chunk in ids.chunks(500) {
+        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
+             AND id IN ({})",
+            placeholders(2, chunk.len())
+        )))
+        .bind(tenant.as_str());
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let found: std::collections::BTreeSet<String> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .collect();
+        if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
+            return Ok(Some((*missing).to_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// A visible user, read inside `conn` (locked for update on PostgreSQL when `lock`).
 async fn scim_user_conn(
     conn: &mut super::Conn,
