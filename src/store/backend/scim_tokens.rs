@@ -1,7 +1,7 @@
 //! SCIM bearer tokens (stored only as SHA-256 hashes) and the tenant's SCIM settings.
 
 use super::tokens::{TokenRecord, live_token_by_hash, tenant_tokens};
-use super::{Backend, DB, commit, db_error};
+use super::{Backend, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::scim::{DeleteAction, ScimSettings, ScimToken};
