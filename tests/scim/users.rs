@@ -431,10 +431,16 @@ async fn recreate_after_delete(b: Backend) {
                 {"method": "POST", "path": "/Users", "bulkId": "k",
                  "data": {"userName": "kim@acme.test", "active": false}},
                 {"method": "POST", "path": "/Users", "bulkId": "n", "data": {"userName": "new@acme.test"}},
+                {"method": "POST", "path": "/Users", "bulkId": "k2", "data": {"userName": "kim@acme.test"}},
             ]}))
         .await;
     assert_eq!(r.body["Operations"][0]["status"], "201", "{}", r.body);
     assert_eq!(r.body["Operations"][1]["status"], "201", "{}", r.body);
+    assert_eq!(
+        r.body["Operations"][2]["status"], "409",
+        "back once, the name is taken: {}",
+        r.body
+    );
     assert!(
         r.body["Operations"][0]["location"]
             .as_str()

@@ -67,8 +67,98 @@ async fn removed_by_name(
     Ok(out)
 }
 
-/// Inserts new users with their emails, home membership and role, custom attributes and
-/// manager, a few statements for all of them.
+/// A new user's row of `users`, in the column order of `insert_new`.
+fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<Val> {
+    let f = &w.fields;
+    let email = sign_in_email(f);
+    let status = if w.active {
+        UserStatus::Active
+    } else {
+        UserStatus::Inactive
+    };
+    vec![
+        id.as_str().into(),
+        tenant.as_str().into(),
+        f.user_name.as_str().into(),
+        Val::Text(Some(normalise(&f.user_name))),
+        Val::Text(Some(normalise(&email))),
+        Val::Text(Some(email)),
+        (&f.given_name).into(),
+        (&f.family_name).into(),
+        (&f.display_name).into(),
+        (&f.locale).into(),
+        (&f.timezone).into(),
+        (&f.external_id).into(),
+        status.as_str().into(),
+        Val::Int(now),
+        Val::Int(now),
+        (&f.middle_name).into(),
+        (&f.honorific_prefix).into(),
+        (&f.honorific_suffix).into(),
+        (&f.nick_name).into(),
+        (&f.title).into(),
+        (&f.user_type).into(),
+        (&f.preferred_language).into(),
+        (&f.employee_number).into(),
+        (&f.cost_center).into(),
+        (&f.organization).into(),
+        (&f.division).into(),
+        (&f.department).into(),
+        (&w.password_hash).into(),
+    ]
+}
+
+/// A new user's emails, custom attributes, home membership and home role, as rows.
+fn related_rows(
+    tenant: &TenantId,
+    home: &Home,
+    id: &UserId,
+    w: &ScimUserWrite,
+    now: i64,
+    [emails, attributes, memberships, roles]: &mut [Vec<Vec<Val>>; 4],
+) {
+    for (i, e) in w.fields.emails.iter().enumerate() {
+        emails.push(vec![
+            id.as_str().into(),
+            tenant.as_str().into(),
+            Val::Int(i as i64),
+            e.value.as_str().into(),
+            Val::Text(Some(normalise(&e.value))),
+            (&e.kind).into(),
+            Val::Bool(e.primary),
+        ]);
+    }
+    for (attr, value) in &w.attributes {
+        if let Some(v) = value {
+            attributes.push(vec![
+                id.as_str().into(),
+                attr.as_str().into(),
+                v.value.as_str().into(),
+                Val::Float(v.num),
+            ]);
+        }
+    }
+    memberships.push(vec![
+        Val::Text(Some(MembershipId::generate().0)),
+        tenant.as_str().into(),
+        id.as_str().into(),
+        home.account.as_str().into(),
+        Val::Bool(true),
+        Val::Int(now),
+        Val::Int(now),
+    ]);
+    roles.push(vec![
+        Val::Text(Some(RoleAssignmentId::generate().0)),
+        tenant.as_str().into(),
+        id.as_str().into(),
+        home.role.as_str().into(),
+        Val::Bool(true),
+        Val::Int(now),
+    ]);
+}
+
+/// Inserts new users with their emails, home membership and role, custom attributes, other
+/// values, addresses and manager: a few statements for all of them.
 async fn insert_new(
     conn: &mut Conn,
     tenant: &TenantId,
@@ -76,76 +166,10 @@ async fn insert_new(
     users: &[(&UserId, &ScimUserWrite)],
     now: i64,
 ) -> Result<()> {
-    let t = || Val::from(tenant.as_str());
-    let mut rows = Vec::with_capacity(users.len());
-    let mut emails = Vec::new();
-    let mut links = Vec::with_capacity(users.len() * 2);
-    let mut attributes = Vec::new();
-    let mut managers = Vec::new();
-    for (id, w) in users {
-        let f = &w.fields;
-        let email = sign_in_email(f);
-        let status = if w.active {
-            UserStatus::Active
-        } else {
-            UserStatus::Inactive
-        };
-        rows.push(vec![
-            id.as_str().into(),
-            t(),
-            f.user_name.as_str().into(),
-            Val::Text(Some(normalise(&f.user_name))),
-            Val::Text(Some(normalise(&email))),
-            Val::Text(Some(email)),
-            (&f.given_name).into(),
-            (&f.family_name).into(),
-            (&f.display_name).into(),
-            (&f.locale).into(),
-            (&f.timezone).into(),
-            (&f.external_id).into(),
-            status.as_str().into(),
-            Val::Int(now),
-            Val::Int(now),
-            (&f.middle_name).into(),
-            (&f.honorific_prefix).into(),
-            (&f.honorific_suffix).into(),
-            (&f.nick_name).into(),
-            (&f.title).into(),
-            (&f.user_type).into(),
-            (&f.preferred_language).into(),
-            (&f.employee_number).into(),
-            (&f.cost_center).into(),
-            (&f.organization).into(),
-            (&f.division).into(),
-            (&f.department).into(),
-            (&w.password_hash).into(),
-        ]);
-        for (i, e) in f.emails.iter().enumerate() {
-            emails.push(vec![
-                id.as_str().into(),
-                t(),
-                Val::Int(i as i64),
-                e.value.as_str().into(),
-                Val::Text(Some(normalise(&e.value))),
-                (&e.kind).into(),
-                Val::Bool(e.primary),
-            ]);
-        }
-        links.push((id, w));
-        for (attr, value) in &w.attributes {
-            if let Some(v) = value {
-                attributes.push(vec![
-                    id.as_str().into(),
-                    attr.as_str().into(),
-                    v.value.as_str().into(),
-                    Val::Float(v.num),
-                ]);
-            }
-        }
-        if let Some(m) = &w.manager {
-            managers.push((*id, m));
-        }
-    }
+    let rows: Vec<Vec<Val>> = users
+        .iter()
+        .map(|(id, w)| user_row(tenant, id, w, now))
+        .collect();
     insert_rows(
         conn,
         "INSERT INTO users (id, tenant_id, username, username_norm, email_norm, email, given_name, family_name,
@@ -156,64 +180,42 @@ async fn insert_new(
         &rows,
     )
     .await?;
-    insert_rows(
-        conn,
-        "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)",
-        7,
-        &emails,
-    )
-    .await?;
-    let memberships: Vec<Vec<Val>> = links
-        .iter()
-        .map(|(id, _)| {
-            vec![
-                Val::Text(Some(MembershipId::generate().0)),
-                t(),
-                id.as_str().into(),
-                home.account.as_str().into(),
-                Val::Bool(true),
-                Val::Int(now),
-                Val::Int(now),
-            ]
-        })
-        .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO memberships (id, tenant_id, user_id, account_id, is_main, created_at, updated_at)",
-        7,
-        &memberships,
-    )
-    .await?;
-    let roles: Vec<Vec<Val>> = links
-        .iter()
-        .map(|(id, _)| {
-            vec![
-                Val::Text(Some(RoleAssignmentId::generate().0)),
-                t(),
-                id.as_str().into(),
-                home.role.as_str().into(),
-                Val::Bool(true),
-                Val::Int(now),
-            ]
-        })
-        .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO user_roles (id, tenant_id, user_id, role_id, is_main, created_at)",
-        6,
-        &roles,
-    )
-    .await?;
-    insert_rows(
-        conn,
-        "INSERT INTO user_attributes (user_id, attribute_id, value, num)",
-        4,
-        &attributes,
-    )
-    .await?;
+    let mut related: [Vec<Vec<Val>>; 4] = Default::default();
+    for (id, w) in users {
+        related_rows(tenant, home, id, w, now, &mut related);
+    }
+    let [emails, attributes, memberships, roles] = related;
+    for (head, width, rows) in [
+        (
+            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)",
+            7,
+            emails,
+        ),
+        (
+            "INSERT INTO user_attributes (user_id, attribute_id, value, num)",
+            4,
+            attributes,
+        ),
+        (
+            "INSERT INTO memberships (id, tenant_id, user_id, account_id, is_main, created_at, updated_at)",
+            7,
+            memberships,
+        ),
+        (
+            "INSERT INTO user_roles (id, tenant_id, user_id, role_id, is_main, created_at)",
+            6,
+            roles,
+        ),
+    ] {
+        insert_rows(conn, head, width, &rows).await?;
+    }
     let fields: Vec<(&UserId, &ScimUserFields)> =
         users.iter().map(|(id, w)| (*id, &w.fields)).collect();
     super::scim_users::insert_more(conn, super::scim_users::more_rows(tenant, &fields)).await?;
+    let managers: Vec<(&UserId, &UserId)> = users
+        .iter()
+        .filter_map(|(id, w)| w.manager.as_ref().map(|m| (*id, m)))
+        .collect();
     insert_managers(conn, tenant, &managers, now).await
 }
 
@@ -309,6 +311,85 @@ enum Done {
     Reactivated(UserId, ScimUser),
 }
 
+/// Creates each user on its own behind a savepoint (reactivating removed ones), in order,
+/// stopping after `max_errors` refused ones.
+async fn one_by_one(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    home: &Home,
+    pairs: &[(&UserId, &ScimUserWrite)],
+    mut removed: HashMap<String, UserId>,
+    max_errors: Option<usize>,
+    now: i64,
+) -> Result<Vec<Result<Done>>> {
+    let mut outcomes = Vec::with_capacity(pairs.len());
+    let mut errors = 0;
+    for (id, w) in pairs {
+        if max_errors.is_some_and(|m| errors >= m) {
+            break;
+        }
+        let sp = Savepoint::start(tx, "scim_user").await?;
+        let name = normalise(&w.fields.user_name);
+        let done = match removed.get(&name).cloned() {
+            // Once back, the user is live: the same name again is a conflict.
+            Some(old) => reactivate(tx, tenant, &old, w)
+                .await
+                .inspect(|_| {
+                    removed.remove(&name);
+                })
+                .map(|before| Done::Reactivated(old, before)),
+            None => insert_new(tx, tenant, home, &[(id, w)], now)
+                .await
+                .map(|()| Done::Created((*id).clone())),
+        };
+        match &done {
+            Ok(_) => sp.release(tx).await?,
+            Err(_) => {
+                errors += 1;
+                sp.rollback(tx).await?
+            }
+        }
+        outcomes.push(done);
+    }
+    Ok(outcomes)
+}
+
+/// The answer to each write and the audit entries of the users made, from what was stored.
+fn answers(
+    outcomes: Vec<Result<Done>>,
+    mut users: HashMap<String, ScimUser>,
+) -> (Vec<Result<ScimUser>>, Vec<Change>) {
+    let mut changes = Vec::with_capacity(outcomes.len());
+    let answers = outcomes
+        .into_iter()
+        .map(|o| {
+            let (id, change) = match o? {
+                Done::Created(id) => (id, None),
+                Done::Reactivated(id, before) => (id, Some(before)),
+            };
+            let u = users
+                .remove(id.as_str())
+                .ok_or(DomainError::NotFound("user"))?;
+            changes.push(match change {
+                None => Change::new("user.create", "user", &u.id).after(audit_view(&u)),
+                Some(before) => Change::new(
+                    if u.status == UserStatus::Active {
+                        "user.reactivate"
+                    } else {
+                        "user.update"
+                    },
+                    "user",
+                    &u.id,
+                )
+                .before(audit_view(&before))
+                .after(audit_view(&u)),
+            });
+            Ok(u)
+        })
+        .collect();
+    (answers, changes)
+}
+
 impl Backend {
     /// Creates users from SCIM resources, in order, in one transaction; each is created (or,
     /// for a user name a SCIM DELETE removed, reactivated) entirely or not at all. Stops after
@@ -326,55 +407,27 @@ impl Backend {
         let now = now_ms();
         let ids: Vec<UserId> = writes.iter().map(|_| UserId::generate()).collect();
         let pairs: Vec<(&UserId, &ScimUserWrite)> = ids.iter().zip(writes).collect();
-        let mut outcomes: Vec<Result<Done>> = Vec::with_capacity(writes.len());
-        let all_at_once = removed.is_empty() && {
-            if writes.len() == 1 {
-                // Alone, the user's failure is the transaction's: nothing to keep.
-                if let Err(e) = insert_new(&mut tx, tenant, &home, &pairs, now).await {
-                    return Ok(vec![Err(e)]);
-                }
-                true
+        let outcomes = if removed.is_empty() && writes.len() == 1 {
+            // Alone, the user's failure is the transaction's: nothing to keep.
+            if let Err(e) = insert_new(&mut tx, tenant, &home, &pairs, now).await {
+                return Ok(vec![Err(e)]);
+            }
+            vec![Ok(Done::Created(ids[0].clone()))]
+        } else {
+            // All at once first; if anything is refused, one by one to find out which.
+            let sp = Savepoint::start(&mut tx, "scim_users").await?;
+            let together = removed.is_empty()
+                && insert_new(&mut tx, tenant, &home, &pairs, now)
+                    .await
+                    .is_ok();
+            if together {
+                sp.release(&mut tx).await?;
+                ids.iter().map(|id| Ok(Done::Created(id.clone()))).collect()
             } else {
-                let sp = Savepoint::start(&mut tx, "scim_users").await?;
-                match insert_new(&mut tx, tenant, &home, &pairs, now).await {
-                    Ok(()) => {
-                        sp.release(&mut tx).await?;
-                        true
-                    }
-                    Err(_) => {
-                        sp.rollback(&mut tx).await?;
-                        false
-                    }
-                }
+                sp.rollback(&mut tx).await?;
+                one_by_one(&mut tx, tenant, &home, &pairs, removed, max_errors, now).await?
             }
         };
-        if all_at_once {
-            outcomes.extend(ids.iter().map(|id| Ok(Done::Created(id.clone()))));
-        } else {
-            let mut errors = 0;
-            for (id, w) in &pairs {
-                if max_errors.is_some_and(|m| errors >= m) {
-                    break;
-                }
-                let sp = Savepoint::start(&mut tx, "scim_user").await?;
-                let done = match removed.get(&normalise(&w.fields.user_name)) {
-                    Some(old) => reactivate(&mut tx, tenant, old, w)
-                        .await
-                        .map(|before| Done::Reactivated(old.clone(), before)),
-                    None => insert_new(&mut tx, tenant, &home, &[(id, w)], now)
-                        .await
-                        .map(|()| Done::Created((*id).clone())),
-                };
-                match &done {
-                    Ok(_) => sp.release(&mut tx).await?,
-                    Err(_) => {
-                        errors += 1;
-                        sp.rollback(&mut tx).await?
-                    }
-                }
-                outcomes.push(done);
-            }
-        }
         let made: Vec<UserId> = outcomes
             .iter()
             .filter_map(|o| match o {
@@ -382,39 +435,12 @@ impl Backend {
                 Err(_) => None,
             })
             .collect();
-        let mut users: HashMap<String, ScimUser> = users_by_ids(&mut tx, tenant, &made)
+        let users = users_by_ids(&mut tx, tenant, &made)
             .await?
             .into_iter()
             .map(|u| (u.id.0.clone(), u))
             .collect();
-        let mut changes = Vec::with_capacity(made.len());
-        let mut answers = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            let answer = match o {
-                Ok(Done::Created(id)) => users.remove(id.as_str()).map(|u| {
-                    changes.push(Change::new("user.create", "user", &u.id).after(audit_view(&u)));
-                    u
-                }),
-                Ok(Done::Reactivated(id, before)) => users.remove(id.as_str()).map(|u| {
-                    let action = if u.status == UserStatus::Active {
-                        "user.reactivate"
-                    } else {
-                        "user.update"
-                    };
-                    changes.push(
-                        Change::new(action, "user", &u.id)
-                            .before(audit_view(&before))
-                            .after(audit_view(&u)),
-                    );
-                    u
-                }),
-                Err(e) => {
-                    answers.push(Err(e));
-                    continue;
-                }
-            };
-            answers.push(answer.ok_or(DomainError::NotFound("user")));
-        }
+        let (answers, changes) = answers(outcomes, users);
         commit_many(tx, tenant, actor, changes).await?;
         Ok(answers)
     }
