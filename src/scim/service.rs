@@ -28,10 +28,8 @@ fn user_multi(name: &str) -> Option<Multi> {
         Some(Multi::Groups)
     } else if name.eq_ignore_ascii_case("addresses") {
         Some(Multi::Addresses)
-    } else if let Some(p) = Plural::from_name(name) {
-        Some(Multi::Plurals(p))
     } else {
-        None
+        Plural::from_name(name).map(Multi::Plurals)
     }
 }
 

@@ -308,7 +308,7 @@ async fn users_by_ids(conn: &mut Conn, tenant: &TenantId, ids: &[UserId]) -> Res
 /// What became of one write.
 enum Done {
     Created(UserId),
-    Reactivated(UserId, ScimUser),
+    Reactivated(UserId, Box<ScimUser>),
 }
 
 /// Creates each user on its own behind a savepoint (reactivating removed ones), in order,
@@ -337,7 +337,7 @@ async fn one_by_one(
                 .inspect(|_| {
                     removed.remove(&name);
                 })
-                .map(|before| Done::Reactivated(old, before)),
+                .map(|before| Done::Reactivated(old, Box::new(before))),
             None => insert_new(tx, tenant, home, &[(id, w)], now)
                 .await
                 .map(|()| Done::Created((*id).clone())),
