@@ -1,8 +1,9 @@
 //! Many rows in few statements: multi-row `INSERT`s sized to stay under both databases' limit
 //! on bound parameters, and savepoints that let one part of a transaction fail on its own.
 
-use super::{Conn, DB, db_error};
+use super::{Conn, DB, DIALECT, db_error};
 use crate::domain::Result;
+use crate::store::Dialect;
 
 /// One bound value of a row.
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ impl From<&Option<String>> for Val {
 }
 
 /// Parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535.
+/// SQLite gets anonymous `?` placeholders: binding a numbered one looks its name up in a list
+/// (`sqlite3_bind_parameter_name`), which made a statement of many thousand quadratic.
 const MAX_PARAMS: usize = 16_000;
 
 /// Inserts `rows` (each `width` values, in the column order of `head`, which is
@@ -50,8 +53,13 @@ pub async fn insert_rows(
                 if j > 0 {
                     text.push_str(", ");
                 }
-                text.push('$');
-                text.push_str(&n.to_string());
+                match DIALECT {
+                    Dialect::Sqlite => text.push('?'),
+                    Dialect::Postgres => {
+                        text.push('$');
+                        text.push_str(&n.to_string());
+                    }
+                }
             }
             text.push(')');
         }
