@@ -51,8 +51,7 @@ pub async fn issue(
     name: &str,
     actor: &crate::domain::audit::Actor,
 ) -> Result<(String, ScimToken)> {
-    let secret = crate::domain::secrets::new_secret("scim_");
-    let hash = crate::domain::secrets::hash_secret(&secret);
+    let (secret, hash) = crate::domain::secrets::new_bearer("scim_");
     let t = store.insert_scim_token(tenant, name, &hash, actor).await?;
     Ok((secret, t))
 }

@@ -59,8 +59,7 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateToken) -> Result<
     caller.require(admin::TOKENS_MANAGE)?;
     let name = validate::name("name", &req.name, 100)?;
     check_delegable(store, caller, req.user_id.as_ref()).await?;
-    let secret = crate::domain::secrets::new_secret("cst_");
-    let hash = crate::domain::secrets::hash_secret(&secret);
+    let (secret, hash) = crate::domain::secrets::new_bearer("cst_");
     let api_token = store
         .insert_token(
             caller.tenant_id(),

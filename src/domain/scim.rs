@@ -67,6 +67,86 @@ pub struct Email {
     pub primary: bool,
 }
 
+/// The multi-valued user attributes shaped `{value, display, type, primary}` besides emails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Plural {
+    PhoneNumbers,
+    Ims,
+    Photos,
+    X509Certificates,
+}
+
+impl Plural {
+    pub const ALL: [Plural; 4] = [
+        Self::PhoneNumbers,
+        Self::Ims,
+        Self::Photos,
+        Self::X509Certificates,
+    ];
+
+    /// The attribute's SCIM name (also what the store keeps).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PhoneNumbers => "phoneNumbers",
+            Self::Ims => "ims",
+            Self::Photos => "photos",
+            Self::X509Certificates => "x509Certificates",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// One value of a `Plural` attribute.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PluralValue {
+    pub value: String,
+    pub display: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub primary: bool,
+}
+
+/// A postal address (RFC 7643 §4.1.2 `addresses`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Address {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub primary: bool,
+    pub formatted: Option<String>,
+    pub street_address: Option<String>,
+    pub locality: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+/// The sub-attribute of a `Plural` value a filter names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PluralSub {
+    Value,
+    Display,
+    Type,
+    Primary,
+}
+
+/// The sub-attribute of an address a filter names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressSub {
+    Type,
+    Primary,
+    Formatted,
+    StreetAddress,
+    Locality,
+    Region,
+    PostalCode,
+    Country,
+}
+
 /// A user as SCIM sees them.
 #[derive(Clone, Debug)]
 pub struct ScimUser {
@@ -103,6 +183,9 @@ pub struct ScimUserFields {
     pub locale: Option<String>,
     pub timezone: Option<String>,
     pub emails: Vec<Email>,
+    /// phoneNumbers, ims, photos, x509Certificates: each present one has at least one value.
+    pub plurals: std::collections::BTreeMap<Plural, Vec<PluralValue>>,
+    pub addresses: Vec<Address>,
     pub employee_number: Option<String>,
     pub cost_center: Option<String>,
     pub organization: Option<String>,
@@ -176,6 +259,8 @@ pub enum UserField {
     EmailValue,
     EmailType,
     EmailPrimary,
+    Plural(Plural, PluralSub),
+    Address(AddressSub),
     /// The id of a group the user belongs to.
     GroupId,
     GroupDisplay,
@@ -211,6 +296,8 @@ pub enum FieldKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Multi {
     Emails,
+    Plurals(Plural),
+    Addresses,
     Groups,
     Members,
 }
@@ -282,7 +369,10 @@ impl UserField {
             Self::Id | Self::ExternalId | Self::ManagerId | Self::GroupId => {
                 FieldKind::Text { case_exact: true }
             }
-            Self::Active | Self::EmailPrimary => FieldKind::Boolean,
+            Self::Active
+            | Self::EmailPrimary
+            | Self::Plural(_, PluralSub::Primary)
+            | Self::Address(AddressSub::Primary) => FieldKind::Boolean,
             Self::Created | Self::LastModified => FieldKind::DateTime,
             Self::Custom(def) => match def.kind {
                 AttributeKind::Number => FieldKind::Number,
@@ -298,6 +388,8 @@ impl UserField {
         match self {
             Self::EmailValue | Self::EmailType | Self::EmailPrimary => Some(Multi::Emails),
             Self::GroupId | Self::GroupDisplay => Some(Multi::Groups),
+            Self::Plural(p, _) => Some(Multi::Plurals(*p)),
+            Self::Address(_) => Some(Multi::Addresses),
             _ => None,
         }
     }

@@ -12,6 +12,13 @@ pub fn new_secret(prefix: &str) -> String {
     )
 }
 
+/// A fresh bearer token (`new_secret`) and the hash to store in its place.
+pub fn new_bearer(prefix: &str) -> (String, String) {
+    let secret = new_secret(prefix);
+    let hash = hash_secret(&secret);
+    (secret, hash)
+}
+
 /// SHA-256 (hex) of a secret: the only form in which secrets are stored. A fast hash is right
 /// here: the secrets are random and long, so there is nothing to brute-force.
 pub fn hash_secret(secret: &str) -> String {

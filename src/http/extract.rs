@@ -85,7 +85,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 
 pub use crate::domain::secrets::hash_secret;
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -94,19 +95,37 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// A path parameter by name, before any typed extraction.
+pub async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Option<String> {
+    axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|p| {
+            p.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        })
+}
+
+/// The client's address, when the server was given it.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
 /// The admin API caller: a bearer token of the tenant named in the path. A token of another
 /// tenant gets 404, as if the tenant did not exist.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let slug = axum::extract::RawPathParams::from_request_parts(parts, state)
+        let slug = path_param(parts, state, "tenant")
             .await
-            .ok()
-            .and_then(|p| {
-                p.iter()
-                    .find(|(k, _)| *k == "tenant")
-                    .map(|(_, v)| v.to_owned())
-            })
             .ok_or_else(|| Problem::not_found("no tenant in the path"))?;
         let token = bearer(&parts.headers).ok_or_else(|| {
             Problem::unauthorized("send an admin API token as `Authorization: Bearer <token>`")
@@ -120,10 +139,7 @@ impl FromRequestParts<AppState> for Caller {
             Some(t) if t.id == tenant_id => t,
             _ => return Err(Problem::not_found(format!("tenant `{slug}` not found"))),
         };
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = client_ip(parts);
         let (principal, permissions) = match &token.user_id {
             None => (
                 Principal::Token {

@@ -100,6 +100,67 @@ fn substitute(v: &mut Value, ids: &HashMap<String, String>) {
     }
 }
 
+/// The `bulkId`s an operation refers to (in its path and its data).
+fn refs_of(op: &Op) -> Vec<String> {
+    let mut refs = Vec::new();
+    if let Some((_, last)) = op.path.rsplit_once('/') {
+        references(&Value::String(last.to_owned()), &mut refs);
+    }
+    if let Some(d) = &op.data {
+        references(d, &mut refs);
+    }
+    refs
+}
+
+fn is_user_create(op: &Op) -> bool {
+    op.method == "POST" && op.path.trim_matches('/') == "Users"
+}
+
+/// A request under way: the ids created so far by `bulkId`, each operation's result, the
+/// errors so far.
+struct Progress<'a> {
+    ops: &'a [Op],
+    ids: HashMap<String, String>,
+    results: Vec<Option<Value>>,
+    errors: usize,
+    fail_on_errors: Option<usize>,
+}
+
+impl Progress<'_> {
+    fn pending(&self, n: usize) -> bool {
+        self.results[n].is_none()
+            && refs_of(&self.ops[n])
+                .iter()
+                .all(|r| self.ids.contains_key(r))
+    }
+
+    fn stopped(&self) -> bool {
+        self.fail_on_errors
+            .is_some_and(|limit| self.errors >= limit)
+    }
+
+    /// Records an operation's outcome.
+    fn record(&mut self, n: usize, outcome: ScimResult<(u16, Option<Value>)>) {
+        let op = &self.ops[n];
+        self.results[n] = Some(match outcome {
+            Ok((status, resource)) => {
+                let id = resource
+                    .as_ref()
+                    .and_then(|r| r["id"].as_str())
+                    .map(str::to_owned);
+                if let (Some(b), Some(id)) = (&op.bulk_id, id) {
+                    self.ids.insert(b.clone(), id);
+                }
+                success(op, status, resource.as_ref())
+            }
+            Err(e) => {
+                self.errors += 1;
+                failure(op, &e)
+            }
+        });
+    }
+}
+
 /// Runs a BulkRequest and returns the BulkResponse.
 pub async fn run(
     store: &Store,
@@ -108,78 +169,125 @@ pub async fn run(
     body: &Value,
 ) -> ScimResult<Value> {
     let (ops, fail_on_errors) = parse(body)?;
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut results: Vec<Option<Value>> = vec![None; ops.len()];
-    let mut errors = 0;
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let mut p = Progress {
+        ops: &ops,
+        ids: HashMap::new(),
+        results: vec![None; ops.len()],
+        errors: 0,
+        fail_on_errors,
+    };
     'passes: loop {
         let mut progressed = false;
-        for (n, op) in ops.iter().enumerate() {
-            if results[n].is_some() {
-                continue;
-            }
-            let mut refs = Vec::new();
-            if let Some((_, last)) = op.path.rsplit_once('/') {
-                references(&Value::String(last.to_owned()), &mut refs);
-            }
-            if let Some(d) = &op.data {
-                references(d, &mut refs);
-            }
-            if refs.iter().any(|r| !ids.contains_key(r)) {
+        let mut n = 0;
+        while n < ops.len() {
+            if !p.pending(n) {
+                n += 1;
                 continue;
             }
             progressed = true;
-            let outcome = execute(store, notifier, caller, op, &ids).await;
-            results[n] = Some(match outcome {
-                Ok((status, resource)) => {
-                    let id = resource
-                        .as_ref()
-                        .and_then(|r| r["id"].as_str())
-                        .map(str::to_owned);
-                    if let (Some(b), Some(id)) = (&op.bulk_id, id) {
-                        ids.insert(b.clone(), id);
+            if is_user_create(&ops[n]) {
+                let next = create_users(store, caller, &defs, &mut p, n).await?;
+                if next > n {
+                    n = next;
+                    if p.stopped() {
+                        break 'passes;
                     }
-                    let mut r = Map::new();
-                    r.insert("method".into(), json!(op.method));
-                    if let Some(b) = &op.bulk_id {
-                        r.insert("bulkId".into(), json!(b));
-                    }
-                    if let Some(res) = &resource {
-                        r.insert("location".into(), res["meta"]["location"].clone());
-                        r.insert("version".into(), res["meta"]["version"].clone());
-                    }
-                    r.insert("status".into(), json!(status.to_string()));
-                    Value::Object(r)
+                    continue;
                 }
-                Err(e) => {
-                    errors += 1;
-                    failure(op, &e)
-                }
-            });
-            if fail_on_errors.is_some_and(|limit| errors >= limit) {
+            }
+            let outcome = execute(store, notifier, caller, &defs, &ops[n], &p.ids).await;
+            p.record(n, outcome);
+            if p.stopped() {
                 break 'passes;
             }
+            n += 1;
         }
         if !progressed {
             break;
         }
     }
     // What is left refers to bulkIds that never resolved (unknown, failed, or circular).
-    if fail_on_errors.is_none_or(|limit| errors < limit) {
+    if !p.stopped() {
         for (n, op) in ops.iter().enumerate() {
-            if results[n].is_none() {
+            if p.results[n].is_none() {
                 let e = ScimError::new(
                     409,
                     Some("invalidValue"),
                     "the operation refers to a bulkId that was not created (unknown, failed or circular)",
                 );
-                results[n] = Some(failure(op, &e));
+                p.results[n] = Some(failure(op, &e));
             }
         }
     }
     Ok(json!({
         "schemas": [super::schema::BULK_RESPONSE],
-        "Operations": results.into_iter().flatten().collect::<Vec<_>>(),
+        "Operations": p.results.into_iter().flatten().collect::<Vec<_>>(),
     }))
+}
+
+/// Creates, in one transaction, the pending user creations from operation `first` on, up to
+/// the next pending operation of another kind or the first one whose resource is invalid.
+/// Returns where it stopped (`first` when it created nothing: that operation then runs alone,
+/// and fails with its own error).
+async fn create_users(
+    store: &Store,
+    caller: &ScimCaller,
+    defs: &[crate::domain::AttributeDef],
+    p: &mut Progress<'_>,
+    first: usize,
+) -> ScimResult<usize> {
+    let mut batch = Vec::new();
+    let mut writes = Vec::new();
+    let mut n = first;
+    while n < p.ops.len() {
+        if !p.pending(n) {
+            n += 1;
+            continue;
+        }
+        let op = &p.ops[n];
+        if !is_user_create(op) {
+            break;
+        }
+        let mut data = op.data.clone().unwrap_or(Value::Null);
+        substitute(&mut data, &p.ids);
+        match service::prepare_user(defs, &data).await {
+            Ok(w) => {
+                batch.push(n);
+                writes.push(w);
+            }
+            Err(_) => break,
+        }
+        n += 1;
+    }
+    if batch.is_empty() {
+        return Ok(first);
+    }
+    let budget = p.fail_on_errors.map(|limit| limit - p.errors);
+    let done = store
+        .scim_create_users(caller.tenant_id(), &writes, budget, &caller.actor())
+        .await?;
+    for (i, outcome) in batch.iter().zip(done) {
+        let outcome = outcome
+            .map(|u| (201, Some(user::to_json(&u, &caller.base, defs))))
+            .map_err(ScimError::from);
+        p.record(*i, outcome);
+    }
+    Ok(if p.stopped() { p.ops.len() } else { n })
+}
+
+fn success(op: &Op, status: u16, resource: Option<&Value>) -> Value {
+    let mut r = Map::new();
+    r.insert("method".into(), json!(op.method));
+    if let Some(b) = &op.bulk_id {
+        r.insert("bulkId".into(), json!(b));
+    }
+    if let Some(res) = resource {
+        r.insert("location".into(), res["meta"]["location"].clone());
+        r.insert("version".into(), res["meta"]["version"].clone());
+    }
+    r.insert("status".into(), json!(status.to_string()));
+    Value::Object(r)
 }
 
 fn failure(op: &Op, e: &ScimError) -> Value {
@@ -198,6 +306,7 @@ async fn execute(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &ScimCaller,
+    defs: &[crate::domain::AttributeDef],
     op: &Op,
     ids: &HashMap<String, String>,
 ) -> ScimResult<(u16, Option<Value>)> {
@@ -214,23 +323,22 @@ async fn execute(
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let kind = parts.next().unwrap_or_default();
     let id = parts.next();
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
     let base = &caller.base;
-    let user_json = |u: &crate::domain::scim::ScimUser| Some(user::to_json(u, base, &defs));
+    let user_json = |u: &crate::domain::scim::ScimUser| Some(user::to_json(u, base, defs));
     let group_json = |g: &crate::domain::scim::ScimGroup| Some(group::to_json(g, base, true));
     let v = op.version;
     match (kind, op.method.as_str(), id) {
         ("Users", "POST", None) => Ok((
             201,
-            user_json(&service::create_user(store, caller, &data).await?),
+            user_json(&service::create_user(store, caller, defs, &data).await?),
         )),
         ("Users", "PUT", Some(id)) => Ok((
             200,
-            user_json(&service::replace_user(store, notifier, caller, id, v, &data).await?),
+            user_json(&service::replace_user(store, notifier, caller, defs, id, v, &data).await?),
         )),
         ("Users", "PATCH", Some(id)) => Ok((
             200,
-            user_json(&service::patch_user(store, notifier, caller, id, v, &data).await?),
+            user_json(&service::patch_user(store, notifier, caller, defs, id, v, &data).await?),
         )),
         ("Users", "DELETE", Some(id)) => {
             service::delete_user(store, notifier, caller, id, v).await?;

@@ -30,6 +30,21 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
 
 /// An optional string of at most `max` characters; empty means absent.
 pub fn opt_string(v: Option<&Value>, field: &str, max: usize) -> ScimResult<Option<String>> {
+    checked_string(v, field, max, false)
+}
+
+/// `opt_string` for text that may span lines (an address's `formatted`, `streetAddress`):
+/// line breaks are kept, other control characters refused.
+pub fn opt_lines(v: Option<&Value>, field: &str, max: usize) -> ScimResult<Option<String>> {
+    checked_string(v, field, max, true)
+}
+
+fn checked_string(
+    v: Option<&Value>,
+    field: &str,
+    max: usize,
+    lines: bool,
+) -> ScimResult<Option<String>> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
@@ -40,7 +55,10 @@ pub fn opt_string(v: Option<&Value>, field: &str, max: usize) -> ScimResult<Opti
                 Err(ScimError::invalid_value(format!(
                     "{field} is longer than {max} characters"
                 )))
-            } else if s.chars().any(char::is_control) {
+            } else if s
+                .chars()
+                .any(|c| c.is_control() && !(lines && (c == '\n' || c == '\r')))
+            {
                 Err(ScimError::invalid_value(format!(
                     "{field} contains control characters"
                 )))

@@ -26,6 +26,7 @@ pub enum Type {
     Decimal,
     Reference,
     Complex,
+    Binary,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +118,7 @@ impl Attr {
                 Type::Decimal => "decimal",
                 Type::Reference => "reference",
                 Type::Complex => "complex",
+                Type::Binary => "binary",
             },
             "multiValued": self.multi,
             "description": self.description,
@@ -219,6 +221,46 @@ pub fn user() -> Schema {
             Attr::new("emails", Type::Complex, "Email addresses; the primary one signs in.")
                 .multi()
                 .sub(email_type),
+            plural(
+                "phoneNumbers",
+                "Phone numbers (filterable like emails).",
+                Attr::string("value", "The phone number (RFC 3966 tel URI or free text).").required(),
+                &["work", "home", "mobile", "fax", "pager", "other"],
+            ),
+            plural(
+                "ims",
+                "Instant messaging addresses.",
+                Attr::string("value", "The instant messaging address.").required(),
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+            ),
+            plural(
+                "photos",
+                "URLs of photos of the user.",
+                Attr::reference("value", "external", "The URL of the photo.").required(),
+                &["photo", "thumbnail"],
+            ),
+            plural(
+                "x509Certificates",
+                "The user's X.509 certificates (DER, base64).",
+                Attr::new("value", Type::Binary, "The certificate, base64-encoded DER.").required(),
+                &[],
+            ),
+            Attr::new("addresses", Type::Complex, "Postal addresses.")
+                .multi()
+                .sub(vec![
+                    Attr::string("formatted", "The full address, for display."),
+                    Attr::string("streetAddress", "Street, house number, and so on."),
+                    Attr::string("locality", "City or locality."),
+                    Attr::string("region", "State or region."),
+                    Attr::string("postalCode", "Postal code."),
+                    Attr::string("country", "Country (ISO 3166-1 alpha-2 code)."),
+                    {
+                        let mut t = Attr::string("type", "work, home or other.");
+                        t.canonical = vec!["work".into(), "home".into(), "other".into()];
+                        t
+                    },
+                    Attr::new("primary", Type::Boolean, "The main address."),
+                ]),
             Attr::new("groups", Type::Complex, "The groups the user belongs to.")
                 .multi()
                 .read_only()
@@ -235,6 +277,20 @@ pub fn user() -> Schema {
                 ]),
         ],
     }
+}
+
+/// A multi-valued attribute shaped `{value, display, type, primary}`.
+fn plural(name: &str, description: &str, value: Attr, types: &[&str]) -> Attr {
+    let mut t = Attr::string("type", "The kind of value.");
+    t.canonical = types.iter().map(|s| s.to_string()).collect();
+    Attr::new(name, Type::Complex, description)
+        .multi()
+        .sub(vec![
+            value,
+            Attr::string("display", "A human-readable name of the value."),
+            t,
+            Attr::new("primary", Type::Boolean, "The main value of the attribute."),
+        ])
 }
 
 impl Attr {

@@ -26,8 +26,10 @@ fn user_multi(name: &str) -> Option<Multi> {
         Some(Multi::Emails)
     } else if name.eq_ignore_ascii_case("groups") {
         Some(Multi::Groups)
+    } else if name.eq_ignore_ascii_case("addresses") {
+        Some(Multi::Addresses)
     } else {
-        None
+        Plural::from_name(name).map(Multi::Plurals)
     }
 }
 
@@ -107,14 +109,25 @@ async fn to_write(p: user::ParsedUser, active_now: bool) -> ScimResult<ScimUserW
     })
 }
 
+/// A POST /Users body as a write, its password (if any) hashed.
+pub async fn prepare_user(defs: &[AttributeDef], body: &Value) -> ScimResult<ScimUserWrite> {
+    to_write(user::parse(body, defs, &[])?, true).await
+}
+
 /// POST /Users.
-pub async fn create_user(store: &Store, caller: &ScimCaller, body: &Value) -> ScimResult<ScimUser> {
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
-    let parsed = user::parse(body, &defs, &[])?;
-    let w = to_write(parsed, true).await?;
-    Ok(store
-        .scim_create_user(caller.tenant_id(), &w, &caller.actor())
-        .await?)
+pub async fn create_user(
+    store: &Store,
+    caller: &ScimCaller,
+    defs: &[AttributeDef],
+    body: &Value,
+) -> ScimResult<ScimUser> {
+    let w = prepare_user(defs, body).await?;
+    let mut done = store
+        .scim_create_users(caller.tenant_id(), &[w], None, &caller.actor())
+        .await?;
+    Ok(done
+        .pop()
+        .ok_or_else(|| ScimError::new(500, None, "internal error"))??)
 }
 
 /// Writes a user's new state; a deactivation tells the apps their sessions signed in to.
@@ -144,15 +157,15 @@ pub async fn replace_user(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &ScimCaller,
+    defs: &[AttributeDef],
     id: &str,
     if_match: IfMatch,
     body: &Value,
 ) -> ScimResult<ScimUser> {
     let before = get_user(store, caller, id).await?;
     check_version(before.version, if_match)?;
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
     let current: Vec<String> = before.attributes.keys().cloned().collect();
-    let parsed = user::parse(body, &defs, &current)?;
+    let parsed = user::parse(body, defs, &current)?;
     let w = to_write(parsed, is_active(&before)).await?;
     write_user(
         store,
@@ -171,6 +184,7 @@ pub async fn patch_user(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &ScimCaller,
+    defs: &[AttributeDef],
     id: &str,
     if_match: IfMatch,
     body: &Value,
@@ -178,18 +192,17 @@ pub async fn patch_user(
     let ops = patch::parse_request(body)?;
     let before = get_user(store, caller, id).await?;
     check_version(before.version, if_match)?;
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
-    let (core, ent, tenant) = (schema::user(), schema::enterprise(), schema::tenant(&defs));
+    let (core, ent, tenant) = (schema::user(), schema::enterprise(), schema::tenant(defs));
     let schemas = Schemas {
         core: &core,
         extensions: vec![&ent, &tenant],
     };
-    let Value::Object(mut resource) = user::to_json(&before, &caller.base, &defs) else {
+    let Value::Object(mut resource) = user::to_json(&before, &caller.base, defs) else {
         return Err(ScimError::new(500, None, "internal error"));
     };
     patch::apply(&mut resource, &ops, &schemas)?;
     let current: Vec<String> = before.attributes.keys().cloned().collect();
-    let parsed = user::parse(&Value::Object(resource), &defs, &current)?;
+    let parsed = user::parse(&Value::Object(resource), defs, &current)?;
     let w = to_write(parsed, is_active(&before)).await?;
     write_user(store, notifier, caller, &before, Some(before.version), w).await
 }

@@ -3,11 +3,13 @@
 
 use super::error::{ScimError, ScimResult};
 use super::filter::AttrPath;
-use super::json::{get_ci, opt_string, parse_bool};
+use super::json::{get_ci, opt_lines, opt_string, parse_bool};
 use super::schema::{ENTERPRISE, TENANT, USER};
 use crate::domain::attributes::AttributeChanges;
 use crate::domain::clock::format_ms;
-use crate::domain::scim::{Email, ScimUser, ScimUserFields, UserField};
+use crate::domain::scim::{
+    Address, AddressSub, Email, Plural, PluralSub, PluralValue, ScimUser, ScimUserFields, UserField,
+};
 use crate::domain::{AttributeDef, UserId, UserStatus};
 use serde_json::{Map, Value, json};
 
@@ -52,6 +54,36 @@ pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
             })
             .collect();
         o.insert("emails".into(), Value::Array(emails));
+    }
+    for (p, values) in &f.plurals {
+        let items = values
+            .iter()
+            .map(|v| {
+                let mut m = Map::new();
+                m.insert("value".into(), json!(v.value));
+                put(&mut m, "display", &v.display);
+                put(&mut m, "type", &v.kind);
+                m.insert("primary".into(), json!(v.primary));
+                Value::Object(m)
+            })
+            .collect();
+        o.insert(p.name().into(), Value::Array(items));
+    }
+    if !f.addresses.is_empty() {
+        let items = f
+            .addresses
+            .iter()
+            .map(|a| {
+                let mut m = Map::new();
+                put(&mut m, "type", &a.kind);
+                m.insert("primary".into(), json!(a.primary));
+                for (k, v) in address_parts(a) {
+                    put(&mut m, k, v);
+                }
+                Value::Object(m)
+            })
+            .collect();
+        o.insert("addresses".into(), Value::Array(items));
     }
     if !u.groups.is_empty() {
         let groups: Vec<Value> = u
@@ -99,6 +131,18 @@ pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
         }),
     );
     Value::Object(o)
+}
+
+/// An address's text parts by SCIM name.
+fn address_parts(a: &Address) -> [(&'static str, &Option<String>); 6] {
+    [
+        ("formatted", &a.formatted),
+        ("streetAddress", &a.street_address),
+        ("locality", &a.locality),
+        ("region", &a.region),
+        ("postalCode", &a.postal_code),
+        ("country", &a.country),
+    ]
 }
 
 fn put(o: &mut Map<String, Value>, key: &str, v: &Option<String>) {
@@ -177,6 +221,8 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
         locale: opt_string(get_ci(o, "locale"), "locale", 200)?,
         timezone: opt_string(get_ci(o, "timezone"), "timezone", 200)?,
         emails: parse_emails(get_ci(o, "emails"))?,
+        plurals: parse_plurals(o)?,
+        addresses: parse_addresses(get_ci(o, "addresses"))?,
         employee_number: ent_part("employeeNumber")?,
         cost_center: ent_part("costCenter")?,
         organization: ent_part("organization")?,
@@ -237,6 +283,94 @@ fn parse_emails(v: Option<&Value>) -> ScimResult<Vec<Email>> {
             kind: opt_string(get_ci(m, "type"), "emails.type", 50)?,
             primary,
         });
+    }
+    Ok(out)
+}
+
+/// The objects of a multi-valued attribute (absent or null: none).
+fn items<'a>(v: Option<&'a Value>, name: &str) -> ScimResult<Vec<&'a Map<String, Value>>> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|i| {
+                i.as_object().ok_or_else(|| {
+                    ScimError::invalid_value(format!("each value of {name} must be an object"))
+                })
+            })
+            .collect(),
+        Some(_) => Err(ScimError::invalid_value(format!("{name} must be an array"))),
+    }
+}
+
+fn primary_of(m: &Map<String, Value>, name: &str) -> ScimResult<bool> {
+    match get_ci(m, "primary") {
+        None | Some(Value::Null) => Ok(false),
+        Some(p) => parse_bool(p).ok_or_else(|| {
+            ScimError::invalid_value(format!("{name}.primary must be true or false"))
+        }),
+    }
+}
+
+/// phoneNumbers, ims, photos, x509Certificates. A value without `value` is dropped (what a
+/// PATCH removing `phoneNumbers[type eq "work"].value` leaves); at most one is primary.
+fn parse_plurals(
+    o: &Map<String, Value>,
+) -> ScimResult<std::collections::BTreeMap<Plural, Vec<PluralValue>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in Plural::ALL {
+        let name = p.name();
+        let max = if p == Plural::X509Certificates {
+            16_384
+        } else {
+            2048
+        };
+        let mut values: Vec<PluralValue> = vec![];
+        for m in items(get_ci(o, name), name)? {
+            let Some(value) = opt_string(get_ci(m, "value"), &format!("{name}.value"), max)? else {
+                continue;
+            };
+            let primary = primary_of(m, name)?;
+            if primary {
+                values.iter_mut().for_each(|v| v.primary = false);
+            }
+            values.push(PluralValue {
+                value,
+                display: opt_string(get_ci(m, "display"), &format!("{name}.display"), 200)?,
+                kind: opt_string(get_ci(m, "type"), &format!("{name}.type"), 50)?,
+                primary,
+            });
+        }
+        if !values.is_empty() {
+            out.insert(p, values);
+        }
+    }
+    Ok(out)
+}
+
+/// addresses; an address with no part at all is dropped; at most one is primary.
+fn parse_addresses(v: Option<&Value>) -> ScimResult<Vec<Address>> {
+    let mut out: Vec<Address> = vec![];
+    for m in items(v, "addresses")? {
+        let part = |k: &str, max: usize| opt_string(get_ci(m, k), &format!("addresses.{k}"), max);
+        let lines = |k: &str| opt_lines(get_ci(m, k), &format!("addresses.{k}"), 1024);
+        let a = Address {
+            kind: part("type", 50)?,
+            primary: primary_of(m, "addresses")?,
+            formatted: lines("formatted")?,
+            street_address: lines("streetAddress")?,
+            locality: part("locality", 200)?,
+            region: part("region", 200)?,
+            postal_code: part("postalCode", 50)?,
+            country: part("country", 100)?,
+        };
+        if address_parts(&a).iter().all(|(_, v)| v.is_none()) {
+            continue;
+        }
+        if a.primary {
+            out.iter_mut().for_each(|x| x.primary = false);
+        }
+        out.push(a);
     }
     Ok(out)
 }
@@ -336,8 +470,11 @@ pub fn resolve(
                 _ => Err(unknown()),
             };
         }
-        if eq("emails") || eq("groups") {
+        if eq("emails") || eq("groups") || Plural::from_name(name).is_some() {
             return sub_field(name, sub.or(Some("value"))).ok_or_else(unknown);
+        }
+        if eq("addresses") {
+            return sub_field(name, sub).ok_or_else(unknown);
         }
         if sub.is_some() {
             return Err(unknown());
@@ -382,6 +519,30 @@ fn sub_field(parent: &str, sub: Option<&str>) -> Option<UserField> {
             "primary" => Some(UserField::EmailPrimary),
             _ => None,
         };
+    }
+    if let Some(p) = Plural::from_name(parent) {
+        let s = match sub.as_str() {
+            "value" => PluralSub::Value,
+            "display" => PluralSub::Display,
+            "type" => PluralSub::Type,
+            "primary" => PluralSub::Primary,
+            _ => return None,
+        };
+        return Some(UserField::Plural(p, s));
+    }
+    if parent.eq_ignore_ascii_case("addresses") {
+        let s = match sub.as_str() {
+            "type" => AddressSub::Type,
+            "primary" => AddressSub::Primary,
+            "formatted" => AddressSub::Formatted,
+            "streetaddress" => AddressSub::StreetAddress,
+            "locality" => AddressSub::Locality,
+            "region" => AddressSub::Region,
+            "postalcode" => AddressSub::PostalCode,
+            "country" => AddressSub::Country,
+            _ => return None,
+        };
+        return Some(UserField::Address(s));
     }
     if parent.eq_ignore_ascii_case("groups") {
         return match sub.as_str() {

@@ -377,7 +377,8 @@ forward! {
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> Option<scim::ScimUser>;
     /// Users matching a filter, sorted and paged in the database.
     fn scim_list_users(&self, tenant: &TenantId, q: &scim::ListQuery<scim::UserField>) -> scim::ListPage<scim::ScimUser>;
-    fn scim_create_user(&self, tenant: &TenantId, w: &scim::ScimUserWrite, actor: &Actor) -> scim::ScimUser;
+    fn scim_create_users(&self, tenant: &TenantId, writes: &[scim::ScimUserWrite], max_errors: Option<usize>,
+        actor: &Actor) -> Vec<Result<scim::ScimUser>>;
     fn scim_replace_user(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, w: &scim::ScimUserWrite,
         actor: &Actor) -> scim::ScimUser;
     /// Deactivates a user and hides them from SCIM (DELETE with the `deactivate` setting).

@@ -133,4 +133,98 @@ async fn limits(b: Backend) {
     );
 }
 
-crate::backends!(references_and_results, fail_on_errors_stops, limits);
+/// Consecutive creations run together; a refused one leaves nothing behind (no user, no email,
+/// no manager) and the others are kept, each with its whole resource.
+async fn creations_together_each_whole(b: Backend) {
+    let s = Scim::start(b).await;
+    let boss = s.user(json!({"userName": "boss"})).await;
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let user = |name: &str, manager: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": name, "data": {
+            "userName": name,
+            "emails": [{"value": format!("{name}@work.test"), "type": "work", "primary": true}],
+            ent: {"manager": {"value": manager}, "department": "Ops"}}})
+    };
+    let r = s
+        .post(
+            "/Bulk",
+            json!({"schemas": [BULK], "Operations": [
+                user("u1", &boss),
+                user("u2", &boss),
+                {"method": "POST", "path": "/Users", "bulkId": "u1-again", "data": {
+                    "userName": "U1", "emails": [{"value": "other@work.test", "type": "work"}]}},
+                user("u4", "no-such-user"),
+                user("u5", &boss),
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let status: Vec<&str> = r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["201", "201", "409", "400", "201"], "{}", r.body);
+    let ops = &r.body["Operations"];
+    assert_eq!(ops[2]["response"]["scimType"], "uniqueness");
+    assert_eq!(ops[3]["response"]["scimType"], "invalidValue");
+    let mut names = s.names("count=100").await;
+    names.sort();
+    assert_eq!(names, ["boss", "owner@acme.test", "u1", "u2", "u5"]);
+    for gone in ["other@work.test", "u4@work.test"] {
+        let f = crate::enc(&format!("emails.value eq \"{gone}\""));
+        assert_eq!(s.names(&format!("filter={f}")).await.len(), 0, "{gone}");
+    }
+    let loc = ops[4]["location"].as_str().unwrap();
+    let u5 = s.get(loc.rsplit_once("/scim/v2").unwrap().1).await;
+    assert_eq!(u5.body["emails"][0]["value"], "u5@work.test");
+    assert_eq!(u5.body[ent]["manager"]["value"], boss.as_str());
+    assert_eq!(u5.body[ent]["department"], "Ops");
+    assert_eq!(ops[4]["version"], u5.body["meta"]["version"]);
+    let (_, audit) = s.srv.get("/audit?action=user.create").await;
+    let by_scim = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_kind"] == "scim")
+        .count();
+    assert_eq!(
+        by_scim, 4,
+        "one audit entry per created user (boss, u1, u2, u5): {audit}"
+    );
+}
+
+/// failOnErrors counts errors among creations run together too.
+async fn fail_on_errors_among_creations(b: Backend) {
+    let s = Scim::start(b).await;
+    let r = s
+        .post(
+            "/Bulk",
+            json!({"schemas": [BULK], "failOnErrors": 1, "Operations": [
+                {"method": "POST", "path": "/Users", "data": {"userName": "a"}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "b"}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "A"}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "c"}},
+            ]}),
+        )
+        .await;
+    let status: Vec<&str> = r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["201", "201", "409"], "{}", r.body);
+    let mut names = s.names("count=100").await;
+    names.sort();
+    assert_eq!(names, ["a", "b", "owner@acme.test"]);
+}
+
+crate::backends!(
+    references_and_results,
+    fail_on_errors_stops,
+    limits,
+    creations_together_each_whole,
+    fail_on_errors_among_creations
+);

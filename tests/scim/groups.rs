@@ -175,4 +175,123 @@ async fn root_search(b: Backend) {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
-crate::backends!(members_and_roles, group_etags, root_search);
+/// `groups` is part of a user's resource: joining, leaving, a rename and a deletion of one of
+/// their groups give the user a new version, so a stale `If-Match` on the user gets 412.
+async fn membership_changes_the_user_version(b: Backend) {
+    let s = Scim::start(b).await;
+    let a = s.user(json!({"userName": "ada"})).await;
+    let user = format!("/Users/{a}");
+    let etag = |r: &crate::Answer| r.headers["etag"].to_str().unwrap().to_owned();
+    let mut seen = vec![etag(&s.get(&user).await)];
+    fn changed(seen: &mut Vec<String>, now: String, what: &str) {
+        assert!(
+            !seen.contains(&now),
+            "{what}: the user's version changed ({seen:?} -> {now})"
+        );
+        seen.push(now);
+    }
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Billing", "members": [{"value": a}]}),
+        )
+        .await;
+    let gid = g.body["id"].as_str().unwrap().to_owned();
+    let now = s.get(&user).await;
+    assert_eq!(now.body["groups"][0]["value"], gid.as_str());
+    assert_eq!(now.body["meta"]["version"].as_str().unwrap(), etag(&now));
+    changed(&mut seen, etag(&now), "joined through POST /Groups");
+    // A PATCH of the user with the version from before they joined is refused.
+    let stale = s
+        .send(
+            reqwest::Method::PATCH,
+            &user,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": "x"}]}),
+            ),
+            &[("if-match", seen[0].as_str())],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
+    let group = format!("/Groups/{gid}");
+    let r = s
+        .patch(
+            &group,
+            json!([{"op": "replace", "path": "displayName", "value": "Money"}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let now = s.get(&user).await;
+    assert_eq!(now.body["groups"][0]["display"], "Money");
+    changed(&mut seen, etag(&now), "group renamed");
+    let r = s
+        .patch(
+            &group,
+            json!([{"op": "remove", "path": "members", "value": [{"value": a}]}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    changed(
+        &mut seen,
+        etag(&s.get(&user).await),
+        "left through PATCH /Groups",
+    );
+    // The admin API changes membership too.
+    let (st, v) = s
+        .srv
+        .put(&format!("/groups/{gid}/members/{a}"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    changed(
+        &mut seen,
+        etag(&s.get(&user).await),
+        "joined through the admin API",
+    );
+    assert_eq!(s.delete(&group).await.status, StatusCode::NO_CONTENT);
+    let now = s.get(&user).await;
+    assert_eq!(now.body["groups"], serde_json::Value::Null);
+    changed(&mut seen, etag(&now), "group deleted");
+}
+
+/// scim-sanity adds the member "fake-member-id": a member must be a user of the tenant, so the
+/// PATCH is refused (RFC 7644 §3.5.2: an invalid reference) with a SCIM error, and changes nothing.
+async fn dangling_member_refused(b: Backend) {
+    let s = Scim::start(b).await;
+    let a = s.user(json!({"userName": "ada"})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Ops", "members": [{"value": a}]}),
+        )
+        .await;
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let r = s
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": "fake-member-id"}]}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["scimType"], "invalidValue");
+    assert_eq!(
+        r.body["detail"],
+        "member `fake-member-id` is not a user of this tenant"
+    );
+    let now = s.get(&path).await;
+    assert_eq!(now.body["members"], g.body["members"]);
+    assert_eq!(now.body["meta"]["version"], g.body["meta"]["version"]);
+}
+
+crate::backends!(
+    dangling_member_refused,
+    members_and_roles,
+    group_etags,
+    root_search,
+    membership_changes_the_user_version
+);

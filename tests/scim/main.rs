@@ -7,6 +7,7 @@
 mod common;
 
 mod bulk;
+mod contacts;
 mod filters;
 mod groups;
 mod quirks;

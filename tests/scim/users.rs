@@ -379,6 +379,99 @@ async fn delete_follows_the_tenant_setting(b: Backend) {
     assert_eq!(p.status, StatusCode::CONFLICT);
 }
 
+/// Okta and Entra ID re-create (POST) a user after an unassign (DELETE) and reassign: with
+/// `deactivate` the same Castellan user comes back, active and updated; with `delete` and
+/// `anonymise` the re-created user is a new one.
+async fn recreate_after_delete(b: Backend) {
+    let s = Scim::start(b).await;
+    let (st, v) = s
+        .srv
+        .put("/scim/settings", json!({"delete_action": "deactivate"}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let id = s
+        .user(
+            json!({"userName": "Kim@acme.test", "name": {"givenName": "Kim"},
+            "emails": [{"value": "kim@acme.test", "type": "work", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(
+        s.delete(&format!("/Users/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = s
+        .post(
+            "/Users",
+            json!({"userName": "kim@acme.test", "name": {"givenName": "Kimberly"},
+            "emails": [{"value": "kim@acme.test", "type": "work", "primary": true}],
+            "title": "Back"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["id"], id.as_str(), "the same Castellan user");
+    assert_eq!(again.body["active"], true);
+    assert_eq!(again.body["name"]["givenName"], "Kimberly");
+    assert_eq!(again.body["title"], "Back");
+    assert!(again.headers["location"].to_str().unwrap().ends_with(&id));
+    let read = s.get(&format!("/Users/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["meta"]["version"], again.body["meta"]["version"]);
+    let (_, u) = s.srv.get(&format!("/users/{id}")).await;
+    assert_eq!(u["status"], "active");
+    let (_, audit) = s.srv.get(&format!("/audit?target_id={id}")).await;
+    assert!(audit.to_string().contains("user.reactivate"), "{audit}");
+    // Through Bulk too, and `active: false` brings the user back to SCIM but inactive.
+    assert_eq!(
+        s.delete(&format!("/Users/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let r = s
+        .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "k",
+                 "data": {"userName": "kim@acme.test", "active": false}},
+                {"method": "POST", "path": "/Users", "bulkId": "n", "data": {"userName": "new@acme.test"}},
+                {"method": "POST", "path": "/Users", "bulkId": "k2", "data": {"userName": "kim@acme.test"}},
+            ]}))
+        .await;
+    assert_eq!(r.body["Operations"][0]["status"], "201", "{}", r.body);
+    assert_eq!(r.body["Operations"][1]["status"], "201", "{}", r.body);
+    assert_eq!(
+        r.body["Operations"][2]["status"], "409",
+        "back once, the name is taken: {}",
+        r.body
+    );
+    assert!(
+        r.body["Operations"][0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&id)
+    );
+    let read = s.get(&format!("/Users/{id}")).await;
+    assert_eq!(
+        (read.status, &read.body["active"]),
+        (StatusCode::OK, &json!(false))
+    );
+    // A live user's name is still taken.
+    let dup = s.post("/Users", json!({"userName": "KIM@acme.test"})).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+    for action in ["delete", "anonymise"] {
+        let (st, v) = s
+            .srv
+            .put("/scim/settings", json!({"delete_action": action}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let name = format!("again-{action}@acme.test");
+        let old = s.user(json!({"userName": name})).await;
+        assert_eq!(
+            s.delete(&format!("/Users/{old}")).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let new = s.user(json!({"userName": name})).await;
+        assert_ne!(new, old, "{action}: a new user");
+    }
+}
+
 async fn tokens_and_tenants(b: Backend) {
     let s = Scim::start(b).await;
     let id = s.user(json!({"userName": "ada"})).await;
@@ -448,6 +541,7 @@ async fn tokens_and_tenants(b: Backend) {
 }
 
 crate::backends!(
+    recreate_after_delete,
     crud_and_representation,
     etags,
     patch_is_atomic,

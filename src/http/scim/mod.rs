@@ -7,18 +7,17 @@ mod groups;
 mod users;
 
 use super::AppState;
-use crate::domain::secrets::hash_secret;
+use super::extract::{bearer, client_ip, hash_secret, path_param};
 use crate::scim::ScimCaller;
 use crate::scim::error::ScimError;
 use crate::scim::query::{ListParams, Projection};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::net::SocketAddr;
 
 pub const CONTENT_TYPE: &str = "application/scim+json";
 
@@ -164,28 +163,13 @@ impl ListQuery {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// The SCIM caller: a live SCIM token of the tenant named in the path. A token of another
 /// tenant is refused like an unknown one.
 impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = ScimError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
-        let slug = axum::extract::RawPathParams::from_request_parts(parts, state)
+        let slug = path_param(parts, state, "tenant")
             .await
-            .ok()
-            .and_then(|p| {
-                p.iter()
-                    .find(|(k, _)| *k == "tenant")
-                    .map(|(_, v)| v.to_owned())
-            })
             .ok_or_else(|| ScimError::not_found("no tenant in the path"))?;
         let token = bearer(&parts.headers).ok_or_else(|| {
             ScimError::unauthorized("send a SCIM token as `Authorization: Bearer <token>`")
@@ -200,10 +184,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             Some(t) if t.id == tenant_id => t,
             _ => return Err(refused()),
         };
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = client_ip(parts);
         let base = format!(
             "{}/t/{}/scim/v2",
             state.config.public_url.trim_end_matches('/'),
@@ -225,14 +206,9 @@ pub struct Id(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ScimError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ScimError> {
-        axum::extract::RawPathParams::from_request_parts(parts, state)
+        path_param(parts, state, "id")
             .await
-            .ok()
-            .and_then(|p| {
-                p.iter()
-                    .find(|(k, _)| *k == "id")
-                    .map(|(_, v)| Id(v.to_owned()))
-            })
+            .map(Id)
             .ok_or_else(|| ScimError::not_found("no such resource"))
     }
 }

@@ -3,6 +3,7 @@
 use super::{
     Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified,
 };
+use crate::domain::AttributeDef;
 use crate::http::AppState;
 use crate::scim::query::{ListParams, Projection};
 use crate::scim::{ScimCaller, service, user};
@@ -52,17 +53,16 @@ async fn search(
     listing(&s, &caller, ListParams::from_search(&body)?).await
 }
 
-async fn answer(
-    s: &AppState,
+fn answer(
     caller: &ScimCaller,
+    defs: &[AttributeDef],
     status: StatusCode,
     u: &crate::domain::scim::ScimUser,
     projection: &Projection,
 ) -> ScimResult {
-    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
     Ok(Scim::resource(
         status,
-        projection.apply(user::to_json(u, &caller.base, &defs)),
+        projection.apply(user::to_json(u, &caller.base, defs)),
     ))
 }
 
@@ -72,8 +72,10 @@ async fn create(
     q: ListQuery,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let u = service::create_user(&s.store, &caller, &body).await?;
-    answer(&s, &caller, StatusCode::CREATED, &u, &q.projection()?).await
+    let projection = q.projection()?;
+    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
+    let u = service::create_user(&s.store, &caller, &defs, &body).await?;
+    answer(&caller, &defs, StatusCode::CREATED, &u, &projection)
 }
 
 async fn read(
@@ -90,7 +92,8 @@ async fn read(
         r.etag = Some(crate::scim::etag(u.version));
         return Ok(r);
     }
-    answer(&s, &caller, StatusCode::OK, &u, &projection).await
+    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
+    answer(&caller, &defs, StatusCode::OK, &u, &projection)
 }
 
 async fn replace(
@@ -102,16 +105,18 @@ async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult {
     let projection = q.projection()?;
+    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
     let u = service::replace_user(
         &s.store,
         s.logout_notifier(),
         &caller,
+        &defs,
         &id,
         if_match(&headers),
         &body,
     )
     .await?;
-    answer(&s, &caller, StatusCode::OK, &u, &projection).await
+    answer(&caller, &defs, StatusCode::OK, &u, &projection)
 }
 
 async fn patch(
@@ -123,16 +128,18 @@ async fn patch(
     ScimJson(body): ScimJson,
 ) -> ScimResult {
     let projection = q.projection()?;
+    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
     let u = service::patch_user(
         &s.store,
         s.logout_notifier(),
         &caller,
+        &defs,
         &id,
         if_match(&headers),
         &body,
     )
     .await?;
-    answer(&s, &caller, StatusCode::OK, &u, &projection).await
+    answer(&caller, &defs, StatusCode::OK, &u, &projection)
 }
 
 async fn remove(

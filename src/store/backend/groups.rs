@@ -86,6 +86,37 @@ async fn bump(tx: &mut Tx, tenant: &TenantId, id: &GroupId) -> Result<()> {
     Ok(())
 }
 
+/// Marks users as changed (a new version and update time): their `groups` changed.
+pub(super) async fn bump_users(conn: &mut Conn, users: &[&str]) -> Result<()> {
+    let now = now_ms();
+    for chunk in users.chunks(500) {
+        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET version = version + 1, updated_at = $1 WHERE id IN ({})",
+            super::placeholders(2, chunk.len())
+        )))
+        .bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Marks every member of a group as changed (the group is renamed or deleted).
+pub(super) async fn bump_members(conn: &mut Conn, group: &GroupId) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET version = version + 1, updated_at = $2 \
+         WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
+    )
+    .bind(group.as_str())
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 async fn exists_in_tenant(
     tx: &mut Tx,
     sql: &'static str,
@@ -106,27 +137,33 @@ struct Link {
     action: &'static str,
     /// Whether the statement must change a row (a removal of something absent is 404).
     required: Option<&'static str>,
+    /// Whether the other side is a user, whose `groups` (and so version) the change changes.
+    bumps_user: bool,
 }
 
 const ADD_MEMBER: Link = Link {
     sql: "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     action: "group.member_add",
     required: None,
+    bumps_user: true,
 };
 const REMOVE_MEMBER: Link = Link {
     sql: "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
     action: "group.member_remove",
     required: Some("group member"),
+    bumps_user: true,
 };
 const ADD_ROLE: Link = Link {
     sql: "INSERT INTO group_roles (group_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     action: "group.role_add",
     required: None,
+    bumps_user: false,
 };
 const REMOVE_ROLE: Link = Link {
     sql: "DELETE FROM group_roles WHERE group_id = $1 AND role_id = $2",
     action: "group.role_remove",
     required: Some("group role"),
+    bumps_user: false,
 };
 
 impl Backend {
@@ -248,6 +285,9 @@ impl Backend {
         .await
         .map_err(db_error)?;
         bump(&mut tx, tenant, id).await?;
+        if display_name.is_some_and(|n| n != before.display_name) {
+            bump_members(&mut tx, id).await?;
+        }
         let after = existing_group(&mut tx, tenant, id).await?;
         commit(
             tx,
@@ -265,6 +305,7 @@ impl Backend {
     pub async fn delete_group(&self, tenant: &TenantId, id: &GroupId, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before = existing_group(&mut tx, tenant, id).await?;
+        bump_members(&mut tx, id).await?;
         sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(id.as_str())
@@ -391,6 +432,9 @@ impl Backend {
             };
         }
         bump(&mut tx, tenant, group).await?;
+        if link.bumps_user {
+            bump_users(&mut tx, &[other]).await?;
+        }
         let after = existing_group(&mut tx, tenant, group).await?;
         commit(
             tx,

@@ -5,6 +5,7 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod batch;
 mod clients;
 mod consents;
 mod grants;
@@ -16,6 +17,7 @@ mod mfa;
 mod notifications;
 mod permissions;
 mod roles;
+mod scim_create;
 mod scim_groups;
 mod scim_sql;
 mod scim_tokens;
@@ -98,6 +100,45 @@ pub async fn record(
 /// ends here, so no change is stored without its audit entry.
 pub async fn commit(mut tx: Tx, tenant: &TenantId, actor: &Actor, change: Change) -> Result<()> {
     record(&mut tx, tenant, actor, change).await?;
+    tx.commit().await.map_err(db_error)
+}
+
+/// Records many changes in the audit log (one statement per chunk) and commits: the batch
+/// form of `commit`.
+pub async fn commit_many(
+    mut tx: Tx,
+    tenant: &TenantId,
+    actor: &Actor,
+    changes: Vec<Change>,
+) -> Result<()> {
+    let at = crate::domain::clock::now_ms();
+    let rows: Vec<Vec<batch::Val>> = changes
+        .into_iter()
+        .map(|c| {
+            use batch::Val;
+            vec![
+                Val::Text(Some(crate::domain::AuditId::generate().0)),
+                tenant.as_str().into(),
+                Val::Int(at),
+                actor.kind.into(),
+                (&actor.id).into(),
+                actor.label.as_str().into(),
+                c.action.into(),
+                c.target_kind.into(),
+                (&c.target_id).into(),
+                Val::Text(c.before.map(|v| v.to_string())),
+                Val::Text(c.after.map(|v| v.to_string())),
+                (&actor.ip).into(),
+            ]
+        })
+        .collect();
+    batch::insert_rows(
+        &mut tx,
+        "INSERT INTO audit_log (id, tenant_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, before, after, ip)",
+        12,
+        &rows,
+    )
+    .await?;
     tx.commit().await.map_err(db_error)
 }
 

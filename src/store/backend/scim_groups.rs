@@ -75,30 +75,14 @@ async fn group_conn(
 /// Refuses members that are not visible users of the tenant.
 async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[UserId]) -> Result<()> {
     let wanted: BTreeSet<&str> = members.iter().map(UserId::as_str).collect();
-    for chunk in wanted.iter().copied().collect::<Vec<_>>().chunks(500) {
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
-             AND id IN ({})",
-            placeholders(2, chunk.len())
-        )))
-        .bind(tenant.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        let found: BTreeSet<String> = q
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .collect();
-        if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
-            return Err(DomainError::invalid(
-                "members",
-                format!("member `{missing}` is not a user of this tenant"),
-            ));
-        }
+    let wanted: Vec<&str> = wanted.into_iter().collect();
+    match super::scim_users::first_missing_user(tx, tenant, &wanted).await? {
+        Some(missing) => Err(DomainError::invalid(
+            "members",
+            format!("member `{missing}` is not a user of this tenant"),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Brings the group's members to `members`: adds and removes only the difference.
@@ -126,7 +110,9 @@ async fn write_members(
             .await
             .map_err(db_error)?;
     }
-    Ok(())
+    // A member's `groups` is part of their resource: their version changes with it.
+    let changed: Vec<&str> = old.symmetric_difference(&new).map(|u| u.as_str()).collect();
+    super::groups::bump_users(tx, &changed).await
 }
 
 fn audit_view(g: &ScimGroup) -> serde_json::Value {
@@ -254,6 +240,9 @@ impl Backend {
             .cloned()
             .collect();
         check_members(&mut tx, tenant, &added).await?;
+        if w.display_name != before.display_name {
+            super::groups::bump_members(&mut tx, id).await?;
+        }
         sqlx::query(
             "UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5, version = version + 1
              WHERE tenant_id = $1 AND id = $2",

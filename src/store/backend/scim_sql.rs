@@ -3,7 +3,9 @@
 //! (`COALESCE(..., FALSE)`), so that `not (...)` means "does not match" for missing values too.
 
 use super::DIALECT;
-use crate::domain::scim::{Cond, FieldKind, GroupField, Multi, Op, UserField, Value};
+use crate::domain::scim::{
+    AddressSub, Cond, FieldKind, GroupField, Multi, Op, PluralSub, UserField, Value,
+};
 use crate::domain::{DomainError, Result};
 use crate::store::Dialect;
 
@@ -111,6 +113,36 @@ fn user_column(f: &UserField) -> Column {
         },
         UserField::EmailPrimary => Column {
             expr: "e.is_primary".into(),
+            kind: f.kind(),
+            normalised: false,
+        },
+        UserField::Plural(_, sub) => {
+            let (c, normalised) = match sub {
+                PluralSub::Value => ("value_norm", true),
+                PluralSub::Display => ("display", false),
+                PluralSub::Type => ("type", false),
+                PluralSub::Primary => ("is_primary", false),
+            };
+            Column {
+                expr: format!("pv.{c}"),
+                kind: f.kind(),
+                normalised,
+            }
+        }
+        UserField::Address(sub) => Column {
+            expr: format!(
+                "ad.{}",
+                match sub {
+                    AddressSub::Type => "type",
+                    AddressSub::Primary => "is_primary",
+                    AddressSub::Formatted => "formatted",
+                    AddressSub::StreetAddress => "street_address",
+                    AddressSub::Locality => "locality",
+                    AddressSub::Region => "region",
+                    AddressSub::PostalCode => "postal_code",
+                    AddressSub::Country => "country",
+                }
+            ),
             kind: f.kind(),
             normalised: false,
         },
@@ -429,6 +461,15 @@ fn multi_subquery(_sql: &mut Sql, multi: Multi, body: &str) -> Result<String> {
             "u.id IN (SELECT gm.user_id FROM group_members gm JOIN groups g ON g.id = gm.group_id \
              WHERE g.tenant_id = $1 AND {body})"
         ),
+        // The attribute's name is one of the store's own constants, never the client's text.
+        Multi::Plurals(p) => format!(
+            "u.id IN (SELECT pv.user_id FROM user_values pv WHERE pv.tenant_id = $1 \
+             AND pv.attribute = '{}' AND {body})",
+            p.name()
+        ),
+        Multi::Addresses => format!(
+            "u.id IN (SELECT ad.user_id FROM user_addresses ad WHERE ad.tenant_id = $1 AND {body})"
+        ),
         Multi::Members => return Err(bad("members is an attribute of groups")),
     })
 }
@@ -507,6 +548,16 @@ pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
         }
         (_, Some(Multi::Emails)) => format!(
             "(SELECT {} FROM user_emails e WHERE e.user_id = u.id ORDER BY e.is_primary DESC, e.position LIMIT 1)",
+            sort_text(&col)
+        ),
+        (_, Some(Multi::Plurals(p))) => format!(
+            "(SELECT {} FROM user_values pv WHERE pv.user_id = u.id AND pv.attribute = '{}' \
+             ORDER BY pv.is_primary DESC, pv.position LIMIT 1)",
+            sort_text(&col),
+            p.name()
+        ),
+        (_, Some(Multi::Addresses)) => format!(
+            "(SELECT {} FROM user_addresses ad WHERE ad.user_id = u.id ORDER BY ad.is_primary DESC, ad.position LIMIT 1)",
             sort_text(&col)
         ),
         (_, Some(_)) => format!(

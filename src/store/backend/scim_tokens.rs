@@ -1,6 +1,7 @@
 //! SCIM bearer tokens (stored only as SHA-256 hashes) and the tenant's SCIM settings.
 
-use super::{Backend, DB, commit, db_error};
+use super::tokens::{TokenRecord, live_token_by_hash, tenant_tokens};
+use super::{Backend, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::scim::{DeleteAction, ScimSettings, ScimToken};
@@ -32,6 +33,16 @@ impl TokenRow {
 }
 
 const COLUMNS: &str = "id, tenant_id, name, created_at, last_used_at, revoked_at";
+
+impl TokenRecord for TokenRow {
+    const FROM: (&'static str, &'static str) = ("scim_tokens", COLUMNS);
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn last_used_at(&self) -> Option<i64> {
+        self.last_used_at
+    }
+}
 
 impl Backend {
     /// Stores a new SCIM token by the hash of its secret.
@@ -76,36 +87,18 @@ impl Backend {
         &self,
         token_hash: &str,
     ) -> Result<Option<(TenantId, ScimToken)>> {
-        let row = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM scim_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let now = now_ms();
-        if row.last_used_at.is_none_or(|t| t < now - 60_000) {
-            sqlx::query("UPDATE scim_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(&row.id)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
-        }
-        Ok(Some(row.into_token()))
+        Ok(live_token_by_hash::<TokenRow>(&self.pool, token_hash)
+            .await?
+            .map(TokenRow::into_token))
     }
 
     /// Every SCIM token of the tenant (revoked ones too), oldest first; never the hashes.
     pub async fn list_scim_tokens(&self, tenant: &TenantId) -> Result<Vec<ScimToken>> {
-        sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM scim_tokens WHERE tenant_id = $1 ORDER BY id"
-        )))
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map(|rs| rs.into_iter().map(|r| r.into_token().1).collect())
-        .map_err(db_error)
+        Ok(tenant_tokens::<TokenRow>(&self.pool, tenant)
+            .await?
+            .into_iter()
+            .map(|r| r.into_token().1)
+            .collect())
     }
 
     /// Revokes a live SCIM token of the tenant.

@@ -2,10 +2,11 @@
 //! database, and whole-profile writes (emails, enterprise fields, manager, custom attributes,
 //! lifecycle) in one transaction each.
 
+use super::batch::{Val, insert_rows};
 use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::changes::{NewUser, normalise};
+use crate::domain::changes::normalise;
 use crate::domain::clock::now_ms;
 use crate::domain::scim::*;
 use crate::domain::*;
@@ -28,7 +29,7 @@ macro_rules! bind_args {
 }
 pub(super) use bind_args;
 
-const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_name, u.middle_name, \
+pub(super) const COLUMNS: &str = "u.id, u.username, u.external_id, u.given_name, u.family_name, u.middle_name, \
      u.honorific_prefix, u.honorific_suffix, u.display_name, u.nick_name, u.title, u.user_type, \
      u.preferred_language, u.locale, u.timezone, u.employee_number, u.cost_center, u.organization, \
      u.division, u.department, u.status, u.created_at, u.updated_at, u.version, \
@@ -88,6 +89,8 @@ impl Row {
             locale: self.locale,
             timezone: self.timezone,
             emails: extra.emails.remove(&self.id).unwrap_or_default(),
+            plurals: extra.plurals.remove(&self.id).unwrap_or_default(),
+            addresses: extra.addresses.remove(&self.id).unwrap_or_default(),
             employee_number: self.employee_number,
             cost_center: self.cost_center,
             organization: self.organization,
@@ -113,6 +116,8 @@ impl Row {
 #[derive(Default)]
 struct Extra {
     emails: HashMap<String, Vec<Email>>,
+    plurals: HashMap<String, BTreeMap<Plural, Vec<PluralValue>>>,
+    addresses: HashMap<String, Vec<Address>>,
     managers: HashMap<String, (UserId, Option<String>)>,
     groups: HashMap<String, Vec<(GroupId, String)>>,
     attributes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
@@ -125,6 +130,145 @@ struct EmailRow {
     #[sqlx(rename = "type")]
     kind: Option<String>,
     is_primary: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PluralRow {
+    user_id: String,
+    attribute: String,
+    value: String,
+    display: Option<String>,
+    #[sqlx(rename = "type")]
+    kind: Option<String>,
+    is_primary: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct AddressRow {
+    user_id: String,
+    #[sqlx(rename = "type")]
+    kind: Option<String>,
+    is_primary: bool,
+    formatted: Option<String>,
+    street_address: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+/// phoneNumbers, ims, photos, x509Certificates and addresses of the users `ids`.
+async fn load_more(conn: &mut super::Conn, ids: &[String], x: &mut Extra) -> Result<()> {
+    let list = placeholders(1, ids.len());
+    let q = sqlx::query_as::<DB, PluralRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, attribute, value, display, type, is_primary FROM user_values \
+         WHERE user_id IN ({list}) ORDER BY user_id, attribute, position"
+    )));
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        let Some(p) = Plural::from_name(&r.attribute) else {
+            continue;
+        };
+        x.plurals
+            .entry(r.user_id)
+            .or_default()
+            .entry(p)
+            .or_default()
+            .push(PluralValue {
+                value: r.value,
+                display: r.display,
+                kind: r.kind,
+                primary: r.is_primary,
+            });
+    }
+    let q = sqlx::query_as::<DB, AddressRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, type, is_primary, formatted, street_address, locality, region, postal_code, country \
+         FROM user_addresses WHERE user_id IN ({list}) ORDER BY user_id, position"
+    )));
+    for r in bind_ids(q, ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        x.addresses.entry(r.user_id).or_default().push(Address {
+            kind: r.kind,
+            primary: r.is_primary,
+            formatted: r.formatted,
+            street_address: r.street_address,
+            locality: r.locality,
+            region: r.region,
+            postal_code: r.postal_code,
+            country: r.country,
+        });
+    }
+    Ok(())
+}
+
+/// The rows of `user_values` and `user_addresses` for users' plural attributes and addresses.
+pub(super) fn more_rows(
+    tenant: &TenantId,
+    users: &[(&UserId, &ScimUserFields)],
+) -> (Vec<Vec<Val>>, Vec<Vec<Val>>) {
+    let mut values = vec![];
+    let mut addresses = vec![];
+    for (id, f) in users {
+        for (p, vs) in &f.plurals {
+            for (i, v) in vs.iter().enumerate() {
+                values.push(vec![
+                    id.as_str().into(),
+                    tenant.as_str().into(),
+                    p.name().into(),
+                    Val::Int(i as i64),
+                    v.value.as_str().into(),
+                    Val::Text(Some(normalise(&v.value))),
+                    (&v.display).into(),
+                    (&v.kind).into(),
+                    Val::Bool(v.primary),
+                ]);
+            }
+        }
+        for (i, a) in f.addresses.iter().enumerate() {
+            addresses.push(vec![
+                id.as_str().into(),
+                tenant.as_str().into(),
+                Val::Int(i as i64),
+                (&a.kind).into(),
+                Val::Bool(a.primary),
+                (&a.formatted).into(),
+                (&a.street_address).into(),
+                (&a.locality).into(),
+                (&a.region).into(),
+                (&a.postal_code).into(),
+                (&a.country).into(),
+            ]);
+        }
+    }
+    (values, addresses)
+}
+
+/// Inserts the rows `more_rows` made.
+pub(super) async fn insert_more(
+    conn: &mut super::Conn,
+    (values, addresses): (Vec<Vec<Val>>, Vec<Vec<Val>>),
+) -> Result<()> {
+    insert_rows(
+        &mut *conn,
+        "INSERT INTO user_values (user_id, tenant_id, attribute, position, value, value_norm, display, type, is_primary)",
+        9,
+        &values,
+    )
+    .await?;
+    insert_rows(
+        conn,
+        "INSERT INTO user_addresses (user_id, tenant_id, position, type, is_primary, formatted, street_address, \
+         locality, region, postal_code, country)",
+        11,
+        &addresses,
+    )
+    .await
 }
 
 async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
@@ -173,6 +317,7 @@ async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
             .push((GroupId(group), name));
     }
     x.attributes = super::users::load_attributes(&mut *conn, ids).await?;
+    load_more(conn, ids, &mut x).await?;
     Ok(x)
 }
 
@@ -186,7 +331,7 @@ fn bind_ids<'q, O>(
     q
 }
 
-async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>> {
+pub(super) async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>> {
     let q = bind_args!(
         sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql.text)),
         sql.args
@@ -195,6 +340,35 @@ async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec<ScimUser>>
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut extra = load_extra(conn, &ids).await?;
     Ok(rows.into_iter().map(|r| r.into_user(&mut extra)).collect())
+}
+
+/// The first of `ids` that is not a user SCIM sees in the tenant (not removed, not anonymised).
+pub(super) async fn first_missing_user(
+    conn: &mut super::Conn,
+    tenant: &TenantId,
+    ids: &[&str],
+) -> Result<Option<String>> {
+    for chunk in ids.chunks(500) {
+        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
+             AND id IN ({})",
+            placeholders(2, chunk.len())
+        )))
+        .bind(tenant.as_str());
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let found: std::collections::BTreeSet<String> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .collect();
+        if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
+            return Ok(Some((*missing).to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// A visible user, read inside `conn` (locked for update on PostgreSQL when `lock`).
@@ -271,51 +445,6 @@ impl Backend {
         );
         let items = users_by_sql(&mut conn, sql).await?;
         Ok(ListPage { total, items })
-    }
-
-    /// Creates a user from a SCIM resource: a Guest account member with the Member role, like
-    /// every new user, with the SCIM profile, emails, manager and attributes.
-    pub async fn scim_create_user(
-        &self,
-        tenant: &TenantId,
-        w: &ScimUserWrite,
-        actor: &Actor,
-    ) -> Result<ScimUser> {
-        let mut tx = self.write_tx().await?;
-        let f = &w.fields;
-        let new = NewUser {
-            username: f.user_name.clone(),
-            email: sign_in_email(f),
-            email_verified: false,
-            given_name: f.given_name.clone(),
-            family_name: f.family_name.clone(),
-            display_name: f.display_name.clone(),
-            phone: None,
-            locale: f.locale.clone(),
-            timezone: f.timezone.clone(),
-            external_id: f.external_id.clone(),
-            status: if w.active {
-                UserStatus::Active
-            } else {
-                UserStatus::Inactive
-            },
-            attributes: w.attributes.clone(),
-            main_account: None,
-            roles: vec![],
-        };
-        let id = Self::insert_user_tx(&mut tx, tenant, &new, now_ms()).await?;
-        write_scim_fields(&mut tx, tenant, &id, w, new.status, false).await?;
-        let user = scim_user_conn(&mut tx, tenant, id.as_str(), false)
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        commit(
-            tx,
-            tenant,
-            actor,
-            Change::new("user.create", "user", &id).after(audit_view(&user)),
-        )
-        .await?;
-        Ok(user)
     }
 
     /// Replaces a user's SCIM profile if the stored version is `version` (when given).
@@ -412,7 +541,7 @@ impl Backend {
 }
 
 /// The sign-in email: the primary email, else the first, else the user name.
-fn sign_in_email(f: &ScimUserFields) -> String {
+pub(super) fn sign_in_email(f: &ScimUserFields) -> String {
     f.emails
         .iter()
         .find(|e| e.primary)
@@ -422,7 +551,7 @@ fn sign_in_email(f: &ScimUserFields) -> String {
 }
 
 /// What the audit log keeps of a SCIM user.
-fn audit_view(u: &ScimUser) -> serde_json::Value {
+pub(super) fn audit_view(u: &ScimUser) -> serde_json::Value {
     serde_json::json!({
         "id": u.id,
         "username": u.fields.user_name,
@@ -438,7 +567,7 @@ fn audit_view(u: &ScimUser) -> serde_json::Value {
 
 /// Writes the SCIM profile columns, emails, manager and password of a user (not the custom
 /// attributes: creation writes them with the row).
-async fn write_scim_fields(
+pub(super) async fn write_scim_fields(
     tx: &mut Tx,
     tenant: &TenantId,
     id: &UserId,
@@ -511,6 +640,17 @@ async fn write_scim_fields(
         .await
         .map_err(db_error)?;
     }
+    for sql in [
+        "DELETE FROM user_values WHERE user_id = $1",
+        "DELETE FROM user_addresses WHERE user_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    insert_more(tx, more_rows(tenant, &[(id, f)])).await?;
     write_manager(tx, tenant, id, w.manager.as_ref()).await
 }
 

@@ -34,6 +34,70 @@ impl TokenRow {
 
 const COLUMNS: &str = "id, tenant_id, name, user_id, created_at, last_used_at, revoked_at";
 
+/// What the shared token queries need of a token row (admin API and SCIM tokens alike).
+pub(super) trait TokenRecord:
+    for<'r> sqlx::FromRow<'r, <DB as sqlx::Database>::Row> + Send + Unpin
+{
+    /// The table, and the columns the row reads from it.
+    const FROM: (&'static str, &'static str);
+    fn id(&self) -> &str;
+    fn last_used_at(&self) -> Option<i64>;
+}
+
+impl TokenRecord for TokenRow {
+    const FROM: (&'static str, &'static str) = ("api_tokens", COLUMNS);
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn last_used_at(&self) -> Option<i64> {
+        self.last_used_at
+    }
+}
+
+/// The live (not revoked) token with this hash. Marks it used, at most once a minute (so
+/// that not every request writes).
+pub(super) async fn live_token_by_hash<R: TokenRecord>(
+    pool: &sqlx::Pool<DB>,
+    token_hash: &str,
+) -> Result<Option<R>> {
+    let (table, columns) = R::FROM;
+    let row = sqlx::query_as::<DB, R>(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE token_hash = $1 AND revoked_at IS NULL"
+    )))
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    let Some(row) = row else { return Ok(None) };
+    let now = now_ms();
+    if row.last_used_at().is_none_or(|t| t < now - 60_000) {
+        sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET last_used_at = $1 WHERE id = $2"
+        )))
+        .bind(now)
+        .bind(row.id())
+        .execute(pool)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(Some(row))
+}
+
+/// Every token of the tenant (revoked ones too), oldest first; never the hashes.
+pub(super) async fn tenant_tokens<R: TokenRecord>(
+    pool: &sqlx::Pool<DB>,
+    tenant: &TenantId,
+) -> Result<Vec<R>> {
+    let (table, columns) = R::FROM;
+    sqlx::query_as::<DB, R>(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE tenant_id = $1 ORDER BY id"
+    )))
+    .bind(tenant.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)
+}
+
 impl Backend {
     /// Stores a new token by the hash of its secret; a user-bound token's user must exist.
     pub async fn insert_token(
@@ -80,36 +144,18 @@ impl Backend {
 
     /// The live (not revoked) token with this hash, and its tenant. Marks it used (at most once a minute).
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TenantId, ApiToken)>> {
-        let row = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let now = now_ms();
-        if row.last_used_at.is_none_or(|t| t < now - 60_000) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(&row.id)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
-        }
-        Ok(Some(row.into_token()))
+        Ok(live_token_by_hash::<TokenRow>(&self.pool, token_hash)
+            .await?
+            .map(TokenRow::into_token))
     }
 
     /// Every token of the tenant (revoked ones too), oldest first; never the hashes.
     pub async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>> {
-        sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY id"
-        )))
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map(|rs| rs.into_iter().map(|r| r.into_token().1).collect())
-        .map_err(db_error)
+        Ok(tenant_tokens::<TokenRow>(&self.pool, tenant)
+            .await?
+            .into_iter()
+            .map(|r| r.into_token().1)
+            .collect())
     }
 
     /// Revokes a live token of the tenant; it is refused from then on.

@@ -419,6 +419,9 @@ impl Backend {
         write_profile(&mut tx, tenant, id, profile).await?;
         for sql in [
             "DELETE FROM user_attributes WHERE user_id = $1",
+            "DELETE FROM user_emails WHERE user_id = $1 AND NOT is_primary",
+            "DELETE FROM user_values WHERE user_id = $1",
+            "DELETE FROM user_addresses WHERE user_id = $1",
             "DELETE FROM user_roles WHERE user_id = $1",
             "DELETE FROM permission_overrides WHERE user_id = $1",
             "DELETE FROM group_members WHERE user_id = $1",

@@ -1,0 +1,106 @@
+//! Many rows in few statements: multi-row `INSERT`s sized to stay under both databases' limit
+//! on bound parameters, and savepoints that let one part of a transaction fail on its own.
+
+use super::{Conn, DB, DIALECT, db_error};
+use crate::domain::Result;
+use crate::store::Dialect;
+
+/// One bound value of a row.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Text(Option<String>),
+    Int(i64),
+    Float(Option<f64>),
+    Bool(bool),
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::Text(Some(s.to_owned()))
+    }
+}
+
+impl From<&Option<String>> for Val {
+    fn from(s: &Option<String>) -> Self {
+        Val::Text(s.clone())
+    }
+}
+
+/// Parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535.
+/// SQLite gets anonymous `?` placeholders: binding a numbered one looks its name up in a list
+/// (`sqlite3_bind_parameter_name`), which made a statement of many thousand quadratic.
+const MAX_PARAMS: usize = 16_000;
+
+/// Inserts `rows` (each `width` values, in the column order of `head`, which is
+/// `INSERT INTO table (columns)`) with one statement per chunk.
+pub async fn insert_rows(
+    conn: &mut Conn,
+    head: &str,
+    width: usize,
+    rows: &[Vec<Val>],
+) -> Result<()> {
+    let per_statement = (MAX_PARAMS / width.max(1)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut text = String::with_capacity(head.len() + chunk.len() * width * 5);
+        text.push_str(head);
+        text.push_str(" VALUES ");
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            debug_assert_eq!(row.len(), width);
+            text.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                n += 1;
+                if j > 0 {
+                    text.push_str(", ");
+                }
+                match DIALECT {
+                    Dialect::Sqlite => text.push('?'),
+                    Dialect::Postgres => {
+                        text.push('$');
+                        text.push_str(&n.to_string());
+                    }
+                }
+            }
+            text.push(')');
+        }
+        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(text));
+        for v in chunk.iter().flatten() {
+            q = match v {
+                Val::Text(s) => q.bind(s.clone()),
+                Val::Int(i) => q.bind(*i),
+                Val::Float(f) => q.bind(*f),
+                Val::Bool(b) => q.bind(*b),
+            };
+        }
+        q.execute(&mut *conn).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// A savepoint: what follows it can be undone alone (`rollback`) or kept (`release`).
+pub struct Savepoint(&'static str);
+
+impl Savepoint {
+    pub async fn start(conn: &mut Conn, name: &'static str) -> Result<Self> {
+        run(conn, format!("SAVEPOINT {name}")).await?;
+        Ok(Self(name))
+    }
+
+    pub async fn release(self, conn: &mut Conn) -> Result<()> {
+        run(conn, format!("RELEASE SAVEPOINT {}", self.0)).await
+    }
+
+    /// Undoes everything since the savepoint (and ends it).
+    pub async fn rollback(self, conn: &mut Conn) -> Result<()> {
+        run(conn, format!("ROLLBACK TO SAVEPOINT {}", self.0)).await?;
+        run(conn, format!("RELEASE SAVEPOINT {}", self.0)).await
+    }
+}
+
+async fn run(conn: &mut Conn, sql: String) -> Result<()> {
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}

@@ -1,0 +1,447 @@
+//! SCIM user creation, one or many in one transaction (Bulk): the rows of all new users go in
+//! with a few multi-row statements; if any of them is refused, each user is created again on its
+//! own behind a savepoint, so one refused user leaves nothing behind and the others are kept.
+//! A `userName` that a SCIM DELETE removed (with the `deactivate` setting) comes back: the
+//! existing user is reactivated and updated, as Okta and Entra ID expect after a reassignment.
+
+use super::batch::{Savepoint, Val, insert_rows};
+use super::scim_sql::{Bind, Sql};
+use super::scim_users::{COLUMNS, audit_view, sign_in_email, users_by_sql, write_scim_fields};
+use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::changes::normalise;
+use crate::domain::clock::now_ms;
+use crate::domain::scim::*;
+use crate::domain::*;
+use std::collections::HashMap;
+
+/// Where every new user starts: a main membership of the Guest account, the Member role.
+struct Home {
+    account: String,
+    role: String,
+}
+
+async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
+    let (account, role) = sqlx::query_as::<DB, (Option<String>, Option<String>)>(
+        "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),
+                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2)",
+    )
+    .bind(tenant.as_str())
+    .bind(RoleTemplate::Member.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    match (account, role) {
+        (Some(account), Some(role)) => Ok(Home { account, role }),
+        _ => Err(DomainError::Internal(format!(
+            "tenant {tenant} has no Guest account or Member role"
+        ))),
+    }
+}
+
+/// Users a SCIM DELETE removed, by normalised user name, among the names of `writes`.
+async fn removed_by_name(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    writes: &[ScimUserWrite],
+) -> Result<HashMap<String, UserId>> {
+    let names: Vec<String> = writes
+        .iter()
+        .map(|w| normalise(&w.fields.user_name))
+        .collect();
+    let mut out = HashMap::new();
+    for chunk in names.chunks(500) {
+        let mut q = sqlx::query_as::<DB, (String, String)>(sqlx::AssertSqlSafe(format!(
+            "SELECT username_norm, id FROM users WHERE tenant_id = $1 AND scim_removed \
+             AND status <> 'anonymised' AND username_norm IN ({})",
+            placeholders(2, chunk.len())
+        )))
+        .bind(tenant.as_str());
+        for n in chunk {
+            q = q.bind(n.as_str());
+        }
+        for (name, id) in q.fetch_all(&mut *conn).await.map_err(db_error)? {
+            out.insert(name, UserId(id));
+        }
+    }
+    Ok(out)
+}
+
+/// A new user's row of `users`, in the column order of `insert_new`.
+fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<Val> {
+    let f = &w.fields;
+    let email = sign_in_email(f);
+    let status = if w.active {
+        UserStatus::Active
+    } else {
+        UserStatus::Inactive
+    };
+    vec![
+        id.as_str().into(),
+        tenant.as_str().into(),
+        f.user_name.as_str().into(),
+        Val::Text(Some(normalise(&f.user_name))),
+        Val::Text(Some(normalise(&email))),
+        Val::Text(Some(email)),
+        (&f.given_name).into(),
+        (&f.family_name).into(),
+        (&f.display_name).into(),
+        (&f.locale).into(),
+        (&f.timezone).into(),
+        (&f.external_id).into(),
+        status.as_str().into(),
+        Val::Int(now),
+        Val::Int(now),
+        (&f.middle_name).into(),
+        (&f.honorific_prefix).into(),
+        (&f.honorific_suffix).into(),
+        (&f.nick_name).into(),
+        (&f.title).into(),
+        (&f.user_type).into(),
+        (&f.preferred_language).into(),
+        (&f.employee_number).into(),
+        (&f.cost_center).into(),
+        (&f.organization).into(),
+        (&f.division).into(),
+        (&f.department).into(),
+        (&w.password_hash).into(),
+    ]
+}
+
+/// A new user's emails, custom attributes, home membership and home role, as rows.
+fn related_rows(
+    tenant: &TenantId,
+    home: &Home,
+    id: &UserId,
+    w: &ScimUserWrite,
+    now: i64,
+    [emails, attributes, memberships, roles]: &mut [Vec<Vec<Val>>; 4],
+) {
+    for (i, e) in w.fields.emails.iter().enumerate() {
+        emails.push(vec![
+            id.as_str().into(),
+            tenant.as_str().into(),
+            Val::Int(i as i64),
+            e.value.as_str().into(),
+            Val::Text(Some(normalise(&e.value))),
+            (&e.kind).into(),
+            Val::Bool(e.primary),
+        ]);
+    }
+    for (attr, value) in &w.attributes {
+        if let Some(v) = value {
+            attributes.push(vec![
+                id.as_str().into(),
+                attr.as_str().into(),
+                v.value.as_str().into(),
+                Val::Float(v.num),
+            ]);
+        }
+    }
+    memberships.push(vec![
+        Val::Text(Some(MembershipId::generate().0)),
+        tenant.as_str().into(),
+        id.as_str().into(),
+        home.account.as_str().into(),
+        Val::Bool(true),
+        Val::Int(now),
+        Val::Int(now),
+    ]);
+    roles.push(vec![
+        Val::Text(Some(RoleAssignmentId::generate().0)),
+        tenant.as_str().into(),
+        id.as_str().into(),
+        home.role.as_str().into(),
+        Val::Bool(true),
+        Val::Int(now),
+    ]);
+}
+
+/// Inserts new users with their emails, home membership and role, custom attributes, other
+/// values, addresses and manager: a few statements for all of them.
+async fn insert_new(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    home: &Home,
+    users: &[(&UserId, &ScimUserWrite)],
+    now: i64,
+) -> Result<()> {
+    let rows: Vec<Vec<Val>> = users
+        .iter()
+        .map(|(id, w)| user_row(tenant, id, w, now))
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO users (id, tenant_id, username, username_norm, email_norm, email, given_name, family_name,
+             display_name, locale, timezone, external_id, status, created_at, updated_at, middle_name, honorific_prefix,
+             honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
+             organization, division, department, password_hash)",
+        28,
+        &rows,
+    )
+    .await?;
+    let mut related: [Vec<Vec<Val>>; 4] = Default::default();
+    for (id, w) in users {
+        related_rows(tenant, home, id, w, now, &mut related);
+    }
+    let [emails, attributes, memberships, roles] = related;
+    for (head, width, rows) in [
+        (
+            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)",
+            7,
+            emails,
+        ),
+        (
+            "INSERT INTO user_attributes (user_id, attribute_id, value, num)",
+            4,
+            attributes,
+        ),
+        (
+            "INSERT INTO memberships (id, tenant_id, user_id, account_id, is_main, created_at, updated_at)",
+            7,
+            memberships,
+        ),
+        (
+            "INSERT INTO user_roles (id, tenant_id, user_id, role_id, is_main, created_at)",
+            6,
+            roles,
+        ),
+    ] {
+        insert_rows(conn, head, width, &rows).await?;
+    }
+    let fields: Vec<(&UserId, &ScimUserFields)> =
+        users.iter().map(|(id, w)| (*id, &w.fields)).collect();
+    super::scim_users::insert_more(conn, super::scim_users::more_rows(tenant, &fields)).await?;
+    let managers: Vec<(&UserId, &UserId)> = users
+        .iter()
+        .filter_map(|(id, w)| w.manager.as_ref().map(|m| (*id, m)))
+        .collect();
+    insert_managers(conn, tenant, &managers, now).await
+}
+
+/// Makes each manager the SCIM manager of their new user, once every manager is known to be
+/// a visible user of the tenant.
+async fn insert_managers(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    pairs: &[(&UserId, &UserId)],
+    now: i64,
+) -> Result<()> {
+    let mut wanted: Vec<&str> = pairs.iter().map(|(_, m)| m.as_str()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if let Some(missing) = super::scim_users::first_missing_user(conn, tenant, &wanted).await? {
+        return Err(DomainError::invalid(
+            "manager",
+            format!("the manager `{missing}` is not a user of this tenant"),
+        ));
+    }
+    let rows: Vec<Vec<Val>> = pairs
+        .iter()
+        .map(|(user, manager)| {
+            vec![
+                Val::Text(Some(ManagementId::generate().0)),
+                tenant.as_str().into(),
+                manager.as_str().into(),
+                user.as_str().into(),
+                Val::Int(now),
+                Val::Bool(true),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO management (id, tenant_id, manager_id, target_user_id, created_at, from_scim)",
+        6,
+        &rows,
+    )
+    .await
+}
+
+/// Brings back a user a SCIM DELETE removed: visible again, with the new profile and state.
+/// Returns the user as they were.
+async fn reactivate(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &UserId,
+    w: &ScimUserWrite,
+) -> Result<ScimUser> {
+    sqlx::query("UPDATE users SET scim_removed = FALSE WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    let before = users_by_ids(tx, tenant, std::slice::from_ref(id))
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("user"))?;
+    let status = if w.active {
+        UserStatus::Active
+    } else {
+        UserStatus::Inactive
+    };
+    write_scim_fields(tx, tenant, id, w, status, true).await?;
+    super::users::write_attributes(tx, id, &w.attributes).await?;
+    Ok(before)
+}
+
+/// Visible users by id, in one query per 500 (and one per kind of related data).
+async fn users_by_ids(conn: &mut Conn, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<ScimUser>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(tenant.as_str());
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|id| sql.bind(Bind::Text(id.0.clone())))
+            .collect();
+        sql.text = format!(
+            "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id \
+             WHERE u.tenant_id = $1 AND NOT u.scim_removed AND u.id IN ({})",
+            list.join(", ")
+        );
+        out.extend(users_by_sql(conn, sql).await?);
+    }
+    Ok(out)
+}
+
+/// What became of one write.
+enum Done {
+    Created(UserId),
+    Reactivated(UserId, Box<ScimUser>),
+}
+
+/// Creates each user on its own behind a savepoint (reactivating removed ones), in order,
+/// stopping after `max_errors` refused ones.
+async fn one_by_one(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    home: &Home,
+    pairs: &[(&UserId, &ScimUserWrite)],
+    mut removed: HashMap<String, UserId>,
+    max_errors: Option<usize>,
+    now: i64,
+) -> Result<Vec<Result<Done>>> {
+    let mut outcomes = Vec::with_capacity(pairs.len());
+    let mut errors = 0;
+    for (id, w) in pairs {
+        if max_errors.is_some_and(|m| errors >= m) {
+            break;
+        }
+        let sp = Savepoint::start(tx, "scim_user").await?;
+        let name = normalise(&w.fields.user_name);
+        let done = match removed.get(&name).cloned() {
+            // Once back, the user is live: the same name again is a conflict.
+            Some(old) => reactivate(tx, tenant, &old, w)
+                .await
+                .inspect(|_| {
+                    removed.remove(&name);
+                })
+                .map(|before| Done::Reactivated(old, Box::new(before))),
+            None => insert_new(tx, tenant, home, &[(id, w)], now)
+                .await
+                .map(|()| Done::Created((*id).clone())),
+        };
+        match &done {
+            Ok(_) => sp.release(tx).await?,
+            Err(_) => {
+                errors += 1;
+                sp.rollback(tx).await?
+            }
+        }
+        outcomes.push(done);
+    }
+    Ok(outcomes)
+}
+
+/// The answer to each write and the audit entries of the users made, from what was stored.
+fn answers(
+    outcomes: Vec<Result<Done>>,
+    mut users: HashMap<String, ScimUser>,
+) -> (Vec<Result<ScimUser>>, Vec<Change>) {
+    let mut changes = Vec::with_capacity(outcomes.len());
+    let answers = outcomes
+        .into_iter()
+        .map(|o| {
+            let (id, change) = match o? {
+                Done::Created(id) => (id, None),
+                Done::Reactivated(id, before) => (id, Some(before)),
+            };
+            let u = users
+                .remove(id.as_str())
+                .ok_or(DomainError::NotFound("user"))?;
+            changes.push(match change {
+                None => Change::new("user.create", "user", &u.id).after(audit_view(&u)),
+                Some(before) => Change::new(
+                    if u.status == UserStatus::Active {
+                        "user.reactivate"
+                    } else {
+                        "user.update"
+                    },
+                    "user",
+                    &u.id,
+                )
+                .before(audit_view(&before))
+                .after(audit_view(&u)),
+            });
+            Ok(u)
+        })
+        .collect();
+    (answers, changes)
+}
+
+impl Backend {
+    /// Creates users from SCIM resources, in order, in one transaction; each is created (or,
+    /// for a user name a SCIM DELETE removed, reactivated) entirely or not at all. Stops after
+    /// `max_errors` refused users, when given: the answer then has fewer entries than `writes`.
+    pub async fn scim_create_users(
+        &self,
+        tenant: &TenantId,
+        writes: &[ScimUserWrite],
+        max_errors: Option<usize>,
+        actor: &Actor,
+    ) -> Result<Vec<Result<ScimUser>>> {
+        let mut tx = self.write_tx().await?;
+        let home = home(&mut tx, tenant).await?;
+        let removed = removed_by_name(&mut tx, tenant, writes).await?;
+        let now = now_ms();
+        let ids: Vec<UserId> = writes.iter().map(|_| UserId::generate()).collect();
+        let pairs: Vec<(&UserId, &ScimUserWrite)> = ids.iter().zip(writes).collect();
+        let outcomes = if removed.is_empty() && writes.len() == 1 {
+            // Alone, the user's failure is the transaction's: nothing to keep.
+            if let Err(e) = insert_new(&mut tx, tenant, &home, &pairs, now).await {
+                return Ok(vec![Err(e)]);
+            }
+            vec![Ok(Done::Created(ids[0].clone()))]
+        } else {
+            // All at once first; if anything is refused, one by one to find out which.
+            let sp = Savepoint::start(&mut tx, "scim_users").await?;
+            let together = removed.is_empty()
+                && insert_new(&mut tx, tenant, &home, &pairs, now)
+                    .await
+                    .is_ok();
+            if together {
+                sp.release(&mut tx).await?;
+                ids.iter().map(|id| Ok(Done::Created(id.clone()))).collect()
+            } else {
+                sp.rollback(&mut tx).await?;
+                one_by_one(&mut tx, tenant, &home, &pairs, removed, max_errors, now).await?
+            }
+        };
+        let made: Vec<UserId> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Ok(Done::Created(id) | Done::Reactivated(id, _)) => Some(id.clone()),
+                Err(_) => None,
+            })
+            .collect();
+        let users = users_by_ids(&mut tx, tenant, &made)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.0.clone(), u))
+            .collect();
+        let (answers, changes) = answers(outcomes, users);
+        commit_many(tx, tenant, actor, changes).await?;
+        Ok(answers)
+    }
+}
