@@ -214,7 +214,101 @@ async fn credentials_of_another_tenant_or_user_are_refused(b: Backend) {
     assert_eq!(v["error"], "not_signed_in");
 }
 
+/// Where the tenant allows it, a user with a passkey removes their password on the security page:
+/// the password no longer signs in, the passkey does. Where it does not, the page refuses.
+async fn passkey_only_account(b: Backend) {
+    let s = TestServer::start_localhost(b).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let page = Page::open(&s, "acme").await;
+    page.sign_in("ada@acme.test").await;
+    let mut auth = passkey();
+    let (st, v, user_handle, cred_id) = page.register(&mut auth, "passkey", "Laptop").await;
+    assert_eq!(st, 200, "{v}");
+    let t = s.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let user = s
+        .store
+        .user_by_email(&t.id, "ada@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Not allowed by the tenant (the default): the page offers nothing and refuses the form.
+    let security = page.b.get("/t/acme/account/security").await;
+    assert_eq!(security.status, 200, "{}", security.body);
+    assert!(
+        !security.body.contains("password/remove"),
+        "{}",
+        security.body
+    );
+    let form = [("csrf", page.csrf.as_str())];
+    let res = page
+        .b
+        .post_form("/t/acme/account/security/password/remove", &form)
+        .await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/t/acme/account/security?notice=password_needed")
+    );
+    assert!(
+        s.store
+            .user_factors(&t.id, &user.id)
+            .await
+            .unwrap()
+            .has_password
+    );
+
+    let mut settings = s.store.mfa_settings(&t.id).await.unwrap();
+    settings.passkey_only_allowed = true;
+    s.store
+        .set_mfa_settings(&t.id, &settings, &castellan::domain::audit::Actor::system())
+        .await
+        .unwrap();
+    let security = page.b.get("/t/acme/account/security").await;
+    assert!(
+        security.body.contains("password/remove"),
+        "{}",
+        security.body
+    );
+    let res = page
+        .b
+        .post_form("/t/acme/account/security/password/remove", &form)
+        .await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/t/acme/account/security?notice=password_removed")
+    );
+    let security = page.b.get("/t/acme/account/security").await;
+    assert!(
+        security.body.contains("id=\"no-password\""),
+        "{}",
+        security.body
+    );
+
+    // The password no longer signs in; the passkey does.
+    let fresh = Page::open(&s, "acme").await;
+    let res = fresh
+        .b
+        .post_form(
+            "/t/acme/login",
+            &[
+                ("email", "ada@acme.test"),
+                ("password", crate::browser::PASSWORD),
+                ("csrf", &fresh.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 401, "{}", res.body);
+    let (handle, cred) = fresh
+        .passkey_assertion(&mut auth, &cred_id, &user_handle)
+        .await;
+    let (st, v) = fresh.finish("login", &handle, &cred).await;
+    assert_eq!(st, 200, "{v}");
+    let (_, log) = s.get("/audit?action=user.password.remove").await;
+    assert_eq!(log["items"].as_array().map(Vec::len), Some(1), "{log}");
+}
+
 backends!(
+    passkey_only_account,
     passkey_registers_and_signs_in_without_username,
     assertions_are_bound_to_their_ceremony,
     credentials_of_another_tenant_or_user_are_refused,
