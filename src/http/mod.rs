@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod limit;
 pub mod oidc;
 pub mod problem;
 pub mod scim;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The OpenID Connect provider's caches (keys, tenants, clients).
     pub oidc: Arc<crate::oidc::Provider>,
+    /// Counters of endpoints open to anyone (passkey sign-in starts).
+    pub limits: Arc<limit::Limiter>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             oidc: Arc::default(),
+            limits: Arc::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use super::cookies;
 use super::login::secure;
+use crate::domain::clock::now_ms;
 use crate::domain::mfa::CredentialKind;
 use crate::domain::sessions::{SESSION_TTL_MS, Session};
 use crate::domain::{DomainError, Tenant, User};
@@ -13,11 +14,12 @@ use crate::oidc::signin;
 use crate::oidc::webauthn::{self as wa, Refusal};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use std::net::SocketAddr;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 /// The header carrying the CSRF token (the value of the CSRF cookie).
@@ -33,6 +35,7 @@ impl IntoResponse for Refusal {
             Refusal::Forbidden(code, m) => (StatusCode::FORBIDDEN, code, m),
             Refusal::NotFound(code, m) => (StatusCode::NOT_FOUND, code, m),
             Refusal::Conflict(m) => (StatusCode::CONFLICT, "already_registered", m),
+            Refusal::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
             Refusal::Internal(e) => {
                 tracing::error!(error = %e, "WebAuthn endpoint failed");
                 (
@@ -189,9 +192,14 @@ pub async fn register_finish(
     )
 }
 
+/// Passkey sign-in starts one client may make per minute in one tenant: each stores a
+/// ceremony before anyone is signed in.
+const LOGIN_STARTS_PER_MINUTE: u32 = 120;
+
 pub async fn login_start(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     b: Result<Json<Empty>, JsonRejection>,
 ) -> Response {
@@ -199,6 +207,15 @@ pub async fn login_start(
         async {
             let tenant = tenant_checked(&s, &slug, &headers).await?;
             body(b)?;
+            let key = format!("webauthn-login:{}:{}", tenant.id, peer.ip());
+            if !s
+                .limits
+                .allow(&key, LOGIN_STARTS_PER_MINUTE, 60_000, now_ms())
+            {
+                return Err(Refusal::TooMany(
+                    "Too many sign-in attempts from here; wait a minute and try again.".into(),
+                ));
+            }
             ok(wa::start_login(&s.store, &s.config.public_url, &tenant).await?)
         }
         .await,

@@ -41,6 +41,8 @@ pub enum Refusal {
     NotFound(&'static str, String),
     /// The authenticator is already registered (409).
     Conflict(String),
+    /// Too many requests from one client (429).
+    TooMany(String),
     /// Anything unexpected: logged, answered generically.
     Internal(DomainError),
 }

@@ -147,4 +147,26 @@ async fn sign_in_page_offers_passkeys(b: Backend) {
     assert!(fr.body.contains("Se connecter avec une clé"), "{}", fr.body);
 }
 
-backends!(bad_input_is_answered_in_json, sign_in_page_offers_passkeys);
+/// Passkey sign-in starts store a ceremony before anyone is signed in: one client gets 120 a
+/// minute in a tenant, then 429 in JSON; another tenant counts apart.
+async fn passkey_sign_in_starts_are_limited(b: Backend) {
+    let s = TestServer::start_localhost(b).await;
+    s.other_tenant("beta").await;
+    let page = Page::open(&s, "acme").await;
+    for i in 0..120 {
+        let (st, v) = page.post("login/start", json!({})).await;
+        assert_eq!(st, 200, "start {i}: {v}");
+    }
+    let (st, v) = page.post("login/start", json!({})).await;
+    assert_eq!(st, 429, "{v}");
+    assert_eq!(v["error"], "too_many_requests", "{v}");
+    let beta = Page::open(&s, "beta").await;
+    let (st, v) = beta.post("login/start", json!({})).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+backends!(
+    bad_input_is_answered_in_json,
+    sign_in_page_offers_passkeys,
+    passkey_sign_in_starts_are_limited
+);
