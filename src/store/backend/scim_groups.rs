@@ -168,8 +168,10 @@ impl Backend {
             }
             None => "g.id".into(),
         };
-        let limit = sql.bind(Bind::Int(q.count));
-        let offset = sql.bind(Bind::Int(q.start_index - 1));
+        // Written into the SQL, not bound: SQLite recompiles a statement whose LIMIT is a
+        // parameter each time it is bound again (the planner uses its value), which cost two
+        // thirds of a lookup's instructions. Both are integers, so nothing can be injected.
+        let (limit, offset) = (q.count, q.start_index - 1);
         sql.text = format!(
             "SELECT {COLUMNS} FROM groups g WHERE g.tenant_id = $1{cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
