@@ -49,7 +49,7 @@ impl Requirement {
         session_level(session) >= self.level.min(self.factors.best_level())
     }
 
-    /// Whether the user may remove factor `kind` and still meet their policy: some other factor
+    /// Whether the user may remove factor `id` and still meet their policy: some other factor
     /// must then reach the policy's level.
     pub fn may_remove(&self, id: &crate::domain::FactorId) -> bool {
         let mut rest = self.factors.clone();

@@ -18,6 +18,8 @@ pub const REFUSED: &str = "Email or password is incorrect";
 pub struct Started {
     pub secret: String,
     pub session: Session,
+    /// Who signed in.
+    pub user: User,
 }
 
 /// Whether a user in `status` may sign in.
@@ -79,7 +81,11 @@ pub async fn start_session(
     store
         .start_session(&tenant.id, &session, &user_actor(user, ip))
         .await?;
-    Ok(Started { secret, session })
+    Ok(Started {
+        secret,
+        session,
+        user: user.clone(),
+    })
 }
 
 /// A signed-in user as the audit log records them.

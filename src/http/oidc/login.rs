@@ -76,6 +76,17 @@ pub fn form_expired(lang: Lang) -> Response {
     )
 }
 
+/// The page telling that a form could not be read (400).
+pub fn form_unreadable(lang: Lang) -> Response {
+    let t = lang.texts();
+    pages::error_in(
+        lang,
+        StatusCode::BAD_REQUEST,
+        t.failed_title,
+        t.form_unreadable,
+    )
+}
+
 /// The tenant of the path, or a 404 page.
 pub async fn tenant_or_page(s: &AppState, slug: &str) -> Result<Tenant, Response> {
     match s.store.tenant_by_slug(slug).await {
@@ -174,14 +185,7 @@ pub async fn submit(
         Err(page) => return page,
     };
     let Ok(Form(f)) = fields else {
-        let lang = Lang::choose(None, &headers);
-        let t = lang.texts();
-        return pages::error_in(
-            lang,
-            StatusCode::BAD_REQUEST,
-            t.failed_title,
-            t.form_unreadable,
-        );
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let lang = Lang::choose(f.ui_locales.as_deref(), &headers);
     let cookie = cookies::get(&headers, cookies::CSRF);
@@ -220,12 +224,7 @@ pub async fn submit(
     };
     let mut target = signin::safe_return_to(&tenant.slug, f.return_to.as_deref());
     // A user who needs a second factor gives it (or enrols one) before going anywhere.
-    let user = match s.store.get_user(&tenant.id, &started.session.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return failed_page(lang),
-        Err(e) => return internal_in(lang, e),
-    };
-    match mfa::requirement(&s.store, &tenant, &user, &[]).await {
+    match mfa::requirement(&s.store, &tenant, &started.user, &[]).await {
         Ok(need) if !need.met_by(&started.session) => {
             target =
                 super::mfa::page_url(&tenant.slug, &target, need.level, f.ui_locales.as_deref());

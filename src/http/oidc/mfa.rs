@@ -5,7 +5,9 @@
 
 use super::cookies;
 use super::i18n::Lang;
-use super::login::{csrf_token, failed_page, form_expired, tenant_or_page, with_csrf_cookie};
+use super::login::{
+    csrf_token, failed_page, form_expired, form_unreadable, tenant_or_page, with_csrf_cookie,
+};
 use super::mfa_pages::{self, Notice};
 use super::pages;
 use crate::domain::mfa::Level;
@@ -218,7 +220,7 @@ async fn code(
     kind: Kind,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let back = signin::safe_return_to(&slug, f.return_to.as_deref());
     let mut me = match signed_in(&s, &slug, &headers, &back).await {

@@ -515,17 +515,6 @@ pub fn recovery_codes(lang: Lang, tenant_name: &str, codes: &[String], next: &st
     page_in(lang, StatusCode::OK, &title, &body)
 }
 
-/// The page for a form the server could not read.
-pub fn unreadable(lang: Lang) -> Response {
-    let t = MfaTexts::of(lang);
-    super::pages::error_in(
-        lang,
-        StatusCode::BAD_REQUEST,
-        t.unreadable_title,
-        t.unreadable,
-    )
-}
-
 /// `text` as a QR code in inline SVG (so the page needs no image source), with a quiet zone.
 pub fn qr_svg(text: &str, label: &str) -> String {
     let Ok(qr) = QrCode::encode_text(text, QrCodeEcc::Medium) else {

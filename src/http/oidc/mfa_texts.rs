@@ -71,8 +71,6 @@ pub struct MfaTexts {
     pub codes_title: &'static str,
     pub codes_intro: &'static str,
     pub continue_: &'static str,
-    pub unreadable_title: &'static str,
-    pub unreadable: &'static str,
     pub manage: &'static str,
 }
 
@@ -159,8 +157,6 @@ const EN: MfaTexts = MfaTexts {
     codes_title: "Save your recovery codes",
     codes_intro: "If you lose your devices, each of these codes signs you in once. They are shown only now: print them or keep them in your password manager.",
     continue_: "Continue",
-    unreadable_title: "This form could not be read",
-    unreadable: "Go back, reload the page and try again.",
     manage: "Manage your sign-in methods",
 };
 
@@ -232,8 +228,6 @@ const FR: MfaTexts = MfaTexts {
     codes_title: "Conservez vos codes de récupération",
     codes_intro: "Si vous perdez vos appareils, chacun de ces codes vous connecte une fois. Ils ne sont affichés que maintenant : imprimez-les ou gardez-les dans votre gestionnaire de mots de passe.",
     continue_: "Continuer",
-    unreadable_title: "Ce formulaire n'a pas pu être lu",
-    unreadable: "Revenez en arrière, rechargez la page et réessayez.",
     manage: "Gérer vos méthodes de connexion",
 };
 
@@ -305,7 +299,5 @@ const DE: MfaTexts = MfaTexts {
     codes_title: "Speichern Sie Ihre Wiederherstellungscodes",
     codes_intro: "Wenn Sie Ihre Geräte verlieren, meldet Sie jeder dieser Codes einmal an. Sie werden nur jetzt angezeigt: Drucken Sie sie aus oder bewahren Sie sie in Ihrem Passwortmanager auf.",
     continue_: "Weiter",
-    unreadable_title: "Dieses Formular konnte nicht gelesen werden",
-    unreadable: "Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut.",
     manage: "Anmeldemethoden verwalten",
 };

@@ -6,7 +6,7 @@
 
 use super::cookies;
 use super::i18n::Lang;
-use super::login::{failed_page, form_expired, with_csrf_cookie};
+use super::login::{failed_page, form_expired, form_unreadable, with_csrf_cookie};
 use super::mfa::{SignedIn, page_url, signed_in};
 use super::mfa_pages::{self, Notice};
 use super::pages;
@@ -123,7 +123,7 @@ pub async fn remove(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -156,7 +156,7 @@ pub async fn rename(
     fields: Result<Form<RenameFields>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let (me, _) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -187,7 +187,7 @@ pub async fn regenerate(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -217,7 +217,7 @@ pub async fn remove_password(
     fields: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let (me, need) = match checked_form(&s, &slug, &headers, f.csrf.as_deref()).await {
         Ok(ok) => ok,
@@ -373,7 +373,7 @@ pub async fn totp_confirm(
     fields: Result<Form<TotpFields>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = fields else {
-        return mfa_pages::unreadable(Lang::choose(None, &headers));
+        return form_unreadable(Lang::choose(None, &headers));
     };
     let return_to = after_totp(&slug, f.return_to.as_deref());
     let back = format!("{}/totp", home(&slug));
