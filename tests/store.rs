@@ -286,8 +286,12 @@ async fn tokens_are_found_by_hash_until_revoked(b: Backend) {
         .insert_token(&tenant.id, "t", None, "hash-1", &Actor::system())
         .await
         .unwrap();
-    let (tid, found) = store.token_by_hash("hash-1").await.unwrap().unwrap();
-    assert_eq!((tid, found.id.clone()), (tenant.id.clone(), t.id.clone()));
+    let (owner, found) = store.token_by_hash("hash-1").await.unwrap().unwrap();
+    assert_eq!(
+        (owner.id, found.id.clone()),
+        (tenant.id.clone(), t.id.clone())
+    );
+    assert_eq!(owner.slug, tenant.slug);
     assert!(store.token_by_hash("hash-2").await.unwrap().is_none());
     store
         .revoke_token(&tenant.id, &t.id, &Actor::system())

@@ -23,8 +23,14 @@ pub fn new_bearer(prefix: &str) -> (String, String) {
 /// here: the secrets are random and long, so there is nothing to brute-force.
 pub fn hash_secret(secret: &str) -> String {
     use sha2::Digest;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = sha2::Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(2 * digest.len());
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    hex
 }
 
 /// Whether `secret` hashes to `stored_hash`, compared in constant time.
@@ -49,5 +55,13 @@ mod tests {
         assert_eq!(h.len(), 64);
         assert!(verify_secret(&a, &h));
         assert!(!verify_secret(&b, &h));
+    }
+
+    #[test]
+    fn the_hash_is_lowercase_hex_sha256() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -130,15 +130,14 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer(&parts.headers).ok_or_else(|| {
             Problem::unauthorized("send an admin API token as `Authorization: Bearer <token>`")
         })?;
-        let (tenant_id, token) = state
+        let (tenant, token) = state
             .store
             .token_by_hash(&hash_secret(token))
             .await?
             .ok_or_else(|| Problem::unauthorized("the token is not valid (unknown or revoked)"))?;
-        let tenant = match state.store.tenant_by_slug(&slug).await? {
-            Some(t) if t.id == tenant_id => t,
-            _ => return Err(Problem::not_found(format!("tenant `{slug}` not found"))),
-        };
+        if tenant.slug != slug {
+            return Err(Problem::not_found(format!("tenant `{slug}` not found")));
+        }
         let ip = client_ip(parts);
         let (principal, permissions) = match &token.user_id {
             None => (

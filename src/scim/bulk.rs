@@ -269,7 +269,7 @@ async fn create_users(
         .await?;
     for (i, outcome) in batch.iter().zip(done) {
         let outcome = outcome
-            .map(|u| (201, Some(user::to_json(&u, &caller.base, defs))))
+            .map(|u| (201, Some(user::to_json(&u, &caller.base))))
             .map_err(ScimError::from);
         p.record(*i, outcome);
     }
@@ -324,7 +324,7 @@ async fn execute(
     let kind = parts.next().unwrap_or_default();
     let id = parts.next();
     let base = &caller.base;
-    let user_json = |u: &crate::domain::scim::ScimUser| Some(user::to_json(u, base, defs));
+    let user_json = |u: &crate::domain::scim::ScimUser| Some(user::to_json(u, base));
     let group_json = |g: &crate::domain::scim::ScimGroup| Some(group::to_json(g, base, true));
     let v = op.version;
     match (kind, op.method.as_str(), id) {

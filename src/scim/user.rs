@@ -14,7 +14,7 @@ use crate::domain::{AttributeDef, UserId, UserStatus};
 use serde_json::{Map, Value, json};
 
 /// The resource as JSON, every attribute included (projection comes after).
-pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
+pub fn to_json(u: &ScimUser, base: &str) -> Value {
     let f = &u.fields;
     let mut o = Map::new();
     let mut schemas = vec![json!(USER)];
@@ -111,9 +111,10 @@ pub fn to_json(u: &ScimUser, base: &str, defs: &[AttributeDef]) -> Value {
         schemas.push(json!(ENTERPRISE));
         o.insert(ENTERPRISE.into(), Value::Object(ent));
     }
-    let custom: Map<String, Value> = defs
+    let custom: Map<String, Value> = u
+        .attributes
         .iter()
-        .filter_map(|d| u.attributes.get(&d.key).map(|v| (d.key.clone(), v.clone())))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !custom.is_empty() {
         schemas.push(json!(TENANT));

@@ -49,7 +49,7 @@ forward! {
 
 forward! {
     fn insert_token(&self, tenant: &TenantId, name: &str, user: Option<&UserId>, token_hash: &str, actor: &Actor) -> ApiToken;
-    fn token_by_hash(&self, token_hash: &str) -> Option<(TenantId, ApiToken)>;
+    fn token_by_hash(&self, token_hash: &str) -> Option<(Tenant, ApiToken)>;
     fn list_tokens(&self, tenant: &TenantId) -> Vec<ApiToken>;
     fn revoke_token(&self, tenant: &TenantId, id: &TokenId, actor: &Actor) -> ();
 
@@ -367,7 +367,7 @@ forward! {
 // SCIM: tokens, settings, users and groups as SCIM reads and writes them.
 forward! {
     fn insert_scim_token(&self, tenant: &TenantId, name: &str, token_hash: &str, actor: &Actor) -> scim::ScimToken;
-    fn scim_token_by_hash(&self, token_hash: &str) -> Option<(TenantId, scim::ScimToken)>;
+    fn scim_token_by_hash(&self, token_hash: &str) -> Option<(Tenant, scim::ScimToken)>;
     fn list_scim_tokens(&self, tenant: &TenantId) -> Vec<scim::ScimToken>;
     fn revoke_scim_token(&self, tenant: &TenantId, id: &ScimTokenId, actor: &Actor) -> ();
     fn scim_settings(&self, tenant: &TenantId) -> scim::ScimSettings;

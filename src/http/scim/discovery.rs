@@ -79,10 +79,10 @@ async fn root_search(
         Err(e) => return Err(e),
     };
     let (mut resources, users_total, start) = match &users {
-        Some((page, start, defs)) => (
+        Some((page, start)) => (
             page.items
                 .iter()
-                .map(|u| projection.apply(crate::scim::user::to_json(u, &caller.base, defs)))
+                .map(|u| projection.apply(crate::scim::user::to_json(u, &caller.base)))
                 .collect::<Vec<_>>(),
             page.total,
             *start,

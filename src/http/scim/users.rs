@@ -3,7 +3,6 @@
 use super::{
     Id, ListQuery, Scim, ScimJson, ScimResult, if_match, list_response, not_allowed, not_modified,
 };
-use crate::domain::AttributeDef;
 use crate::http::AppState;
 use crate::scim::query::{ListParams, Projection};
 use crate::scim::{ScimCaller, service, user};
@@ -28,11 +27,11 @@ pub fn router() -> Router<AppState> {
 
 async fn listing(s: &AppState, caller: &ScimCaller, params: ListParams) -> ScimResult {
     let projection = params.projection()?;
-    let (page, start, defs) = service::list_users(&s.store, caller, &params).await?;
+    let (page, start) = service::list_users(&s.store, caller, &params).await?;
     let resources = page
         .items
         .iter()
-        .map(|u| projection.apply(user::to_json(u, &caller.base, &defs)))
+        .map(|u| projection.apply(user::to_json(u, &caller.base)))
         .collect();
     Ok(Scim::ok(list_response(page.total, start, resources)))
 }
@@ -55,14 +54,13 @@ async fn search(
 
 fn answer(
     caller: &ScimCaller,
-    defs: &[AttributeDef],
     status: StatusCode,
     u: &crate::domain::scim::ScimUser,
     projection: &Projection,
 ) -> ScimResult {
     Ok(Scim::resource(
         status,
-        projection.apply(user::to_json(u, &caller.base, defs)),
+        projection.apply(user::to_json(u, &caller.base)),
     ))
 }
 
@@ -75,7 +73,7 @@ async fn create(
     let projection = q.projection()?;
     let defs = s.store.attribute_defs(caller.tenant_id()).await?;
     let u = service::create_user(&s.store, &caller, &defs, &body).await?;
-    answer(&caller, &defs, StatusCode::CREATED, &u, &projection)
+    answer(&caller, StatusCode::CREATED, &u, &projection)
 }
 
 async fn read(
@@ -92,8 +90,7 @@ async fn read(
         r.etag = Some(crate::scim::etag(u.version));
         return Ok(r);
     }
-    let defs = s.store.attribute_defs(caller.tenant_id()).await?;
-    answer(&caller, &defs, StatusCode::OK, &u, &projection)
+    answer(&caller, StatusCode::OK, &u, &projection)
 }
 
 async fn replace(
@@ -116,7 +113,7 @@ async fn replace(
         &body,
     )
     .await?;
-    answer(&caller, &defs, StatusCode::OK, &u, &projection)
+    answer(&caller, StatusCode::OK, &u, &projection)
 }
 
 async fn patch(
@@ -139,7 +136,7 @@ async fn patch(
         &body,
     )
     .await?;
-    answer(&caller, &defs, StatusCode::OK, &u, &projection)
+    answer(&caller, StatusCode::OK, &u, &projection)
 }
 
 async fn remove(

@@ -26,19 +26,71 @@ impl From<&Option<String>> for Val {
     }
 }
 
-/// Parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535.
-/// SQLite gets anonymous `?` placeholders: binding a numbered one looks its name up in a list
-/// (`sqlite3_bind_parameter_name`), which made a statement of many thousand quadratic.
+/// Parameters per statement (PostgreSQL): well under its limit of 65,535.
 const MAX_PARAMS: usize = 16_000;
 
 /// Inserts `rows` (each `width` values, in the column order of `head`, which is
-/// `INSERT INTO table (columns)`) with one statement per chunk.
+/// `INSERT INTO table (columns)`).
+///
+/// SQLite gets all the rows as one JSON array bound as a single text parameter and unpacked by
+/// `json_each` (`INSERT ... SELECT value->>0, value->>1, ... FROM json_each(?)`): the statement
+/// is the same whatever the number of rows, so it is prepared once per connection, and binding
+/// one text costs far less than binding thousands of values one by one (sqlx looks each
+/// parameter's name up, and copies each value). PostgreSQL gets multi-row `VALUES` of numbered
+/// parameters, one statement per chunk.
 pub async fn insert_rows(
     conn: &mut Conn,
     head: &str,
     width: usize,
     rows: &[Vec<Val>],
 ) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match DIALECT {
+        Dialect::Sqlite => insert_json(conn, head, width, rows).await,
+        Dialect::Postgres => insert_values(conn, head, width, rows).await,
+    }
+}
+
+async fn insert_json(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Val>]) -> Result<()> {
+    let columns: Vec<String> = (0..width).map(|i| format!("value->>{i}")).collect();
+    let text = format!("{head} SELECT {} FROM json_each(?)", columns.join(", "));
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(text))
+        .bind(rows_json(width, rows))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// `rows` as a JSON array of arrays. Booleans become 1 and 0, as SQLite stores them.
+fn rows_json(width: usize, rows: &[Vec<Val>]) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * width * 16);
+    out.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        debug_assert_eq!(row.len(), width);
+        out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            // Writing into a Vec cannot fail, and every value here is valid JSON (a float
+            // that is not finite is written as null).
+            let _ = match v {
+                Val::Text(s) => serde_json::to_writer(&mut out, s),
+                Val::Int(n) => serde_json::to_writer(&mut out, n),
+                Val::Float(f) => serde_json::to_writer(&mut out, f),
+                Val::Bool(b) => serde_json::to_writer(&mut out, &u8::from(*b)),
+            };
+        }
+        out.push(b']');
+    }
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+async fn insert_values(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Val>]) -> Result<()> {
     let per_statement = (MAX_PARAMS / width.max(1)).max(1);
     for chunk in rows.chunks(per_statement) {
         let mut text = String::with_capacity(head.len() + chunk.len() * width * 5);
@@ -53,13 +105,8 @@ pub async fn insert_rows(
                 if j > 0 {
                     text.push_str(", ");
                 }
-                match DIALECT {
-                    Dialect::Sqlite => text.push('?'),
-                    Dialect::Postgres => {
-                        text.push('$');
-                        text.push_str(&n.to_string());
-                    }
-                }
+                text.push('$');
+                text.push_str(&n.to_string());
             }
             text.push(')');
         }

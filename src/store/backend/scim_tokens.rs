@@ -86,10 +86,10 @@ impl Backend {
     pub async fn scim_token_by_hash(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(TenantId, ScimToken)>> {
+    ) -> Result<Option<(Tenant, ScimToken)>> {
         Ok(live_token_by_hash::<TokenRow>(&self.pool, token_hash)
             .await?
-            .map(TokenRow::into_token))
+            .map(|(tenant, r)| (tenant, r.into_token().1)))
     }
 
     /// Every SCIM token of the tenant (revoked ones too), oldest first; never the hashes.

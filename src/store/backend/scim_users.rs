@@ -112,7 +112,15 @@ impl Row {
     }
 }
 
-/// What hangs off a page of users, loaded in one query per kind.
+/// A row of a list page: the user and how many users match in all.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    row: Row,
+    total: i64,
+}
+
+/// What hangs off a page of users, loaded in one query (`EXTRA_SQL`).
 #[derive(Default)]
 struct Extra {
     emails: HashMap<String, Vec<Email>>,
@@ -123,88 +131,121 @@ struct Extra {
     attributes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
 }
 
+/// One row of everything that hangs off a page of users, read in one query: `k` says what
+/// the row is and the meaning of the text columns `a`..`g` (see `EXTRA_SQL`).
 #[derive(sqlx::FromRow)]
-struct EmailRow {
+struct ExtraRow {
+    k: i32,
     user_id: String,
-    value: String,
-    #[sqlx(rename = "type")]
-    kind: Option<String>,
-    is_primary: bool,
+    a: Option<String>,
+    b: Option<String>,
+    c: Option<String>,
+    d: Option<String>,
+    e: Option<String>,
+    f: Option<String>,
+    g: Option<String>,
+    flag: Option<bool>,
+    num: Option<f64>,
 }
 
-#[derive(sqlx::FromRow)]
-struct PluralRow {
-    user_id: String,
-    attribute: String,
-    value: String,
-    display: Option<String>,
-    #[sqlx(rename = "type")]
-    kind: Option<String>,
-    is_primary: bool,
-}
+const EXTRA_EMAIL: i32 = 1;
+const EXTRA_MANAGER: i32 = 2;
+const EXTRA_GROUP: i32 = 3;
+const EXTRA_ATTRIBUTE: i32 = 4;
+const EXTRA_VALUE: i32 = 5;
+const EXTRA_ADDRESS: i32 = 6;
 
-#[derive(sqlx::FromRow)]
-struct AddressRow {
-    user_id: String,
-    #[sqlx(rename = "type")]
-    kind: Option<String>,
-    is_primary: bool,
-    formatted: Option<String>,
-    street_address: Option<String>,
-    locality: Option<String>,
-    region: Option<String>,
-    postal_code: Option<String>,
-    country: Option<String>,
-}
+/// The extras of the users `{ids}` (a placeholder list), each kind a branch of one UNION ALL:
+/// emails, the SCIM manager, groups, custom attributes, plural values, addresses. `st` and
+/// `pos` order each kind as it is shown (groups by name; the rest as stored).
+const EXTRA_SQL: &str = "\
+SELECT 1 AS k, user_id, value AS a, type AS b, CAST(NULL AS TEXT) AS c, CAST(NULL AS TEXT) AS d, \
+  CAST(NULL AS TEXT) AS e, CAST(NULL AS TEXT) AS f, CAST(NULL AS TEXT) AS g, is_primary AS flag, \
+  CAST(NULL AS DOUBLE PRECISION) AS num, '' AS st, position AS pos \
+  FROM user_emails WHERE user_id IN ({ids}) \
+UNION ALL SELECT 2, m.target_user_id, m.manager_id, COALESCE(mu.display_name, mu.username), NULL, NULL, \
+  NULL, NULL, NULL, NULL, NULL, '', 0 \
+  FROM management m JOIN users mu ON mu.id = m.manager_id WHERE m.from_scim AND m.target_user_id IN ({ids}) \
+UNION ALL SELECT 3, gm.user_id, g.id, g.display_name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.display_name, 0 \
+  FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id IN ({ids}) \
+UNION ALL SELECT 4, ua.user_id, d.key, d.kind, ua.value, NULL, NULL, NULL, NULL, NULL, ua.num, '', 0 \
+  FROM user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id WHERE ua.user_id IN ({ids}) \
+UNION ALL SELECT 5, user_id, attribute, value, display, type, NULL, NULL, NULL, is_primary, NULL, attribute, position \
+  FROM user_values WHERE user_id IN ({ids}) \
+UNION ALL SELECT 6, user_id, type, formatted, street_address, locality, region, postal_code, country, \
+  is_primary, NULL, '', position \
+  FROM user_addresses WHERE user_id IN ({ids}) \
+ORDER BY k, user_id, st, pos, a";
 
-/// phoneNumbers, ims, photos, x509Certificates and addresses of the users `ids`.
-async fn load_more(conn: &mut super::Conn, ids: &[String], x: &mut Extra) -> Result<()> {
-    let list = placeholders(1, ids.len());
-    let q = sqlx::query_as::<DB, PluralRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT user_id, attribute, value, display, type, is_primary FROM user_values \
-         WHERE user_id IN ({list}) ORDER BY user_id, attribute, position"
-    )));
-    for r in bind_ids(q, ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
-        let Some(p) = Plural::from_name(&r.attribute) else {
-            continue;
-        };
-        x.plurals
-            .entry(r.user_id)
-            .or_default()
-            .entry(p)
-            .or_default()
-            .push(PluralValue {
-                value: r.value,
-                display: r.display,
-                kind: r.kind,
-                primary: r.is_primary,
-            });
+impl Extra {
+    fn add(&mut self, r: ExtraRow) {
+        let ExtraRow {
+            k,
+            user_id: user,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            flag,
+            num,
+        } = r;
+        let primary = flag.unwrap_or(false);
+        match k {
+            EXTRA_EMAIL => self.emails.entry(user).or_default().push(Email {
+                value: a.unwrap_or_default(),
+                kind: b,
+                primary,
+            }),
+            EXTRA_MANAGER => {
+                self.managers
+                    .insert(user, (UserId(a.unwrap_or_default()), b));
+            }
+            EXTRA_GROUP => self
+                .groups
+                .entry(user)
+                .or_default()
+                .push((GroupId(a.unwrap_or_default()), b.unwrap_or_default())),
+            EXTRA_ATTRIBUTE => {
+                let kind = AttributeKind::parse(b.as_deref().unwrap_or_default())
+                    .unwrap_or(AttributeKind::Text);
+                let value =
+                    crate::domain::attributes::to_json(kind, c.as_deref().unwrap_or_default(), num);
+                self.attributes
+                    .entry(user)
+                    .or_default()
+                    .insert(a.unwrap_or_default(), value);
+            }
+            EXTRA_VALUE => {
+                if let Some(p) = a.as_deref().and_then(Plural::from_name) {
+                    self.plurals
+                        .entry(user)
+                        .or_default()
+                        .entry(p)
+                        .or_default()
+                        .push(PluralValue {
+                            value: b.unwrap_or_default(),
+                            display: c,
+                            kind: d,
+                            primary,
+                        });
+                }
+            }
+            EXTRA_ADDRESS => self.addresses.entry(user).or_default().push(Address {
+                kind: a,
+                primary,
+                formatted: b,
+                street_address: c,
+                locality: d,
+                region: e,
+                postal_code: f,
+                country: g,
+            }),
+            _ => {}
+        }
     }
-    let q = sqlx::query_as::<DB, AddressRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT user_id, type, is_primary, formatted, street_address, locality, region, postal_code, country \
-         FROM user_addresses WHERE user_id IN ({list}) ORDER BY user_id, position"
-    )));
-    for r in bind_ids(q, ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
-        x.addresses.entry(r.user_id).or_default().push(Address {
-            kind: r.kind,
-            primary: r.is_primary,
-            formatted: r.formatted,
-            street_address: r.street_address,
-            locality: r.locality,
-            region: r.region,
-            postal_code: r.postal_code,
-            country: r.country,
-        });
-    }
-    Ok(())
 }
 
 /// The rows of `user_values` and `user_addresses` for users' plural attributes and addresses.
@@ -276,48 +317,15 @@ async fn load_extra(conn: &mut super::Conn, ids: &[String]) -> Result<Extra> {
     if ids.is_empty() {
         return Ok(x);
     }
-    let list = placeholders(1, ids.len());
-    let q = sqlx::query_as::<DB, EmailRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT user_id, value, type, is_primary FROM user_emails WHERE user_id IN ({list}) ORDER BY user_id, position"
-    )));
+    let sql = EXTRA_SQL.replace("{ids}", &placeholders(1, ids.len()));
+    let q = sqlx::query_as::<DB, ExtraRow>(sqlx::AssertSqlSafe(sql));
     for r in bind_ids(q, ids)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?
     {
-        x.emails.entry(r.user_id).or_default().push(Email {
-            value: r.value,
-            kind: r.kind,
-            primary: r.is_primary,
-        });
+        x.add(r);
     }
-    let q = sqlx::query_as::<DB, (String, String, Option<String>)>(sqlx::AssertSqlSafe(format!(
-        "SELECT m.target_user_id, m.manager_id, COALESCE(mu.display_name, mu.username) FROM management m \
-         JOIN users mu ON mu.id = m.manager_id WHERE m.from_scim AND m.target_user_id IN ({list})"
-    )));
-    for (user, manager, name) in bind_ids(q, ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
-        x.managers.insert(user, (UserId(manager), name));
-    }
-    let q = sqlx::query_as::<DB, (String, String, String)>(sqlx::AssertSqlSafe(format!(
-        "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
-         WHERE gm.user_id IN ({list}) ORDER BY g.display_name, g.id"
-    )));
-    for (user, group, name) in bind_ids(q, ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
-        x.groups
-            .entry(user)
-            .or_default()
-            .push((GroupId(group), name));
-    }
-    x.attributes = super::users::load_attributes(&mut *conn, ids).await?;
-    load_more(conn, ids, &mut x).await?;
     Ok(x)
 }
 
@@ -337,6 +345,11 @@ pub(super) async fn users_by_sql(conn: &mut super::Conn, sql: Sql) -> Result<Vec
         sql.args
     );
     let rows = q.fetch_all(&mut *conn).await.map_err(db_error)?;
+    with_extra(conn, rows).await
+}
+
+/// Users from their rows and what hangs off them.
+async fn with_extra(conn: &mut super::Conn, rows: Vec<Row>) -> Result<Vec<ScimUser>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut extra = load_extra(conn, &ids).await?;
     Ok(rows.into_iter().map(|r| r.into_user(&mut extra)).collect())
@@ -416,14 +429,19 @@ impl Backend {
             _ => VISIBLE,
         };
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        let count_q = bind_args!(
-            sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM users u WHERE {visible}{cond}"
-            ))),
-            sql.args.clone()
-        );
-        let total = count_q.fetch_one(&mut *conn).await.map_err(db_error)?;
-        if q.count <= 0 || total < q.start_index {
+        let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {visible}{cond}");
+        let count_args = sql.args.clone();
+        let count = async |conn: &mut super::Conn| {
+            bind_args!(
+                sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(count_sql.clone())),
+                count_args.clone()
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)
+        };
+        if q.count <= 0 {
+            let total = count(&mut conn).await?;
             return Ok(ListPage {
                 total,
                 items: vec![],
@@ -440,12 +458,26 @@ impl Backend {
         // Written into the SQL, not bound: SQLite recompiles a statement whose LIMIT is a
         // parameter each time it is bound again (the planner uses its value), which cost two
         // thirds of a lookup's instructions. Both are integers, so nothing can be injected.
+        // The total comes with the page, from a subquery the database evaluates once.
         let (limit, offset) = (q.count, q.start_index - 1);
         sql.text = format!(
-            "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {visible}{cond} \
-             ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            "SELECT {COLUMNS}, ({count_sql}) AS total FROM users u JOIN tenants t ON t.id = u.tenant_id \
+             WHERE {visible}{cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
-        let items = users_by_sql(&mut conn, sql).await?;
+        let rows: Vec<PageRow> = bind_args!(
+            sqlx::query_as::<DB, PageRow>(sqlx::AssertSqlSafe(sql.text)),
+            sql.args
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        let total = match rows.first() {
+            Some(r) => r.total,
+            // No row: nothing matches, or the page starts after the last match.
+            None if q.start_index > 1 => count(&mut conn).await?,
+            None => 0,
+        };
+        let items = with_extra(&mut conn, rows.into_iter().map(|r| r.row).collect()).await?;
         Ok(ListPage { total, items })
     }
 

@@ -54,33 +54,60 @@ impl TokenRecord for TokenRow {
     }
 }
 
-/// The live (not revoked) token with this hash. Marks it used, at most once a minute (so
-/// that not every request writes).
+/// The tenant a token belongs to, read in the same query as the token.
+#[derive(sqlx::FromRow)]
+struct TokenTenant {
+    tenant_id: String,
+    tenant_slug: String,
+    tenant_name: String,
+    tenant_owner: Option<String>,
+    tenant_created_at: i64,
+}
+
+/// The live (not revoked) token with this hash, and its tenant, in one query (every API and
+/// SCIM request starts here). Marks it used, at most once a minute (so that not every request
+/// writes).
 pub(super) async fn live_token_by_hash<R: TokenRecord>(
     pool: &sqlx::Pool<DB>,
     token_hash: &str,
-) -> Result<Option<R>> {
+) -> Result<Option<(Tenant, R)>> {
+    use sqlx::FromRow;
     let (table, columns) = R::FROM;
-    let row = sqlx::query_as::<DB, R>(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns} FROM {table} WHERE token_hash = $1 AND revoked_at IS NULL"
+    let columns: Vec<String> = columns.split(", ").map(|c| format!("k.{c}")).collect();
+    let row = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, t.slug AS tenant_slug, t.name AS tenant_name, t.owner_user_id AS tenant_owner, \
+         t.created_at AS tenant_created_at FROM {table} k JOIN tenants t ON t.id = k.tenant_id \
+         WHERE k.token_hash = $1 AND k.revoked_at IS NULL",
+        columns.join(", ")
     )))
     .bind(token_hash)
     .fetch_optional(pool)
     .await
     .map_err(db_error)?;
     let Some(row) = row else { return Ok(None) };
+    let (token, t) = (
+        R::from_row(&row).map_err(db_error)?,
+        TokenTenant::from_row(&row).map_err(db_error)?,
+    );
     let now = now_ms();
-    if row.last_used_at().is_none_or(|t| t < now - 60_000) {
+    if token.last_used_at().is_none_or(|t| t < now - 60_000) {
         sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
             "UPDATE {table} SET last_used_at = $1 WHERE id = $2"
         )))
         .bind(now)
-        .bind(row.id())
+        .bind(token.id())
         .execute(pool)
         .await
         .map_err(db_error)?;
     }
-    Ok(Some(row))
+    let tenant = Tenant {
+        id: TenantId(t.tenant_id),
+        slug: t.tenant_slug,
+        name: t.tenant_name,
+        owner_user_id: t.tenant_owner.map(UserId),
+        created_at: t.tenant_created_at,
+    };
+    Ok(Some((tenant, token)))
 }
 
 /// Every token of the tenant (revoked ones too), oldest first; never the hashes.
@@ -143,10 +170,10 @@ impl Backend {
     }
 
     /// The live (not revoked) token with this hash, and its tenant. Marks it used (at most once a minute).
-    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(TenantId, ApiToken)>> {
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(Tenant, ApiToken)>> {
         Ok(live_token_by_hash::<TokenRow>(&self.pool, token_hash)
             .await?
-            .map(TokenRow::into_token))
+            .map(|(tenant, r)| (tenant, r.into_token().1)))
     }
 
     /// Every token of the tenant (revoked ones too), oldest first; never the hashes.
