@@ -4,10 +4,11 @@
 
 use super::error::{ScimError, ScimResult};
 use super::json::get_ci;
-use super::{ScimCaller, discovery, group, service, user};
+use super::{ScimCaller, discovery, service};
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One operation as received.
@@ -17,13 +18,40 @@ struct Op {
     path: String,
     data: Option<Value>,
     version: Option<i64>,
+    /// The `bulkId`s it refers to (in its path and its data).
+    refs: Vec<String>,
 }
 
-fn parse(body: &Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
-    let o = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a BulkRequest is a JSON object"))?;
-    let fail_on_errors = match get_ci(o, "failOnErrors") {
+/// What a successful operation left: the resource's id, location and version.
+pub struct Made {
+    id: String,
+    location: String,
+    version: String,
+}
+
+impl Made {
+    fn user(u: &crate::domain::scim::ScimUser, base: &str) -> Self {
+        Self {
+            id: u.id.to_string(),
+            location: format!("{base}/Users/{}", u.id),
+            version: super::etag(u.version),
+        }
+    }
+
+    fn group(g: &crate::domain::scim::ScimGroup, base: &str) -> Self {
+        Self {
+            id: g.id.to_string(),
+            location: format!("{base}/Groups/{}", g.id),
+            version: super::etag(g.version),
+        }
+    }
+}
+
+fn parse(body: Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
+    let Value::Object(mut o) = body else {
+        return Err(ScimError::invalid_syntax("a BulkRequest is a JSON object"));
+    };
+    let fail_on_errors = match get_ci(&o, "failOnErrors") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_u64()
@@ -32,7 +60,7 @@ fn parse(body: &Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
                 as usize,
         ),
     };
-    let ops = match get_ci(o, "Operations") {
+    let ops = match super::json::key_ci(&o, "Operations").and_then(|k| o.remove(&k)) {
         Some(Value::Array(a)) => a,
         _ => {
             return Err(ScimError::invalid_syntax(
@@ -52,21 +80,33 @@ fn parse(body: &Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
         ));
     }
     let ops = ops
-        .iter()
+        .into_iter()
         .map(|op| {
-            let m = op
-                .as_object()
-                .ok_or_else(|| ScimError::invalid_syntax("each operation is an object"))?;
-            let text = |k: &str| get_ci(m, k).and_then(Value::as_str).map(str::to_owned);
+            let Value::Object(mut m) = op else {
+                return Err(ScimError::invalid_syntax("each operation is an object"));
+            };
+            let text = |m: &Map<String, Value>, k: &str| {
+                get_ci(m, k).and_then(Value::as_str).map(str::to_owned)
+            };
+            let path = text(&m, "path")
+                .ok_or_else(|| ScimError::invalid_syntax("each operation needs a path"))?;
+            let data = super::json::key_ci(&m, "data").and_then(|k| m.remove(&k));
+            let mut refs = Vec::new();
+            if let Some((_, last)) = path.rsplit_once('/') {
+                references(&Value::String(last.to_owned()), &mut refs);
+            }
+            if let Some(d) = &data {
+                references(d, &mut refs);
+            }
             Ok(Op {
-                method: text("method")
+                method: text(&m, "method")
                     .ok_or_else(|| ScimError::invalid_syntax("each operation needs a method"))?
                     .to_ascii_uppercase(),
-                bulk_id: text("bulkId"),
-                path: text("path")
-                    .ok_or_else(|| ScimError::invalid_syntax("each operation needs a path"))?,
-                data: get_ci(m, "data").cloned(),
-                version: text("version").and_then(|v| super::if_match_version(Some(&v))),
+                bulk_id: text(&m, "bulkId"),
+                path,
+                data,
+                version: text(&m, "version").and_then(|v| super::if_match_version(Some(&v))),
+                refs,
             })
         })
         .collect::<ScimResult<Vec<_>>>()?;
@@ -100,18 +140,6 @@ fn substitute(v: &mut Value, ids: &HashMap<String, String>) {
     }
 }
 
-/// The `bulkId`s an operation refers to (in its path and its data).
-fn refs_of(op: &Op) -> Vec<String> {
-    let mut refs = Vec::new();
-    if let Some((_, last)) = op.path.rsplit_once('/') {
-        references(&Value::String(last.to_owned()), &mut refs);
-    }
-    if let Some(d) = &op.data {
-        references(d, &mut refs);
-    }
-    refs
-}
-
 fn is_user_create(op: &Op) -> bool {
     op.method == "POST" && op.path.trim_matches('/') == "Users"
 }
@@ -128,10 +156,7 @@ struct Progress<'a> {
 
 impl Progress<'_> {
     fn pending(&self, n: usize) -> bool {
-        self.results[n].is_none()
-            && refs_of(&self.ops[n])
-                .iter()
-                .all(|r| self.ids.contains_key(r))
+        self.results[n].is_none() && self.ops[n].refs.iter().all(|r| self.ids.contains_key(r))
     }
 
     fn stopped(&self) -> bool {
@@ -140,18 +165,15 @@ impl Progress<'_> {
     }
 
     /// Records an operation's outcome.
-    fn record(&mut self, n: usize, outcome: ScimResult<(u16, Option<Value>)>) {
+    fn record(&mut self, n: usize, outcome: ScimResult<(u16, Option<Made>)>) {
         let op = &self.ops[n];
         self.results[n] = Some(match outcome {
-            Ok((status, resource)) => {
-                let id = resource
-                    .as_ref()
-                    .and_then(|r| r["id"].as_str())
-                    .map(str::to_owned);
-                if let (Some(b), Some(id)) = (&op.bulk_id, id) {
-                    self.ids.insert(b.clone(), id);
+            Ok((status, made)) => {
+                let answer = success(op, status, made.as_ref());
+                if let (Some(b), Some(m)) = (&op.bulk_id, made) {
+                    self.ids.insert(b.clone(), m.id);
                 }
-                success(op, status, resource.as_ref())
+                answer
             }
             Err(e) => {
                 self.errors += 1;
@@ -166,7 +188,7 @@ pub async fn run(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &ScimCaller,
-    body: &Value,
+    body: Value,
 ) -> ScimResult<Value> {
     let (ops, fail_on_errors) = parse(body)?;
     let defs = store.attribute_defs(caller.tenant_id()).await?;
@@ -249,9 +271,7 @@ async fn create_users(
         if !is_user_create(op) {
             break;
         }
-        let mut data = op.data.clone().unwrap_or(Value::Null);
-        substitute(&mut data, &p.ids);
-        match service::prepare_user(defs, &data).await {
+        match service::prepare_user(defs, &with_ids(op, &p.ids)).await {
             Ok(w) => {
                 batch.push(n);
                 writes.push(w);
@@ -269,22 +289,35 @@ async fn create_users(
         .await?;
     for (i, outcome) in batch.iter().zip(done) {
         let outcome = outcome
-            .map(|u| (201, Some(user::to_json(&u, &caller.base))))
+            .map(|u| (201, Some(Made::user(&u, &caller.base))))
             .map_err(ScimError::from);
         p.record(*i, outcome);
     }
     Ok(if p.stopped() { p.ops.len() } else { n })
 }
 
-fn success(op: &Op, status: u16, resource: Option<&Value>) -> Value {
+/// An operation's data with the `bulkId` references it makes replaced by the ids created.
+fn with_ids<'a>(op: &'a Op, ids: &HashMap<String, String>) -> Cow<'a, Value> {
+    match &op.data {
+        None => Cow::Owned(Value::Null),
+        Some(d) if op.refs.is_empty() => Cow::Borrowed(d),
+        Some(d) => {
+            let mut d = d.clone();
+            substitute(&mut d, ids);
+            Cow::Owned(d)
+        }
+    }
+}
+
+fn success(op: &Op, status: u16, made: Option<&Made>) -> Value {
     let mut r = Map::new();
     r.insert("method".into(), json!(op.method));
     if let Some(b) = &op.bulk_id {
         r.insert("bulkId".into(), json!(b));
     }
-    if let Some(res) = resource {
-        r.insert("location".into(), res["meta"]["location"].clone());
-        r.insert("version".into(), res["meta"]["version"].clone());
+    if let Some(m) = made {
+        r.insert("location".into(), json!(m.location));
+        r.insert("version".into(), json!(m.version));
     }
     r.insert("status".into(), json!(status.to_string()));
     Value::Object(r)
@@ -309,7 +342,7 @@ async fn execute(
     defs: &[crate::domain::AttributeDef],
     op: &Op,
     ids: &HashMap<String, String>,
-) -> ScimResult<(u16, Option<Value>)> {
+) -> ScimResult<(u16, Option<Made>)> {
     let path = match op.path.trim_end_matches('/').rsplit_once('/') {
         Some((head, last)) => {
             let mut last = Value::String(last.to_owned());
@@ -318,27 +351,27 @@ async fn execute(
         }
         None => op.path.clone(),
     };
-    let mut data = op.data.clone().unwrap_or(Value::Null);
-    substitute(&mut data, ids);
+    let data = with_ids(op, ids);
+    let data = data.as_ref();
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let kind = parts.next().unwrap_or_default();
     let id = parts.next();
     let base = &caller.base;
-    let user_json = |u: &crate::domain::scim::ScimUser| Some(user::to_json(u, base));
-    let group_json = |g: &crate::domain::scim::ScimGroup| Some(group::to_json(g, base, true));
+    let user_json = |u: &crate::domain::scim::ScimUser| Some(Made::user(u, base));
+    let group_json = |g: &crate::domain::scim::ScimGroup| Some(Made::group(g, base));
     let v = op.version;
     match (kind, op.method.as_str(), id) {
         ("Users", "POST", None) => Ok((
             201,
-            user_json(&service::create_user(store, caller, defs, &data).await?),
+            user_json(&service::create_user(store, caller, defs, data).await?),
         )),
         ("Users", "PUT", Some(id)) => Ok((
             200,
-            user_json(&service::replace_user(store, notifier, caller, defs, id, v, &data).await?),
+            user_json(&service::replace_user(store, notifier, caller, defs, id, v, data).await?),
         )),
         ("Users", "PATCH", Some(id)) => Ok((
             200,
-            user_json(&service::patch_user(store, notifier, caller, defs, id, v, &data).await?),
+            user_json(&service::patch_user(store, notifier, caller, defs, id, v, data).await?),
         )),
         ("Users", "DELETE", Some(id)) => {
             service::delete_user(store, notifier, caller, id, v).await?;
@@ -346,15 +379,15 @@ async fn execute(
         }
         ("Groups", "POST", None) => Ok((
             201,
-            group_json(&service::create_group(store, caller, &data).await?),
+            group_json(&service::create_group(store, caller, data).await?),
         )),
         ("Groups", "PUT", Some(id)) => Ok((
             200,
-            group_json(&service::replace_group(store, caller, id, v, &data).await?),
+            group_json(&service::replace_group(store, caller, id, v, data).await?),
         )),
         ("Groups", "PATCH", Some(id)) => Ok((
             200,
-            group_json(&service::patch_group(store, caller, id, v, &data).await?),
+            group_json(&service::patch_group(store, caller, id, v, data).await?),
         )),
         ("Groups", "DELETE", Some(id)) => {
             service::delete_group(store, caller, id, v).await?;

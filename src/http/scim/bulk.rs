@@ -21,6 +21,6 @@ async fn run(
     caller: ScimCaller,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let out = bulk::run(&s.store, s.logout_notifier(), &caller, &body).await?;
+    let out = bulk::run(&s.store, s.logout_notifier(), &caller, body).await?;
     Ok(Scim::ok(out))
 }

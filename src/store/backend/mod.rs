@@ -67,6 +67,12 @@ impl Backend {
     }
 }
 
+/// A JSON value as text (`serde_json::to_string` writes straight into a buffer; `Display`
+/// goes through the formatting machinery).
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// Records one change in the audit log, inside the transaction that makes it.
 pub async fn record(
     conn: &mut Conn,
@@ -87,8 +93,8 @@ pub async fn record(
     .bind(change.action)
     .bind(change.target_kind)
     .bind(change.target_id.as_deref())
-    .bind(change.before.map(|v| v.to_string()))
-    .bind(change.after.map(|v| v.to_string()))
+    .bind(change.before.map(|v| json_text(&v)))
+    .bind(change.after.map(|v| json_text(&v)))
     .bind(actor.ip.as_deref())
     .execute(&mut *conn)
     .await
@@ -126,8 +132,8 @@ pub async fn commit_many(
                 c.action.into(),
                 c.target_kind.into(),
                 (&c.target_id).into(),
-                Val::Text(c.before.map(|v| v.to_string())),
-                Val::Text(c.after.map(|v| v.to_string())),
+                Val::Text(c.before.map(|v| json_text(&v))),
+                Val::Text(c.after.map(|v| json_text(&v))),
                 (&actor.ip).into(),
             ]
         })

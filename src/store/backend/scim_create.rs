@@ -305,6 +305,66 @@ async fn users_by_ids(conn: &mut Conn, tenant: &TenantId, ids: &[UserId]) -> Res
     Ok(out)
 }
 
+/// The users the writes made, by id, as stored. A new user is what was written (nothing else
+/// hangs off them yet), so only their custom attributes are read back (as values by key); a
+/// reactivated user is read back whole.
+async fn made_users(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    pairs: &[(&UserId, &ScimUserWrite)],
+    outcomes: &[Result<Done>],
+    now: i64,
+) -> Result<HashMap<String, ScimUser>> {
+    let writes: HashMap<&str, &ScimUserWrite> =
+        pairs.iter().map(|(id, w)| (id.as_str(), *w)).collect();
+    let (mut created, mut reactivated) = (vec![], vec![]);
+    for o in outcomes {
+        match o {
+            Ok(Done::Created(id)) => created.push(id),
+            Ok(Done::Reactivated(id, _)) => reactivated.push(id.clone()),
+            Err(_) => {}
+        }
+    }
+    let with_attributes: Vec<String> = created
+        .iter()
+        .filter(|id| {
+            writes
+                .get(id.as_str())
+                .is_some_and(|w| w.attributes.iter().any(|(_, v)| v.is_some()))
+        })
+        .map(|id| id.0.clone())
+        .collect();
+    let mut attributes = super::users::load_attributes(&mut *conn, &with_attributes).await?;
+    let mut out: HashMap<String, ScimUser> = users_by_ids(conn, tenant, &reactivated)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0.clone(), u))
+        .collect();
+    for id in created {
+        let Some(w) = writes.get(id.as_str()) else {
+            continue;
+        };
+        let u = ScimUser {
+            id: id.clone(),
+            fields: w.fields.clone(),
+            status: if w.active {
+                UserStatus::Active
+            } else {
+                UserStatus::Inactive
+            },
+            is_owner: false,
+            manager: w.manager.clone().map(|m| (m, None)),
+            groups: vec![],
+            attributes: attributes.remove(id.as_str()).unwrap_or_default(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        out.insert(id.0.clone(), u);
+    }
+    Ok(out)
+}
+
 /// What became of one write.
 enum Done {
     Created(UserId),
@@ -428,18 +488,7 @@ impl Backend {
                 one_by_one(&mut tx, tenant, &home, &pairs, removed, max_errors, now).await?
             }
         };
-        let made: Vec<UserId> = outcomes
-            .iter()
-            .filter_map(|o| match o {
-                Ok(Done::Created(id) | Done::Reactivated(id, _)) => Some(id.clone()),
-                Err(_) => None,
-            })
-            .collect();
-        let users = users_by_ids(&mut tx, tenant, &made)
-            .await?
-            .into_iter()
-            .map(|u| (u.id.0.clone(), u))
-            .collect();
+        let users = made_users(&mut tx, tenant, &pairs, &outcomes, now).await?;
         let (answers, changes) = answers(outcomes, users);
         commit_many(tx, tenant, actor, changes).await?;
         Ok(answers)
