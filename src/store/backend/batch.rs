@@ -26,73 +26,29 @@ impl From<&Option<String>> for Val {
     }
 }
 
-/// Parameters per statement (PostgreSQL): well under its limit of 65,535.
+/// Parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535.
+/// SQLite gets anonymous `?` placeholders: binding a numbered one looks its name up in a list
+/// (`sqlite3_bind_parameter_name`), which made a statement of many thousand quadratic.
 const MAX_PARAMS: usize = 16_000;
 
+/// Rows per statement at most: every full chunk then has the same text, so each connection
+/// prepares it once and its statement cache serves the rest (a statement of hundreds of rows
+/// costs milliseconds to prepare).
+const MAX_ROWS: usize = 100;
+
 /// Inserts `rows` (each `width` values, in the column order of `head`, which is
-/// `INSERT INTO table (columns)`).
-///
-/// SQLite gets all the rows as one JSON array bound as a single text parameter and unpacked by
-/// `json_each` (`INSERT ... SELECT value->>0, value->>1, ... FROM json_each(?)`): the statement
-/// is the same whatever the number of rows, so it is prepared once per connection, and binding
-/// one text costs far less than binding thousands of values one by one (sqlx looks each
-/// parameter's name up, and copies each value). PostgreSQL gets multi-row `VALUES` of numbered
-/// parameters, one statement per chunk.
+/// `INSERT INTO table (columns)`) with one statement per chunk. The rows are consumed: their
+/// text moves into the bound parameters instead of being copied.
 pub async fn insert_rows(
     conn: &mut Conn,
     head: &str,
     width: usize,
-    rows: &[Vec<Val>],
+    rows: Vec<Vec<Val>>,
 ) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match DIALECT {
-        Dialect::Sqlite => insert_json(conn, head, width, rows).await,
-        Dialect::Postgres => insert_values(conn, head, width, rows).await,
-    }
-}
-
-async fn insert_json(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Val>]) -> Result<()> {
-    let columns: Vec<String> = (0..width).map(|i| format!("value->>{i}")).collect();
-    let text = format!("{head} SELECT {} FROM json_each(?)", columns.join(", "));
-    sqlx::query::<DB>(sqlx::AssertSqlSafe(text))
-        .bind(rows_json(width, rows))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    Ok(())
-}
-
-/// `rows` as a JSON array of arrays. Booleans become 1 and 0, as SQLite stores them.
-fn rows_json(width: usize, rows: &[Vec<Val>]) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * width * 16);
-    out.push(b'[');
-    for (i, row) in rows.iter().enumerate() {
-        debug_assert_eq!(row.len(), width);
-        out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
-        for (j, v) in row.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            // Writing into a Vec cannot fail, and every value here is valid JSON (a float
-            // that is not finite is written as null).
-            let _ = match v {
-                Val::Text(s) => serde_json::to_writer(&mut out, s),
-                Val::Int(n) => serde_json::to_writer(&mut out, n),
-                Val::Float(f) => serde_json::to_writer(&mut out, f),
-                Val::Bool(b) => serde_json::to_writer(&mut out, &u8::from(*b)),
-            };
-        }
-        out.push(b']');
-    }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
-}
-
-async fn insert_values(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Val>]) -> Result<()> {
-    let per_statement = (MAX_PARAMS / width.max(1)).max(1);
-    for chunk in rows.chunks(per_statement) {
+    let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, MAX_ROWS);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
         let mut text = String::with_capacity(head.len() + chunk.len() * width * 5);
         text.push_str(head);
         text.push_str(" VALUES ");
@@ -105,18 +61,23 @@ async fn insert_values(conn: &mut Conn, head: &str, width: usize, rows: &[Vec<Va
                 if j > 0 {
                     text.push_str(", ");
                 }
-                text.push('$');
-                text.push_str(&n.to_string());
+                match DIALECT {
+                    Dialect::Sqlite => text.push('?'),
+                    Dialect::Postgres => {
+                        text.push('$');
+                        text.push_str(&n.to_string());
+                    }
+                }
             }
             text.push(')');
         }
         let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(text));
-        for v in chunk.iter().flatten() {
+        for v in chunk.into_iter().flatten() {
             q = match v {
-                Val::Text(s) => q.bind(s.clone()),
-                Val::Int(i) => q.bind(*i),
-                Val::Float(f) => q.bind(*f),
-                Val::Bool(b) => q.bind(*b),
+                Val::Text(s) => q.bind(s),
+                Val::Int(i) => q.bind(i),
+                Val::Float(f) => q.bind(f),
+                Val::Bool(b) => q.bind(b),
             };
         }
         q.execute(&mut *conn).await.map_err(db_error)?;

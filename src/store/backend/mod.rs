@@ -142,7 +142,7 @@ pub async fn commit_many(
         &mut tx,
         "INSERT INTO audit_log (id, tenant_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, before, after, ip)",
         12,
-        &rows,
+        rows,
     )
     .await?;
     tx.commit().await.map_err(db_error)

@@ -177,7 +177,7 @@ async fn insert_new(
              honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
              organization, division, department, password_hash)",
         28,
-        &rows,
+        rows,
     )
     .await?;
     let mut related: [Vec<Vec<Val>>; 4] = Default::default();
@@ -207,7 +207,7 @@ async fn insert_new(
             roles,
         ),
     ] {
-        insert_rows(conn, head, width, &rows).await?;
+        insert_rows(conn, head, width, rows).await?;
     }
     let fields: Vec<(&UserId, &ScimUserFields)> =
         users.iter().map(|(id, w)| (*id, &w.fields)).collect();
@@ -253,7 +253,7 @@ async fn insert_managers(
         conn,
         "INSERT INTO management (id, tenant_id, manager_id, target_user_id, created_at, from_scim)",
         6,
-        &rows,
+        rows,
     )
     .await
 }

@@ -299,7 +299,7 @@ pub(super) async fn insert_more(
         &mut *conn,
         "INSERT INTO user_values (user_id, tenant_id, attribute, position, value, value_norm, display, type, is_primary)",
         9,
-        &values,
+        values,
     )
     .await?;
     insert_rows(
@@ -307,7 +307,7 @@ pub(super) async fn insert_more(
         "INSERT INTO user_addresses (user_id, tenant_id, position, type, is_primary, formatted, street_address, \
          locality, region, postal_code, country)",
         11,
-        &addresses,
+        addresses,
     )
     .await
 }
@@ -584,19 +584,33 @@ pub(super) fn sign_in_email(f: &ScimUserFields) -> String {
         .unwrap_or_else(|| f.user_name.clone())
 }
 
-/// What the audit log keeps of a SCIM user.
-pub(super) fn audit_view(u: &ScimUser) -> serde_json::Value {
-    serde_json::json!({
-        "id": u.id,
-        "username": u.fields.user_name,
-        "external_id": u.fields.external_id,
-        "display_name": u.fields.display_name,
-        "emails": u.fields.emails,
-        "status": u.status,
-        "manager_id": u.manager.as_ref().map(|m| &m.0),
-        "attributes": u.attributes,
-        "version": u.version,
-    })
+/// The audit log's view of a SCIM user.
+pub(super) fn audit_view(u: &ScimUser) -> AuditView<'_> {
+    AuditView {
+        id: &u.id,
+        username: &u.fields.user_name,
+        external_id: &u.fields.external_id,
+        display_name: &u.fields.display_name,
+        emails: &u.fields.emails,
+        status: u.status,
+        manager_id: u.manager.as_ref().map(|m| &m.0),
+        attributes: &u.attributes,
+        version: u.version,
+    }
+}
+
+/// What the audit log keeps of a SCIM user (serialised once, straight from the user).
+#[derive(serde::Serialize)]
+pub(super) struct AuditView<'a> {
+    id: &'a UserId,
+    username: &'a str,
+    external_id: &'a Option<String>,
+    display_name: &'a Option<String>,
+    emails: &'a [Email],
+    status: UserStatus,
+    manager_id: Option<&'a UserId>,
+    attributes: &'a BTreeMap<String, serde_json::Value>,
+    version: i64,
 }
 
 /// Writes the SCIM profile columns, emails, manager and password of a user (not the custom
