@@ -42,8 +42,9 @@ pub struct Change {
     pub action: &'static str,
     pub target_kind: &'static str,
     pub target_id: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    /// The state before and after, as JSON text (serialised once, straight from the value).
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 impl Change {
@@ -57,11 +58,11 @@ impl Change {
         }
     }
     pub fn before(mut self, v: impl Serialize) -> Self {
-        self.before = serde_json::to_value(v).ok();
+        self.before = serde_json::to_string(&v).ok();
         self
     }
     pub fn after(mut self, v: impl Serialize) -> Self {
-        self.after = serde_json::to_value(v).ok();
+        self.after = serde_json::to_string(&v).ok();
         self
     }
 }

@@ -177,8 +177,8 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
         Some(Value::Object(m)) => Some(m),
         Some(_) => return Err(ScimError::invalid_value("name must be an object")),
     };
-    let name_part = |k: &str| match name {
-        Some(n) => opt_string(get_ci(n, k), &format!("name.{k}"), 200),
+    let name_part = |k: &str, label: &str| match name {
+        Some(n) => opt_string(get_ci(n, k), label, 200),
         None => Ok(None),
     };
     let ent = match get_ci(o, ENTERPRISE) {
@@ -209,11 +209,11 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
     let fields = ScimUserFields {
         user_name,
         external_id: opt_string(get_ci(o, "externalId"), "externalId", 256)?,
-        given_name: name_part("givenName")?,
-        family_name: name_part("familyName")?,
-        middle_name: name_part("middleName")?,
-        honorific_prefix: name_part("honorificPrefix")?,
-        honorific_suffix: name_part("honorificSuffix")?,
+        given_name: name_part("givenName", "name.givenName")?,
+        family_name: name_part("familyName", "name.familyName")?,
+        middle_name: name_part("middleName", "name.middleName")?,
+        honorific_prefix: name_part("honorificPrefix", "name.honorificPrefix")?,
+        honorific_suffix: name_part("honorificSuffix", "name.honorificSuffix")?,
         display_name: opt_string(get_ci(o, "displayName"), "displayName", 200)?,
         nick_name: opt_string(get_ci(o, "nickName"), "nickName", 200)?,
         title: opt_string(get_ci(o, "title"), "title", 200)?,

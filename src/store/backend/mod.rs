@@ -67,12 +67,6 @@ impl Backend {
     }
 }
 
-/// A JSON value as text (`serde_json::to_string` writes straight into a buffer; `Display`
-/// goes through the formatting machinery).
-fn json_text(v: &serde_json::Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
-}
-
 /// Records one change in the audit log, inside the transaction that makes it.
 pub async fn record(
     conn: &mut Conn,
@@ -93,8 +87,8 @@ pub async fn record(
     .bind(change.action)
     .bind(change.target_kind)
     .bind(change.target_id.as_deref())
-    .bind(change.before.map(|v| json_text(&v)))
-    .bind(change.after.map(|v| json_text(&v)))
+    .bind(change.before)
+    .bind(change.after)
     .bind(actor.ip.as_deref())
     .execute(&mut *conn)
     .await
@@ -117,31 +111,33 @@ pub async fn commit_many(
     actor: &Actor,
     changes: Vec<Change>,
 ) -> Result<()> {
-    let at = crate::domain::clock::now_ms();
-    let rows: Vec<Vec<batch::Val>> = changes
+    use batch::Val;
+    let rows: Vec<Vec<Val>> = changes
         .into_iter()
         .map(|c| {
-            use batch::Val;
             vec![
                 Val::Text(Some(crate::domain::AuditId::generate().0)),
-                tenant.as_str().into(),
-                Val::Int(at),
-                actor.kind.into(),
-                (&actor.id).into(),
-                actor.label.as_str().into(),
                 c.action.into(),
                 c.target_kind.into(),
-                (&c.target_id).into(),
-                Val::Text(c.before.map(|v| json_text(&v))),
-                Val::Text(c.after.map(|v| json_text(&v))),
-                (&actor.ip).into(),
+                Val::Text(c.target_id),
+                Val::Text(c.before),
+                Val::Text(c.after),
             ]
         })
         .collect();
-    batch::insert_rows(
+    let shared = vec![
+        tenant.as_str().into(),
+        Val::Int(crate::domain::clock::now_ms()),
+        actor.kind.into(),
+        (&actor.id).into(),
+        actor.label.as_str().into(),
+        (&actor.ip).into(),
+    ];
+    batch::insert_rows_sharing(
         &mut tx,
-        "INSERT INTO audit_log (id, tenant_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, before, after, ip)",
-        12,
+        "INSERT INTO audit_log (id, action, target_kind, target_id, before, after, tenant_id, at, actor_kind, actor_id, actor_label, ip)",
+        6,
+        shared,
         rows,
     )
     .await?;

@@ -4,7 +4,7 @@
 //! A `userName` that a SCIM DELETE removed (with the `deactivate` setting) comes back: the
 //! existing user is reactivated and updated, as Okta and Entra ID expect after a reassignment.
 
-use super::batch::{Savepoint, Val, insert_rows};
+use super::batch::{Savepoint, Val, insert_rows, insert_rows_sharing};
 use super::scim_sql::{Bind, Sql};
 use super::scim_users::{COLUMNS, audit_view, sign_in_email, users_by_sql, write_scim_fields};
 use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
@@ -67,8 +67,9 @@ async fn removed_by_name(
     Ok(out)
 }
 
-/// A new user's row of `users`, in the column order of `insert_new`.
-fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<Val> {
+/// A new user's row of `users`, in the column order of `insert_new` (the tenant and the
+/// timestamps are shared by every row).
+fn user_row(id: &UserId, w: &ScimUserWrite) -> Vec<Val> {
     let f = &w.fields;
     let email = sign_in_email(f);
     let status = if w.active {
@@ -78,7 +79,6 @@ fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<
     };
     vec![
         id.as_str().into(),
-        tenant.as_str().into(),
         f.user_name.as_str().into(),
         Val::Text(Some(normalise(&f.user_name))),
         Val::Text(Some(normalise(&email))),
@@ -90,8 +90,6 @@ fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<
         (&f.timezone).into(),
         (&f.external_id).into(),
         status.as_str().into(),
-        Val::Int(now),
-        Val::Int(now),
         (&f.middle_name).into(),
         (&f.honorific_prefix).into(),
         (&f.honorific_suffix).into(),
@@ -108,19 +106,16 @@ fn user_row(tenant: &TenantId, id: &UserId, w: &ScimUserWrite, now: i64) -> Vec<
     ]
 }
 
-/// A new user's emails, custom attributes, home membership and home role, as rows.
+/// A new user's emails, custom attributes, home membership and home role, as rows (without
+/// what every row shares: see `insert_new`).
 fn related_rows(
-    tenant: &TenantId,
-    home: &Home,
     id: &UserId,
     w: &ScimUserWrite,
-    now: i64,
     [emails, attributes, memberships, roles]: &mut [Vec<Vec<Val>>; 4],
 ) {
     for (i, e) in w.fields.emails.iter().enumerate() {
         emails.push(vec![
             id.as_str().into(),
-            tenant.as_str().into(),
             Val::Int(i as i64),
             e.value.as_str().into(),
             Val::Text(Some(normalise(&e.value))),
@@ -140,20 +135,11 @@ fn related_rows(
     }
     memberships.push(vec![
         Val::Text(Some(MembershipId::generate().0)),
-        tenant.as_str().into(),
         id.as_str().into(),
-        home.account.as_str().into(),
-        Val::Bool(true),
-        Val::Int(now),
-        Val::Int(now),
     ]);
     roles.push(vec![
         Val::Text(Some(RoleAssignmentId::generate().0)),
-        tenant.as_str().into(),
         id.as_str().into(),
-        home.role.as_str().into(),
-        Val::Bool(true),
-        Val::Int(now),
     ]);
 }
 
@@ -166,48 +152,62 @@ async fn insert_new(
     users: &[(&UserId, &ScimUserWrite)],
     now: i64,
 ) -> Result<()> {
-    let rows: Vec<Vec<Val>> = users
-        .iter()
-        .map(|(id, w)| user_row(tenant, id, w, now))
-        .collect();
-    insert_rows(
+    let rows: Vec<Vec<Val>> = users.iter().map(|(id, w)| user_row(id, w)).collect();
+    insert_rows_sharing(
         conn,
-        "INSERT INTO users (id, tenant_id, username, username_norm, email_norm, email, given_name, family_name,
-             display_name, locale, timezone, external_id, status, created_at, updated_at, middle_name, honorific_prefix,
+        "INSERT INTO users (id, username, username_norm, email_norm, email, given_name, family_name,
+             display_name, locale, timezone, external_id, status, middle_name, honorific_prefix,
              honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
-             organization, division, department, password_hash)",
-        28,
+             organization, division, department, password_hash, tenant_id, created_at, updated_at)",
+        25,
+        vec![tenant.as_str().into(), Val::Int(now), Val::Int(now)],
         rows,
     )
     .await?;
     let mut related: [Vec<Vec<Val>>; 4] = Default::default();
     for (id, w) in users {
-        related_rows(tenant, home, id, w, now, &mut related);
+        related_rows(id, w, &mut related);
     }
     let [emails, attributes, memberships, roles] = related;
-    for (head, width, rows) in [
+    let tenant_only = || vec![Val::from(tenant.as_str())];
+    for (head, width, shared, rows) in [
         (
-            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)",
-            7,
+            "INSERT INTO user_emails (user_id, position, value, value_norm, type, is_primary, tenant_id)",
+            6,
+            tenant_only(),
             emails,
         ),
         (
             "INSERT INTO user_attributes (user_id, attribute_id, value, num)",
             4,
+            vec![],
             attributes,
         ),
         (
-            "INSERT INTO memberships (id, tenant_id, user_id, account_id, is_main, created_at, updated_at)",
-            7,
+            "INSERT INTO memberships (id, user_id, tenant_id, account_id, is_main, created_at, updated_at)",
+            2,
+            vec![
+                tenant.as_str().into(),
+                home.account.as_str().into(),
+                Val::Bool(true),
+                Val::Int(now),
+                Val::Int(now),
+            ],
             memberships,
         ),
         (
-            "INSERT INTO user_roles (id, tenant_id, user_id, role_id, is_main, created_at)",
-            6,
+            "INSERT INTO user_roles (id, user_id, tenant_id, role_id, is_main, created_at)",
+            2,
+            vec![
+                tenant.as_str().into(),
+                home.role.as_str().into(),
+                Val::Bool(true),
+                Val::Int(now),
+            ],
             roles,
         ),
     ] {
-        insert_rows(conn, head, width, rows).await?;
+        insert_rows_sharing(conn, head, width, shared, rows).await?;
     }
     let fields: Vec<(&UserId, &ScimUserFields)> =
         users.iter().map(|(id, w)| (*id, &w.fields)).collect();
