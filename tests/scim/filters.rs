@@ -386,7 +386,98 @@ async fn sorting_and_paging(b: Backend) {
     assert!(a.body["Resources"][0].get("title").is_none());
 }
 
+/// A user with something of every kind that hangs off them (emails, phone numbers, addresses,
+/// a manager, a group, custom attributes) is the same resource whether it is answered to its
+/// creation, listed by a filter (read with all of that in one query), searched or read alone.
+async fn listed_users_are_whole(b: Backend) {
+    let s = people(b).await;
+    let alice = s
+        .get(&format!("/Users?filter={}", enc(r#"userName eq "alice""#)))
+        .await;
+    let alice_id = alice.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = s
+        .post(
+            "/Users",
+            json!({
+                "userName": "erin", "displayName": "Erin E",
+                "emails": [{"value": "erin@example.com", "type": "work", "primary": true},
+                           {"value": "erin@home.org", "type": "home"}],
+                "phoneNumbers": [{"value": "+33 1 23 45 67 89", "type": "work", "primary": true}],
+                "ims": [{"value": "erin-im", "type": "xmpp"}],
+                "addresses": [{"type": "work", "streetAddress": "1 Rue X\nBat. B",
+                               "locality": "Paris", "postalCode": "75001", "country": "FR",
+                               "primary": true}],
+                ENT: {"department": "Ops", "manager": {"value": alice_id}},
+                TEN: {"level": 4.5, "remote": true},
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "Ops team", "members": [{"value": id}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+
+    let read = s.get(&format!("/Users/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let r = &read.body;
+    assert_eq!(r["emails"].as_array().unwrap().len(), 2);
+    assert_eq!(r["phoneNumbers"][0]["value"], "+33 1 23 45 67 89");
+    assert_eq!(r["ims"][0]["value"], "erin-im");
+    assert_eq!(r["addresses"][0]["locality"], "Paris");
+    assert_eq!(r["addresses"][0]["streetAddress"], "1 Rue X\nBat. B");
+    assert_eq!(r[ENT]["manager"]["value"], alice_id.as_str());
+    assert_eq!(r["groups"][0]["display"], "Ops team");
+    assert_eq!(r[TEN]["level"], 4.5);
+    assert_eq!(r[TEN]["remote"], true);
+    // The creation's answer is what was stored, before the group existed.
+    let mut answered = created.body.clone();
+    let mut stored = r.clone();
+    stored.as_object_mut().unwrap().remove("groups");
+    for v in [&mut answered, &mut stored] {
+        v["meta"].as_object_mut().unwrap().remove("version");
+        v["meta"].as_object_mut().unwrap().remove("lastModified");
+    }
+    assert_eq!(answered, stored);
+
+    for filter in [
+        r#"userName eq "erin""#.to_owned(),
+        r#"phoneNumbers[value sw "+33"]"#.to_owned(),
+        format!("{TEN}:level eq 4.5"),
+    ] {
+        let page = s.get(&format!("/Users?filter={}", enc(&filter))).await;
+        assert_eq!(page.status, StatusCode::OK, "{filter}: {}", page.body);
+        assert_eq!(page.body["totalResults"], 1, "{filter}");
+        assert_eq!(&page.body["Resources"][0], r, "{filter}");
+    }
+    // In a page of many, each user keeps their own extras.
+    let all = s.get("/Users?count=1000&sortBy=userName").await;
+    for u in all.body["Resources"].as_array().unwrap() {
+        let one = s
+            .get(&format!("/Users/{}", u["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(u, &one.body);
+    }
+    // Past the last match: the total is still counted.
+    let past = s
+        .get(&format!(
+            "/Users?filter={}&startIndex=3",
+            enc(r#"userName eq "erin""#)
+        ))
+        .await;
+    assert_eq!(past.body["totalResults"], 1);
+    assert_eq!(past.body["Resources"], json!([]));
+}
+
 crate::backends!(
+    listed_users_are_whole,
     every_operator,
     logic_and_multi_valued,
     groups_in_user_filters,
