@@ -23,7 +23,7 @@ struct Op {
 }
 
 /// What a successful operation left: the resource's id, location and version.
-pub struct Made {
+struct Made {
     id: String,
     location: String,
     version: String,

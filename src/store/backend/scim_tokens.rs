@@ -32,7 +32,8 @@ impl TokenRow {
     }
 }
 
-const COLUMNS: &str = "id, tenant_id, name, created_at, last_used_at, revoked_at";
+/// Read from the table as `k` (see `TokenRecord`).
+const COLUMNS: &str = "k.id, k.tenant_id, k.name, k.created_at, k.last_used_at, k.revoked_at";
 
 impl TokenRecord for TokenRow {
     const FROM: (&'static str, &'static str) = ("scim_tokens", COLUMNS);

@@ -209,10 +209,11 @@ impl Extra {
                 .or_default()
                 .push((GroupId(a.unwrap_or_default()), b.unwrap_or_default())),
             EXTRA_ATTRIBUTE => {
-                let kind = AttributeKind::parse(b.as_deref().unwrap_or_default())
-                    .unwrap_or(AttributeKind::Text);
-                let value =
-                    crate::domain::attributes::to_json(kind, c.as_deref().unwrap_or_default(), num);
+                let value = super::users::attribute_json(
+                    b.as_deref().unwrap_or_default(),
+                    c.as_deref().unwrap_or_default(),
+                    num,
+                );
                 self.attributes
                     .entry(user)
                     .or_default()

@@ -32,13 +32,15 @@ impl TokenRow {
     }
 }
 
-const COLUMNS: &str = "id, tenant_id, name, user_id, created_at, last_used_at, revoked_at";
+/// Read from the table as `k` (the token queries join it with the tenant).
+const COLUMNS: &str =
+    "k.id, k.tenant_id, k.name, k.user_id, k.created_at, k.last_used_at, k.revoked_at";
 
 /// What the shared token queries need of a token row (admin API and SCIM tokens alike).
 pub(super) trait TokenRecord:
     for<'r> sqlx::FromRow<'r, <DB as sqlx::Database>::Row> + Send + Unpin
 {
-    /// The table, and the columns the row reads from it.
+    /// The table, and the columns the row reads from it (the table aliased `k`).
     const FROM: (&'static str, &'static str);
     fn id(&self) -> &str;
     fn last_used_at(&self) -> Option<i64>;
@@ -73,12 +75,10 @@ pub(super) async fn live_token_by_hash<R: TokenRecord>(
 ) -> Result<Option<(Tenant, R)>> {
     use sqlx::FromRow;
     let (table, columns) = R::FROM;
-    let columns: Vec<String> = columns.split(", ").map(|c| format!("k.{c}")).collect();
     let row = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-        "SELECT {}, t.slug AS tenant_slug, t.name AS tenant_name, t.owner_user_id AS tenant_owner, \
+        "SELECT {columns}, t.slug AS tenant_slug, t.name AS tenant_name, t.owner_user_id AS tenant_owner, \
          t.created_at AS tenant_created_at FROM {table} k JOIN tenants t ON t.id = k.tenant_id \
-         WHERE k.token_hash = $1 AND k.revoked_at IS NULL",
-        columns.join(", ")
+         WHERE k.token_hash = $1 AND k.revoked_at IS NULL"
     )))
     .bind(token_hash)
     .fetch_optional(pool)
@@ -117,7 +117,7 @@ pub(super) async fn tenant_tokens<R: TokenRecord>(
 ) -> Result<Vec<R>> {
     let (table, columns) = R::FROM;
     sqlx::query_as::<DB, R>(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns} FROM {table} WHERE tenant_id = $1 ORDER BY id"
+        "SELECT {columns} FROM {table} k WHERE k.tenant_id = $1 ORDER BY k.id"
     )))
     .bind(tenant.as_str())
     .fetch_all(pool)
@@ -189,7 +189,7 @@ impl Backend {
     pub async fn revoke_token(&self, tenant: &TenantId, id: &TokenId, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before = sqlx::query_as::<DB, TokenRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL{}",
+            "SELECT {COLUMNS} FROM api_tokens k WHERE k.tenant_id = $1 AND k.id = $2 AND k.revoked_at IS NULL{}",
             super::DIALECT.for_update()
         )))
         .bind(tenant.as_str())

@@ -593,6 +593,15 @@ pub(super) async fn write_attributes(
     Ok(())
 }
 
+/// A stored custom attribute value as JSON, by the kind its definition names.
+pub(super) fn attribute_json(kind: &str, value: &str, num: Option<f64>) -> serde_json::Value {
+    to_json(
+        AttributeKind::parse(kind).unwrap_or(AttributeKind::Text),
+        value,
+        num,
+    )
+}
+
 pub(super) async fn load_attributes<'e, E>(
     exec: E,
     user_ids: &[String],
@@ -614,10 +623,9 @@ where
         q = q.bind(id.as_str());
     }
     for r in q.fetch_all(exec).await.map_err(db_error)? {
-        let kind = AttributeKind::parse(&r.kind).unwrap_or(AttributeKind::Text);
         out.entry(r.user_id)
             .or_default()
-            .insert(r.key, to_json(kind, &r.value, r.num));
+            .insert(r.key, attribute_json(&r.kind, &r.value, r.num));
     }
     Ok(out)
 }
