@@ -85,9 +85,37 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 
 pub use crate::domain::secrets::hash_secret;
 
-/// The token of `Authorization: Bearer <token>`.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// Why no bearer token could be taken from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoBearer {
+    /// No `Authorization: Bearer` header, or one that cannot be read.
+    Missing,
+    /// The `Authorization` header is repeated: which one counts is ambiguous, so none does.
+    Repeated,
+}
+
+impl NoBearer {
+    /// What the caller is told, given what the surface expects to be sent.
+    pub fn message(self, expected: &str) -> String {
+        match self {
+            Self::Missing => format!("send {expected} as `Authorization: Bearer <token>`"),
+            Self::Repeated => "send exactly one Authorization header".into(),
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`; a repeated header is refused.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, NoBearer> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let first = all.next().ok_or(NoBearer::Missing)?;
+    if all.next().is_some() {
+        return Err(NoBearer::Repeated);
+    }
+    bearer_value(first.to_str().ok()).ok_or(NoBearer::Missing)
+}
+
+fn bearer_value(value: Option<&str>) -> Option<&str> {
+    let value = value?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -127,9 +155,8 @@ impl FromRequestParts<AppState> for Caller {
         let slug = path_param(parts, state, "tenant")
             .await
             .ok_or_else(|| Problem::not_found("no tenant in the path"))?;
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            Problem::unauthorized("send an admin API token as `Authorization: Bearer <token>`")
-        })?;
+        let token = bearer(&parts.headers)
+            .map_err(|e| Problem::unauthorized(e.message("an admin API token")))?;
         let (tenant, token) = state
             .store
             .token_by_hash(&hash_secret(token))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod headers;
 pub mod limit;
 pub mod oidc;
 pub mod problem;
@@ -67,6 +68,10 @@ pub fn app(state: AppState) -> Router {
         })
         // Bodies over the limit are refused by the extractors, so the 413 is problem+json too.
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response_with_state(
+            headers::Policy::for_public_url(&state.config.public_url),
+            headers::secure,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -24,13 +24,15 @@ pub enum ErrorCode {
     MissingToken,
     /// The tenant in the path does not exist (404; not an RFC 6749 code).
     NotFound,
+    /// The request body is larger than the endpoint takes: 413, code `invalid_request`.
+    TooLarge,
     ServerError,
 }
 
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::InvalidRequest => "invalid_request",
+            Self::InvalidRequest | Self::TooLarge => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
@@ -46,19 +48,54 @@ impl ErrorCode {
     }
 }
 
-/// An OAuth error with a human-readable description.
+/// The longest `error_description` sent, in characters.
+pub const MAX_DESCRIPTION: usize = 200;
+
+/// `description` as RFC 6749 §5.2 allows it in `error_description`: only `%x20-21 / %x23-5B /
+/// %x5D-7E` (printable ASCII but `"` and `\`), every other character replaced by `?`, at most
+/// `MAX_DESCRIPTION` characters. Descriptions quote what the client sent; this keeps whatever
+/// it sent from reaching the answer raw.
+pub fn safe_description(description: &str) -> String {
+    let mut out: String = description
+        .chars()
+        .take(MAX_DESCRIPTION + 1)
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect();
+    if out.len() > MAX_DESCRIPTION {
+        out.truncate(MAX_DESCRIPTION - 3);
+        out.push_str("...");
+    }
+    out
+}
+
+/// An OAuth error with a human-readable description (already made safe to send).
 #[derive(Debug)]
 pub struct OAuthError {
     pub code: ErrorCode,
-    pub description: String,
+    description: String,
 }
 
 impl OAuthError {
+    /// An error of `code`; the description passes through `safe_description`.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             code,
-            description: description.into(),
+            description: safe_description(&description.into()),
         }
+    }
+    /// The description, as it will be sent.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// 413: the body is larger than the endpoint takes.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            ErrorCode::TooLarge,
+            format!("the request body is larger than {limit} bytes"),
+        )
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, d)

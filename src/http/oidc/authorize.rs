@@ -59,7 +59,7 @@ pub fn bad_request(lang: Lang, message: &str) -> Response {
 }
 
 fn server_error(lang: Lang, e: OAuthError) -> Response {
-    tracing::error!(error = %e.description, "authorization request failed");
+    tracing::error!(error = %e.description(), "authorization request failed");
     super::login::failed_page(lang)
 }
 

@@ -13,6 +13,7 @@ impl IntoResponse for OAuthError {
             }
             ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -23,7 +24,7 @@ impl IntoResponse for OAuthError {
         .then(|| bearer_challenge(&self));
         let body = serde_json::json!({
             "error": self.code.as_str(),
-            "error_description": self.description,
+            "error_description": self.description(),
         });
         let mut res = (status, axum::Json(body)).into_response();
         let headers = res.headers_mut();
@@ -51,7 +52,7 @@ impl IntoResponse for OAuthError {
 /// characters a quoted string may hold.
 fn bearer_challenge(e: &OAuthError) -> HeaderValue {
     let description: String = e
-        .description
+        .description()
         .chars()
         .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
         .collect();

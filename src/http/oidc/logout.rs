@@ -86,7 +86,7 @@ pub async fn confirm(
 }
 
 fn server_error(e: &OAuthError) -> Response {
-    tracing::error!(error = %e.description, "logout request failed");
+    tracing::error!(error = %e.description(), "logout request failed");
     super::login::failed_page(super::i18n::Lang::En)
 }
 

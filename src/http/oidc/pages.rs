@@ -72,9 +72,7 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Respo
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(crate::http::headers::PAGE_CSP),
     );
     h.insert(
         header::REFERRER_POLICY,

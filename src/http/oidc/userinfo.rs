@@ -1,5 +1,6 @@
 //! `GET|POST /userinfo`: a bearer access token in, the user's claims out (`no-store`).
 
+use super::client_request::{form_error, single_authorization};
 use crate::http::AppState;
 use crate::oidc::error::{OAuthError, OAuthResult};
 use crate::oidc::issuer;
@@ -29,12 +30,7 @@ pub async fn post(
         Ok(Form(pairs)) => Some(Params::new(pairs)?),
         // A POST with the token in the header only may carry no body at all.
         Err(_) if !headers.contains_key(header::CONTENT_TYPE) => None,
-        Err(e) => {
-            return Err(OAuthError::invalid_request(format!(
-                "send the parameters as application/x-www-form-urlencoded: {}",
-                e.body_text()
-            )));
-        }
+        Err(e) => return Err(form_error(e)),
     };
     answer(&s, &slug, &headers, params).await
 }
@@ -46,8 +42,7 @@ async fn answer(
     params: Option<Params>,
 ) -> OAuthResult<Response> {
     let tenant = s.oidc.tenant(&s.store, slug).await?;
-    let authorization = headers
-        .get(header::AUTHORIZATION)
+    let authorization = single_authorization(headers)?
         .map(|v| v.to_str())
         .transpose()
         .map_err(|_| OAuthError::invalid_request("the Authorization header is not valid"))?;

@@ -177,9 +177,8 @@ impl FromRequestParts<AppState> for ScimCaller {
         let slug = path_param(parts, state, "tenant")
             .await
             .ok_or_else(|| ScimError::not_found("no tenant in the path"))?;
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            ScimError::unauthorized("send a SCIM token as `Authorization: Bearer <token>`")
-        })?;
+        let token = bearer(&parts.headers)
+            .map_err(|e| ScimError::unauthorized(e.message("a SCIM token")))?;
         let refused = || ScimError::unauthorized("the token is not valid (unknown or revoked)");
         let (tenant, token) = match state.store.scim_token_by_hash(&hash_secret(token)).await? {
             Some((tenant, token)) if tenant.slug == slug => (tenant, token),

@@ -260,9 +260,10 @@ pub fn error_redirect(
     issuer: &str,
     refusal: &Refusal,
 ) -> String {
+    let description = super::error::safe_description(&refusal.description);
     let mut p = vec![
         ("error", refusal.code),
-        ("error_description", refusal.description.as_str()),
+        ("error_description", description.as_str()),
     ];
     if let Some(s) = state {
         p.push(("state", s));
