@@ -331,7 +331,7 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Creates a tenant and its owner.
+/// Creates a tenant, its owner and its signing keys (every algorithm's active and next key).
 pub async fn create_tenant(
     store: &Store,
     slug: &str,
@@ -357,10 +357,15 @@ pub async fn create_tenant(
         main_account: None,
         roles: vec![],
     };
-    store
+    let (tenant, owner) = store
         .create_tenant(slug, name, owner, &Actor::cli())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Every signing key is published from the start, before anything is signed.
+    crate::oidc::keys::ensure_keys(store, &tenant.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((tenant, owner))
 }
 
 /// A tenant slug goes into URLs: lowercase letters, digits and `-`, 1 to 63 characters.

@@ -41,29 +41,13 @@ pub struct ClientWithSecret {
     pub client: Client,
 }
 
-/// A redirect URI: absolute, https (or http on the loopback), no fragment.
+/// A redirect URI as `domain::redirect` allows it (https, or http on a loopback host; no user
+/// information, no fragment), kept as given: `/authorize` compares it as a string.
 pub fn redirect_uri(field: &str, uri: &str) -> Result<String> {
-    let bad = |why: &str| DomainError::invalid(field, format!("`{uri}` {why}"));
-    if uri.contains('#') {
-        return Err(bad("must not have a fragment"));
+    match crate::domain::redirect::refusal(uri) {
+        None => Ok(uri.to_string()),
+        Some(why) => Err(DomainError::invalid(field, format!("`{uri}` {why}"))),
     }
-    let rest = if let Some(r) = uri.strip_prefix("https://") {
-        r
-    } else if let Some(r) = uri.strip_prefix("http://") {
-        let host = r.split(['/', '?']).next().unwrap_or_default();
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-            return Err(bad("must use https (http only on localhost or 127.0.0.1)"));
-        }
-        r
-    } else {
-        return Err(bad("must be an absolute https URI"));
-    };
-    let host = rest.split(['/', '?']).next().unwrap_or_default();
-    if host.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad("is not a valid absolute URI"));
-    }
-    Ok(uri.to_string())
 }
 
 /// A scope a client may hold: a standard OpenID Connect one, or an API scope `namespace:name`.

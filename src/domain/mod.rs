@@ -13,6 +13,7 @@ pub mod model;
 pub mod oidc;
 pub mod passwords;
 pub mod permissions;
+pub mod redirect;
 pub mod scim;
 pub mod secrets;
 pub mod sessions;

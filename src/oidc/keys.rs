@@ -1,5 +1,7 @@
-//! Signing keys: generated with aws-lc-rs on first use, kept in the database (the truth), parsed
-//! once and cached per tenant for a few seconds so a rotation made by another replica is seen.
+//! Signing keys: generated with aws-lc-rs for every algorithm at once (when the tenant is made, or
+//! on first use for older tenants), kept in the database (the truth), parsed once and cached per
+//! tenant for a few seconds so a rotation made by another replica is seen; a token naming an
+//! unknown `kid` reloads them sooner.
 
 use super::cache::TtlCache;
 use crate::domain::audit::Actor;
@@ -18,7 +20,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The longest an ID token will live, in seconds (a retired key stays published at least this long).
 pub const ID_TOKEN_TTL: i64 = 3600;
@@ -174,22 +177,83 @@ pub fn generate(alg: KeyAlg, state: KeyState) -> Result<SigningKey> {
     })
 }
 
+/// How often a replica may reload a tenant's keys because a token named a `kid` it does not
+/// know (a key made or rotated in by another replica since it loaded them).
+pub const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(1);
+
 /// Every tenant's keys, parsed once and kept for a few seconds.
 #[derive(Default)]
 pub struct KeyRing {
     cache: TtlCache<TenantId, Arc<TenantKeys>>,
+    /// When each tenant's keys were last reloaded for an unknown `kid`.
+    reloaded: Mutex<HashMap<TenantId, Instant>>,
+}
+
+/// Makes the active and next keys of every algorithm the tenant lacks, so that every key that
+/// may sign is in the JWKS before its first signature (relying parties refetch a JWKS only so
+/// often). Returns the tenant's published keys.
+pub async fn ensure_keys(store: &Store, tenant: &TenantId) -> Result<Vec<SigningKey>> {
+    let mut keys = store.signing_keys(tenant).await?;
+    let mut made = false;
+    for alg in KeyAlg::ALL {
+        if keys
+            .iter()
+            .any(|k| k.alg == alg && k.state == KeyState::Active)
+        {
+            continue;
+        }
+        let active = generate(alg, KeyState::Active)?;
+        let next = generate(alg, KeyState::Next)?;
+        // Another replica may have won the race; either way the database now has keys.
+        store.insert_first_keys(tenant, &active, &next).await?;
+        made = true;
+    }
+    if made {
+        keys = store.signing_keys(tenant).await?;
+    }
+    Ok(keys)
 }
 
 impl KeyRing {
-    /// The tenant's keys, with an ES256 key made on first use.
+    /// The tenant's keys, every algorithm's made on first use.
     pub async fn keys(&self, store: &Store, tenant: &TenantId) -> Result<Arc<TenantKeys>> {
         if let Some(k) = self.cache.get(tenant) {
             return Ok(k);
         }
-        self.load(store, tenant, KeyAlg::ES256).await
+        self.load(store, tenant).await
     }
 
-    /// The key that signs with `alg` now, made on first use.
+    /// The tenant's keys, reloaded from the database first when none is named `kid` (at most
+    /// once per `UNKNOWN_KID_RELOAD` per tenant, so made-up `kid`s cannot flood the database).
+    pub async fn keys_with(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        kid: &str,
+    ) -> Result<Arc<TenantKeys>> {
+        let keys = self.keys(store, tenant).await?;
+        if keys.verifier(kid).is_some() || !self.may_reload(tenant) {
+            return Ok(keys);
+        }
+        self.load(store, tenant).await
+    }
+
+    fn may_reload(&self, tenant: &TenantId) -> bool {
+        let mut last = self.reloaded.lock().unwrap_or_else(|e| e.into_inner());
+        if last
+            .get(tenant)
+            .is_some_and(|at| at.elapsed() < UNKNOWN_KID_RELOAD)
+        {
+            return false;
+        }
+        if last.len() >= 10_000 {
+            last.retain(|_, at| at.elapsed() < UNKNOWN_KID_RELOAD);
+        }
+        last.insert(tenant.clone(), Instant::now());
+        true
+    }
+
+    /// The key that signs with `alg` now.
     pub async fn signer(
         &self,
         store: &Store,
@@ -199,44 +263,29 @@ impl KeyRing {
         if let Some(s) = self.keys(store, tenant).await?.signer(alg) {
             return Ok(s);
         }
-        self.load(store, tenant, alg)
+        self.load(store, tenant)
             .await?
             .signer(alg)
             .ok_or_else(|| DomainError::Internal(format!("no {} signing key", alg.as_str())))
     }
 
-    async fn load(
-        &self,
-        store: &Store,
-        tenant: &TenantId,
-        ensure: KeyAlg,
-    ) -> Result<Arc<TenantKeys>> {
-        let mut keys = store.signing_keys(tenant).await?;
-        if !keys
-            .iter()
-            .any(|k| k.alg == ensure && k.state == KeyState::Active)
-        {
-            let active = generate(ensure, KeyState::Active)?;
-            let next = generate(ensure, KeyState::Next)?;
-            // Another replica may have won the race; either way the database now has keys.
-            store.insert_first_keys(tenant, &active, &next).await?;
-            keys = store.signing_keys(tenant).await?;
-        }
+    async fn load(&self, store: &Store, tenant: &TenantId) -> Result<Arc<TenantKeys>> {
+        let keys = ensure_keys(store, tenant).await?;
         let loaded = Arc::new(build(&keys)?);
         self.cache.put(tenant.clone(), loaded.clone());
         Ok(loaded)
     }
 
-    /// Rotates every algorithm the tenant signs with (ES256 at least): the next key starts
-    /// signing, the active one retires but stays published until the tokens it signed expire.
+    /// Rotates every algorithm: the next key, published since the previous rotation, starts
+    /// signing; a new next key is published at once; the active one retires but stays published
+    /// until the tokens it signed expire.
     pub async fn rotate(
         &self,
         store: &Store,
         tenant: &TenantId,
         actor: &Actor,
     ) -> Result<Vec<SigningKey>> {
-        self.load(store, tenant, KeyAlg::ES256).await?;
-        let keys = store.signing_keys(tenant).await?;
+        let keys = ensure_keys(store, tenant).await?;
         let ttl = store.max_access_token_ttl(tenant).await?.max(ID_TOKEN_TTL);
         let publish_until = now_ms() + (ttl + SKEW) * 1000;
         for alg in KeyAlg::ALL {

@@ -176,7 +176,7 @@ pub async fn signed_claims(
     let Some(kid) = header.kid.as_deref() else {
         return Ok(Err("the access token names no key"));
     };
-    let keys = provider.keys.keys(store, &tenant.id).await?;
+    let keys = provider.keys.keys_with(store, &tenant.id, kid).await?;
     let Some(verifier) = keys.verifier(kid) else {
         return Ok(Err("the access token was not signed by this issuer"));
     };

@@ -125,7 +125,10 @@ pub async fn parse(
     let Some(redirect_uri) = map.remove("redirect_uri") else {
         return Ok(Err(PageError("The request has no `redirect_uri`.".into())));
     };
-    if !client.client.redirect_uris.contains(&redirect_uri) {
+    // Registered before the rule was enforced, a bad URI still gets nowhere.
+    if !client.client.redirect_uris.contains(&redirect_uri)
+        || crate::domain::redirect::refusal(&redirect_uri).is_some()
+    {
         return Ok(Err(PageError(
             "The redirect URI is not registered for this application.".into(),
         )));

@@ -157,8 +157,11 @@ async fn verify_hint(
     {
         return Ok(Err(NOT_OURS));
     }
-    let keys = provider.keys.keys(store, &tenant.id).await?;
-    let Some(verifier) = header.kid.as_deref().and_then(|k| keys.verifier(k)) else {
+    let Some(kid) = header.kid.as_deref() else {
+        return Ok(Err(NOT_OURS));
+    };
+    let keys = provider.keys.keys_with(store, &tenant.id, kid).await?;
+    let Some(verifier) = keys.verifier(kid) else {
         return Ok(Err(NOT_OURS));
     };
     let mut validation = jsonwebtoken::Validation::new(verifier.alg);

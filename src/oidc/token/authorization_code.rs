@@ -3,6 +3,7 @@
 
 use super::user_tokens::{SignIn, mint, new_refresh_token};
 use super::{Params, TokenResponse};
+use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::GrantType;
 use crate::domain::secrets::hash_secret;
@@ -69,13 +70,42 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
+/// What a code's first exchange issues, named after the code's hash so that a replay finds it
+/// without anything more stored: (grant id, access token `jti`).
+fn issued_from(code_hash: &str) -> (String, String) {
+    let derive = |purpose: &str| hash_secret(&format!("{purpose}:{code_hash}"))[..32].to_owned();
+    (derive("grant"), derive("access-token"))
+}
+
+/// A code presented again (RFC 6749 §4.1.2): whoever holds it may not be its client, so the
+/// access token and the refresh token family issued from its first exchange are revoked.
+async fn revoke_replayed(
+    store: &Store,
+    tenant: &Tenant,
+    code_hash: &str,
+    now: i64,
+) -> OAuthResult<OAuthError> {
+    let (grant_id, jti) = issued_from(code_hash);
+    let ttl = store.max_access_token_ttl(&tenant.id).await?;
+    store
+        .revoke_access_token(&tenant.id, &jti, now + ttl.saturating_mul(1000))
+        .await?;
+    store
+        .revoke_grant(
+            &tenant.id,
+            &grant_id,
+            "authorization code replayed",
+            &Actor::system(),
+        )
+        .await?;
+    tracing::warn!(tenant = %tenant.slug, "authorization code replayed; its tokens are revoked");
+    Ok(invalid_grant(
+        "the authorization code has already been used; the tokens issued for it are revoked",
+    ))
+}
+
 /// Checks the code against the request; the code is already marked used.
 fn check_code(code: &AuthCode, entry: &ClientEntry, req: &Request, now: i64) -> OAuthResult<()> {
-    if code.used {
-        return Err(invalid_grant(
-            "the authorization code has already been used",
-        ));
-    }
     if code.client_id != entry.client.id {
         return Err(invalid_grant(
             "the authorization code was issued to another client",
@@ -113,11 +143,16 @@ pub async fn issue(
         ));
     }
     let now = now_ms();
+    let code_hash = hash_secret(&req.code);
     let code = store
-        .take_auth_code(&tenant.id, &hash_secret(&req.code))
+        .take_auth_code(&tenant.id, &code_hash)
         .await?
         .ok_or_else(|| invalid_grant("the authorization code is not valid"))?;
+    if code.used {
+        return Err(revoke_replayed(store, tenant, &code_hash, now).await?);
+    }
     check_code(&code, entry, &req, now)?;
+    let (grant_id, jti) = issued_from(&code_hash);
     let session = store
         .get_session(&tenant.id, &code.session_id)
         .await?
@@ -130,7 +165,7 @@ pub async fn issue(
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
     let grant = client
         .allows(GrantType::RefreshToken)
-        .then(|| new_grant(&code, &session, now));
+        .then(|| new_grant(grant_id, &code, &session, now));
     let refresh_token = match &grant {
         Some(g) => {
             let (secret, row) = new_refresh_token(g, now, client.refresh_token_ttl);
@@ -154,9 +189,15 @@ pub async fn issue(
             acr: session.acr.as_deref(),
             nonce: code.nonce.as_deref(),
             grant_id: grant.as_ref().map(|g| g.id.as_str()),
+            jti: Some(&jti),
         },
     )
     .await?;
+    // A replay that raced this exchange revoked the access token before the grant existed:
+    // finish its work.
+    if store.access_token_revoked(&tenant.id, &jti).await? {
+        return Err(revoke_replayed(store, tenant, &code_hash, now).await?);
+    }
     Ok(TokenResponse {
         access_token: minted.access_token,
         token_type: "Bearer",
@@ -168,10 +209,10 @@ pub async fn issue(
 }
 
 /// The grant a code starts: offline (outliving the session) when `offline_access` was granted.
-fn new_grant(code: &AuthCode, session: &Session, now: i64) -> Grant {
+fn new_grant(id: String, code: &AuthCode, session: &Session, now: i64) -> Grant {
     let offline = code.scope.split(' ').any(|s| s == "offline_access");
     Grant {
-        id: uuid::Uuid::now_v7().simple().to_string(),
+        id,
         client_id: code.client_id.clone(),
         user_id: code.user_id.clone(),
         session_id: Some(session.id.clone()),

@@ -175,6 +175,7 @@ pub async fn issue(
             acr: grant.acr.as_deref(),
             nonce: None,
             grant_id: Some(&grant.id),
+            jti: None,
         },
     )
     .await?;

@@ -29,6 +29,9 @@ pub struct SignIn<'a> {
     pub nonce: Option<&'a str>,
     /// The grant the access token belongs to (claim `gid`), when there is one.
     pub grant_id: Option<&'a str>,
+    /// The access token's `jti` when the caller must be able to revoke it later (a code's first
+    /// exchange); a random one otherwise.
+    pub jti: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -100,7 +103,9 @@ pub async fn mint(
         client_id: &client.client_id,
         iat,
         exp: iat + client.access_token_ttl,
-        jti: uuid::Uuid::new_v4().simple().to_string(),
+        jti: s
+            .jti
+            .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned),
         scope: s.scope,
         auth_time,
         sid: s.sid,
