@@ -55,6 +55,7 @@ impl DeleteAction {
 
 /// The tenant's SCIM settings.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ScimSettings {
     pub delete_action: DeleteAction,
 }

@@ -77,7 +77,7 @@ pub async fn validate(
     pairs: Pairs,
 ) -> Result<Box<AuthorizeRequest>, Response> {
     let issuer = issuer(&s.config.public_url, &tenant.slug);
-    match authorize::parse(&s.oidc, &s.store, tenant, pairs).await {
+    match authorize::parse(&s.oidc, &s.store, tenant, &issuer, pairs).await {
         Err(e) => Err(server_error(lang, e)),
         Ok(Err(page)) => Err(bad_request(lang, &page.0)),
         Ok(Ok(Parsed::Refused {

@@ -58,11 +58,13 @@ fn no_store(mut res: Response) -> Response {
 type Answer = Result<Response, Refusal>;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterStart {
     kind: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterFinish {
     handle: String,
     name: Option<String>,
@@ -70,9 +72,11 @@ pub struct RegisterFinish {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Empty {}
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssertionFinish {
     handle: String,
     credential: PublicKeyCredential,

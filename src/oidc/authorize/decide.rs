@@ -114,14 +114,20 @@ pub async fn allow(
     issue_code(store, tenant, issuer, req, &session).await
 }
 
-/// The session if it serves this request: no `prompt=login`, and recent enough for `max_age`.
+/// The session if it serves this request: no `prompt=login`, recent enough for `max_age`, and
+/// of the user an `id_token_hint` names (OpenID Connect Core §3.1.2.1), if any.
 fn usable(req: &AuthorizeRequest, session: Option<(Session, User)>) -> Option<(Session, User)> {
     let now = now_ms();
     let fresh_enough = |s: &Session| {
         req.max_age
             .is_none_or(|max| now - s.auth_time <= max.saturating_mul(1000))
     };
-    session.filter(|(s, _)| !req.prompt.login && fresh_enough(s))
+    let hinted = |u: &User| {
+        req.hint_sub
+            .as_deref()
+            .is_none_or(|sub| u.id.as_str() == sub)
+    };
+    session.filter(|(s, u)| !req.prompt.login && fresh_enough(s) && hinted(u))
 }
 
 fn refused(req: &AuthorizeRequest, issuer: &str, refusal: &super::Refusal) -> Decision {
@@ -214,11 +220,12 @@ async fn issue_code(
 }
 
 /// This authorization request again, minus what asked for a new sign-in (`prompt=login`,
-/// `max_age`): once the user has signed in, coming back must not ask again.
+/// `max_age`, `id_token_hint`): once the user has signed in, coming back must not ask again
+/// (whoever signed in, the client checks the `sub` it gets).
 fn return_to(slug: &str, params: &[(String, String)]) -> String {
     let query: Vec<String> = params
         .iter()
-        .filter(|(k, _)| k != "max_age")
+        .filter(|(k, _)| k != "max_age" && k != "id_token_hint")
         .filter_map(|(k, v)| {
             if k == "prompt" {
                 let kept: Vec<&str> = v

@@ -74,6 +74,9 @@ pub struct AuthorizeRequest {
     pub acr_values: Vec<String>,
     /// Preferred languages of the pages (BCP 47 tags, space-separated).
     pub ui_locales: Option<String>,
+    /// The user an `id_token_hint` names (its `sub`, once its signature and audience are
+    /// checked): a session of anyone else does not serve the request.
+    pub hint_sub: Option<String>,
     /// The parameters as received, to come back here after signing in.
     pub params: Vec<(String, String)>,
 }
@@ -93,6 +96,7 @@ pub async fn parse(
     provider: &Provider,
     store: &Store,
     tenant: &Tenant,
+    issuer: &str,
     pairs: Vec<(String, String)>,
 ) -> OAuthResult<Result<Parsed, PageError>> {
     let mut map: HashMap<String, String> = HashMap::new();
@@ -134,16 +138,55 @@ pub async fn parse(
         )));
     }
     let state = map.remove("state");
-    Ok(Ok(
-        match check(client, &redirect_uri, state.clone(), map, &repeated, pairs) {
-            Ok(req) => Parsed::Valid(Box::new(req)),
-            Err(refusal) => Parsed::Refused {
-                redirect_uri,
-                state,
-                refusal,
-            },
+    let hint = map.remove("id_token_hint");
+    let checked = match check(client, &redirect_uri, state.clone(), map, &repeated, pairs) {
+        Ok(mut req) => match hint {
+            None => Ok(req),
+            Some(token) => hinted_user(provider, store, tenant, issuer, &req, &token)
+                .await?
+                .map(|sub| {
+                    req.hint_sub = Some(sub);
+                    req
+                }),
         },
-    ))
+        Err(refusal) => Err(refusal),
+    };
+    Ok(Ok(match checked {
+        Ok(req) => Parsed::Valid(Box::new(req)),
+        Err(refusal) => Parsed::Refused {
+            redirect_uri,
+            state,
+            refusal,
+        },
+    }))
+}
+
+/// The `sub` of an `id_token_hint` (OpenID Connect Core §3.1.2.1): an ID token this issuer
+/// signed (expired ones too) for this client; anything else is `invalid_request`.
+async fn hinted_user(
+    provider: &Provider,
+    store: &Store,
+    tenant: &Tenant,
+    issuer: &str,
+    req: &AuthorizeRequest,
+    token: &str,
+) -> OAuthResult<Result<String, Refusal>> {
+    let hint = match super::logout::verify_hint(provider, store, tenant, issuer, token).await? {
+        Ok(h) => h,
+        Err(_) => {
+            return Ok(Err(refuse(
+                "invalid_request",
+                "the id_token_hint is not an ID token issued here",
+            )));
+        }
+    };
+    if hint.client_id() != Some(req.client.client.client_id.as_str()) {
+        return Ok(Err(refuse(
+            "invalid_request",
+            "the id_token_hint was issued to another application",
+        )));
+    }
+    Ok(Ok(hint.sub))
 }
 
 /// Everything after the redirect URI is trusted.
@@ -238,6 +281,7 @@ fn check(
             .map(str::to_owned)
             .collect(),
         ui_locales: map.remove("ui_locales"),
+        hint_sub: None,
         params: pairs,
     })
 }

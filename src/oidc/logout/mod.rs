@@ -38,7 +38,7 @@ pub struct Hint {
 
 impl Hint {
     /// The client the ID token was issued to.
-    fn client_id(&self) -> Option<&str> {
+    pub fn client_id(&self) -> Option<&str> {
         match &self.aud {
             serde_json::Value::String(a) => Some(a),
             serde_json::Value::Array(a) if a.len() == 1 => a[0].as_str(),
@@ -139,7 +139,7 @@ pub async fn parse(
 
 /// Checks an `id_token_hint`: an ID token this issuer signed with a key it still publishes.
 /// It may have expired (§2: the OP accepts expired ones).
-async fn verify_hint(
+pub async fn verify_hint(
     provider: &Provider,
     store: &Store,
     tenant: &Tenant,
