@@ -13,7 +13,7 @@ use openidconnect::{
 };
 
 /// An `openidconnect` HTTP client on top of reqwest 0.13 (the crate's own is built for 0.12).
-async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, std::io::Error> {
+pub async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, std::io::Error> {
     let (parts, body) = req.into_parts();
     let res = http
         .request(parts.method, parts.uri.to_string())
