@@ -97,9 +97,13 @@ pub async fn update(
         .await
 }
 
-/// Deletes a group; its members lose the roles it granted.
+/// Deletes a group; its members lose the roles it granted, so the caller must hold their
+/// permissions (nobody takes away what they could not give).
 pub async fn delete(store: &Store, caller: &Caller, id: &GroupId) -> Result<()> {
     caller.require(admin::GROUPS_WRITE)?;
+    let group = existing(store, caller, id).await?;
+    let perms = granted_by(store, caller, &group).await?;
+    caller.require_all_held(perms.iter().map(String::as_str))?;
     store
         .delete_group(caller.tenant_id(), id, &caller.actor())
         .await

@@ -252,8 +252,78 @@ async fn delegated_never_reaches_tenant_wide(b: Backend) {
     takeover_refused(&s, &token, &reader).await;
 }
 
+/// Group members gain and lose the group's roles: a caller who may edit groups but does not
+/// hold Administrator's permissions can neither put people in nor take them out of, nor delete,
+/// a group granting it; nor touch the membership of someone more powerful.
+async fn groups_do_not_reach_above_the_caller(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (st, r) = s
+        .post(
+            "/roles",
+            json!({"name": "Group keeper", "permissions": ["castellan:groups.read", "castellan:groups.write"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let keeper = user(&s, "keeper@acme.test", &[], None).await;
+    let (st, a) = s
+        .post(
+            &format!("/users/{keeper}/roles"),
+            json!({"role_id": r["id"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let admin = user(&s, "admin@acme.test", &["administrator"], None).await;
+    let (_, plain) = s.post("/groups", json!({"display_name": "Plain"})).await;
+    let plain = plain["id"].as_str().unwrap().to_owned();
+    let (_, admins) = s.post("/groups", json!({"display_name": "Admins"})).await;
+    let admins = admins["id"].as_str().unwrap().to_owned();
+    let role = s.role_id("administrator").await;
+    let (st, g) = s
+        .put(&format!("/groups/{admins}/roles/{role}"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    let token = s.token_for("acme", &keeper).await;
+    for (method, path) in [
+        (Method::PUT, format!("/groups/{plain}/members/{admin}")),
+        (Method::PUT, format!("/groups/{admins}/members/{keeper}")),
+        (Method::DELETE, format!("/groups/{admins}")),
+    ] {
+        let body = (method == Method::PUT).then(|| json!({}));
+        let (st, e) = s.call_as(&token, method.clone(), &s.url(&path), body).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {e}");
+    }
+    for path in [format!("/groups/{admins}"), format!("/groups/{plain}")] {
+        let (st, g) = s.get(&path).await;
+        assert_eq!(
+            (st, g["member_ids"].clone()),
+            (StatusCode::OK, json!([])),
+            "{g}"
+        );
+    }
+    // Within reach: the keeper joins the plain group, and deletes it.
+    let (st, g) = s
+        .call_as(
+            &token,
+            Method::PUT,
+            &s.url(&format!("/groups/{plain}/members/{keeper}")),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    let (st, g) = s
+        .call_as(
+            &token,
+            Method::DELETE,
+            &s.url(&format!("/groups/{plain}")),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{g}");
+}
+
 backends!(
     manager_cannot_take_over_owner_or_administrator,
     administrator_cannot_outrank_the_owner,
     delegated_never_reaches_tenant_wide,
+    groups_do_not_reach_above_the_caller,
 );
