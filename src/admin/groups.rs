@@ -1,6 +1,6 @@
 //! Groups of users, their members and the roles granted to them.
 
-use super::users::check_grantable_role;
+use super::users::{check_grantable_role, require_power_over_id};
 use super::validate;
 use crate::domain::authz::Caller;
 use crate::domain::permissions::admin;
@@ -97,9 +97,13 @@ pub async fn update(
         .await
 }
 
-/// Deletes a group; its members lose the roles it granted.
+/// Deletes a group; its members lose the roles it granted, so the caller must hold their
+/// permissions (nobody takes away what they could not give).
 pub async fn delete(store: &Store, caller: &Caller, id: &GroupId) -> Result<()> {
     caller.require(admin::GROUPS_WRITE)?;
+    let group = existing(store, caller, id).await?;
+    let perms = granted_by(store, caller, &group).await?;
+    caller.require_all_held(perms.iter().map(String::as_str))?;
     store
         .delete_group(caller.tenant_id(), id, &caller.actor())
         .await
@@ -117,7 +121,7 @@ async fn granted_by(store: &Store, caller: &Caller, group: &Group) -> Result<BTr
 }
 
 /// Adds a user to a group. Joining hands out the group's roles, so the caller must hold their
-/// permissions.
+/// permissions, and power over the user.
 pub async fn add_member(
     store: &Store,
     caller: &Caller,
@@ -128,12 +132,13 @@ pub async fn add_member(
     let group = existing(store, caller, id).await?;
     let perms = granted_by(store, caller, &group).await?;
     caller.require_all_held(perms.iter().map(String::as_str))?;
+    require_power_over_id(store, caller, user).await?;
     store
         .add_group_member(caller.tenant_id(), id, user, &caller.actor())
         .await
 }
 
-/// Removes a user from a group.
+/// Removes a user from a group (one the caller has power over).
 pub async fn remove_member(
     store: &Store,
     caller: &Caller,
@@ -141,6 +146,7 @@ pub async fn remove_member(
     user: &UserId,
 ) -> Result<Group> {
     caller.require(admin::GROUPS_WRITE)?;
+    require_power_over_id(store, caller, user).await?;
     store
         .remove_group_member(caller.tenant_id(), id, user, &caller.actor())
         .await

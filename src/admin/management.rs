@@ -1,7 +1,7 @@
 //! Management relations: a manager administers the users they manage directly, and the users
 //! with a current membership in the accounts (or account groups) they manage.
 
-use super::users::authorised_user;
+use super::users::{authorised_user, require_power_over_id};
 use crate::domain::authz::{Caller, UserScope};
 use crate::domain::permissions::admin;
 use crate::domain::*;
@@ -71,6 +71,9 @@ pub async fn add(
             "id",
             "a user cannot manage themselves",
         ));
+    }
+    if let ManagementTarget::User(user) = &target {
+        require_power_over_id(store, caller, user).await?;
     }
     store
         .insert_management(caller.tenant_id(), manager, &target, &caller.actor())

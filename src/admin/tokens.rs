@@ -1,7 +1,8 @@
 //! Admin API tokens: list, create (the secret is shown once), revoke.
 
+use super::users::{require_power_over, require_power_over_id};
 use super::validate;
-use crate::domain::authz::{Caller, root_token_permissions};
+use crate::domain::authz::Caller;
 use crate::domain::permissions::admin;
 use crate::domain::*;
 use crate::store::Store;
@@ -29,12 +30,13 @@ pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<ApiToken>> {
     store.list_tokens(caller.tenant_id()).await
 }
 
-/// Refuses a token that would carry rights the caller does not hold: a user-bound token carries
-/// the user's effective permissions, a tenant-wide one every administration permission.
+/// Refuses a token that would carry rights the caller does not hold. A tenant-wide token
+/// carries every administration permission and the owner's standing, so only the owner (or
+/// another tenant-wide token) may make one; a user-bound token acts as its user, so the caller
+/// needs power over that user (see `Caller::require_power_over`).
 async fn check_delegable(store: &Store, caller: &Caller, user: Option<&UserId>) -> Result<()> {
     let Some(user_id) = user else {
-        let all = root_token_permissions();
-        return caller.require_all_held(all.iter().map(String::as_str));
+        return caller.require_owner_standing("create a tenant-wide token");
     };
     let user = store
         .get_user(caller.tenant_id(), user_id)
@@ -51,7 +53,8 @@ async fn check_delegable(store: &Store, caller: &Caller, user: Option<&UserId>) 
     let eff = store
         .effective_permissions(caller.tenant_id(), user_id)
         .await?;
-    caller.require_all_held(eff.names())
+    caller.require_all_held(eff.names())?;
+    require_power_over(store, caller, &user).await
 }
 
 /// Creates a token; only the SHA-256 hash of its secret is stored.
@@ -75,9 +78,17 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateToken) -> Result<
     })
 }
 
-/// Revokes a token: from then on it is refused (401).
+/// Revokes a token: from then on it is refused (401). Revoking locks its holder out, so the
+/// caller needs power over the token's user (the owner's standing for a tenant-wide token).
 pub async fn revoke(store: &Store, caller: &Caller, id: &TokenId) -> Result<()> {
     caller.require(admin::TOKENS_MANAGE)?;
+    let tokens = store.list_tokens(caller.tenant_id()).await?;
+    if let Some(token) = tokens.iter().find(|t| &t.id == id) {
+        match &token.user_id {
+            Some(user) => require_power_over_id(store, caller, user).await?,
+            None => caller.require_owner_standing("revoke a tenant-wide token")?,
+        }
+    }
     store
         .revoke_token(caller.tenant_id(), id, &caller.actor())
         .await

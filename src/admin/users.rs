@@ -7,6 +7,7 @@ use crate::domain::authz::{Caller, UserScope};
 use crate::domain::changes::{NewUser, UserProfile};
 use crate::domain::model::decode_cursor;
 use crate::domain::permissions::admin;
+use crate::domain::versions::retry_unconditional;
 use crate::domain::*;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
@@ -115,7 +116,31 @@ pub async fn authorised_user(
             "this user is outside the accounts and people you manage",
         ));
     }
+    if write {
+        require_power_over(store, caller, &user).await?;
+    }
     Ok(user)
+}
+
+/// Refuses (403) a caller who may not act on `target`: the rule of
+/// [`Caller::require_power_over`], against the target's effective permissions now.
+pub async fn require_power_over(store: &Store, caller: &Caller, target: &User) -> Result<()> {
+    if caller.has_owner_standing() {
+        return Ok(());
+    }
+    let theirs = store
+        .effective_permissions(caller.tenant_id(), &target.id)
+        .await?;
+    caller.require_power_over(&target.id, theirs.names(), target.is_owner)
+}
+
+/// [`require_power_over`] for a user named by id; an unknown user is left for the store to
+/// refuse in its own words.
+pub async fn require_power_over_id(store: &Store, caller: &Caller, id: &UserId) -> Result<()> {
+    match store.get_user(caller.tenant_id(), id).await? {
+        Some(target) => require_power_over(store, caller, &target).await,
+        None => Ok(()),
+    }
 }
 
 /// Refuses roles the caller may not hand out: the Owner role (only a transfer moves it) and
@@ -273,6 +298,9 @@ type OptionalField<'a> = (
     usize,
 );
 
+/// Changes a user's profile. With `if_match`, only if the user is still at that version (412
+/// otherwise); without it, a change that lost a race with another writer is made again on the
+/// new state, never refused.
 pub async fn update(
     store: &Store,
     caller: &Caller,
@@ -280,16 +308,44 @@ pub async fn update(
     if_match: Option<i64>,
     req: UpdateUser,
 ) -> Result<User> {
-    let user = authorised_user(store, caller, id, true).await?;
-    check_version(&user, if_match)?;
-    if user.status == UserStatus::Anonymised {
-        return Err(DomainError::conflict(
-            "an anonymised user cannot be changed",
-        ));
-    }
-    let mut p = profile_of(&user);
-    if let Some(e) = req.email {
-        let e = validate::email("email", &e)?;
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let changes = validate_changes(&defs, &req.attributes)?;
+    let stale = |e: &DomainError| matches!(e, DomainError::PreconditionFailed(_));
+    retry_unconditional(if_match.is_some(), stale, || async {
+        let user = authorised_user(store, caller, id, true).await?;
+        check_version(&user, if_match)?;
+        if user.status == UserStatus::Anonymised {
+            return Err(DomainError::conflict(
+                "an anonymised user cannot be changed",
+            ));
+        }
+        let p = updated_profile(&user, &req)?;
+        let existing: Vec<AttributeId> = defs
+            .iter()
+            .filter(|d| user.attributes.contains_key(&d.key))
+            .map(|d| d.id.clone())
+            .collect();
+        check_required(&defs, &existing, &changes)?;
+        store
+            .update_user(
+                caller.tenant_id(),
+                id,
+                user.version,
+                &p,
+                &changes,
+                "user.update",
+                &caller.actor(),
+            )
+            .await
+    })
+    .await
+}
+
+/// The profile `user` has once `req` is applied.
+fn updated_profile(user: &User, req: &UpdateUser) -> Result<UserProfile> {
+    let mut p = profile_of(user);
+    if let Some(e) = &req.email {
+        let e = validate::email("email", e)?;
         if p.username == p.email && req.username.is_none() {
             p.username = e.clone();
         }
@@ -298,45 +354,42 @@ pub async fn update(
         }
         p.email = e;
     }
-    if let Some(u) = req.username {
-        p.username = validate::name("username", &u, 254)?;
+    if let Some(u) = &req.username {
+        p.username = validate::name("username", u, 254)?;
     }
     if let Some(v) = req.email_verified {
         p.email_verified = v;
     }
     let fields: [OptionalField<'_>; 7] = [
-        ("given_name", req.given_name, &mut p.given_name, 200),
-        ("family_name", req.family_name, &mut p.family_name, 200),
-        ("display_name", req.display_name, &mut p.display_name, 200),
-        ("phone", req.phone, &mut p.phone, 50),
-        ("locale", req.locale, &mut p.locale, 35),
-        ("timezone", req.timezone, &mut p.timezone, 64),
-        ("external_id", req.external_id, &mut p.external_id, 256),
+        ("given_name", req.given_name.clone(), &mut p.given_name, 200),
+        (
+            "family_name",
+            req.family_name.clone(),
+            &mut p.family_name,
+            200,
+        ),
+        (
+            "display_name",
+            req.display_name.clone(),
+            &mut p.display_name,
+            200,
+        ),
+        ("phone", req.phone.clone(), &mut p.phone, 50),
+        ("locale", req.locale.clone(), &mut p.locale, 35),
+        ("timezone", req.timezone.clone(), &mut p.timezone, 64),
+        (
+            "external_id",
+            req.external_id.clone(),
+            &mut p.external_id,
+            256,
+        ),
     ];
     for (field, change, slot, max) in fields {
         if let Some(v) = change {
             *slot = validate::optional(field, v, max)?;
         }
     }
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
-    let changes = validate_changes(&defs, &req.attributes)?;
-    let existing: Vec<AttributeId> = defs
-        .iter()
-        .filter(|d| user.attributes.contains_key(&d.key))
-        .map(|d| d.id.clone())
-        .collect();
-    check_required(&defs, &existing, &changes)?;
-    store
-        .update_user(
-            caller.tenant_id(),
-            id,
-            user.version,
-            &p,
-            &changes,
-            "user.update",
-            &caller.actor(),
-        )
-        .await
+    Ok(p)
 }
 
 /// A lifecycle step; deactivation ends the user's sessions and tells the apps they signed in to.
@@ -346,8 +399,25 @@ pub async fn lifecycle(
     caller: &Caller,
     id: &UserId,
     step: Lifecycle,
+    if_match: Option<i64>,
+) -> Result<User> {
+    let stale = |e: &DomainError| matches!(e, DomainError::PreconditionFailed(_));
+    retry_unconditional(if_match.is_some(), stale, || {
+        lifecycle_once(store, notifier, caller, id, step, if_match)
+    })
+    .await
+}
+
+async fn lifecycle_once(
+    store: &Store,
+    notifier: Notifier<'_>,
+    caller: &Caller,
+    id: &UserId,
+    step: Lifecycle,
+    if_match: Option<i64>,
 ) -> Result<User> {
     let user = authorised_user(store, caller, id, true).await?;
+    check_version(&user, if_match)?;
     let (from, to, action): (&[UserStatus], UserStatus, &'static str) = match step {
         Lifecycle::Activate => (&[UserStatus::Invited], UserStatus::Active, "user.activate"),
         Lifecycle::Deactivate => (
@@ -410,6 +480,7 @@ pub async fn delete(
     notifier: Notifier<'_>,
     caller: &Caller,
     id: &UserId,
+    if_match: Option<i64>,
 ) -> Result<()> {
     caller.require(admin::USERS_DELETE)?;
     let user = authorised_user(store, caller, id, false).await?;
@@ -418,8 +489,10 @@ pub async fn delete(
             "the tenant's owner cannot be deleted; transfer ownership first",
         ));
     }
+    require_power_over(store, caller, &user).await?;
+    check_version(&user, if_match)?;
     let actor = caller.actor();
-    let change = store.delete_user(caller.tenant_id(), id, &actor);
+    let change = store.delete_user_if(caller.tenant_id(), id, if_match, &actor);
     notifier
         .ending_sessions_of(store, &caller.tenant, id, change)
         .await
@@ -431,6 +504,7 @@ pub async fn anonymise(
     notifier: Notifier<'_>,
     caller: &Caller,
     id: &UserId,
+    if_match: Option<i64>,
 ) -> Result<User> {
     caller.require(admin::USERS_DELETE)?;
     let user = authorised_user(store, caller, id, false).await?;
@@ -442,9 +516,11 @@ pub async fn anonymise(
     if user.status == UserStatus::Anonymised {
         return Err(DomainError::conflict("this user is already anonymised"));
     }
+    require_power_over(store, caller, &user).await?;
+    check_version(&user, if_match)?;
     let profile = anonymised_profile(&user.id);
     let actor = caller.actor();
-    let change = store.anonymise_user(caller.tenant_id(), id, &profile, &actor);
+    let change = store.anonymise_user_if(caller.tenant_id(), id, if_match, &profile, &actor);
     notifier
         .ending_sessions_of(store, &caller.tenant, id, change)
         .await
@@ -474,13 +550,15 @@ pub struct TransferOwnership {
     pub user_id: UserId,
 }
 
-/// Makes another user the tenant's owner (primary user). Only the owner's rights allow it.
+/// Makes another user the tenant's owner (primary user). Only the owner (or a tenant-wide
+/// token) may: holding `castellan:owner.transfer` through another role is not enough.
 pub async fn transfer_ownership(
     store: &Store,
     caller: &Caller,
     req: TransferOwnership,
 ) -> Result<Tenant> {
     caller.require(admin::OWNER_TRANSFER)?;
+    caller.require_owner_standing("transfer the ownership")?;
     let user = store
         .get_user(caller.tenant_id(), &req.user_id)
         .await?

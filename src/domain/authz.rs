@@ -17,6 +17,8 @@ pub enum Principal {
         token_id: TokenId,
         user_id: UserId,
         label: String,
+        /// The user is the tenant's owner (primary user).
+        owner: bool,
     },
 }
 
@@ -114,6 +116,83 @@ impl Caller {
         }
     }
 
+    /// Whether the caller has the owner's standing: the tenant's owner (through a token bound to
+    /// them) or a tenant-wide token, which only the server's operator (CLI, first start) or the
+    /// owner can make.
+    pub fn has_owner_standing(&self) -> bool {
+        match &self.principal {
+            Principal::Token { .. } => true,
+            Principal::User { owner, .. } => *owner,
+        }
+    }
+
+    /// Whether the caller administers users only within a management scope: holds
+    /// `castellan:users.read.managed` or `castellan:users.write.managed`, not `castellan:users.write`.
+    pub fn is_delegated(&self) -> bool {
+        !self.holds(admin::USERS_WRITE)
+            && (self.holds(admin::MANAGED_USERS_READ) || self.holds(admin::MANAGED_USERS_WRITE))
+    }
+
+    /// Refuses with 403 unless the caller has the owner's standing.
+    pub fn require_owner_standing(&self, what: &str) -> Result<()> {
+        if self.has_owner_standing() {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "only the tenant's owner can {what}"
+            )))
+        }
+    }
+
+    /// The rule of power over users, the one place it lives: a caller may change another
+    /// user's credentials, identifiers, factors, status, memberships, roles, overrides, groups,
+    /// management relations, sessions or consents, or delete them, only when
+    /// - the target is not the tenant's owner, unless the caller has the owner's standing;
+    /// - a delegated administrator (see [`Caller::is_delegated`]) does not reach a tenant-wide
+    ///   administrator (a holder of [`TENANT_WIDE_USER_PERMISSIONS`]), whatever the management
+    ///   relations say;
+    /// - every `castellan:` permission the target holds, the caller holds too.
+    ///
+    /// `target_permissions` are the target's effective permissions. Acting on oneself is
+    /// always within one's power.
+    pub fn require_power_over<'a>(
+        &self,
+        target: &UserId,
+        target_permissions: impl IntoIterator<Item = &'a str>,
+        target_is_owner: bool,
+    ) -> Result<()> {
+        if self.has_owner_standing() || self.user_id() == Some(target) {
+            return Ok(());
+        }
+        if target_is_owner {
+            return Err(DomainError::forbidden(
+                "only the tenant's owner can change the owner",
+            ));
+        }
+        let theirs: Vec<&str> = target_permissions
+            .into_iter()
+            .filter(|p| p.starts_with(CASTELLAN_NAMESPACE))
+            .collect();
+        if self.is_delegated()
+            && theirs
+                .iter()
+                .any(|p| TENANT_WIDE_USER_PERMISSIONS.contains(p))
+        {
+            return Err(DomainError::forbidden(
+                "a delegated administrator cannot change a tenant-wide administrator",
+            ));
+        }
+        let missing: Vec<&str> = theirs.into_iter().filter(|p| !self.holds(p)).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "this user holds permissions you do not: {}",
+                missing.join(", ")
+            )))
+        }
+    }
+
     /// The caller as the audit log records them.
     pub fn actor(&self) -> Actor {
         match &self.principal {
@@ -133,7 +212,132 @@ impl Caller {
     }
 }
 
+/// The namespace of Castellan's own permissions, the ones the rule of power compares.
+pub const CASTELLAN_NAMESPACE: &str = "castellan:";
+
+/// Holding any of these makes a user a tenant-wide administrator of users, out of reach of
+/// delegated (managed-scope) administrators.
+pub const TENANT_WIDE_USER_PERMISSIONS: [&str; 3] =
+    [admin::USERS_READ, admin::USERS_WRITE, admin::USERS_DELETE];
+
 /// The permissions of a tenant-wide admin token (created by the server's operator): all of them.
 pub fn root_token_permissions() -> HashSet<String> {
     admin::ALL.iter().map(|(p, _)| p.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::Tenant;
+
+    fn caller(principal: Principal, perms: &[&str]) -> Caller {
+        Caller {
+            tenant: Tenant {
+                id: TenantId("t".into()),
+                slug: "t".into(),
+                name: "T".into(),
+                owner_user_id: None,
+                created_at: 0,
+            },
+            principal,
+            permissions: perms.iter().map(|p| p.to_string()).collect(),
+            ip: None,
+        }
+    }
+
+    fn user(perms: &[&str], owner: bool) -> Caller {
+        let principal = Principal::User {
+            token_id: TokenId("k".into()),
+            user_id: UserId("u".into()),
+            label: "u".into(),
+            owner,
+        };
+        caller(principal, perms)
+    }
+
+    #[test]
+    fn power_is_a_subset_of_castellan_permissions() {
+        use admin::*;
+        let admin_perms: Vec<&str> = ALL
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| *p != OWNER_TRANSFER)
+            .collect();
+        let administrator = user(&admin_perms, false);
+        let other = UserId("other".into());
+        let manager = user(
+            &[MANAGED_USERS_READ, MANAGED_USERS_WRITE, ACCOUNTS_READ],
+            false,
+        );
+        // Equal or lesser targets; app permissions do not count.
+        assert!(
+            administrator
+                .require_power_over(&other, admin_perms.iter().copied(), false)
+                .is_ok()
+        );
+        assert!(
+            manager
+                .require_power_over(&other, ["billing:read", ACCOUNTS_READ], false)
+                .is_ok()
+        );
+        // More powerful targets.
+        assert!(
+            manager
+                .require_power_over(&other, [AUDIT_READ], false)
+                .is_err()
+        );
+        assert!(
+            administrator
+                .require_power_over(&other, [OWNER_TRANSFER], false)
+                .is_err()
+        );
+        // The owner: only the owner, or a tenant-wide token.
+        assert!(administrator.require_power_over(&other, [], true).is_err());
+        let owner_perms: Vec<&str> = ALL.iter().map(|(p, _)| *p).collect();
+        assert!(
+            user(&owner_perms, false)
+                .require_power_over(&other, [], true)
+                .is_err()
+        );
+        assert!(
+            user(&owner_perms, true)
+                .require_power_over(&other, [], true)
+                .is_ok()
+        );
+        let wide = Principal::Token {
+            token_id: TokenId("w".into()),
+            name: "w".into(),
+        };
+        assert!(
+            caller(wide, &[])
+                .require_power_over(&other, [], true)
+                .is_ok()
+        );
+        // A delegated administrator never reaches a tenant-wide one, even holding its rights.
+        let delegated = user(&[USERS_READ, MANAGED_USERS_WRITE], false);
+        assert!(
+            delegated
+                .require_power_over(&other, [USERS_READ], false)
+                .is_err()
+        );
+        assert!(
+            delegated
+                .require_power_over(&other, [MANAGED_USERS_WRITE], false)
+                .is_ok()
+        );
+        // Oneself is always within reach; a holder of users.read without a managed scope is
+        // not a delegated administrator.
+        let me = UserId("u".into());
+        assert!(
+            delegated
+                .require_power_over(&me, [USERS_READ], false)
+                .is_ok()
+        );
+        let keeper = user(&[USERS_READ, TOKENS_MANAGE], false);
+        assert!(
+            keeper
+                .require_power_over(&other, [USERS_READ], false)
+                .is_ok()
+        );
+    }
 }

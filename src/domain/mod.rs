@@ -17,6 +17,7 @@ pub mod redirect;
 pub mod scim;
 pub mod secrets;
 pub mod sessions;
+pub mod versions;
 
 pub use error::{DomainError, Result};
 pub use ids::*;

@@ -191,6 +191,7 @@ impl FromRequestParts<AppState> for Caller {
                         token_id: token.id,
                         user_id: uid.clone(),
                         label,
+                        owner: user.is_owner,
                     },
                     perms,
                 )
@@ -203,4 +204,18 @@ impl FromRequestParts<AppState> for Caller {
             ip,
         })
     }
+}
+
+/// The version the `If-Match` header(s) require (`None`: no header, or `*`). A value that is
+/// not one of our ETags, or not UTF-8, requires a version no resource has, so the write is
+/// refused with 412 rather than done unconditionally.
+pub fn if_match(headers: &HeaderMap) -> Option<i64> {
+    let values: Vec<&[u8]> = headers
+        .get_all(axum::http::header::IF_MATCH)
+        .iter()
+        .map(axum::http::HeaderValue::as_bytes)
+        .collect();
+    let joined = values.join(&b","[..]);
+    crate::domain::versions::Precondition::parse((!values.is_empty()).then_some(&joined[..]))
+        .required()
 }

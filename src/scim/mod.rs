@@ -58,16 +58,5 @@ pub fn etag_matches(header: &str, version: i64) -> bool {
 /// The version an `If-Match` header requires: `None` for `*` or no header; a tag that is not
 /// one of ours requires version 0, which no resource has, so the write is refused with 412.
 pub fn if_match_version(header: Option<&str>) -> Option<i64> {
-    let h = header?.trim();
-    if h.split(',').any(|t| t.trim() == "*") {
-        return None;
-    }
-    let first = h.split(',').next().unwrap_or_default().trim();
-    Some(
-        first
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .unwrap_or(0),
-    )
+    crate::domain::versions::Precondition::parse(header.map(str::as_bytes)).required()
 }

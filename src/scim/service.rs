@@ -7,6 +7,7 @@ use super::patch::{self, Schemas};
 use super::query::{ListParams, Resolver};
 use super::{ScimCaller, group, schema, user};
 use crate::domain::scim::*;
+use crate::domain::versions::retry_unconditional;
 use crate::domain::*;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
@@ -158,6 +159,7 @@ async fn write_user(
 }
 
 /// PUT /Users/{id}: the resource replaces the stored one (absent `active` keeps the state).
+/// Without `If-Match`, a replacement that lost a race with another writer is made again.
 pub async fn replace_user(
     store: &Store,
     notifier: Notifier<'_>,
@@ -167,24 +169,22 @@ pub async fn replace_user(
     if_match: IfMatch,
     body: &Value,
 ) -> ScimResult<ScimUser> {
-    let before = get_user(store, caller, id).await?;
-    check_version(before.version, if_match)?;
-    let current: Vec<String> = before.attributes.keys().cloned().collect();
-    let parsed = user::parse(body, defs, &current)?;
-    let w = to_write(parsed, is_active(&before)).await?;
-    write_user(
-        store,
-        notifier,
-        caller,
-        &before,
-        if_match.or(Some(before.version)),
-        w,
-    )
+    retry_unconditional(if_match.is_some(), is_stale, || async {
+        let before = get_user(store, caller, id).await?;
+        check_version(before.version, if_match)?;
+        check_not_owner(&before)?;
+        let current: Vec<String> = before.attributes.keys().cloned().collect();
+        let parsed = user::parse(body, defs, &current)?;
+        let w = to_write(parsed, is_active(&before)).await?;
+        let version = Some(before.version);
+        write_user(store, notifier, caller, &before, version, w).await
+    })
     .await
 }
 
 /// PATCH /Users/{id}: every operation applies to the current resource, then the result is
-/// validated and written at once.
+/// validated and written at once. Without `If-Match`, a patch that lost a race with another
+/// writer is applied again to the new state.
 pub async fn patch_user(
     store: &Store,
     notifier: Notifier<'_>,
@@ -195,21 +195,45 @@ pub async fn patch_user(
     body: &Value,
 ) -> ScimResult<ScimUser> {
     let ops = patch::parse_request(body)?;
-    let before = get_user(store, caller, id).await?;
-    check_version(before.version, if_match)?;
     let (core, ent, tenant) = (schema::user(), schema::enterprise(), schema::tenant(defs));
     let schemas = Schemas {
         core: &core,
         extensions: vec![&ent, &tenant],
     };
-    let Value::Object(mut resource) = user::to_json(&before, &caller.base) else {
-        return Err(ScimError::new(500, None, "internal error"));
-    };
-    patch::apply(&mut resource, &ops, &schemas)?;
-    let current: Vec<String> = before.attributes.keys().cloned().collect();
-    let parsed = user::parse(&Value::Object(resource), defs, &current)?;
-    let w = to_write(parsed, is_active(&before)).await?;
-    write_user(store, notifier, caller, &before, Some(before.version), w).await
+    retry_unconditional(if_match.is_some(), is_stale, || async {
+        let before = get_user(store, caller, id).await?;
+        check_version(before.version, if_match)?;
+        check_not_owner(&before)?;
+        let Value::Object(mut resource) = user::to_json(&before, &caller.base) else {
+            return Err(ScimError::new(500, None, "internal error"));
+        };
+        patch::apply(&mut resource, &ops, &schemas)?;
+        let current: Vec<String> = before.attributes.keys().cloned().collect();
+        let parsed = user::parse(&Value::Object(resource), defs, &current)?;
+        let w = to_write(parsed, is_active(&before)).await?;
+        write_user(store, notifier, caller, &before, Some(before.version), w).await
+    })
+    .await
+}
+
+/// Whether a SCIM write failed only because the resource changed after it was read.
+fn is_stale(e: &ScimError) -> bool {
+    e.status == 412
+}
+
+/// A directory provisions the people of the tenant, not its owner: it may not change,
+/// deactivate or remove the owner (who could otherwise be taken over or locked out by
+/// whoever holds a SCIM token). 403 in SCIM's error format.
+fn check_not_owner(u: &ScimUser) -> ScimResult<()> {
+    if u.is_owner {
+        Err(ScimError::new(
+            403,
+            None,
+            "the tenant's owner cannot be changed through SCIM; use the admin API as the owner",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn is_active(u: &ScimUser) -> bool {
@@ -252,7 +276,7 @@ pub async fn delete_user(
                     store,
                     &caller.tenant,
                     &user.id,
-                    store.scim_remove_user(tenant, &user.id, &actor),
+                    store.scim_remove_user_if(tenant, &user.id, if_match, &actor),
                 )
                 .await?
         }
@@ -262,7 +286,7 @@ pub async fn delete_user(
                     store,
                     &caller.tenant,
                     &user.id,
-                    store.delete_user(tenant, &user.id, &actor),
+                    store.delete_user_if(tenant, &user.id, if_match, &actor),
                 )
                 .await?
         }
@@ -273,7 +297,7 @@ pub async fn delete_user(
                     store,
                     &caller.tenant,
                     &user.id,
-                    store.anonymise_user(tenant, &user.id, &profile, &actor),
+                    store.anonymise_user_if(tenant, &user.id, if_match, &profile, &actor),
                 )
                 .await
                 .map(|_| ())?
@@ -294,7 +318,7 @@ pub async fn create_group(
         .await?)
 }
 
-/// PUT /Groups/{id}.
+/// PUT /Groups/{id}. Without `If-Match`, a replacement that lost a race is made again.
 pub async fn replace_group(
     store: &Store,
     caller: &ScimCaller,
@@ -302,21 +326,25 @@ pub async fn replace_group(
     if_match: IfMatch,
     body: &Value,
 ) -> ScimResult<ScimGroup> {
-    let before = get_group(store, caller, id).await?;
-    check_version(before.version, if_match)?;
     let w = group::parse(body)?;
-    Ok(store
-        .scim_replace_group(
-            caller.tenant_id(),
-            &before.id,
-            Some(before.version),
-            &w,
-            &caller.actor(),
-        )
-        .await?)
+    retry_unconditional(if_match.is_some(), is_stale, || async {
+        let before = get_group(store, caller, id).await?;
+        check_version(before.version, if_match)?;
+        Ok(store
+            .scim_replace_group(
+                caller.tenant_id(),
+                &before.id,
+                Some(before.version),
+                &w,
+                &caller.actor(),
+            )
+            .await?)
+    })
+    .await
 }
 
-/// PATCH /Groups/{id}.
+/// PATCH /Groups/{id}. Without `If-Match`, a patch that lost a race is applied again to the
+/// new state (two directories adding members at once both get their members in).
 pub async fn patch_group(
     store: &Store,
     caller: &ScimCaller,
@@ -325,27 +353,30 @@ pub async fn patch_group(
     body: &Value,
 ) -> ScimResult<ScimGroup> {
     let ops = patch::parse_request(body)?;
-    let before = get_group(store, caller, id).await?;
-    check_version(before.version, if_match)?;
     let core = schema::group();
     let schemas = Schemas {
         core: &core,
         extensions: vec![],
     };
-    let Value::Object(mut resource) = group::to_json(&before, &caller.base, true) else {
-        return Err(ScimError::new(500, None, "internal error"));
-    };
-    patch::apply(&mut resource, &ops, &schemas)?;
-    let w = group::parse(&Value::Object(resource))?;
-    Ok(store
-        .scim_replace_group(
-            caller.tenant_id(),
-            &before.id,
-            Some(before.version),
-            &w,
-            &caller.actor(),
-        )
-        .await?)
+    retry_unconditional(if_match.is_some(), is_stale, || async {
+        let before = get_group(store, caller, id).await?;
+        check_version(before.version, if_match)?;
+        let Value::Object(mut resource) = group::to_json(&before, &caller.base, true) else {
+            return Err(ScimError::new(500, None, "internal error"));
+        };
+        patch::apply(&mut resource, &ops, &schemas)?;
+        let w = group::parse(&Value::Object(resource))?;
+        Ok(store
+            .scim_replace_group(
+                caller.tenant_id(),
+                &before.id,
+                Some(before.version),
+                &w,
+                &caller.actor(),
+            )
+            .await?)
+    })
+    .await
 }
 
 /// DELETE /Groups/{id}: the group goes; its members lose the roles it granted.
@@ -358,6 +389,6 @@ pub async fn delete_group(
     let g = get_group(store, caller, id).await?;
     check_version(g.version, if_match)?;
     Ok(store
-        .delete_group(caller.tenant_id(), &g.id, &caller.actor())
+        .delete_group_if(caller.tenant_id(), &g.id, if_match, &caller.actor())
         .await?)
 }

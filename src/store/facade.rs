@@ -42,6 +42,10 @@ forward! {
     fn update_user(&self, tenant: &TenantId, id: &UserId, version: i64, profile: &UserProfile,
         attributes: &AttributeChanges, action: &'static str, actor: &Actor) -> User;
     fn delete_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> ();
+    /// `delete_user` if the user is still at `version` (when given).
+    fn delete_user_if(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, actor: &Actor) -> ();
+    /// `anonymise_user` if the user is still at `version` (when given).
+    fn anonymise_user_if(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, profile: &UserProfile, actor: &Actor) -> User;
     fn anonymise_user(&self, tenant: &TenantId, id: &UserId, profile: &UserProfile, actor: &Actor) -> User;
     fn manages_user(&self, tenant: &TenantId, manager: &UserId, user: &UserId) -> bool;
     fn count_users(&self, tenant: &TenantId) -> i64;
@@ -202,6 +206,8 @@ forward! {
         description: Option<Option<&str>>, external_id: Option<Option<&str>>, actor: &Actor) -> Group;
     /// Deletes a group.
     fn delete_group(&self, tenant: &TenantId, id: &GroupId, actor: &Actor) -> ();
+    /// `delete_group` if the group is still at `version` (when given).
+    fn delete_group_if(&self, tenant: &TenantId, id: &GroupId, version: Option<i64>, actor: &Actor) -> ();
     /// Adds a user to a group.
     fn add_group_member(&self, tenant: &TenantId, group: &GroupId, user: &UserId, actor: &Actor) -> Group;
     /// Removes a user from a group.
@@ -383,6 +389,8 @@ forward! {
         actor: &Actor) -> scim::ScimUser;
     /// Deactivates a user and hides them from SCIM (DELETE with the `deactivate` setting).
     fn scim_remove_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> ();
+    /// `scim_remove_user` if the user is still at `version` (when given).
+    fn scim_remove_user_if(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, actor: &Actor) -> ();
 
     fn scim_group(&self, tenant: &TenantId, id: &GroupId) -> Option<scim::ScimGroup>;
     fn scim_list_groups(&self, tenant: &TenantId, q: &scim::ListQuery<scim::GroupField>, members: bool) -> scim::ListPage<scim::ScimGroup>;

@@ -7,6 +7,7 @@
 mod common;
 
 mod bulk;
+mod concurrency;
 mod contacts;
 mod filters;
 mod groups;

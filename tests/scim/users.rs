@@ -376,7 +376,8 @@ async fn delete_follows_the_tenant_setting(b: Backend) {
             json!([{"op": "replace", "path": "active", "value": false}]),
         )
         .await;
-    assert_eq!(p.status, StatusCode::CONFLICT);
+    // No SCIM write reaches the owner (issue 12 §1): 403 before the lifecycle's own 409.
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
 
 /// Okta and Entra ID re-create (POST) a user after an unassign (DELETE) and reassign: with

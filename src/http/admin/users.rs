@@ -43,18 +43,10 @@ pub fn with_etag(status: StatusCode, user: User) -> Response {
     res
 }
 
-/// The version an `If-Match` header names; a value that is not one of our ETags matches nothing.
+/// The version an `If-Match` header requires (`None`: any). A value that is not one of our
+/// ETags, or not UTF-8, requires a version no user has, so the write gets 412.
 pub fn if_match(headers: &HeaderMap) -> Option<i64> {
-    let v = headers.get(header::IF_MATCH)?.to_str().ok()?.trim();
-    if v == "*" {
-        return None;
-    }
-    Some(
-        v.trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .unwrap_or(-1),
-    )
+    crate::http::extract::if_match(headers)
 }
 
 async fn list(
@@ -107,15 +99,25 @@ async fn remove(
     State(s): State<AppState>,
     caller: Caller,
     Path(p): Path<UserPath>,
+    headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    users::delete(&s.store, s.logout_notifier(), &caller, &p.id).await?;
+    let notifier = s.logout_notifier();
+    users::delete(&s.store, notifier, &caller, &p.id, if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn step(s: AppState, caller: Caller, id: UserId, step: Lifecycle) -> ApiResult<Response> {
+async fn step(
+    s: AppState,
+    caller: Caller,
+    id: UserId,
+    headers: HeaderMap,
+    step: Lifecycle,
+) -> ApiResult<Response> {
+    let notifier = s.logout_notifier();
+    let v = if_match(&headers);
     Ok(with_etag(
         StatusCode::OK,
-        users::lifecycle(&s.store, s.logout_notifier(), &caller, &id, step).await?,
+        users::lifecycle(&s.store, notifier, &caller, &id, step, v).await?,
     ))
 }
 
@@ -123,34 +125,39 @@ async fn activate(
     State(s): State<AppState>,
     caller: Caller,
     Path(p): Path<UserPath>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    step(s, caller, p.id, Lifecycle::Activate).await
+    step(s, caller, p.id, headers, Lifecycle::Activate).await
 }
 
 async fn deactivate(
     State(s): State<AppState>,
     caller: Caller,
     Path(p): Path<UserPath>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    step(s, caller, p.id, Lifecycle::Deactivate).await
+    step(s, caller, p.id, headers, Lifecycle::Deactivate).await
 }
 
 async fn reactivate(
     State(s): State<AppState>,
     caller: Caller,
     Path(p): Path<UserPath>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    step(s, caller, p.id, Lifecycle::Reactivate).await
+    step(s, caller, p.id, headers, Lifecycle::Reactivate).await
 }
 
 async fn anonymise(
     State(s): State<AppState>,
     caller: Caller,
     Path(p): Path<UserPath>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let notifier = s.logout_notifier();
     Ok(with_etag(
         StatusCode::OK,
-        users::anonymise(&s.store, s.logout_notifier(), &caller, &p.id).await?,
+        users::anonymise(&s.store, notifier, &caller, &p.id, if_match(&headers)).await?,
     ))
 }
 

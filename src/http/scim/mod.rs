@@ -213,9 +213,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// The `If-Match` header's required version.
+/// The `If-Match` header's required version (`None`: any); a value that is not one of our
+/// ETags, or not UTF-8, requires a version no resource has, so the write gets 412.
 pub fn if_match(headers: &HeaderMap) -> Option<i64> {
-    crate::scim::if_match_version(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))
+    crate::http::extract::if_match(headers)
 }
 
 /// Whether `If-None-Match` names the current version (the GET is then answered 304).

@@ -303,8 +303,33 @@ impl Backend {
 
     /// Deletes a group; its members lose the roles it granted.
     pub async fn delete_group(&self, tenant: &TenantId, id: &GroupId, actor: &Actor) -> Result<()> {
+        self.delete_group_if(tenant, id, None, actor).await
+    }
+
+    /// [`Self::delete_group`] if the stored version is still `version` (when given; 412 if not).
+    pub async fn delete_group_if(
+        &self,
+        tenant: &TenantId,
+        id: &GroupId,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM groups WHERE tenant_id = $1 AND id = $2{}",
+            super::DIALECT.for_update()
+        )))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
         let before = existing_group(&mut tx, tenant, id).await?;
+        if let Some(v) = version
+            && v != before.version
+        {
+            return Err(DomainError::PreconditionFailed(v));
+        }
         bump_members(&mut tx, id).await?;
         sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())

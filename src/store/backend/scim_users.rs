@@ -545,10 +545,27 @@ impl Backend {
         id: &UserId,
         actor: &Actor,
     ) -> Result<()> {
+        self.scim_remove_user_if(tenant, id, None, actor).await
+    }
+
+    /// [`Self::scim_remove_user`] if the stored version is still `version` (when given; 412
+    /// if not).
+    pub async fn scim_remove_user_if(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before = scim_user_conn(&mut tx, tenant, id.as_str(), true)
             .await?
             .ok_or(DomainError::NotFound("user"))?;
+        if let Some(v) = version
+            && v != before.version
+        {
+            return Err(DomainError::PreconditionFailed(v));
+        }
         if before.is_owner {
             return Err(DomainError::conflict(
                 "the tenant's owner cannot be deprovisioned; transfer ownership first",

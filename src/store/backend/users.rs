@@ -206,6 +206,32 @@ impl Backend {
         Ok(row.into_user(a))
     }
 
+    /// The user, with their row locked until the transaction ends (PostgreSQL; SQLite's write
+    /// transaction already excludes other writers), checked against the version a conditional
+    /// write requires: read-modify-write without lost updates.
+    pub(super) async fn locked_user_tx(
+        tx: &mut Tx,
+        tenant: &TenantId,
+        id: &UserId,
+        version: Option<i64>,
+    ) -> Result<User> {
+        sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
+            super::DIALECT.for_update()
+        )))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_error)?
+        .ok_or(DomainError::NotFound("user"))?;
+        let user = Self::user_tx(tx, tenant, id).await?;
+        match version {
+            Some(v) if v != user.version => Err(DomainError::PreconditionFailed(v)),
+            _ => Ok(user),
+        }
+    }
+
     pub async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>> {
         let row = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2"
@@ -349,10 +375,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let before = Self::user_tx(&mut tx, tenant, id).await?;
-        if before.version != version {
-            return Err(DomainError::PreconditionFailed(version));
-        }
+        let before = Self::locked_user_tx(&mut tx, tenant, id, Some(version)).await?;
         write_profile(&mut tx, tenant, id, profile).await?;
         write_attributes(&mut tx, id, attributes).await?;
         if profile.status == UserStatus::Inactive && before.status != UserStatus::Inactive {
@@ -373,8 +396,19 @@ impl Backend {
 
     /// Removes a user and everything that hangs off them; the audit log keeps their last state.
     pub async fn delete_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> Result<()> {
+        self.delete_user_if(tenant, id, None, actor).await
+    }
+
+    /// [`Self::delete_user`] if the stored version is still `version` (when given; 412 if not).
+    pub async fn delete_user_if(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let before = Self::user_tx(&mut tx, tenant, id).await?;
+        let before = Self::locked_user_tx(&mut tx, tenant, id, version).await?;
         if before.is_owner {
             return Err(DomainError::conflict(
                 "the tenant's owner cannot be deleted; transfer ownership first",
@@ -409,8 +443,22 @@ impl Backend {
         profile: &UserProfile,
         actor: &Actor,
     ) -> Result<User> {
+        self.anonymise_user_if(tenant, id, None, profile, actor)
+            .await
+    }
+
+    /// [`Self::anonymise_user`] if the stored version is still `version` (when given; 412 if
+    /// not).
+    pub async fn anonymise_user_if(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        version: Option<i64>,
+        profile: &UserProfile,
+        actor: &Actor,
+    ) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let before = Self::user_tx(&mut tx, tenant, id).await?;
+        let before = Self::locked_user_tx(&mut tx, tenant, id, version).await?;
         if before.is_owner {
             return Err(DomainError::conflict(
                 "the tenant's owner cannot be anonymised; transfer ownership first",
