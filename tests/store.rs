@@ -26,6 +26,10 @@ macro_rules! both {
 async fn fresh(b: Backend) -> (TestDb, Store, Tenant, User) {
     let db = TestDb::new(b).await;
     let store = Store::connect(&db.url).await.unwrap();
+    let store = store
+        .unlock(castellan::domain::sealing::MasterKey::generate())
+        .await
+        .unwrap();
     let (tenant, owner) = castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
         .await
         .unwrap();

@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod passwords;
 pub mod permissions;
 pub mod scim;
+pub mod sealing;
 pub mod secrets;
 pub mod sessions;
 
