@@ -702,8 +702,9 @@ impl Backend {
         &self,
         tenant: &TenantId,
         session: &crate::domain::sessions::Session,
+        old_secret_hash: &str,
         actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (session_id, amr, acr, auth_time, user) = (
             &session.id,
             &session.amr,
@@ -712,21 +713,30 @@ impl Backend {
             &session.user_id,
         );
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "UPDATE sessions SET amr = $3, acr = $4, auth_time = $5, last_seen_at = $5
-             WHERE tenant_id = $1 AND id = $2",
+        // The cookie's secret changes with the level: only the cookie that was raised still
+        // works, and of two raises of the same cookie only the first counts.
+        let n = sqlx::query(
+            "UPDATE sessions SET amr = $3, acr = $4, auth_time = $5, last_seen_at = $5, secret_hash = $6
+             WHERE tenant_id = $1 AND id = $2 AND secret_hash = $7 AND ended_at IS NULL",
         )
         .bind(tenant.as_str())
         .bind(session_id)
         .bind(serde_json::to_string(amr).unwrap_or_else(|_| "[]".into()))
         .bind(acr)
         .bind(auth_time)
+        .bind(&session.secret_hash)
+        .bind(old_secret_hash)
         .execute(&mut *tx)
         .await
-        .map_err(db_error)?;
+        .map_err(db_error)?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
         let change = Change::new("user.sign_in.step_up", "user", user)
             .after(serde_json::json!({ "amr": amr, "acr": acr }));
-        commit(tx, tenant, actor, change).await
+        commit(tx, tenant, actor, change).await?;
+        Ok(true)
     }
 
     /// The notifications raised for the user, newest first.
