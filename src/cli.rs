@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// The master key that seals secrets at rest: make one, or rotate the database to a new one.
+    MasterKey {
+        #[command(subcommand)]
+        command: crate::master_key::MasterKeyCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,10 +167,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config).await,
+        Command::MasterKey { command } => crate::master_key::command(&config, command).await,
         Command::Tenant { command } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             match command {
                 TenantCommand::Create {
                     slug,
@@ -191,9 +195,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Token {
             command: TokenCommand::Create { tenant, name, user },
         } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let t = store
                 .tenant_by_slug(&tenant)
                 .await
@@ -218,18 +220,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::ScimToken {
             command: ScimTokenCommand::Create { tenant, name },
         } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let result = create_scim_token(&store, &tenant, &name).await;
             store.close().await;
             println!("{}", result?);
             Ok(())
         }
         Command::Client { command } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let result = client_command(&store, command).await;
             store.close().await;
             result
@@ -237,9 +235,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Keys {
             command: KeysCommand::Rotate { tenant },
         } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let result = rotate_keys(&store, &tenant).await;
             store.close().await;
             result
@@ -248,9 +244,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             command: UserCommand::SetPassword { tenant, email },
         } => {
             let password = read_password()?;
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let result = set_password(&store, &tenant, &email, password).await;
             store.close().await;
             result
@@ -258,9 +252,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Mfa {
             command: MfaCommand::Reset { tenant, email },
         } => {
-            let store = Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = crate::master_key::open_store(&config).await?;
             let result = reset_mfa(&store, &tenant, &email).await;
             store.close().await;
             println!("{}", result?);
@@ -458,9 +450,7 @@ async fn purge_expired_state(store: Store) {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let store = Store::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = crate::master_key::open_store(&config).await?;
     if let Some(token) = bootstrap(&store, &config).await? {
         println!(
             "\nCastellan created tenant `default` (owner: {}).\nIts admin API token, shown only this once:\n\n    {token}\n\n\

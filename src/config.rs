@@ -16,6 +16,13 @@ pub struct Config {
     pub database_url: String,
     /// Email of the owner of the `default` tenant created on first start.
     pub bootstrap_owner_email: String,
+    /// File holding the master key that seals secrets at rest (TOTP seeds, signing keys).
+    /// Empty: with SQLite, `master.key` beside the database (created on first start); with
+    /// PostgreSQL, required.
+    pub master_key_file: String,
+    /// The master key itself, from `CASTELLAN_MASTER_KEY` only (never from a file of settings).
+    #[serde(skip)]
+    pub master_key: Option<String>,
 }
 
 impl Default for Config {
@@ -25,6 +32,8 @@ impl Default for Config {
             public_url: "http://localhost:8080".into(),
             database_url: "sqlite:data/castellan.db".into(),
             bootstrap_owner_email: "owner@localhost".into(),
+            master_key_file: String::new(),
+            master_key: None,
         }
     }
 }
@@ -37,6 +46,8 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("database_url", &redact_url(&self.database_url))
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -77,6 +88,13 @@ impl Config {
             ("DATABASE_URL", &mut self.database_url),
             ("BOOTSTRAP_OWNER_EMAIL", &mut self.bootstrap_owner_email),
         ];
+        // A path, not a secret: CASTELLAN_MASTER_KEY_FILE names the key file.
+        if let Some(path) = get("CASTELLAN_MASTER_KEY_FILE") {
+            self.master_key_file = path;
+        }
+        if let Some(key) = get("CASTELLAN_MASTER_KEY").filter(|k| !k.trim().is_empty()) {
+            self.master_key = Some(key);
+        }
         for (name, field) in fields {
             if let Some(v) = get(&format!("CASTELLAN_{name}")) {
                 *field = v;
@@ -120,5 +138,26 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite:data/x.db"), "sqlite:data/x.db");
+        let c = Config {
+            master_key: Some("c2VjcmV0LWtleS1tYXRlcmlhbA".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn master_key_comes_from_the_environment_or_a_file_path() {
+        let mut c = Config::default();
+        c.apply_env(|k| match k {
+            "CASTELLAN_MASTER_KEY_FILE" => Some("/run/secrets/key".to_string()),
+            "CASTELLAN_MASTER_KEY" => Some("abc".to_string()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.master_key_file, "/run/secrets/key");
+        assert_eq!(c.master_key.as_deref(), Some("abc"));
+        assert!(toml::from_str::<Config>("master_key = 'x'").is_err());
+        let c: Config = toml::from_str("master_key_file = '/k'").unwrap();
+        assert_eq!(c.master_key_file, "/k");
     }
 }

@@ -9,6 +9,25 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_castellan");
 
+/// The master key of the processes these tests start on PostgreSQL (which needs one).
+const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS1jbGktdGVzdHM";
+
+/// `env`, with the test master key when it names a PostgreSQL database and no key.
+fn with_key<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = env.to_vec();
+    let pg = env
+        .iter()
+        .any(|(k, v)| *k == "CASTELLAN_DATABASE_URL" && v.starts_with("postgres"));
+    if pg
+        && !env
+            .iter()
+            .any(|(k, _)| k.starts_with("CASTELLAN_MASTER_KEY"))
+    {
+        env.push(("CASTELLAN_MASTER_KEY", TEST_MASTER_KEY));
+    }
+    env
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -33,7 +52,7 @@ fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
         .env("CASTELLAN_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    for (k, v) in env {
+    for (k, v) in with_key(env) {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn castellan");
@@ -75,7 +94,7 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String
     let out = Command::new(BIN)
         .args(args)
         .current_dir(dir)
-        .envs(env.iter().copied())
+        .envs(with_key(env))
         .output()
         .unwrap();
     (

@@ -26,6 +26,10 @@ macro_rules! both {
 async fn fresh(b: Backend) -> (TestDb, Store, Tenant, User) {
     let db = TestDb::new(b).await;
     let store = Store::connect(&db.url).await.unwrap();
+    let store = store
+        .unlock(castellan::domain::sealing::MasterKey::generate())
+        .await
+        .unwrap();
     let (tenant, owner) = castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
         .await
         .unwrap();
@@ -503,6 +507,7 @@ async fn logout_state_is_scoped_to_its_tenant(b: Backend) {
     let now = castellan::domain::clock::now_ms();
     let session = Session {
         id: "session-1".into(),
+        secret_hash: "secret-session-1".into(),
         user_id: owner.id.clone(),
         auth_time: now,
         amr: vec!["pwd".into()],
@@ -511,6 +516,7 @@ async fn logout_state_is_scoped_to_its_tenant(b: Backend) {
         last_seen_at: now,
         expires_at: now + 3_600_000,
         ended_at: None,
+        remember: false,
     };
     store
         .start_session(&tenant.id, &session, &Actor::system())
@@ -1066,6 +1072,7 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
         let now = castellan::domain::clock::now_ms();
         let session = Session {
             id: format!("session-{i}"),
+            secret_hash: format!("secret-session-{i}"),
             user_id: u.id.clone(),
             auth_time: now,
             amr: vec!["pwd".into()],
@@ -1074,6 +1081,7 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
             last_seen_at: now,
             expires_at: now + 3_600_000,
             ended_at: None,
+            remember: false,
         };
         store.start_session(t, &session, &actor).await.unwrap();
         let ceremony = Ceremony {

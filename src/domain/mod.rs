@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod redirect;
 pub mod scim;
+pub mod sealing;
 pub mod secrets;
 pub mod sessions;
 pub mod versions;

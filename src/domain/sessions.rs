@@ -3,15 +3,15 @@
 use super::oidc::KeyAlg;
 use super::{ClientId, UserId};
 
-/// How long a browser session lasts without signing in again, in milliseconds.
-pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
 /// How long an authorization code may wait for its exchange, in milliseconds.
 pub const CODE_TTL_MS: i64 = 60 * 1000;
 
-/// A signed-in browser. `id` is the SHA-256 (hex) of the secret in the cookie.
+/// A signed-in browser. `id` names it for good (the `sid` of its ID tokens); `secret_hash` is the
+/// SHA-256 (hex) of the secret in its cookie, which changes at every change of level.
 #[derive(Clone, Debug)]
 pub struct Session {
     pub id: String,
+    pub secret_hash: String,
     pub user_id: UserId,
     /// When the user proved who they are (Unix milliseconds).
     pub auth_time: i64,
@@ -20,14 +20,104 @@ pub struct Session {
     pub acr: Option<String>,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// The end of its absolute lifetime, as set at sign-in.
     pub expires_at: i64,
     pub ended_at: Option<i64>,
+    /// Signed in with "remember me": the tenant's longer lifetimes apply.
+    pub remember: bool,
 }
 
 impl Session {
-    /// Whether the session still counts at `now_ms`.
+    /// Whether the session still counts at `now_ms` for what it signed in to (tokens): not
+    /// ended, within the absolute lifetime set at sign-in.
     pub fn live(&self, now_ms: i64) -> bool {
         self.ended_at.is_none() && self.expires_at > now_ms
+    }
+
+    /// Whether a browser may still use the session at `now_ms` under the tenant's current
+    /// `settings`: [`Session::live`], not idle for longer than the idle timeout, and younger than
+    /// the maximum lifetime (a shortened maximum applies to existing sessions too).
+    pub fn usable(&self, now_ms: i64, settings: &SessionSettings) -> bool {
+        let (idle, max) = settings.lifetimes(self.remember);
+        self.live(now_ms)
+            && now_ms < self.last_seen_at.saturating_add(idle.saturating_mul(1000))
+            && now_ms < self.created_at.saturating_add(max.saturating_mul(1000))
+    }
+}
+
+/// A tenant's session lifetimes, in seconds (Keycloak's defaults: 30 minutes idle, 10 hours at
+/// most). "Remember me" is off unless the tenant turns it on; a remembered session keeps its
+/// cookie across browser restarts and gets the longer lifetimes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionSettings {
+    pub idle_timeout_secs: i64,
+    pub max_lifetime_secs: i64,
+    pub remember_me: bool,
+    pub remember_me_idle_timeout_secs: i64,
+    pub remember_me_max_lifetime_secs: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 30 * 60,
+            max_lifetime_secs: 10 * 3600,
+            remember_me: false,
+            remember_me_idle_timeout_secs: 7 * 24 * 3600,
+            remember_me_max_lifetime_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// The shortest timeout or lifetime accepted, in seconds.
+pub const MIN_SESSION_SECS: i64 = 60;
+/// The longest lifetime accepted, in seconds (a year).
+pub const MAX_SESSION_SECS: i64 = 365 * 24 * 3600;
+
+impl SessionSettings {
+    /// (idle timeout, maximum lifetime) in seconds for a session, remembered or not.
+    pub fn lifetimes(&self, remember: bool) -> (i64, i64) {
+        if remember && self.remember_me {
+            (
+                self.remember_me_idle_timeout_secs,
+                self.remember_me_max_lifetime_secs,
+            )
+        } else {
+            (self.idle_timeout_secs, self.max_lifetime_secs)
+        }
+    }
+
+    /// The first rule the settings break: each value between a minute and a year, and no idle
+    /// timeout longer than its lifetime.
+    pub fn problem(&self) -> Option<String> {
+        for (name, v) in [
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("max_lifetime_secs", self.max_lifetime_secs),
+            (
+                "remember_me_idle_timeout_secs",
+                self.remember_me_idle_timeout_secs,
+            ),
+            (
+                "remember_me_max_lifetime_secs",
+                self.remember_me_max_lifetime_secs,
+            ),
+        ] {
+            if !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(&v) {
+                return Some(format!(
+                    "{name} must be between {MIN_SESSION_SECS} and {MAX_SESSION_SECS} seconds"
+                ));
+            }
+        }
+        if self.idle_timeout_secs > self.max_lifetime_secs {
+            return Some("idle_timeout_secs must not exceed max_lifetime_secs".into());
+        }
+        if self.remember_me_idle_timeout_secs > self.remember_me_max_lifetime_secs {
+            return Some(
+                "remember_me_idle_timeout_secs must not exceed remember_me_max_lifetime_secs"
+                    .into(),
+            );
+        }
+        None
     }
 }
 

@@ -96,8 +96,16 @@ pub async fn requirement(
     })
 }
 
+/// A session raised to a new level, with the new secret its cookie must now carry.
+#[derive(Clone, Debug)]
+pub struct Raised {
+    pub session: Session,
+    pub secret: String,
+}
+
 /// Records that the session's user proved `methods` now (RFC 8176 names): the session's `amr`
-/// gains them (and `mfa`), its `acr` becomes the level reached and `auth_time` is now. Audited.
+/// gains them (and `mfa`), its `acr` becomes the level reached and `auth_time` is now; its
+/// cookie secret is replaced, so a copy of the cookie taken before is worthless. Audited.
 pub async fn raise(
     store: &Store,
     tenant: &Tenant,
@@ -105,14 +113,14 @@ pub async fn raise(
     user: &User,
     methods: &[&str],
     ip: Option<String>,
-) -> Result<Session> {
+) -> Result<Raised> {
     let mut raised = session.clone();
     raised.amr = merge_amr(&session.amr, methods);
     raised.acr = Some(Level::of_amr(&raised.amr).acr().to_owned());
     raised.auth_time = now_ms();
     let actor = super::signin::user_actor(user, ip);
-    store.raise_session(&tenant.id, &raised, &actor).await?;
-    Ok(raised)
+    let (session, secret) = super::signin::rotate(store, tenant, session, raised, &actor).await?;
+    Ok(Raised { session, secret })
 }
 
 /// Why a one-time code was not accepted.
@@ -239,7 +247,8 @@ pub async fn verify_recovery_code(
         return Ok(Err(locked));
     }
     let normal = normalise_recovery_code(code);
-    let accepted = normal.len() == RECOVERY_CODE_CHARS
+    let accepted = (normal.len() == RECOVERY_CODE_CHARS
+        || normal.len() == LEGACY_RECOVERY_CODE_CHARS)
         && store
             .use_recovery_code(&tenant.id, &user.id, &hash_secret(&normal), actor)
             .await?;
@@ -253,8 +262,14 @@ pub async fn verify_recovery_code(
 
 /// The alphabet of recovery codes: no 0/O, 1/I/L, so they can be read off paper.
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-/// Characters of a recovery code (without its dashes): 12 of 31, about 59 bits.
-const RECOVERY_CODE_CHARS: usize = 12;
+/// Characters of a recovery code (without its dashes): 24 of 31, about 118.9 bits, past the 112
+/// bits ASVS 2.6.2 asks of a code stored with a fast hash.
+pub const RECOVERY_CODE_CHARS: usize = 24;
+/// Characters of the recovery codes made before version 0012 (about 59 bits): still accepted
+/// until the user makes new ones, so nobody is locked out by the upgrade.
+const LEGACY_RECOVERY_CODE_CHARS: usize = 12;
+/// Characters of one group of a code as shown (`xxxx-xxxx-...`).
+const RECOVERY_GROUP: usize = 4;
 
 /// A recovery code as typed, reduced to what is hashed: lower case, no dashes or spaces.
 pub fn normalise_recovery_code(code: &str) -> String {
@@ -264,8 +279,8 @@ pub fn normalise_recovery_code(code: &str) -> String {
         .collect()
 }
 
-/// New recovery codes, as shown once to the user (`xxxx-xxxx-xxxx`), and their hashes (what is
-/// stored).
+/// New recovery codes, as shown once to the user (six groups of four: `xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`),
+/// and their hashes (what is stored).
 pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
     let mut rng = rand::rng();
     let codes: Vec<String> = (0..RECOVERY_CODES)
@@ -273,7 +288,11 @@ pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
             let raw: String = (0..RECOVERY_CODE_CHARS)
                 .map(|_| RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char)
                 .collect();
-            format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12])
+            raw.as_bytes()
+                .chunks(RECOVERY_GROUP)
+                .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("-")
         })
         .collect();
     let hashes = codes
@@ -329,5 +348,18 @@ mod tests {
         assert_eq!(unique.len(), RECOVERY_CODES);
         let typed = codes[0].to_uppercase().replace('-', " ");
         assert_eq!(hash_secret(&normalise_recovery_code(&typed)), hashes[0]);
+        // At least 112 bits each: 24 characters of a 31-letter alphabet.
+        let bits = RECOVERY_CODE_CHARS as f64 * (RECOVERY_ALPHABET.len() as f64).log2();
+        assert!(bits >= 112.0, "{bits}");
+        for c in &codes {
+            assert_eq!(c.len(), 29, "{c}");
+            assert_eq!(normalise_recovery_code(c).len(), RECOVERY_CODE_CHARS);
+            assert!(c.split('-').all(|g| g.len() == 4));
+            assert!(
+                normalise_recovery_code(c)
+                    .bytes()
+                    .all(|b| RECOVERY_ALPHABET.contains(&b))
+            );
+        }
     }
 }

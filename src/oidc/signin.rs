@@ -6,10 +6,9 @@ use crate::domain::clock::now_ms;
 use crate::domain::mfa::Level;
 use crate::domain::passwords::{self, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
-use crate::domain::sessions::{SESSION_TTL_MS, Session};
+use crate::domain::sessions::Session;
 use crate::domain::{Result, Tenant, User, UserStatus};
 use crate::store::Store;
-use subtle::ConstantTimeEq;
 
 /// The one message for every failed sign-in.
 pub const REFUSED: &str = "Email or password is incorrect";
@@ -35,6 +34,7 @@ pub async fn sign_in(
     email: &str,
     password: Password,
     ip: Option<String>,
+    remember: bool,
 ) -> Result<Option<Started>> {
     let user = store.user_by_email(&tenant.id, email.trim()).await?;
     let stored = match &user {
@@ -50,33 +50,40 @@ pub async fn sign_in(
     let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
         return Ok(None);
     };
-    start_session(store, tenant, &user, vec!["pwd".into()], ip)
+    start_session(store, tenant, &user, vec!["pwd".into()], ip, remember)
         .await
         .map(Some)
 }
 
 /// Starts a session for `user`, who just proved `amr` (RFC 8176 methods); its `acr` is the level
-/// those methods reach. Audited.
+/// those methods reach. `remember` counts only where the tenant allows "remember me". Audited.
 pub async fn start_session(
     store: &Store,
     tenant: &Tenant,
     user: &User,
     amr: Vec<String>,
     ip: Option<String>,
+    remember: bool,
 ) -> Result<Started> {
     let now = now_ms();
+    let settings = store.session_settings(&tenant.id).await?;
+    let remember = remember && settings.remember_me;
+    let (_, max) = settings.lifetimes(remember);
     let secret = new_secret("");
     let acr = Level::of_amr(&amr).acr().to_owned();
     let session = Session {
-        id: hash_secret(&secret),
+        // The id is a name of its own, not derived from the cookie's secret.
+        id: hash_secret(&new_secret("")),
+        secret_hash: hash_secret(&secret),
         user_id: user.id.clone(),
         auth_time: now,
         amr,
         acr: Some(acr),
         created_at: now,
         last_seen_at: now,
-        expires_at: now + SESSION_TTL_MS,
+        expires_at: now + max * 1000,
         ended_at: None,
+        remember,
     };
     store
         .start_session(&tenant.id, &session, &user_actor(user, ip))
@@ -86,6 +93,43 @@ pub async fn start_session(
         session,
         user: user.clone(),
     })
+}
+
+/// How long a remembered session's cookie lives (seconds), or `None` for a cookie that ends
+/// with the browser.
+pub async fn cookie_max_age(
+    store: &Store,
+    tenant: &Tenant,
+    session: &Session,
+) -> Result<Option<i64>> {
+    if !session.remember {
+        return Ok(None);
+    }
+    let settings = store.session_settings(&tenant.id).await?;
+    Ok(Some(settings.lifetimes(true).1))
+}
+
+/// Gives `session` a new cookie secret while `update` (the new level) is stored: the old
+/// cookie stops working at once. Fails when the session changed meanwhile (another tab raised
+/// it first, or it ended).
+pub async fn rotate(
+    store: &Store,
+    tenant: &Tenant,
+    session: &Session,
+    mut raised: Session,
+    actor: &crate::domain::audit::Actor,
+) -> Result<(Session, String)> {
+    let secret = new_secret("");
+    raised.secret_hash = hash_secret(&secret);
+    if !store
+        .raise_session(&tenant.id, &raised, &session.secret_hash, actor)
+        .await?
+    {
+        return Err(crate::domain::DomainError::conflict(
+            "the session changed meanwhile; sign in again",
+        ));
+    }
+    Ok((raised, secret))
 }
 
 /// A signed-in user as the audit log records them.
@@ -98,7 +142,12 @@ pub fn user_actor(user: &User, ip: Option<String>) -> Actor {
     }
 }
 
-/// The live session behind a cookie secret, with its user, if that user may still sign in.
+/// Activity closer than this to the last recorded one does not write (the idle timeout is kept
+/// to within this).
+const TOUCH_EVERY_MS: i64 = 30_000;
+
+/// The usable session behind a cookie secret (live, not idle too long, within its lifetime),
+/// with its user, if that user may still sign in. Using it restarts its idle timeout.
 pub async fn current(
     store: &Store,
     tenant: &Tenant,
@@ -107,29 +156,24 @@ pub async fn current(
     let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() <= 256) else {
         return Ok(None);
     };
-    let Some(session) = store.get_session(&tenant.id, &hash_secret(secret)).await? else {
+    let Some(session) = store
+        .session_by_secret(&tenant.id, &hash_secret(secret))
+        .await?
+    else {
         return Ok(None);
     };
-    if !session.live(now_ms()) {
+    let now = now_ms();
+    let settings = store.session_settings(&tenant.id).await?;
+    if !session.usable(now, &settings) {
         return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY_MS {
+        store.touch_session(&tenant.id, &session.id, now).await?;
     }
     let user = store.get_user(&tenant.id, &session.user_id).await?;
     Ok(user
         .filter(|u| u.status == UserStatus::Active)
         .map(|u| (session, u)))
-}
-
-/// A fresh CSRF token (double-submit: the same value in a cookie and a hidden field).
-pub fn new_csrf_token() -> String {
-    new_secret("")
-}
-
-/// Whether the form's CSRF token equals the cookie's, compared in constant time.
-pub fn csrf_ok(cookie: Option<&str>, field: Option<&str>) -> bool {
-    match (cookie, field) {
-        (Some(c), Some(f)) if !c.is_empty() => bool::from(c.as_bytes().ct_eq(f.as_bytes())),
-        _ => false,
-    }
 }
 
 /// Where to go after signing in: `return_to` when it is a path under `/t/{slug}/`, else the
@@ -170,14 +214,5 @@ mod tests {
             assert_eq!(safe_return_to("acme", Some(bad)), "/t/acme/", "{bad}");
         }
         assert_eq!(safe_return_to("acme", None), "/t/acme/");
-    }
-
-    #[test]
-    fn csrf_needs_both_equal() {
-        assert!(csrf_ok(Some("abc"), Some("abc")));
-        assert!(!csrf_ok(Some("abc"), Some("abd")));
-        assert!(!csrf_ok(None, Some("abc")));
-        assert!(!csrf_ok(Some("abc"), None));
-        assert!(!csrf_ok(Some(""), Some("")));
     }
 }

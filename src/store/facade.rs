@@ -263,6 +263,14 @@ forward! {
     fn start_session(&self, tenant: &TenantId, session: &sessions::Session, actor: &Actor) -> ();
     /// A session by id.
     fn get_session(&self, tenant: &TenantId, id: &str) -> Option<sessions::Session>;
+    /// The session a cookie secret's hash names.
+    fn session_by_secret(&self, tenant: &TenantId, secret_hash: &str) -> Option<sessions::Session>;
+    /// Records that a session was used (its idle timeout starts again).
+    fn touch_session(&self, tenant: &TenantId, id: &str, at: i64) -> ();
+    /// The tenant's session lifetimes.
+    fn session_settings(&self, tenant: &TenantId) -> sessions::SessionSettings;
+    /// Replaces the tenant's session lifetimes (audited).
+    fn set_session_settings(&self, tenant: &TenantId, settings: &sessions::SessionSettings, actor: &Actor) -> ();
     /// Stores an authorization code.
     fn insert_auth_code(&self, tenant: &TenantId, code: &sessions::AuthCode) -> ();
     /// Marks a code used, returning it as it was.
@@ -363,7 +371,7 @@ forward! {
     /// Forgets the user's wrong codes.
     fn clear_mfa_failures(&self, tenant: &TenantId, user: &UserId) -> ();
     /// Step-up: the session's new methods, level and time (audited).
-    fn raise_session(&self, tenant: &TenantId, session: &sessions::Session, actor: &Actor) -> ();
+    fn raise_session(&self, tenant: &TenantId, session: &sessions::Session, old_secret_hash: &str, actor: &Actor) -> bool;
     /// The notifications raised for the user, newest first.
     fn notifications(&self, tenant: &TenantId, user: &UserId, limit: i64) -> Vec<mfa::Notification>;
     /// Deletes expired ceremonies and old failures.

@@ -5,6 +5,7 @@ mod facade;
 pub mod postgres;
 pub mod sqlite;
 
+use crate::domain::sealing::MasterKey;
 use crate::domain::{DomainError, Result};
 use sqlx::ConnectOptions;
 use sqlx::error::ErrorKind;
@@ -61,7 +62,7 @@ impl Store {
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
             Store {
-                db: Db::Postgres(postgres::backend::Backend { pool }),
+                db: Db::Postgres(postgres::backend::Backend { pool, key: None }),
             }
         } else if url.starts_with("sqlite:") {
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -88,7 +89,7 @@ impl Store {
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot open SQLite database: {e}")))?;
             Store {
-                db: Db::Sqlite(sqlite::backend::Backend { pool }),
+                db: Db::Sqlite(sqlite::backend::Backend { pool, key: None }),
             }
         } else {
             return Err(DomainError::Internal(format!(
@@ -98,6 +99,34 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// This store with `key` as its master key (secrets at rest are sealed with it), after
+    /// checking that it is the key the database's secrets are sealed with and sealing any secret
+    /// still stored raw. A store that was not unlocked refuses to read or write secrets.
+    pub async fn unlock(self, key: MasterKey) -> Result<Self> {
+        let db = match &self.db {
+            Db::Sqlite(b) => Db::Sqlite(b.unlock(key).await?),
+            Db::Postgres(b) => Db::Postgres(b.unlock(key).await?),
+        };
+        Ok(Store { db })
+    }
+
+    /// Re-seals every secret at rest under `new`, opening them with `old`, in one transaction;
+    /// the number of secrets re-sealed. The store must then be opened with `new`.
+    pub async fn reseal(&self, old: &MasterKey, new: &MasterKey) -> Result<u64> {
+        match &self.db {
+            Db::Sqlite(b) => b.reseal(old, new).await,
+            Db::Postgres(b) => b.reseal(old, new).await,
+        }
+    }
+
+    /// The master key the store was unlocked with.
+    pub fn master_key(&self) -> Option<&MasterKey> {
+        match &self.db {
+            Db::Sqlite(b) => b.key.as_deref(),
+            Db::Postgres(b) => b.key.as_deref(),
+        }
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -1,6 +1,7 @@
 //! Test harness: a Castellan server on port 0 with a fresh database, and an HTTP client.
 
 use castellan::config::Config;
+use castellan::domain::sealing::MasterKey;
 use castellan::http::AppState;
 use castellan::store::Store;
 use reqwest::{Method, StatusCode};
@@ -130,6 +131,7 @@ impl TestServer {
     async fn start_at(backend: Backend, public_host: &str) -> Self {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
+        let store = store.unlock(MasterKey::generate()).await.expect("unlock");
         let (tenant, _owner) =
             castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
                 .await

@@ -575,6 +575,7 @@ async fn anonymising_removes_factors(b: Backend) {
     let now = castellan::domain::clock::now_ms();
     let session = Session {
         id: "leaving-session".into(),
+        secret_hash: "secret-leaving-session".into(),
         user_id: user.clone(),
         auth_time: now,
         amr: vec!["pwd".into()],
@@ -583,6 +584,7 @@ async fn anonymising_removes_factors(b: Backend) {
         last_seen_at: now,
         expires_at: now + 3_600_000,
         ended_at: None,
+        remember: false,
     };
     s.store
         .start_session(&t, &session, &Actor::cli())

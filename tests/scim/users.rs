@@ -26,6 +26,7 @@ async fn session(s: &Scim, user: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let session = Session {
         id: id.clone(),
+        secret_hash: format!("secret-of-{id}"),
         user_id: UserId(user.into()),
         auth_time: now,
         amr: vec!["pwd".into()],
@@ -34,6 +35,7 @@ async fn session(s: &Scim, user: &str) -> String {
         last_seen_at: now,
         expires_at: now + 3_600_000,
         ended_at: None,
+        remember: false,
     };
     s.srv
         .store

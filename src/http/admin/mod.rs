@@ -15,6 +15,7 @@ mod overrides;
 mod permissions;
 mod roles;
 mod scim;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -40,4 +41,5 @@ pub fn router() -> Router<AppState> {
         .merge(roles::router())
         .merge(scim::router())
         .merge(mfa::router())
+        .merge(sessions::router())
 }

@@ -2,7 +2,6 @@
 //! a code or error.
 
 use super::consent;
-use super::cookies;
 use super::i18n::Lang;
 use super::login::{internal_in, tenant_or_page};
 use super::pages;
@@ -104,11 +103,16 @@ async fn handle(s: AppState, slug: String, headers: HeaderMap, pairs: Pairs) -> 
         Ok(req) => req,
         Err(res) => return res,
     };
-    let session =
-        match signin::current(&s.store, &tenant, cookies::get(&headers, cookies::SESSION)).await {
-            Ok(session) => session,
-            Err(e) => return internal_in(lang, e),
-        };
+    let session = match signin::current(
+        &s.store,
+        &tenant,
+        super::login::session_secret(&s, &slug, &headers),
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(e) => return internal_in(lang, e),
+    };
     let issuer = issuer(&s.config.public_url, &tenant.slug);
     let decision = authorize::decide(&s.store, &tenant, &issuer, &req, session).await;
     respond(&s, &tenant, &headers, lang, &req, decision)

@@ -7,9 +7,9 @@
 //! double-submit CSRF token, and the live session of the user the page was shown to.
 
 use super::authorize::{Pairs, bad_request, lang_of, respond, validate};
-use super::cookies;
+use super::csrf;
 use super::i18n::Lang;
-use super::login::{csrf_token, form_expired, internal_in, tenant_or_page, with_csrf_cookie};
+use super::login::{form_expired, internal_in, session_secret, tenant_or_page};
 use super::pages::{self, escape};
 use crate::domain::Tenant;
 use crate::http::AppState;
@@ -28,13 +28,13 @@ const CONTROLS: [&str; 3] = ["csrf", "decision", "consent_user"];
 pub fn page(
     s: &AppState,
     tenant: &Tenant,
-    headers: &HeaderMap,
+    _headers: &HeaderMap,
     lang: Lang,
     req: &AuthorizeRequest,
     needed: &ConsentNeeded,
 ) -> Response {
     let t = lang.texts();
-    let csrf = csrf_token(headers);
+    let csrf = csrf::session_token(s, tenant, &needed.session);
     let app = escape(&req.client.client.name);
     let fill = |text: &str| {
         escape(text)
@@ -99,8 +99,7 @@ pub fn page(
         allow = escape(t.allow),
     );
     let title = t.consent_title.replace("{app}", &req.client.client.name);
-    let res = pages::page_in(lang, StatusCode::OK, &title, &body);
-    with_csrf_cookie(s, &tenant.slug, &csrf, res)
+    pages::page_in(lang, StatusCode::OK, &title, &body)
 }
 
 /// Takes the consent form's own fields out of `pairs`; `None` if one is repeated.
@@ -138,7 +137,16 @@ pub async fn submit(
     let Some([csrf, decision, user]) = controls(&mut pairs) else {
         return bad_request(lang, lang.texts().form_unreadable);
     };
-    if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), csrf.as_deref()) {
+    // The form is only ever shown to a signed-in browser: its token is bound to that session.
+    let current =
+        match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
+            Ok(current) => current,
+            Err(e) => return internal_in(lang, e),
+        };
+    if !current
+        .as_ref()
+        .is_some_and(|(session, _)| csrf::session_ok(&s, &tenant, session, csrf.as_deref()))
+    {
         return form_expired(lang);
     }
     let req = match validate(&s, &tenant, lang, pairs).await {
@@ -160,11 +168,7 @@ pub async fn submit(
             ))
         }
         Some("allow") => {
-            let cookie = cookies::get(&headers, cookies::SESSION);
-            let session = match signin::current(&s.store, &tenant, cookie).await {
-                Ok(session) => session,
-                Err(e) => return internal_in(lang, e),
-            };
+            let session = current;
             let user = user.unwrap_or_default();
             let decision = authorize::allow(&s.store, &tenant, &issuer, &req, session, &user).await;
             respond(&s, &tenant, &headers, lang, &req, decision)

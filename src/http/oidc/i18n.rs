@@ -83,6 +83,8 @@ pub struct Texts {
     pub sign_in: &'static str,
     pub email: &'static str,
     pub password: &'static str,
+    /// The "remember me" checkbox of the sign-in page.
+    pub remember_me: &'static str,
     /// The sign-in page's passkey button.
     pub passkey_sign_in: &'static str,
     /// The one answer to every failed sign-in.
@@ -122,6 +124,7 @@ static EN: Texts = Texts {
     sign_in: "Sign in",
     email: "Email",
     password: "Password",
+    remember_me: "Keep me signed in on this device",
     passkey_sign_in: "Sign in with a passkey",
     refused: crate::oidc::signin::REFUSED,
     footer: "Secured by Castellan",
@@ -154,6 +157,7 @@ static FR: Texts = Texts {
     sign_in: "Se connecter",
     email: "Adresse e-mail",
     password: "Mot de passe",
+    remember_me: "Rester connecté sur cet appareil",
     passkey_sign_in: "Se connecter avec une clé d\u{2019}accès",
     refused: "Adresse e-mail ou mot de passe incorrect",
     footer: "Sécurisé par Castellan",
@@ -186,6 +190,7 @@ static DE: Texts = Texts {
     sign_in: "Anmelden",
     email: "E-Mail-Adresse",
     password: "Passwort",
+    remember_me: "Auf diesem Gerät angemeldet bleiben",
     passkey_sign_in: "Mit einem Passkey anmelden",
     refused: "E-Mail-Adresse oder Passwort ist falsch",
     footer: "Geschützt durch Castellan",

@@ -1,12 +1,15 @@
-//! `GET/POST /t/{tenant}/login`: the sign-in form, with a double-submit CSRF token; and the
-//! tenant's home page `/t/{tenant}/`, where a sign-in without `return_to` lands.
+//! `GET/POST /t/{tenant}/login`: the sign-in form (its CSRF token bound to the browser's CSRF
+//! nonce, see [`super::csrf`]); and the tenant's home page `/t/{tenant}/`, where a sign-in without
+//! `return_to` lands. A sign-in ends the session the browser had before and starts a new one
+//! with a new cookie secret and a new CSRF nonce.
 
-use super::cookies;
+use super::cookies::{self, Kind};
+use super::csrf;
 use super::i18n::Lang;
 use super::pages::{self, LoginForm};
 use crate::domain::passwords::Password;
-use crate::domain::sessions::SESSION_TTL_MS;
-use crate::domain::{DomainError, Tenant};
+use crate::domain::sessions::Session;
+use crate::domain::{DomainError, Tenant, User};
 use crate::http::AppState;
 use crate::oidc::{mfa, signin};
 use axum::Form;
@@ -32,6 +35,8 @@ pub struct LoginFields {
     csrf: Option<String>,
     return_to: Option<String>,
     ui_locales: Option<String>,
+    /// The "remember me" checkbox (`1` when ticked).
+    remember: Option<String>,
 }
 
 impl fmt::Debug for LoginFields {
@@ -104,20 +109,67 @@ pub fn secure(s: &AppState) -> bool {
     s.config.public_url.starts_with("https://")
 }
 
-/// The CSRF token of the browser's cookie, or a new one (double-submit).
-pub fn csrf_token(headers: &HeaderMap) -> String {
-    cookies::get(headers, cookies::CSRF)
-        .filter(|c| c.len() >= 32 && c.len() <= 64)
-        .map(str::to_owned)
-        .unwrap_or_else(signin::new_csrf_token)
+/// The session cookie's secret, if the request carries one for this tenant.
+pub fn session_secret<'a>(s: &AppState, slug: &str, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookies::read(headers, Kind::Session, slug, secure(s))
 }
 
-/// Sets the CSRF cookie on a page that carries `csrf` in its form.
-pub fn with_csrf_cookie(s: &AppState, slug: &str, csrf: &str, mut res: Response) -> Response {
-    if let Some(c) = cookies::set(cookies::CSRF, csrf, slug, secure(s), None) {
+/// `res` with the session cookie set to `secret` (ending with the browser unless `max_age`).
+pub fn with_session_cookie(
+    s: &AppState,
+    slug: &str,
+    secret: &str,
+    max_age: Option<i64>,
+    mut res: Response,
+) -> Response {
+    if let Some(c) = cookies::set(Kind::Session, secret, slug, secure(s), max_age) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
+}
+
+/// `res` with the session cookie cleared.
+pub fn without_session_cookie(s: &AppState, slug: &str, res: Response) -> Response {
+    with_session_cookie(s, slug, "", Some(0), res)
+}
+
+/// `res` with the cookie of a session whose secret was just replaced (`raised`): it keeps the
+/// session's lifetime (a remembered session's cookie outlives the browser).
+pub async fn with_rotated_cookie(
+    s: &AppState,
+    tenant: &Tenant,
+    raised: &crate::oidc::mfa::Raised,
+    res: Response,
+) -> Response {
+    match signin::cookie_max_age(&s.store, tenant, &raised.session).await {
+        Ok(max_age) => with_session_cookie(s, &tenant.slug, &raised.secret, max_age, res),
+        Err(e) => internal(e),
+    }
+}
+
+/// Ends the session the browser's cookie names, if it is live (a new sign-in replaces it), and
+/// tells the apps it signed in to.
+pub async fn end_previous(
+    s: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+) -> Result<(), DomainError> {
+    let Some((session, user)) =
+        signin::current(&s.store, tenant, session_secret(s, &tenant.slug, headers)).await?
+    else {
+        return Ok(());
+    };
+    end(s, tenant, &session, &user).await
+}
+
+async fn end(
+    s: &AppState,
+    tenant: &Tenant,
+    session: &Session,
+    user: &User,
+) -> Result<(), DomainError> {
+    let issuer = crate::oidc::issuer(&s.config.public_url, &tenant.slug);
+    crate::oidc::logout::sign_out(&s.oidc, &s.store, tenant, &issuer, session, user).await
 }
 
 /// What the sign-in page shows besides the tenant and CSRF token.
@@ -129,14 +181,18 @@ struct Shown<'a> {
 }
 
 /// The sign-in page with the CSRF cookie set.
-fn form(
+async fn form(
     s: &AppState,
     tenant: &Tenant,
     status: StatusCode,
-    csrf: &str,
+    csrf: &csrf::BrowserCsrf,
     shown: Shown<'_>,
     error: Option<&str>,
 ) -> Response {
+    let remember_me = match s.store.session_settings(&tenant.id).await {
+        Ok(settings) => settings.remember_me,
+        Err(e) => return internal_in(shown.lang, e),
+    };
     let res = pages::login(
         status,
         &LoginForm {
@@ -144,13 +200,14 @@ fn form(
             ui_locales: shown.ui_locales,
             tenant_name: &tenant.name,
             slug: &tenant.slug,
-            csrf,
+            csrf: &csrf.token,
             return_to: shown.return_to,
             email: shown.email,
             error,
+            remember_me,
         },
     );
-    with_csrf_cookie(s, &tenant.slug, csrf, res)
+    csrf::with_cookie(s, tenant, csrf, res)
 }
 
 pub async fn show(
@@ -164,14 +221,14 @@ pub async fn show(
         Err(page) => return page,
     };
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let csrf = csrf_token(&headers);
+    let csrf = csrf::browser(&s, &tenant, &headers);
     let shown = Shown {
         lang: Lang::choose(q.ui_locales.as_deref(), &headers),
         ui_locales: q.ui_locales.as_deref(),
         return_to: q.return_to.as_deref(),
         email: q.login_hint.as_deref().unwrap_or_default(),
     };
-    form(&s, &tenant, StatusCode::OK, &csrf, shown, None)
+    form(&s, &tenant, StatusCode::OK, &csrf, shown, None).await
 }
 
 pub async fn submit(
@@ -188,17 +245,18 @@ pub async fn submit(
         return form_unreadable(Lang::choose(None, &headers));
     };
     let lang = Lang::choose(f.ui_locales.as_deref(), &headers);
-    let cookie = cookies::get(&headers, cookies::CSRF);
-    if !signin::csrf_ok(cookie, f.csrf.as_deref()) {
+    if !csrf::browser_ok(&s, &tenant, &headers, f.csrf.as_deref()) {
         return form_expired(lang);
     }
-    let csrf = cookie.unwrap_or_default().to_owned();
+    let csrf = csrf::browser(&s, &tenant, &headers);
+    let remember = f.remember.as_deref() == Some("1");
     let started = match signin::sign_in(
         &s.store,
         &tenant,
         &f.email,
         Password::typed(f.password),
         None,
+        remember,
     )
     .await
     {
@@ -220,8 +278,14 @@ pub async fn submit(
             &csrf,
             shown,
             Some(refused),
-        );
+        )
+        .await;
     };
+    // The browser's earlier session ends: one browser, one session, and a cookie planted
+    // before this sign-in names nothing.
+    if let Err(e) = end_previous(&s, &tenant, &headers).await {
+        return internal_in(lang, e);
+    }
     let mut target = signin::safe_return_to(&tenant.slug, f.return_to.as_deref());
     // A user who needs a second factor gives it (or enrols one) before going anywhere.
     match mfa::requirement(&s.store, &tenant, &started.user, &[]).await {
@@ -232,18 +296,23 @@ pub async fn submit(
         Ok(_) => {}
         Err(e) => return internal_in(lang, e),
     }
-    let mut res = pages::see_other(&target);
-    let max_age = Some(SESSION_TTL_MS / 1000);
-    if let Some(c) = cookies::set(
-        cookies::SESSION,
-        &started.secret,
-        &tenant.slug,
-        secure(&s),
-        max_age,
-    ) {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    signed_in_response(&s, &tenant, &started, pages::see_other(&target)).await
+}
+
+/// `res` with the new session's cookie and a new CSRF nonce (tokens of pages seen before the
+/// sign-in stop working).
+pub async fn signed_in_response(
+    s: &AppState,
+    tenant: &Tenant,
+    started: &signin::Started,
+    res: Response,
+) -> Response {
+    let max_age = match signin::cookie_max_age(&s.store, tenant, &started.session).await {
+        Ok(m) => m,
+        Err(e) => return internal(e),
+    };
+    let res = with_session_cookie(s, &tenant.slug, &started.secret, max_age, res);
+    csrf::with_cookie(s, tenant, &csrf::renew(s, tenant), res)
 }
 
 /// The tenant's home page: who is signed in, if anyone.
@@ -256,7 +325,7 @@ pub async fn home(
         Ok(t) => t,
         Err(page) => return page,
     };
-    match signin::current(&s.store, &tenant, cookies::get(&headers, cookies::SESSION)).await {
+    match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
         Ok(Some((_, user))) => pages::info_with_link(
             &tenant.name,
             "You are signed in",

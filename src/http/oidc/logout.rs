@@ -1,10 +1,12 @@
 //! `GET/POST /t/{tenant}/logout` (OpenID Connect RP-Initiated Logout 1.0) and
 //! `POST /t/{tenant}/logout/confirm`, the CSRF-protected confirmation.
 
-use super::login::{internal, secure, tenant_or_page};
+use super::csrf;
+use super::login::{internal, session_secret, tenant_or_page, without_session_cookie};
 use super::logout_pages::{self, Confirm};
-use super::{cookies, pages};
+use super::pages;
 use crate::domain::Tenant;
+use crate::domain::sessions::Session;
 use crate::http::AppState;
 use crate::oidc::authorize::{PageError, enc};
 use crate::oidc::error::OAuthError;
@@ -13,7 +15,7 @@ use crate::oidc::{issuer, signin};
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 type Pairs = Vec<(String, String)>;
@@ -41,7 +43,7 @@ pub async fn post(
     };
     // A form POSTed from the app's site carries no SameSite=Lax cookie: the same request as a
     // GET (a top-level navigation) does, so the browser's session can be found.
-    if cookies::get(&headers, cookies::SESSION).is_none() {
+    if session_secret(&s, &slug, &headers).is_none() {
         return pages::see_other(&as_get(&slug, &pairs));
     }
     handle(s, &slug, headers, pairs, false).await
@@ -65,9 +67,10 @@ pub async fn confirm(
     headers: HeaderMap,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
-    if let Err(page) = tenant_or_page(&s, &slug).await {
-        return page;
-    }
+    let tenant = match tenant_or_page(&s, &slug).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
     let Ok(Form(mut pairs)) = form else {
         return bad_request("The sign-out form was not sent correctly.");
     };
@@ -75,7 +78,18 @@ pub async fn confirm(
         .iter()
         .position(|(k, _)| k == "csrf")
         .map(|i| pairs.remove(i).1);
-    if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), field.as_deref()) {
+    // The form is shown to a signed-in browser: its token is bound to that session. Nobody
+    // signed in: nothing to sign out of, whatever the form says.
+    let current =
+        match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
+            Ok(c) => c,
+            Err(e) => return internal(e),
+        };
+    let fine = match &current {
+        Some((session, _)) => csrf::session_ok(&s, &tenant, session, field.as_deref()),
+        None => true,
+    };
+    if !fine {
         return pages::error(
             StatusCode::FORBIDDEN,
             "Sign-out form expired",
@@ -117,7 +131,7 @@ async fn handle(
         Ok(Err(PageError(message))) => return bad_request(&message),
         Err(e) => return server_error(&e),
     };
-    let cookie = cookies::get(&headers, cookies::SESSION);
+    let cookie = session_secret(&s, slug, &headers);
     let current = match signin::current(&s.store, &tenant, cookie).await {
         Ok(c) => c,
         Err(e) => return internal(e),
@@ -126,7 +140,7 @@ async fn handle(
         return done(&s, &tenant, &req, cookie.is_some());
     };
     if !confirmed && !req.names(&session) {
-        return ask(&s, &tenant, &headers, &req, &user.email);
+        return ask(&s, &tenant, &session, &req, &user.email);
     }
     if let Err(e) = logout::sign_out(&s.oidc, &s.store, &tenant, &issuer, &session, &user).await {
         return internal(e);
@@ -137,38 +151,32 @@ async fn handle(
 /// After signing out (or finding nobody signed in): back to the app, or the signed-out page;
 /// the session cookie is cleared.
 fn done(s: &AppState, tenant: &Tenant, req: &LogoutRequest, clear: bool) -> Response {
-    let mut res = match &req.redirect {
+    let res = match &req.redirect {
         Some(url) => pages::see_other(url),
         None => logout_pages::signed_out(&tenant.name),
     };
-    if clear && let Some(c) = cookies::set(cookies::SESSION, "", &tenant.slug, secure(s), Some(0)) {
-        res.headers_mut().append(header::SET_COOKIE, c);
+    if clear {
+        without_session_cookie(s, &tenant.slug, res)
+    } else {
+        res
     }
-    res
 }
 
-/// The confirmation page, with the CSRF cookie set.
+/// The confirmation page, its CSRF token bound to the session.
 fn ask(
     s: &AppState,
     tenant: &Tenant,
-    headers: &HeaderMap,
+    session: &Session,
     req: &LogoutRequest,
     email: &str,
 ) -> Response {
-    let csrf = cookies::get(headers, cookies::CSRF)
-        .filter(|c| c.len() >= 32 && c.len() <= 64)
-        .map(str::to_owned)
-        .unwrap_or_else(signin::new_csrf_token);
-    let mut res = logout_pages::confirm(&Confirm {
+    let csrf = csrf::session_token(s, tenant, session);
+    logout_pages::confirm(&Confirm {
         tenant_name: &tenant.name,
         slug: &tenant.slug,
         csrf: &csrf,
         email,
         app: req.client.as_ref().map(|c| c.client.name.as_str()),
         params: &req.params,
-    });
-    if let Some(c) = cookies::set(cookies::CSRF, &csrf, &tenant.slug, secure(s), None) {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    })
 }

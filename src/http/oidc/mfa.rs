@@ -3,10 +3,10 @@
 //! factor they have (authenticator app, passkey or security key, recovery code) or, when they
 //! have none that reaches the level, enrols one; then goes on to `return_to`.
 
-use super::cookies;
+use super::csrf;
 use super::i18n::Lang;
 use super::login::{
-    csrf_token, failed_page, form_expired, form_unreadable, tenant_or_page, with_csrf_cookie,
+    failed_page, form_expired, form_unreadable, session_secret, tenant_or_page, with_rotated_cookie,
 };
 use super::mfa_pages::{self, Notice};
 use super::pages;
@@ -29,7 +29,7 @@ pub struct SignedIn {
     pub tenant: Tenant,
     pub session: Session,
     pub user: User,
-    /// The CSRF token of the page's forms (and of the browser's cookie).
+    /// The CSRF token of the page's forms (bound to the session).
     pub csrf: String,
     /// The language of the pages (the browser's `Accept-Language`).
     pub lang: Lang,
@@ -43,13 +43,13 @@ pub async fn signed_in(
     back: &str,
 ) -> Result<SignedIn, Response> {
     let tenant = tenant_or_page(s, slug).await?;
-    let secret = cookies::get(headers, cookies::SESSION);
+    let secret = session_secret(s, slug, headers);
     match signin::current(&s.store, &tenant, secret).await {
         Ok(Some((session, user))) => Ok(SignedIn {
+            csrf: csrf::session_token(s, &tenant, &session),
             tenant,
             session,
             user,
-            csrf: csrf_token(headers),
             lang: Lang::choose(None, headers),
         }),
         Ok(None) => Err(pages::see_other(&format!(
@@ -147,7 +147,7 @@ pub async fn show(
         notice: None,
         ui_locales: q.ui_locales.as_deref(),
     };
-    page(&s, &me, &need, shown)
+    page(&me, &need, shown)
 }
 
 /// How the page is answered.
@@ -158,13 +158,13 @@ struct Shown<'a> {
 }
 
 /// The page: what the user can prove now, or what they must enrol.
-fn page(s: &AppState, me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response {
+fn page(me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response {
     let f = &need.requirement.factors;
     let level = session_level(&me.session);
     // Prove what they have first (up to the level needed); enrol only once that is done.
     let verify = !need.requirement.may_enrol(&me.session)
         || (f.best_level() >= need.level && level < need.level);
-    let res = mfa_pages::second_factor(
+    mfa_pages::second_factor(
         shown.status,
         &mfa_pages::SecondFactor {
             lang: me.lang,
@@ -182,8 +182,7 @@ fn page(s: &AppState, me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response 
             enrol_totp: !verify && need.level <= Level::Mfa && f.confirmed_totp().is_none(),
             notice: shown.notice,
         },
-    );
-    with_csrf_cookie(s, &me.tenant.slug, &me.csrf, res)
+    )
 }
 
 /// `POST /t/{tenant}/login/mfa/totp`: a code of the user's authenticator app.
@@ -228,7 +227,7 @@ async fn code(
         Err(res) => return res,
     };
     me.lang = Lang::choose(f.ui_locales.as_deref(), &headers);
-    if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), f.csrf.as_deref()) {
+    if !csrf::session_ok(&s, &me.tenant, &me.session, f.csrf.as_deref()) {
         return form_expired(me.lang);
     }
     let need = match need(&s, &me, f.return_to.as_deref(), f.level.as_deref()).await {
@@ -260,19 +259,25 @@ async fn code(
             notice: Some(notice),
             ui_locales: f.ui_locales.as_deref(),
         };
-        return page(&s, &me, &need, shown);
+        return page(&me, &need, shown);
     }
     // A recovery code is no registered method of RFC 8176: the session records `mfa` only.
     let methods: &[&str] = match kind {
         Kind::Totp => &["otp"],
         Kind::Recovery => &["mfa"],
     };
-    if let Err(e) = mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, None).await {
-        tracing::error!(error = %e, "raising a session failed");
-        return failed_page(me.lang);
-    }
+    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, None).await
+    {
+        Ok(r) => r,
+        // Another request raised or ended this session first: its cookie is spent.
+        Err(crate::domain::DomainError::Conflict(_)) => return form_expired(me.lang),
+        Err(e) => {
+            tracing::error!(error = %e, "raising a session failed");
+            return failed_page(me.lang);
+        }
+    };
     let next = page_url(&slug, &need.return_to, need.level, f.ui_locales.as_deref());
-    pages::see_other(&next)
+    with_rotated_cookie(&s, &me.tenant, &raised, pages::see_other(&next)).await
 }
 
 /// The status and message for a refused code.

@@ -290,7 +290,7 @@ pub fn second_factor(status: StatusCode, p: &SecondFactor<'_>) -> Response {
              <form method=\"post\" action=\"/t/{slug}/login/mfa/recovery\">{fields}\
              <label for=\"recovery-code\">{}</label>\
              <input id=\"recovery-code\" name=\"code\" type=\"text\" autocomplete=\"off\" \
-             maxlength=\"32\" required>\
+             maxlength=\"40\" required>\
              <button type=\"submit\">{}</button></form></details>",
             escape(t.lost_device),
             escape(t.recovery_code),

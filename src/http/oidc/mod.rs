@@ -5,6 +5,7 @@ mod authorize;
 mod client_request;
 mod consent;
 mod cookies;
+mod csrf;
 mod discovery;
 mod error;
 mod i18n;

@@ -110,6 +110,8 @@ pub struct LoginForm<'a> {
     pub return_to: Option<&'a str>,
     pub email: &'a str,
     pub error: Option<&'a str>,
+    /// Offer "remember me" (the tenant allows it).
+    pub remember_me: bool,
 }
 
 /// The sign-in page.
@@ -138,7 +140,7 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username webauthn\" required value=\"{email}\"{af_email}>\
          <label for=\"password\">{password_label}</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
-         <button type=\"submit\">{sign_in}</button></form>\
+         {remember}<button type=\"submit\">{sign_in}</button></form>\
          <div class=\"error\" data-webauthn-error hidden></div>\
          <button type=\"button\" class=\"secondary\" data-webauthn=\"login\" data-tenant=\"{slug}\" \
          data-csrf=\"{csrf}\"{passkey_return}>{passkey}</button>\
@@ -153,6 +155,14 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
         af_email = autofocus(f.email.is_empty()),
         af_pw = autofocus(!f.email.is_empty()),
         passkey = escape(t.passkey_sign_in),
+        remember = if f.remember_me {
+            format!(
+                "<label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\"> {}</label>",
+                escape(t.remember_me)
+            )
+        } else {
+            String::new()
+        },
         passkey_return = f
             .return_to
             .map(|r| format!(" data-return-to=\"{}\"", escape(r)))

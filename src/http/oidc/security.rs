@@ -4,9 +4,9 @@
 //! where the tenant allows it, remove their password to sign in with passkeys only. Every change
 //! is audited and notified by the store.
 
-use super::cookies;
+use super::csrf;
 use super::i18n::Lang;
-use super::login::{failed_page, form_expired, form_unreadable, with_csrf_cookie};
+use super::login::{failed_page, form_expired, form_unreadable, with_rotated_cookie};
 use super::mfa::{SignedIn, page_url, signed_in};
 use super::mfa_pages::{self, Notice};
 use super::pages;
@@ -65,7 +65,7 @@ async fn checked_form(
     csrf: Option<&str>,
 ) -> Result<(SignedIn, Requirement), Response> {
     let (me, need) = checked(s, slug, headers, &home(slug)).await?;
-    if !signin::csrf_ok(cookies::get(headers, cookies::CSRF), csrf) {
+    if !csrf::session_ok(s, &me.tenant, &me.session, csrf) {
         return Err(form_expired(me.lang));
     }
     Ok((me, need))
@@ -88,7 +88,7 @@ pub async fn show(
         Err(res) => return res,
     };
     let summaries = need.factors.summary();
-    let res = mfa_pages::security(&mfa_pages::Security {
+    mfa_pages::security(&mfa_pages::Security {
         lang: me.lang,
         tenant_name: &me.tenant.name,
         slug: &me.tenant.slug,
@@ -98,8 +98,7 @@ pub async fn show(
         summaries: &summaries,
         passkey_only_allowed: need.settings.passkey_only_allowed,
         notice: q.notice.as_deref().and_then(Notice::parse),
-    });
-    with_csrf_cookie(&s, &me.tenant.slug, &me.csrf, res)
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -316,7 +315,6 @@ pub async fn totp_show(
         },
     };
     totp_page(
-        &s,
         &me,
         &factor.secret,
         return_to.as_deref(),
@@ -340,7 +338,6 @@ async fn begin(s: &AppState, me: &SignedIn) -> DomainResult<TotpFactor> {
 }
 
 fn totp_page(
-    s: &AppState,
     me: &SignedIn,
     secret: &str,
     return_to: Option<&str>,
@@ -348,7 +345,7 @@ fn totp_page(
     notice: Option<Notice>,
 ) -> Response {
     let uri = mfa::otpauth_uri(secret, &me.tenant.name, &me.user.email);
-    let res = mfa_pages::totp_setup(
+    mfa_pages::totp_setup(
         status,
         &mfa_pages::TotpSetup {
             lang: me.lang,
@@ -360,8 +357,7 @@ fn totp_page(
             return_to,
             notice,
         },
-    );
-    with_csrf_cookie(s, &me.tenant.slug, &me.csrf, res)
+    )
 }
 
 /// `POST .../totp`: the first code confirms the app; the user's first factor comes with their
@@ -381,7 +377,7 @@ pub async fn totp_confirm(
         Ok(ok) => ok,
         Err(res) => return res,
     };
-    if !signin::csrf_ok(cookies::get(&headers, cookies::CSRF), f.csrf.as_deref()) {
+    if !csrf::session_ok(&s, &me.tenant, &me.session, f.csrf.as_deref()) {
         return form_expired(me.lang);
     }
     if need.factors.confirmed_totp().is_some() {
@@ -392,7 +388,6 @@ pub async fn totp_confirm(
     };
     let page_again = |status, notice| {
         totp_page(
-            &s,
             &me,
             &pending.secret,
             return_to.as_deref(),
@@ -438,13 +433,17 @@ pub async fn totp_confirm(
         return internal(e);
     }
     // The user just typed a code of the app: the session has proven it.
-    if let Err(e) = mfa::raise(&s.store, &me.tenant, &me.session, &me.user, &["otp"], None).await {
-        return internal(e);
-    }
+    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, &["otp"], None).await
+    {
+        Ok(r) => r,
+        Err(crate::domain::DomainError::Conflict(_)) => return form_expired(me.lang),
+        Err(e) => return internal(e),
+    };
     let next =
         return_to.unwrap_or_else(|| format!("{}?notice={}", home(&slug), Notice::TotpAdded.code()));
-    match codes {
+    let res = match codes {
         Some((codes, _)) => mfa_pages::recovery_codes(me.lang, &me.tenant.name, &codes, &next),
         None => pages::see_other(&next),
-    }
+    };
+    with_rotated_cookie(&s, &me.tenant, &raised, res).await
 }

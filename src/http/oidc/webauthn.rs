@@ -1,14 +1,15 @@
 //! `POST /t/{tenant}/webauthn/...`: the JSON endpoints the pages' script calls to register a
 //! passkey or security key, sign in with a passkey, and prove one as a second factor; and
-//! `GET /t/{tenant}/webauthn.js`, that script. Every POST carries the CSRF cookie's value in
-//! `X-CSRF-Token`; every error is `{"error", "message"}`.
+//! `GET /t/{tenant}/webauthn.js`, that script. Every POST carries its page's CSRF token in
+//! `X-CSRF-Token` (bound to the session once signed in, see [`super::csrf`]); every error is
+//! `{"error", "message"}`. A passkey sign-in or proof gives the session a new cookie secret.
 
-use super::cookies;
-use super::login::secure;
+use super::csrf;
+use super::login::{session_secret, with_rotated_cookie};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::CredentialKind;
-use crate::domain::sessions::{SESSION_TTL_MS, Session};
-use crate::domain::{DomainError, Tenant, User};
+use crate::domain::sessions::Session;
+use crate::domain::{Tenant, User};
 use crate::http::AppState;
 use crate::oidc::signin;
 use crate::oidc::webauthn::{self as wa, Refusal};
@@ -22,7 +23,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-/// The header carrying the CSRF token (the value of the CSRF cookie).
+/// The header carrying the CSRF token of the page.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 const SCRIPT: &str = include_str!("webauthn.js");
@@ -89,38 +90,57 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
         .map_err(|e| Refusal::Malformed("invalid_request", e.body_text()))
 }
 
-/// The tenant of the path; the CSRF header must equal the CSRF cookie.
-async fn tenant_checked(s: &AppState, slug: &str, headers: &HeaderMap) -> Result<Tenant, Refusal> {
-    let tenant = s.store.tenant_by_slug(slug).await?.ok_or_else(|| {
+/// The tenant of the path.
+async fn tenant_of(s: &AppState, slug: &str) -> Result<Tenant, Refusal> {
+    s.store.tenant_by_slug(slug).await?.ok_or_else(|| {
         Refusal::NotFound(
             "unknown_tenant",
             "There is no such organisation here.".into(),
         )
-    })?;
-    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-    if !signin::csrf_ok(cookies::get(headers, cookies::CSRF), header) {
-        return Err(Refusal::Forbidden(
-            "csrf",
-            "This page has expired; reload it and try again.".into(),
-        ));
+    })
+}
+
+fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
+}
+
+fn csrf_refused() -> Refusal {
+    Refusal::Forbidden(
+        "csrf",
+        "This page has expired; reload it and try again.".into(),
+    )
+}
+
+/// The tenant of the path, for a call made before sign-in: the CSRF header must be the token
+/// of the browser's CSRF cookie.
+async fn tenant_checked(s: &AppState, slug: &str, headers: &HeaderMap) -> Result<Tenant, Refusal> {
+    let tenant = tenant_of(s, slug).await?;
+    if !csrf::browser_ok(s, &tenant, headers, csrf_header(headers)) {
+        return Err(csrf_refused());
     }
     Ok(tenant)
 }
 
-/// The browser's live session and its user, or 401.
+/// The tenant, the browser's live session and its user (or 401); the CSRF header must be the
+/// token bound to that session.
 async fn signed_in(
     s: &AppState,
-    tenant: &Tenant,
+    slug: &str,
     headers: &HeaderMap,
-) -> Result<(Session, User), Refusal> {
-    signin::current(&s.store, tenant, cookies::get(headers, cookies::SESSION))
+) -> Result<(Tenant, Session, User), Refusal> {
+    let tenant = tenant_of(s, slug).await?;
+    let (session, user) = signin::current(&s.store, &tenant, session_secret(s, slug, headers))
         .await?
         .ok_or_else(|| {
             Refusal::Refused(
                 "not_signed_in",
                 "Your session has ended; sign in again.".into(),
             )
-        })
+        })?;
+    if !csrf::session_ok(s, &tenant, &session, csrf_header(headers)) {
+        return Err(csrf_refused());
+    }
+    Ok((tenant, session, user))
 }
 
 fn ok<T: serde::Serialize>(v: T) -> Answer {
@@ -144,8 +164,7 @@ pub async fn register_start(
 ) -> Response {
     answer(
         async {
-            let tenant = tenant_checked(&s, &slug, &headers).await?;
-            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let (tenant, session, user) = signed_in(&s, &slug, &headers).await?;
             let kind = CredentialKind::parse(&body(b)?.kind).ok_or_else(|| {
                 Refusal::Malformed(
                     "invalid_request",
@@ -175,8 +194,7 @@ pub async fn register_finish(
 ) -> Response {
     answer(
         async {
-            let tenant = tenant_checked(&s, &slug, &headers).await?;
-            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let (tenant, session, user) = signed_in(&s, &slug, &headers).await?;
             let f = body(b)?;
             let r = wa::finish_registration(
                 &s.store,
@@ -190,7 +208,12 @@ pub async fn register_finish(
                 None,
             )
             .await?;
-            ok(r)
+            let raised = r.raised.clone();
+            let res = ok(r)?;
+            Ok(match raised {
+                Some(raised) => with_rotated_cookie(&s, &tenant, &raised, res).await,
+                None => res,
+            })
         }
         .await,
     )
@@ -245,18 +268,9 @@ pub async fn login_finish(
                 None,
             )
             .await?;
-            let mut res = redirect(&tenant, f.return_to.as_deref());
-            let max_age = Some(SESSION_TTL_MS / 1000);
-            let cookie = cookies::set(
-                cookies::SESSION,
-                &started.secret,
-                &tenant.slug,
-                secure(&s),
-                max_age,
-            )
-            .ok_or_else(|| DomainError::Internal("session cookie is not a header value".into()))?;
-            res.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(res)
+            super::login::end_previous(&s, &tenant, &headers).await?;
+            let res = redirect(&tenant, f.return_to.as_deref());
+            Ok(super::login::signed_in_response(&s, &tenant, &started, res).await)
         }
         .await,
     )
@@ -270,8 +284,7 @@ pub async fn verify_start(
 ) -> Response {
     answer(
         async {
-            let tenant = tenant_checked(&s, &slug, &headers).await?;
-            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let (tenant, session, user) = signed_in(&s, &slug, &headers).await?;
             body(b)?;
             let c =
                 wa::start_verify(&s.store, &s.config.public_url, &tenant, &session, &user).await?;
@@ -289,10 +302,9 @@ pub async fn verify_finish(
 ) -> Response {
     answer(
         async {
-            let tenant = tenant_checked(&s, &slug, &headers).await?;
-            let (session, user) = signed_in(&s, &tenant, &headers).await?;
+            let (tenant, session, user) = signed_in(&s, &slug, &headers).await?;
             let f = body(b)?;
-            wa::finish_verify(
+            let raised = wa::finish_verify(
                 &s.store,
                 &s.config.public_url,
                 &tenant,
@@ -303,7 +315,8 @@ pub async fn verify_finish(
                 None,
             )
             .await?;
-            Ok(redirect(&tenant, f.return_to.as_deref()))
+            let res = redirect(&tenant, f.return_to.as_deref());
+            Ok(with_rotated_cookie(&s, &tenant, &raised, res).await)
         }
         .await,
     )

@@ -33,6 +33,8 @@ pub enum Decision {
 /// What the consent page asks of whom.
 pub struct ConsentNeeded {
     pub user: User,
+    /// The session the consent page is shown in (its form's CSRF token is bound to it).
+    pub session: Session,
     /// The scopes to consent to now.
     pub asked: Vec<String>,
     /// The requested scopes consented before (not asked again).
@@ -70,7 +72,7 @@ pub async fn decide(
             level: needs.level,
         });
     }
-    if let Some(needed) = consent_needed(store, tenant, req, user).await? {
+    if let Some(needed) = consent_needed(store, tenant, req, user, &session).await? {
         if req.prompt.none {
             let refusal = refuse(
                 "consent_required",
@@ -152,6 +154,7 @@ async fn consent_needed(
     tenant: &Tenant,
     req: &AuthorizeRequest,
     user: User,
+    session: &Session,
 ) -> OAuthResult<Option<Box<ConsentNeeded>>> {
     let client = &req.client.client;
     if client.first_party {
@@ -172,6 +175,7 @@ async fn consent_needed(
     Ok((!asked.is_empty()).then(|| {
         Box::new(ConsentNeeded {
             user,
+            session: session.clone(),
             asked,
             granted,
         })

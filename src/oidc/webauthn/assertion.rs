@@ -78,7 +78,7 @@ pub async fn finish_login(
         .collect();
     amr.push("mfa".into());
     touch(store, tenant, &stored, credential, &result).await?;
-    Ok(signin::start_session(store, tenant, &user, amr, ip).await?)
+    Ok(signin::start_session(store, tenant, &user, amr, ip, false).await?)
 }
 
 /// Starts proving a passkey or security key as a second factor (or again, for step-up): the
@@ -133,7 +133,7 @@ pub async fn finish_verify(
     handle: &str,
     response: &PublicKeyCredential,
     ip: Option<String>,
-) -> Outcome<Session> {
+) -> Outcome<crate::oidc::mfa::Raised> {
     let State::Verify { state, uv_required } =
         take(store, tenant, handle, VERIFY, Some(session)).await?
     else {

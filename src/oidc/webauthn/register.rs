@@ -23,6 +23,9 @@ use webauthn_rs_proto::{ResidentKeyRequirement, UserVerificationPolicy};
 pub struct Registered {
     pub id: FactorId,
     pub recovery_codes: Option<Vec<String>>,
+    /// The session, raised by the proof the registration is, with its new cookie secret.
+    #[serde(skip)]
+    pub raised: Option<crate::oidc::mfa::Raised>,
 }
 
 /// Starts registering a passkey or security key for the signed-in `user`; their existing
@@ -191,10 +194,11 @@ pub async fn finish_registration(
         Err(e) => return Err(e.into()),
     }
     let proved = methods(credential.backup_eligible, credential.user_verified);
-    raise(store, tenant, session, user, &proved, ip).await?;
+    let raised = raise(store, tenant, session, user, &proved, ip).await?;
     Ok(Registered {
         id: stored.id,
         recovery_codes: codes,
+        raised: Some(raised),
     })
 }
 

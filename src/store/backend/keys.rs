@@ -4,6 +4,7 @@ use super::{Backend, DB, Tx, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::{KeyAlg, KeyState, PrivateKey, SigningKey};
+use crate::domain::sealing::{MasterKey, row_aad};
 use crate::domain::*;
 
 #[derive(sqlx::FromRow)]
@@ -19,15 +20,18 @@ struct KeyRow {
     publish_until: Option<i64>,
 }
 
-impl TryFrom<KeyRow> for SigningKey {
-    type Error = DomainError;
-    fn try_from(r: KeyRow) -> Result<Self> {
+impl KeyRow {
+    /// The key, its private part opened with the master key.
+    fn open(self, tenant: &TenantId, master: &MasterKey) -> Result<SigningKey> {
+        let r = self;
         let bad = |what: &str| DomainError::Internal(format!("signing key {}: bad {what}", r.kid));
+        let aad = row_aad("signing_keys", tenant.as_str(), &r.kid);
+        let private = master.open_text(&aad, &r.private_pkcs8)?;
         Ok(SigningKey {
             alg: KeyAlg::parse(&r.alg).ok_or_else(|| bad("alg"))?,
             state: KeyState::parse(&r.state).ok_or_else(|| bad("state"))?,
             public_jwk: serde_json::from_str(&r.public_jwk).map_err(|_| bad("public_jwk"))?,
-            private_pkcs8: PrivateKey(r.private_pkcs8),
+            private_pkcs8: PrivateKey(private),
             kid: r.kid,
             created_at: r.created_at,
             activated_at: r.activated_at,
@@ -39,7 +43,14 @@ impl TryFrom<KeyRow> for SigningKey {
 
 const COLUMNS: &str = "kid, alg, private_pkcs8, public_jwk, state, created_at, activated_at, retired_at, publish_until";
 
-async fn insert_key(tx: &mut Tx, tenant: &TenantId, key: &SigningKey) -> Result<()> {
+async fn insert_key(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    key: &SigningKey,
+    master: &MasterKey,
+) -> Result<()> {
+    let aad = row_aad("signing_keys", tenant.as_str(), &key.kid);
+    let sealed = master.seal(&aad, key.private_pkcs8.0.as_bytes())?;
     sqlx::query(
         "INSERT INTO signing_keys (id, tenant_id, kid, alg, private_pkcs8, public_jwk, state, created_at, activated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -48,7 +59,7 @@ async fn insert_key(tx: &mut Tx, tenant: &TenantId, key: &SigningKey) -> Result<
     .bind(tenant.as_str())
     .bind(&key.kid)
     .bind(key.alg.as_str())
-    .bind(&key.private_pkcs8.0)
+    .bind(sealed)
     .bind(key.public_jwk.to_string())
     .bind(key.state.as_str())
     .bind(key.created_at)
@@ -74,7 +85,7 @@ impl Backend {
         .await
         .map_err(db_error)?
         .into_iter()
-        .map(SigningKey::try_from)
+        .map(|r| r.open(tenant, self.master_key()?))
         .collect()
     }
 
@@ -88,7 +99,7 @@ impl Backend {
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         for key in [active, next] {
-            match insert_key(&mut tx, tenant, key).await {
+            match insert_key(&mut tx, tenant, key, self.master_key()?).await {
                 Ok(()) => {}
                 Err(DomainError::Conflict(_)) => return Ok(false),
                 Err(e) => return Err(e),
@@ -145,7 +156,7 @@ impl Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        insert_key(&mut tx, tenant, new_next).await?;
+        insert_key(&mut tx, tenant, new_next, self.master_key()?).await?;
         let change = serde_json::json!({ "alg": alg, "activated": next, "next": new_next.kid });
         record(
             &mut tx,

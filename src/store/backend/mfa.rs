@@ -6,6 +6,7 @@ use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};
 use crate::domain::mfa::*;
+use crate::domain::sealing::{MasterKey, row_aad};
 use crate::domain::*;
 
 #[derive(sqlx::FromRow)]
@@ -46,17 +47,20 @@ struct TotpRow {
     last_used_at: Option<i64>,
 }
 
-impl From<TotpRow> for TotpFactor {
-    fn from(r: TotpRow) -> Self {
-        TotpFactor {
+impl TotpRow {
+    /// The factor, its seed opened with the master key.
+    fn open(self, tenant: &TenantId, master: &MasterKey) -> Result<TotpFactor> {
+        let r = self;
+        let aad = row_aad("totp_factors", tenant.as_str(), &r.id);
+        Ok(TotpFactor {
+            secret: master.open_text(&aad, &r.secret)?,
             id: FactorId(r.id),
             user_id: UserId(r.user_id),
-            secret: r.secret,
             confirmed_at: r.confirmed_at,
             last_step: r.last_step,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
-        }
+        })
     }
 }
 
@@ -158,7 +162,7 @@ impl Backend {
     /// included), how many recovery codes are left, and whether a password is set.
     pub async fn user_factors(&self, tenant: &TenantId, user: &UserId) -> Result<Factors> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        factors_conn(&mut conn, tenant, user).await
+        factors_conn(&mut conn, tenant, user, self.master_key()?).await
     }
 
     /// The credential with this id in this tenant (whoever it belongs to).
@@ -316,7 +320,10 @@ impl Backend {
         .bind(factor.id.as_str())
         .bind(tenant.as_str())
         .bind(factor.user_id.as_str())
-        .bind(&factor.secret)
+        .bind(self.master_key()?.seal(
+            &row_aad("totp_factors", tenant.as_str(), factor.id.as_str()),
+            factor.secret.as_bytes(),
+        )?)
         .bind(factor.created_at)
         .execute(&mut *tx)
         .await
@@ -538,7 +545,7 @@ impl Backend {
     ) -> Result<Factors> {
         let mut tx = self.write_tx().await?;
         // Read in the transaction, so that what is reported is exactly what is deleted.
-        let before = factors_conn(&mut tx, tenant, user).await?;
+        let before = factors_conn(&mut tx, tenant, user, self.master_key()?).await?;
         for sql in [
             "DELETE FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM totp_factors WHERE tenant_id = $1 AND user_id = $2",
@@ -695,8 +702,9 @@ impl Backend {
         &self,
         tenant: &TenantId,
         session: &crate::domain::sessions::Session,
+        old_secret_hash: &str,
         actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (session_id, amr, acr, auth_time, user) = (
             &session.id,
             &session.amr,
@@ -705,21 +713,30 @@ impl Backend {
             &session.user_id,
         );
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "UPDATE sessions SET amr = $3, acr = $4, auth_time = $5, last_seen_at = $5
-             WHERE tenant_id = $1 AND id = $2",
+        // The cookie's secret changes with the level: only the cookie that was raised still
+        // works, and of two raises of the same cookie only the first counts.
+        let n = sqlx::query(
+            "UPDATE sessions SET amr = $3, acr = $4, auth_time = $5, last_seen_at = $5, secret_hash = $6
+             WHERE tenant_id = $1 AND id = $2 AND secret_hash = $7 AND ended_at IS NULL",
         )
         .bind(tenant.as_str())
         .bind(session_id)
         .bind(serde_json::to_string(amr).unwrap_or_else(|_| "[]".into()))
         .bind(acr)
         .bind(auth_time)
+        .bind(&session.secret_hash)
+        .bind(old_secret_hash)
         .execute(&mut *tx)
         .await
-        .map_err(db_error)?;
+        .map_err(db_error)?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
         let change = Change::new("user.sign_in.step_up", "user", user)
             .after(serde_json::json!({ "amr": amr, "acr": acr }));
-        commit(tx, tenant, actor, change).await
+        commit(tx, tenant, actor, change).await?;
+        Ok(true)
     }
 
     /// The notifications raised for the user, newest first.
@@ -780,7 +797,12 @@ impl Backend {
 }
 
 /// [`Backend::user_factors`] on one connection (or inside a transaction).
-async fn factors_conn(conn: &mut Conn, tenant: &TenantId, user: &UserId) -> Result<Factors> {
+async fn factors_conn(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+    master: &MasterKey,
+) -> Result<Factors> {
     let webauthn = sqlx::query_as::<DB, CredentialRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials
              WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id"
@@ -809,7 +831,7 @@ async fn factors_conn(conn: &mut Conn, tenant: &TenantId, user: &UserId) -> Resu
         .map_err(db_error)?;
     Ok(Factors {
         webauthn: webauthn.into_iter().map(Into::into).collect(),
-        totp: totp.map(Into::into),
+        totp: totp.map(|t| t.open(tenant, master)).transpose()?,
         recovery_codes_left: left,
         has_password,
     })

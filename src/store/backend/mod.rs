@@ -22,6 +22,7 @@ mod scim_groups;
 mod scim_sql;
 mod scim_tokens;
 mod scim_users;
+mod sealing;
 mod sessions;
 mod tenants;
 mod tokens;
@@ -29,9 +30,11 @@ mod users;
 
 pub(crate) use super::{DB, DIALECT, MIGRATOR};
 use crate::domain::audit::{Actor, Change};
+use crate::domain::sealing::MasterKey;
 use crate::domain::{DomainError, Result, TenantId};
 use crate::store::db_error;
 use sqlx::{Database, Pool, Transaction};
+use std::sync::Arc;
 
 pub type Conn = <DB as Database>::Connection;
 pub type Tx = Transaction<'static, DB>;
@@ -39,9 +42,19 @@ pub type Tx = Transaction<'static, DB>;
 #[derive(Clone, Debug)]
 pub struct Backend {
     pub pool: Pool<DB>,
+    /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
+    /// reading or writing a sealed secret fails (never falls back to plain text).
+    pub key: Option<Arc<MasterKey>>,
 }
 
 impl Backend {
+    /// The master key, or the error saying the store was opened without one.
+    pub fn master_key(&self) -> Result<&MasterKey> {
+        self.key.as_deref().ok_or_else(|| {
+            DomainError::Internal("the store was opened without a master key".into())
+        })
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR
             .run(&self.pool)

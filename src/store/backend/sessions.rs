@@ -3,12 +3,13 @@
 use super::{Backend, DB, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
-use crate::domain::sessions::{AuthCode, Session};
+use crate::domain::sessions::{AuthCode, Session, SessionSettings};
 use crate::domain::*;
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     id: String,
+    secret_hash: Option<String>,
     user_id: String,
     auth_time: i64,
     amr: String,
@@ -17,7 +18,28 @@ struct SessionRow {
     last_seen_at: i64,
     expires_at: i64,
     ended_at: Option<i64>,
+    remember: bool,
 }
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            secret_hash: r.secret_hash.unwrap_or_default(),
+            id: r.id,
+            user_id: UserId(r.user_id),
+            auth_time: r.auth_time,
+            amr: serde_json::from_str(&r.amr).unwrap_or_default(),
+            acr: r.acr,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ended_at: r.ended_at,
+            remember: r.remember,
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
 
 #[derive(sqlx::FromRow)]
 struct CodeRow {
@@ -125,8 +147,9 @@ impl Backend {
             record(&mut tx, tenant, actor, change).await?;
         }
         sqlx::query(
-            "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at,
+                 secret_hash, remember)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&session.id)
         .bind(tenant.as_str())
@@ -137,6 +160,8 @@ impl Backend {
         .bind(session.created_at)
         .bind(session.last_seen_at)
         .bind(session.expires_at)
+        .bind(&session.secret_hash)
+        .bind(session.remember)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -147,26 +172,102 @@ impl Backend {
 
     /// A session by id (live or not; the caller decides).
     pub async fn get_session(&self, tenant: &TenantId, id: &str) -> Result<Option<Session>> {
-        let row = sqlx::query_as::<DB, SessionRow>(
-            "SELECT id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at
-             FROM sessions WHERE tenant_id = $1 AND id = $2",
-        )
+        self.session_where(tenant, "id", id).await
+    }
+
+    /// The session whose cookie secret hashes to `secret_hash` (live or not).
+    pub async fn session_by_secret(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+    ) -> Result<Option<Session>> {
+        self.session_where(tenant, "secret_hash", secret_hash).await
+    }
+
+    async fn session_where(
+        &self,
+        tenant: &TenantId,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<Session>> {
+        let row = sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE tenant_id = $1 AND {column} = $2"
+        )))
         .bind(tenant.as_str())
-        .bind(id)
+        .bind(value)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        Ok(row.map(|r| Session {
-            id: r.id,
-            user_id: UserId(r.user_id),
-            auth_time: r.auth_time,
-            amr: serde_json::from_str(&r.amr).unwrap_or_default(),
-            acr: r.acr,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-            expires_at: r.expires_at,
-            ended_at: r.ended_at,
-        }))
+        Ok(row.map(Session::from))
+    }
+
+    /// Records that the session was used at `at` (for its idle timeout).
+    pub async fn touch_session(&self, tenant: &TenantId, id: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $3 WHERE tenant_id = $1 AND id = $2 AND last_seen_at < $3",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The tenant's session lifetimes (the defaults until an administrator changes them).
+    pub async fn session_settings(&self, tenant: &TenantId) -> Result<SessionSettings> {
+        let row = sqlx::query_as::<DB, (i64, i64, bool, i64, i64)>(
+            "SELECT idle_timeout_secs, max_lifetime_secs, remember_me, remember_me_idle_timeout_secs,
+                    remember_me_max_lifetime_secs
+             FROM session_settings WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(
+            row.map_or_else(SessionSettings::default, |r| SessionSettings {
+                idle_timeout_secs: r.0,
+                max_lifetime_secs: r.1,
+                remember_me: r.2,
+                remember_me_idle_timeout_secs: r.3,
+                remember_me_max_lifetime_secs: r.4,
+            }),
+        )
+    }
+
+    /// Replaces the tenant's session lifetimes (audited with before and after).
+    pub async fn set_session_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &SessionSettings,
+        actor: &Actor,
+    ) -> Result<()> {
+        let before = self.session_settings(tenant).await?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO session_settings (tenant_id, idle_timeout_secs, max_lifetime_secs, remember_me,
+                 remember_me_idle_timeout_secs, remember_me_max_lifetime_secs, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (tenant_id) DO UPDATE SET idle_timeout_secs = $2, max_lifetime_secs = $3,
+                 remember_me = $4, remember_me_idle_timeout_secs = $5,
+                 remember_me_max_lifetime_secs = $6, updated_at = $7",
+        )
+        .bind(tenant.as_str())
+        .bind(settings.idle_timeout_secs)
+        .bind(settings.max_lifetime_secs)
+        .bind(settings.remember_me)
+        .bind(settings.remember_me_idle_timeout_secs)
+        .bind(settings.remember_me_max_lifetime_secs)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let change = Change::new("session_settings.update", "tenant", tenant.as_str())
+            .before(&before)
+            .after(settings);
+        commit(tx, tenant, actor, change).await
     }
 
     /// Stores an authorization code. Codes are short-lived protocol state, not an administrative
