@@ -16,6 +16,11 @@ pub struct Config {
     pub database_url: String,
     /// Email of the owner of the `default` tenant created on first start.
     pub bootstrap_owner_email: String,
+    /// Reverse proxies (CIDR ranges) whose `X-Forwarded-For` names the client (none: the
+    /// socket peer is the client).
+    pub trusted_proxies: Vec<String>,
+    /// Brute-force limits on sign-in and the password-hashing queue.
+    pub sign_in: crate::limits::SignInLimits,
 }
 
 impl Default for Config {
@@ -25,6 +30,8 @@ impl Default for Config {
             public_url: "http://localhost:8080".into(),
             database_url: "sqlite:data/castellan.db".into(),
             bootstrap_owner_email: "owner@localhost".into(),
+            trusted_proxies: Vec::new(),
+            sign_in: crate::limits::SignInLimits::default(),
         }
     }
 }
@@ -37,8 +44,14 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("database_url", &redact_url(&self.database_url))
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("sign_in", &self.sign_in)
             .finish()
     }
+}
+
+fn bad_env(name: &str, value: &str) -> String {
+    format!("CASTELLAN_SIGN_IN__{name}: `{value}` is not a valid value")
 }
 
 /// `scheme://user:***@host/db`: the password of a URL hidden.
@@ -67,7 +80,56 @@ impl Config {
             None => Config::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.apply_limits_env(|k| std::env::var(k).ok())?;
+        cfg.trusted_proxy_ranges()?;
+        cfg.sign_in.validate()?;
         Ok(cfg)
+    }
+
+    /// `trusted_proxies` parsed (an error names the bad entry).
+    pub fn trusted_proxy_ranges(&self) -> Result<Vec<crate::limits::Cidr>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| crate::limits::Cidr::parse(s))
+            .collect()
+    }
+
+    /// `CASTELLAN_TRUSTED_PROXIES` (comma-separated) and `CASTELLAN_SIGN_IN__<KEY>`.
+    fn apply_limits_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        if let Some(v) = get("CASTELLAN_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        let l = &mut self.sign_in;
+        let numbers: [(&str, &mut u64); 3] = [
+            ("WAIT_INCREMENT_SECS", &mut l.wait_increment_secs),
+            ("MAX_WAIT_SECS", &mut l.max_wait_secs),
+            ("FAILURE_RESET_SECS", &mut l.failure_reset_secs),
+        ];
+        for (name, field) in numbers {
+            if let Some(v) = get(&format!("CASTELLAN_SIGN_IN__{name}")) {
+                *field = v.trim().parse().map_err(|_| bad_env(name, &v))?;
+            }
+        }
+        let counts: [(&str, &mut u32); 4] = [
+            ("FAILURE_FACTOR", &mut l.failure_factor),
+            ("MAX_FAILURES", &mut l.max_failures),
+            ("ADDRESS_FAILURE_FACTOR", &mut l.address_failure_factor),
+            ("HASH_QUEUE", &mut l.hash_queue),
+        ];
+        for (name, field) in counts {
+            if let Some(v) = get(&format!("CASTELLAN_SIGN_IN__{name}")) {
+                *field = v.trim().parse().map_err(|_| bad_env(name, &v))?;
+            }
+        }
+        if let Some(v) = get("CASTELLAN_SIGN_IN__PERMANENT_LOCKOUT") {
+            l.permanent_lockout = v.trim().parse().map_err(|_| bad_env("PERMANENT_LOCKOUT", &v))?;
+        }
+        Ok(())
     }
 
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
@@ -111,6 +173,36 @@ mod tests {
         let c: Config = toml::from_str("listen = '127.0.0.1:1'").unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.database_url, "sqlite:data/castellan.db");
+    }
+
+    #[test]
+    fn sign_in_limits_from_file_and_environment() {
+        let c: Config = toml::from_str(
+            "trusted_proxies = ['10.0.0.0/8']\n[sign_in]\nfailure_factor = 3\nhash_queue = 4",
+        )
+        .unwrap();
+        assert_eq!(c.sign_in.failure_factor, 3);
+        assert_eq!(c.sign_in.max_failures, 100, "the rest keep their defaults");
+        assert_eq!(c.trusted_proxy_ranges().unwrap().len(), 1);
+        assert!(toml::from_str::<Config>("[sign_in]\nfailure_factr = 3").is_err());
+        let mut c = Config::default();
+        c.apply_limits_env(|k| match k {
+            "CASTELLAN_TRUSTED_PROXIES" => Some("10.0.0.1, fd00::/8".into()),
+            "CASTELLAN_SIGN_IN__HASH_QUEUE" => Some("7".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.trusted_proxies, ["10.0.0.1", "fd00::/8"]);
+        assert_eq!(c.sign_in.hash_queue, 7);
+        assert!(
+            c.apply_limits_env(|k| (k == "CASTELLAN_SIGN_IN__MAX_FAILURES").then(|| "x".into()))
+                .is_err()
+        );
+        let bad = Config {
+            trusted_proxies: vec!["10.0.0.0/40".into()],
+            ..Config::default()
+        };
+        assert!(bad.trusted_proxy_ranges().is_err());
     }
 
     #[test]

@@ -102,6 +102,49 @@ pub async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stat
         .map_err(|_| DomainError::Internal("a password worker failed".into()))
 }
 
+/// How long a sign-in turned away by a full [`HashQueue`] is asked to wait (seconds).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+/// A bounded queue in front of the password workers: at most `size` sign-ins wait for or run
+/// argon2 at once. Past it a sign-in is turned away at once ([`DomainError::Unavailable`]), so a
+/// flood of sign-ins cannot make the queue, and the wait of the people already in it, grow
+/// without bound (each place costs about 20 ms of a core).
+pub struct HashQueue {
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// A place in the [`HashQueue`], held while the work waits and runs.
+pub struct Place(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl HashQueue {
+    /// A queue of `size` places (at least one).
+    pub fn new(size: usize) -> Self {
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
+        }
+    }
+
+    /// Takes a place, or refuses at once when every place is taken.
+    pub fn enter(&self) -> Result<Place> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map(Place)
+            .map_err(|_| DomainError::Unavailable {
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            })
+    }
+
+    /// Runs `f` on the password workers in a place of the queue (refused when it is full).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _place = self.enter()?;
+        off_runtime(f).await
+    }
+}
+
 fn argon2() -> Result<Argon2<'static>> {
     let params = Params::new(19_456, 2, 1, None)
         .map_err(|e| DomainError::Internal(format!("argon2 parameters: {e}")))?;

@@ -3,6 +3,7 @@
 //! factor they have (authenticator app, passkey or security key, recovery code) or, when they
 //! have none that reaches the level, enrols one; then goes on to `return_to`.
 
+use crate::domain::throttle::Client;
 use super::cookies;
 use super::i18n::Lang;
 use super::login::{
@@ -190,20 +191,22 @@ fn page(s: &AppState, me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response 
 pub async fn totp(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
 ) -> Response {
-    code(s, slug, headers, fields, Kind::Totp).await
+    code(s, slug, client, headers, fields, Kind::Totp).await
 }
 
 /// `POST /t/{tenant}/login/mfa/recovery`: one of the user's recovery codes.
 pub async fn recovery(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
 ) -> Response {
-    code(s, slug, headers, fields, Kind::Recovery).await
+    code(s, slug, client, headers, fields, Kind::Recovery).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -215,6 +218,7 @@ enum Kind {
 async fn code(
     s: AppState,
     slug: String,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
     kind: Kind,
@@ -235,14 +239,15 @@ async fn code(
         Ok(n) => n,
         Err(res) => return res,
     };
-    let actor = signin::user_actor(&me.user, None);
+    let actor = signin::user_actor(&me.user, client.ip_text());
+    let (store, tenant, user) = (&s.store, &me.tenant, &me.user);
     let checked = match kind {
         Kind::Totp => {
             let factors = &need.requirement.factors;
-            mfa::verify_totp(&s.store, &me.tenant, &me.user, factors, &f.code).await
+            mfa::verify_totp(store, tenant, user, factors, &f.code, &client).await
         }
         Kind::Recovery => {
-            mfa::verify_recovery_code(&s.store, &me.tenant, &me.user, &f.code, &actor).await
+            mfa::verify_recovery_code(store, tenant, user, &f.code, &actor, &client).await
         }
     };
     let refused = match checked {
@@ -267,7 +272,8 @@ async fn code(
         Kind::Totp => &["otp"],
         Kind::Recovery => &["mfa"],
     };
-    if let Err(e) = mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, None).await {
+    let ip = client.ip_text();
+    if let Err(e) = mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, ip).await {
         tracing::error!(error = %e, "raising a session failed");
         return failed_page(me.lang);
     }

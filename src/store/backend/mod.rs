@@ -24,6 +24,7 @@ mod scim_tokens;
 mod scim_users;
 mod sessions;
 mod tenants;
+mod throttle;
 mod tokens;
 mod users;
 
