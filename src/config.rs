@@ -127,7 +127,10 @@ impl Config {
             }
         }
         if let Some(v) = get("CASTELLAN_SIGN_IN__PERMANENT_LOCKOUT") {
-            l.permanent_lockout = v.trim().parse().map_err(|_| bad_env("PERMANENT_LOCKOUT", &v))?;
+            l.permanent_lockout = v
+                .trim()
+                .parse()
+                .map_err(|_| bad_env("PERMANENT_LOCKOUT", &v))?;
         }
         Ok(())
     }

@@ -52,12 +52,18 @@ impl SignInLimits {
     /// Refuses settings that would switch the defence off by accident.
     pub fn validate(&self) -> Result<(), String> {
         let checks = [
-            (self.failure_factor >= 1, "sign_in.failure_factor must be at least 1"),
+            (
+                self.failure_factor >= 1,
+                "sign_in.failure_factor must be at least 1",
+            ),
             (
                 self.address_failure_factor >= 1,
                 "sign_in.address_failure_factor must be at least 1",
             ),
-            (self.hash_queue >= 1, "sign_in.hash_queue must be at least 1"),
+            (
+                self.hash_queue >= 1,
+                "sign_in.hash_queue must be at least 1",
+            ),
             (
                 self.max_wait_secs >= self.wait_increment_secs,
                 "sign_in.max_wait_secs must be at least sign_in.wait_increment_secs",
@@ -173,11 +179,7 @@ fn prefix_eq(a: &[u8], b: &[u8], len: u8) -> bool {
 /// right-most address of `X-Forwarded-For` that is not a trusted proxy (the one the nearest
 /// trusted proxy saw). Entries left of it could be forged by the client, so they are ignored;
 /// an unreadable entry ends the walk at the last trusted hop.
-pub fn client_address(
-    peer: IpAddr,
-    forwarded_for: &[&str],
-    trusted: &[Cidr],
-) -> IpAddr {
+pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[Cidr]) -> IpAddr {
     let peer = canonical(peer);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
@@ -249,7 +251,10 @@ mod tests {
             ip("198.51.100.7")
         );
         // No header, or garbage: the proxy itself (never a forged value).
-        assert_eq!(client_address(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &[], &trusted),
+            ip("10.0.0.2")
+        );
         assert_eq!(
             client_address(ip("10.0.0.2"), &["6.6.6.6, junk"], &trusted),
             ip("10.0.0.2")

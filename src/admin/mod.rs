@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod scim;
+pub mod sign_in_lock;
 pub mod tokens;
 pub mod users;
 pub mod validate;

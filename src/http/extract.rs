@@ -137,7 +137,10 @@ pub fn client_ip(parts: &Parts, state: &AppState) -> Option<String> {
 /// Where the request came from: address and user agent.
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)

@@ -4,14 +4,14 @@
 //! [`super::webauthn`].
 
 use crate::domain::audit::{Actor, Change};
-use crate::domain::throttle::{self, Attempt, Client};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::{
-    FAILURE_WINDOW_MS, Factors, Level, MfaPolicy, MfaSettings, RECOVERY_CODES,
-    merge_amr, requested_level,
+    FAILURE_WINDOW_MS, Factors, Level, MfaPolicy, MfaSettings, RECOVERY_CODES, merge_amr,
+    requested_level,
 };
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::Session;
+use crate::domain::throttle::{self, Attempt, Client};
 use crate::domain::{Result, Tenant, User};
 use crate::store::Store;
 use rand::RngExt;
@@ -253,7 +253,11 @@ pub async fn verify_totp(
         None => false,
     };
     code_judged(store, tenant, user, &attempt, accepted, client).await?;
-    Ok(if accepted { Ok(()) } else { Err(CodeRefused::Wrong) })
+    Ok(if accepted {
+        Ok(())
+    } else {
+        Err(CodeRefused::Wrong)
+    })
 }
 
 /// Checks a recovery code: each is accepted once (audited, notified); wrong ones count towards
@@ -276,7 +280,11 @@ pub async fn verify_recovery_code(
             .use_recovery_code(&tenant.id, &user.id, &hash_secret(&normal), actor)
             .await?;
     code_judged(store, tenant, user, &attempt, accepted, client).await?;
-    Ok(if accepted { Ok(()) } else { Err(CodeRefused::Wrong) })
+    Ok(if accepted {
+        Ok(())
+    } else {
+        Err(CodeRefused::Wrong)
+    })
 }
 
 /// The alphabet of recovery codes: no 0/O, 1/I/L, so they can be read off paper.

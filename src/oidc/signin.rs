@@ -5,11 +5,11 @@ use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::Level;
 use crate::domain::passwords::{self, HashQueue, Password};
-use crate::domain::throttle::{self, Client};
-use crate::limits::SignInLimits;
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{SESSION_TTL_MS, Session};
+use crate::domain::throttle::{self, Client};
 use crate::domain::{Result, Tenant, User, UserStatus};
+use crate::limits::SignInLimits;
 use crate::store::Store;
 use subtle::ConstantTimeEq;
 
@@ -100,15 +100,30 @@ pub async fn sign_in(
     drop(place);
     let user_for_audit = user.clone();
     let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
-        return refused(store, tenant, email, user_for_audit, guard.client, &counted, now).await;
+        return refused(
+            store,
+            tenant,
+            email,
+            user_for_audit,
+            guard.client,
+            &counted,
+            now,
+        )
+        .await;
     };
     store.throttle_forget(&tenant.id, &subject).await?;
     if let Some(address) = &address {
         store.throttle_uncount(&tenant.id, address).await?;
     }
-    start_session(store, tenant, &user, vec!["pwd".into()], guard.client.ip_text())
-        .await
-        .map(Some)
+    start_session(
+        store,
+        tenant,
+        &user,
+        vec!["pwd".into()],
+        guard.client.ip_text(),
+    )
+    .await
+    .map(Some)
 }
 
 /// A judged, refused sign-in: audited, and the lock it set too.
@@ -176,7 +191,11 @@ async fn audit_lock(
     subject: &str,
 ) -> Result<()> {
     let (action, kind, target) = match (subject.starts_with("ip:"), user) {
-        (true, _) => ("address.sign_in_locked", "address", Some(subject[3..].to_owned())),
+        (true, _) => (
+            "address.sign_in_locked",
+            "address",
+            Some(subject[3..].to_owned()),
+        ),
         (false, Some(u)) => ("user.sign_in_locked", "user", Some(u.id.to_string())),
         (false, None) => ("user.sign_in_locked", "user", None),
     };

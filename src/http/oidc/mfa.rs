@@ -3,7 +3,6 @@
 //! factor they have (authenticator app, passkey or security key, recovery code) or, when they
 //! have none that reaches the level, enrols one; then goes on to `return_to`.
 
-use crate::domain::throttle::Client;
 use super::cookies;
 use super::i18n::Lang;
 use super::login::{
@@ -13,6 +12,7 @@ use super::mfa_pages::{self, Notice};
 use super::pages;
 use crate::domain::mfa::Level;
 use crate::domain::sessions::Session;
+use crate::domain::throttle::Client;
 use crate::domain::{Tenant, User};
 use crate::http::AppState;
 use crate::oidc::authorize::enc;

@@ -406,7 +406,9 @@ pub async fn totp_confirm(
         Ok(Err(mfa::CodeRefused::Locked { minutes })) => {
             return page_again(StatusCode::TOO_MANY_REQUESTS, Notice::Locked { minutes });
         }
-        Ok(Err(mfa::CodeRefused::Wrong)) => return page_again(StatusCode::UNAUTHORIZED, Notice::WrongCode),
+        Ok(Err(mfa::CodeRefused::Wrong)) => {
+            return page_again(StatusCode::UNAUTHORIZED, Notice::WrongCode);
+        }
         Err(e) => return internal(e),
     };
     let now = u64::try_from(now_ms() / 1000).unwrap_or_default();

@@ -24,7 +24,8 @@ impl Backend {
         now: i64,
         ticket: &str,
     ) -> Result<Attempt> {
-        let locked = "(sign_in_throttle.locked_until IS NOT NULL AND sign_in_throttle.locked_until > $3)";
+        let locked =
+            "(sign_in_throttle.locked_until IS NOT NULL AND sign_in_throttle.locked_until > $3)";
         let lock = format!(
             "CASE WHEN $8 > 0 AND {NEXT} >= $8 THEN $9 \
                   WHEN {NEXT} >= $5 THEN $3 + CASE WHEN $6 * ({NEXT} - $5 + 1) > $10 THEN $10 \
@@ -140,7 +141,12 @@ impl Backend {
     }
 
     /// Records an event that changes nothing else (a failed sign-in, a lock) in the audit log.
-    pub async fn audit_event(&self, tenant: &TenantId, actor: &Actor, change: Change) -> Result<()> {
+    pub async fn audit_event(
+        &self,
+        tenant: &TenantId,
+        actor: &Actor,
+        change: Change,
+    ) -> Result<()> {
         let tx = self.write_tx().await?;
         commit(tx, tenant, actor, change).await
     }
