@@ -208,6 +208,14 @@ mod tests {
         assert!(bad.trusted_proxy_ranges().is_err());
     }
 
+    /// The reference file parses, and its brute-force keys say the defaults.
+    #[test]
+    fn reference_file_states_the_sign_in_defaults() {
+        let c: Config = toml::from_str(include_str!("../config/castellan.toml")).unwrap();
+        assert_eq!(c.sign_in, crate::limits::SignInLimits::default());
+        assert!(c.trusted_proxies.is_empty());
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
