@@ -99,6 +99,20 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Shows a user's failed sign-ins and locks (password and second factor), as JSON.
+    SignInLock {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Clears a user's failed sign-ins and locks (audited); prints the state before.
+    Unlock {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -249,6 +263,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close().await;
             result
         }
+        Command::User {
+            command: UserCommand::SignInLock { tenant, email },
+        } => sign_in_lock_command(&config, &tenant, &email, false).await,
+        Command::User {
+            command: UserCommand::Unlock { tenant, email },
+        } => sign_in_lock_command(&config, &tenant, &email, true).await,
         Command::Mfa {
             command: MfaCommand::Reset { tenant, email },
         } => {
@@ -287,6 +307,52 @@ pub async fn reset_mfa(store: &Store, slug: &str, email: &str) -> Result<String,
         names.join(", "),
         removed.recovery_codes_left
     ))
+}
+
+/// `user sign-in-lock` (`clear` false) and `user unlock` (`clear` true): prints the state, as
+/// JSON (before the unlock).
+async fn sign_in_lock_command(
+    config: &Config,
+    slug: &str,
+    email: &str,
+    clear: bool,
+) -> Result<(), String> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = sign_in_lock(&store, &config.sign_in, slug, email, clear).await;
+    store.close().await;
+    let (user, state) = result?;
+    let json = serde_json::to_string_pretty(&state).map_err(|e| e.to_string())?;
+    println!("{json}");
+    if clear {
+        println!("unlocked {user}");
+    }
+    Ok(())
+}
+
+/// The sign-in lock of the user with `email` in tenant `slug`, cleared (audited as the CLI)
+/// when `clear`: the user's email and the state before.
+pub async fn sign_in_lock(
+    store: &Store,
+    limits: &crate::limits::SignInLimits,
+    slug: &str,
+    email: &str,
+    clear: bool,
+) -> Result<(String, crate::admin::sign_in_lock::SignInLock), String> {
+    let caller = cli_caller(tenant_named(store, slug).await?);
+    let user = store
+        .user_by_email(caller.tenant_id(), email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    use crate::admin::sign_in_lock as lock;
+    let state = if clear {
+        lock::clear(store, &caller, &user.id, limits, None).await
+    } else {
+        lock::get(store, &caller, &user.id, limits).await
+    };
+    Ok((user.email, state.map_err(|e| e.to_string())?))
 }
 
 /// The first line of stdin, without its line ending.

@@ -23,6 +23,11 @@ pub struct Config {
     /// The master key itself, from `CASTELLAN_MASTER_KEY` only (never from a file of settings).
     #[serde(skip)]
     pub master_key: Option<String>,
+    /// Reverse proxies (CIDR ranges) whose `X-Forwarded-For` names the client (none: the
+    /// socket peer is the client).
+    pub trusted_proxies: Vec<String>,
+    /// Brute-force limits on sign-in and the password-hashing queue.
+    pub sign_in: crate::limits::SignInLimits,
 }
 
 impl Default for Config {
@@ -34,6 +39,8 @@ impl Default for Config {
             bootstrap_owner_email: "owner@localhost".into(),
             master_key_file: String::new(),
             master_key: None,
+            trusted_proxies: Vec::new(),
+            sign_in: crate::limits::SignInLimits::default(),
         }
     }
 }
@@ -48,8 +55,14 @@ impl fmt::Debug for Config {
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
             .field("master_key_file", &self.master_key_file)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("sign_in", &self.sign_in)
             .finish()
     }
+}
+
+fn bad_env(name: &str, value: &str) -> String {
+    format!("CASTELLAN_SIGN_IN__{name}: `{value}` is not a valid value")
 }
 
 /// `scheme://user:***@host/db`: the password of a URL hidden.
@@ -78,7 +91,59 @@ impl Config {
             None => Config::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.apply_limits_env(|k| std::env::var(k).ok())?;
+        cfg.trusted_proxy_ranges()?;
+        cfg.sign_in.validate()?;
         Ok(cfg)
+    }
+
+    /// `trusted_proxies` parsed (an error names the bad entry).
+    pub fn trusted_proxy_ranges(&self) -> Result<Vec<crate::limits::Cidr>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| crate::limits::Cidr::parse(s))
+            .collect()
+    }
+
+    /// `CASTELLAN_TRUSTED_PROXIES` (comma-separated) and `CASTELLAN_SIGN_IN__<KEY>`.
+    fn apply_limits_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        if let Some(v) = get("CASTELLAN_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        let l = &mut self.sign_in;
+        let numbers: [(&str, &mut u64); 3] = [
+            ("WAIT_INCREMENT_SECS", &mut l.wait_increment_secs),
+            ("MAX_WAIT_SECS", &mut l.max_wait_secs),
+            ("FAILURE_RESET_SECS", &mut l.failure_reset_secs),
+        ];
+        for (name, field) in numbers {
+            if let Some(v) = get(&format!("CASTELLAN_SIGN_IN__{name}")) {
+                *field = v.trim().parse().map_err(|_| bad_env(name, &v))?;
+            }
+        }
+        let counts: [(&str, &mut u32); 4] = [
+            ("FAILURE_FACTOR", &mut l.failure_factor),
+            ("MAX_FAILURES", &mut l.max_failures),
+            ("ADDRESS_FAILURE_FACTOR", &mut l.address_failure_factor),
+            ("HASH_QUEUE", &mut l.hash_queue),
+        ];
+        for (name, field) in counts {
+            if let Some(v) = get(&format!("CASTELLAN_SIGN_IN__{name}")) {
+                *field = v.trim().parse().map_err(|_| bad_env(name, &v))?;
+            }
+        }
+        if let Some(v) = get("CASTELLAN_SIGN_IN__PERMANENT_LOCKOUT") {
+            l.permanent_lockout = v
+                .trim()
+                .parse()
+                .map_err(|_| bad_env("PERMANENT_LOCKOUT", &v))?;
+        }
+        Ok(())
     }
 
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
@@ -129,6 +194,44 @@ mod tests {
         let c: Config = toml::from_str("listen = '127.0.0.1:1'").unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.database_url, "sqlite:data/castellan.db");
+    }
+
+    #[test]
+    fn sign_in_limits_from_file_and_environment() {
+        let c: Config = toml::from_str(
+            "trusted_proxies = ['10.0.0.0/8']\n[sign_in]\nfailure_factor = 3\nhash_queue = 4",
+        )
+        .unwrap();
+        assert_eq!(c.sign_in.failure_factor, 3);
+        assert_eq!(c.sign_in.max_failures, 100, "the rest keep their defaults");
+        assert_eq!(c.trusted_proxy_ranges().unwrap().len(), 1);
+        assert!(toml::from_str::<Config>("[sign_in]\nfailure_factr = 3").is_err());
+        let mut c = Config::default();
+        c.apply_limits_env(|k| match k {
+            "CASTELLAN_TRUSTED_PROXIES" => Some("10.0.0.1, fd00::/8".into()),
+            "CASTELLAN_SIGN_IN__HASH_QUEUE" => Some("7".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.trusted_proxies, ["10.0.0.1", "fd00::/8"]);
+        assert_eq!(c.sign_in.hash_queue, 7);
+        assert!(
+            c.apply_limits_env(|k| (k == "CASTELLAN_SIGN_IN__MAX_FAILURES").then(|| "x".into()))
+                .is_err()
+        );
+        let bad = Config {
+            trusted_proxies: vec!["10.0.0.0/40".into()],
+            ..Config::default()
+        };
+        assert!(bad.trusted_proxy_ranges().is_err());
+    }
+
+    /// The reference file parses, and its brute-force keys say the defaults.
+    #[test]
+    fn reference_file_states_the_sign_in_defaults() {
+        let c: Config = toml::from_str(include_str!("../config/castellan.toml")).unwrap();
+        assert_eq!(c.sign_in, crate::limits::SignInLimits::default());
+        assert!(c.trusted_proxies.is_empty());
     }
 
     #[test]

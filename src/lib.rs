@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod limits;
 pub mod master_key;
 pub mod oidc;
 pub mod scim;

@@ -1196,7 +1196,116 @@ async fn purge_takes_expired_mfa_state(b: Backend) {
     assert_eq!(failures, 1, "a failure of today stays");
 }
 
+/// The reference model of `throttle_attempt`: (failures, last failure, locked until).
+type Model = Option<(i64, i64, Option<i64>)>;
+
+fn model_attempt(m: &mut Model, p: &throttle::Policy, now: i64) -> throttle::Attempt {
+    match *m {
+        Some((f, _, Some(until))) if until > now => throttle::Attempt {
+            allowed: false,
+            failures: f,
+            locked_until: Some(until),
+        },
+        _ => {
+            let f = match *m {
+                Some((f, last, _)) if last >= now - p.failure_reset_ms => f + 1,
+                _ => 1,
+            };
+            let until = p.locked_until(f, now);
+            *m = Some((f, now, until));
+            throttle::Attempt {
+                allowed: true,
+                failures: f,
+                locked_until: until,
+            }
+        }
+    }
+}
+
+/// The throttle's one-statement upsert against a model in Rust, over a generated timeline of
+/// attempts (gaps short and long, successes now and then): growing waits, the cap, the reset
+/// time and the permanent lock agree at every step; another tenant's subject is untouched; and
+/// 20 attempts at once on a fresh subject let exactly the failure factor through.
+async fn throttle_agrees_with_its_model(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let (other, _) = castellan::cli::create_tenant(&store, "other", "Other", "o@other.test")
+        .await
+        .unwrap();
+    let p = throttle::Policy {
+        failure_factor: 3,
+        wait_increment_ms: 1_000,
+        max_wait_ms: 4_000,
+        failure_reset_ms: 20_000,
+        max_failures: 12,
+    };
+    let gaps = [0, 10, 500, 1_500, 1_500, 5_000, 5_000, 5_000, 25_000];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut model: Model = None;
+    let mut now = 1_000_000;
+    let mut permanent_seen = false;
+    for step in 0..600 {
+        // The last 20 steps: failures spaced past each wait, up to the permanent lock.
+        now += if step >= 580 {
+            5_000
+        } else {
+            gaps[next() % gaps.len()]
+        };
+        if step < 580 && next() % 40 == 0 {
+            store.throttle_forget(&tenant.id, "user:u1").await.unwrap();
+            model = None;
+            continue;
+        }
+        let ticket = format!("t{step}");
+        let got = store
+            .throttle_attempt(&tenant.id, "user:u1", &p, now, &ticket)
+            .await
+            .unwrap();
+        let want = model_attempt(&mut model, &p, now);
+        assert_eq!(got, want, "step {step} at {now}");
+        permanent_seen |= got.locked_until == Some(throttle::PERMANENT);
+        let state = store
+            .throttle_state(&tenant.id, "user:u1", &p, now)
+            .await
+            .unwrap();
+        assert_eq!(state.locked, want.locked_until.is_some_and(|u| u > now));
+        assert_eq!(
+            state.permanent,
+            want.locked_until == Some(throttle::PERMANENT)
+        );
+    }
+    assert!(permanent_seen, "the timeline reached the permanent lock");
+    let elsewhere = store
+        .throttle_state(&other.id, "user:u1", &p, now)
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, throttle::LockState::clear());
+
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (store, t) = (store.clone(), tenant.id.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .throttle_attempt(&t, "email:x@acme.test", &p, now, &format!("p{i}"))
+                .await
+                .unwrap()
+                .allowed
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(allowed, 3, "exactly the failure factor");
+}
+
 both!(
+    throttle_agrees_with_its_model,
     purge_takes_expired_mfa_state,
     role_mfa_policy_follows_the_roles_held,
     anonymisation_removes_mfa_state,

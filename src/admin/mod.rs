@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod roles;
 pub mod scim;
 pub mod sessions;
+pub mod sign_in_lock;
 pub mod tokens;
 pub mod users;
 pub mod validate;

@@ -35,6 +35,9 @@ pub async fn set(store: &Store, caller: &Caller, id: &UserId, req: SetPassword) 
         ));
     }
     let password = Password::new(req.password)?;
+    let tenant = &caller.tenant;
+    let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
+    passwords::check_not_guessable(&password, &context)?;
     let hash = hash_blocking(password).await?;
     store
         .set_password_hash(caller.tenant_id(), id, &hash, &caller.actor())

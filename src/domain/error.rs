@@ -23,6 +23,10 @@ pub enum DomainError {
     /// The caller's If-Match version is stale.
     #[error("the resource was changed since version {0} was read")]
     PreconditionFailed(i64),
+    /// Too much work is waiting (the password-hashing queue is full): try again in
+    /// `retry_after` seconds.
+    #[error("busy: try again in {retry_after} s")]
+    Unavailable { retry_after: u64 },
     /// Anything unexpected (database down, corrupted row). Logged in detail, answered generically.
     #[error("internal error: {0}")]
     Internal(String),

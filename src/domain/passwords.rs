@@ -51,6 +51,53 @@ impl Password {
     }
 }
 
+/// Common passwords of 8 or more characters, lower case (origin in the file's header).
+static COMMON: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common_passwords.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Words of the user and the service a password must not be (NIST SP 800-63B §5.1.1.2
+/// "context-specific words"): the user's email and its local part, the tenant's name and slug.
+pub fn context_words(email: &str, tenant_name: &str, tenant_slug: &str) -> Vec<String> {
+    let email = email.trim().to_lowercase();
+    let local = email.split('@').next().unwrap_or_default().to_owned();
+    let mut words = vec![
+        email,
+        local,
+        tenant_name.trim().to_lowercase(),
+        tenant_slug.to_lowercase(),
+    ];
+    // The name without its spaces too ("Acme Corp" -> "acmecorp").
+    words.push(words[2].split_whitespace().collect());
+    words.retain(|w| w.chars().count() >= 3);
+    words
+}
+
+/// Refuses a password a guesser tries first: one of the common passwords shipped with
+/// Castellan, or one of `context` (see [`context_words`]), compared in lower case, also with
+/// digits and symbols added at the end (`acme2024!`). The message says which rule it broke,
+/// never the password.
+pub fn check_not_guessable(password: &Password, context: &[String]) -> Result<()> {
+    let lower = password.expose().trim().to_lowercase();
+    if COMMON.contains(lower.as_str()) {
+        return Err(DomainError::invalid(
+            "password",
+            "this password is one of the most commonly used passwords; choose another",
+        ));
+    }
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    if context.iter().any(|w| *w == lower || *w == stem) {
+        return Err(DomainError::invalid(
+            "password",
+            "a password must not be the email address, its name part or the organisation's name",
+        ));
+    }
+    Ok(())
+}
+
 /// Password work waiting for a worker.
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -100,6 +147,49 @@ pub async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stat
     answered
         .await
         .map_err(|_| DomainError::Internal("a password worker failed".into()))
+}
+
+/// How long a sign-in turned away by a full [`HashQueue`] is asked to wait (seconds).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+/// A bounded queue in front of the password workers: at most `size` sign-ins wait for or run
+/// argon2 at once. Past it a sign-in is turned away at once ([`DomainError::Unavailable`]), so a
+/// flood of sign-ins cannot make the queue, and the wait of the people already in it, grow
+/// without bound (each place costs about 20 ms of a core).
+pub struct HashQueue {
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// A place in the [`HashQueue`], held while the work waits and runs.
+pub struct Place(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl HashQueue {
+    /// A queue of `size` places (at least one).
+    pub fn new(size: usize) -> Self {
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
+        }
+    }
+
+    /// Takes a place, or refuses at once when every place is taken.
+    pub fn enter(&self) -> Result<Place> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map(Place)
+            .map_err(|_| DomainError::Unavailable {
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            })
+    }
+
+    /// Runs `f` on the password workers in a place of the queue (refused when it is full).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _place = self.enter()?;
+        off_runtime(f).await
+    }
 }
 
 fn argon2() -> Result<Argon2<'static>> {
@@ -239,6 +329,50 @@ mod tests {
         // A stored hash asking for far more memory than ours is refused, not computed.
         let greedy = ours.replace("m=19456", "m=1000000");
         assert!(!verify(&p, &greedy));
+    }
+
+    #[test]
+    fn common_and_context_passwords_are_refused() {
+        let ctx = context_words("Ada.Lovelace@Example.com", "Acme Corp", "acme");
+        let refused = [
+            "password",
+            "Password1",
+            "QWERTYUIOP",
+            "iloveyou",
+            "12345678",
+            "baseball",
+            "ada.lovelace@example.com",
+            "ADA.LOVELACE",
+            "ada.lovelace2024!",
+            "acme corp",
+            "AcmeCorp",
+            "acme1234",
+            "acme!!!!",
+        ];
+        for p in refused {
+            let e = check_not_guessable(&Password::typed(p.into()), &ctx);
+            assert!(
+                matches!(&e, Err(DomainError::Invalid { field: Some(f), .. }) if f == "password"),
+                "{p}: {e:?}"
+            );
+        }
+        for p in [
+            "correct horse battery",
+            "ada-prefers-tea",
+            "acme is a company",
+            "zq8#Lw2!x",
+        ] {
+            assert!(
+                check_not_guessable(&Password::typed(p.into()), &ctx).is_ok(),
+                "{p}"
+            );
+        }
+        assert!(COMMON.len() > 8000, "the list is shipped: {}", COMMON.len());
+        assert!(
+            COMMON
+                .iter()
+                .all(|p| p.chars().count() >= MIN_LEN && *p == p.to_lowercase())
+        );
     }
 
     #[test]

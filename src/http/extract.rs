@@ -3,6 +3,7 @@
 use super::AppState;
 use super::problem::Problem;
 use crate::domain::authz::{Caller, Principal, root_token_permissions};
+use crate::domain::throttle::Client;
 use crate::domain::{DomainError, UserStatus};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -139,12 +140,45 @@ pub async fn path_param<S: Send + Sync>(
         })
 }
 
-/// The client's address, when the server was given it.
-pub fn client_ip(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+/// The client's address, when the server was given it: the socket peer, or, when the peer is
+/// one of `trusted_proxies`, the right-most untrusted address of `X-Forwarded-For`.
+pub fn client_address(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    Some(crate::limits::client_address(
+        peer,
+        &forwarded,
+        &state.trusted_proxies,
+    ))
+}
+
+/// [`client_address`] as the audit log's text.
+pub fn client_ip(parts: &Parts, state: &AppState) -> Option<String> {
+    client_address(parts, state).map(|ip| ip.to_string())
+}
+
+/// Where the request came from: address and user agent.
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Client::clean_user_agent);
+        Ok(Client {
+            ip: client_address(parts, state),
+            user_agent,
+        })
+    }
 }
 
 /// The admin API caller: a bearer token of the tenant named in the path. A token of another
@@ -165,7 +199,7 @@ impl FromRequestParts<AppState> for Caller {
         if tenant.slug != slug {
             return Err(Problem::not_found(format!("tenant `{slug}` not found")));
         }
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         let (principal, permissions) = match &token.user_id {
             None => (
                 Principal::Token {

@@ -29,15 +29,34 @@ pub struct AppState {
     pub oidc: Arc<crate::oidc::Provider>,
     /// Counters of endpoints open to anyone (passkey sign-in starts).
     pub limits: Arc<limit::Limiter>,
+    /// The bounded queue in front of password hashing at sign-in.
+    pub hash_queue: Arc<crate::domain::passwords::HashQueue>,
+    /// `trusted_proxies`, parsed.
+    pub trusted_proxies: Arc<Vec<crate::limits::Cidr>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
+        let queue = crate::domain::passwords::HashQueue::new(config.sign_in.hash_queue as usize);
+        // `Config::load` refused bad ranges already; one built by hand keeps the good ones.
+        let trusted = config
+            .trusted_proxies
+            .iter()
+            .filter_map(|s| match crate::limits::Cidr::parse(s) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "ignoring a trusted proxy");
+                    None
+                }
+            })
+            .collect();
         Self {
             store,
             config: Arc::new(config),
             oidc: Arc::default(),
             limits: Arc::default(),
+            hash_queue: Arc::new(queue),
+            trusted_proxies: Arc::new(trusted),
         }
     }
 

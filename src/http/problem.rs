@@ -62,6 +62,11 @@ impl From<DomainError> for Problem {
                 "precondition-failed",
                 e.to_string(),
             ),
+            DomainError::Unavailable { .. } => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "too many sign-ins and password changes are waiting; try again shortly",
+            ),
             DomainError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Problem::new(
@@ -89,6 +94,12 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::domain::passwords::BUSY_RETRY_AFTER_SECS),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

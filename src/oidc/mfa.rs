@@ -3,14 +3,15 @@
 //! factor is given. One-time codes (TOTP) and recovery codes are checked here; WebAuthn lives in
 //! [`super::webauthn`].
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::{
-    FAILURE_WINDOW_MS, Factors, Level, MAX_FAILURES, MfaPolicy, MfaSettings, RECOVERY_CODES,
-    merge_amr, requested_level,
+    FAILURE_WINDOW_MS, Factors, Level, MfaPolicy, MfaSettings, RECOVERY_CODES, merge_amr,
+    requested_level,
 };
-use crate::domain::secrets::hash_secret;
+use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::Session;
+use crate::domain::throttle::{self, Attempt, Client};
 use crate::domain::{Result, Tenant, User};
 use crate::store::Store;
 use rand::RngExt;
@@ -132,24 +133,55 @@ pub enum CodeRefused {
     Locked { minutes: i64 },
 }
 
-/// Refuses when the user typed [`MAX_FAILURES`] wrong codes in the last window.
-pub async fn check_not_locked(
+/// Counts one attempt at a one-time or recovery code of `user` *before* it is judged (one
+/// atomic upsert shared with the password throttle, so N parallel codes cannot all be judged:
+/// exactly [`crate::domain::mfa::MAX_FAILURES`] are in a window). Refused, unjudged, while the user is locked.
+pub async fn count_code_attempt(
     store: &Store,
     tenant: &Tenant,
     user: &User,
-) -> Result<Option<CodeRefused>> {
+) -> Result<std::result::Result<Attempt, CodeRefused>> {
     let now = now_ms();
-    let (count, first) = store
-        .mfa_failures_since(&tenant.id, &user.id, now - FAILURE_WINDOW_MS)
+    let subject = throttle::second_factor(user.id.as_str());
+    let policy = crate::limits::second_factor();
+    let a = store
+        .throttle_attempt(&tenant.id, &subject, &policy, now, &new_secret(""))
         .await?;
-    if count < MAX_FAILURES {
-        return Ok(None);
+    if a.allowed {
+        return Ok(Ok(a));
     }
-    let until = first.unwrap_or(now) + FAILURE_WINDOW_MS;
-    let minutes = ((until - now) + 59_999) / 60_000;
-    Ok(Some(CodeRefused::Locked {
-        minutes: minutes.max(1),
+    let until = a.locked_until.unwrap_or(now + FAILURE_WINDOW_MS);
+    let minutes = ((until.saturating_sub(now)) + 59_999) / 60_000;
+    Ok(Err(CodeRefused::Locked {
+        minutes: minutes.clamp(1, FAILURE_WINDOW_MS / 60_000),
     }))
+}
+
+/// After a code counted by [`count_code_attempt`] was judged: a right one forgets the user's
+/// failures; a wrong one that locked the user is audited (`user.mfa_locked`, with where it came
+/// from).
+pub async fn code_judged(
+    store: &Store,
+    tenant: &Tenant,
+    user: &User,
+    attempt: &Attempt,
+    accepted: bool,
+    client: &Client,
+) -> Result<()> {
+    let subject = throttle::second_factor(user.id.as_str());
+    if accepted {
+        return store.throttle_forget(&tenant.id, &subject).await;
+    }
+    if !attempt.locked_now(now_ms()) {
+        return Ok(());
+    }
+    let change = Change::new("user.mfa_locked", "user", &user.id).after(serde_json::json!({
+        "failures": attempt.failures,
+        "locked_until": attempt.locked_until.map(crate::domain::clock::format_ms),
+        "user_agent": client.user_agent,
+    }));
+    let actor = super::signin::user_actor(user, client.ip_text());
+    store.audit_event(&tenant.id, &actor, change).await
 }
 
 /// A TOTP generator for a base32 `secret` (SHA-1, 6 digits, 30 s: what every authenticator app
@@ -214,24 +246,26 @@ pub async fn verify_totp(
     user: &User,
     factors: &Factors,
     code: &str,
+    client: &Client,
 ) -> Result<std::result::Result<(), CodeRefused>> {
-    if let Some(locked) = check_not_locked(store, tenant, user).await? {
-        return Ok(Err(locked));
-    }
     let Some(app) = factors.confirmed_totp() else {
         return Ok(Err(CodeRefused::Wrong));
+    };
+    let attempt = match count_code_attempt(store, tenant, user).await? {
+        Ok(a) => a,
+        Err(locked) => return Ok(Err(locked)),
     };
     let now = u64::try_from(now_ms() / 1000).unwrap_or_default();
     let accepted = match matching_step(&app.secret, code, now) {
         Some(step) => store.use_totp_step(&tenant.id, &user.id, step).await?,
         None => false,
     };
-    if !accepted {
-        store.record_mfa_failure(&tenant.id, &user.id).await?;
-        return Ok(Err(CodeRefused::Wrong));
-    }
-    store.clear_mfa_failures(&tenant.id, &user.id).await?;
-    Ok(Ok(()))
+    code_judged(store, tenant, user, &attempt, accepted, client).await?;
+    Ok(if accepted {
+        Ok(())
+    } else {
+        Err(CodeRefused::Wrong)
+    })
 }
 
 /// Checks a recovery code: each is accepted once (audited, notified); wrong ones count towards
@@ -242,22 +276,24 @@ pub async fn verify_recovery_code(
     user: &User,
     code: &str,
     actor: &Actor,
+    client: &Client,
 ) -> Result<std::result::Result<(), CodeRefused>> {
-    if let Some(locked) = check_not_locked(store, tenant, user).await? {
-        return Ok(Err(locked));
-    }
+    let attempt = match count_code_attempt(store, tenant, user).await? {
+        Ok(a) => a,
+        Err(locked) => return Ok(Err(locked)),
+    };
     let normal = normalise_recovery_code(code);
     let accepted = (normal.len() == RECOVERY_CODE_CHARS
         || normal.len() == LEGACY_RECOVERY_CODE_CHARS)
         && store
             .use_recovery_code(&tenant.id, &user.id, &hash_secret(&normal), actor)
             .await?;
-    if !accepted {
-        store.record_mfa_failure(&tenant.id, &user.id).await?;
-        return Ok(Err(CodeRefused::Wrong));
-    }
-    store.clear_mfa_failures(&tenant.id, &user.id).await?;
-    Ok(Ok(()))
+    code_judged(store, tenant, user, &attempt, accepted, client).await?;
+    Ok(if accepted {
+        Ok(())
+    } else {
+        Err(CodeRefused::Wrong)
+    })
 }
 
 /// The alphabet of recovery codes: no 0/O, 1/I/L, so they can be read off paper.

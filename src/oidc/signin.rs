@@ -1,13 +1,15 @@
 //! Signing in with email and password, and finding the session a browser presents.
 //! One answer for every refusal, so the page never reveals whether an account exists.
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::Level;
-use crate::domain::passwords::{self, Password};
+use crate::domain::passwords::{self, HashQueue, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::Session;
+use crate::domain::throttle::{self, Client};
 use crate::domain::{Result, Tenant, User, UserStatus};
+use crate::limits::SignInLimits;
 use crate::store::Store;
 
 /// The one message for every failed sign-in.
@@ -26,17 +28,65 @@ pub fn may_sign_in(status: UserStatus) -> bool {
     matches!(status, UserStatus::Invited | UserStatus::Active)
 }
 
+/// What a password sign-in is checked against besides the password: the brute-force limits,
+/// the password-hashing queue and where the attempt came from.
+pub struct Guard<'a> {
+    pub limits: &'a SignInLimits,
+    pub queue: &'a HashQueue,
+    pub client: &'a Client,
+}
+
+/// The longest email looked up (RFC 5321's path limit); longer input is refused unread.
+const MAX_EMAIL: usize = 320;
+
 /// Checks `email` and `password`; `None` for any refusal (unknown email, no password set,
-/// wrong password, inactive or anonymised user), after the same argon2id work in every case.
+/// wrong password, inactive or anonymised user, account or client address locked), with one
+/// answer for all. Every attempt is counted for the account (or, for an unknown email, the
+/// email) and the client address *before* the password is judged, so parallel guesses cannot
+/// overtake the lock; a locked subject costs no argon2 work, and an unknown email is throttled
+/// and hashed (against a dummy hash) like a real one. `Unavailable` when the hashing queue is
+/// full: nothing is counted then.
 pub async fn sign_in(
     store: &Store,
     tenant: &Tenant,
     email: &str,
     password: Password,
-    ip: Option<String>,
+    guard: &Guard<'_>,
     remember: bool,
 ) -> Result<Option<Started>> {
-    let user = store.user_by_email(&tenant.id, email.trim()).await?;
+    let email = email.trim();
+    if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+        return Ok(None);
+    }
+    let place = guard.queue.enter()?;
+    let user = store.user_by_email(&tenant.id, email).await?;
+    let subject = match &user {
+        Some(u) => throttle::account(u.id.as_str()),
+        None => throttle::unknown_email(email),
+    };
+    let now = now_ms();
+    let ticket = new_secret("");
+    let address = guard.client.ip.map(throttle::address);
+    if let Some(address) = &address {
+        let policy = guard.limits.address();
+        let a = store
+            .throttle_attempt(&tenant.id, address, &policy, now, &ticket)
+            .await?;
+        if !a.allowed {
+            return Ok(None);
+        }
+        if a.locked_now(now) {
+            let u = user.as_ref();
+            audit_lock(store, tenant, email, u, guard.client, &a, address).await?;
+        }
+    }
+    let policy = guard.limits.account();
+    let counted = store
+        .throttle_attempt(&tenant.id, &subject, &policy, now, &ticket)
+        .await?;
+    if !counted.allowed {
+        return Ok(None);
+    }
     let stored = match &user {
         Some(u) => store.password_hash(&tenant.id, &u.id).await?,
         None => None,
@@ -47,12 +97,122 @@ pub async fn sign_in(
         passwords::verify(&password, hash)
     })
     .await?;
+    drop(place);
+    let user_for_audit = user.clone();
     let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
-        return Ok(None);
+        return refused(
+            store,
+            tenant,
+            email,
+            user_for_audit,
+            guard.client,
+            &counted,
+            now,
+        )
+        .await;
     };
-    start_session(store, tenant, &user, vec!["pwd".into()], ip, remember)
+    store.throttle_forget(&tenant.id, &subject).await?;
+    if let Some(address) = &address {
+        store.throttle_uncount(&tenant.id, address).await?;
+    }
+    start_session(
+        store,
+        tenant,
+        &user,
+        vec!["pwd".into()],
+        guard.client.ip_text(),
+        remember,
+    )
+    .await
+    .map(Some)
+}
+
+/// A judged, refused sign-in: audited, and the lock it set too.
+async fn refused(
+    store: &Store,
+    tenant: &Tenant,
+    email: &str,
+    user: Option<User>,
+    client: &Client,
+    counted: &throttle::Attempt,
+    now: i64,
+) -> Result<Option<Started>> {
+    let user = user.as_ref();
+    audit_failure(store, tenant, email, user, client, counted).await?;
+    if counted.locked_now(now) {
+        let subject = match user {
+            Some(u) => throttle::account(u.id.as_str()),
+            None => throttle::unknown_email(email),
+        };
+        audit_lock(store, tenant, email, user, client, counted, &subject).await?;
+    }
+    Ok(None)
+}
+
+/// Someone typing at the sign-in page, as the audit log records them (not yet anyone).
+fn anonymous(email: &str, client: &Client) -> Actor {
+    Actor {
+        kind: "anonymous",
+        id: None,
+        label: email.chars().take(MAX_EMAIL).collect(),
+        ip: client.ip_text(),
+    }
+}
+
+/// Audits a wrong password (`user.sign_in_failed`), naming the account when there is one.
+async fn audit_failure(
+    store: &Store,
+    tenant: &Tenant,
+    email: &str,
+    user: Option<&User>,
+    client: &Client,
+    counted: &throttle::Attempt,
+) -> Result<()> {
+    let mut change = Change::new("user.sign_in_failed", "user", "");
+    change.target_id = user.map(|u| u.id.to_string());
+    let change = change.after(serde_json::json!({
+        "email": email,
+        "failures": counted.failures,
+        "user_agent": client.user_agent,
+    }));
+    store
+        .audit_event(&tenant.id, &anonymous(email, client), change)
         .await
-        .map(Some)
+}
+
+/// Audits the failure that locked a subject: an account (`user.sign_in_locked`, also for an
+/// unknown email) or a client address (`address.sign_in_locked`).
+async fn audit_lock(
+    store: &Store,
+    tenant: &Tenant,
+    email: &str,
+    user: Option<&User>,
+    client: &Client,
+    a: &throttle::Attempt,
+    subject: &str,
+) -> Result<()> {
+    let (action, kind, target) = match (subject.starts_with("ip:"), user) {
+        (true, _) => (
+            "address.sign_in_locked",
+            "address",
+            Some(subject[3..].to_owned()),
+        ),
+        (false, Some(u)) => ("user.sign_in_locked", "user", Some(u.id.to_string())),
+        (false, None) => ("user.sign_in_locked", "user", None),
+    };
+    let state = throttle::LockState::at(a.failures, Some(now_ms()), a.locked_until, now_ms());
+    let mut change = Change::new(action, kind, "");
+    change.target_id = target;
+    let change = change.after(serde_json::json!({
+        "email": email,
+        "failures": a.failures,
+        "permanent": state.permanent,
+        "locked_until": state.locked_until.map(crate::domain::clock::format_ms),
+        "user_agent": client.user_agent,
+    }));
+    store
+        .audit_event(&tenant.id, &anonymous(email, client), change)
+        .await
 }
 
 /// Starts a session for `user`, who just proved `amr` (RFC 8176 methods); its `acr` is the level

@@ -86,6 +86,9 @@ impl From<DomainError> for ScimError {
                 None,
                 "the resource was changed since the version given in If-Match",
             ),
+            DomainError::Unavailable { .. } => {
+                Self::new(503, None, "too much work is waiting; try again shortly")
+            }
             DomainError::Internal(detail) => {
                 tracing::error!(%detail, "SCIM request failed");
                 Self::new(500, None, "internal error")

@@ -101,9 +101,16 @@ pub async fn get_group(store: &Store, caller: &ScimCaller, id: &str) -> ScimResu
 }
 
 /// Turns a parsed resource into a write: the password hashed off the runtime.
-async fn to_write(p: user::ParsedUser, active_now: bool) -> ScimResult<ScimUserWrite> {
+async fn to_write(
+    tenant: &crate::domain::Tenant,
+    p: user::ParsedUser,
+    active_now: bool,
+) -> ScimResult<ScimUserWrite> {
     let password_hash = match p.password {
-        Some(pw) => Some(crate::admin::passwords::hash_blocking(pw).await?),
+        Some(pw) => {
+            check_password(tenant, &p.fields, &pw)?;
+            Some(crate::admin::passwords::hash_blocking(pw).await?)
+        }
         None => None,
     };
     Ok(ScimUserWrite {
@@ -115,9 +122,27 @@ async fn to_write(p: user::ParsedUser, active_now: bool) -> ScimResult<ScimUserW
     })
 }
 
-/// A POST /Users body as a write, its password (if any) hashed.
-pub async fn prepare_user(defs: &[AttributeDef], body: &Value) -> ScimResult<ScimUserWrite> {
-    to_write(user::parse(body, defs, &[])?, true).await
+/// Refuses a common password, or one made of the user's userName, emails or the tenant's name.
+fn check_password(
+    tenant: &crate::domain::Tenant,
+    fields: &crate::domain::scim::ScimUserFields,
+    pw: &crate::domain::passwords::Password,
+) -> ScimResult<()> {
+    use crate::domain::passwords::{check_not_guessable, context_words};
+    let mut context = context_words(&fields.user_name, &tenant.name, &tenant.slug);
+    for e in &fields.emails {
+        context.extend(context_words(&e.value, "", ""));
+    }
+    Ok(check_not_guessable(pw, &context)?)
+}
+
+/// A POST /Users body as a write, its password (if any) checked and hashed.
+pub async fn prepare_user(
+    tenant: &crate::domain::Tenant,
+    defs: &[AttributeDef],
+    body: &Value,
+) -> ScimResult<ScimUserWrite> {
+    to_write(tenant, user::parse(body, defs, &[])?, true).await
 }
 
 /// POST /Users.
@@ -127,7 +152,7 @@ pub async fn create_user(
     defs: &[AttributeDef],
     body: &Value,
 ) -> ScimResult<ScimUser> {
-    let w = prepare_user(defs, body).await?;
+    let w = prepare_user(&caller.tenant, defs, body).await?;
     let mut done = store
         .scim_create_users(caller.tenant_id(), &[w], None, &caller.actor())
         .await?;
@@ -175,7 +200,7 @@ pub async fn replace_user(
         check_not_owner(&before)?;
         let current: Vec<String> = before.attributes.keys().cloned().collect();
         let parsed = user::parse(body, defs, &current)?;
-        let w = to_write(parsed, is_active(&before)).await?;
+        let w = to_write(&caller.tenant, parsed, is_active(&before)).await?;
         let version = Some(before.version);
         write_user(store, notifier, caller, &before, version, w).await
     })
@@ -210,7 +235,7 @@ pub async fn patch_user(
         patch::apply(&mut resource, &ops, &schemas)?;
         let current: Vec<String> = before.attributes.keys().cloned().collect();
         let parsed = user::parse(&Value::Object(resource), defs, &current)?;
-        let w = to_write(parsed, is_active(&before)).await?;
+        let w = to_write(&caller.tenant, parsed, is_active(&before)).await?;
         write_user(store, notifier, caller, &before, Some(before.version), w).await
     })
     .await

@@ -406,3 +406,19 @@ forward! {
     fn scim_replace_group(&self, tenant: &TenantId, id: &GroupId, version: Option<i64>, w: &scim::ScimGroupWrite,
         actor: &Actor) -> scim::ScimGroup;
 }
+
+// Brute-force defence: failed attempts at typed secrets (see `domain::throttle`).
+forward! {
+    /// Counts one attempt at `subject`'s secret before it is judged (atomic).
+    fn throttle_attempt(&self, tenant: &TenantId, subject: &str, policy: &throttle::Policy, now: i64, ticket: &str) -> throttle::Attempt;
+    /// Forgets a subject's failures (its secret was right).
+    fn throttle_forget(&self, tenant: &TenantId, subject: &str) -> ();
+    /// Takes back one counted failure of a subject (a success from a client address).
+    fn throttle_uncount(&self, tenant: &TenantId, subject: &str) -> ();
+    /// A subject's failures and lock as administrators see them.
+    fn throttle_state(&self, tenant: &TenantId, subject: &str, policy: &throttle::Policy, now: i64) -> throttle::LockState;
+    /// Clears subjects' failures and locks, audited.
+    fn throttle_clear(&self, tenant: &TenantId, subjects: &[String], actor: &Actor, change: crate::domain::audit::Change) -> ();
+    /// Records an event that changes nothing else in the audit log.
+    fn audit_event(&self, tenant: &TenantId, actor: &Actor, change: crate::domain::audit::Change) -> ();
+}

@@ -128,7 +128,21 @@ impl TestServer {
         Self::start_at(backend, "localhost").await
     }
 
+    /// A server whose configuration `configure` adjusts (limits, trusted proxies...).
+    #[allow(dead_code)] // used by the oidc tests
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_configured(backend, "127.0.0.1", configure).await
+    }
+
     async fn start_at(backend: Backend, public_host: &str) -> Self {
+        Self::start_configured(backend, public_host, |_| {}).await
+    }
+
+    async fn start_configured(
+        backend: Backend,
+        public_host: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let db = TestDb::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
         let store = store.unlock(MasterKey::generate()).await.expect("unlock");
@@ -142,11 +156,12 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let public_url = format!("http://{public_host}:{}", addr.port());
-        let config = Config {
+        let mut config = Config {
             public_url: public_url.clone(),
             database_url: db.url.clone(),
             ..Config::default()
         };
+        configure(&mut config);
         let state = AppState::new(store.clone(), config);
         let task = tokio::spawn(async move {
             let _ = castellan::http::serve(listener, state).await;

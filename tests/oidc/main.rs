@@ -10,6 +10,7 @@ mod common;
 mod authorization_code;
 mod backchannel_logout;
 mod browser;
+mod brute_force;
 mod claims;
 mod client_credentials;
 mod clients;

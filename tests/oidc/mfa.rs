@@ -300,6 +300,73 @@ async fn wrong_codes_lock_the_second_step(b: Backend) {
     assert!(page.body.contains("Too many wrong codes"), "{}", page.body);
 }
 
+/// 40 wrong codes (one-time and recovery codes mixed) sent at once: exactly 5 are judged (401),
+/// the other 35 find the lock (429), and the lock is audited once with address and user agent.
+async fn parallel_wrong_codes_judge_exactly_five(b: Backend) {
+    let s = TestServer::start(b).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    password_sign_in(&browser, "/t/acme/", "ada@acme.test").await;
+    let (secret, _, _) = enrol_totp(&browser, "/t/acme/account/security/totp").await;
+    let other = Browser::new(&s);
+    let mfa_url = password_sign_in(&other, "/t/acme/", "ada@acme.test").await;
+    let page = other.get(&mfa_url).await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let near: Vec<String> = (-1..=1).map(|o| code_at(&secret, o)).collect();
+    let wrong: Vec<String> = (0..40u32)
+        .map(|i| format!("{:06}", (i * 7919 + 13) % 1_000_000))
+        .filter(|c| !near.contains(c))
+        .take(40)
+        .collect();
+    assert_eq!(wrong.len(), 40);
+    let mut tasks = Vec::new();
+    for (i, code) in wrong.into_iter().enumerate() {
+        let (http, base, csrf) = (other.http.clone(), other.base.clone(), csrf.clone());
+        tasks.push(tokio::spawn(async move {
+            let (path, code) = if i % 4 == 3 {
+                ("recovery", format!("aaaa-bbbb-{:04}", i))
+            } else {
+                ("totp", code)
+            };
+            http.post(format!("{base}/t/acme/login/mfa/{path}"))
+                .header("user-agent", "ParallelCodes/1.0")
+                .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let judged = statuses.iter().filter(|s| **s == 401).count();
+    let locked = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((judged, locked), (5, 35), "{statuses:?}");
+    // The right code is refused too until the lock ends.
+    let form = [("csrf", csrf.as_str()), ("code", &code_at(&secret, 0))];
+    let page = other.post_form("/t/acme/login/mfa/totp", &form).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    let (st, v) = s.get("/audit?action=user.mfa_locked").await;
+    assert_eq!(st, 200);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!(items[0]["ip"], "127.0.0.1");
+    assert_eq!(items[0]["after"]["user_agent"], "ParallelCodes/1.0");
+    // An administrator sees it as the second factor's lock, and clears it.
+    let id = items[0]["target_id"].as_str().unwrap();
+    let (_, lock) = s.get(&format!("/users/{id}/sign-in-lock")).await;
+    assert_eq!(lock["second_factor"]["locked"], true, "{lock}");
+    assert_eq!(lock["second_factor"]["failures"], 5, "{lock}");
+    let (st, _) = s.delete(&format!("/users/{id}/sign-in-lock")).await;
+    assert_eq!(st, 200);
+    let form = [("csrf", csrf.as_str()), ("code", &code_at(&secret, 1))];
+    let page = other.post_form("/t/acme/login/mfa/totp", &form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+}
+
 /// With the tenant's policy `required`, a user without a factor is taken through enrolment
 /// before the app gets a code; `prompt=none` cannot do that and gets `interaction_required`.
 async fn required_policy_enrols_before_any_code(b: Backend) {
@@ -639,6 +706,7 @@ backends!(
     max_age_asks_for_both_factors_again,
     authenticator_app_enrolment_and_sign_in,
     wrong_codes_lock_the_second_step,
+    parallel_wrong_codes_judge_exactly_five,
     required_policy_enrols_before_any_code,
     acr_values_ask_for_step_up,
     security_page_changes,

@@ -60,4 +60,102 @@ async fn cli_sets_password(b: Backend) {
     assert_eq!(page.status, 303, "{}", page.body);
 }
 
-backends!(admin_sets_password, cli_sets_password);
+/// Every 400th entry of the shipped list of common passwords.
+fn common_sample() -> Vec<&'static str> {
+    include_str!("../../src/domain/common_passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .step_by(400)
+        .collect()
+}
+
+/// Common passwords (in any case), the user's email and its name part, and the tenant's name
+/// and slug (also with digits or symbols at the end) are refused with a clear 422 naming the
+/// field, by the admin API, the CLI and SCIM; nothing is stored; an uncommon one is accepted.
+async fn guessable_passwords_are_refused(b: Backend) {
+    let s = TestServer::start(b).await;
+    let u = user_with_password(&s, "ada.lovelace@acme.test").await;
+    let id = u["id"].as_str().unwrap();
+    let path = format!("/users/{id}/password");
+    let mut refused: Vec<String> = Vec::new();
+    for p in common_sample() {
+        refused.push(p.to_owned());
+        refused.push(p.to_uppercase());
+    }
+    for p in [
+        "ada.lovelace@acme.test",
+        "Ada.Lovelace",
+        "ada.lovelace1987!",
+        "acme1234",
+        "ACME!!!!",
+    ] {
+        refused.push(p.to_owned());
+    }
+    assert!(refused.len() > 40);
+    for p in &refused {
+        let (st, v) = s.put(&path, json!({ "password": p })).await;
+        assert_eq!(st, 422, "{p}: {v}");
+        assert_eq!(v["field"], "password", "{v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("commonly used") || detail.contains("email address"),
+            "{detail}"
+        );
+        assert!(!detail.contains(p.as_str()), "the password is not echoed");
+    }
+    // Nothing changed: the old password still signs in.
+    let page = Browser::new(&s)
+        .sign_in("/t/acme/login", "ada.lovelace@acme.test", PASSWORD)
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let (st, v) = s
+        .put(&path, json!({ "password": "lovelace's engine notes" }))
+        .await;
+    assert_eq!(st, 204, "{v}");
+
+    let e = castellan::cli::set_password(
+        &s.store,
+        "acme",
+        "ada.lovelace@acme.test",
+        "iloveyou2".into(),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("commonly used"), "{e}");
+
+    let token = castellan::cli::create_scim_token(&s.store, "acme", "idp")
+        .await
+        .unwrap();
+    let scim = |body: serde_json::Value| {
+        s.client
+            .post(format!("{}/t/acme/scim/v2/Users", s.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let schema = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let res = scim(json!({ "schemas": [schema], "userName": "grace@acme.test",
+                           "password": "Password1" }))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 400);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["scimType"], "invalidValue", "{v}");
+    let res = scim(json!({ "schemas": [schema], "userName": "grace@acme.test",
+                           "password": "grace2024" }))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 400, "the userName's name part");
+    let res = scim(json!({ "schemas": [schema], "userName": "grace@acme.test",
+                           "password": "a compiler of her own" }))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
+backends!(
+    admin_sets_password,
+    cli_sets_password,
+    guessable_passwords_are_refused
+);

@@ -1,7 +1,9 @@
 //! `/users` and `/owner`.
 
+use crate::admin::sign_in_lock::{self, SignInLock};
 use crate::admin::users::{self, CreateUser, Lifecycle, ListUsers, TransferOwnership, UpdateUser};
 use crate::domain::authz::Caller;
+use crate::domain::throttle::Client;
 use crate::domain::{User, UserId};
 use crate::http::AppState;
 use crate::http::extract::{Json, Path, Query};
@@ -22,6 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/users/{id}/anonymise", post(anonymise))
         .route("/users/{id}/password", put(set_password))
+        .route(
+            "/users/{id}/sign-in-lock",
+            get(sign_in_lock).delete(sign_in_unlock),
+        )
         .route("/owner", get(owner))
         .route("/owner/transfer", post(transfer))
 }
@@ -170,6 +176,31 @@ async fn set_password(
 ) -> ApiResult<StatusCode> {
     crate::admin::passwords::set(&s.store, &caller, &p.id, req).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /users/{id}/sign-in-lock`: failures and locks of the user's password and second factor.
+async fn sign_in_lock(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+) -> ApiResult<axum::Json<SignInLock>> {
+    let limits = &s.config.sign_in;
+    Ok(axum::Json(
+        sign_in_lock::get(&s.store, &caller, &p.id, limits).await?,
+    ))
+}
+
+/// `DELETE /users/{id}/sign-in-lock`: clears them; answers the state before.
+async fn sign_in_unlock(
+    State(s): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(p): Path<UserPath>,
+) -> ApiResult<axum::Json<SignInLock>> {
+    let limits = &s.config.sign_in;
+    let ua = client.user_agent.as_deref();
+    let before = sign_in_lock::clear(&s.store, &caller, &p.id, limits, ua).await?;
+    Ok(axum::Json(before))
 }
 
 async fn owner(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {

@@ -9,6 +9,7 @@ use super::i18n::Lang;
 use super::pages::{self, LoginForm};
 use crate::domain::passwords::Password;
 use crate::domain::sessions::Session;
+use crate::domain::throttle::Client;
 use crate::domain::{DomainError, Tenant, User};
 use crate::http::AppState;
 use crate::oidc::{mfa, signin};
@@ -68,6 +69,18 @@ pub fn failed_page(lang: Lang) -> Response {
         t.failed_title,
         t.internal,
     )
+}
+
+/// The page of a sign-in turned away because the password-hashing queue is full: 503 with
+/// `Retry-After`.
+pub fn busy_page(lang: Lang) -> Response {
+    let t = lang.texts();
+    let mut res = pages::error_in(lang, StatusCode::SERVICE_UNAVAILABLE, t.busy_title, t.busy);
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(crate::domain::passwords::BUSY_RETRY_AFTER_SECS),
+    );
+    res
 }
 
 /// The page telling that a form's CSRF token did not match its cookie (403).
@@ -234,6 +247,7 @@ pub async fn show(
 pub async fn submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<LoginFields>, FormRejection>,
 ) -> Response {
@@ -250,17 +264,16 @@ pub async fn submit(
     }
     let csrf = csrf::browser(&s, &tenant, &headers);
     let remember = f.remember.as_deref() == Some("1");
-    let started = match signin::sign_in(
-        &s.store,
-        &tenant,
-        &f.email,
-        Password::typed(f.password),
-        None,
-        remember,
-    )
-    .await
+    let guard = signin::Guard {
+        limits: &s.config.sign_in,
+        queue: &s.hash_queue,
+        client: &client,
+    };
+    let typed = Password::typed(f.password);
+    let started = match signin::sign_in(&s.store, &tenant, &f.email, typed, &guard, remember).await
     {
         Ok(started) => started,
+        Err(DomainError::Unavailable { .. }) => return busy_page(lang),
         Err(e) => return internal_in(lang, e),
     };
     let Some(started) = started else {

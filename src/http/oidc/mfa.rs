@@ -12,6 +12,7 @@ use super::mfa_pages::{self, Notice};
 use super::pages;
 use crate::domain::mfa::Level;
 use crate::domain::sessions::Session;
+use crate::domain::throttle::Client;
 use crate::domain::{Tenant, User};
 use crate::http::AppState;
 use crate::oidc::authorize::enc;
@@ -189,20 +190,22 @@ fn page(me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response {
 pub async fn totp(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
 ) -> Response {
-    code(s, slug, headers, fields, Kind::Totp).await
+    code(s, slug, client, headers, fields, Kind::Totp).await
 }
 
 /// `POST /t/{tenant}/login/mfa/recovery`: one of the user's recovery codes.
 pub async fn recovery(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
 ) -> Response {
-    code(s, slug, headers, fields, Kind::Recovery).await
+    code(s, slug, client, headers, fields, Kind::Recovery).await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -214,6 +217,7 @@ enum Kind {
 async fn code(
     s: AppState,
     slug: String,
+    client: Client,
     headers: HeaderMap,
     fields: Result<Form<CodeFields>, FormRejection>,
     kind: Kind,
@@ -234,14 +238,15 @@ async fn code(
         Ok(n) => n,
         Err(res) => return res,
     };
-    let actor = signin::user_actor(&me.user, None);
+    let actor = signin::user_actor(&me.user, client.ip_text());
+    let (store, tenant, user) = (&s.store, &me.tenant, &me.user);
     let checked = match kind {
         Kind::Totp => {
             let factors = &need.requirement.factors;
-            mfa::verify_totp(&s.store, &me.tenant, &me.user, factors, &f.code).await
+            mfa::verify_totp(store, tenant, user, factors, &f.code, &client).await
         }
         Kind::Recovery => {
-            mfa::verify_recovery_code(&s.store, &me.tenant, &me.user, &f.code, &actor).await
+            mfa::verify_recovery_code(store, tenant, user, &f.code, &actor, &client).await
         }
     };
     let refused = match checked {
@@ -266,8 +271,8 @@ async fn code(
         Kind::Totp => &["otp"],
         Kind::Recovery => &["mfa"],
     };
-    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, None).await
-    {
+    let ip = client.ip_text();
+    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, methods, ip).await {
         Ok(r) => r,
         // Another request raised or ended this session first: its cookie is spent.
         Err(crate::domain::DomainError::Conflict(_)) => return form_expired(me.lang),

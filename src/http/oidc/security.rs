@@ -365,6 +365,7 @@ fn totp_page(
 pub async fn totp_confirm(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: crate::domain::throttle::Client,
     headers: HeaderMap,
     fields: Result<Form<TotpFields>, FormRejection>,
 ) -> Response {
@@ -395,17 +396,20 @@ pub async fn totp_confirm(
             Some(notice),
         )
     };
-    match mfa::check_not_locked(&s.store, &me.tenant, &me.user).await {
-        Ok(None) => {}
-        Ok(Some(mfa::CodeRefused::Locked { minutes })) => {
+    let attempt = match mfa::count_code_attempt(&s.store, &me.tenant, &me.user).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(mfa::CodeRefused::Locked { minutes })) => {
             return page_again(StatusCode::TOO_MANY_REQUESTS, Notice::Locked { minutes });
         }
-        Ok(Some(mfa::CodeRefused::Wrong)) => {}
+        Ok(Err(mfa::CodeRefused::Wrong)) => {
+            return page_again(StatusCode::UNAUTHORIZED, Notice::WrongCode);
+        }
         Err(e) => return internal(e),
-    }
+    };
     let now = u64::try_from(now_ms() / 1000).unwrap_or_default();
     let Some(step) = mfa::matching_step(&pending.secret, &f.code, now) else {
-        if let Err(e) = s.store.record_mfa_failure(&me.tenant.id, &me.user.id).await {
+        let judged = mfa::code_judged(&s.store, &me.tenant, &me.user, &attempt, false, &client);
+        if let Err(e) = judged.await {
             return internal(e);
         }
         return page_again(StatusCode::UNAUTHORIZED, Notice::WrongCode);
@@ -429,12 +433,13 @@ pub async fn totp_confirm(
         Ok(false) => return page_again(StatusCode::CONFLICT, Notice::CodeAlreadyUsed),
         Err(e) => return internal(e),
     }
-    if let Err(e) = s.store.clear_mfa_failures(&me.tenant.id, &me.user.id).await {
+    let judged = mfa::code_judged(&s.store, &me.tenant, &me.user, &attempt, true, &client);
+    if let Err(e) = judged.await {
         return internal(e);
     }
     // The user just typed a code of the app: the session has proven it.
-    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, &["otp"], None).await
-    {
+    let ip = client.ip_text();
+    let raised = match mfa::raise(&s.store, &me.tenant, &me.session, &me.user, &["otp"], ip).await {
         Ok(r) => r,
         Err(crate::domain::DomainError::Conflict(_)) => return form_expired(me.lang),
         Err(e) => return internal(e),

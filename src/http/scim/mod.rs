@@ -47,6 +47,12 @@ impl IntoResponse for ScimError {
                 HeaderValue::from_static("Bearer realm=\"scim\""),
             );
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::domain::passwords::BUSY_RETRY_AFTER_SECS),
+            );
+        }
         r
     }
 }
@@ -184,7 +190,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             Some((tenant, token)) if tenant.slug == slug => (tenant, token),
             _ => return Err(refused()),
         };
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         let base = format!(
             "{}/t/{}/scim/v2",
             state.config.public_url.trim_end_matches('/'),

@@ -25,6 +25,7 @@ mod scim_users;
 mod sealing;
 mod sessions;
 mod tenants;
+mod throttle;
 mod tokens;
 mod users;
 

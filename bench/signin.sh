@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Sign-in under a brute-force flood (issue 12): a real user's sign-in latency (median, p99) alone
+# and while 16 clients flood wrong passwords, against a release build on a temp SQLite database
+# with the default limits (failure factor 5, address factor 50, hashing queue 32). 3 runs of each
+# scenario, medians. Scenarios are described in bench/signin_load.py.
+# Usage: bench/signin.sh [SECONDS per scenario, default 15]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SECS=${1:-15}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/castellan-target}
+cargo build --release --quiet
+BIN=$CARGO_TARGET_DIR/release/castellan
+
+WORK=$(mktemp -d)
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+export CASTELLAN_LISTEN="127.0.0.1:$PORT"
+export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
+# The load script gives each client its own address in X-Forwarded-For.
+export CASTELLAN_TRUSTED_PROXIES=127.0.0.1
+export CASTELLAN_LOG=warn
+
+"$BIN" serve >"$WORK/serve.log" 2>&1 &
+PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+PASSWORD="bench sign-in passphrase"
+echo "$PASSWORD" | "$BIN" user set-password --tenant default --email owner@localhost >/dev/null
+
+: >"$WORK/out.txt"
+for i in $(seq "$RUNS"); do
+  for scenario in alone spray one; do
+    echo "# run $i/$RUNS: $scenario" >&2
+    python3 bench/signin_load.py "http://127.0.0.1:$PORT" default owner@localhost "$PASSWORD" \
+      "$scenario" "$SECS" | tee -a "$WORK/out.txt" >&2
+  done
+done
+
+python3 - "$WORK/out.txt" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    kv = dict(p.split("=", 1) for p in line.split() if "=" in p and not p.startswith("flood_status") and not p.startswith("other"))
+    rows.setdefault(kv["scenario"], []).append(kv)
+med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
+print(f"{'scenario':<8}{'sign-ins':>10}{'p50 ms':>9}{'p99 ms':>9}{'503s':>7}{'flood rps':>11}")
+for s, rs in rows.items():
+    print(f"{s:<8}{med(rs, 'signins'):>10.0f}{med(rs, 'p50_ms'):>9.1f}{med(rs, 'p99_ms'):>9.1f}{med(rs, 'busy'):>7.0f}{med(rs, 'flood_rps'):>11.0f}")
+PY
