@@ -16,6 +16,7 @@ pub mod permissions;
 pub mod scim;
 pub mod secrets;
 pub mod sessions;
+pub mod text;
 
 pub use error::{DomainError, Result};
 pub use ids::*;

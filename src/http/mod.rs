@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod guard;
 pub mod limit;
 pub mod oidc;
 pub mod problem;
@@ -67,6 +68,8 @@ pub fn app(state: AppState) -> Router {
         })
         // Bodies over the limit are refused by the extractors, so the 413 is problem+json too.
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Hostile bytes (NUL, control characters, bad UTF-8) never reach a handler.
+        .layer(axum::middleware::from_fn(guard::refuse_hostile_input))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
