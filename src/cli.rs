@@ -428,12 +428,7 @@ pub async fn create_tenant(
 
 /// A tenant slug goes into URLs: lowercase letters, digits and `-`, 1 to 63 characters.
 pub fn validate_slug(slug: &str) -> Result<(), String> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 63
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
+    let ok = crate::domain::text::is_slug(slug);
     if ok {
         Ok(())
     } else {

@@ -164,7 +164,10 @@ mod tests {
         assert!(
             serde_json::from_str::<UpdateMembership>(r#"{"start_date": "2024-02-30"}"#).is_err()
         );
-        let a: Result<AddMembership, _> = serde_json::from_str(r#"{"account_id": "x"}"#);
+        let a: Result<AddMembership, _> =
+            serde_json::from_str(r#"{"account_id": "01900000-0000-7000-8000-000000000000"}"#);
         assert!(a.is_ok_and(|a| a.start_date.is_none() && !a.main));
+        // Ids are parsed as what they are.
+        assert!(serde_json::from_str::<AddMembership>(r#"{"account_id": "x"}"#).is_err());
     }
 }

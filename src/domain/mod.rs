@@ -18,6 +18,7 @@ pub mod scim;
 pub mod sealing;
 pub mod secrets;
 pub mod sessions;
+pub mod text;
 pub mod throttle;
 pub mod versions;
 

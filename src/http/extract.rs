@@ -21,15 +21,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(Problem {
-                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                kind: "validation",
-                detail: format!(
-                    "the request body has the wrong shape: {}",
-                    inner_message(&e)
-                ),
-                field: None,
-            }),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let message = inner_message(&e);
+                Err(Problem {
+                    status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    kind: "validation",
+                    field: field_of(&message),
+                    detail: format!("the request body has the wrong shape: {message}"),
+                })
+            }
             Err(JsonRejection::JsonSyntaxError(e)) => Err(Problem::bad_request(format!(
                 "the request body is not valid JSON: {}",
                 inner_message(&e)
@@ -42,6 +42,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             Err(e) => Err(Problem::new(e.status(), "bad-request", e.body_text())),
         }
     }
+}
+
+/// The top-level field a deserialisation error names (`account_ids[2]: not a valid ...` is
+/// about `account_ids`).
+fn field_of(message: &str) -> Option<String> {
+    let (path, _) = message.split_once(": ")?;
+    let top = path.split(['[', '.']).next().unwrap_or_default();
+    (!top.is_empty() && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then(|| top.to_owned())
 }
 
 fn inner_message(e: &dyn std::error::Error) -> String {

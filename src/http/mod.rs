@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod guard;
 pub mod headers;
 pub mod limit;
 pub mod oidc;
@@ -87,6 +88,9 @@ pub fn app(state: AppState) -> Router {
         })
         // Bodies over the limit are refused by the extractors, so the 413 is problem+json too.
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Hostile bytes (NUL, control characters, bad UTF-8) never reach a handler.
+        .layer(axum::middleware::from_fn(guard::refuse_hostile_input))
+        // Outermost: every answer, the guard's refusals included, gets the security headers.
         .layer(axum::middleware::map_response_with_state(
             headers::Policy::for_public_url(&state.config.public_url),
             headers::secure,

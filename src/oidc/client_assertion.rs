@@ -49,7 +49,7 @@ pub fn unverified_issuer(assertion: &str) -> Option<String> {
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     claims["iss"]
         .as_str()
-        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .filter(|s| !s.is_empty() && s.len() <= 256 && !crate::domain::text::has_forbidden(s))
         .map(str::to_owned)
 }
 

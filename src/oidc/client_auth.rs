@@ -25,10 +25,16 @@ pub struct Presented {
 
 fn decode_component(s: &str) -> OAuthResult<String> {
     // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
+    let text = percent_encoding::percent_decode_str(&s.replace('+', " "))
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| OAuthError::invalid_client("the Basic credentials are not valid UTF-8"))
+        .map_err(|_| OAuthError::invalid_client("the Basic credentials are not valid UTF-8"))?;
+    if crate::domain::text::has_forbidden(&text) {
+        return Err(OAuthError::invalid_client(
+            "the Basic credentials contain a control character",
+        ));
+    }
+    Ok(text)
 }
 
 fn basic(header: &str) -> OAuthResult<Option<(String, String)>> {

@@ -86,16 +86,20 @@ pub async fn list_groups(
 
 /// One user, or 404.
 pub async fn get_user(store: &Store, caller: &ScimCaller, id: &str) -> ScimResult<ScimUser> {
+    let not_found = || ScimError::not_found(format!("no user `{id}`"));
+    let id_typed = UserId::parse(id).ok_or_else(not_found)?;
     store
-        .scim_user(caller.tenant_id(), &UserId(id.to_owned()))
+        .scim_user(caller.tenant_id(), &id_typed)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no user `{id}`")))
 }
 
 /// One group, or 404.
 pub async fn get_group(store: &Store, caller: &ScimCaller, id: &str) -> ScimResult<ScimGroup> {
+    let not_found = || ScimError::not_found(format!("no group `{id}`"));
+    let id_typed = GroupId::parse(id).ok_or_else(not_found)?;
     store
-        .scim_group(caller.tenant_id(), &GroupId(id.to_owned()))
+        .scim_group(caller.tenant_id(), &id_typed)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no group `{id}`")))
 }

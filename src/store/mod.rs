@@ -164,6 +164,14 @@ pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
             }
             _ => {}
         }
+        // PostgreSQL cannot hold NUL in text (22021) nor characters outside the encoding
+        // (22P05). The HTTP guard refuses such input; this is the last line for any path
+        // that missed it (the CLI, a header, a decoded token): invalid input, never a 500.
+        if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+            return DomainError::invalid_input(
+                "text may not contain NUL or characters the database cannot store",
+            );
+        }
     }
     tracing::error!(error = %e, "database error");
     DomainError::Internal(e.to_string())

@@ -27,6 +27,14 @@ use super::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// A readable page refusing a request the input guard stopped.
+pub(crate) fn refused_page(
+    status: axum::http::StatusCode,
+    message: &str,
+) -> axum::response::Response {
+    pages::error(status, "This request cannot be handled", message)
+}
+
 /// The routes of this module (full paths, merged into `app`).
 pub fn router() -> Router<AppState> {
     Router::new()
