@@ -58,6 +58,7 @@ async fn error_descriptions_never_echo_raw_input(b: Backend) {
     let (_, challenge) = pkce();
     let browser = Browser::new(&s);
     let mut hostile = Hostile(0x9e37_79b9_7f4a_7c15);
+    let mut redirected = 0;
     for round in 0..60 {
         let evil = hostile.string();
         let case = format!("round {round}");
@@ -95,13 +96,17 @@ async fn error_descriptions_never_echo_raw_input(b: Backend) {
                     &[(param_name, &evil)],
                 ))
                 .await;
-            if let Some(to) = page.location.filter(|l| l.starts_with(REDIRECT)) {
-                if let Some(d) = param(&to, "error_description") {
-                    assert_safe(&d, &format!("{case} {param_name}"));
-                }
+            let to = page.location.filter(|l| l.starts_with(REDIRECT));
+            if let Some(d) = to.and_then(|to| param(&to, "error_description")) {
+                assert_safe(&d, &format!("{case} {param_name}"));
+                redirected += 1;
             }
         }
     }
+    assert!(
+        redirected > 60,
+        "the authorize errors were checked ({redirected})"
+    );
 }
 
 async fn oversized_bodies_are_413(b: Backend) {
