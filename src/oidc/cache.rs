@@ -52,3 +52,50 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.retain(|k, _| !pred(k));
     }
 }
+
+/// At most one event per key per `every`: `ready` answers true once, then false until `every`
+/// has passed. Used to let a cache miss reach the database without letting made-up keys do so
+/// on every request.
+pub struct Cooldown<K> {
+    every: Duration,
+    last: RwLock<HashMap<K, Instant>>,
+}
+
+impl<K: Eq + Hash + Clone> Cooldown<K> {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            every,
+            last: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `key` may go now (and if so, starts its cooldown).
+    pub fn ready(&self, key: &K) -> bool {
+        let mut last = self.last.write().unwrap_or_else(|e| e.into_inner());
+        if last.get(key).is_some_and(|at| at.elapsed() < self.every) {
+            return false;
+        }
+        if last.len() >= SWEEP_AT {
+            let every = self.every;
+            last.retain(|_, at| at.elapsed() < every);
+        }
+        last.insert(key.clone(), Instant::now());
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cooldown;
+    use std::time::Duration;
+
+    #[test]
+    fn cooldown_lets_one_through_per_key_and_period() {
+        let c = Cooldown::new(Duration::from_millis(200));
+        assert!(c.ready(&"a"));
+        assert!(!c.ready(&"a"), "within the period");
+        assert!(c.ready(&"b"), "another key");
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(c.ready(&"a"), "after the period");
+    }
+}

@@ -3,7 +3,7 @@
 //! tenant for a few seconds so a rotation made by another replica is seen; a token naming an
 //! unknown `kid` reloads them sooner.
 
-use super::cache::TtlCache;
+use super::cache::{Cooldown, TtlCache};
 use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::{KeyAlg, KeyState, PrivateKey, SigningKey};
@@ -20,8 +20,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The longest an ID token will live, in seconds (a retired key stays published at least this long).
 pub const ID_TOKEN_TTL: i64 = 3600;
@@ -182,11 +182,19 @@ pub fn generate(alg: KeyAlg, state: KeyState) -> Result<SigningKey> {
 pub const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(1);
 
 /// Every tenant's keys, parsed once and kept for a few seconds.
-#[derive(Default)]
 pub struct KeyRing {
     cache: TtlCache<TenantId, Arc<TenantKeys>>,
-    /// When each tenant's keys were last reloaded for an unknown `kid`.
-    reloaded: Mutex<HashMap<TenantId, Instant>>,
+    /// Reloads of a tenant's keys for an unknown `kid`.
+    reloads: Cooldown<TenantId>,
+}
+
+impl Default for KeyRing {
+    fn default() -> Self {
+        Self {
+            cache: TtlCache::default(),
+            reloads: Cooldown::new(UNKNOWN_KID_RELOAD),
+        }
+    }
 }
 
 /// Makes the active and next keys of every algorithm the tenant lacks, so that every key that
@@ -232,25 +240,10 @@ impl KeyRing {
         kid: &str,
     ) -> Result<Arc<TenantKeys>> {
         let keys = self.keys(store, tenant).await?;
-        if keys.verifier(kid).is_some() || !self.may_reload(tenant) {
+        if keys.verifier(kid).is_some() || !self.reloads.ready(tenant) {
             return Ok(keys);
         }
         self.load(store, tenant).await
-    }
-
-    fn may_reload(&self, tenant: &TenantId) -> bool {
-        let mut last = self.reloaded.lock().unwrap_or_else(|e| e.into_inner());
-        if last
-            .get(tenant)
-            .is_some_and(|at| at.elapsed() < UNKNOWN_KID_RELOAD)
-        {
-            return false;
-        }
-        if last.len() >= 10_000 {
-            last.retain(|_, at| at.elapsed() < UNKNOWN_KID_RELOAD);
-        }
-        last.insert(tenant.clone(), Instant::now());
-        true
     }
 
     /// The key that signs with `alg` now.

@@ -53,7 +53,16 @@ async fn every_answer_carries_security_headers(b: Backend) {
     let base = &s.base;
     use reqwest::Method as M;
     // (case, method, url, auth, form, page?, cacheable?)
-    let cases: Vec<(&str, M, String, Option<&str>, Option<&str>, bool, bool)> = vec![
+    type Case<'a> = (
+        &'a str,
+        M,
+        String,
+        Option<&'a str>,
+        Option<&'a str>,
+        bool,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
         (
             "sign-in page",
             M::GET,

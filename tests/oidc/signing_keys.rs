@@ -102,7 +102,7 @@ async fn first_token_of_each_algorithm_verifies_against_earlier_jwks(b: Backend)
             panic!("{alg}: the ID token verifies with the JWKS fetched before it was signed: {e}")
         });
         assert_eq!(claims.subject().as_str(), user["id"].as_str().unwrap());
-        let kid = jsonwebtoken::decode_header(&id_token.to_string())
+        let kid = jsonwebtoken::decode_header(id_token.to_string())
             .unwrap()
             .kid
             .unwrap();
