@@ -390,6 +390,7 @@ pub async fn set_password(
         &caller,
         &user.id,
         crate::admin::passwords::SetPassword { password },
+        None,
     )
     .await
     .map_err(|e| e.to_string())?;

@@ -1233,7 +1233,9 @@ async fn throttle_agrees_with_its_model(b: Backend) {
     let gaps = [0, 10, 500, 1_500, 1_500, 5_000, 5_000, 5_000, 25_000];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
     let mut model: Model = None;
@@ -1241,7 +1243,11 @@ async fn throttle_agrees_with_its_model(b: Backend) {
     let mut permanent_seen = false;
     for step in 0..600 {
         // The last 20 steps: failures spaced past each wait, up to the permanent lock.
-        now += if step >= 580 { 5_000 } else { gaps[next() % gaps.len()] };
+        now += if step >= 580 {
+            5_000
+        } else {
+            gaps[next() % gaps.len()]
+        };
         if step < 580 && next() % 40 == 0 {
             store.throttle_forget(&tenant.id, "user:u1").await.unwrap();
             model = None;
@@ -1260,7 +1266,10 @@ async fn throttle_agrees_with_its_model(b: Backend) {
             .await
             .unwrap();
         assert_eq!(state.locked, want.locked_until.is_some_and(|u| u > now));
-        assert_eq!(state.permanent, want.locked_until == Some(throttle::PERMANENT));
+        assert_eq!(
+            state.permanent,
+            want.locked_until == Some(throttle::PERMANENT)
+        );
     }
     assert!(permanent_seen, "the timeline reached the permanent lock");
     let elsewhere = store
