@@ -3,6 +3,8 @@
 # and while 16 clients flood wrong passwords, against a release build on a temp SQLite database
 # with the default limits (failure factor 5, address factor 50, hashing queue 32). 3 runs of each
 # scenario, medians. Scenarios are described in bench/signin_load.py.
+# The machine's load average is printed before each run on stderr: on a shared machine the
+# argon2 work competes with everything else, so compare runs made under the same load.
 # Usage: bench/signin.sh [SECONDS per scenario, default 15]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +34,7 @@ echo "$PASSWORD" | "$BIN" user set-password --tenant default --email owner@local
 : >"$WORK/out.txt"
 for i in $(seq "$RUNS"); do
   for scenario in alone spray one; do
-    echo "# run $i/$RUNS: $scenario" >&2
+    echo "# run $i/$RUNS: $scenario (load average before: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     python3 bench/signin_load.py "http://127.0.0.1:$PORT" default owner@localhost "$PASSWORD" \
       "$scenario" "$SECS" | tee -a "$WORK/out.txt" >&2
   done

@@ -382,6 +382,7 @@ pub async fn set_password(
         &caller,
         &user.id,
         crate::admin::passwords::SetPassword { password },
+        None,
     )
     .await
     .map_err(|e| e.to_string())?;

@@ -26,8 +26,15 @@ pub async fn hash_blocking(password: Password) -> Result<String> {
     passwords::off_runtime(move || passwords::hash(&password)).await?
 }
 
-/// Sets the password of a user the caller may change.
-pub async fn set(store: &Store, caller: &Caller, id: &UserId, req: SetPassword) -> Result<()> {
+/// Sets the password of a user the caller may change. Over HTTP the hashing takes a place in
+/// the server's bounded `queue` (full: `Unavailable`, 503 with `Retry-After`); the CLI has none.
+pub async fn set(
+    store: &Store,
+    caller: &Caller,
+    id: &UserId,
+    req: SetPassword,
+    queue: Option<&passwords::HashQueue>,
+) -> Result<()> {
     let user = authorised_user(store, caller, id, true).await?;
     if user.status == UserStatus::Anonymised {
         return Err(DomainError::conflict(
@@ -38,7 +45,10 @@ pub async fn set(store: &Store, caller: &Caller, id: &UserId, req: SetPassword) 
     let tenant = &caller.tenant;
     let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
     passwords::check_not_guessable(&password, &context)?;
-    let hash = hash_blocking(password).await?;
+    let hash = match queue {
+        Some(q) => q.run(move || passwords::hash(&password)).await??,
+        None => hash_blocking(password).await?,
+    };
     store
         .set_password_hash(caller.tenant_id(), id, &hash, &caller.actor())
         .await

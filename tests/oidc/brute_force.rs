@@ -306,9 +306,39 @@ async fn full_hashing_queue_answers_503(b: Backend) {
     }
     assert_eq!(audit(&s, "user.sign_in_failed").await.len(), refused);
     // The queue is free again afterwards.
-    user_with_password(&s, "ada@acme.test").await;
+    let ada = user_with_password(&s, "ada@acme.test").await;
     let (st, _, _) = attempt(&s, "ada@acme.test", PASSWORD, None).await;
     assert_eq!(st, 303);
+    // The admin API's password changes take places too: 503 problem+json with Retry-After.
+    let url = s.url(&format!("/users/{}/password", ada["id"].as_str().unwrap()));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (client, url, token) = (s.client.clone(), url.clone(), s.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .put(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "password": format!("new passphrase {i}") }))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.headers().clone())
+        }));
+    }
+    let mut busy = 0;
+    for t in tasks {
+        let (st, headers) = t.await.unwrap();
+        assert!(st == 204 || st == 503, "{st}");
+        if st == 503 {
+            busy += 1;
+            assert_eq!(headers["retry-after"], "1");
+            assert_eq!(headers["content-type"], "application/problem+json");
+        }
+    }
+    assert!(
+        busy > 0,
+        "one place cannot take 12 password changes at once"
+    );
 }
 
 backends!(

@@ -9,18 +9,18 @@ use super::login::{session_secret, with_rotated_cookie};
 use crate::domain::clock::now_ms;
 use crate::domain::mfa::CredentialKind;
 use crate::domain::sessions::Session;
+use crate::domain::throttle::Client;
 use crate::domain::{Tenant, User};
 use crate::http::AppState;
 use crate::oidc::signin;
 use crate::oidc::webauthn::{self as wa, Refusal};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 /// The header carrying the CSRF token of the page.
@@ -189,6 +189,7 @@ pub async fn register_start(
 pub async fn register_finish(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     b: Result<Json<RegisterFinish>, JsonRejection>,
 ) -> Response {
@@ -205,7 +206,7 @@ pub async fn register_finish(
                 &f.handle,
                 f.name.as_deref(),
                 &f.credential,
-                None,
+                client.ip_text(),
             )
             .await?;
             let raised = r.raised.clone();
@@ -226,7 +227,7 @@ const LOGIN_STARTS_PER_MINUTE: u32 = 120;
 pub async fn login_start(
     State(s): State<AppState>,
     Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     b: Result<Json<Empty>, JsonRejection>,
 ) -> Response {
@@ -234,7 +235,8 @@ pub async fn login_start(
         async {
             let tenant = tenant_checked(&s, &slug, &headers).await?;
             body(b)?;
-            let key = format!("webauthn-login:{}:{}", tenant.id, peer.ip());
+            let from = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
+            let key = format!("webauthn-login:{}:{from}", tenant.id);
             if !s
                 .limits
                 .allow(&key, LOGIN_STARTS_PER_MINUTE, 60_000, now_ms())
@@ -252,6 +254,7 @@ pub async fn login_start(
 pub async fn login_finish(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     b: Result<Json<AssertionFinish>, JsonRejection>,
 ) -> Response {
@@ -265,7 +268,7 @@ pub async fn login_finish(
                 &tenant,
                 &f.handle,
                 &f.credential,
-                None,
+                client.ip_text(),
             )
             .await?;
             super::login::end_previous(&s, &tenant, &headers).await?;
@@ -297,6 +300,7 @@ pub async fn verify_start(
 pub async fn verify_finish(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    client: Client,
     headers: HeaderMap,
     b: Result<Json<AssertionFinish>, JsonRejection>,
 ) -> Response {
@@ -312,7 +316,7 @@ pub async fn verify_finish(
                 &user,
                 &f.handle,
                 &f.credential,
-                None,
+                client.ip_text(),
             )
             .await?;
             let res = redirect(&tenant, f.return_to.as_deref());
