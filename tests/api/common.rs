@@ -162,6 +162,12 @@ impl TestServer {
         }
     }
 
+    /// The URL of the server's database (for tests that look at the stored bytes).
+    #[allow(dead_code)] // used by the oidc tests
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// A second tenant with its own tenant-wide token: (slug, token).
     pub async fn other_tenant(&self, slug: &str) -> String {
         let (t, _) =

@@ -24,6 +24,8 @@ mod private_key_jwt;
 mod refresh;
 mod relying_party;
 mod revocation;
+mod secrets;
+mod sessions;
 mod signin;
 mod userinfo_introspection;
 mod webauthn;
