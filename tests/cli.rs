@@ -636,3 +636,116 @@ async fn cli_resets_a_users_second_factors() {
     .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts `castellan serve` expecting it to refuse: its stderr (fails the test if it serves).
+fn start_refused(dir: &Path, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CASTELLAN_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn castellan");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success());
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            return err;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("castellan started when it should have refused");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// PostgreSQL without a master key refuses to start and says how to make one.
+#[tokio::test]
+async fn postgres_without_a_master_key_refuses_to_start() {
+    let dir = tempdir();
+    let url = "postgres://postgres@127.0.0.1:5432/postgres";
+    // An empty key file setting counts as none (and keeps the tests' own key out).
+    let err = start_refused(
+        &dir,
+        &[
+            ("CASTELLAN_DATABASE_URL", url),
+            ("CASTELLAN_MASTER_KEY_FILE", ""),
+        ],
+    );
+    assert!(
+        err.contains("PostgreSQL needs a master key")
+            && err.contains("castellan master-key generate --out"),
+        "{err}"
+    );
+    let bad = start_refused(
+        &dir,
+        &[
+            ("CASTELLAN_DATABASE_URL", url),
+            ("CASTELLAN_MASTER_KEY", "not a key"),
+        ],
+    );
+    assert!(bad.contains("CASTELLAN_MASTER_KEY"), "{bad}");
+    assert!(!bad.contains("not a key"), "the key is never echoed: {bad}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The embedded default makes `data/master.key` (0600) on first start; `master-key generate`
+/// writes a new key file (never over one); `master-key rotate` re-seals the database under it;
+/// then only the new key starts the server, and the keys it publishes are the same.
+#[tokio::test]
+async fn master_key_is_created_generated_and_rotated() {
+    let dir = tempdir();
+    let client = reqwest::Client::new();
+    let first = serve(&dir, &[]);
+    let key_file = dir.join("data").join("master.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let jwks = |base: String| {
+        let client = client.clone();
+        async move {
+            let res = client
+                .get(format!("{base}/t/default/jwks"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let published = jwks(first.base.clone()).await;
+    assert!(published.contains("\"kid\""), "{published}");
+    drop(first);
+
+    let (ok, out, err) = run(&dir, &[], &["master-key", "generate", "--out", "new.key"]);
+    assert!(ok, "{out} {err}");
+    let (ok, _, err) = run(&dir, &[], &["master-key", "generate", "--out", "new.key"]);
+    assert!(
+        !ok && err.contains("new.key"),
+        "never over a key file: {err}"
+    );
+    let (ok, printed, _) = run(&dir, &[], &["master-key", "generate"]);
+    assert!(ok && printed.trim().len() == 43, "{printed}");
+
+    let (ok, out, err) = run(&dir, &[], &["master-key", "rotate", "--new", "new.key"]);
+    assert!(ok && out.contains("re-sealed"), "{out} {err}");
+    let refused = start_refused(&dir, &[]);
+    assert!(refused.contains("is not the key"), "{refused}");
+    let new_key = dir.join("new.key");
+    let env = [("CASTELLAN_MASTER_KEY_FILE", new_key.to_str().unwrap())];
+    let second = serve(&dir, &env);
+    assert_eq!(jwks(second.base.clone()).await, published);
+    drop(second);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -79,6 +79,9 @@ impl Store {
             let opts = opts
                 .create_if_missing(true)
                 .foreign_keys(true)
+                // Deleted and overwritten content is zeroed, so a secret replaced by its sealed
+                // form (or a removed factor) does not linger in free pages of the file.
+                .pragma("secure_delete", "ON")
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))

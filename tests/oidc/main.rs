@@ -31,6 +31,8 @@ mod refresh;
 mod relying_party;
 mod revocation;
 mod security_headers;
+mod secrets;
+mod sessions;
 mod signin;
 mod signing_keys;
 mod strict_input;

@@ -4,7 +4,7 @@
 //! validates it again exactly as `/authorize` does: nothing is kept on the server between the
 //! two, so there is no pending state to expire, clean up or tie to a replica, and a tampered
 //! field is only ever a new request that is checked in full. The POST also needs the
-//! double-submit CSRF token, and the live session of the user the page was shown to.
+//! CSRF token bound to the session, and the live session of the user the page was shown to.
 
 use super::authorize::{Pairs, bad_request, lang_of, respond, validate};
 use super::csrf;

@@ -78,8 +78,8 @@ pub async fn confirm(
         .iter()
         .position(|(k, _)| k == "csrf")
         .map(|i| pairs.remove(i).1);
-    // The form is shown to a signed-in browser: its token is bound to that session. Nobody
-    // signed in: nothing to sign out of, whatever the form says.
+    // The form is shown to a signed-in browser: its token is bound to that session. With
+    // nobody signed in it must still be a token this server gave this browser.
     let current =
         match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
             Ok(c) => c,
@@ -87,7 +87,7 @@ pub async fn confirm(
         };
     let fine = match &current {
         Some((session, _)) => csrf::session_ok(&s, &tenant, session, field.as_deref()),
-        None => true,
+        None => csrf::browser_ok(&s, &tenant, &headers, field.as_deref()),
     };
     if !fine {
         return pages::error(

@@ -162,7 +162,7 @@ impl Backend {
     /// included), how many recovery codes are left, and whether a password is set.
     pub async fn user_factors(&self, tenant: &TenantId, user: &UserId) -> Result<Factors> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        factors_conn(&mut conn, tenant, user, self.master_key()?).await
+        factors_conn(&mut conn, tenant, user, self).await
     }
 
     /// The credential with this id in this tenant (whoever it belongs to).
@@ -545,7 +545,7 @@ impl Backend {
     ) -> Result<Factors> {
         let mut tx = self.write_tx().await?;
         // Read in the transaction, so that what is reported is exactly what is deleted.
-        let before = factors_conn(&mut tx, tenant, user, self.master_key()?).await?;
+        let before = factors_conn(&mut tx, tenant, user, self).await?;
         for sql in [
             "DELETE FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM totp_factors WHERE tenant_id = $1 AND user_id = $2",
@@ -801,7 +801,7 @@ async fn factors_conn(
     conn: &mut Conn,
     tenant: &TenantId,
     user: &UserId,
-    master: &MasterKey,
+    backend: &Backend,
 ) -> Result<Factors> {
     let webauthn = sqlx::query_as::<DB, CredentialRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials
@@ -831,7 +831,10 @@ async fn factors_conn(
         .map_err(db_error)?;
     Ok(Factors {
         webauthn: webauthn.into_iter().map(Into::into).collect(),
-        totp: totp.map(|t| t.open(tenant, master)).transpose()?,
+        // The master key is needed only when there is a seed to open.
+        totp: totp
+            .map(|t| t.open(tenant, backend.master_key()?))
+            .transpose()?,
         recovery_codes_left: left,
         has_password,
     })

@@ -69,7 +69,32 @@ impl Backend {
         let n = reseal_rows(&mut tx, Some(old), new).await?;
         write_check_row(&mut tx, new).await?;
         tx.commit().await.map_err(db_error)?;
+        self.scrub_old_versions().await;
         Ok(n)
+    }
+
+    /// Removes the old versions of re-sealed rows that the database may keep around: SQLite's
+    /// write-ahead log is checkpointed and truncated (the file's free space is zeroed by
+    /// `secure_delete`); PostgreSQL's tables of secrets are rewritten (`VACUUM FULL`), so dead
+    /// tuples with raw values (or values under the old key) are gone. Best effort: a failure is
+    /// logged, never fatal.
+    async fn scrub_old_versions(&self) {
+        let statements: &[&str] = match super::DIALECT {
+            crate::store::Dialect::Sqlite => &["PRAGMA wal_checkpoint(TRUNCATE)"],
+            crate::store::Dialect::Postgres => &[
+                "VACUUM FULL totp_factors",
+                "VACUUM FULL signing_keys",
+                "VACUUM FULL master_key_check",
+            ],
+        };
+        for sql in statements {
+            if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(error = %e, statement = sql, "scrubbing old versions of secrets failed");
+            }
+        }
     }
 }
 

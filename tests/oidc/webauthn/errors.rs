@@ -102,7 +102,7 @@ async fn bad_input_is_answered_in_json(b: Backend) {
         .b
         .http
         .post(format!("{}/t/acme/webauthn/login/start", s.base))
-        .header("X-CSRF-Token", &page.csrf)
+        .header("X-CSRF-Token", page.login_csrf().await)
         .body("{")
         .send()
         .await

@@ -64,9 +64,45 @@ impl Page {
         assert_eq!(page.status, 303, "{}", page.body);
     }
 
-    /// POSTs JSON to `/t/{slug}/webauthn/{step}` with the CSRF header: (status, body).
+    /// POSTs JSON to `/t/{slug}/webauthn/{step}` with the CSRF header of the page that would
+    /// make the call now: (status, body).
     async fn post(&self, step: &str, body: Value) -> (u16, Value) {
-        self.post_with(step, body, Some(&self.csrf)).await
+        let csrf = self.current_csrf(step).await;
+        self.post_with(step, body, Some(&csrf)).await
+    }
+
+    /// The CSRF token of the sign-in page as the browser sees it now (bound to its CSRF
+    /// cookie, which changes at every sign-in).
+    async fn login_csrf(&self) -> String {
+        let page = self.b.get(&format!("/t/{}/login", self.slug)).await;
+        // An unknown tenant has no sign-in page: the token the page was opened with.
+        hidden(&page.body, "csrf").unwrap_or_else(|| self.csrf.clone())
+    }
+
+    /// The token a page would give `step`: the sign-in page's before sign-in; the security
+    /// page's (or the second-factor page it sends to) once signed in, bound to the session's
+    /// current secret.
+    async fn current_csrf(&self, step: &str) -> String {
+        if step.starts_with("login/") {
+            return self.login_csrf().await;
+        }
+        let mut url = format!("/t/{}/account/security", self.slug);
+        for _ in 0..3 {
+            let page = self.b.get(&url).await;
+            if let Some(to) = page.location.filter(|_| page.status == 303) {
+                url = to;
+                continue;
+            }
+            let token = hidden(&page.body, "csrf").or_else(|| {
+                let start = page.body.find("data-csrf=\"")? + "data-csrf=\"".len();
+                let end = page.body[start..].find('"')? + start;
+                Some(page.body[start..end].to_owned())
+            });
+            if let Some(t) = token {
+                return t;
+            }
+        }
+        self.csrf.clone()
     }
 
     async fn post_with(&self, step: &str, body: Value, csrf: Option<&str>) -> (u16, Value) {
