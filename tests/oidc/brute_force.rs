@@ -5,34 +5,56 @@
 //! queue (503 + `Retry-After`), and the audit entries with address and user agent.
 
 use crate::backends;
-use crate::browser::{PASSWORD, user_with_password};
+use crate::browser::{PASSWORD, hidden, user_with_password};
 use crate::common::{Backend, TestServer};
 use serde_json::Value;
 
 const REFUSED: &str = "Email or password is incorrect";
-const CSRF: &str = "brute-force-test-csrf-token-0123456789abcdef";
 const UA: &str = "BruteForceTest/1.0 (castellan)";
 
-/// One sign-in attempt (a fresh connection, a fixed double-submit CSRF pair): (status,
-/// headers, body).
+/// The cookies and CSRF token a browser gets with the sign-in page (the token is bound to the
+/// browser's CSRF nonce cookie, so a client cannot choose it).
+async fn form_pair(base: &str) -> (String, String) {
+    let res = no_redirects()
+        .get(format!("{base}/t/acme/login"))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let html = res.text().await.unwrap();
+    let csrf = hidden(&html, "csrf").expect("a CSRF field on the sign-in page");
+    (cookies.join("; "), csrf)
+}
+
+/// One sign-in attempt (a fresh connection, the CSRF pair of a freshly fetched sign-in page):
+/// (status, headers, body).
 async fn attempt(
     s: &TestServer,
     email: &str,
     password: &str,
     forwarded_for: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, String) {
+    let (cookie, csrf) = form_pair(&s.base).await;
     let mut req = no_redirects()
         .post(format!("{}/t/acme/login", s.base))
-        .header("cookie", format!("castellan_csrf={CSRF}"))
+        .header("cookie", cookie)
         .header("user-agent", UA)
-        .form(&[("email", email), ("password", password), ("csrf", CSRF)]);
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)]);
     if let Some(xff) = forwarded_for {
         req = req.header("x-forwarded-for", xff);
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
-    (status, headers, res.text().await.unwrap())
+    // Each attempt comes from a fresh browser with its own CSRF token: the rest of the page is
+    // what two answers are compared on.
+    let body = res.text().await.unwrap().replace(&csrf, "{csrf}");
+    (status, headers, body)
 }
 
 /// A client that shows redirects instead of following them.
@@ -165,16 +187,13 @@ async fn at_once(
     let mut tasks = Vec::new();
     for (email, password) in attempts {
         let (client, base) = (no_redirects(), s.base.clone());
+        let (cookie, csrf) = form_pair(&base).await;
         tasks.push(tokio::spawn(async move {
             let res = client
                 .post(format!("{base}/t/acme/login"))
-                .header("cookie", format!("castellan_csrf={CSRF}"))
+                .header("cookie", cookie)
                 .header("user-agent", UA)
-                .form(&[
-                    ("email", &email),
-                    ("password", &password),
-                    ("csrf", &CSRF.into()),
-                ])
+                .form(&[("email", &email), ("password", &password), ("csrf", &csrf)])
                 .send()
                 .await
                 .unwrap();

@@ -103,8 +103,10 @@ async fn error_descriptions_never_echo_raw_input(b: Backend) {
             }
         }
     }
+    // Values holding control characters or bad UTF-8 are refused by the input guard before
+    // /authorize (400, no redirect); the others are redirected with a description.
     assert!(
-        redirected > 60,
+        redirected > 30,
         "the authorize errors were checked ({redirected})"
     );
 }
