@@ -37,9 +37,8 @@ impl fmt::Debug for MasterKey {
 impl MasterKey {
     /// A new random key.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; KEY_LEN];
-        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-        Self::from_bytes(&bytes).expect("32 bytes")
+        let bytes: [u8; KEY_LEN] = rand::random();
+        Self::from_bytes(&bytes).expect("an array of KEY_LEN bytes is a key")
     }
 
     /// A key from its 32 bytes.
@@ -81,8 +80,7 @@ impl MasterKey {
 
     /// A new random key in its text form (base64url, 43 characters) for a key file.
     pub fn generate_text() -> String {
-        let mut bytes = [0u8; KEY_LEN];
-        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+        let bytes: [u8; KEY_LEN] = rand::random();
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
