@@ -50,6 +50,18 @@ pub fn redirect_uri(field: &str, uri: &str) -> Result<String> {
     }
 }
 
+/// A back-channel logout URI: a redirect URI the server itself can POST to, so never a native
+/// app's private-use scheme.
+fn backchannel_uri(uri: &str) -> Result<String> {
+    if crate::domain::redirect::private_scheme(uri).is_some() {
+        return Err(DomainError::invalid(
+            "backchannel_logout_uri",
+            format!("`{uri}` must be https (or http on a loopback host)"),
+        ));
+    }
+    redirect_uri("backchannel_logout_uri", uri)
+}
+
 /// A scope a client may hold: a standard OpenID Connect one, or an API scope `namespace:name`.
 fn scope(s: &str) -> Result<String> {
     let api = s.split_once(':').is_some_and(|(ns, name)| {
@@ -221,7 +233,7 @@ pub fn settings(base: Option<&Client>, input: ClientInput) -> Result<ClientSetti
         return Err(DomainError::invalid("jwks", "private_key_jwt needs `jwks`"));
     }
     let backchannel_logout_uri = match input.backchannel_logout_uri {
-        Some(Some(u)) => Some(redirect_uri("backchannel_logout_uri", &u)?),
+        Some(Some(u)) => Some(backchannel_uri(&u)?),
         Some(None) => None,
         None => base.and_then(|b| b.backchannel_logout_uri.clone()),
     };

@@ -89,7 +89,7 @@ async fn refresh_token(
     {
         return Ok(inactive);
     }
-    if !signed_in(store, tenant, &grant, now).await? {
+    if !signed_in(store, tenant, &grant, now, false).await? {
         return Ok(inactive);
     }
     let user = store.get_user(&tenant.id, &grant.user_id).await?;

@@ -304,7 +304,7 @@ pub fn user_actor(user: &User, ip: Option<String>) -> Actor {
 
 /// Activity closer than this to the last recorded one does not write (the idle timeout is kept
 /// to within this).
-const TOUCH_EVERY_MS: i64 = 30_000;
+pub const TOUCH_EVERY_MS: i64 = 30_000;
 
 /// The usable session behind a cookie secret (live, not idle too long, within its lifetime),
 /// with its user, if that user may still sign in. Using it restarts its idle timeout.

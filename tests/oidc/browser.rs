@@ -36,6 +36,11 @@ impl Browser {
         }
     }
 
+    /// `url` made absolute against the server (paths) or kept (absolute URLs).
+    pub fn absolute_url(&self, url: &str) -> String {
+        self.absolute(url)
+    }
+
     fn absolute(&self, url: &str) -> String {
         if url.starts_with('/') {
             format!("{}{url}", self.base)

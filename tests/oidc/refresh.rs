@@ -445,7 +445,78 @@ async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
     assert_eq!(res.status(), 200);
 }
 
+/// A refresh token bound to a session lives as long as the session would for the browser: not
+/// past the tenant's idle timeout (30 minutes) or maximum lifetime (10 hours); a refresh is the
+/// user's activity and restarts the idle clock; an `offline_access` grant is not bound to it.
+async fn session_bound_refresh_follows_idle_timeout_and_lifetime(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (id, secret) = web_app(&s, &["openid", "offline_access"]).await;
+    let client = (id.as_str(), secret.as_str());
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
+    let offline = tokens(
+        &s,
+        &browser,
+        client,
+        "openid offline_access",
+        "ada@acme.test",
+    )
+    .await;
+    let now = castellan::domain::clock::now_ms();
+    const MIN: i64 = 60_000;
+    let age = |idle: i64, age: i64| {
+        format!(
+            "UPDATE sessions SET last_seen_at = {}, created_at = {}",
+            now - idle,
+            now - age
+        )
+    };
+    // 29 minutes idle: the refresh works and counts as use.
+    crate::sessions::sql(&s, &age(29 * MIN, 60 * MIN)).await;
+    let (st, v) = refresh(&s, client, online["refresh_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(st, 200, "{v}");
+    let rt = v["refresh_token"].as_str().unwrap().to_owned();
+    let intro = introspect(&s, client, &rt).await;
+    assert_eq!(intro["active"], true, "{intro}");
+    // 25 minutes later (from the refresh), still within the idle timeout thanks to it.
+    crate::sessions::sql(
+        &s,
+        &format!(
+            "UPDATE sessions SET last_seen_at = last_seen_at - {}",
+            25 * MIN
+        ),
+    )
+    .await;
+    let (st, v) = refresh(&s, client, &rt, &[]).await;
+    assert_eq!(st, 200, "the refresh restarted the idle clock: {v}");
+    let rt = v["refresh_token"].as_str().unwrap().to_owned();
+    // 31 minutes idle: the session is over, and so is its refresh token.
+    crate::sessions::sql(&s, &age(31 * MIN, 60 * MIN)).await;
+    assert_eq!(introspect(&s, client, &rt).await["active"], false);
+    assert_error(
+        refresh(&s, client, &rt, &[]).await,
+        400,
+        "invalid_grant",
+        "idle session",
+    );
+    // Past the maximum lifetime, however recently used.
+    let browser = Browser::new(&s);
+    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
+    crate::sessions::sql(&s, &age(MIN, 10 * 60 * MIN + MIN)).await;
+    assert_error(
+        refresh(&s, client, online["refresh_token"].as_str().unwrap(), &[]).await,
+        400,
+        "invalid_grant",
+        "session past its lifetime",
+    );
+    // The offline grant does not depend on any session.
+    let (st, v) = refresh(&s, client, offline["refresh_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(st, 200, "offline: {v}");
+}
+
 backends!(
+    session_bound_refresh_follows_idle_timeout_and_lifetime,
     logout_ends_session_grants_not_offline_ones,
     rotation_and_reuse_detection,
     refresh_errors,

@@ -296,8 +296,11 @@ async fn redirect_uris_are_parsed(b: Backend) {
         "https://app.example/cb#x",
         "https://app.example\\@evil.example/cb",
         "https:///cb",
-        "com.example.app:/oauth2redirect",
+        "com.example.app:",
+        "com.example.app://user@cb/x",
+        "myapp:/cb",
         "javascript:alert(1)",
+        "data:text/html,x",
         "https://app.example/a b",
         "/relative",
     ] {
@@ -317,14 +320,119 @@ async fn redirect_uris_are_parsed(b: Backend) {
         "http://127.0.0.1/cb",
         "http://127.8.9.10:9/cb",
         "http://[::1]:8080/cb",
+        "com.example.app:/oauth2redirect",
+        "com.example.app://cb",
     ] {
         let (st, v) = s.post("/clients", register(good)).await;
         assert_eq!(st, 201, "{good}: {v}");
         assert_eq!(v["redirect_uris"], json!([good]), "kept as given");
     }
+    // The server POSTs back-channel logouts itself: never to a native app's scheme.
+    let mut body = register("https://app.example/cb");
+    body["backchannel_logout_uri"] = json!("com.example.app:/logout");
+    let (st, v) = s.post("/clients", body).await;
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["field"], "backchannel_logout_uri", "{v}");
+}
+
+/// A native app with a private-use redirect URI (RFC 8252 §7.1): the pages whose forms lead back
+/// to it allow its scheme in `form-action` (a browser would otherwise block the redirect that
+/// follows the sign-in form), and only those pages; the code arrives at the app's URI.
+async fn native_app_private_use_redirect(b: Backend) {
+    let s = TestServer::start(b).await;
+    const APP: &str = "com.example.app:/oauth2redirect";
+    let (st, c) = s
+        .post(
+            "/clients",
+            json!({ "name": "Phone app", "kind": "public", "redirect_uris": [APP],
+                    "post_logout_redirect_uris": [APP],
+                    "grant_types": ["authorization_code"], "scopes": ["openid", "email"],
+                    "first_party": true }),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    let client_id = c["client_id"].as_str().unwrap();
+    user_with_password(&s, "ada@acme.test").await;
+    let br = Browser::new(&s);
+    let (verifier, challenge) = pkce();
+    let start = br
+        .get(&authorize_url(
+            client_id,
+            &challenge,
+            &[("redirect_uri", APP), ("scope", "openid email")],
+        ))
+        .await;
+    let login = start.location.expect("to the sign-in page");
+    let csp = |h: &HeaderMap| get(h, "content-security-policy").to_owned();
+    let (st, h) = head(
+        &s,
+        reqwest::Method::GET,
+        &br.absolute_url(&login),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(
+        csp(&h).contains("form-action 'self' https: http: com.example.app:;"),
+        "{}",
+        csp(&h)
+    );
+    // A wrong password shows the form again, still allowed to lead back to the app.
+    let page = br.get(&login).await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let return_to = hidden(&page.body, "return_to").unwrap();
+    let res = br
+        .http
+        .post(br.absolute_url("/t/acme/login"))
+        .form(&[
+            ("email", "ada@acme.test"),
+            ("password", "wrong password here"),
+            ("csrf", &csrf),
+            ("return_to", &return_to),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(csp(res.headers()).contains(" com.example.app:;"));
+    // Another page, or a sign-in page for an ordinary app, does not allow the scheme.
+    let (_, h) = head(
+        &s,
+        reqwest::Method::GET,
+        &format!("{}/t/acme/login", s.base),
+        None,
+        None,
+    )
+    .await;
+    assert!(!csp(&h).contains("com.example.app"), "{}", csp(&h));
+    let signed = br.sign_in(&login, "ada@acme.test", PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let back = br.get(signed.location.as_deref().unwrap()).await;
+    let to_app = back.location.expect("a redirect to the app");
+    assert!(
+        to_app.starts_with("com.example.app:/oauth2redirect?"),
+        "{to_app}"
+    );
+    let code = param(&to_app, "code").expect("a code");
+    let res = s
+        .client
+        .post(format!("{}/t/acme/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", APP),
+            ("client_id", client_id),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 backends!(
+    native_app_private_use_redirect,
     every_answer_carries_security_headers,
     hsts_when_public_url_is_https,
     redirect_uris_are_parsed

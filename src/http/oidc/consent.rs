@@ -13,6 +13,7 @@ use super::login::{form_expired, internal_in, session_secret, tenant_or_page};
 use super::pages::{self, escape};
 use crate::domain::Tenant;
 use crate::http::AppState;
+use crate::http::headers::FormTarget;
 use crate::oidc::authorize::{self, AuthorizeRequest, ConsentNeeded, Refusal};
 use crate::oidc::{issuer, signin};
 use axum::Form;
@@ -99,7 +100,10 @@ pub fn page(
         allow = escape(t.allow),
     );
     let title = t.consent_title.replace("{app}", &req.client.client.name);
-    pages::page_in(lang, StatusCode::OK, &title, &body)
+    FormTarget::attach(
+        FormTarget::of(&req.redirect_uri),
+        pages::page_in(lang, StatusCode::OK, &title, &body),
+    )
 }
 
 /// Takes the consent form's own fields out of `pairs`; `None` if one is repeated.

@@ -12,6 +12,7 @@ use crate::domain::sessions::Session;
 use crate::domain::throttle::Client;
 use crate::domain::{DomainError, Tenant, User};
 use crate::http::AppState;
+use crate::http::headers::FormTarget;
 use crate::oidc::{mfa, signin};
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -220,6 +221,7 @@ async fn form(
             remember_me,
         },
     );
+    let res = FormTarget::attach(FormTarget::of_return_to(shown.return_to), res);
     csrf::with_cookie(s, tenant, csrf, res)
 }
 

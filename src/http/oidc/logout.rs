@@ -8,6 +8,7 @@ use super::pages;
 use crate::domain::Tenant;
 use crate::domain::sessions::Session;
 use crate::http::AppState;
+use crate::http::headers::FormTarget;
 use crate::oidc::authorize::{PageError, enc};
 use crate::oidc::error::OAuthError;
 use crate::oidc::logout::{self, LogoutRequest};
@@ -171,12 +172,14 @@ fn ask(
     email: &str,
 ) -> Response {
     let csrf = csrf::session_token(s, tenant, session);
-    logout_pages::confirm(&Confirm {
+    let target = req.redirect.as_deref().and_then(FormTarget::of);
+    let page = logout_pages::confirm(&Confirm {
         tenant_name: &tenant.name,
         slug: &tenant.slug,
         csrf: &csrf,
         email,
         app: req.client.as_ref().map(|c| c.client.name.as_str()),
         params: &req.params,
-    })
+    });
+    FormTarget::attach(target, page)
 }

@@ -8,6 +8,7 @@ use super::pages::{escape, page_in};
 use crate::domain::clock::format_ms;
 use crate::domain::mfa::FactorSummary;
 use crate::domain::mfa::{Factors, Level};
+use crate::http::headers::FormTarget;
 use axum::http::StatusCode;
 use axum::response::Response;
 use qrcodegen::{QrCode, QrCodeEcc};
@@ -321,7 +322,10 @@ pub fn second_factor(status: StatusCode, p: &SecondFactor<'_>) -> Response {
         body.push_str(&script(p.slug));
     }
     let title = format!("{} · {}", t.second_factor_title, p.tenant_name);
-    page_in(p.lang, status, &title, &body)
+    FormTarget::attach(
+        FormTarget::of_return_to(Some(p.return_to)),
+        page_in(p.lang, status, &title, &body),
+    )
 }
 
 /// What the security page shows.
@@ -491,7 +495,10 @@ pub fn totp_setup(status: StatusCode, p: &TotpSetup<'_>) -> Response {
         escape(t.confirm),
     );
     let title = format!("{} · {}", t.totp_title, p.tenant_name);
-    page_in(p.lang, status, &title, &body)
+    FormTarget::attach(
+        FormTarget::of_return_to(p.return_to),
+        page_in(p.lang, status, &title, &body),
+    )
 }
 
 /// Recovery codes, shown this once.

@@ -61,12 +61,16 @@ pub fn client_actor(client: &Client) -> Actor {
 }
 
 /// Whether `grant` still stands for a sign-in: an offline grant does by itself; any other only
-/// while its session is live.
+/// while its session is usable under the tenant's session settings (not ended, not idle past
+/// the idle timeout, within its maximum lifetime), as a browser's would be. With `activity`
+/// (a refresh: the app acting for the user) the use restarts the session's idle timeout, as a
+/// page visit does; an introspection only looks.
 pub async fn signed_in(
     store: &Store,
     tenant: &Tenant,
     grant: &Grant,
     now: i64,
+    activity: bool,
 ) -> crate::domain::Result<bool> {
     if grant.offline {
         return Ok(true);
@@ -74,8 +78,17 @@ pub async fn signed_in(
     let Some(sid) = &grant.session_id else {
         return Ok(false);
     };
-    let session = store.get_session(&tenant.id, sid).await?;
-    Ok(session.is_some_and(|s| s.live(now)))
+    let Some(session) = store.get_session(&tenant.id, sid).await? else {
+        return Ok(false);
+    };
+    let settings = store.session_settings(&tenant.id).await?;
+    if !session.usable(now, &settings) {
+        return Ok(false);
+    }
+    if activity && now - session.last_seen_at >= crate::oidc::signin::TOUCH_EVERY_MS {
+        store.touch_session(&tenant.id, &session.id, now).await?;
+    }
+    Ok(true)
 }
 
 /// The scope of the new tokens: the grant's, or the part of it the client asks for (RFC 6749
@@ -141,7 +154,7 @@ pub async fn issue(
         return Err(invalid_grant("the refresh token has expired"));
     }
     let scope = narrowed_scope(&grant, req.scope)?;
-    if !signed_in(store, tenant, &grant, now).await? {
+    if !signed_in(store, tenant, &grant, now, true).await? {
         return Err(invalid_grant(
             "the sign-in behind this refresh token has ended",
         ));
