@@ -2,6 +2,7 @@
 //! changes, so that the caller can be asked for power over each of them.
 
 use super::{Backend, Conn, DB, db_error};
+use crate::domain::audit::Actor;
 use crate::domain::clock::{format_date, today};
 use crate::domain::permissions::{administrative_permission, directory_refusal};
 use crate::domain::*;
@@ -145,4 +146,35 @@ pub(super) async fn check_directory_reach(
         Some(p) => Err(DomainError::forbidden(directory_refusal(p))),
         None => Ok(()),
     }
+}
+
+/// The rule of power, checked again inside the write transaction once the target's row is
+/// locked: a caller whose check passed before the transaction began cannot write on a user who
+/// was promoted meanwhile (the promotion locks the same row, or committed before this read).
+/// Nothing to check for actors without a standing (CLI, system, SCIM).
+pub(super) async fn check_power_tx(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+    actor: &Actor,
+) -> Result<()> {
+    let Some(standing) = &actor.power else {
+        return Ok(());
+    };
+    if standing.owner_standing || standing.user_id.as_ref() == Some(user) {
+        return Ok(());
+    }
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .flatten();
+    let held = castellan_permissions(conn, tenant, user).await?;
+    standing.require_power_over(
+        user,
+        held.iter().map(String::as_str),
+        owner.as_deref() == Some(user.as_str()),
+    )
 }
