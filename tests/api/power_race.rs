@@ -10,9 +10,17 @@ use serde_json::{Value, json};
 
 const ROUNDS: usize = 24;
 
-/// The audit entry `action` on user `id`: its instant (RFC 3339 with milliseconds, comparable
-/// as text).
-async fn at(s: &TestServer, id: &str, action: &str) -> Option<String> {
+/// An RFC 3339 instant as (seconds part, milliseconds), comparable: the server trims trailing
+/// zeros of the fraction (`.39Z` is 390 ms).
+fn instant(at: &str) -> (String, u32) {
+    let at = at.trim_end_matches('Z');
+    let (secs, frac) = at.split_once('.').unwrap_or((at, ""));
+    let ms = format!("{frac:0<3}")[..3].parse().unwrap();
+    (secs.to_owned(), ms)
+}
+
+/// The audit entry `action` on user `id`: its instant.
+async fn at(s: &TestServer, id: &str, action: &str) -> Option<(String, u32)> {
     let (st, log) = s
         .get(&format!("/audit?target_id={id}&action={action}"))
         .await;
@@ -20,7 +28,7 @@ async fn at(s: &TestServer, id: &str, action: &str) -> Option<String> {
     log["items"]
         .as_array()
         .and_then(|a| a.first())
-        .map(|e| e["at"].as_str().unwrap().to_owned())
+        .map(|e| instant(e["at"].as_str().unwrap()))
 }
 
 async fn promotion_races_a_write(b: Backend) {
@@ -87,7 +95,7 @@ async fn promotion_races_a_write(b: Backend) {
                 let written = at(&s, &id, "user.update").await.unwrap();
                 assert!(
                     written <= promoted,
-                    "round {round}: the write landed at {written}, after the promotion at {promoted}"
+                    "round {round}: the write landed at {written:?}, after the promotion at {promoted:?}"
                 );
             }
             StatusCode::FORBIDDEN => {
