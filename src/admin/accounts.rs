@@ -1,5 +1,6 @@
 //! Accounts (the organisations users belong to) and account groups.
 
+use super::power::require_power_over_all;
 use super::validate;
 use crate::domain::authz::Caller;
 use crate::domain::permissions::admin;
@@ -112,9 +113,12 @@ pub async fn update(
         .await
 }
 
-/// Deletes an account that has no memberships; never the Guest account (409).
+/// Deletes an account that has no memberships; never the Guest account (409). The caller needs
+/// power over everyone with a membership or an account-scoped role in it.
 pub async fn delete(store: &Store, caller: &Caller, id: &AccountId) -> Result<()> {
     caller.require(admin::ACCOUNTS_WRITE)?;
+    let members = store.account_members(caller.tenant_id(), id).await?;
+    require_power_over_all(store, caller, &members, "deleting this account").await?;
     store
         .delete_account(caller.tenant_id(), id, &caller.actor())
         .await

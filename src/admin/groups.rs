@@ -1,5 +1,6 @@
 //! Groups of users, their members and the roles granted to them.
 
+use super::power::require_power_over_all;
 use super::users::{check_grantable_role, require_power_over_id};
 use super::validate;
 use crate::domain::authz::Caller;
@@ -98,12 +99,13 @@ pub async fn update(
 }
 
 /// Deletes a group; its members lose the roles it granted, so the caller must hold their
-/// permissions (nobody takes away what they could not give).
+/// permissions (nobody takes away what they could not give) and have power over every member.
 pub async fn delete(store: &Store, caller: &Caller, id: &GroupId) -> Result<()> {
     caller.require(admin::GROUPS_WRITE)?;
     let group = existing(store, caller, id).await?;
     let perms = granted_by(store, caller, &group).await?;
     caller.require_all_held(perms.iter().map(String::as_str))?;
+    require_power_over_all(store, caller, &group.member_ids, "deleting this group").await?;
     store
         .delete_group(caller.tenant_id(), id, &caller.actor())
         .await
@@ -152,7 +154,8 @@ pub async fn remove_member(
         .await
 }
 
-/// Grants a role to a group: only a role the caller may hand out, never the Owner role.
+/// Grants a role to a group: only a role the caller may hand out, never the Owner role, and
+/// only with power over every member.
 pub async fn add_role(
     store: &Store,
     caller: &Caller,
@@ -160,15 +163,23 @@ pub async fn add_role(
     role: &RoleId,
 ) -> Result<Group> {
     caller.require(admin::GROUPS_WRITE)?;
-    existing(store, caller, id).await?;
+    let group = existing(store, caller, id).await?;
     known_role(store, caller, role).await?;
     check_grantable_role(store, caller, role).await?;
+    require_power_over_all(
+        store,
+        caller,
+        &group.member_ids,
+        "changing this group's roles",
+    )
+    .await?;
     store
         .add_group_role(caller.tenant_id(), id, role, &caller.actor())
         .await
 }
 
-/// Takes a role away from a group; only a role the caller could hand out.
+/// Takes a role away from a group; only a role the caller could hand out, and only with power
+/// over every member.
 pub async fn remove_role(
     store: &Store,
     caller: &Caller,
@@ -176,9 +187,16 @@ pub async fn remove_role(
     role: &RoleId,
 ) -> Result<Group> {
     caller.require(admin::GROUPS_WRITE)?;
-    existing(store, caller, id).await?;
+    let group = existing(store, caller, id).await?;
     let r = known_role(store, caller, role).await?;
     caller.require_all_held(r.permissions.iter().map(String::as_str))?;
+    require_power_over_all(
+        store,
+        caller,
+        &group.member_ids,
+        "changing this group's roles",
+    )
+    .await?;
     store
         .remove_group_role(caller.tenant_id(), id, role, &caller.actor())
         .await

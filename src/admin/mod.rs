@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod overrides;
 pub mod passwords;
 pub mod permissions;
+pub mod power;
 pub mod roles;
 pub mod scim;
 pub mod sessions;

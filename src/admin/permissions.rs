@@ -1,5 +1,6 @@
 //! The permission catalogue: list, add, describe, remove.
 
+use super::power::require_power_over_all;
 use super::validate;
 use crate::domain::authz::Caller;
 use crate::domain::permissions::{admin, validate_permission_name};
@@ -78,8 +79,12 @@ pub async fn update(
 
 /// Removes a permission from the catalogue (and from every role and override); Castellan's own
 /// permissions stay.
+///
+/// Its holders lose it: the caller needs power over each of them.
 pub async fn delete(store: &Store, caller: &Caller, id: &PermissionId) -> Result<()> {
     caller.require(admin::ROLES_WRITE)?;
+    let holders = store.permission_holders(caller.tenant_id(), id).await?;
+    require_power_over_all(store, caller, &holders, "removing this permission").await?;
     store
         .delete_permission(caller.tenant_id(), id, &caller.actor())
         .await

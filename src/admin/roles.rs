@@ -1,6 +1,7 @@
 //! Roles (named sets of permissions) and the roles users hold.
 
 use super::mfa::policy_field;
+use super::power::{require_castellan_held, require_power_over_holders};
 use super::users::{authorised_user, check_grantable_role};
 use super::validate;
 use crate::domain::authz::{Caller, UserScope};
@@ -88,9 +89,25 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateRole) -> Result<R
         .await
 }
 
-/// Changes a role. The Owner role's permissions are fixed.
+/// Changes a role. The Owner role's permissions are fixed. Changing a role changes the power of
+/// everyone holding it: the caller needs power over each holder, and to hold every `castellan:`
+/// permission added.
 pub async fn update(store: &Store, caller: &Caller, id: &RoleId, req: UpdateRole) -> Result<Role> {
     caller.require(admin::ROLES_WRITE)?;
+    let before = store
+        .get_role(caller.tenant_id(), id)
+        .await?
+        .ok_or(DomainError::NotFound("role"))?;
+    if let Some(wanted) = &req.permissions {
+        require_castellan_held(
+            caller,
+            wanted
+                .iter()
+                .filter(|p| !before.permissions.contains(p))
+                .map(String::as_str),
+        )?;
+    }
+    require_power_over_holders(store, caller, id, "changing this role").await?;
     let name = req
         .name
         .map(|n| validate::name("name", &n, 100))
@@ -119,6 +136,7 @@ pub async fn update(store: &Store, caller: &Caller, id: &RoleId, req: UpdateRole
 /// Deletes a role that is neither seeded nor held by a user or group.
 pub async fn delete(store: &Store, caller: &Caller, id: &RoleId) -> Result<()> {
     caller.require(admin::ROLES_WRITE)?;
+    require_power_over_holders(store, caller, id, "deleting this role").await?;
     store
         .delete_role(caller.tenant_id(), id, &caller.actor())
         .await

@@ -70,13 +70,23 @@ pub async fn settings(store: &Store, caller: &Caller) -> Result<ScimSettings> {
     store.scim_settings(caller.tenant_id()).await
 }
 
-/// Changes what a SCIM DELETE does.
+/// Changes what a SCIM DELETE does, and whether directories may change administrators.
+/// Letting them (`manage_administrators`) puts every administrator within reach of whoever holds
+/// a SCIM token, so only the owner's standing may turn it on.
 pub async fn set_settings(
     store: &Store,
     caller: &Caller,
     req: ScimSettings,
 ) -> Result<ScimSettings> {
     caller.require(admin::USERS_DELETE)?;
+    if req.manage_administrators
+        && !store
+            .scim_settings(caller.tenant_id())
+            .await?
+            .manage_administrators
+    {
+        caller.require_owner_standing("let SCIM directories manage administrators")?;
+    }
     store
         .set_scim_settings(caller.tenant_id(), &req, &caller.actor())
         .await

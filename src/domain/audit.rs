@@ -15,6 +15,11 @@ pub struct Actor {
     pub label: String,
     /// The client's address, when the change came over the network.
     pub ip: Option<String>,
+    /// The standing of an admin API caller: the store re-checks the rule of power over a user
+    /// it changes inside the write transaction, under the user's row lock. `None` for the CLI,
+    /// the system and SCIM (which has its own rule).
+    #[serde(skip)]
+    pub power: Option<std::sync::Arc<super::authz::PowerStanding>>,
 }
 
 impl Actor {
@@ -24,6 +29,7 @@ impl Actor {
             id: None,
             label: "castellan CLI".into(),
             ip: None,
+            power: None,
         }
     }
     pub fn system() -> Self {
@@ -32,6 +38,7 @@ impl Actor {
             id: None,
             label: "Castellan".into(),
             ip: None,
+            power: None,
         }
     }
 }

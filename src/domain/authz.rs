@@ -161,35 +161,22 @@ impl Caller {
         target_permissions: impl IntoIterator<Item = &'a str>,
         target_is_owner: bool,
     ) -> Result<()> {
-        if self.has_owner_standing() || self.user_id() == Some(target) {
-            return Ok(());
-        }
-        if target_is_owner {
-            return Err(DomainError::forbidden(
-                "only the tenant's owner can change the owner",
-            ));
-        }
-        let theirs: Vec<&str> = target_permissions
-            .into_iter()
-            .filter(|p| p.starts_with(CASTELLAN_NAMESPACE))
-            .collect();
-        if self.is_delegated()
-            && theirs
+        self.standing()
+            .require_power_over(target, target_permissions, target_is_owner)
+    }
+
+    /// What the rule of power needs to know of the caller, to be checked again at write time.
+    pub fn standing(&self) -> PowerStanding {
+        PowerStanding {
+            owner_standing: self.has_owner_standing(),
+            user_id: self.user_id().cloned(),
+            delegated: self.is_delegated(),
+            permissions: self
+                .permissions
                 .iter()
-                .any(|p| TENANT_WIDE_USER_PERMISSIONS.contains(p))
-        {
-            return Err(DomainError::forbidden(
-                "a delegated administrator cannot change a tenant-wide administrator",
-            ));
-        }
-        let missing: Vec<&str> = theirs.into_iter().filter(|p| !self.holds(p)).collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::forbidden(format!(
-                "this user holds permissions you do not: {}",
-                missing.join(", ")
-            )))
+                .filter(|p| p.starts_with(CASTELLAN_NAMESPACE))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -201,13 +188,71 @@ impl Caller {
                 id: Some(token_id.to_string()),
                 label: format!("API token {name}"),
                 ip: self.ip.clone(),
+                power: Some(std::sync::Arc::new(self.standing())),
             },
             Principal::User { user_id, label, .. } => Actor {
                 kind: "user",
                 id: Some(user_id.to_string()),
                 label: label.clone(),
                 ip: self.ip.clone(),
+                power: Some(std::sync::Arc::new(self.standing())),
             },
+        }
+    }
+}
+
+/// The caller's standing in the rule of power (see [`Caller::require_power_over`]): carried by
+/// the audit [`Actor`] so that the store checks the rule again at write time, under the target's
+/// row lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PowerStanding {
+    pub owner_standing: bool,
+    pub user_id: Option<UserId>,
+    pub delegated: bool,
+    /// The caller's `castellan:` permissions.
+    pub permissions: std::collections::BTreeSet<String>,
+}
+
+impl PowerStanding {
+    /// The rule of [`Caller::require_power_over`].
+    pub fn require_power_over<'a>(
+        &self,
+        target: &UserId,
+        target_permissions: impl IntoIterator<Item = &'a str>,
+        target_is_owner: bool,
+    ) -> Result<()> {
+        if self.owner_standing || self.user_id.as_ref() == Some(target) {
+            return Ok(());
+        }
+        if target_is_owner {
+            return Err(DomainError::forbidden(
+                "only the tenant's owner can change the owner",
+            ));
+        }
+        let theirs: Vec<&str> = target_permissions
+            .into_iter()
+            .filter(|p| p.starts_with(CASTELLAN_NAMESPACE))
+            .collect();
+        if self.delegated
+            && theirs
+                .iter()
+                .any(|p| TENANT_WIDE_USER_PERMISSIONS.contains(p))
+        {
+            return Err(DomainError::forbidden(
+                "a delegated administrator cannot change a tenant-wide administrator",
+            ));
+        }
+        let missing: Vec<&str> = theirs
+            .into_iter()
+            .filter(|p| !self.permissions.contains(*p))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "this user holds permissions you do not: {}",
+                missing.join(", ")
+            )))
         }
     }
 }

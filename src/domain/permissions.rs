@@ -92,6 +92,27 @@ pub fn template_permissions(t: RoleTemplate) -> Vec<&'static str> {
     }
 }
 
+/// Whether a directory (SCIM token) may change a user holding `permissions` without the
+/// tenant's `manage_administrators` SCIM setting: their `castellan:` permissions are at most a
+/// manager's (the Manager template's). Anything beyond makes them an administrator, whom a
+/// directory token must not be a way to take over.
+pub fn administrative_permission<'a>(
+    permissions: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let ordinary = template_permissions(RoleTemplate::Manager);
+    permissions
+        .into_iter()
+        .find(|p| p.starts_with("castellan:") && !ordinary.contains(p))
+}
+
+/// Why a directory may not change a user holding the administration permission `permission`.
+pub fn directory_refusal(permission: &str) -> String {
+    format!(
+        "this user holds the administration permission `{permission}`; a SCIM directory changes \
+         administrators only when the tenant's SCIM setting `manage_administrators` is on"
+    )
+}
+
 /// A permission name is `namespace:name`: lowercase letters, digits and `._-`, the namespace
 /// being what an app may be allowed to see.
 pub fn validate_permission_name(name: &str) -> Result<(), String> {

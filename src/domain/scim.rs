@@ -58,6 +58,11 @@ impl DeleteAction {
 #[serde(deny_unknown_fields)]
 pub struct ScimSettings {
     pub delete_action: DeleteAction,
+    /// Whether SCIM may change, deactivate, delete or move between groups users holding
+    /// Castellan administration permissions beyond a manager's (see
+    /// [`crate::domain::permissions::administrative_permission`]). Off unless set.
+    #[serde(default)]
+    pub manage_administrators: bool,
 }
 
 /// One email address of a user.

@@ -156,6 +156,7 @@ fn anonymous(email: &str, client: &Client) -> Actor {
         id: None,
         label: email.chars().take(MAX_EMAIL).collect(),
         ip: client.ip_text(),
+        power: None,
     }
 }
 
@@ -299,6 +300,7 @@ pub fn user_actor(user: &User, ip: Option<String>) -> Actor {
         id: Some(user.id.to_string()),
         label: user.email.clone(),
         ip,
+        power: None,
     }
 }
 

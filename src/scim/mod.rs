@@ -38,6 +38,7 @@ impl ScimCaller {
             id: Some(self.token_id.to_string()),
             label: format!("SCIM token {}", self.token_name),
             ip: self.ip.clone(),
+            power: None,
         }
     }
 }

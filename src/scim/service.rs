@@ -6,6 +6,7 @@ use super::error::{ScimError, ScimResult};
 use super::patch::{self, Schemas};
 use super::query::{ListParams, Resolver};
 use super::{ScimCaller, group, schema, user};
+use crate::domain::permissions::{administrative_permission, directory_refusal};
 use crate::domain::scim::*;
 use crate::domain::versions::retry_unconditional;
 use crate::domain::*;
@@ -201,7 +202,7 @@ pub async fn replace_user(
     retry_unconditional(if_match.is_some(), is_stale, || async {
         let before = get_user(store, caller, id).await?;
         check_version(before.version, if_match)?;
-        check_not_owner(&before)?;
+        check_reach(store, caller, &before).await?;
         let current: Vec<String> = before.attributes.keys().cloned().collect();
         let parsed = user::parse(body, defs, &current)?;
         let w = to_write(&caller.tenant, parsed, is_active(&before)).await?;
@@ -232,7 +233,7 @@ pub async fn patch_user(
     retry_unconditional(if_match.is_some(), is_stale, || async {
         let before = get_user(store, caller, id).await?;
         check_version(before.version, if_match)?;
-        check_not_owner(&before)?;
+        check_reach(store, caller, &before).await?;
         let Value::Object(mut resource) = user::to_json(&before, &caller.base) else {
             return Err(ScimError::new(500, None, "internal error"));
         };
@@ -265,6 +266,54 @@ fn check_not_owner(u: &ScimUser) -> ScimResult<()> {
     }
 }
 
+/// Refuses (403) a directory write on the owner, and on an administrator (a holder of
+/// `castellan:` permissions beyond a manager's) unless the tenant's SCIM settings allow it.
+async fn check_reach(store: &Store, caller: &ScimCaller, u: &ScimUser) -> ScimResult<()> {
+    check_not_owner(u)?;
+    check_administrator(store, caller, &u.id).await
+}
+
+/// The administrator half of [`check_reach`], for a user named by id.
+pub async fn check_administrator(
+    store: &Store,
+    caller: &ScimCaller,
+    user: &UserId,
+) -> ScimResult<()> {
+    if store
+        .scim_settings(caller.tenant_id())
+        .await?
+        .manage_administrators
+    {
+        return Ok(());
+    }
+    let held = store
+        .effective_permissions(caller.tenant_id(), user)
+        .await?;
+    match administrative_permission(held.names()) {
+        Some(p) => Err(ScimError::new(403, None, directory_refusal(p))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a change of a group's members that adds or removes someone out of the directory's
+/// reach (the owner, or an administrator without `manage_administrators`).
+async fn check_member_changes(
+    store: &Store,
+    caller: &ScimCaller,
+    before: &ScimGroup,
+    after: &ScimGroupWrite,
+) -> ScimResult<()> {
+    let old: std::collections::BTreeSet<&UserId> =
+        before.members.iter().map(|(id, _)| id).collect();
+    let new: std::collections::BTreeSet<&UserId> = after.members.iter().collect();
+    for user in old.symmetric_difference(&new) {
+        if let Some(u) = store.scim_user(caller.tenant_id(), user).await? {
+            check_reach(store, caller, &u).await?;
+        }
+    }
+    Ok(())
+}
+
 fn is_active(u: &ScimUser) -> bool {
     matches!(u.status, UserStatus::Active | UserStatus::Invited)
 }
@@ -295,6 +344,7 @@ pub async fn delete_user(
             "the tenant's owner cannot be deprovisioned; transfer ownership first",
         ));
     }
+    check_administrator(store, caller, &user.id).await?;
     let settings = store.scim_settings(caller.tenant_id()).await?;
     let actor = caller.actor();
     let tenant = caller.tenant_id();
@@ -342,6 +392,11 @@ pub async fn create_group(
     body: &Value,
 ) -> ScimResult<ScimGroup> {
     let w = group::parse(body)?;
+    for user in &w.members {
+        if let Some(u) = store.scim_user(caller.tenant_id(), user).await? {
+            check_reach(store, caller, &u).await?;
+        }
+    }
     Ok(store
         .scim_create_group(caller.tenant_id(), &w, &caller.actor())
         .await?)
@@ -359,6 +414,7 @@ pub async fn replace_group(
     retry_unconditional(if_match.is_some(), is_stale, || async {
         let before = get_group(store, caller, id).await?;
         check_version(before.version, if_match)?;
+        check_member_changes(store, caller, &before, &w).await?;
         Ok(store
             .scim_replace_group(
                 caller.tenant_id(),
@@ -395,6 +451,7 @@ pub async fn patch_group(
         };
         patch::apply(&mut resource, &ops, &schemas)?;
         let w = group::parse(&Value::Object(resource))?;
+        check_member_changes(store, caller, &before, &w).await?;
         Ok(store
             .scim_replace_group(
                 caller.tenant_id(),

@@ -61,6 +61,12 @@ forward! {
 
     fn get_role(&self, tenant: &TenantId, id: &RoleId) -> Option<Role>;
     fn effective_permissions(&self, tenant: &TenantId, user: &UserId) -> crate::domain::permissions::EffectivePermissions;
+    /// Users holding a role, directly or through a group.
+    fn role_holders(&self, tenant: &TenantId, role: &RoleId) -> Vec<UserId>;
+    /// Users holding a permission through a role or an override.
+    fn permission_holders(&self, tenant: &TenantId, id: &PermissionId) -> Vec<UserId>;
+    /// Users with a membership or an account-scoped role in an account.
+    fn account_members(&self, tenant: &TenantId, account: &AccountId) -> Vec<UserId>;
 }
 
 forward! {

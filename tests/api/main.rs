@@ -15,6 +15,8 @@ mod notifications;
 mod overrides;
 mod permissions;
 mod power;
+mod power_many;
+mod power_race;
 mod roles;
 mod tokens;
 mod users;

@@ -1,6 +1,8 @@
 //! The rule of power over users (issue 12 §1), compared with a reference model: for generated
 //! callers and targets (roles, group roles, overrides, memberships, management relations), every
 //! sensitive endpoint answers exactly what the model allows, and a refused call changes nothing.
+//! Changes that reach many people (a role's edit, a group's roles, an account's deletion) need
+//! power over every one of them.
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
@@ -15,6 +17,7 @@ const M_READ: &str = "castellan:users.read.managed";
 const M_WRITE: &str = "castellan:users.write.managed";
 const ROLES_WRITE: &str = "castellan:roles.write";
 const GROUPS_WRITE: &str = "castellan:groups.write";
+const ACCOUNTS_WRITE: &str = "castellan:accounts.write";
 const TOKENS: &str = "castellan:tokens.manage";
 const TRANSFER: &str = "castellan:owner.transfer";
 
@@ -102,6 +105,10 @@ struct Person {
     manages_accounts: Vec<usize>,
     manages_targets: Vec<usize>,
     perms: BTreeSet<&'static str>,
+    /// A role (without permissions) only this target holds, and a group only they are in,
+    /// granting the world's `crest` role.
+    badge: String,
+    team: String,
 }
 
 impl Person {
@@ -226,6 +233,13 @@ impl Model<'_> {
             || self.t.perms.iter().all(|p| self.c().has(p));
         self.holds(TOKENS) && held && self.power()
     }
+    /// Editing a role the target holds; changing the roles of a group they are in.
+    fn role_edit(&self) -> bool {
+        self.holds(ROLES_WRITE) && self.power()
+    }
+    fn group_roles(&self) -> bool {
+        self.holds(GROUPS_WRITE) && self.power()
+    }
     fn management(&self) -> bool {
         // Making the target a manager needs unscoped users.write, then power over the target.
         (self.wide() || self.c().has(USERS_WRITE)) && self.power()
@@ -293,6 +307,8 @@ async fn create_role(s: &TestServer, name: &str, perms: &[&str]) -> String {
 
 /// The population of one run: role ids, accounts, the group granting Administrator.
 struct World {
+    /// A role without permissions every target's team grants.
+    crest: String,
     role_ids: Vec<String>,
     accounts: Vec<String>,
     spare_account: String,
@@ -327,6 +343,7 @@ async fn world(s: &TestServer) -> World {
         .await;
     assert_eq!(st, StatusCode::OK, "{g}");
     World {
+        crest: create_role(s, "Crest", &[]).await,
         role_ids,
         accounts,
         spare_account,
@@ -377,6 +394,30 @@ async fn materialise(s: &TestServer, w: &World, p: &mut Person, email: &str) {
         assert_eq!(st, StatusCode::OK, "{g}");
     }
     assert_eq!(castellan_perms(s, &p.id).await, p.perms, "model of {email}");
+}
+
+/// Gives `p` a role of their own and a group of their own granting the crest.
+async fn personal(s: &TestServer, w: &World, p: &mut Person, n: usize) {
+    p.badge = create_role(s, &format!("Badge {n}"), &[]).await;
+    let (st, a) = s
+        .post(
+            &format!("/users/{}/roles", p.id),
+            json!({ "role_id": p.badge }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let (st, g) = s
+        .post("/groups", json!({ "display_name": format!("Team {n}") }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{g}");
+    p.team = g["id"].as_str().unwrap().to_owned();
+    for path in [
+        format!("/groups/{}/members/{}", p.team, p.id),
+        format!("/groups/{}/roles/{}", p.team, w.crest),
+    ] {
+        let (st, g) = s.put(&path, json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{g}");
+    }
 }
 
 async fn castellan_perms(s: &TestServer, id: &str) -> BTreeSet<&'static str> {
@@ -472,6 +513,38 @@ fn probes(m: &Model<'_>, w: &World, serial: usize) -> Vec<Probe> {
             ok_or_forbidden(m.management(), StatusCode::CREATED),
         ),
     ];
+    if !m.t.badge.is_empty() {
+        v.extend([
+            p(
+                "role edit",
+                Method::PATCH,
+                format!("/roles/{}", m.t.badge),
+                Some(json!({"description": format!("probe {serial}")})),
+                ok_or_forbidden(m.role_edit(), StatusCode::OK),
+            ),
+            p(
+                "role permissions",
+                Method::PATCH,
+                format!("/roles/{}", m.t.badge),
+                Some(json!({"permissions": []})),
+                ok_or_forbidden(m.role_edit(), StatusCode::OK),
+            ),
+            p(
+                "group role add",
+                Method::PUT,
+                format!("/groups/{}/roles/{}", m.t.team, m.t.badge),
+                Some(json!({})),
+                ok_or_forbidden(m.group_roles(), StatusCode::OK),
+            ),
+            p(
+                "group role remove",
+                Method::DELETE,
+                format!("/groups/{}/roles/{}", m.t.team, w.crest),
+                None,
+                ok_or_forbidden(m.group_roles(), StatusCode::OK),
+            ),
+        ]);
+    }
     for (name, method, path) in [
         ("delete", Method::DELETE, format!("/users/{t}")),
         ("anonymise", Method::POST, format!("/users/{t}/anonymise")),
@@ -489,7 +562,8 @@ fn probes(m: &Model<'_>, w: &World, serial: usize) -> Vec<Probe> {
 }
 
 /// Undoes a probe that succeeded, so that every pair meets the same target.
-async fn undo(s: &TestServer, w: &World, probe: &Probe, t: &str, answer: &Value) {
+async fn undo(s: &TestServer, w: &World, probe: &Probe, target: &Person, answer: &Value) {
+    let t = &target.id;
     let (path, method) = match probe.name {
         "deactivate" => (format!("/users/{t}/reactivate"), Method::POST),
         "join group" => (
@@ -504,9 +578,18 @@ async fn undo(s: &TestServer, w: &World, probe: &Probe, t: &str, answer: &Value)
             format!("/users/{t}/management/{}", answer["id"].as_str().unwrap()),
             Method::DELETE,
         ),
+        "group role add" => (
+            format!("/groups/{}/roles/{}", target.team, target.badge),
+            Method::DELETE,
+        ),
+        "group role remove" => (
+            format!("/groups/{}/roles/{}", target.team, w.crest),
+            Method::PUT,
+        ),
         _ => return,
     };
-    let (st, v) = s.call(method, &path, None).await;
+    let body = (method == Method::PUT).then(|| json!({}));
+    let (st, v) = s.call(method, &path, body).await;
     assert!(st.is_success(), "undo {}: {st} {v}", probe.name);
 }
 
@@ -525,6 +608,86 @@ async fn send(s: &TestServer, token: &str, probe: &Probe) -> (StatusCode, Value)
     let st = res.status();
     let text = res.text().await.unwrap();
     (st, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Changes that reach many people at once: editing the Administrator role (everyone holding it,
+/// directly or through the Admins group) and deleting an account (everyone with a membership
+/// there: 409 once allowed, as the account still has memberships). Returns (allowed, refused).
+async fn reaching_many(
+    s: &TestServer,
+    w: &World,
+    c: &Caller,
+    everyone: &[Person],
+    ci: usize,
+) -> (usize, usize) {
+    let over_all = |people: Vec<&Person>| {
+        people.into_iter().all(|t| {
+            Model {
+                c,
+                t,
+                t_index: usize::MAX,
+            }
+            .power()
+        })
+    };
+    let holds = |p: &str| c.person.as_ref().is_none_or(|me| me.owner || me.has(p));
+    let admins: Vec<&Person> = everyone
+        .iter()
+        .filter(|p| p.roles.contains(&0) || p.in_admin_group)
+        .collect();
+    let mut probes = vec![(
+        format!("/roles/{}", w.role_ids[0]),
+        Method::PATCH,
+        ok_or_forbidden(holds(ROLES_WRITE) && over_all(admins), StatusCode::OK),
+    )];
+    for (k, account) in w.accounts.iter().enumerate() {
+        let members: Vec<&Person> = everyone
+            .iter()
+            .filter(|p| p.accounts.contains(&k))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        probes.push((
+            format!("/accounts/{account}"),
+            Method::DELETE,
+            ok_or_forbidden(
+                holds(ACCOUNTS_WRITE) && over_all(members),
+                StatusCode::CONFLICT,
+            ),
+        ));
+    }
+    let (mut allowed, mut refused) = (0, 0);
+    for (path, method, expect) in probes {
+        let (_, before) = s.get(&path).await;
+        let probe = Probe {
+            name: "reaching many",
+            method: method.clone(),
+            path: path.clone(),
+            body: (method == Method::PATCH).then(|| json!({"description": format!("by {ci}")})),
+            if_match: None,
+            expect,
+        };
+        let (st, answer) = send(s, &c.token, &probe).await;
+        assert_eq!(
+            st,
+            expect,
+            "caller {ci} {:?}: {method} {path}: {answer}",
+            c.person.as_ref().map(|p| &p.perms)
+        );
+        if st == StatusCode::FORBIDDEN {
+            refused += 1;
+            assert_eq!(answer["status"], 403, "{answer}");
+            assert_eq!(
+                s.get(&path).await.1,
+                before,
+                "a refused {method} {path} changed it"
+            );
+        } else {
+            allowed += 1;
+        }
+    }
+    (allowed, refused)
 }
 
 async fn rule_of_power_matches_the_model(b: Backend) {
@@ -549,6 +712,9 @@ async fn rule_of_power_matches_the_model(b: Backend) {
         let mut p = generate(&mut rng, 0);
         materialise(&s, &w, &mut p, &format!("target{i}@example.com")).await;
         targets.push(p);
+    }
+    for (n, t) in targets.iter_mut().enumerate() {
+        personal(&s, &w, t, n).await;
     }
     let mut callers = vec![
         Caller {
@@ -579,8 +745,16 @@ async fn rule_of_power_matches_the_model(b: Backend) {
             token,
         });
     }
+    let everyone: Vec<Person> = targets
+        .iter()
+        .chain(callers.iter().filter_map(|c| c.person.as_ref()))
+        .cloned()
+        .collect();
     let (mut allowed, mut refused, mut serial) = (0, 0, 0);
     for (ci, c) in callers.iter().enumerate() {
+        let (a, r) = reaching_many(&s, &w, c, &everyone, ci).await;
+        allowed += a;
+        refused += r;
         // Every target, and the caller themselves (index past the targets: managed only
         // through an account).
         let own = c.person.iter().filter(|p| !p.owner).cloned();
@@ -608,7 +782,7 @@ async fn rule_of_power_matches_the_model(b: Backend) {
                 } else {
                     allowed += 1;
                     if st.is_success() {
-                        undo(&s, &w, &probe, &t.id, &answer).await;
+                        undo(&s, &w, &probe, t, &answer).await;
                     }
                     before = snapshot(&s, &t.id).await;
                 }

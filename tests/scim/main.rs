@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod administrators;
 mod bulk;
 mod concurrency;
 mod contacts;

@@ -190,6 +190,7 @@ pub async fn sign_out(
         id: Some(user.id.to_string()),
         label: user.email.clone(),
         ip: None,
+        power: None,
     };
     let targets = store.end_session(&tenant.id, &session.id, &actor).await?;
     notify(provider, store, tenant, issuer, &targets).await;

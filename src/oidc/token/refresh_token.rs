@@ -57,6 +57,7 @@ pub fn client_actor(client: &Client) -> Actor {
         id: Some(client.client_id.clone()),
         label: client.name.clone(),
         ip: None,
+        power: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod clients;
 mod consents;
 mod grants;
 mod groups;
+mod holders;
 mod keys;
 mod logout;
 mod management;

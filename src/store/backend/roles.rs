@@ -501,7 +501,7 @@ async fn has_membership(
 
 /// Serialises changes of one user's assignments (PostgreSQL; SQLite's write transaction already
 /// does), so that two concurrent changes cannot both decide which role is main.
-async fn lock_user(tx: &mut Tx, tenant: &TenantId, user: &UserId) -> Result<()> {
+async fn lock_user(tx: &mut Tx, tenant: &TenantId, user: &UserId, actor: &Actor) -> Result<()> {
     sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
         "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
         super::DIALECT.for_update()
@@ -512,7 +512,7 @@ async fn lock_user(tx: &mut Tx, tenant: &TenantId, user: &UserId) -> Result<()> 
     .await
     .map_err(db_error)?
     .ok_or(DomainError::NotFound("user"))?;
-    Ok(())
+    super::holders::check_power_tx(tx, tenant, user, actor).await
 }
 
 async fn clear_main(tx: &mut Tx, user: &UserId) -> Result<()> {
@@ -558,7 +558,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<RoleAssignment> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user).await?;
+        lock_user(&mut tx, tenant, user, actor).await?;
         if let Some(a) = account
             && !has_membership(&mut tx, tenant, user, a).await?
         {
@@ -593,7 +593,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<RoleAssignment> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user).await?;
+        lock_user(&mut tx, tenant, user, actor).await?;
         let before = assignment_conn(&mut tx, tenant, user, id).await?;
         if before.main {
             return Ok(before);
@@ -632,7 +632,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user).await?;
+        lock_user(&mut tx, tenant, user, actor).await?;
         let before = assignment_conn(&mut tx, tenant, user, id).await?;
         let role = existing_role(&mut tx, tenant, &before.role_id).await?;
         if role.template == Some(RoleTemplate::Owner) {

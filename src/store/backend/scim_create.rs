@@ -266,6 +266,7 @@ async fn reactivate(
     id: &UserId,
     w: &ScimUserWrite,
 ) -> Result<ScimUser> {
+    super::holders::check_directory_reach(tx, tenant, id).await?;
     sqlx::query("UPDATE users SET scim_removed = FALSE WHERE tenant_id = $1 AND id = $2")
         .bind(tenant.as_str())
         .bind(id.as_str())

@@ -134,17 +134,20 @@ impl Backend {
 
     /// The tenant's SCIM settings (defaults when never set).
     pub async fn scim_settings(&self, tenant: &TenantId) -> Result<ScimSettings> {
-        let action: Option<String> =
-            sqlx::query_scalar("SELECT delete_action FROM scim_settings WHERE tenant_id = $1")
-                .bind(tenant.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_error)?;
+        let row: Option<(String, bool)> = sqlx::query_as(
+            "SELECT delete_action, manage_administrators FROM scim_settings WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let (action, manage_administrators) = row.unzip();
         Ok(ScimSettings {
             delete_action: action
                 .as_deref()
                 .and_then(DeleteAction::parse)
                 .unwrap_or_default(),
+            manage_administrators: manage_administrators.unwrap_or(false),
         })
     }
 
@@ -157,11 +160,14 @@ impl Backend {
     ) -> Result<ScimSettings> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO scim_settings (tenant_id, delete_action, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action, updated_at = excluded.updated_at",
+            "INSERT INTO scim_settings (tenant_id, delete_action, manage_administrators, updated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action,
+               manage_administrators = excluded.manage_administrators, updated_at = excluded.updated_at",
         )
         .bind(tenant.as_str())
         .bind(settings.delete_action.as_str())
+        .bind(settings.manage_administrators)
         .bind(now_ms())
         .execute(&mut *tx)
         .await

@@ -214,6 +214,7 @@ impl Backend {
         tenant: &TenantId,
         id: &UserId,
         version: Option<i64>,
+        actor: &Actor,
     ) -> Result<User> {
         sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
@@ -226,6 +227,7 @@ impl Backend {
         .map_err(db_error)?
         .ok_or(DomainError::NotFound("user"))?;
         let user = Self::user_tx(tx, tenant, id).await?;
+        super::holders::check_power_tx(tx, tenant, id, actor).await?;
         match version {
             Some(v) if v != user.version => Err(DomainError::PreconditionFailed(v)),
             _ => Ok(user),
@@ -375,7 +377,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let before = Self::locked_user_tx(&mut tx, tenant, id, Some(version)).await?;
+        let before = Self::locked_user_tx(&mut tx, tenant, id, Some(version), actor).await?;
         write_profile(&mut tx, tenant, id, profile).await?;
         write_attributes(&mut tx, id, attributes).await?;
         if profile.status == UserStatus::Inactive && before.status != UserStatus::Inactive {
@@ -408,7 +410,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let before = Self::locked_user_tx(&mut tx, tenant, id, version).await?;
+        let before = Self::locked_user_tx(&mut tx, tenant, id, version, actor).await?;
         if before.is_owner {
             return Err(DomainError::conflict(
                 "the tenant's owner cannot be deleted; transfer ownership first",
@@ -458,7 +460,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let before = Self::locked_user_tx(&mut tx, tenant, id, version).await?;
+        let before = Self::locked_user_tx(&mut tx, tenant, id, version, actor).await?;
         if before.is_owner {
             return Err(DomainError::conflict(
                 "the tenant's owner cannot be anonymised; transfer ownership first",

@@ -242,6 +242,7 @@ pub async fn set_uv(s: &TestServer, uv: UserVerification) {
         id: None,
         label: "test".into(),
         ip: None,
+        power: None,
     };
     s.store
         .set_mfa_settings(&t.id, &settings, &actor)

@@ -1,0 +1,180 @@
+//! Who a change to a role, group, permission or account reaches: the users whose power it
+//! changes, so that the caller can be asked for power over each of them.
+
+use super::{Backend, Conn, DB, db_error};
+use crate::domain::audit::Actor;
+use crate::domain::clock::{format_date, today};
+use crate::domain::permissions::{administrative_permission, directory_refusal};
+use crate::domain::*;
+
+impl Backend {
+    /// Users holding `role`: directly (in any account) or through a group.
+    pub async fn role_holders(&self, tenant: &TenantId, role: &RoleId) -> Result<Vec<UserId>> {
+        self.user_ids(
+            "SELECT user_id FROM user_roles WHERE tenant_id = $1 AND role_id = $2
+             UNION
+             SELECT gm.user_id FROM group_members gm
+             JOIN group_roles gr ON gr.group_id = gm.group_id
+             JOIN groups g ON g.id = gm.group_id
+             WHERE g.tenant_id = $1 AND gr.role_id = $2
+             ORDER BY 1",
+            tenant,
+            role.as_str(),
+        )
+        .await
+    }
+
+    /// Users holding the permission `id` through a role (directly or through a group) or an
+    /// override.
+    pub async fn permission_holders(
+        &self,
+        tenant: &TenantId,
+        id: &PermissionId,
+    ) -> Result<Vec<UserId>> {
+        self.user_ids(
+            "SELECT ur.user_id FROM user_roles ur
+             JOIN role_permissions rp ON rp.role_id = ur.role_id
+             WHERE ur.tenant_id = $1 AND rp.permission_id = $2
+             UNION
+             SELECT gm.user_id FROM group_members gm
+             JOIN group_roles gr ON gr.group_id = gm.group_id
+             JOIN role_permissions rp ON rp.role_id = gr.role_id
+             JOIN groups g ON g.id = gm.group_id
+             WHERE g.tenant_id = $1 AND rp.permission_id = $2
+             UNION
+             SELECT user_id FROM permission_overrides WHERE tenant_id = $1 AND permission_id = $2
+             ORDER BY 1",
+            tenant,
+            id.as_str(),
+        )
+        .await
+    }
+
+    /// Users with a membership (past, present or future) or an account-scoped role in `account`.
+    pub async fn account_members(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<UserId>> {
+        self.user_ids(
+            "SELECT user_id FROM memberships WHERE tenant_id = $1 AND account_id = $2
+             UNION
+             SELECT user_id FROM user_roles WHERE tenant_id = $1 AND account_id = $2
+             ORDER BY 1",
+            tenant,
+            account.as_str(),
+        )
+        .await
+    }
+
+    async fn user_ids(
+        &self,
+        sql: &'static str,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Vec<UserId>> {
+        let ids: Vec<String> = sqlx::query_scalar::<DB, String>(sql)
+            .bind(tenant.as_str())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+}
+
+/// The `castellan:` permissions `user` holds now (roles held directly, an account-scoped one
+/// only while the membership is current; roles of their groups; grant overrides; minus deny
+/// overrides), read on `conn`: inside a write transaction, after the user's row is locked, this
+/// is what the user holds at write time.
+pub(super) async fn castellan_permissions(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar::<DB, String>(
+        "SELECT name FROM (
+           SELECT p.name FROM user_roles ur
+           JOIN role_permissions rp ON rp.role_id = ur.role_id
+           JOIN permissions p ON p.id = rp.permission_id
+           WHERE ur.tenant_id = $1 AND ur.user_id = $2
+             AND (ur.account_id IS NULL OR EXISTS (
+                  SELECT 1 FROM memberships ms WHERE ms.user_id = ur.user_id AND ms.account_id = ur.account_id
+                    AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)))
+           UNION
+           SELECT p.name FROM group_members gm
+           JOIN groups g ON g.id = gm.group_id
+           JOIN group_roles gr ON gr.group_id = g.id
+           JOIN role_permissions rp ON rp.role_id = gr.role_id
+           JOIN permissions p ON p.id = rp.permission_id
+           WHERE g.tenant_id = $1 AND gm.user_id = $2
+           UNION
+           SELECT p.name FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
+           WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.effect = 'grant'
+         ) held
+         WHERE name LIKE 'castellan:%' AND name NOT IN (
+           SELECT p.name FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
+           WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.effect = 'deny')
+         ORDER BY name",
+    )
+    .bind(tenant.as_str())
+    .bind(user.as_str())
+    .bind(format_date(today()))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Refuses (403) a directory write on an administrator unless the tenant's SCIM settings let
+/// directories manage them; checked on `conn` inside the write transaction.
+pub(super) async fn check_directory_reach(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+) -> Result<()> {
+    let allowed: Option<bool> =
+        sqlx::query_scalar("SELECT manage_administrators FROM scim_settings WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    if allowed == Some(true) {
+        return Ok(());
+    }
+    let held = castellan_permissions(conn, tenant, user).await?;
+    match administrative_permission(held.iter().map(String::as_str)) {
+        Some(p) => Err(DomainError::forbidden(directory_refusal(p))),
+        None => Ok(()),
+    }
+}
+
+/// The rule of power, checked again inside the write transaction once the target's row is
+/// locked: a caller whose check passed before the transaction began cannot write on a user who
+/// was promoted meanwhile (the promotion locks the same row, or committed before this read).
+/// Nothing to check for actors without a standing (CLI, system, SCIM).
+pub(super) async fn check_power_tx(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+    actor: &Actor,
+) -> Result<()> {
+    let Some(standing) = &actor.power else {
+        return Ok(());
+    };
+    if standing.owner_standing || standing.user_id.as_ref() == Some(user) {
+        return Ok(());
+    }
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .flatten();
+    let held = castellan_permissions(conn, tenant, user).await?;
+    standing.require_power_over(
+        user,
+        held.iter().map(String::as_str),
+        owner.as_deref() == Some(user.as_str()),
+    )
+}
