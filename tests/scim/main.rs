@@ -9,9 +9,12 @@ mod common;
 mod bulk;
 mod concurrency;
 mod contacts;
+mod differential;
 mod filters;
 mod groups;
 mod quirks;
+mod reference;
+mod semantics;
 mod users;
 
 use common::{Backend, TestServer};
