@@ -571,6 +571,22 @@ mod tests {
     }
 
     #[test]
+    fn value_filter_then_sub_attribute() {
+        // Entra: the value filter and the sub-attribute's comparison hold for one value.
+        let f = parse(r#"emails[type eq "work"].value eq "x@corp.example""#).unwrap();
+        let g = parse(r#"emails[type eq "work" and value eq "x@corp.example"]"#).unwrap();
+        assert_eq!(f, g);
+        for bad in [
+            r#"emails[type eq "work"].value"#,
+            r#"emails[type eq "work"]."#,
+            r#"emails[type eq "work"].value.x eq "a""#,
+            r#"emails[type eq "work"].1x eq "a""#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn attributes_named_like_keywords() {
         assert_eq!(parse("notes pr").unwrap(), Filter::Present(path("notes")));
         assert_eq!(parse("order pr").unwrap(), Filter::Present(path("order")));

@@ -4,7 +4,7 @@
 //! the server over HTTP and by the reference evaluator (reference.rs); every answer must agree.
 //! Runs on SQLite, PostgreSQL, and PostgreSQL in a database whose LC_CTYPE is `C`.
 //! `SCIM_DIFF_SEED` picks the seed (fixed by default), `SCIM_DIFF_CASES` the number of requests
-//! per database (default 2000).
+//! per database (default 1500).
 
 use crate::common::Backend;
 use crate::reference;
@@ -346,7 +346,7 @@ async fn differential(b: Backend) {
     let cases: usize = std::env::var("SCIM_DIFF_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(1500);
     let mut rng = Rng(seed);
     let populations = 4;
     let mut ran = 0;

@@ -93,6 +93,26 @@ const CHUNK: i64 = 500;
 impl Backend {
     /// Computes the folded shadows of every row of the tenant that lacks them.
     pub async fn scim_refold(&self, tenant: &TenantId) -> Result<()> {
+        // Usually nothing is left to fold: one round trip says so.
+        let any = TABLES
+            .iter()
+            .map(|t| {
+                format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE {} AND NOT folded)",
+                    t.name, t.scope
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let pending: bool =
+            sqlx::query_scalar::<DB, bool>(sqlx::AssertSqlSafe(format!("SELECT {any}")))
+                .bind(tenant.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_error)?;
+        if !pending {
+            return Ok(());
+        }
         for t in TABLES {
             refold_table(self, t, tenant).await?;
         }
