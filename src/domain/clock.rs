@@ -27,6 +27,13 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Parses an RFC 3339 timestamp into Unix nanoseconds (all the digits sent).
+pub fn parse_rfc3339_ns(s: &str) -> Option<i128> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
+}
+
 const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 

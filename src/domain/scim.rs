@@ -417,3 +417,10 @@ impl GroupField {
         }
     }
 }
+
+/// The folded form of case-insensitive SCIM text (RFC 7643 §2.2 `caseExact: false`): Unicode
+/// lowercase, so `ZOË` and `zoë` compare equal and sort together. One function for stored
+/// shadows, filter literals and the tests' reference evaluator; folded text compares bytewise.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}

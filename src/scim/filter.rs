@@ -299,6 +299,24 @@ impl Parser<'_> {
                 return Err(self.error("expected `]` to close the value filter"));
             }
             self.pos += 1;
+            // `emails[type eq "work"].value eq "x"` (Entra): the value filter and a comparison
+            // of a sub-attribute, both on one value, i.e. `emails[type eq "work" and value eq "x"]`.
+            let inner = if self.peek() == Some('.') {
+                self.pos += 1;
+                let name = self.peek_word().to_owned();
+                if !is_attr_name(&name) {
+                    return Err(self.error(format!("`{name}` is not a valid sub-attribute name")));
+                }
+                self.pos += name.len();
+                let sub = AttrPath {
+                    uri: None,
+                    name,
+                    sub: None,
+                };
+                Filter::And(Box::new(inner), Box::new(self.attr_expr(sub)?))
+            } else {
+                inner
+            };
             return Ok(Filter::ValuePath {
                 path,
                 filter: Box::new(inner),
@@ -550,6 +568,22 @@ mod tests {
             parse(r#"emails[type eq "work" and x[y pr]]"#).is_err(),
             "no nested value filters"
         );
+    }
+
+    #[test]
+    fn value_filter_then_sub_attribute() {
+        // Entra: the value filter and the sub-attribute's comparison hold for one value.
+        let f = parse(r#"emails[type eq "work"].value eq "x@corp.example""#).unwrap();
+        let g = parse(r#"emails[type eq "work" and value eq "x@corp.example"]"#).unwrap();
+        assert_eq!(f, g);
+        for bad in [
+            r#"emails[type eq "work"].value"#,
+            r#"emails[type eq "work"]."#,
+            r#"emails[type eq "work"].value.x eq "a""#,
+            r#"emails[type eq "work"].1x eq "a""#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod discovery;
 pub mod error;
+pub mod expand;
 pub mod filter;
 pub mod group;
 pub mod json;

@@ -3,7 +3,7 @@
 
 use super::error::{ScimError, ScimResult};
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter};
-use crate::domain::clock::parse_rfc3339_ms;
+use crate::domain::clock::{parse_rfc3339_ms, parse_rfc3339_ns};
 use crate::domain::scim::{Cond, FieldKind, ListQuery, Multi, Op, Value as V};
 use serde_json::{Map, Value};
 
@@ -73,7 +73,7 @@ impl ListParams {
     }
 
     /// Resolves the request for a resource type.
-    pub fn resolve<F>(&self, r: &Resolver<'_, F>) -> ScimResult<ListQuery<F>> {
+    pub fn resolve<F: Clone>(&self, r: &Resolver<'_, F>) -> ScimResult<ListQuery<F>> {
         let filter = match self.filter.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(f) => Some(to_cond(&filter::parse(f)?, None, r)?),
@@ -135,10 +135,78 @@ pub struct Resolver<'a, F> {
     pub resolve: &'a (dyn Fn(&AttrPath, Option<&str>) -> ScimResult<F> + Sync),
     pub kind: fn(&F) -> FieldKind,
     pub multi: fn(&str) -> Option<Multi>,
+    /// Rewrites a top-level filter node the fields cannot express directly (`schemas eq ...`,
+    /// `name pr` on a complex attribute) into one they can; `None` leaves it as it is.
+    pub expand: &'a (dyn Fn(&Filter) -> ScimResult<Option<Filter>> + Sync),
+}
+
+/// The filter that every resource matches (`id pr`).
+pub fn always() -> Filter {
+    Filter::Present(AttrPath {
+        uri: None,
+        name: "id".into(),
+        sub: None,
+    })
+}
+
+/// The filter no resource matches.
+pub fn never() -> Filter {
+    Filter::Not(Box::new(always()))
+}
+
+/// `a or b or ...`; `never()` when empty.
+pub fn any_of(filters: impl IntoIterator<Item = Filter>) -> Filter {
+    filters
+        .into_iter()
+        .reduce(|a, b| Filter::Or(Box::new(a), Box::new(b)))
+        .unwrap_or_else(never)
+}
+
+/// `schemas <op> <value>` (RFC 7644 §3.4.2.2 names `schemas` as filterable): true when one of the
+/// URNs the resource's `schemas` would list satisfies the comparison (case-insensitively; `ne`
+/// too, as for every multi-valued attribute). `present(urn)` is the filter under which a resource lists `urn`.
+pub fn schemas_filter(
+    op: CompareOp,
+    value: &CompValue,
+    urns: &[&str],
+    present: impl Fn(&str) -> Filter,
+) -> ScimResult<Filter> {
+    let CompValue::String(v) = value else {
+        return Err(ScimError::invalid_filter(
+            "`schemas` is compared with a string (a schema URN)",
+        ));
+    };
+    let v = crate::domain::scim::fold(v);
+    let holds = |op: CompareOp, urn: &str| {
+        let u = crate::domain::scim::fold(urn);
+        match op {
+            CompareOp::Eq => u == v,
+            CompareOp::Ne => u != v,
+            CompareOp::Co => u.contains(&v),
+            CompareOp::Sw => u.starts_with(&v),
+            CompareOp::Ew => u.ends_with(&v),
+            CompareOp::Gt => u > v,
+            CompareOp::Ge => u >= v,
+            CompareOp::Lt => u < v,
+            CompareOp::Le => u <= v,
+        }
+    };
+    Ok(any_of(
+        urns.iter().filter(|u| holds(op, u)).map(|u| present(u)),
+    ))
 }
 
 /// Converts a parsed filter into a condition over resolved, typed fields.
-pub fn to_cond<F>(f: &Filter, within: Option<&str>, r: &Resolver<'_, F>) -> ScimResult<Cond<F>> {
+pub fn to_cond<F: Clone>(
+    f: &Filter,
+    within: Option<&str>,
+    r: &Resolver<'_, F>,
+) -> ScimResult<Cond<F>> {
+    if within.is_none()
+        && let Some(g) = (r.expand)(f)?
+    {
+        return to_cond(&g, within, r);
+    }
     Ok(match f {
         Filter::And(a, b) => Cond::And(
             Box::new(to_cond(a, within, r)?),
@@ -159,12 +227,61 @@ pub fn to_cond<F>(f: &Filter, within: Option<&str>, r: &Resolver<'_, F>) -> Scim
             Cond::Within(multi, Box::new(to_cond(filter, Some(&path.name), r)?))
         }
         Filter::Compare { path, op, value } => {
+            // A JSON escape can spell a control character the input guard never saw; no stored
+            // value holds one (and PostgreSQL refuses NUL in text), so it is a bad filter.
+            if let CompValue::String(s) = value
+                && s.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                return Err(ScimError::invalid_filter(format!(
+                    "the value compared with `{}` holds a control character",
+                    path.name
+                )));
+            }
             let field = (r.resolve)(path, within)?;
             let kind = (r.kind)(&field);
             let op = convert_op(*op);
+            if let (FieldKind::DateTime, CompValue::String(s)) = (kind, value) {
+                return time_cond(field, op, s, path);
+            }
             let value = typed_value(kind, op, value, path)?;
             Cond::Compare { field, op, value }
         }
+    })
+}
+
+/// A dateTime comparison, chronological at the precision sent (RFC 7644 §3.4.2.2): stored
+/// timestamps are whole milliseconds, so a literal with finer digits lies strictly between two
+/// of them; `eq` then matches nothing, `gt`/`ge` mean after its millisecond, `lt`/`le` up to it.
+fn time_cond<F: Clone>(field: F, op: Op, s: &str, path: &AttrPath) -> ScimResult<Cond<F>> {
+    if matches!(op, Op::Co | Op::Sw | Op::Ew) {
+        return Err(ScimError::invalid_filter(format!(
+            "`{}` is compared with co, sw or ew, which dates do not have",
+            path.name
+        )));
+    }
+    let ns = parse_rfc3339_ns(s).ok_or_else(|| {
+        ScimError::invalid_filter(format!(
+            "`{}` is compared with something that is not an RFC 3339 date-time",
+            path.name
+        ))
+    })?;
+    let ms = i64::try_from(ns.div_euclid(1_000_000))
+        .map_err(|_| ScimError::invalid_filter("the date-time is out of range"))?;
+    let cmp = |op, t| Cond::Compare {
+        field: field.clone(),
+        op,
+        value: V::Time(t),
+    };
+    if ns.rem_euclid(1_000_000) == 0 {
+        return Ok(cmp(op, ms));
+    }
+    let between = || Cond::And(Box::new(cmp(Op::Gt, ms)), Box::new(cmp(Op::Lt, ms + 1)));
+    Ok(match op {
+        Op::Eq => between(),
+        Op::Ne => Cond::Not(Box::new(between())),
+        Op::Gt | Op::Ge => cmp(Op::Gt, ms),
+        _ => cmp(Op::Le, ms),
     })
 }
 

@@ -50,16 +50,23 @@ pub async fn list_users(
 ) -> ScimResult<(ListPage<ScimUser>, i64)> {
     let resolve_with = |defs: &[AttributeDef]| {
         let resolve = user_resolver(defs);
+        let expand = |f: &super::filter::Filter| super::expand::user(f, defs);
         let r = Resolver {
             resolve: &resolve,
             kind: UserField::kind,
             multi: user_multi,
+            expand: &expand,
         };
         params.resolve(&r)
     };
-    let q = match resolve_with(&[]) {
-        Ok(q) => q,
-        Err(_) => resolve_with(&store.attribute_defs(caller.tenant_id()).await?)?,
+    // `schemas` filters list the tenant extension when a user has one of its attributes.
+    let q = if super::expand::mentions_schemas(params.filter.as_deref()) {
+        resolve_with(&store.attribute_defs(caller.tenant_id()).await?)?
+    } else {
+        match resolve_with(&[]) {
+            Ok(q) => q,
+            Err(_) => resolve_with(&store.attribute_defs(caller.tenant_id()).await?)?,
+        }
     };
     let page = store.scim_list_users(caller.tenant_id(), &q).await?;
     Ok((page, q.start_index))
@@ -73,10 +80,12 @@ pub async fn list_groups(
     members: bool,
 ) -> ScimResult<(ListPage<ScimGroup>, i64)> {
     let resolve = group::resolve;
+    let expand = super::expand::group;
     let r = Resolver {
         resolve: &resolve,
         kind: GroupField::kind,
         multi: group_multi,
+        expand: &expand,
     };
     let q = params.resolve(&r)?;
     let page = store

@@ -101,6 +101,7 @@ impl Store {
             )));
         };
         store.migrate().await?;
+        store.scim_refold_all().await?;
         Ok(store)
     }
 

@@ -11,6 +11,10 @@ use serde_json::Value;
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL, in a database whose `LC_CTYPE` and `LC_COLLATE` are `C` (ASCII-only case
+    /// mapping in `lower()`), whatever the cluster's locale.
+    #[allow(dead_code)] // used by the scim tests
+    PostgresC,
 }
 
 /// Runs `$name(Backend)` as two tests, `$name::sqlite` and `$name::postgres`.
@@ -48,16 +52,23 @@ impl TestDb {
                     sqlite_dir: Some(dir),
                 }
             }
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresC => {
                 use sqlx::Connection;
                 let name = format!("castellan_test_{tag}");
                 let mut conn = sqlx::PgConnection::connect(PG_ADMIN_URL)
                     .await
                     .expect("PostgreSQL at 127.0.0.1:5432");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
+                let locale = if backend == Backend::PostgresC {
+                    " TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE 'C' LC_COLLATE 'C'"
+                } else {
+                    ""
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name}{locale}"
+                )))
+                .execute(&mut conn)
+                .await
+                .unwrap();
                 let _ = conn.close().await;
                 TestDb {
                     url: format!("postgres://postgres@127.0.0.1:5432/{name}"),

@@ -10,9 +10,12 @@ mod administrators;
 mod bulk;
 mod concurrency;
 mod contacts;
+mod differential;
 mod filters;
 mod groups;
 mod quirks;
+mod reference;
+mod semantics;
 mod users;
 
 use common::{Backend, TestServer};

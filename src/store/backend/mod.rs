@@ -19,6 +19,7 @@ mod notifications;
 mod permissions;
 mod roles;
 mod scim_create;
+mod scim_fold;
 mod scim_groups;
 mod scim_sql;
 mod scim_tokens;

@@ -144,6 +144,9 @@ impl Backend {
             Some(f) => format!(" AND {}", group_filter(&mut sql, f)?),
             None => String::new(),
         };
+        if sql.folds || q.sort_by.is_some() {
+            self.scim_refold(tenant).await?;
+        }
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let total = bind_args!(
             sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(format!(
@@ -163,8 +166,9 @@ impl Backend {
         let order = match &q.sort_by {
             Some(f) => {
                 let e = group_sort(f);
+                // Missing values last ascending, first descending (RFC 7644 §3.4.2.3).
                 let dir = if q.descending { "DESC" } else { "ASC" };
-                format!("({e}) IS NULL, {e} {dir}, g.id {dir}")
+                format!("({e}) IS NULL {dir}, {e} {dir}, g.id {dir}")
             }
             None => "g.id".into(),
         };

@@ -4,7 +4,7 @@
 
 use super::DIALECT;
 use crate::domain::scim::{
-    AddressSub, Cond, FieldKind, GroupField, Multi, Op, PluralSub, UserField, Value,
+    AddressSub, Cond, FieldKind, GroupField, Multi, Op, PluralSub, UserField, Value, fold,
 };
 use crate::domain::{DomainError, Result};
 use crate::store::Dialect;
@@ -22,6 +22,8 @@ pub enum Bind {
 pub struct Sql {
     pub text: String,
     pub args: Vec<Bind>,
+    /// The text names a folded shadow (`*_f`), which must be computed before it runs.
+    pub folds: bool,
 }
 
 impl Sql {
@@ -29,6 +31,7 @@ impl Sql {
         Self {
             text: String::new(),
             args: vec![Bind::Text(tenant.to_owned())],
+            folds: false,
         }
     }
 
@@ -43,9 +46,12 @@ impl Sql {
 struct Column {
     expr: String,
     kind: FieldKind,
-    /// The expression holds lowercased text already (`*_norm` columns), so values are
-    /// lowercased and no `lower()` is applied (which keeps indexes usable).
+    /// The expression holds folded text (`domain::scim::fold`): a `*_norm` column or a `*_f`
+    /// shadow. Every case-insensitive text field has one, so comparison and sorting are
+    /// bytewise over folded text on both databases, whatever the locale.
     normalised: bool,
+    /// The expression is a `*_f` shadow (computed lazily, see scim_fold.rs).
+    shadow: bool,
 }
 
 fn text_collate() -> &'static str {
@@ -58,11 +64,7 @@ fn text_collate() -> &'static str {
 /// The expression of a user field, relative to `u` (users), `e` (user_emails), `gm`/`g`
 /// (group_members/groups) or `ua` (user_attributes).
 fn user_column(f: &UserField) -> Column {
-    let col = |c: &str| Column {
-        expr: format!("u.{c}"),
-        kind: f.kind(),
-        normalised: false,
-    };
+    let col = |c: &str| folded_column(format!("u.{c}"), f.kind());
     match f {
         UserField::Id => col("id"),
         UserField::ExternalId => col("external_id"),
@@ -70,6 +72,7 @@ fn user_column(f: &UserField) -> Column {
             expr: "u.username_norm".into(),
             kind: f.kind(),
             normalised: true,
+            shadow: false,
         },
         UserField::GivenName => col("given_name"),
         UserField::FamilyName => col("family_name"),
@@ -87,6 +90,7 @@ fn user_column(f: &UserField) -> Column {
             expr: "(u.status IN ('active', 'invited'))".into(),
             kind: f.kind(),
             normalised: false,
+            shadow: false,
         },
         UserField::Created => col("created_at"),
         UserField::LastModified => col("updated_at"),
@@ -100,37 +104,34 @@ fn user_column(f: &UserField) -> Column {
                 .into(),
             kind: f.kind(),
             normalised: false,
+            shadow: false,
         },
         UserField::EmailValue => Column {
             expr: "e.value_norm".into(),
             kind: f.kind(),
             normalised: true,
+            shadow: false,
         },
-        UserField::EmailType => Column {
-            expr: "e.type".into(),
-            kind: f.kind(),
-            normalised: false,
-        },
+        UserField::EmailType => folded_column("e.type".into(), f.kind()),
         UserField::EmailPrimary => Column {
             expr: "e.is_primary".into(),
             kind: f.kind(),
             normalised: false,
+            shadow: false,
         },
-        UserField::Plural(_, sub) => {
-            let (c, normalised) = match sub {
-                PluralSub::Value => ("value_norm", true),
-                PluralSub::Display => ("display", false),
-                PluralSub::Type => ("type", false),
-                PluralSub::Primary => ("is_primary", false),
-            };
-            Column {
-                expr: format!("pv.{c}"),
+        UserField::Plural(_, sub) => match sub {
+            PluralSub::Value => Column {
+                expr: "pv.value_norm".into(),
                 kind: f.kind(),
-                normalised,
-            }
-        }
-        UserField::Address(sub) => Column {
-            expr: format!(
+                normalised: true,
+                shadow: false,
+            },
+            PluralSub::Display => folded_column("pv.display".into(), f.kind()),
+            PluralSub::Type => folded_column("pv.type".into(), f.kind()),
+            PluralSub::Primary => folded_column("pv.is_primary".into(), f.kind()),
+        },
+        UserField::Address(sub) => folded_column(
+            format!(
                 "ad.{}",
                 match sub {
                     AddressSub::Type => "type",
@@ -143,46 +144,57 @@ fn user_column(f: &UserField) -> Column {
                     AddressSub::Country => "country",
                 }
             ),
-            kind: f.kind(),
-            normalised: false,
-        },
+            f.kind(),
+        ),
         UserField::GroupId => Column {
             expr: "gm.group_id".into(),
             kind: f.kind(),
             normalised: false,
+            shadow: false,
         },
-        UserField::GroupDisplay => Column {
-            expr: "g.display_name".into(),
-            kind: f.kind(),
-            normalised: false,
-        },
+        UserField::GroupDisplay => folded_column("g.display_name".into(), f.kind()),
         // The attribute id is bound where its subquery is written (`user_cond`, `user_sort`).
-        UserField::Custom(_) => Column {
-            expr: if f.kind() == FieldKind::Number {
-                "ua.num".into()
-            } else {
-                "ua.value".into()
+        UserField::Custom(_) => match f.kind() {
+            FieldKind::Number => Column {
+                expr: "ua.num".into(),
+                kind: f.kind(),
+                normalised: false,
+                shadow: false,
             },
-            kind: f.kind(),
-            normalised: false,
+            kind => folded_column("ua.value".into(), kind),
         },
     }
 }
 
-fn group_column(f: &GroupField) -> Column {
-    let (expr, normalised) = match f {
-        GroupField::Id => ("g.id", false),
-        GroupField::ExternalId => ("g.external_id", false),
-        GroupField::DisplayName => ("g.display_name", false),
-        GroupField::Created => ("g.created_at", false),
-        GroupField::LastModified => ("g.updated_at", false),
-        GroupField::MemberId => ("gm.user_id", false),
-    };
-    Column {
-        expr: expr.into(),
-        kind: f.kind(),
-        normalised,
+/// A column as it compares: its folded shadow when it is case-insensitive text, else itself.
+fn folded_column(expr: String, kind: FieldKind) -> Column {
+    if kind == (FieldKind::Text { case_exact: false }) {
+        Column {
+            expr: format!("{expr}_f"),
+            kind,
+            normalised: true,
+            shadow: true,
+        }
+    } else {
+        Column {
+            expr,
+            kind,
+            normalised: false,
+            shadow: false,
+        }
     }
+}
+
+fn group_column(f: &GroupField) -> Column {
+    let expr = match f {
+        GroupField::Id => "g.id",
+        GroupField::ExternalId => "g.external_id",
+        GroupField::DisplayName => "g.display_name",
+        GroupField::Created => "g.created_at",
+        GroupField::LastModified => "g.updated_at",
+        GroupField::MemberId => "gm.user_id",
+    };
+    folded_column(expr.into(), f.kind())
 }
 
 /// `%`, `_` and `\` escaped for LIKE ... ESCAPE '\'.
@@ -291,12 +303,16 @@ fn ordered(expr: &str, op: Op, p: &str) -> Result<String> {
 }
 
 fn text_compare(sql: &mut Sql, col: &Column, case_exact: bool, op: Op, v: &str) -> Result<String> {
+    // Operands are compared as sent (no trimming); case-insensitive ones folded like the column.
     let (expr, v) = if case_exact {
         (col.expr.clone(), v.to_owned())
     } else if col.normalised {
-        (col.expr.clone(), v.trim().to_lowercase())
+        (col.expr.clone(), fold(v))
     } else {
-        (format!("lower({})", col.expr), v.to_lowercase())
+        return Err(DomainError::Internal(format!(
+            "{} is case-insensitive text without a folded form",
+            col.expr
+        )));
     };
     let c = text_collate();
     Ok(match op {
@@ -310,8 +326,8 @@ fn text_compare(sql: &mut Sql, col: &Column, case_exact: bool, op: Op, v: &str) 
         }
         Op::Co | Op::Sw | Op::Ew => {
             let m = match DIALECT {
-                // SQLite's LIKE ignores ASCII case; GLOB does not.
-                Dialect::Sqlite if case_exact => {
+                // SQLite's LIKE ignores ASCII case; GLOB compares exactly (folded or exact text).
+                Dialect::Sqlite => {
                     let e = glob_escape(&v);
                     let pat = match op {
                         Op::Co => format!("*{e}*"),
@@ -329,7 +345,7 @@ fn text_compare(sql: &mut Sql, col: &Column, case_exact: bool, op: Op, v: &str) 
                         _ => format!("%{e}"),
                     };
                     let p = sql.bind(Bind::Text(pat));
-                    format!("{expr} LIKE {p} ESCAPE '\\'")
+                    format!("{expr}{c} LIKE {p} ESCAPE '\\'")
                 }
             };
             // A prefix on a normalised (indexed) column is also a range, which the index serves.
@@ -423,6 +439,7 @@ fn user_cond(sql: &mut Sql, c: &Cond<UserField>, scope: Scope, neg: bool) -> Res
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = user_column(field);
+            sql.folds |= col.shadow;
             // In a subquery of its own, the comparison is positive again.
             let subquery = matches!(field, UserField::Custom(_))
                 || (field.multi().is_some() && scope == Scope::Top);
@@ -501,6 +518,7 @@ fn group_cond(sql: &mut Sql, c: &Cond<GroupField>, scope: Scope, neg: bool) -> R
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = group_column(field);
+            sql.folds |= col.shadow;
             let subquery = field.multi().is_some() && scope == Scope::Top;
             let body = match c {
                 Cond::Compare { op, value, .. } => {
@@ -533,6 +551,7 @@ fn members_subquery(body: &str) -> String {
 pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
     let c = text_collate();
     let col = user_column(f);
+    sql.folds |= col.shadow;
     let text = matches!(col.kind, FieldKind::Text { .. });
     let expr = match (f, f.multi()) {
         (UserField::Custom(def), _) => {
@@ -540,7 +559,7 @@ pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
             let v = if col.kind == FieldKind::Number {
                 "ua.num"
             } else {
-                "lower(ua.value)"
+                "ua.value_f"
             };
             format!(
                 "(SELECT {v} FROM user_attributes ua WHERE ua.user_id = u.id AND ua.attribute_id = {a})"
@@ -570,10 +589,7 @@ pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
 }
 
 fn sort_text(col: &Column) -> String {
-    match col.kind {
-        FieldKind::Text { case_exact: false } if !col.normalised => format!("lower({})", col.expr),
-        _ => col.expr.clone(),
-    }
+    col.expr.clone()
 }
 
 /// The ORDER BY expression for sorting groups by `f`.

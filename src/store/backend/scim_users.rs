@@ -429,6 +429,15 @@ impl Backend {
             }
             _ => VISIBLE,
         };
+        // The sort's own parameters are bound after the count's: look at it on a scratch copy.
+        let sort_folds = q.sort_by.as_ref().is_some_and(|f| {
+            let mut scratch = Sql::new("");
+            user_sort(&mut scratch, f);
+            scratch.folds
+        });
+        if sql.folds || sort_folds {
+            self.scim_refold(tenant).await?;
+        }
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {visible}{cond}");
         let count_args = sql.args.clone();
@@ -451,8 +460,9 @@ impl Backend {
         let order = match &q.sort_by {
             Some(f) => {
                 let e = user_sort(&mut sql, f);
+                // Missing values last ascending, first descending (RFC 7644 §3.4.2.3).
                 let dir = if q.descending { "DESC" } else { "ASC" };
-                format!("({e}) IS NULL, {e} {dir}, u.id {dir}")
+                format!("({e}) IS NULL {dir}, {e} {dir}, u.id {dir}")
             }
             None => "u.id".into(),
         };
