@@ -6,6 +6,7 @@ pub mod error;
 pub mod filter;
 pub mod group;
 pub mod json;
+pub mod limits;
 pub mod patch;
 pub mod query;
 pub mod schema;

@@ -11,8 +11,10 @@ mod concurrency;
 mod contacts;
 mod filters;
 mod groups;
+mod identity;
 mod quirks;
 mod users;
+mod writes;
 
 use common::{Backend, TestServer};
 use reqwest::header::HeaderMap;

@@ -134,17 +134,19 @@ impl Backend {
 
     /// The tenant's SCIM settings (defaults when never set).
     pub async fn scim_settings(&self, tenant: &TenantId) -> Result<ScimSettings> {
-        let action: Option<String> =
-            sqlx::query_scalar("SELECT delete_action FROM scim_settings WHERE tenant_id = $1")
-                .bind(tenant.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_error)?;
+        let row: Option<(String, bool)> = sqlx::query_as(
+            "SELECT delete_action, unique_emails FROM scim_settings WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
         Ok(ScimSettings {
-            delete_action: action
-                .as_deref()
-                .and_then(DeleteAction::parse)
+            delete_action: row
+                .as_ref()
+                .and_then(|(a, _)| DeleteAction::parse(a))
                 .unwrap_or_default(),
+            unique_emails: row.is_none_or(|(_, u)| u),
         })
     }
 
@@ -157,15 +159,30 @@ impl Backend {
     ) -> Result<ScimSettings> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO scim_settings (tenant_id, delete_action, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action, updated_at = excluded.updated_at",
+            "INSERT INTO scim_settings (tenant_id, delete_action, updated_at, unique_emails) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action, \
+             updated_at = excluded.updated_at, unique_emails = excluded.unique_emails",
         )
         .bind(tenant.as_str())
         .bind(settings.delete_action.as_str())
         .bind(now_ms())
+        .bind(settings.unique_emails)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        // Users come under the unique index again (refused, 409, while two current users
+        // share an email) or leave it.
+        sqlx::query("UPDATE users SET email_shared = $2 WHERE tenant_id = $1 AND email_shared <> $2")
+            .bind(tenant.as_str())
+            .bind(!settings.unique_emails)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match db_error(e) {
+                DomainError::Conflict(_) => DomainError::conflict(
+                    "two current users share a sign-in email: give each their own before making emails unique",
+                ),
+                other => other,
+            })?;
         commit(
             tx,
             tenant,
