@@ -68,6 +68,38 @@ async fn deleted_user_blocks_no_one(b: Backend) {
             assert_ne!(again.body["id"], old.as_str());
         }
     }
+    // The admin API pages through users by (email, id): a removed and a new user with the
+    // same email are both listed, one page each.
+    settings(&s, json!({"delete_action": "deactivate"})).await;
+    let gone = s
+        .user(json!({"userName": "pg1", "emails": [{"value": "dup@corp.example"}]}))
+        .await;
+    assert_eq!(
+        s.delete(&format!("/Users/{gone}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    s.user(json!({"userName": "pg2", "emails": [{"value": "dup@corp.example"}]}))
+        .await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("/users?email_prefix=dup@&limit=1&cursor={c}"),
+            None => "/users?email_prefix=dup@&limit=1".to_owned(),
+        };
+        let (st, page) = s.srv.get(&q).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        for u in page["items"].as_array().unwrap() {
+            seen.push(u["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 2, "{seen:?}");
     // A live user's email is still taken, and the 409 names the attribute and the holder.
     let holder = s
         .user(json!({"userName": "holder", "emails": [{"value": "h@corp.example"}]}))
