@@ -1320,3 +1320,100 @@ both!(
     tokens_are_found_by_hash_until_revoked,
     logout_state_is_scoped_to_its_tenant,
 );
+
+/// Runs SQL on the test database directly (what an older version left behind).
+async fn raw_sql(b: Backend, url: &str, statements: &[String]) {
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Issue 13 §12: users stored before userNames were kept in NFC (a decomposed `Zoë`, keys
+/// lowercased without composing) are rekeyed once at the next start: the userName in NFC, its
+/// key and the email's key composed, so the precomposed spelling finds them; a user whose new
+/// key another already holds is left as they were, and the start goes on.
+async fn unicode_rekey_at_start(b: Backend) {
+    let (db, store, tenant, _) = fresh(b).await;
+    let actor = Actor::system();
+    let zoe = store
+        .insert_user(&tenant.id, &new_user("zoe@acme.test"), &actor)
+        .await
+        .unwrap();
+    let twin = store
+        .insert_user(&tenant.id, &new_user("twin@acme.test"), &actor)
+        .await
+        .unwrap();
+    let clash = store
+        .insert_user(&tenant.id, &new_user("clash@acme.test"), &actor)
+        .await
+        .unwrap();
+    let (nfd, nfd_lower) = ("Zoe\u{308}", "zoe\u{308}");
+    let email = "zoe\u{308}@acme.test";
+    raw_sql(
+        b,
+        &db.url,
+        &[
+            format!(
+                "UPDATE users SET username = '{nfd}', username_norm = '{nfd_lower}', \
+                 email = '{email}', email_norm = '{email}' WHERE id = '{}'",
+                zoe.id
+            ),
+            // Two spellings of one name, both stored before: one keeps its old key.
+            format!(
+                "UPDATE users SET username = 'Ren\u{e9}e', username_norm = 'ren\u{e9}e' WHERE id = '{}'",
+                twin.id
+            ),
+            format!(
+                "UPDATE users SET username = 'Rene\u{301}e', username_norm = 'rene\u{301}e' WHERE id = '{}'",
+                clash.id
+            ),
+            "INSERT INTO unicode_rekey (pending) VALUES (TRUE)".into(),
+        ],
+    )
+    .await;
+    let before = store.user_for_sign_in(&tenant.id, "Zoë").await.unwrap();
+    assert!(
+        before.is_none(),
+        "the old key does not match the composed spelling"
+    );
+    store.migrate().await.unwrap();
+    let u = store
+        .user_for_sign_in(&tenant.id, "ZOË")
+        .await
+        .unwrap()
+        .expect("found by the composed userName");
+    assert_eq!(u.id, zoe.id);
+    assert_eq!(u.username, "Zoë", "stored in NFC");
+    let by_email = store
+        .user_by_email(&tenant.id, "zoë@acme.test")
+        .await
+        .unwrap();
+    assert_eq!(by_email.map(|u| u.id), Some(zoe.id.clone()));
+    let clash_now = store
+        .get_user(&tenant.id, &clash.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(clash_now.username, "Rene\u{301}e", "left as it was");
+    // Once only: the marker is gone, a second start changes nothing.
+    store.migrate().await.unwrap();
+}
+
+both!(unicode_rekey_at_start);

@@ -41,7 +41,25 @@ pub struct UserProfile {
     pub status: UserStatus,
 }
 
-/// Normalised form of an email or username, the key of uniqueness and prefix search.
+/// Normalised form of an email or username, the key of uniqueness and prefix search: trimmed,
+/// lowercased, in Unicode NFC, so that canonically equivalent spellings (`Zoë` precomposed or
+/// with a combining diaeresis) are one key, while `straße` and `STRASSE` stay two.
 pub fn normalise(s: &str) -> String {
-    s.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    let lower = s.trim().to_lowercase();
+    if lower.is_ascii() {
+        lower
+    } else {
+        lower.nfc().collect()
+    }
+}
+
+/// A text in Unicode NFC (what is stored of a userName).
+pub fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if s.is_ascii() {
+        s.to_owned()
+    } else {
+        s.nfc().collect()
+    }
 }

@@ -63,6 +63,15 @@ pub struct ScimSettings {
     /// [`crate::domain::permissions::administrative_permission`]). Off unless set.
     #[serde(default)]
     pub manage_administrators: bool,
+    /// Whether two current users may not share a sign-in email (the default, as in Keycloak).
+    /// `false` lets them (Microsoft Entra ID admin accounts often carry the `mail` of the
+    /// person's own account); such users sign in with their username.
+    #[serde(default = "unique_by_default")]
+    pub unique_emails: bool,
+}
+
+fn unique_by_default() -> bool {
+    true
 }
 
 /// One email address of a user.

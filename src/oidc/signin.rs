@@ -59,7 +59,8 @@ pub async fn sign_in(
         return Ok(None);
     }
     let place = guard.queue.enter()?;
-    let user = store.user_by_email(&tenant.id, email).await?;
+    // An email, or a username (for users who share their email with another).
+    let user = store.user_for_sign_in(&tenant.id, email).await?;
     let subject = match &user {
         Some(u) => throttle::account(u.id.as_str()),
         None => throttle::unknown_email(email),

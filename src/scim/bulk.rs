@@ -110,6 +110,18 @@ fn parse(body: Value) -> ScimResult<(Vec<Op>, Option<usize>)> {
             })
         })
         .collect::<ScimResult<Vec<_>>>()?;
+    // bulkIds name what a request creates, so each is unique in it (RFC 7644 §3.7): a repeated
+    // one would make every reference to it ambiguous.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = ops
+        .iter()
+        .filter_map(|op| op.bulk_id.as_deref())
+        .find(|b| !seen.insert(*b))
+    {
+        return Err(ScimError::invalid_value(format!(
+            "the bulkId `{dup}` is given to more than one operation; bulkIds are unique in a request"
+        )));
+    }
     Ok((ops, fail_on_errors))
 }
 
@@ -148,15 +160,63 @@ fn is_user_create(op: &Op) -> bool {
 /// errors so far.
 struct Progress<'a> {
     ops: &'a [Op],
+    /// Which operation declares each bulkId.
+    declared: HashMap<&'a str, usize>,
     ids: HashMap<String, String>,
     results: Vec<Option<Value>>,
     errors: usize,
     fail_on_errors: Option<usize>,
 }
 
-impl Progress<'_> {
-    fn pending(&self, n: usize) -> bool {
-        self.results[n].is_none() && self.ops[n].refs.iter().all(|r| self.ids.contains_key(r))
+/// Where an operation stands.
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// It has its result.
+    Done,
+    /// Every bulkId it refers to has been created: it can run.
+    Ready,
+    /// It refers to a bulkId whose operation has not run yet.
+    Waiting,
+    /// It refers to a bulkId no operation declares, or whose operation failed: it can never run.
+    Dead,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ops: &'a [Op], fail_on_errors: Option<usize>) -> Self {
+        Self {
+            ops,
+            declared: ops
+                .iter()
+                .enumerate()
+                .filter_map(|(n, op)| op.bulk_id.as_deref().map(|b| (b, n)))
+                .collect(),
+            ids: HashMap::new(),
+            results: vec![None; ops.len()],
+            errors: 0,
+            fail_on_errors,
+        }
+    }
+
+    fn state(&self, n: usize) -> State {
+        if self.results[n].is_some() {
+            return State::Done;
+        }
+        let mut waiting = false;
+        for r in &self.ops[n].refs {
+            if self.ids.contains_key(r) {
+                continue;
+            }
+            match self.declared.get(r.as_str()) {
+                Some(&m) if m != n && self.results[m].is_none() => waiting = true,
+                // Unknown, its own, or failed.
+                _ => return State::Dead,
+            }
+        }
+        if waiting {
+            State::Waiting
+        } else {
+            State::Ready
+        }
     }
 
     fn stopped(&self) -> bool {
@@ -181,6 +241,16 @@ impl Progress<'_> {
             }
         });
     }
+
+    /// Records that operation `n` refers to a bulkId that will never be created.
+    fn unresolved(&mut self, n: usize, circular: bool) {
+        let detail = if circular {
+            "the operation refers to a bulkId whose operation waits for it in turn (circular)"
+        } else {
+            "the operation refers to a bulkId that no operation of the request created (unknown or failed)"
+        };
+        self.record(n, Err(ScimError::new(409, Some("invalidValue"), detail)));
+    }
 }
 
 /// Runs a BulkRequest and returns the BulkResponse.
@@ -192,20 +262,29 @@ pub async fn run(
 ) -> ScimResult<Value> {
     let (ops, fail_on_errors) = parse(body)?;
     let defs = store.attribute_defs(caller.tenant_id()).await?;
-    let mut p = Progress {
-        ops: &ops,
-        ids: HashMap::new(),
-        results: vec![None; ops.len()],
-        errors: 0,
-        fail_on_errors,
-    };
+    let mut p = Progress::new(&ops, fail_on_errors);
+    // Operations run in order; one that waits for a later bulkId is passed over and run in a
+    // later pass. One whose reference can never resolve is an error where it stands, and counts
+    // toward failOnErrors at once: nothing runs after the limit is reached.
     'passes: loop {
         let mut progressed = false;
         let mut n = 0;
         while n < ops.len() {
-            if !p.pending(n) {
-                n += 1;
-                continue;
+            match p.state(n) {
+                State::Done | State::Waiting => {
+                    n += 1;
+                    continue;
+                }
+                State::Dead => {
+                    progressed = true;
+                    p.unresolved(n, false);
+                    if p.stopped() {
+                        break 'passes;
+                    }
+                    n += 1;
+                    continue;
+                }
+                State::Ready => {}
             }
             progressed = true;
             if is_user_create(&ops[n]) {
@@ -229,17 +308,13 @@ pub async fn run(
             break;
         }
     }
-    // What is left refers to bulkIds that never resolved (unknown, failed, or circular).
-    if !p.stopped() {
-        for (n, op) in ops.iter().enumerate() {
-            if p.results[n].is_none() {
-                let e = ScimError::new(
-                    409,
-                    Some("invalidValue"),
-                    "the operation refers to a bulkId that was not created (unknown, failed or circular)",
-                );
-                p.results[n] = Some(failure(op, &e));
-            }
+    // What is left waits for itself through others (circular): each an error, in order.
+    for n in 0..ops.len() {
+        if p.stopped() {
+            break;
+        }
+        if p.results[n].is_none() {
+            p.unresolved(n, true);
         }
     }
     Ok(json!({
@@ -263,9 +338,14 @@ async fn create_users(
     let mut writes = Vec::new();
     let mut n = first;
     while n < p.ops.len() {
-        if !p.pending(n) {
-            n += 1;
-            continue;
+        match p.state(n) {
+            State::Ready => {}
+            // An error where it stands: the batch ends before it.
+            State::Dead => break,
+            State::Done | State::Waiting => {
+                n += 1;
+                continue;
+            }
         }
         let op = &p.ops[n];
         if !is_user_create(op) {
@@ -287,10 +367,11 @@ async fn create_users(
     let done = store
         .scim_create_users(caller.tenant_id(), &writes, budget, &caller.actor())
         .await?;
-    for (i, outcome) in batch.iter().zip(done) {
-        let outcome = outcome
-            .map(|u| (201, Some(Made::user(&u, &caller.base))))
-            .map_err(ScimError::from);
+    for ((i, outcome), w) in batch.iter().zip(done).zip(&writes) {
+        let outcome = match outcome {
+            Ok(u) => Ok((201, Some(Made::user(&u, &caller.base)))),
+            Err(e) => Err(service::creation_error(store, caller, &w.fields, e).await),
+        };
         p.record(*i, outcome);
     }
     Ok(if p.stopped() { p.ops.len() } else { n })

@@ -61,8 +61,8 @@ pub fn resource_types(base: &str, defs: &[AttributeDef]) -> Vec<Value> {
 }
 
 /// Every schema, the tenant's extension generated from its attribute definitions.
-pub fn schemas(defs: &[AttributeDef]) -> Vec<Schema> {
-    let mut all = vec![schema::user(), schema::enterprise()];
+pub fn schemas(defs: &[AttributeDef], unique_emails: bool) -> Vec<Schema> {
+    let mut all = vec![schema::user_with(unique_emails), schema::enterprise()];
     if !defs.is_empty() {
         all.push(schema::tenant(defs));
     }

@@ -77,7 +77,15 @@ impl From<DomainError> for ScimError {
                 _ => Self::invalid_value(message),
             },
             DomainError::Conflict(m) if m.contains("already exists") => {
-                Self::new(409, Some("uniqueness"), m)
+                // Name the SCIM attribute that holds the taken value.
+                let attribute = if m.contains("user with this email") {
+                    "emails.value: "
+                } else if m.contains("user with this username") {
+                    "userName: "
+                } else {
+                    ""
+                };
+                Self::new(409, Some("uniqueness"), format!("{attribute}{m}"))
             }
             DomainError::Conflict(m) => Self::new(409, None, m),
             DomainError::Forbidden(m) => Self::new(403, None, m),

@@ -44,8 +44,12 @@ pub fn parse(body: &Value) -> ScimResult<ScimGroupWrite> {
     let o = body
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
-    let display_name = opt_string(get_ci(o, "displayName"), "displayName", 200)?
-        .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
+    let display_name = opt_string(
+        get_ci(o, "displayName"),
+        "displayName",
+        super::limits::GROUP_NAME,
+    )?
+    .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
     let mut members: Vec<UserId> = Vec::new();
     match get_ci(o, "members") {
         None | Some(Value::Null) => {}
@@ -61,7 +65,11 @@ pub fn parse(body: &Value) -> ScimResult<ScimGroupWrite> {
     }
     Ok(ScimGroupWrite {
         display_name,
-        external_id: opt_string(get_ci(o, "externalId"), "externalId", 256)?,
+        external_id: opt_string(
+            get_ci(o, "externalId"),
+            "externalId",
+            super::limits::EXTERNAL_ID,
+        )?,
         members,
     })
 }

@@ -7,6 +7,7 @@ pub mod expand;
 pub mod filter;
 pub mod group;
 pub mod json;
+pub mod limits;
 pub mod patch;
 pub mod query;
 pub mod schema;

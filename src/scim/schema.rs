@@ -178,10 +178,21 @@ impl Schema {
     }
 }
 
-/// The core User schema: the attributes Castellan stores.
+/// The core User schema: the attributes Castellan stores (sign-in emails unique).
 pub fn user() -> Schema {
+    user_with(true)
+}
+
+/// The core User schema, as a tenant's settings make it: when sign-in emails are unique (the
+/// default), `emails.value` says so (`uniqueness: server`): the sign-in email (the primary
+/// email, else the first, else the userName) of two current users may not be the same.
+pub fn user_with(unique_emails: bool) -> Schema {
+    let mut value = Attr::string("value", "The email address.").required();
+    if unique_emails {
+        value = value.unique();
+    }
     let email_sub = vec![
-        Attr::string("value", "The email address.").required(),
+        value,
         Attr::string("type", "work, home or other."),
         Attr::new("primary", Type::Boolean, "The sign-in email."),
     ];

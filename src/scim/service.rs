@@ -168,11 +168,50 @@ pub async fn create_user(
 ) -> ScimResult<ScimUser> {
     let w = prepare_user(&caller.tenant, defs, body).await?;
     let mut done = store
-        .scim_create_users(caller.tenant_id(), &[w], None, &caller.actor())
+        .scim_create_users(
+            caller.tenant_id(),
+            std::slice::from_ref(&w),
+            None,
+            &caller.actor(),
+        )
         .await?;
-    Ok(done
-        .pop()
-        .ok_or_else(|| ScimError::new(500, None, "internal error"))??)
+    match done.pop() {
+        Some(Ok(u)) => Ok(u),
+        Some(Err(e)) => Err(creation_error(store, caller, &w.fields, e).await),
+        None => Err(ScimError::new(500, None, "internal error")),
+    }
+}
+
+/// The SCIM error for a refused creation. A uniqueness conflict names the attribute and the
+/// id of the user that holds the value (RFC 7644 §3.3 allows 409 `uniqueness`), so that a
+/// directory retrying a creation whose answer it lost (a Bulk cut off mid-way) can find the
+/// user it made and carry on with it.
+pub async fn creation_error(
+    store: &Store,
+    caller: &ScimCaller,
+    fields: &crate::domain::scim::ScimUserFields,
+    e: DomainError,
+) -> ScimError {
+    let e = ScimError::from(e);
+    if e.status != 409 || e.scim_type != Some("uniqueness") {
+        return e;
+    }
+    match store.scim_user_holding(caller.tenant_id(), fields).await {
+        Ok(Some((id, true))) => ScimError::new(
+            409,
+            Some("uniqueness"),
+            format!("userName: the user `{id}` already has this userName"),
+        ),
+        Ok(Some((id, false))) => ScimError::new(
+            409,
+            Some("uniqueness"),
+            format!(
+                "emails.value: the user `{id}` already signs in with this email (the primary email, \
+                 else the first, else the userName)"
+            ),
+        ),
+        _ => e,
+    }
 }
 
 /// Writes a user's new state; a deactivation tells the apps their sessions signed in to.

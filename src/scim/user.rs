@@ -4,6 +4,7 @@
 use super::error::{ScimError, ScimResult};
 use super::filter::AttrPath;
 use super::json::{get_ci, opt_lines, opt_string, parse_bool};
+use super::limits;
 use super::schema::{ENTERPRISE, TENANT, USER};
 use crate::domain::attributes::AttributeChanges;
 use crate::domain::clock::format_ms;
@@ -170,15 +171,16 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
     let o = body
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
-    let user_name = opt_string(get_ci(o, "userName"), "userName", 254)?
-        .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+    let user_name = opt_string(get_ci(o, "userName"), "userName", limits::USER_NAME)?
+        .ok_or_else(|| ScimError::invalid_value("userName is required"))
+        .map(|n| crate::domain::changes::nfc(&n))?;
     let name = match get_ci(o, "name") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m),
         Some(_) => return Err(ScimError::invalid_value("name must be an object")),
     };
     let name_part = |k: &str, label: &str| match name {
-        Some(n) => opt_string(get_ci(n, k), label, 200),
+        Some(n) => opt_string(get_ci(n, k), label, limits::TEXT),
         None => Ok(None),
     };
     let ent = match get_ci(o, ENTERPRISE) {
@@ -191,7 +193,7 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
         }
     };
     let ent_part = |k: &str| match ent {
-        Some(e) => opt_string(get_ci(e, k), k, 200),
+        Some(e) => opt_string(get_ci(e, k), k, limits::TEXT),
         None => Ok(None),
     };
     let manager = match ent.and_then(|e| get_ci(e, "manager")) {
@@ -208,19 +210,23 @@ pub fn parse(body: &Value, defs: &[AttributeDef], current: &[String]) -> ScimRes
     };
     let fields = ScimUserFields {
         user_name,
-        external_id: opt_string(get_ci(o, "externalId"), "externalId", 256)?,
+        external_id: opt_string(get_ci(o, "externalId"), "externalId", limits::EXTERNAL_ID)?,
         given_name: name_part("givenName", "name.givenName")?,
         family_name: name_part("familyName", "name.familyName")?,
         middle_name: name_part("middleName", "name.middleName")?,
         honorific_prefix: name_part("honorificPrefix", "name.honorificPrefix")?,
         honorific_suffix: name_part("honorificSuffix", "name.honorificSuffix")?,
-        display_name: opt_string(get_ci(o, "displayName"), "displayName", 200)?,
-        nick_name: opt_string(get_ci(o, "nickName"), "nickName", 200)?,
-        title: opt_string(get_ci(o, "title"), "title", 200)?,
-        user_type: opt_string(get_ci(o, "userType"), "userType", 200)?,
-        preferred_language: opt_string(get_ci(o, "preferredLanguage"), "preferredLanguage", 200)?,
-        locale: opt_string(get_ci(o, "locale"), "locale", 200)?,
-        timezone: opt_string(get_ci(o, "timezone"), "timezone", 200)?,
+        display_name: opt_string(get_ci(o, "displayName"), "displayName", limits::TEXT)?,
+        nick_name: opt_string(get_ci(o, "nickName"), "nickName", limits::TEXT)?,
+        title: opt_string(get_ci(o, "title"), "title", limits::TEXT)?,
+        user_type: opt_string(get_ci(o, "userType"), "userType", limits::SHORT)?,
+        preferred_language: opt_string(
+            get_ci(o, "preferredLanguage"),
+            "preferredLanguage",
+            limits::SHORT,
+        )?,
+        locale: opt_string(get_ci(o, "locale"), "locale", limits::SHORT)?,
+        timezone: opt_string(get_ci(o, "timezone"), "timezone", limits::SHORT)?,
         emails: parse_emails(get_ci(o, "emails"))?,
         plurals: parse_plurals(o)?,
         addresses: parse_addresses(get_ci(o, "addresses"))?,
@@ -262,7 +268,7 @@ fn parse_emails(v: Option<&Value>) -> ScimResult<Vec<Email>> {
         let m = item
             .as_object()
             .ok_or_else(|| ScimError::invalid_value("each email must be an object"))?;
-        let Some(value) = opt_string(get_ci(m, "value"), "emails.value", 254)? else {
+        let Some(value) = opt_string(get_ci(m, "value"), "emails.value", limits::EMAIL)? else {
             continue;
         };
         if !value.contains('@') {
@@ -281,7 +287,7 @@ fn parse_emails(v: Option<&Value>) -> ScimResult<Vec<Email>> {
         }
         out.push(Email {
             value,
-            kind: opt_string(get_ci(m, "type"), "emails.type", 50)?,
+            kind: opt_string(get_ci(m, "type"), "emails.type", limits::SHORT)?,
             primary,
         });
     }
@@ -337,8 +343,12 @@ fn parse_plurals(
             }
             values.push(PluralValue {
                 value,
-                display: opt_string(get_ci(m, "display"), &format!("{name}.display"), 200)?,
-                kind: opt_string(get_ci(m, "type"), &format!("{name}.type"), 50)?,
+                display: opt_string(
+                    get_ci(m, "display"),
+                    &format!("{name}.display"),
+                    limits::TEXT,
+                )?,
+                kind: opt_string(get_ci(m, "type"), &format!("{name}.type"), limits::SHORT)?,
                 primary,
             });
         }
@@ -356,14 +366,14 @@ fn parse_addresses(v: Option<&Value>) -> ScimResult<Vec<Address>> {
         let part = |k: &str, max: usize| opt_string(get_ci(m, k), &format!("addresses.{k}"), max);
         let lines = |k: &str| opt_lines(get_ci(m, k), &format!("addresses.{k}"), 1024);
         let a = Address {
-            kind: part("type", 50)?,
+            kind: part("type", limits::SHORT)?,
             primary: primary_of(m, "addresses")?,
             formatted: lines("formatted")?,
             street_address: lines("streetAddress")?,
-            locality: part("locality", 200)?,
-            region: part("region", 200)?,
-            postal_code: part("postalCode", 50)?,
-            country: part("country", 100)?,
+            locality: part("locality", limits::TEXT)?,
+            region: part("region", limits::TEXT)?,
+            postal_code: part("postalCode", limits::SHORT)?,
+            country: part("country", limits::SHORT)?,
         };
         if address_parts(&a).iter().all(|(_, v)| v.is_none()) {
             continue;

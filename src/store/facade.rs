@@ -38,6 +38,7 @@ forward! {
     fn insert_user(&self, tenant: &TenantId, user: &NewUser, actor: &Actor) -> User;
     fn get_user(&self, tenant: &TenantId, id: &UserId) -> Option<User>;
     fn user_by_email(&self, tenant: &TenantId, email: &str) -> Option<User>;
+    fn user_for_sign_in(&self, tenant: &TenantId, login: &str) -> Option<User>;
     fn list_users(&self, tenant: &TenantId, query: &UserQuery) -> Page<User>;
     fn update_user(&self, tenant: &TenantId, id: &UserId, version: i64, profile: &UserProfile,
         attributes: &AttributeChanges, action: &'static str, actor: &Actor) -> User;
@@ -391,6 +392,7 @@ forward! {
     fn list_scim_tokens(&self, tenant: &TenantId) -> Vec<scim::ScimToken>;
     fn revoke_scim_token(&self, tenant: &TenantId, id: &ScimTokenId, actor: &Actor) -> ();
     fn scim_settings(&self, tenant: &TenantId) -> scim::ScimSettings;
+    fn scim_user_holding(&self, tenant: &TenantId, fields: &scim::ScimUserFields) -> Option<(UserId, bool)>;
     fn set_scim_settings(&self, tenant: &TenantId, settings: &scim::ScimSettings, actor: &Actor) -> scim::ScimSettings;
 
     /// Computes the folded shadows of case-insensitive SCIM text that rows still lack.

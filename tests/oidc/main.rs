@@ -33,6 +33,7 @@ mod revocation;
 mod secrets;
 mod security_headers;
 mod sessions;
+mod shared_emails;
 mod signin;
 mod signing_keys;
 mod strict_input;

@@ -221,7 +221,150 @@ async fn fail_on_errors_among_creations(b: Backend) {
     assert_eq!(names, ["a", "b", "owner@acme.test"]);
 }
 
+fn statuses(r: &Value) -> Vec<String> {
+    r["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Issue 13 §14: a bulkId given twice is refused whole, before anything runs.
+async fn duplicate_bulk_ids(b: Backend) {
+    let s = Scim::start(b).await;
+    let r = s
+        .post("/Bulk", json!({"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": "first"}},
+            {"method": "POST", "path": "/Groups", "bulkId": "y", "data": {"displayName": "G", "members": [{"value": "bulkId:x"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": "second"}},
+        ]}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["scimType"], "invalidValue");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("`x`"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        s.names("count=10").await,
+        ["owner@acme.test"],
+        "nothing ran"
+    );
+}
+
+/// Issue 13 §15: an unresolvable bulkId reference is an error where it stands and counts at
+/// once; nothing after the limit runs. Cases: an unknown bulkId, a failed one, a circle.
+async fn unresolved_references_count(b: Backend) {
+    let s = Scim::start(b).await;
+    let cases = [
+        // (operations, failOnErrors, statuses expected, users that must not exist)
+        (
+            json!([
+                {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"displayName": "G1", "members": [{"value": "bulkId:nobody"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"userName": "after-unknown"}},
+            ]),
+            1,
+            vec!["409"],
+            "after-unknown",
+        ),
+        (
+            json!([
+                {"method": "POST", "path": "/Users", "bulkId": "bad", "data": {"displayName": "no userName"}},
+                {"method": "PATCH", "path": "/Users/bulkId:bad", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "after-failed"}},
+            ]),
+            2,
+            vec!["400", "409"],
+            "after-failed",
+        ),
+        (
+            json!([
+                {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
+                {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "c", "data": {"userName": "after-circle", "x": "bulkId:a"}},
+            ]),
+            1,
+            vec!["409"],
+            "after-circle",
+        ),
+    ];
+    for (ops, limit, want, absent) in cases {
+        let r = s
+            .post(
+                "/Bulk",
+                json!({"schemas": [BULK], "failOnErrors": limit, "Operations": ops}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(statuses(&r.body), want, "{}", r.body);
+        let q = format!(
+            "filter={}",
+            crate::enc(&format!("userName eq \"{absent}\""))
+        );
+        assert!(s.names(&q).await.is_empty(), "{absent} was not created");
+    }
+    // Without failOnErrors every operation is answered, the unresolvable ones with 409.
+    let r = s
+        .post("/Bulk", json!({"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Groups", "data": {"displayName": "G9", "members": [{"value": "bulkId:later"}]}},
+            {"method": "POST", "path": "/Groups", "data": {"displayName": "G10", "members": [{"value": "bulkId:none"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "later", "data": {"userName": "later"}},
+        ]}))
+        .await;
+    assert_eq!(statuses(&r.body), ["201", "409", "201"], "{}", r.body);
+}
+
+/// Issue 13 §16: a Bulk whose answer was lost is sent again: its creations answer 409
+/// uniqueness naming the user made the first time, its PATCHes and PUTs apply again, its
+/// DELETEs answer 404; nothing is made twice.
+async fn retried_bulk_recovers(b: Backend) {
+    let s = Scim::start(b).await;
+    let body = json!({"schemas": [BULK], "Operations": [
+        {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"userName": "r1", "emails": [{"value": "r1@corp.example"}]}},
+        {"method": "POST", "path": "/Users", "bulkId": "u2", "data": {"userName": "r2"}},
+        {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"displayName": "R", "members": [{"value": "bulkId:u1"}]}},
+    ]});
+    let first = s.post("/Bulk", body.clone()).await;
+    assert_eq!(
+        statuses(&first.body),
+        ["201", "201", "201"],
+        "{}",
+        first.body
+    );
+    let id_of = |n: usize| {
+        first.body["Operations"][n]["location"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let again = s.post("/Bulk", body).await;
+    let ops = again.body["Operations"].as_array().unwrap();
+    for (n, op) in ops.iter().enumerate().take(2) {
+        assert_eq!(op["status"], "409", "{}", again.body);
+        assert_eq!(op["response"]["scimType"], "uniqueness");
+        let detail = op["response"]["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("userName") && detail.contains(&id_of(n)),
+            "{detail}"
+        );
+    }
+    // The group's reference to the failed creation cannot resolve (groups may share names).
+    assert_eq!(ops[2]["status"], "409", "{}", again.body);
+    let mut names = s.names("count=10").await;
+    names.sort();
+    assert_eq!(names, ["owner@acme.test", "r1", "r2"]);
+}
+
 crate::backends!(
+    duplicate_bulk_ids,
+    unresolved_references_count,
+    retried_bulk_recovers,
     references_and_results,
     fail_on_errors_stops,
     limits,

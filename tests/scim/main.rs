@@ -13,10 +13,12 @@ mod contacts;
 mod differential;
 mod filters;
 mod groups;
+mod identity;
 mod quirks;
 mod reference;
 mod semantics;
 mod users;
+mod writes;
 
 use common::{Backend, TestServer};
 use reqwest::header::HeaderMap;

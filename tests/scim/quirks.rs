@@ -251,4 +251,95 @@ async fn entra(b: Backend) {
     );
 }
 
-crate::backends!(okta, entra);
+/// Entra ID's shapes for issue 13 §9-13: an admin account that carries the person's `mail`
+/// (with the tenant's shared-email setting), a 256-character displayName, the userName sent
+/// decomposed by a client that does not compose, the user's PATCH racing the group PATCH that
+/// adds them (Entra sends both at once), and re-provisioning after a hard delete.
+async fn entra_identity(b: Backend) {
+    let s = Scim::start(b).await;
+    let (st, v) = s
+        .srv
+        .put(
+            "/scim/settings",
+            json!({"delete_action": "delete", "unique_emails": false}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let person = |upn: &str, display: &str| {
+        json!({
+            "schemas": [CORE, ENT], "externalId": uuid::Uuid::new_v4().to_string(),
+            "userName": upn, "active": true, "displayName": display,
+            "emails": [{"primary": true, "type": "work", "value": "Zoe.Muller@contoso.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {"formatted": display, "familyName": "Müller", "givenName": "Zoë"},
+            "roles": [], ENT: {"department": "Research"}
+        })
+    };
+    let long = format!("Zoë Müller {}", "(Research and Development) ".repeat(9));
+    let long: String = long.chars().take(256).collect();
+    let me = s
+        .post("/Users", person("Zoë.Müller@contoso.com", &long))
+        .await;
+    assert_eq!(me.status, StatusCode::CREATED, "{}", me.body);
+    assert_eq!(me.body["displayName"], long.trim());
+    let admin = s
+        .post(
+            "/Users",
+            person("adm-zoe@contoso.onmicrosoft.com", "Zoë (admin)"),
+        )
+        .await;
+    assert_eq!(
+        admin.status,
+        StatusCode::CREATED,
+        "shared mail: {}",
+        admin.body
+    );
+    // The same UPN decomposed is the same userName.
+    let nfd = "Zoe\u{308}.Mu\u{308}ller@contoso.com";
+    let dup = s.post("/Users", person(nfd, "dup")).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+    assert!(
+        dup.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(me.body["id"].as_str().unwrap()),
+        "{}",
+        dup.body
+    );
+    // The user's update and the group's membership change, at once.
+    let id = me.body["id"].as_str().unwrap().to_owned();
+    let g = s
+        .post(
+            "/Groups",
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Research", "externalId": "g-1", "members": []}),
+        )
+        .await;
+    let gid = g.body["id"].as_str().unwrap().to_owned();
+    let user_patch = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "Replace", "path": "title", "value": "Scientist"}]});
+    let group_patch = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "Add", "path": "members", "value": [{"value": id}]}]});
+    let (upath, gpath) = (format!("/Users/{id}"), format!("/Groups/{gid}"));
+    let (u, g) = tokio::join!(
+        raw_patch(&s, &upath, user_patch),
+        raw_patch(&s, &gpath, group_patch)
+    );
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    assert!(g.status.is_success(), "{}", g.body);
+    let read = s.get(&format!("/Users/{id}")).await.body;
+    assert_eq!(read["title"], "Scientist");
+    assert_eq!(read["groups"][0]["value"], gid.as_str());
+    // Unassigned (hard delete), then assigned again: a new user with the same UPN and mail.
+    assert_eq!(
+        s.delete(&format!("/Users/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let back = s
+        .post("/Users", person("Zoë.Müller@contoso.com", "Zoë Müller"))
+        .await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.body);
+    assert_ne!(back.body["id"], id.as_str());
+}
+
+crate::backends!(okta, entra, entra_identity);

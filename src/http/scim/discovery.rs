@@ -45,7 +45,12 @@ async fn resource_type(State(s): State<AppState>, caller: ScimCaller, Id(id): Id
 
 async fn schemas(State(s): State<AppState>, caller: ScimCaller) -> ScimResult {
     let defs = s.store.attribute_defs(caller.tenant_id()).await?;
-    let all: Vec<_> = discovery::schemas(&defs)
+    let unique = s
+        .store
+        .scim_settings(caller.tenant_id())
+        .await?
+        .unique_emails;
+    let all: Vec<_> = discovery::schemas(&defs, unique)
         .iter()
         .map(|x| x.to_json(&caller.base))
         .collect();
@@ -54,7 +59,12 @@ async fn schemas(State(s): State<AppState>, caller: ScimCaller) -> ScimResult {
 
 async fn schema(State(s): State<AppState>, caller: ScimCaller, Id(id): Id) -> ScimResult {
     let defs = s.store.attribute_defs(caller.tenant_id()).await?;
-    discovery::schemas(&defs)
+    let unique = s
+        .store
+        .scim_settings(caller.tenant_id())
+        .await?
+        .unique_emails;
+    discovery::schemas(&defs, unique)
         .iter()
         .find(|x| x.id.eq_ignore_ascii_case(&id))
         .map(|x| Scim::ok(x.to_json(&caller.base)))

@@ -17,6 +17,7 @@ mod management;
 mod mfa;
 mod notifications;
 mod permissions;
+mod rekey;
 mod roles;
 mod scim_create;
 mod scim_fold;
@@ -62,7 +63,8 @@ impl Backend {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| DomainError::Internal(format!("migration failed: {e}")))
+            .map_err(|e| DomainError::Internal(format!("migration failed: {e}")))?;
+        self.rekey_unicode().await
     }
 
     /// Starts a transaction that will write: SQLite takes the write lock at once (so two

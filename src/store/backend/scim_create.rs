@@ -19,20 +19,28 @@ use std::collections::HashMap;
 struct Home {
     account: String,
     role: String,
+    /// Whether the tenant lets users share a sign-in email (`ScimSettings::unique_emails`).
+    email_shared: bool,
 }
 
 async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
-    let (account, role) = sqlx::query_as::<DB, (Option<String>, Option<String>)>(
-        "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),
-                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2)",
-    )
-    .bind(tenant.as_str())
-    .bind(RoleTemplate::Member.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    let (account, role, unique) =
+        sqlx::query_as::<DB, (Option<String>, Option<String>, Option<bool>)>(
+            "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),
+                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2),
+                (SELECT unique_emails FROM scim_settings WHERE tenant_id = $1)",
+        )
+        .bind(tenant.as_str())
+        .bind(RoleTemplate::Member.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
     match (account, role) {
-        (Some(account), Some(role)) => Ok(Home { account, role }),
+        (Some(account), Some(role)) => Ok(Home {
+            account,
+            role,
+            email_shared: unique == Some(false),
+        }),
         _ => Err(DomainError::Internal(format!(
             "tenant {tenant} has no Guest account or Member role"
         ))),
@@ -158,9 +166,14 @@ async fn insert_new(
         "INSERT INTO users (id, username, username_norm, email_norm, email, given_name, family_name,
              display_name, locale, timezone, external_id, status, middle_name, honorific_prefix,
              honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
-             organization, division, department, password_hash, tenant_id, created_at, updated_at)",
+             organization, division, department, password_hash, tenant_id, created_at, updated_at, email_shared)",
         25,
-        vec![tenant.as_str().into(), Val::Int(now), Val::Int(now)],
+        vec![
+            tenant.as_str().into(),
+            Val::Int(now),
+            Val::Int(now),
+            Val::Bool(home.email_shared),
+        ],
         rows,
     )
     .await?;
@@ -267,13 +280,7 @@ async fn reactivate(
     w: &ScimUserWrite,
 ) -> Result<ScimUser> {
     super::holders::check_directory_reach(tx, tenant, id).await?;
-    sqlx::query("UPDATE users SET scim_removed = FALSE WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    let before = users_by_ids(tx, tenant, std::slice::from_ref(id))
+    let before = users_by_ids(tx, tenant, std::slice::from_ref(id), true)
         .await?
         .pop()
         .ok_or(DomainError::NotFound("user"))?;
@@ -282,13 +289,27 @@ async fn reactivate(
     } else {
         UserStatus::Inactive
     };
+    // The new profile first: the email the user had when removed may be another's now, and
+    // only the one they come back with must be free.
     write_scim_fields(tx, tenant, id, w, status, true).await?;
+    sqlx::query("UPDATE users SET scim_removed = FALSE WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
     super::users::write_attributes(tx, id, &w.attributes).await?;
     Ok(before)
 }
 
-/// Visible users by id, in one query per 500 (and one per kind of related data).
-async fn users_by_ids(conn: &mut Conn, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<ScimUser>> {
+/// Visible users (or users a SCIM DELETE removed, when `removed`) by id, in one query per 500
+/// (and one per kind of related data).
+async fn users_by_ids(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    ids: &[UserId],
+    removed: bool,
+) -> Result<Vec<ScimUser>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let mut sql = Sql::new(tenant.as_str());
@@ -298,7 +319,8 @@ async fn users_by_ids(conn: &mut Conn, tenant: &TenantId, ids: &[UserId]) -> Res
             .collect();
         sql.text = format!(
             "SELECT {COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id \
-             WHERE u.tenant_id = $1 AND NOT u.scim_removed AND u.id IN ({})",
+             WHERE u.tenant_id = $1 AND {}u.scim_removed AND u.id IN ({})",
+            if removed { "" } else { "NOT " },
             list.join(", ")
         );
         out.extend(users_by_sql(conn, sql).await?);
@@ -336,7 +358,7 @@ async fn made_users(
         .map(|id| id.0.clone())
         .collect();
     let mut attributes = super::users::load_attributes(&mut *conn, &with_attributes).await?;
-    let mut out: HashMap<String, ScimUser> = users_by_ids(conn, tenant, &reactivated)
+    let mut out: HashMap<String, ScimUser> = users_by_ids(conn, tenant, &reactivated, false)
         .await?
         .into_iter()
         .map(|u| (u.id.0.clone(), u))

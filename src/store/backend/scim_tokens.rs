@@ -134,20 +134,21 @@ impl Backend {
 
     /// The tenant's SCIM settings (defaults when never set).
     pub async fn scim_settings(&self, tenant: &TenantId) -> Result<ScimSettings> {
-        let row: Option<(String, bool)> = sqlx::query_as(
-            "SELECT delete_action, manage_administrators FROM scim_settings WHERE tenant_id = $1",
+        let row: Option<(String, bool, bool)> = sqlx::query_as(
+            "SELECT delete_action, manage_administrators, unique_emails FROM scim_settings \
+             WHERE tenant_id = $1",
         )
         .bind(tenant.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        let (action, manage_administrators) = row.unzip();
         Ok(ScimSettings {
-            delete_action: action
-                .as_deref()
-                .and_then(DeleteAction::parse)
+            delete_action: row
+                .as_ref()
+                .and_then(|(a, _, _)| DeleteAction::parse(a))
                 .unwrap_or_default(),
-            manage_administrators: manage_administrators.unwrap_or(false),
+            manage_administrators: row.as_ref().is_some_and(|(_, m, _)| *m),
+            unique_emails: row.as_ref().is_none_or(|(_, _, u)| *u),
         })
     }
 
@@ -160,18 +161,33 @@ impl Backend {
     ) -> Result<ScimSettings> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO scim_settings (tenant_id, delete_action, manage_administrators, updated_at)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action,
-               manage_administrators = excluded.manage_administrators, updated_at = excluded.updated_at",
+            "INSERT INTO scim_settings (tenant_id, delete_action, manage_administrators, updated_at, \
+             unique_emails) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant_id) DO UPDATE SET delete_action = excluded.delete_action, \
+             manage_administrators = excluded.manage_administrators, \
+             updated_at = excluded.updated_at, unique_emails = excluded.unique_emails",
         )
         .bind(tenant.as_str())
         .bind(settings.delete_action.as_str())
         .bind(settings.manage_administrators)
         .bind(now_ms())
+        .bind(settings.unique_emails)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        // Users come under the unique index again (refused, 409, while two current users
+        // share an email) or leave it.
+        sqlx::query("UPDATE users SET email_shared = $2 WHERE tenant_id = $1 AND email_shared <> $2")
+            .bind(tenant.as_str())
+            .bind(!settings.unique_emails)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match db_error(e) {
+                DomainError::Conflict(_) => DomainError::conflict(
+                    "two current users share a sign-in email: give each their own before making emails unique",
+                ),
+                other => other,
+            })?;
         commit(
             tx,
             tenant,

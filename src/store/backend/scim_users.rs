@@ -412,6 +412,27 @@ impl Backend {
         scim_user_conn(&mut conn, tenant, id.as_str(), false).await
     }
 
+    /// The visible user that holds the userName or the sign-in email `fields` would take, if
+    /// any: their id, and whether it is the userName (else the email) they hold.
+    pub async fn scim_user_holding(
+        &self,
+        tenant: &TenantId,
+        fields: &ScimUserFields,
+    ) -> Result<Option<(UserId, bool)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT id, CAST(CASE WHEN username_norm = $2 THEN 1 ELSE 0 END AS BIGINT) AS by_name FROM users \
+             WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
+             AND (username_norm = $2 OR email_norm = $3) ORDER BY by_name DESC, id LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(normalise(&fields.user_name))
+        .bind(normalise(&sign_in_email(fields)))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|(id, by_name)| (UserId(id), by_name == 1)))
+    }
+
     /// A page of users matching the query, and how many match in all.
     pub async fn scim_list_users(
         &self,
@@ -661,6 +682,7 @@ pub(super) async fn write_scim_fields(
              division = $23, department = $24, status = $25, updated_at = $26,
              password_hash = COALESCE($27, password_hash),
              email_verified = CASE WHEN email_norm = $6 THEN email_verified ELSE FALSE END,
+             email_shared = COALESCE((SELECT NOT s.unique_emails FROM scim_settings s WHERE s.tenant_id = $1), FALSE),
              version = version + $28
          WHERE tenant_id = $1 AND id = $2",
     )

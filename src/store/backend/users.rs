@@ -249,11 +249,36 @@ impl Backend {
         Ok(Some(row.into_user(a)))
     }
 
+    /// The user whose sign-in email is `email`. A user a SCIM DELETE removed or anonymised
+    /// gives way to a current user with the same email; when several current users share it
+    /// (a tenant that allows it), none is chosen.
     pub async fn user_by_email(&self, tenant: &TenantId, email: &str) -> Result<Option<User>> {
+        let rows: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT id, (scim_removed OR status = 'anonymised') AS gone FROM users \
+             WHERE tenant_id = $1 AND email_norm = $2 ORDER BY gone, id LIMIT 2",
+        )
+        .bind(tenant.as_str())
+        .bind(normalise(email))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        match rows.as_slice() {
+            [(_, false), (_, false)] => Ok(None),
+            [(id, _), ..] => self.get_user(tenant, &UserId(id.clone())).await,
+            [] => Ok(None),
+        }
+    }
+
+    /// The user who signs in with `login`: the one whose sign-in email it is, or, when no
+    /// current user or several have that email, the one whose username it is.
+    pub async fn user_for_sign_in(&self, tenant: &TenantId, login: &str) -> Result<Option<User>> {
+        if let Some(u) = self.user_by_email(tenant, login).await? {
+            return Ok(Some(u));
+        }
         let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND email_norm = $2")
+            sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND username_norm = $2")
                 .bind(tenant.as_str())
-                .bind(normalise(email))
+                .bind(normalise(login))
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_error)?;
@@ -327,11 +352,13 @@ impl Backend {
             let d = push(&mut args, Arg::Text(day));
             sql += &format!(" AND u.id IN ({})", scope_sql(m, d));
         }
-        // (tenant, email_norm) is unique, so the email alone is an exact keyset position (and a
-        // plain range keeps PostgreSQL on the index, where `a > x OR (a = x AND b > y)` did not).
-        if let Some((email, _)) = &q.after {
+        // The position is (email_norm, id): a removed user, or users of a tenant that lets them
+        // share an email, may have the same email. The range on the email keeps PostgreSQL on
+        // the index (where `a > x OR (a = x AND b > y)` alone did not).
+        if let Some((email, id)) = &q.after {
             let e = push(&mut args, Arg::Text(email.clone()));
-            sql += &format!(" AND u.email_norm > ${e}");
+            let i = push(&mut args, Arg::Text(id.0.clone()));
+            sql += &format!(" AND u.email_norm >= ${e} AND (u.email_norm > ${e} OR u.id > ${i})");
         }
         let limit = q.limit.clamp(1, 1000);
         let l = push(&mut args, Arg::Int(i64::from(limit) + 1));

@@ -1,0 +1,63 @@
+//! Issue 13 §11: in a tenant that lets users share a sign-in email (an Entra ID admin account
+//! carries the person's own `mail`), each signs in with their username; the shared email alone
+//! names no one and is refused exactly like a wrong password.
+
+use crate::backends;
+use crate::browser::{Browser, PASSWORD};
+use crate::common::{Backend, TestServer};
+use serde_json::json;
+
+const REFUSED: &str = "Email or password is incorrect";
+const ADMIN_PASSWORD: &str = "another long passphrase";
+
+async fn shared_email_signs_in_by_username(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (st, v) = s
+        .put(
+            "/scim/settings",
+            json!({"delete_action": "deactivate", "unique_emails": false}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let token = castellan::cli::create_scim_token(&s.store, "acme", "entra")
+        .await
+        .unwrap();
+    for (name, password) in [("grace", PASSWORD), ("grace-admin", ADMIN_PASSWORD)] {
+        let res = s
+            .client
+            .post(format!("{}/t/acme/scim/v2/Users", s.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(
+                json!({"userName": name, "password": password,
+                    "emails": [{"value": "grace@acme.test", "primary": true, "type": "work"}]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
+    for (login, password) in [("grace", PASSWORD), ("Grace-Admin", ADMIN_PASSWORD)] {
+        let page = Browser::new(&s)
+            .sign_in("/t/acme/login", login, password)
+            .await;
+        assert_eq!(page.status, 303, "{login}: {}", page.body);
+    }
+    // The shared email with either password, and a wrong password, look alike.
+    let browser = Browser::new(&s);
+    let mut bodies = Vec::new();
+    for (login, password) in [
+        ("grace@acme.test", PASSWORD),
+        ("grace@acme.test", ADMIN_PASSWORD),
+        ("grace", "a wrong password here"),
+    ] {
+        let page = browser.sign_in("/t/acme/login", login, password).await;
+        assert_eq!(page.status, 401, "{login}");
+        assert!(page.body.contains(REFUSED), "{}", page.body);
+        bodies.push(page.body.replace(login, "LOGIN"));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "identical pages");
+}
+
+backends!(shared_email_signs_in_by_username);
