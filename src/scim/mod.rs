@@ -5,6 +5,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod group;
+pub mod group_patch;
 pub mod json;
 pub mod patch;
 pub mod query;

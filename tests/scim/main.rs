@@ -11,6 +11,7 @@ mod concurrency;
 mod contacts;
 mod filters;
 mod groups;
+mod large_groups;
 mod quirks;
 mod users;
 

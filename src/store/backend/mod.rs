@@ -18,6 +18,7 @@ mod notifications;
 mod permissions;
 mod roles;
 mod scim_create;
+mod scim_group_members;
 mod scim_groups;
 mod scim_sql;
 mod scim_tokens;
