@@ -243,6 +243,20 @@ pub struct ScimGroupWrite {
     pub members: Vec<UserId>,
 }
 
+/// A change of a group as SCIM writes it (PUT, PATCH): only the difference reaches the
+/// database, so adding one member to a large group costs one row, not the group.
+#[derive(Clone, Debug, Default)]
+pub struct ScimGroupChange {
+    /// The new displayName and externalId (`None`: unchanged).
+    pub fields: Option<(String, Option<String>)>,
+    /// The whole new member list (`None`: `add` and `remove` say what changes).
+    pub replace: Option<Vec<UserId>>,
+    /// Users to make members (already members: nothing happens).
+    pub add: Vec<UserId>,
+    /// Users to take out (not members: nothing happens).
+    pub remove: Vec<UserId>,
+}
+
 /// What a filter, a sort or a comparison can name on a user.
 #[derive(Clone, Debug)]
 pub enum UserField {

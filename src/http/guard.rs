@@ -9,7 +9,7 @@ use super::problem::Problem;
 use super::{MAX_BODY, oidc};
 use crate::domain::text::{self, Refusal};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::scim::discovery::BULK_MAX_PAYLOAD;
+use crate::scim::discovery::MAX_PAYLOAD;
 use crate::scim::error::ScimError;
 use axum::body::Body;
 use axum::extract::Request;
@@ -77,8 +77,9 @@ pub async fn refuse_hostile_input(req: Request, next: Next) -> Response {
     {
         return query_refusal(on, &e);
     }
-    let limit = if path.ends_with("/Bulk") {
-        BULK_MAX_PAYLOAD
+    // SCIM takes what `/ServiceProviderConfig` advertises (a large group's PUT, a Bulk).
+    let limit = if on == Surface::Scim {
+        MAX_PAYLOAD
     } else {
         MAX_BODY
     };

@@ -464,11 +464,11 @@ async fn execute(
         )),
         ("Groups", "PUT", Some(id)) => Ok((
             200,
-            group_json(&service::replace_group(store, caller, id, v, data).await?),
+            group_json(&service::replace_group(store, caller, id, v, data, false).await?),
         )),
         ("Groups", "PATCH", Some(id)) => Ok((
             200,
-            group_json(&service::patch_group(store, caller, id, v, data).await?),
+            group_json(&service::patch_group(store, caller, id, v, data, false).await?),
         )),
         ("Groups", "DELETE", Some(id)) => {
             service::delete_group(store, caller, id, v).await?;

@@ -8,8 +8,12 @@ use serde_json::{Value, json};
 
 /// The most operations one Bulk request may carry.
 pub const BULK_MAX_OPERATIONS: usize = 1000;
-/// The largest Bulk request body, in bytes.
-pub const BULK_MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+/// The largest SCIM request body, in bytes, advertised as `bulk.maxPayloadSize` and taken by
+/// every SCIM endpoint: a group of 50,000 members read with GET (about 7.5 MB with each
+/// member's `$ref`) can be sent back with PUT.
+pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+/// The largest Bulk request body: the same limit as every SCIM request.
+pub const BULK_MAX_PAYLOAD: usize = MAX_PAYLOAD;
 
 pub fn service_provider_config(base: &str) -> Value {
     json!({

@@ -54,9 +54,10 @@ pub fn parse(body: &Value) -> ScimResult<ScimGroupWrite> {
     match get_ci(o, "members") {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for m in items {
                 let id = member_id(m)?;
-                if !members.contains(&id) {
+                if seen.insert(id.clone()) {
                     members.push(id);
                 }
             }

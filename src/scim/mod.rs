@@ -6,6 +6,7 @@ pub mod error;
 pub mod expand;
 pub mod filter;
 pub mod group;
+pub mod group_patch;
 pub mod json;
 pub mod limits;
 pub mod patch;

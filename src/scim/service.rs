@@ -5,7 +5,7 @@
 use super::error::{ScimError, ScimResult};
 use super::patch::{self, Schemas};
 use super::query::{ListParams, Resolver};
-use super::{ScimCaller, group, schema, user};
+use super::{ScimCaller, group, group_patch, schema, user};
 use crate::domain::permissions::{administrative_permission, directory_refusal};
 use crate::domain::scim::*;
 use crate::domain::versions::retry_unconditional;
@@ -104,12 +104,19 @@ pub async fn get_user(store: &Store, caller: &ScimCaller, id: &str) -> ScimResul
         .ok_or_else(|| ScimError::not_found(format!("no user `{id}`")))
 }
 
-/// One group, or 404.
-pub async fn get_group(store: &Store, caller: &ScimCaller, id: &str) -> ScimResult<ScimGroup> {
-    let not_found = || ScimError::not_found(format!("no group `{id}`"));
-    let id_typed = GroupId::parse(id).ok_or_else(not_found)?;
+fn group_id(id: &str) -> ScimResult<GroupId> {
+    GroupId::parse(id).ok_or_else(|| ScimError::not_found(format!("no group `{id}`")))
+}
+
+/// One group (with its members when `members` is true), or 404.
+pub async fn get_group(
+    store: &Store,
+    caller: &ScimCaller,
+    id: &str,
+    members: bool,
+) -> ScimResult<ScimGroup> {
     store
-        .scim_group(caller.tenant_id(), &id_typed)
+        .scim_group(caller.tenant_id(), &group_id(id)?, members)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no group `{id}`")))
 }
@@ -343,25 +350,6 @@ pub async fn check_administrator(
     }
 }
 
-/// Refuses a change of a group's members that adds or removes someone out of the directory's
-/// reach (the owner, or an administrator without `manage_administrators`).
-async fn check_member_changes(
-    store: &Store,
-    caller: &ScimCaller,
-    before: &ScimGroup,
-    after: &ScimGroupWrite,
-) -> ScimResult<()> {
-    let old: std::collections::BTreeSet<&UserId> =
-        before.members.iter().map(|(id, _)| id).collect();
-    let new: std::collections::BTreeSet<&UserId> = after.members.iter().collect();
-    for user in old.symmetric_difference(&new) {
-        if let Some(u) = store.scim_user(caller.tenant_id(), user).await? {
-            check_reach(store, caller, &u).await?;
-        }
-    }
-    Ok(())
-}
-
 fn is_active(u: &ScimUser) -> bool {
     matches!(u.status, UserStatus::Active | UserStatus::Invited)
 }
@@ -450,33 +438,32 @@ pub async fn create_group(
         .await?)
 }
 
-/// PUT /Groups/{id}. Without `If-Match`, a replacement that lost a race is made again.
+/// PUT /Groups/{id}: the resource replaces the stored one; only the members that differ are
+/// written. The store checks `If-Match` under its lock, so nothing is read before.
 pub async fn replace_group(
     store: &Store,
     caller: &ScimCaller,
     id: &str,
     if_match: IfMatch,
     body: &Value,
+    members: bool,
 ) -> ScimResult<ScimGroup> {
     let w = group::parse(body)?;
-    retry_unconditional(if_match.is_some(), is_stale, || async {
-        let before = get_group(store, caller, id).await?;
-        check_version(before.version, if_match)?;
-        check_member_changes(store, caller, &before, &w).await?;
-        Ok(store
-            .scim_replace_group(
-                caller.tenant_id(),
-                &before.id,
-                Some(before.version),
-                &w,
-                &caller.actor(),
-            )
-            .await?)
-    })
-    .await
+    let change = ScimGroupChange {
+        fields: Some((w.display_name, w.external_id)),
+        replace: Some(w.members),
+        ..Default::default()
+    };
+    let (tenant, actor) = (caller.tenant_id(), caller.actor());
+    Ok(store
+        .scim_change_group(tenant, &group_id(id)?, if_match, &change, members, &actor)
+        .await?)
 }
 
-/// PATCH /Groups/{id}. Without `If-Match`, a patch that lost a race is applied again to the
+/// PATCH /Groups/{id}. Member operations become a change of the members they name (the group
+/// is not read whole); other attributes are patched on the group without its members. A PATCH
+/// of members that only the whole resource can show (a filter other than `value eq`) applies
+/// to the whole resource. Without `If-Match`, a patch that lost a race is applied again to the
 /// new state (two directories adding members at once both get their members in).
 pub async fn patch_group(
     store: &Store,
@@ -484,30 +471,73 @@ pub async fn patch_group(
     id: &str,
     if_match: IfMatch,
     body: &Value,
+    members: bool,
 ) -> ScimResult<ScimGroup> {
     let ops = patch::parse_request(body)?;
+    let gid = group_id(id)?;
     let core = schema::group();
     let schemas = Schemas {
         core: &core,
         extensions: vec![],
     };
+    let Some(plan) = group_patch::plan(&ops)? else {
+        return patch_whole_group(store, caller, &gid, if_match, &ops, &schemas, members).await;
+    };
+    let change = ScimGroupChange {
+        fields: None,
+        replace: plan.replace.map(|r| r.into_iter().collect()),
+        add: plan.add.into_iter().collect(),
+        remove: plan.remove.into_iter().collect(),
+    };
+    let (tenant, actor) = (caller.tenant_id(), caller.actor());
     retry_unconditional(if_match.is_some(), is_stale, || async {
-        let before = get_group(store, caller, id).await?;
+        let mut change = change.clone();
+        let mut version = if_match;
+        if !plan.others.is_empty() {
+            let before = get_group(store, caller, id, false).await?;
+            check_version(before.version, if_match)?;
+            let Value::Object(mut resource) = group::to_json(&before, &caller.base, false) else {
+                return Err(ScimError::new(500, None, "internal error"));
+            };
+            patch::apply(&mut resource, &plan.others, &schemas)?;
+            let w = group::parse(&Value::Object(resource))?;
+            change.fields = Some((w.display_name, w.external_id));
+            version = Some(before.version);
+        }
+        Ok(store
+            .scim_change_group(tenant, &gid, version, &change, members, &actor)
+            .await?)
+    })
+    .await
+}
+
+/// A PATCH applied to the whole resource, members included, then written as a replacement.
+async fn patch_whole_group(
+    store: &Store,
+    caller: &ScimCaller,
+    gid: &GroupId,
+    if_match: IfMatch,
+    ops: &[patch::Operation],
+    schemas: &Schemas<'_>,
+    members: bool,
+) -> ScimResult<ScimGroup> {
+    let (tenant, actor) = (caller.tenant_id(), caller.actor());
+    retry_unconditional(if_match.is_some(), is_stale, || async {
+        let before = get_group(store, caller, gid.as_str(), true).await?;
         check_version(before.version, if_match)?;
         let Value::Object(mut resource) = group::to_json(&before, &caller.base, true) else {
             return Err(ScimError::new(500, None, "internal error"));
         };
-        patch::apply(&mut resource, &ops, &schemas)?;
+        patch::apply(&mut resource, ops, schemas)?;
         let w = group::parse(&Value::Object(resource))?;
-        check_member_changes(store, caller, &before, &w).await?;
+        let change = ScimGroupChange {
+            fields: Some((w.display_name, w.external_id)),
+            replace: Some(w.members),
+            ..Default::default()
+        };
+        let version = Some(before.version);
         Ok(store
-            .scim_replace_group(
-                caller.tenant_id(),
-                &before.id,
-                Some(before.version),
-                &w,
-                &caller.actor(),
-            )
+            .scim_change_group(tenant, gid, version, &change, members, &actor)
             .await?)
     })
     .await
@@ -520,7 +550,7 @@ pub async fn delete_group(
     id: &str,
     if_match: IfMatch,
 ) -> ScimResult<()> {
-    let g = get_group(store, caller, id).await?;
+    let g = get_group(store, caller, id, false).await?;
     check_version(g.version, if_match)?;
     Ok(store
         .delete_group_if(caller.tenant_id(), &g.id, if_match, &caller.actor())

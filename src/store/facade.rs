@@ -410,11 +410,14 @@ forward! {
     /// `scim_remove_user` if the user is still at `version` (when given).
     fn scim_remove_user_if(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, actor: &Actor) -> ();
 
-    fn scim_group(&self, tenant: &TenantId, id: &GroupId) -> Option<scim::ScimGroup>;
+    /// One group, with its members when `members` is true.
+    fn scim_group(&self, tenant: &TenantId, id: &GroupId, members: bool) -> Option<scim::ScimGroup>;
     fn scim_list_groups(&self, tenant: &TenantId, q: &scim::ListQuery<scim::GroupField>, members: bool) -> scim::ListPage<scim::ScimGroup>;
     fn scim_create_group(&self, tenant: &TenantId, w: &scim::ScimGroupWrite, actor: &Actor) -> scim::ScimGroup;
-    fn scim_replace_group(&self, tenant: &TenantId, id: &GroupId, version: Option<i64>, w: &scim::ScimGroupWrite,
-        actor: &Actor) -> scim::ScimGroup;
+    /// Changes a group's fields and members (only the difference is written) if it is still at
+    /// `version` (when given); returns it, with its members when `members` is true.
+    fn scim_change_group(&self, tenant: &TenantId, id: &GroupId, version: Option<i64>, c: &scim::ScimGroupChange,
+        members: bool, actor: &Actor) -> scim::ScimGroup;
 }
 
 // Brute-force defence: failed attempts at typed secrets (see `domain::throttle`).

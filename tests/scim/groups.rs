@@ -44,8 +44,14 @@ async fn members_and_roles(b: Backend) {
             json!([{"op": "add", "path": "members", "value": [{"value": c}]}]),
         )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert_eq!(p.body["members"].as_array().unwrap().len(), 2);
+    // RFC 7644 §3.5.2: no attributes asked for, so 204 and the new ETag, no body.
+    assert_eq!(p.status, StatusCode::NO_CONTENT, "{}", p.body);
+    let now = s.get(&format!("/Groups/{gid}")).await;
+    assert_eq!(
+        p.headers["etag"],
+        now.body["meta"]["version"].as_str().unwrap()
+    );
+    assert_eq!(now.body["members"].as_array().unwrap().len(), 2);
     let (_, u) = s
         .srv
         .get(&format!("/users/{c}/effective-permissions"))
@@ -72,11 +78,21 @@ async fn members_and_roles(b: Backend) {
     }
     // A member filter removes exactly that member.
     let p = s
-        .patch(
-            &format!("/Groups/{gid}"),
-            json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]),
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/Groups/{gid}?attributes=members"),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]}),
+            ),
+            &[],
         )
         .await;
+    assert_eq!(
+        p.status,
+        StatusCode::OK,
+        "attributes asked for: 200 with the resource"
+    );
     assert_eq!(
         p.body["members"],
         json!([{"value": c, "$ref": s.url(&format!("/Users/{c}")), "type": "User"}])
@@ -226,7 +242,7 @@ async fn membership_changes_the_user_version(b: Backend) {
             json!([{"op": "replace", "path": "displayName", "value": "Money"}]),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let now = s.get(&user).await;
     assert_eq!(now.body["groups"][0]["display"], "Money");
     changed(&mut seen, etag(&now), "group renamed");
@@ -236,7 +252,7 @@ async fn membership_changes_the_user_version(b: Backend) {
             json!([{"op": "remove", "path": "members", "value": [{"value": a}]}]),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     changed(
         &mut seen,
         etag(&s.get(&user).await),

@@ -14,6 +14,7 @@ mod differential;
 mod filters;
 mod groups;
 mod identity;
+mod large_groups;
 mod quirks;
 mod reference;
 mod semantics;

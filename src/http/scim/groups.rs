@@ -58,8 +58,9 @@ fn answer(
     status: StatusCode,
     g: &crate::domain::scim::ScimGroup,
     p: &Projection,
+    members: bool,
 ) -> Scim {
-    Scim::resource(status, p.apply(group::to_json(g, &caller.base, true)))
+    Scim::resource(status, p.apply(group::to_json(g, &caller.base, members)))
 }
 
 async fn create(
@@ -68,8 +69,16 @@ async fn create(
     q: ListQuery,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
+    let projection = q.projection()?;
     let g = service::create_group(&s.store, &caller, &body).await?;
-    Ok(answer(&caller, StatusCode::CREATED, &g, &q.projection()?))
+    let members = !projection.excludes("members");
+    Ok(answer(
+        &caller,
+        StatusCode::CREATED,
+        &g,
+        &projection,
+        members,
+    ))
 }
 
 async fn read(
@@ -80,13 +89,15 @@ async fn read(
     q: ListQuery,
 ) -> ScimResult {
     let projection = q.projection()?;
-    let g = service::get_group(&s.store, &caller, &id).await?;
+    // Members are read only when they are returned (Entra ID reads groups without them).
+    let members = !projection.excludes("members");
+    let g = service::get_group(&s.store, &caller, &id, members).await?;
     if not_modified(&headers, g.version) {
         let mut r = Scim::empty(StatusCode::NOT_MODIFIED);
         r.etag = Some(crate::scim::etag(g.version));
         return Ok(r);
     }
-    Ok(answer(&caller, StatusCode::OK, &g, &projection))
+    Ok(answer(&caller, StatusCode::OK, &g, &projection, members))
 }
 
 async fn replace(
@@ -98,10 +109,16 @@ async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult {
     let projection = q.projection()?;
-    let g = service::replace_group(&s.store, &caller, &id, if_match(&headers), &body).await?;
-    Ok(answer(&caller, StatusCode::OK, &g, &projection))
+    let members = !projection.excludes("members");
+    let g =
+        service::replace_group(&s.store, &caller, &id, if_match(&headers), &body, members).await?;
+    Ok(answer(&caller, StatusCode::OK, &g, &projection, members))
 }
 
+/// RFC 7644 §3.5.2: a PATCH answers 200 with the resource, or 204 without it. Castellan answers
+/// 204 (with the new ETag) unless the request asks for attributes (`attributes` or
+/// `excludedAttributes`), so that a one-member change of a large group does not send the group
+/// back; with either parameter, 200 and the resource as projected.
 async fn patch(
     State(s): State<AppState>,
     caller: ScimCaller,
@@ -111,8 +128,16 @@ async fn patch(
     ScimJson(body): ScimJson,
 ) -> ScimResult {
     let projection = q.projection()?;
-    let g = service::patch_group(&s.store, &caller, &id, if_match(&headers), &body).await?;
-    Ok(answer(&caller, StatusCode::OK, &g, &projection))
+    let body_wanted = q.0.attributes.is_some() || q.0.excluded_attributes.is_some();
+    let members = body_wanted && !projection.excludes("members");
+    let g =
+        service::patch_group(&s.store, &caller, &id, if_match(&headers), &body, members).await?;
+    if !body_wanted {
+        let mut r = Scim::empty(StatusCode::NO_CONTENT);
+        r.etag = Some(crate::scim::etag(g.version));
+        return Ok(r);
+    }
+    Ok(answer(&caller, StatusCode::OK, &g, &projection, members))
 }
 
 async fn remove(

@@ -13,7 +13,7 @@ use crate::scim::error::ScimError;
 use crate::scim::query::{ListParams, Projection};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(discovery::router())
         .merge(bulk::router())
         .fallback(|| async { ScimError::not_found("no such SCIM endpoint") })
+        // The limit `/ServiceProviderConfig` advertises, not the 1 MiB of the other surfaces.
+        .layer(DefaultBodyLimit::max(crate::scim::discovery::MAX_PAYLOAD))
 }
 
 /// 405 for a method an endpoint does not take, as a SCIM error.

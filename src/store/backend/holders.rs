@@ -148,6 +148,46 @@ pub(super) async fn check_directory_reach(
     }
 }
 
+/// [`check_directory_reach`] for every user whose membership a directory's group write changes,
+/// and the owner is never one of them: refused (403) as a whole if one is out of reach.
+pub(super) async fn check_directory_reach_all(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    users: &[&str],
+) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .flatten();
+    if owner.as_deref().is_some_and(|o| users.contains(&o)) {
+        return Err(DomainError::forbidden(
+            "the tenant's owner cannot be changed through SCIM; use the admin API as the owner",
+        ));
+    }
+    let allowed: Option<bool> =
+        sqlx::query_scalar("SELECT manage_administrators FROM scim_settings WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    if allowed == Some(true) {
+        return Ok(());
+    }
+    for user in users {
+        let held = castellan_permissions(conn, tenant, &UserId(user.to_string())).await?;
+        if let Some(p) = administrative_permission(held.iter().map(String::as_str)) {
+            return Err(DomainError::forbidden(directory_refusal(p)));
+        }
+    }
+    Ok(())
+}
+
 /// The rule of power, checked again inside the write transaction once the target's row is
 /// locked: a caller whose check passed before the transaction began cannot write on a user who
 /// was promoted meanwhile (the promotion locks the same row, or committed before this read).

@@ -21,6 +21,7 @@ mod rekey;
 mod roles;
 mod scim_create;
 mod scim_fold;
+mod scim_group_members;
 mod scim_groups;
 mod scim_sql;
 mod scim_tokens;

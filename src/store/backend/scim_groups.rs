@@ -57,11 +57,13 @@ async fn groups_by_sql(conn: &mut Conn, sql: Sql, members: bool) -> Result<Vec<S
         .collect())
 }
 
-async fn group_conn(
+/// One group (locked for update on PostgreSQL when `lock`), with its members when `members`.
+pub(super) async fn group_conn(
     conn: &mut Conn,
     tenant: &TenantId,
     id: &str,
     lock: bool,
+    members: bool,
 ) -> Result<Option<ScimGroup>> {
     let mut sql = Sql::new(tenant.as_str());
     let p = sql.bind(Bind::Text(id.to_owned()));
@@ -69,12 +71,12 @@ async fn group_conn(
         "SELECT {COLUMNS} FROM groups g WHERE g.tenant_id = $1 AND g.id = {p}{}",
         if lock { DIALECT.for_update() } else { "" }
     );
-    Ok(groups_by_sql(conn, sql, true).await?.pop())
+    Ok(groups_by_sql(conn, sql, members).await?.pop())
 }
 
 /// Refuses members that are not visible users of the tenant.
-async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[UserId]) -> Result<()> {
-    let wanted: BTreeSet<&str> = members.iter().map(UserId::as_str).collect();
+pub(super) async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[&str]) -> Result<()> {
+    let wanted: BTreeSet<&str> = members.iter().copied().collect();
     let wanted: Vec<&str> = wanted.into_iter().collect();
     match super::scim_users::first_missing_user(tx, tenant, &wanted).await? {
         Some(missing) => Err(DomainError::invalid(
@@ -83,36 +85,6 @@ async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[UserId]) -> Re
         )),
         None => Ok(()),
     }
-}
-
-/// Brings the group's members to `members`: adds and removes only the difference.
-async fn write_members(
-    tx: &mut Tx,
-    id: &GroupId,
-    before: &[UserId],
-    members: &[UserId],
-) -> Result<()> {
-    let old: BTreeSet<&UserId> = before.iter().collect();
-    let new: BTreeSet<&UserId> = members.iter().collect();
-    for gone in old.difference(&new) {
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
-            .bind(id.as_str())
-            .bind(gone.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    }
-    for added in new.difference(&old) {
-        sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)")
-            .bind(id.as_str())
-            .bind(added.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    }
-    // A member's `groups` is part of their resource: their version changes with it.
-    let changed: Vec<&str> = old.symmetric_difference(&new).map(|u| u.as_str()).collect();
-    super::groups::bump_users(tx, &changed).await
 }
 
 fn audit_view(g: &ScimGroup) -> serde_json::Value {
@@ -126,10 +98,15 @@ fn audit_view(g: &ScimGroup) -> serde_json::Value {
 }
 
 impl Backend {
-    /// One group with its members.
-    pub async fn scim_group(&self, tenant: &TenantId, id: &GroupId) -> Result<Option<ScimGroup>> {
+    /// One group, with its members when `members` is true.
+    pub async fn scim_group(
+        &self,
+        tenant: &TenantId,
+        id: &GroupId,
+        members: bool,
+    ) -> Result<Option<ScimGroup>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        group_conn(&mut conn, tenant, id.as_str(), false).await
+        group_conn(&mut conn, tenant, id.as_str(), false, members).await
     }
 
     /// A page of groups matching the query (with members unless `members` is false).
@@ -191,7 +168,8 @@ impl Backend {
         actor: &Actor,
     ) -> Result<ScimGroup> {
         let mut tx = self.write_tx().await?;
-        check_members(&mut tx, tenant, &w.members).await?;
+        let members: Vec<&str> = w.members.iter().map(UserId::as_str).collect();
+        check_members(&mut tx, tenant, &members).await?;
         let id = GroupId::generate();
         let now = now_ms();
         sqlx::query(
@@ -206,8 +184,10 @@ impl Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        write_members(&mut tx, &id, &[], &w.members).await?;
-        let group = group_conn(&mut tx, tenant, id.as_str(), false)
+        let added = super::scim_group_members::insert_members(&mut tx, &id, &members).await?;
+        let added: Vec<&str> = added.iter().map(String::as_str).collect();
+        super::groups::bump_users(&mut tx, &added).await?;
+        let group = group_conn(&mut tx, tenant, id.as_str(), false, true)
             .await?
             .ok_or(DomainError::NotFound("group"))?;
         commit(
@@ -218,62 +198,5 @@ impl Backend {
         )
         .await?;
         Ok(group)
-    }
-
-    /// Replaces a group (name, external id, members) if its version is `version` (when given).
-    pub async fn scim_replace_group(
-        &self,
-        tenant: &TenantId,
-        id: &GroupId,
-        version: Option<i64>,
-        w: &ScimGroupWrite,
-        actor: &Actor,
-    ) -> Result<ScimGroup> {
-        let mut tx = self.write_tx().await?;
-        let before = group_conn(&mut tx, tenant, id.as_str(), true)
-            .await?
-            .ok_or(DomainError::NotFound("group"))?;
-        if let Some(v) = version
-            && v != before.version
-        {
-            return Err(DomainError::PreconditionFailed(v));
-        }
-        let old: Vec<UserId> = before.members.iter().map(|m| m.0.clone()).collect();
-        let added: Vec<UserId> = w
-            .members
-            .iter()
-            .filter(|m| !old.contains(m))
-            .cloned()
-            .collect();
-        check_members(&mut tx, tenant, &added).await?;
-        if w.display_name != before.display_name {
-            super::groups::bump_members(&mut tx, id).await?;
-        }
-        sqlx::query(
-            "UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5, version = version + 1
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .bind(&w.display_name)
-        .bind(&w.external_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        write_members(&mut tx, id, &old, &w.members).await?;
-        let after = group_conn(&mut tx, tenant, id.as_str(), false)
-            .await?
-            .ok_or(DomainError::NotFound("group"))?;
-        commit(
-            tx,
-            tenant,
-            actor,
-            Change::new("group.update", "group", id)
-                .before(audit_view(&before))
-                .after(audit_view(&after)),
-        )
-        .await?;
-        Ok(after)
     }
 }
