@@ -36,6 +36,7 @@ mod sessions;
 mod signin;
 mod signing_keys;
 mod strict_input;
+mod trusted_devices;
 mod userinfo_introspection;
 mod webauthn;
 

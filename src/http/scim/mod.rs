@@ -202,6 +202,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             token_name: token.name,
             ip,
             base,
+            hash_queue: state.hash_queue.clone(),
         })
     }
 }
