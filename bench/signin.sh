@@ -48,8 +48,8 @@ for line in open(sys.argv[1]):
     kv = dict(p.split("=", 1) for p in line.split() if "=" in p and not p.startswith("flood_status") and not p.startswith("other"))
     rows.setdefault(kv["scenario"], []).append(kv)
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
-print(f"{'scenario':<8}{'user':<10}{'sign-ins':>10}{'p50 ms':>9}{'p99 ms':>9}{'503s':>7}{'flood rps':>11}")
+print(f"{'scenario':<9}{'user':<10}{'sign-ins':>10}{'p50 ms':>9}{'p99 ms':>9}{'503s':>7}{'flood rps':>11}")
 for s, rs in rows.items():
     for who, k in (("returning", ""), ("first", "new_")):
-        print(f"{s:<8}{who:<10}{med(rs, k + 'signins'):>10.0f}{med(rs, k + 'p50_ms'):>9.1f}{med(rs, k + 'p99_ms'):>9.1f}{med(rs, k + 'busy'):>7.0f}{med(rs, 'flood_rps'):>11.0f}")
+        print(f"{s:<9}{who:<10}{med(rs, k + 'signins'):>10.0f}{med(rs, k + 'p50_ms'):>9.1f}{med(rs, k + 'p99_ms'):>9.1f}{med(rs, k + 'busy'):>7.0f}{med(rs, 'flood_rps'):>11.0f}")
 PY
