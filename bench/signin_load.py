@@ -10,9 +10,13 @@ passwords for random unknown emails, each request from a random address of 203.0
 account and address locks). The server must trust 127.0.0.1 as a proxy: addresses are sent as
 `X-Forwarded-For`. The real user comes from its own address.
 
-Prints one line: scenario, sign-ins, median and p99 latency (ms) of the real user's successful
-sign-ins, how many of its attempts were turned away (503), and the flood's requests per second
-and status counts.
+The real user is measured twice, alternately: as a returning user (signed in once before the
+flood, it keeps the device cookie each sign-in sets: a trusted device) and as a first-time user
+(no device cookie: the same account from a new browser).
+
+Prints one line: scenario; for the returning user its sign-ins, median and p99 latency (ms) of
+its successful sign-ins and how many of its attempts were turned away (503); the same for the
+first-time user (`new_*`); and the flood's requests per second and status counts.
 """
 import http.client, random, statistics, sys, threading, time, urllib.parse
 
@@ -34,8 +38,14 @@ def form_pair(conn):
     return cookies, html[start:html.index('"', start)]
 
 
-def post(conn, mail, pwd, addr, pair):
+DEVICE = "castellan_device="
+
+
+def post(conn, mail, pwd, addr, pair, device=None):
+    """(status, the device cookie the answer sets or None)."""
     cookies, csrf = pair
+    if device:
+        cookies = f"{cookies}; {DEVICE}{device}"
     body = urllib.parse.urlencode({"email": mail, "password": pwd, "csrf": csrf})
     conn.request("POST", PATH, body, {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -45,7 +55,9 @@ def post(conn, mail, pwd, addr, pair):
     })
     r = conn.getresponse()
     r.read()
-    return r.status
+    set_device = [v.split(";", 1)[0][len(DEVICE):] for k, v in r.getheaders()
+                  if k.lower() == "set-cookie" and v.startswith(DEVICE)]
+    return r.status, (set_device[0] if set_device else None)
 
 
 flood_status = {}
@@ -64,7 +76,7 @@ def flooder(i):
         else:
             mail, addr = "target@example.test", "203.0.113.66"
         try:
-            st = post(conn, mail, f"wrong guess {n}", addr, pair)
+            st, _ = post(conn, mail, f"wrong guess {n}", addr, pair)
         except Exception:
             conn.close()
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
@@ -76,6 +88,11 @@ def flooder(i):
             flood_count[0] += 1
 
 
+# The returning user's first sign-in, before any flood: its browser keeps the device cookie.
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+st, device = post(conn, email, password, "198.51.100.1", form_pair(conn))
+assert st == 303 and device, f"the first sign-in failed: {st}"
+
 threads = []
 if scenario != "alone":
     threads = [threading.Thread(target=flooder, args=(i,), daemon=True) for i in range(16)]
@@ -83,19 +100,26 @@ if scenario != "alone":
         t.start()
     time.sleep(2)  # let the flood fill the queue before measuring
 
-conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-lat, busy, other = [], 0, {}
+lat = {"trusted": [], "new": []}
+busy = {"trusted": 0, "new": 0}
+other = {}
 flood_start = flood_count[0]
 t0 = time.monotonic()
+n = 0
 while time.monotonic() - t0 < seconds:
+    kind = "trusted" if n % 2 == 0 else "new"
+    n += 1
     pair = form_pair(conn)  # a fresh page each time, as a person gets; not timed
     s = time.perf_counter()
-    st = post(conn, email, password, "198.51.100.1", pair)
+    st, renewed = post(conn, email, password, "198.51.100.1", pair,
+                       device if kind == "trusted" else None)
     ms = (time.perf_counter() - s) * 1000
     if st == 303:
-        lat.append(ms)
+        lat[kind].append(ms)
+        if kind == "trusted" and renewed:
+            device = renewed
     elif st == 503:
-        busy += 1
+        busy[kind] += 1
         time.sleep(0.05)
     else:
         other[st] = other.get(st, 0) + 1
@@ -104,8 +128,16 @@ flood_rps = (flood_count[0] - flood_start) / elapsed if threads else 0
 stop.set()
 for t in threads:
     t.join(timeout=35)
-lat.sort()
-p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else 0
-med = statistics.median(lat) if lat else 0
-print(f"scenario={scenario} signins={len(lat)} p50_ms={med:.1f} p99_ms={p99:.1f} "
-      f"busy={busy} other={other or 0} flood_rps={flood_rps:.0f} flood_status={dict(sorted((str(k), v) for k, v in flood_status.items()))}")
+
+
+def stats(xs):
+    xs = sorted(xs)
+    p99 = xs[min(len(xs) - 1, int(len(xs) * 0.99))] if xs else 0
+    return len(xs), (statistics.median(xs) if xs else 0), p99
+
+
+(tn, tp50, tp99), (nn, np50, np99) = stats(lat["trusted"]), stats(lat["new"])
+print(f"scenario={scenario} signins={tn} p50_ms={tp50:.1f} p99_ms={tp99:.1f} busy={busy['trusted']} "
+      f"new_signins={nn} new_p50_ms={np50:.1f} new_p99_ms={np99:.1f} new_busy={busy['new']} "
+      f"other={other or 0} flood_rps={flood_rps:.0f} "
+      f"flood_status={dict(sorted((str(k), v) for k, v in flood_status.items()))}")

@@ -364,6 +364,17 @@ fn read_password() -> Result<String, String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// The CLI process's hashing queue (the server's default size): the CLI waits for a place
+/// instead of being refused.
+fn cli_hash_queue() -> &'static crate::domain::passwords::HashQueue {
+    static QUEUE: std::sync::LazyLock<crate::domain::passwords::HashQueue> =
+        std::sync::LazyLock::new(|| {
+            let size = crate::limits::SignInLimits::default().hash_queue as usize;
+            crate::domain::passwords::HashQueue::new(size, 0)
+        });
+    &QUEUE
+}
+
 /// Sets the password of the user with `email` in tenant `slug`.
 pub async fn set_password(
     store: &Store,
@@ -382,7 +393,7 @@ pub async fn set_password(
         &caller,
         &user.id,
         crate::admin::passwords::SetPassword { password },
-        None,
+        crate::admin::passwords::Admission::Wait(cli_hash_queue()),
     )
     .await
     .map_err(|e| e.to_string())?;

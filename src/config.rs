@@ -116,7 +116,8 @@ impl Config {
                 .collect();
         }
         let l = &mut self.sign_in;
-        let numbers: [(&str, &mut u64); 3] = [
+        let numbers: [(&str, &mut u64); 4] = [
+            ("DEVICE_COOKIE_DAYS", &mut l.device_cookie_days),
             ("WAIT_INCREMENT_SECS", &mut l.wait_increment_secs),
             ("MAX_WAIT_SECS", &mut l.max_wait_secs),
             ("FAILURE_RESET_SECS", &mut l.failure_reset_secs),
@@ -126,7 +127,8 @@ impl Config {
                 *field = v.trim().parse().map_err(|_| bad_env(name, &v))?;
             }
         }
-        let counts: [(&str, &mut u32); 4] = [
+        let counts: [(&str, &mut u32); 5] = [
+            ("TRUSTED_HASH_QUEUE", &mut l.trusted_hash_queue),
             ("FAILURE_FACTOR", &mut l.failure_factor),
             ("MAX_FAILURES", &mut l.max_failures),
             ("ADDRESS_FAILURE_FACTOR", &mut l.address_failure_factor),

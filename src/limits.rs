@@ -31,6 +31,12 @@ pub struct SignInLimits {
     /// Sign-ins that may wait for or run password hashing at once; past it a sign-in is
     /// answered "try again shortly" (503 with `Retry-After`).
     pub hash_queue: u32,
+    /// Places of the hashing queue, besides `hash_queue`, that only sign-ins from a trusted
+    /// device (a valid device cookie naming the account) may take.
+    pub trusted_hash_queue: u32,
+    /// How long a device cookie, set at every successful sign-in, makes that browser a trusted
+    /// device for the account (days). 0: no device cookies.
+    pub device_cookie_days: u64,
 }
 
 impl Default for SignInLimits {
@@ -44,6 +50,8 @@ impl Default for SignInLimits {
             permanent_lockout: false,
             address_failure_factor: 50,
             hash_queue: 32,
+            trusted_hash_queue: 8,
+            device_cookie_days: 365,
         }
     }
 }
@@ -93,6 +101,17 @@ impl SignInLimits {
                 i64::from(self.max_failures)
             },
         }
+    }
+
+    /// The limits of one trusted device's failures (the account's limits, NIST cap included, on
+    /// a counter of the device's own).
+    pub fn device(&self) -> Policy {
+        self.account()
+    }
+
+    /// How long a device cookie lives (seconds).
+    pub fn device_cookie_secs(&self) -> i64 {
+        secs_ms(self.device_cookie_days.saturating_mul(86_400)) / 1000
     }
 
     /// The limits of one client address.

@@ -899,13 +899,6 @@ async fn mfa_factors_are_audited_notified_and_scoped(b: Backend) {
         "register"
     );
     assert!(store.take_ceremony(t, "h1").await.unwrap().is_none());
-
-    // Failed codes are counted and cleared.
-    store.record_mfa_failure(t, &user.id).await.unwrap();
-    store.record_mfa_failure(t, &user.id).await.unwrap();
-    assert_eq!(store.mfa_failures_since(t, &user.id, 0).await.unwrap().0, 2);
-    store.clear_mfa_failures(t, &user.id).await.unwrap();
-    assert_eq!(store.mfa_failures_since(t, &user.id, 0).await.unwrap().0, 0);
 }
 
 /// A role's MFA policy counts for the users who hold it now: directly, through a group, or in an
@@ -1094,7 +1087,6 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
             .put_ceremony(t, &format!("ceremony-{i}"), &ceremony)
             .await
             .unwrap();
-        store.record_mfa_failure(t, &u.id).await.unwrap();
         users.push(u);
     }
     let (gone, stays) = (&users[0], &users[1]);
@@ -1120,7 +1112,6 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
             .unwrap()
             .is_none()
     );
-    assert_eq!(store.mfa_failures_since(t, &gone.id, 0).await.unwrap().0, 0);
     assert!(
         store
             .take_ceremony(t, "ceremony-0")
@@ -1139,10 +1130,6 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
     let f = store.user_factors(t, &stays.id).await.unwrap();
     assert_eq!((f.webauthn.len(), f.recovery_codes_left), (1, 2));
     assert!(f.confirmed_totp().is_some());
-    assert_eq!(
-        store.mfa_failures_since(t, &stays.id, 0).await.unwrap().0,
-        1
-    );
     assert!(
         store
             .take_ceremony(t, "ceremony-1")
@@ -1159,7 +1146,7 @@ async fn anonymisation_removes_mfa_state(b: Backend) {
 /// The periodic purge takes expired ceremonies and leaves live ones and recent failed codes.
 async fn purge_takes_expired_mfa_state(b: Backend) {
     use castellan::domain::mfa::Ceremony;
-    let (_db, store, tenant, owner) = fresh(b).await;
+    let (_db, store, tenant, _owner) = fresh(b).await;
     let now = castellan::domain::clock::now_ms();
     for (id, expires_at) in [("old", now - 1), ("live", now + 60_000)] {
         let c = Ceremony {
@@ -1170,10 +1157,6 @@ async fn purge_takes_expired_mfa_state(b: Backend) {
         };
         store.put_ceremony(&tenant.id, id, &c).await.unwrap();
     }
-    store
-        .record_mfa_failure(&tenant.id, &owner.id)
-        .await
-        .unwrap();
     assert_eq!(store.purge_mfa().await.unwrap(), 1);
     assert!(
         store
@@ -1189,11 +1172,6 @@ async fn purge_takes_expired_mfa_state(b: Backend) {
             .unwrap()
             .is_some()
     );
-    let (failures, _) = store
-        .mfa_failures_since(&tenant.id, &owner.id, 0)
-        .await
-        .unwrap();
-    assert_eq!(failures, 1, "a failure of today stays");
 }
 
 /// The reference model of `throttle_attempt`: (failures, last failure, locked until).

@@ -21,19 +21,22 @@ impl fmt::Debug for SetPassword {
     }
 }
 
-/// Hashes `password` on a blocking thread.
-pub async fn hash_blocking(password: Password) -> Result<String> {
-    passwords::off_runtime(move || passwords::hash(&password)).await?
+/// How a password write takes its place in a bounded hashing queue.
+#[derive(Clone, Copy)]
+pub enum Admission<'a> {
+    /// Refused at once when the queue is full (`Unavailable`: 503 with `Retry-After`): HTTP.
+    Refuse(&'a passwords::HashQueue),
+    /// Waits for a place: the CLI.
+    Wait(&'a passwords::HashQueue),
 }
 
-/// Sets the password of a user the caller may change. Over HTTP the hashing takes a place in
-/// the server's bounded `queue` (full: `Unavailable`, 503 with `Retry-After`); the CLI has none.
+/// Sets the password of a user the caller may change, hashing in a place of the bounded queue.
 pub async fn set(
     store: &Store,
     caller: &Caller,
     id: &UserId,
     req: SetPassword,
-    queue: Option<&passwords::HashQueue>,
+    queue: Admission<'_>,
 ) -> Result<()> {
     let user = authorised_user(store, caller, id, true).await?;
     if user.status == UserStatus::Anonymised {
@@ -46,8 +49,11 @@ pub async fn set(
     let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
     passwords::check_not_guessable(&password, &context)?;
     let hash = match queue {
-        Some(q) => q.run(move || passwords::hash(&password)).await??,
-        None => hash_blocking(password).await?,
+        Admission::Refuse(q) => q.run(move || passwords::hash(&password)).await??,
+        Admission::Wait(q) => {
+            let _place = q.wait().await?;
+            passwords::off_runtime(move || passwords::hash(&password)).await??
+        }
     };
     store
         .set_password_hash(caller.tenant_id(), id, &hash, &caller.actor())

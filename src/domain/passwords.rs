@@ -6,7 +6,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, mpsc};
+use std::sync::LazyLock;
 use subtle::ConstantTimeEq;
 
 /// The shortest password accepted, in characters.
@@ -98,99 +98,9 @@ pub fn check_not_guessable(password: &Password, context: &[String]) -> Result<()
     Ok(())
 }
 
-/// Password work waiting for a worker.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// Argon2 runs on a few long-lived threads of its own, one per core, fed by a queue. Each
-/// computation takes 19 MiB and about 20 ms of a core: a burst of sign-ins waits its turn instead
-/// of allocating memory without bound, and, since the allocator keeps freed memory per thread,
-/// the same few threads reuse it instead of spreading it over the runtime's many blocking
-/// threads (measured: resident memory grew by about 80 MB per burst of sign-ins before). A
-/// process-wide resource, hence a static.
-static WORKERS: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
-    let (jobs, queue) = mpsc::channel::<Job>();
-    let queue = Arc::new(Mutex::new(queue));
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for i in 0..threads {
-        let queue = queue.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("castellan-argon2-{i}"))
-            .spawn(move || {
-                loop {
-                    // The lock is released before the job runs.
-                    let job = match queue.lock() {
-                        Ok(q) => q.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(job) = job else { return };
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start a password worker thread");
-        }
-    }
-    Mutex::new(jobs)
-});
-
-/// Runs password work `f` on the password worker threads and waits for its answer.
-pub async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        let _ = answer.send(f());
-    });
-    WORKERS
-        .lock()
-        .map_err(|_| DomainError::Internal("password workers: lock poisoned".into()))?
-        .send(job)
-        .map_err(|_| DomainError::Internal("password workers have stopped".into()))?;
-    answered
-        .await
-        .map_err(|_| DomainError::Internal("a password worker failed".into()))
-}
-
-/// How long a sign-in turned away by a full [`HashQueue`] is asked to wait (seconds).
-pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
-
-/// A bounded queue in front of the password workers: at most `size` sign-ins wait for or run
-/// argon2 at once. Past it a sign-in is turned away at once ([`DomainError::Unavailable`]), so a
-/// flood of sign-ins cannot make the queue, and the wait of the people already in it, grow
-/// without bound (each place costs about 20 ms of a core).
-pub struct HashQueue {
-    slots: Arc<tokio::sync::Semaphore>,
-}
-
-/// A place in the [`HashQueue`], held while the work waits and runs.
-pub struct Place(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
-
-impl HashQueue {
-    /// A queue of `size` places (at least one).
-    pub fn new(size: usize) -> Self {
-        Self {
-            slots: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
-        }
-    }
-
-    /// Takes a place, or refuses at once when every place is taken.
-    pub fn enter(&self) -> Result<Place> {
-        self.slots
-            .clone()
-            .try_acquire_owned()
-            .map(Place)
-            .map_err(|_| DomainError::Unavailable {
-                retry_after: BUSY_RETRY_AFTER_SECS,
-            })
-    }
-
-    /// Runs `f` on the password workers in a place of the queue (refused when it is full).
-    pub async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T> {
-        let _place = self.enter()?;
-        off_runtime(f).await
-    }
-}
+pub use super::password_workers::{
+    BUSY_RETRY_AFTER_SECS, HashQueue, Lane, Place, off_runtime, off_runtime_in,
+};
 
 fn argon2() -> Result<Argon2<'static>> {
     let params = Params::new(19_456, 2, 1, None)

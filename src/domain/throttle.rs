@@ -164,6 +164,12 @@ pub fn address(ip: IpAddr) -> String {
     }
 }
 
+/// The subject counting the wrong passwords typed on one trusted device of a user (its cookie's
+/// nonce).
+pub fn device(user_id: &str, nonce: &str) -> String {
+    format!("device:{user_id}:{nonce}")
+}
+
 /// The subject counting a user's wrong one-time and recovery codes.
 pub fn second_factor(user_id: &str) -> String {
     format!("mfa:{user_id}")

@@ -38,7 +38,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        let queue = crate::domain::passwords::HashQueue::new(config.sign_in.hash_queue as usize);
+        let queue = crate::domain::passwords::HashQueue::new(
+            config.sign_in.hash_queue as usize,
+            config.sign_in.trusted_hash_queue as usize,
+        );
         // `Config::load` refused bad ranges already; one built by hand keeps the good ones.
         let trusted = config
             .trusted_proxies

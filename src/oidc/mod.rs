@@ -7,6 +7,7 @@ pub mod cache;
 pub mod claims;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod device_signin;
 pub mod discovery;
 pub mod error;
 pub mod introspection;

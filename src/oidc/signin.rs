@@ -3,6 +3,7 @@
 
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
+use crate::domain::devices::Device;
 use crate::domain::mfa::Level;
 use crate::domain::passwords::{self, HashQueue, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
@@ -34,6 +35,8 @@ pub struct Guard<'a> {
     pub limits: &'a SignInLimits,
     pub queue: &'a HashQueue,
     pub client: &'a Client,
+    /// The browser's device cookie, when it verified (signed here, this tenant, not expired).
+    pub device: Option<&'a Device>,
 }
 
 /// The longest email looked up (RFC 5321's path limit); longer input is refused unread.
@@ -46,6 +49,9 @@ const MAX_EMAIL: usize = 320;
 /// overtake the lock; a locked subject costs no argon2 work, and an unknown email is throttled
 /// and hashed (against a dummy hash) like a real one. `Unavailable` when the hashing queue is
 /// full: nothing is counted then.
+///
+/// A sign-in from a trusted device (`guard.device` names the user `email` belongs to) takes
+/// the trusted lane instead (see [`super::device_signin`]), unless that device is locked.
 pub async fn sign_in(
     store: &Store,
     tenant: &Tenant,
@@ -57,6 +63,24 @@ pub async fn sign_in(
     let email = email.trim();
     if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
         return Ok(None);
+    }
+    if let Some(device) = guard.device {
+        let trusted = super::device_signin::sign_in(store, tenant, email, &password, guard, device);
+        if let super::device_signin::Outcome::Judged(started) = trusted.await? {
+            return match started {
+                Some(user) => start_session(
+                    store,
+                    tenant,
+                    &user,
+                    vec!["pwd".into()],
+                    guard.client.ip_text(),
+                    remember,
+                )
+                .await
+                .map(Some),
+                None => Ok(None),
+            };
+        }
     }
     let place = guard.queue.enter()?;
     // An email, or a username (for users who share their email with another).
@@ -139,7 +163,7 @@ async fn refused(
     now: i64,
 ) -> Result<Option<Started>> {
     let user = user.as_ref();
-    audit_failure(store, tenant, email, user, client, counted).await?;
+    audit_failure(store, tenant, email, user, client, counted, false).await?;
     if counted.locked_now(now) {
         let subject = match user {
             Some(u) => throttle::account(u.id.as_str()),
@@ -161,20 +185,23 @@ fn anonymous(email: &str, client: &Client) -> Actor {
     }
 }
 
-/// Audits a wrong password (`user.sign_in_failed`), naming the account when there is one.
-async fn audit_failure(
+/// Audits a wrong password (`user.sign_in_failed`), naming the account when there is one, and
+/// whether it was typed on a trusted device (`failures` is then the device's count).
+pub(super) async fn audit_failure(
     store: &Store,
     tenant: &Tenant,
     email: &str,
     user: Option<&User>,
     client: &Client,
     counted: &throttle::Attempt,
+    trusted_device: bool,
 ) -> Result<()> {
     let mut change = Change::new("user.sign_in_failed", "user", "");
     change.target_id = user.map(|u| u.id.to_string());
     let change = change.after(serde_json::json!({
         "email": email,
         "failures": counted.failures,
+        "trusted_device": trusted_device,
         "user_agent": client.user_agent,
     }));
     store
@@ -183,8 +210,9 @@ async fn audit_failure(
 }
 
 /// Audits the failure that locked a subject: an account (`user.sign_in_locked`, also for an
-/// unknown email) or a client address (`address.sign_in_locked`).
-async fn audit_lock(
+/// unknown email), a client address (`address.sign_in_locked`) or a trusted device
+/// (`device.sign_in_locked`, naming the user).
+pub(super) async fn audit_lock(
     store: &Store,
     tenant: &Tenant,
     email: &str,
@@ -193,14 +221,11 @@ async fn audit_lock(
     a: &throttle::Attempt,
     subject: &str,
 ) -> Result<()> {
-    let (action, kind, target) = match (subject.starts_with("ip:"), user) {
-        (true, _) => (
-            "address.sign_in_locked",
-            "address",
-            Some(subject[3..].to_owned()),
-        ),
-        (false, Some(u)) => ("user.sign_in_locked", "user", Some(u.id.to_string())),
-        (false, None) => ("user.sign_in_locked", "user", None),
+    let user_id = user.map(|u| u.id.to_string());
+    let (action, kind, target) = match subject.strip_prefix("ip:") {
+        Some(ip) => ("address.sign_in_locked", "address", Some(ip.to_owned())),
+        None if subject.starts_with("device:") => ("device.sign_in_locked", "user", user_id),
+        None => ("user.sign_in_locked", "user", user_id),
     };
     let state = throttle::LockState::at(a.failures, Some(now_ms()), a.locked_until, now_ms());
     let mut change = Change::new(action, kind, "");

@@ -351,7 +351,7 @@ async fn create_users(
         if !is_user_create(op) {
             break;
         }
-        match service::prepare_user(&caller.tenant, defs, &with_ids(op, &p.ids)).await {
+        match service::prepare_user(caller, defs, &with_ids(op, &p.ids)).await {
             Ok(w) => {
                 batch.push(n);
                 writes.push(w);

@@ -27,6 +27,8 @@ pub struct ScimCaller {
     pub ip: Option<String>,
     /// `{public_url}/t/{tenant}/scim/v2`: the base of every `location`.
     pub base: String,
+    /// The server's bounded password-hashing queue: a password write takes a place in it.
+    pub hash_queue: std::sync::Arc<crate::domain::passwords::HashQueue>,
 }
 
 impl ScimCaller {

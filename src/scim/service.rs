@@ -121,16 +121,21 @@ pub async fn get_group(
         .ok_or_else(|| ScimError::not_found(format!("no group `{id}`")))
 }
 
-/// Turns a parsed resource into a write: the password hashed off the runtime.
+/// Turns a parsed resource into a write: the password hashed in a place of the bounded hashing
+/// queue (full: 503 with `Retry-After`).
 async fn to_write(
-    tenant: &crate::domain::Tenant,
+    caller: &ScimCaller,
     p: user::ParsedUser,
     active_now: bool,
 ) -> ScimResult<ScimUserWrite> {
     let password_hash = match p.password {
         Some(pw) => {
-            check_password(tenant, &p.fields, &pw)?;
-            Some(crate::admin::passwords::hash_blocking(pw).await?)
+            check_password(&caller.tenant, &p.fields, &pw)?;
+            let hashed = caller
+                .hash_queue
+                .run(move || crate::domain::passwords::hash(&pw))
+                .await??;
+            Some(hashed)
         }
         None => None,
     };
@@ -159,11 +164,11 @@ fn check_password(
 
 /// A POST /Users body as a write, its password (if any) checked and hashed.
 pub async fn prepare_user(
-    tenant: &crate::domain::Tenant,
+    caller: &ScimCaller,
     defs: &[AttributeDef],
     body: &Value,
 ) -> ScimResult<ScimUserWrite> {
-    to_write(tenant, user::parse(body, defs, &[])?, true).await
+    to_write(caller, user::parse(body, defs, &[])?, true).await
 }
 
 /// POST /Users.
@@ -173,7 +178,7 @@ pub async fn create_user(
     defs: &[AttributeDef],
     body: &Value,
 ) -> ScimResult<ScimUser> {
-    let w = prepare_user(&caller.tenant, defs, body).await?;
+    let w = prepare_user(caller, defs, body).await?;
     let mut done = store
         .scim_create_users(
             caller.tenant_id(),
@@ -260,7 +265,7 @@ pub async fn replace_user(
         check_reach(store, caller, &before).await?;
         let current: Vec<String> = before.attributes.keys().cloned().collect();
         let parsed = user::parse(body, defs, &current)?;
-        let w = to_write(&caller.tenant, parsed, is_active(&before)).await?;
+        let w = to_write(caller, parsed, is_active(&before)).await?;
         let version = Some(before.version);
         write_user(store, notifier, caller, &before, version, w).await
     })
@@ -295,7 +300,7 @@ pub async fn patch_user(
         patch::apply(&mut resource, &ops, &schemas)?;
         let current: Vec<String> = before.attributes.keys().cloned().collect();
         let parsed = user::parse(&Value::Object(resource), defs, &current)?;
-        let w = to_write(&caller.tenant, parsed, is_active(&before)).await?;
+        let w = to_write(caller, parsed, is_active(&before)).await?;
         write_user(store, notifier, caller, &before, Some(before.version), w).await
     })
     .await

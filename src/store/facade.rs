@@ -371,12 +371,6 @@ forward! {
     fn put_ceremony(&self, tenant: &TenantId, id_hash: &str, ceremony: &mfa::Ceremony) -> ();
     /// Takes a ceremony back (once).
     fn take_ceremony(&self, tenant: &TenantId, id_hash: &str) -> Option<mfa::Ceremony>;
-    /// Counts a wrong one-time code.
-    fn record_mfa_failure(&self, tenant: &TenantId, user: &UserId) -> ();
-    /// Wrong codes since a time, and the earliest.
-    fn mfa_failures_since(&self, tenant: &TenantId, user: &UserId, since: i64) -> (i64, Option<i64>);
-    /// Forgets the user's wrong codes.
-    fn clear_mfa_failures(&self, tenant: &TenantId, user: &UserId) -> ();
     /// Step-up: the session's new methods, level and time (audited).
     fn raise_session(&self, tenant: &TenantId, session: &sessions::Session, old_secret_hash: &str, actor: &Actor) -> bool;
     /// The notifications raised for the user, newest first.

@@ -117,6 +117,9 @@ pub struct TestServer {
     pub token: String,
     pub store: Store,
     pub client: reqwest::Client,
+    /// The server's password-hashing queue (tests hold its places to fill it).
+    #[allow(dead_code)] // used by the oidc tests
+    pub hash_queue: std::sync::Arc<castellan::domain::passwords::HashQueue>,
     task: tokio::task::JoinHandle<()>,
     _db: TestDb,
 }
@@ -174,6 +177,7 @@ impl TestServer {
         };
         configure(&mut config);
         let state = AppState::new(store.clone(), config);
+        let hash_queue = state.hash_queue.clone();
         let task = tokio::spawn(async move {
             let _ = castellan::http::serve(listener, state).await;
         });
@@ -183,6 +187,7 @@ impl TestServer {
             token,
             store,
             client: reqwest::Client::new(),
+            hash_queue,
             task,
             _db: db,
         }

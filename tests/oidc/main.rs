@@ -37,6 +37,7 @@ mod shared_emails;
 mod signin;
 mod signing_keys;
 mod strict_input;
+mod trusted_devices;
 mod userinfo_introspection;
 mod webauthn;
 

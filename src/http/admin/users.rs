@@ -174,7 +174,7 @@ async fn set_password(
     Path(p): Path<UserPath>,
     Json(req): Json<crate::admin::passwords::SetPassword>,
 ) -> ApiResult<StatusCode> {
-    let queue = Some(s.hash_queue.as_ref());
+    let queue = crate::admin::passwords::Admission::Refuse(s.hash_queue.as_ref());
     crate::admin::passwords::set(&s.store, &caller, &p.id, req, queue).await?;
     Ok(StatusCode::NO_CONTENT)
 }

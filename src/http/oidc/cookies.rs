@@ -14,6 +14,8 @@ pub enum Kind {
     Session,
     /// The browser's CSRF nonce (forms shown before anyone is signed in).
     Csrf,
+    /// The device cookie a sign-in sets (see `domain::devices`).
+    Device,
 }
 
 impl Kind {
@@ -21,6 +23,7 @@ impl Kind {
         match self {
             Kind::Session => "castellan_session",
             Kind::Csrf => "castellan_csrf",
+            Kind::Device => "castellan_device",
         }
     }
 }

@@ -266,10 +266,12 @@ pub async fn submit(
     }
     let csrf = csrf::browser(&s, &tenant, &headers);
     let remember = f.remember.as_deref() == Some("1");
+    let device = super::device_cookie::read(&s, &tenant, &headers);
     let guard = signin::Guard {
         limits: &s.config.sign_in,
         queue: &s.hash_queue,
         client: &client,
+        device: device.as_ref(),
     };
     let typed = Password::typed(f.password);
     let started = match signin::sign_in(&s.store, &tenant, &f.email, typed, &guard, remember).await
@@ -314,8 +316,8 @@ pub async fn submit(
     signed_in_response(&s, &tenant, &started, pages::see_other(&target)).await
 }
 
-/// `res` with the new session's cookie and a new CSRF nonce (tokens of pages seen before the
-/// sign-in stop working).
+/// `res` with the new session's cookie, a new CSRF nonce (tokens of pages seen before the
+/// sign-in stop working) and a new device cookie.
 pub async fn signed_in_response(
     s: &AppState,
     tenant: &Tenant,
@@ -327,6 +329,7 @@ pub async fn signed_in_response(
         Err(e) => return internal(e),
     };
     let res = with_session_cookie(s, &tenant.slug, &started.secret, max_age, res);
+    let res = super::device_cookie::with_cookie(s, tenant, &started.user, res);
     csrf::with_cookie(s, tenant, &csrf::renew(s, tenant), res)
 }
 

@@ -6,6 +6,7 @@ mod client_request;
 mod consent;
 mod cookies;
 mod csrf;
+mod device_cookie;
 mod discovery;
 mod error;
 mod i18n;

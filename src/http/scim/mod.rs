@@ -204,6 +204,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             token_name: token.name,
             ip,
             base,
+            hash_queue: state.hash_queue.clone(),
         })
     }
 }

@@ -656,47 +656,6 @@ impl Backend {
         .map_err(db_error)
     }
 
-    /// Counts a wrong one-time code.
-    pub async fn record_mfa_failure(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        sqlx::query("INSERT INTO mfa_failures (tenant_id, user_id, at) VALUES ($1, $2, $3)")
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
-    /// Wrong one-time codes since `since`, and the earliest of them (to tell when the lock ends).
-    pub async fn mfa_failures_since(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        since: i64,
-    ) -> Result<(i64, Option<i64>)> {
-        sqlx::query_as::<DB, (i64, Option<i64>)>(
-            "SELECT COUNT(*), MIN(at) FROM mfa_failures WHERE tenant_id = $1 AND user_id = $2 AND at >= $3",
-        )
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)
-    }
-
-    /// Forgets the user's wrong codes (after a right one).
-    pub async fn clear_mfa_failures(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        sqlx::query("DELETE FROM mfa_failures WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
     /// Records that the session's user proved more (step-up): its methods, level and time.
     pub async fn raise_session(
         &self,

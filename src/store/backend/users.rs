@@ -512,7 +512,8 @@ impl Backend {
             "DELETE FROM totp_factors WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
             "DELETE FROM mfa_failures WHERE user_id = $1",
-            "DELETE FROM sign_in_throttle WHERE subject = 'user:' || $1 OR subject = 'mfa:' || $1",
+            "DELETE FROM sign_in_throttle WHERE subject = 'user:' || $1 OR subject = 'mfa:' || $1 \
+             OR subject LIKE 'device:' || $1 || ':%'",
             "DELETE FROM notifications WHERE user_id = $1",
             "UPDATE users SET password_hash = NULL WHERE id = $1",
         ] {
