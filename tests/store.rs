@@ -1311,7 +1311,7 @@ async fn raw_sql(b: Backend, url: &str, statements: &[String]) {
                     .unwrap();
             }
         }
-        Backend::Postgres => {
+        Backend::Postgres | Backend::PostgresC => {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             for s in statements {
                 sqlx::query(sqlx::AssertSqlSafe(s.clone()))
