@@ -442,8 +442,11 @@ impl GroupField {
 }
 
 /// The folded form of case-insensitive SCIM text (RFC 7643 §2.2 `caseExact: false`): Unicode
-/// lowercase, so `ZOË` and `zoë` compare equal and sort together. One function for stored
-/// shadows, filter literals and the tests' reference evaluator; folded text compares bytewise.
+/// lowercase in Unicode NFC, so `ZOË` and `zoë` compare equal and sort together, and a
+/// decomposed `Zoë` (as some keyboards and directories send it) is the same text as a composed
+/// one (the userName key, [`crate::domain::changes::normalise`], is NFC too). One function for
+/// stored shadows, filter literals and the tests' reference evaluator; folded text compares
+/// bytewise.
 pub fn fold(s: &str) -> String {
-    s.to_lowercase()
+    crate::domain::changes::nfc(&s.to_lowercase())
 }

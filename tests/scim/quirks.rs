@@ -314,6 +314,15 @@ async fn entra_identity(b: Backend) {
         "{}",
         dup.body
     );
+    // A filter in the decomposed spelling finds the user too (Entra matches on userName).
+    let found = s
+        .get(&format!(
+            "/Users?filter={}",
+            crate::enc(&format!("userName eq \"{}\"", nfd.to_uppercase()))
+        ))
+        .await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    assert_eq!(found.body["Resources"][0]["id"], me.body["id"]);
     // The user's update and the group's membership change, at once.
     let id = me.body["id"].as_str().unwrap().to_owned();
     let g = s
