@@ -156,10 +156,16 @@ async fn refold_table(b: &Backend, t: &Table, tenant: &TenantId) -> Result<()> {
         n += 1;
         set.push(format!("{s}_f = ${n}"));
     }
+    // The key columns as they are, so the primary key serves each update (a CAST on the column
+    // would make every update scan the table); the text parameter is cast to the column's type.
     let mut cond = Vec::new();
-    for k in &keys {
+    for k in t.keys {
         n += 1;
-        cond.push(format!("{k} = ${n}"));
+        cond.push(if *k == "position" {
+            format!("{k} = CAST(${n} AS INTEGER)")
+        } else {
+            format!("{k} = ${n}")
+        });
     }
     for s in t.sources {
         n += 1;
