@@ -113,6 +113,10 @@ pub fn directory_refusal(permission: &str) -> String {
     )
 }
 
+/// Why a directory may not change the tenant's owner.
+pub const OWNER_OUT_OF_DIRECTORY_REACH: &str =
+    "the tenant's owner cannot be changed through SCIM; use the admin API as the owner";
+
 /// A permission name is `namespace:name`: lowercase letters, digits and `._-`, the namespace
 /// being what an app may be allowed to see.
 pub fn validate_permission_name(name: &str) -> Result<(), String> {

@@ -6,7 +6,9 @@ use super::error::{ScimError, ScimResult};
 use super::patch::{self, Schemas};
 use super::query::{ListParams, Resolver};
 use super::{ScimCaller, group, group_patch, schema, user};
-use crate::domain::permissions::{administrative_permission, directory_refusal};
+use crate::domain::permissions::{
+    OWNER_OUT_OF_DIRECTORY_REACH, administrative_permission, directory_refusal,
+};
 use crate::domain::scim::*;
 use crate::domain::versions::retry_unconditional;
 use crate::domain::*;
@@ -316,11 +318,7 @@ fn is_stale(e: &ScimError) -> bool {
 /// whoever holds a SCIM token). 403 in SCIM's error format.
 fn check_not_owner(u: &ScimUser) -> ScimResult<()> {
     if u.is_owner {
-        Err(ScimError::new(
-            403,
-            None,
-            "the tenant's owner cannot be changed through SCIM; use the admin API as the owner",
-        ))
+        Err(ScimError::new(403, None, OWNER_OUT_OF_DIRECTORY_REACH))
     } else {
         Ok(())
     }

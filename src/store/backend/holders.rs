@@ -4,7 +4,9 @@
 use super::{Backend, Conn, DB, db_error};
 use crate::domain::audit::Actor;
 use crate::domain::clock::{format_date, today};
-use crate::domain::permissions::{administrative_permission, directory_refusal};
+use crate::domain::permissions::{
+    OWNER_OUT_OF_DIRECTORY_REACH, administrative_permission, directory_refusal,
+};
 use crate::domain::*;
 
 impl Backend {
@@ -132,20 +134,10 @@ pub(super) async fn check_directory_reach(
     tenant: &TenantId,
     user: &UserId,
 ) -> Result<()> {
-    let allowed: Option<bool> =
-        sqlx::query_scalar("SELECT manage_administrators FROM scim_settings WHERE tenant_id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    if allowed == Some(true) {
+    if directory_manages_administrators(conn, tenant).await? {
         return Ok(());
     }
-    let held = castellan_permissions(conn, tenant, user).await?;
-    match administrative_permission(held.iter().map(String::as_str)) {
-        Some(p) => Err(DomainError::forbidden(directory_refusal(p))),
-        None => Ok(()),
-    }
+    refuse_administrator(conn, tenant, user).await
 }
 
 /// [`check_directory_reach`] for every user whose membership a directory's group write changes,
@@ -158,34 +150,49 @@ pub(super) async fn check_directory_reach_all(
     if users.is_empty() {
         return Ok(());
     }
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?
-            .flatten();
+    let owner = tenant_owner(conn, tenant).await?;
     if owner.as_deref().is_some_and(|o| users.contains(&o)) {
-        return Err(DomainError::forbidden(
-            "the tenant's owner cannot be changed through SCIM; use the admin API as the owner",
-        ));
+        return Err(DomainError::forbidden(OWNER_OUT_OF_DIRECTORY_REACH));
     }
+    if directory_manages_administrators(conn, tenant).await? {
+        return Ok(());
+    }
+    for user in users {
+        refuse_administrator(conn, tenant, &UserId(user.to_string())).await?;
+    }
+    Ok(())
+}
+
+/// The tenant's SCIM setting `manage_administrators` (off when never set).
+async fn directory_manages_administrators(conn: &mut Conn, tenant: &TenantId) -> Result<bool> {
     let allowed: Option<bool> =
         sqlx::query_scalar("SELECT manage_administrators FROM scim_settings WHERE tenant_id = $1")
             .bind(tenant.as_str())
             .fetch_optional(&mut *conn)
             .await
             .map_err(db_error)?;
-    if allowed == Some(true) {
-        return Ok(());
+    Ok(allowed == Some(true))
+}
+
+/// 403 when `user` holds an administration permission now.
+async fn refuse_administrator(conn: &mut Conn, tenant: &TenantId, user: &UserId) -> Result<()> {
+    let held = castellan_permissions(conn, tenant, user).await?;
+    match administrative_permission(held.iter().map(String::as_str)) {
+        Some(p) => Err(DomainError::forbidden(directory_refusal(p))),
+        None => Ok(()),
     }
-    for user in users {
-        let held = castellan_permissions(conn, tenant, &UserId(user.to_string())).await?;
-        if let Some(p) = administrative_permission(held.iter().map(String::as_str)) {
-            return Err(DomainError::forbidden(directory_refusal(p)));
-        }
-    }
-    Ok(())
+}
+
+/// The id of the tenant's owner, read on `conn`.
+async fn tenant_owner(conn: &mut Conn, tenant: &TenantId) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .flatten(),
+    )
 }
 
 /// The rule of power, checked again inside the write transaction once the target's row is
@@ -204,13 +211,7 @@ pub(super) async fn check_power_tx(
     if standing.owner_standing || standing.user_id.as_ref() == Some(user) {
         return Ok(());
     }
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT owner_user_id FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?
-            .flatten();
+    let owner = tenant_owner(conn, tenant).await?;
     let held = castellan_permissions(conn, tenant, user).await?;
     standing.require_power_over(
         user,
