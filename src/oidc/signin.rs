@@ -5,7 +5,7 @@ use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::devices::Device;
 use crate::domain::mfa::Level;
-use crate::domain::passwords::{self, HashQueue, Password};
+use crate::domain::passwords::{self, HashQueue, Lane, Password};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::Session;
 use crate::domain::throttle::{self, Client};
@@ -64,27 +64,28 @@ pub async fn sign_in(
     if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
         return Ok(None);
     }
+    // An email, or a username (for users who share their email with another). Read first only
+    // for a browser with a device cookie: without one, a full queue refuses before any lookup.
+    let mut found = None;
     if let Some(device) = guard.device {
-        let trusted = super::device_signin::sign_in(store, tenant, email, &password, guard, device);
-        if let super::device_signin::Outcome::Judged(started) = trusted.await? {
-            return match started {
-                Some(user) => start_session(
-                    store,
-                    tenant,
-                    &user,
-                    vec!["pwd".into()],
-                    guard.client.ip_text(),
-                    remember,
-                )
-                .await
-                .map(Some),
-                None => Ok(None),
-            };
+        let user = store.user_for_sign_in(&tenant.id, email).await?;
+        if let Some(u) = user.as_ref().filter(|u| u.id.as_str() == device.user) {
+            let trusted =
+                super::device_signin::sign_in(store, tenant, email, u, device, &password, guard);
+            if let super::device_signin::Outcome::Judged(right) = trusted.await? {
+                if !right {
+                    return Ok(None);
+                }
+                return start_password_session(store, tenant, u, guard, remember).await;
+            }
         }
+        found = Some(user);
     }
     let place = guard.queue.enter()?;
-    // An email, or a username (for users who share their email with another).
-    let user = store.user_for_sign_in(&tenant.id, email).await?;
+    let user = match found {
+        Some(user) => user,
+        None => store.user_for_sign_in(&tenant.id, email).await?,
+    };
     let subject = match &user {
         Some(u) => throttle::account(u.id.as_str()),
         None => throttle::unknown_email(email),
@@ -112,19 +113,10 @@ pub async fn sign_in(
     if !counted.allowed {
         return Ok(None);
     }
-    let stored = match &user {
-        Some(u) => store.password_hash(&tenant.id, &u.id).await?,
-        None => None,
-    };
-    let has_hash = stored.is_some();
-    let matches = passwords::off_runtime(move || {
-        let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
-        passwords::verify(&password, hash)
-    })
-    .await?;
+    let matches = judge_password(store, tenant, user.as_ref(), password, Lane::Normal).await?;
     drop(place);
     let user_for_audit = user.clone();
-    let Some(user) = user.filter(|u| matches && has_hash && may_sign_in(u.status)) else {
+    let Some(user) = user.filter(|u| matches && may_sign_in(u.status)) else {
         return refused(
             store,
             tenant,
@@ -140,16 +132,44 @@ pub async fn sign_in(
     if let Some(address) = &address {
         store.throttle_uncount(&tenant.id, address).await?;
     }
-    start_session(
-        store,
-        tenant,
-        &user,
-        vec!["pwd".into()],
-        guard.client.ip_text(),
-        remember,
-    )
-    .await
-    .map(Some)
+    start_password_session(store, tenant, &user, guard, remember).await
+}
+
+/// Whether `password` is the stored password of `user`, judged in `lane` of the password
+/// workers. Without a user or a stored password it is judged against a dummy hash all the same
+/// (the same work whatever the email) and is never right.
+pub(super) async fn judge_password(
+    store: &Store,
+    tenant: &Tenant,
+    user: Option<&User>,
+    password: Password,
+    lane: Lane,
+) -> Result<bool> {
+    let stored = match user {
+        Some(u) => store.password_hash(&tenant.id, &u.id).await?,
+        None => None,
+    };
+    let has_hash = stored.is_some();
+    let matches = passwords::off_runtime_in(lane, move || {
+        let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
+        passwords::verify(&password, hash)
+    })
+    .await?;
+    Ok(matches && has_hash)
+}
+
+/// The session of a password sign-in of `user`.
+async fn start_password_session(
+    store: &Store,
+    tenant: &Tenant,
+    user: &User,
+    guard: &Guard<'_>,
+    remember: bool,
+) -> Result<Option<Started>> {
+    let ip = guard.client.ip_text();
+    start_session(store, tenant, user, vec!["pwd".into()], ip, remember)
+        .await
+        .map(Some)
 }
 
 /// A judged, refused sign-in: audited, and the lock it set too.
