@@ -4,25 +4,10 @@
 # Usage: bench/oidc.sh [extra oidc-bench options, e.g. --duration 10s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH=${BENCH_DIR:-/work/shared/bench}
+BENCH=${BENCH_DIR:-../shared/bench}
 RUNS=${RUNS:-3}
 ONLY=token_client_credentials,discovery,jwks
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/castellan-target}
-cargo build --release --quiet
-BIN=$CARGO_TARGET_DIR/release/castellan
-
-WORK=$(mktemp -d)
-PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
-export CASTELLAN_LISTEN="127.0.0.1:$PORT"
-export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
-export RUST_LOG=warn
-
-"$BIN" serve >"$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+source bench/castellan.sh
 OUT=$("$BIN" client create --tenant default --name bench --grant-type client_credentials)
 CLIENT_ID=$(awk '/^client_id:/ {print $2}' <<<"$OUT")
 CLIENT_SECRET=$(awk '/^client_secret:/ {print $2}' <<<"$OUT")

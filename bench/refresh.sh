@@ -4,7 +4,7 @@
 # 3 runs each, medians, ratios, whether each server rotates refresh tokens, and Castellan's max RSS.
 #
 #   bench/refresh.sh [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s]
-#   env: RUNS (default 3), BENCH_DIR (default /work/shared/bench), CARGO_TARGET_DIR
+#   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR
 #
 # Per server: sign in once per token-fetching worker and collect 2 x connections refresh tokens
 # with the authorization code flow + PKCE (bench/refresh_tokens.py), probe (with one extra token)
@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD/bench
-BENCH=${BENCH_DIR:-/work/shared/bench}
+BENCH=${BENCH_DIR:-../shared/bench}
 RUNS=${RUNS:-3}
 DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s
 while [[ $# -gt 0 ]]; do
@@ -41,7 +41,7 @@ if ! command -v wrk >/dev/null; then
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
 fi
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/castellan-target-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
 cargo build --release --quiet
 BIN=$CARGO_TARGET_DIR/release/castellan
 

@@ -11,24 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SECS=${1:-15}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/castellan-target}
-cargo build --release --quiet
-BIN=$CARGO_TARGET_DIR/release/castellan
-
-WORK=$(mktemp -d)
-PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
-export CASTELLAN_LISTEN="127.0.0.1:$PORT"
-export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
 # The load script gives each client its own address in X-Forwarded-For.
 export CASTELLAN_TRUSTED_PROXIES=127.0.0.1
-export CASTELLAN_LOG=warn
-
-"$BIN" serve >"$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+source bench/castellan.sh
 PASSWORD="bench sign-in passphrase"
 echo "$PASSWORD" | "$BIN" user set-password --tenant default --email owner@localhost >/dev/null
 
