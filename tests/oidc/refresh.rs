@@ -382,23 +382,31 @@ async fn deactivation_revokes_refresh_tokens(b: Backend) {
     );
 }
 
-/// Signing out (RP-initiated logout) ends the grants bound to the session; an `offline_access`
-/// grant outlives it, as OpenID Connect Core §11 intends, and its tokens still work.
-async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
-    let s = TestServer::start(b).await;
-    let (id, secret) = web_app(&s, &["openid", "offline_access"]).await;
-    let client = (id.as_str(), secret.as_str());
-    user_with_password(&s, "ada@acme.test").await;
-    let browser = Browser::new(&s);
-    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
+/// A web app allowed `offline_access`, and two token responses of one browser's sign-in as
+/// ada@acme.test: one bound to the session (`openid`), one offline (`openid offline_access`).
+async fn online_and_offline(s: &TestServer) -> ((String, String), Browser, Value, Value) {
+    let app = web_app(s, &["openid", "offline_access"]).await;
+    let client = (app.0.as_str(), app.1.as_str());
+    user_with_password(s, "ada@acme.test").await;
+    let browser = Browser::new(s);
+    let online = tokens(s, &browser, client, "openid", "ada@acme.test").await;
     let offline = tokens(
-        &s,
+        s,
         &browser,
         client,
         "openid offline_access",
         "ada@acme.test",
     )
     .await;
+    (app, browser, online, offline)
+}
+
+/// Signing out (RP-initiated logout) ends the grants bound to the session; an `offline_access`
+/// grant outlives it, as OpenID Connect Core §11 intends, and its tokens still work.
+async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (app, browser, online, offline) = online_and_offline(&s).await;
+    let client = (app.0.as_str(), app.1.as_str());
     let hint = online["id_token"].as_str().unwrap();
     let page = browser
         .get(&format!(
@@ -410,7 +418,7 @@ async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
     let (_, challenge) = pkce();
     let page = browser
         .get(&authorize_url(
-            &id,
+            &app.0,
             &challenge,
             &[("prompt", "none"), ("scope", "openid")],
         ))
@@ -450,19 +458,8 @@ async fn logout_ends_session_grants_not_offline_ones(b: Backend) {
 /// user's activity and restarts the idle clock; an `offline_access` grant is not bound to it.
 async fn session_bound_refresh_follows_idle_timeout_and_lifetime(b: Backend) {
     let s = TestServer::start(b).await;
-    let (id, secret) = web_app(&s, &["openid", "offline_access"]).await;
-    let client = (id.as_str(), secret.as_str());
-    user_with_password(&s, "ada@acme.test").await;
-    let browser = Browser::new(&s);
-    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
-    let offline = tokens(
-        &s,
-        &browser,
-        client,
-        "openid offline_access",
-        "ada@acme.test",
-    )
-    .await;
+    let (app, _, online, offline) = online_and_offline(&s).await;
+    let client = (app.0.as_str(), app.1.as_str());
     let now = castellan::domain::clock::now_ms();
     const MIN: i64 = 60_000;
     let age = |idle: i64, age: i64| {
