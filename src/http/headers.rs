@@ -8,13 +8,25 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
+/// [`PAGE_CSP`] up to the end of its `form-action` sources (a page may add one, see
+/// [`FormTarget`]), then the rest of it.
+macro_rules! page_csp_to_form_actions {
+    () => {
+        "default-src 'none'; script-src 'self'; connect-src 'self'; \
+         style-src 'unsafe-inline'; form-action 'self' https: http:"
+    };
+}
+macro_rules! page_csp_rest {
+    () => {
+        "; base-uri 'none'; frame-ancestors 'none'"
+    };
+}
+
 /// The pages' policy: their own script and style only, forms posted to the issuer or to the
 /// apps it sends people back to. `form-action` also governs the redirects that follow a form
 /// (sign-in, consent, logout lead to a client's redirect URI), which is why it allows https and
 /// http (the latter only ever reaches loopback redirect URIs, see `admin::clients`).
-pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
-     style-src 'unsafe-inline'; form-action 'self' https: http:; \
-     base-uri 'none'; frame-ancestors 'none'";
+pub const PAGE_CSP: &str = concat!(page_csp_to_form_actions!(), page_csp_rest!());
 
 /// A page whose form may lead back to a native app's private-use redirect URI (RFC 8252 §7.1)
 /// puts this in its response's extensions: the page's `form-action` then allows that scheme too
@@ -61,9 +73,9 @@ impl FormTarget {
 
 /// The page policy with `target`'s scheme allowed as a form action.
 fn page_csp_with(target: &FormTarget) -> Option<HeaderValue> {
-    HeaderValue::from_str(&PAGE_CSP.replace(
-        "form-action 'self' https: http:;",
-        &format!("form-action 'self' https: http: {}:;", target.0),
+    HeaderValue::from_str(&format!(
+        concat!(page_csp_to_form_actions!(), " {}:", page_csp_rest!()),
+        target.0
     ))
     .ok()
 }

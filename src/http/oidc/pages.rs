@@ -55,7 +55,8 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     page_in(Lang::En, status, title, body)
 }
 
-/// A whole page around `body` in `lang`, with headers that keep it out of caches and frames.
+/// A whole page around `body` in `lang` (the security headers layer keeps it out of caches and
+/// frames, see `http::headers`).
 pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
@@ -66,19 +67,7 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Respo
         escape(title),
         escape(lang.texts().footer)
     );
-    let mut res = (status, Html(html)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(crate::http::headers::PAGE_CSP),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    res
+    (status, Html(html)).into_response()
 }
 
 /// A `303 See Other` to `location`, never cached. A location that cannot be a header value
