@@ -1395,3 +1395,58 @@ async fn unicode_rekey_at_start(b: Backend) {
 }
 
 both!(unicode_rekey_at_start);
+
+/// Issue 12 §6: recovery codes made before version 0012 (12 characters, about 59 bits, stored
+/// as SHA-256) are withdrawn when the schema is brought up to date; codes made since stay. The
+/// migration is run again here on a database where one code predates 0012.
+async fn legacy_recovery_codes_are_withdrawn(b: Backend) {
+    let (db, store, tenant, _) = fresh(b).await;
+    let actor = Actor::system();
+    let user = store
+        .insert_user(&tenant.id, &new_user("codes@acme.test"), &actor)
+        .await
+        .unwrap();
+    let hashes: Vec<String> = ["old", "new-1", "new-2"]
+        .iter()
+        .map(|h| format!("hash-{h}"))
+        .collect();
+    store
+        .replace_recovery_codes(&tenant.id, &user.id, &hashes, &actor)
+        .await
+        .unwrap();
+    raw_sql(
+        b,
+        &db.url,
+        &[
+            // Made a day before 0012 was applied: a 12-character code of the old kind.
+            format!(
+                "UPDATE recovery_codes SET created_at = created_at - 86400000 \
+                 WHERE code_hash = 'hash-old' AND user_id = '{}'",
+                user.id
+            ),
+            // 0019 forgotten, so it runs again (0012 was applied when the test began).
+            "DELETE FROM _sqlx_migrations WHERE version = 19".into(),
+        ],
+    )
+    .await;
+    store.migrate().await.unwrap();
+    let f = store.user_factors(&tenant.id, &user.id).await.unwrap();
+    assert_eq!(
+        f.recovery_codes_left, 2,
+        "the old code is gone, the new stay"
+    );
+    assert!(
+        !store
+            .use_recovery_code(&tenant.id, &user.id, "hash-old", &actor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_recovery_code(&tenant.id, &user.id, "hash-new-1", &actor)
+            .await
+            .unwrap()
+    );
+}
+
+both!(legacy_recovery_codes_are_withdrawn);

@@ -283,8 +283,7 @@ pub async fn verify_recovery_code(
         Err(locked) => return Ok(Err(locked)),
     };
     let normal = normalise_recovery_code(code);
-    let accepted = (normal.len() == RECOVERY_CODE_CHARS
-        || normal.len() == LEGACY_RECOVERY_CODE_CHARS)
+    let accepted = normal.len() == RECOVERY_CODE_CHARS
         && store
             .use_recovery_code(&tenant.id, &user.id, &hash_secret(&normal), actor)
             .await?;
@@ -301,9 +300,6 @@ const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 /// Characters of a recovery code (without its dashes): 24 of 31, about 118.9 bits, past the 112
 /// bits ASVS 2.6.2 asks of a code stored with a fast hash.
 pub const RECOVERY_CODE_CHARS: usize = 24;
-/// Characters of the recovery codes made before version 0012 (about 59 bits): still accepted
-/// until the user makes new ones, so nobody is locked out by the upgrade.
-const LEGACY_RECOVERY_CODE_CHARS: usize = 12;
 /// Characters of one group of a code as shown (`xxxx-xxxx-...`).
 const RECOVERY_GROUP: usize = 4;
 

@@ -8,7 +8,7 @@ use crate::common::{Backend, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const ROUNDS: usize = 24;
+const ROUNDS: usize = 36;
 
 /// An RFC 3339 instant as (seconds part, milliseconds), comparable: the server trims trailing
 /// zeros of the fraction (`.39Z` is 390 ms).
@@ -19,24 +19,75 @@ fn instant(at: &str) -> (String, u32) {
     (secs.to_owned(), ms)
 }
 
-/// The audit entry `action` on user `id`: its instant.
-async fn at(s: &TestServer, id: &str, action: &str) -> Option<(String, u32)> {
-    let (st, log) = s
-        .get(&format!("/audit?target_id={id}&action={action}"))
-        .await;
+/// The latest audit entry of `action`: its id and instant.
+async fn latest(s: &TestServer, action: &str) -> Option<(String, (String, u32))> {
+    let (st, log) = s.get(&format!("/audit?action={action}&limit=1")).await;
     assert_eq!(st, StatusCode::OK, "{log}");
-    log["items"]
-        .as_array()
-        .and_then(|a| a.first())
-        .map(|e| instant(e["at"].as_str().unwrap()))
+    log["items"].as_array().and_then(|a| a.first()).map(|e| {
+        (
+            e["id"].as_str().unwrap().to_owned(),
+            instant(e["at"].as_str().unwrap()),
+        )
+    })
 }
 
+/// The writes on a user that the rule of power governs, each with its audit action.
+const WRITES: &[&str] = &[
+    "user.update",
+    "user.password.set",
+    "user.mfa.reset",
+    "override.set",
+    "token.create",
+    "group.member_add",
+];
+
+/// The request of `write` on user `id`: method, path, body.
+fn write_request(write: &str, id: &str, group: &str, round: usize) -> (Method, String, Value) {
+    match write {
+        "user.update" => (
+            Method::PATCH,
+            format!("/users/{id}"),
+            json!({"display_name": format!("renamed {round}")}),
+        ),
+        "user.password.set" => (
+            Method::PUT,
+            format!("/users/{id}/password"),
+            json!({"password": format!("correct horse battery {round}")}),
+        ),
+        "user.mfa.reset" => (
+            Method::POST,
+            format!("/users/{id}/factors/reset"),
+            json!({}),
+        ),
+        "override.set" => (
+            Method::PUT,
+            format!("/users/{id}/overrides/castellan:users.read"),
+            json!({"effect": "grant"}),
+        ),
+        "token.create" => (
+            Method::POST,
+            "/tokens".into(),
+            json!({"name": format!("as target {round}"), "user_id": id}),
+        ),
+        _ => (
+            Method::PUT,
+            format!("/groups/{group}/members/{id}"),
+            json!({}),
+        ),
+    }
+}
+
+/// Every kind of write on a user races that user's promotion, round after round: a write that
+/// succeeds was committed no later than the promotion, a refused one left no trace.
 async fn promotion_races_a_write(b: Backend) {
     let s = TestServer::start(b).await;
     let (st, role) = s
         .post(
             "/roles",
-            json!({"name": "User admin", "permissions": ["castellan:users.read", "castellan:users.write"]}),
+            json!({"name": "User admin", "permissions": [
+                "castellan:users.read", "castellan:users.write", "castellan:groups.read",
+                "castellan:groups.write", "castellan:tokens.manage"
+            ]}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{role}");
@@ -47,10 +98,14 @@ async fn promotion_races_a_write(b: Backend) {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{caller}");
+    let (st, group) = s.post("/groups", json!({"display_name": "Staff"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
     let token = s.token_for("acme", caller["id"].as_str().unwrap()).await;
     let admin = s.role_id("administrator").await;
-    let (mut won, mut refused) = (0, 0);
+    let mut outcomes = std::collections::BTreeMap::<&str, (u32, u32)>::new();
     for round in 0..ROUNDS {
+        let write = WRITES[round % WRITES.len()];
         let (st, t) = s
             .post(
                 "/users",
@@ -59,6 +114,7 @@ async fn promotion_races_a_write(b: Backend) {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{t}");
         let id = t["id"].as_str().unwrap().to_owned();
+        let before = latest(&s, write).await.map(|(id, _)| id);
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let request = |tok: &str, method: Method, path: String, body: Value| {
             let req = s
@@ -80,34 +136,35 @@ async fn promotion_races_a_write(b: Backend) {
             format!("/users/{id}/roles"),
             json!({"role_id": admin}),
         );
-        let write = request(
-            &token,
-            Method::PATCH,
-            format!("/users/{id}"),
-            json!({"display_name": format!("renamed {round}")}),
-        );
-        let ((p, pv), (w, wv)) = tokio::join!(promote, write);
+        let (method, path, body) = write_request(write, &id, &group, round);
+        let attempt = request(&token, method, path, body);
+        let ((p, pv), (w, wv)) = tokio::join!(promote, attempt);
         assert_eq!(p, StatusCode::CREATED, "{pv}");
-        match w {
-            StatusCode::OK => {
-                won += 1;
-                let promoted = at(&s, &id, "role.assign").await.unwrap();
-                let written = at(&s, &id, "user.update").await.unwrap();
-                assert!(
-                    written <= promoted,
-                    "round {round}: the write landed at {written:?}, after the promotion at {promoted:?}"
-                );
-            }
-            StatusCode::FORBIDDEN => {
-                refused += 1;
-                assert_eq!(at(&s, &id, "user.update").await, None, "round {round}");
-                let (_, after) = s.get(&format!("/users/{id}")).await;
-                assert_ne!(after["display_name"], format!("renamed {round}"));
-            }
-            other => panic!("round {round}: {other} {wv}"),
+        let (_, promoted) = latest(&s, "role.assign").await.unwrap();
+        let counts = outcomes.entry(write).or_default();
+        if w.is_success() {
+            counts.0 += 1;
+            let (written_id, written) = latest(&s, write).await.unwrap();
+            assert_ne!(
+                Some(&written_id),
+                before.as_ref(),
+                "round {round}: {write} audited"
+            );
+            assert!(
+                written <= promoted,
+                "round {round}: {write} landed at {written:?}, after the promotion at {promoted:?}"
+            );
+        } else {
+            assert_eq!(w, StatusCode::FORBIDDEN, "round {round}: {write}: {wv}");
+            counts.1 += 1;
+            assert_eq!(
+                latest(&s, write).await.map(|(id, _)| id),
+                before,
+                "round {round}: a refused {write} left an audit entry"
+            );
         }
     }
-    eprintln!("promotion against write: the write won {won} times, was refused {refused} times");
+    eprintln!("promotion against a write (won, refused): {outcomes:?}");
 }
 
 backends!(promotion_races_a_write);

@@ -601,22 +601,6 @@ impl Backend {
     }
 }
 
-/// Locks the user's row so that membership changes of one user queue behind each other (the
-/// main and last-membership rules read before they write). Missing user: 404.
-async fn lock_user(tx: &mut Tx, tenant: &TenantId, user: &UserId, actor: &Actor) -> Result<()> {
-    let found: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
-        DIALECT.for_update()
-    )))
-    .bind(tenant.as_str())
-    .bind(user.as_str())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    found.ok_or(DomainError::NotFound("user"))?;
-    super::holders::check_power_tx(tx, tenant, user, actor).await
-}
-
 async fn memberships_tx(tx: &mut Tx, tenant: &TenantId, user: &UserId) -> Result<Vec<Membership>> {
     let day = today();
     sqlx::query_as::<DB, MembershipRow>(sqlx::AssertSqlSafe(format!(
@@ -749,7 +733,7 @@ impl Backend {
     ) -> Result<Membership> {
         check_dates(start, end, "end_date")?;
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let main = main || memberships_tx(&mut tx, tenant, user).await?.is_empty();
         if main {
             clear_main(&mut tx, tenant, user, None, actor).await?;
@@ -781,7 +765,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<Membership> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = membership_tx(&mut tx, tenant, user, id).await?;
         let field = if end.is_some() {
             "end_date"
@@ -833,7 +817,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = membership_tx(&mut tx, tenant, user, id).await?;
         if memberships_tx(&mut tx, tenant, user).await?.len() <= 1 {
             return Err(DomainError::conflict(

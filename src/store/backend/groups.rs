@@ -439,7 +439,11 @@ impl Backend {
     ) -> Result<Group> {
         let mut tx = self.write_tx().await?;
         let before = existing_group(&mut tx, tenant, group).await?;
-        if !exists_in_tenant(&mut tx, exists_sql, tenant, other).await? {
+        if link.bumps_user {
+            // A member: locked, and the caller's power over them checked, in the transaction.
+            let user = UserId(other.to_owned());
+            super::holders::lock_user(&mut tx, tenant, &user, actor).await?;
+        } else if !exists_in_tenant(&mut tx, exists_sql, tenant, other).await? {
             return Err(DomainError::NotFound(what));
         }
         let changed = sqlx::query(link.sql)

@@ -195,6 +195,29 @@ async fn tenant_owner(conn: &mut Conn, tenant: &TenantId) -> Result<Option<Strin
     )
 }
 
+/// Locks `user`'s row until the transaction ends (PostgreSQL; SQLite's write transaction already
+/// excludes other writers) and checks the rule of power there ([`check_power_tx`]): changes of
+/// one user queue behind each other, and none applies to a user the caller lost power over
+/// meanwhile. Missing user: 404.
+pub(super) async fn lock_user(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    user: &UserId,
+    actor: &Actor,
+) -> Result<()> {
+    sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
+        super::DIALECT.for_update()
+    )))
+    .bind(tenant.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .ok_or(DomainError::NotFound("user"))?;
+    check_power_tx(conn, tenant, user, actor).await
+}
+
 /// The rule of power, checked again inside the write transaction once the target's row is
 /// locked: a caller whose check passed before the transaction began cannot write on a user who
 /// was promoted meanwhile (the promotion locks the same row, or committed before this read).

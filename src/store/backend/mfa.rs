@@ -481,6 +481,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let cred = sqlx::query_as::<DB, (String, String)>(
             "SELECT kind, name FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2 AND id = $3",
         )
@@ -544,6 +545,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<Factors> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         // Read in the transaction, so that what is reported is exactly what is deleted.
         let before = factors_conn(&mut tx, tenant, user, self).await?;
         for sql in [
@@ -584,6 +586,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         sqlx::query(
             "UPDATE users SET password_hash = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
         )

@@ -293,6 +293,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<PermissionOverride> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = override_conn(&mut tx, tenant, user, permission).await?;
         sqlx::query(
             "INSERT INTO permission_overrides (user_id, permission_id, tenant_id, effect, reason, created_at)
@@ -332,6 +333,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = override_conn(&mut tx, tenant, user, permission)
             .await?
             .ok_or(DomainError::NotFound("override"))?;

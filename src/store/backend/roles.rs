@@ -499,22 +499,6 @@ async fn has_membership(
     .map_err(db_error)
 }
 
-/// Serialises changes of one user's assignments (PostgreSQL; SQLite's write transaction already
-/// does), so that two concurrent changes cannot both decide which role is main.
-async fn lock_user(tx: &mut Tx, tenant: &TenantId, user: &UserId, actor: &Actor) -> Result<()> {
-    sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
-        super::DIALECT.for_update()
-    )))
-    .bind(tenant.as_str())
-    .bind(user.as_str())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?
-    .ok_or(DomainError::NotFound("user"))?;
-    super::holders::check_power_tx(tx, tenant, user, actor).await
-}
-
 async fn clear_main(tx: &mut Tx, user: &UserId) -> Result<()> {
     sqlx::query("UPDATE user_roles SET is_main = FALSE WHERE user_id = $1 AND is_main")
         .bind(user.as_str())
@@ -558,7 +542,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<RoleAssignment> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         if let Some(a) = account
             && !has_membership(&mut tx, tenant, user, a).await?
         {
@@ -593,7 +577,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<RoleAssignment> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = assignment_conn(&mut tx, tenant, user, id).await?;
         if before.main {
             return Ok(before);
@@ -632,7 +616,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        lock_user(&mut tx, tenant, user, actor).await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let before = assignment_conn(&mut tx, tenant, user, id).await?;
         let role = existing_role(&mut tx, tenant, &before.role_id).await?;
         if role.template == Some(RoleTemplate::Owner) {

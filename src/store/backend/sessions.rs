@@ -86,6 +86,7 @@ impl Backend {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         let n = sqlx::query(
             "UPDATE users SET password_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
         )

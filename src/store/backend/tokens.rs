@@ -137,7 +137,7 @@ impl Backend {
     ) -> Result<ApiToken> {
         let mut tx = self.write_tx().await?;
         if let Some(user) = user {
-            Self::user_tx(&mut tx, tenant, user).await?;
+            super::holders::lock_user(&mut tx, tenant, user, actor).await?;
         }
         let id = TokenId::generate();
         let now = now_ms();

@@ -216,18 +216,8 @@ impl Backend {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<User> {
-        sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
-            super::DIALECT.for_update()
-        )))
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_error)?
-        .ok_or(DomainError::NotFound("user"))?;
+        super::holders::lock_user(tx, tenant, id, actor).await?;
         let user = Self::user_tx(tx, tenant, id).await?;
-        super::holders::check_power_tx(tx, tenant, id, actor).await?;
         match version {
             Some(v) if v != user.version => Err(DomainError::PreconditionFailed(v)),
             _ => Ok(user),
