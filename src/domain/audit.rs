@@ -23,6 +23,10 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A directory writing over SCIM (whose reach over administrators has its own rule).
+    pub fn is_directory(&self) -> bool {
+        self.kind == "scim"
+    }
     pub fn cli() -> Self {
         Self {
             kind: "cli",

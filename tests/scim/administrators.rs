@@ -177,6 +177,11 @@ async fn directory_cannot_take_over_administrators(b: Backend) {
             let a = s.send(method.clone(), &path, Some(body), &[]).await;
             refused(&a, &format!("{name}: {method} removal"));
         }
+        // Nor delete the group they are in.
+        let a = s
+            .send(Method::DELETE, &format!("/Groups/{group}"), None, &[])
+            .await;
+        refused(&a, &format!("{name}: DELETE of their group"));
         // Bulk goes through the same rule.
         let bulk = s
             .post(
@@ -263,6 +268,17 @@ async fn directory_cannot_take_over_administrators(b: Backend) {
     let again = s.post("/Users", json!({"userName": name})).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
     assert_eq!(again.body["id"], granted.as_str());
+    // Allowed now: the group of an administrator can be deleted.
+    let (st, v) = s
+        .srv
+        .put(
+            &format!("/groups/{group}/members/{}", admins[0].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let gone = s.delete(&format!("/Groups/{group}")).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
 }
 
 backends!(directory_cannot_take_over_administrators);

@@ -330,6 +330,17 @@ impl Backend {
         {
             return Err(DomainError::PreconditionFailed(v));
         }
+        if actor.is_directory() {
+            // Its members lose it: a directory may not do that to administrators or the owner.
+            let members: Vec<String> =
+                sqlx::query_scalar("SELECT user_id FROM group_members WHERE group_id = $1")
+                    .bind(id.as_str())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            let members: Vec<&str> = members.iter().map(String::as_str).collect();
+            super::holders::check_directory_reach_all(&mut tx, tenant, &members).await?;
+        }
         bump_members(&mut tx, id).await?;
         sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
