@@ -12,14 +12,42 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 
-/// A JSON body; malformed JSON is 400, well-formed JSON of the wrong shape 422, a body that is
+/// A JSON object body; malformed JSON is 400, well-formed JSON of the wrong shape 422 (an
+/// array or a scalar included: serde would take a struct written as an array), a body that is
 /// not JSON 415.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Problem;
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(Problem::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the request body as application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| Problem::new(e.status(), "bad-request", e.body_text()))?;
+        let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let result = if object {
+            axum::Json::<T>::from_bytes(&bytes)
+        } else {
+            // Not an object: 400 if it is not JSON at all, else 422.
+            match axum::Json::<serde_json::Value>::from_bytes(&bytes) {
+                Ok(_) => {
+                    return Err(Problem {
+                        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        kind: "validation",
+                        field: None,
+                        detail: "the request body must be a JSON object".into(),
+                    });
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match result {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let message = inner_message(&e);
@@ -34,14 +62,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "the request body is not valid JSON: {}",
                 inner_message(&e)
             ))),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(Problem::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "send the request body as application/json",
-            )),
             Err(e) => Err(Problem::new(e.status(), "bad-request", e.body_text())),
         }
     }
+}
+
+/// `application/json` or `application/*+json`, as axum's own extractor takes.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
 }
 
 /// The top-level field a deserialisation error names (`account_ids[2]: not a valid ...` is

@@ -424,7 +424,7 @@ fn header_bytes(h: &HeaderMap) -> usize {
 }
 
 /// Counts and versions of what a refused request must not change.
-async fn snapshot(s: &TestServer) -> Vec<i64> {
+pub(crate) async fn snapshot(s: &TestServer) -> Vec<i64> {
     let tables = [
         "users",
         "user_emails",

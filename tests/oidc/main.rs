@@ -40,6 +40,7 @@ mod strict_input;
 mod trusted_devices;
 mod userinfo_introspection;
 mod webauthn;
+mod wrong_types;
 
 use common::TestServer;
 use serde_json::{Value, json};
