@@ -48,6 +48,18 @@ impl Scim {
         Self { srv, token }
     }
 
+    /// [`Self::start`] with a configuration changed by `configure`.
+    pub async fn start_with(
+        b: Backend,
+        configure: impl FnOnce(&mut castellan::config::Config),
+    ) -> Self {
+        let srv = TestServer::start_with(b, configure).await;
+        let token = castellan::cli::create_scim_token(&srv.store, "acme", "test")
+            .await
+            .unwrap();
+        Self { srv, token }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/t/acme/scim/v2{path}", self.srv.base)
     }

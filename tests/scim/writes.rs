@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 const N: usize = 20;
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// Sends every request at once (after a barrier); answers (status, body) in order.
 async fn all_at_once(s: &Scim, reqs: Vec<(Method, String, Value)>) -> Vec<(StatusCode, Value)> {
@@ -210,7 +211,98 @@ async fn bulks_race(b: Backend) {
     assert_eq!(g["members"].as_array().map(Vec::len), Some(N), "{g}");
 }
 
+/// Issue 12 §2: directory password writes hash in a place of the bounded queue. With every
+/// place taken (as by a flood of sign-ins), a SCIM create, PUT, PATCH or Bulk that carries a
+/// password gets 503 with `Retry-After`, in SCIM's error format, and changes nothing, as does the
+/// admin API's password write (problem+json); writes without a password go on. Once a place is
+/// free the same requests succeed.
+async fn password_writes_past_a_full_hash_queue_get_503(b: Backend) {
+    let s = Scim::start_with(b, |c| c.sign_in.hash_queue = 1).await;
+    let id = s.user(json!({"userName": "ada"})).await;
+    let path = format!("/Users/{id}");
+    let before = s.get(&path).await.body;
+    let secret = "a directory-set passphrase 42";
+    let writes = || {
+        vec![
+            (
+                Method::POST,
+                "/Users".to_owned(),
+                json!({"schemas": [USER], "userName": "bob", "password": secret}),
+            ),
+            (
+                Method::PUT,
+                path.clone(),
+                json!({"schemas": [USER], "userName": "ada", "password": secret}),
+            ),
+            (
+                Method::PATCH,
+                path.clone(),
+                json!({"schemas": [PATCH_OP], "Operations": [
+                    {"op": "replace", "path": "password", "value": secret}]}),
+            ),
+        ]
+    };
+    let held = s.srv.hash_queue.enter().unwrap();
+    for (method, p, body) in writes() {
+        let a = s.send(method.clone(), &p, Some(body), &[]).await;
+        assert_eq!(
+            a.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{method} {p}: {}",
+            a.body
+        );
+        assert_eq!(a.body["status"], "503", "{}", a.body);
+        let retry = a.headers.get("retry-after").and_then(|v| v.to_str().ok());
+        assert!(
+            retry.is_some_and(|r| r.parse::<u32>().is_ok()),
+            "{method} {p}: {retry:?}"
+        );
+    }
+    let bulk = s
+        .post(
+            "/Bulk",
+            json!({"schemas": [BULK], "Operations": [{"method": "POST", "path": "/Users",
+                   "bulkId": "b1", "data": {"schemas": [USER], "userName": "carol", "password": secret}}]}),
+        )
+        .await;
+    assert_eq!(bulk.body["Operations"][0]["status"], "503", "{}", bulk.body);
+    let (st, v) = s
+        .srv
+        .put(
+            &format!("/users/{id}/password"),
+            json!({"password": secret}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(s.get(&path).await.body, before, "nothing changed");
+    for name in ["bob", "carol"] {
+        let found = s
+            .get(&format!("/Users?filter=userName%20eq%20%22{name}%22"))
+            .await;
+        assert_eq!(found.body["totalResults"], 0, "{name} was not created");
+    }
+    // Writes without a password do not need a place.
+    let a = s
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "title", "value": "Engineer"}]),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    drop(held);
+    for (method, p, body) in writes() {
+        let a = s.send(method.clone(), &p, Some(body), &[]).await;
+        assert!(
+            a.status.is_success(),
+            "{method} {p}: {} {}",
+            a.status,
+            a.body
+        );
+    }
+}
+
 backends!(
+    password_writes_past_a_full_hash_queue_get_503,
     user_and_group_patches_race,
     puts_and_deletes_race,
     bulks_race
