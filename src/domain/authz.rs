@@ -14,7 +14,8 @@ pub enum Principal {
     Token { token_id: TokenId, name: String },
     /// A token bound to a user: the user's effective permissions and management scope apply.
     User {
-        token_id: TokenId,
+        /// The token bound to the user; `None` in the console, where it is the browser's session.
+        token_id: Option<TokenId>,
         user_id: UserId,
         label: String,
         /// The user is the tenant's owner (primary user).
@@ -292,7 +293,7 @@ mod tests {
 
     fn user(perms: &[&str], owner: bool) -> Caller {
         let principal = Principal::User {
-            token_id: TokenId("k".into()),
+            token_id: Some(TokenId("k".into())),
             user_id: UserId("u".into()),
             label: "u".into(),
             owner,

@@ -270,7 +270,7 @@ impl FromRequestParts<AppState> for Caller {
                 let perms = eff.names().map(str::to_owned).collect();
                 (
                     Principal::User {
-                        token_id: token.id,
+                        token_id: Some(token.id),
                         user_id: uid.clone(),
                         label,
                         owner: user.is_owner,

@@ -13,7 +13,7 @@ use axum::response::Response;
 macro_rules! page_csp_to_form_actions {
     () => {
         "default-src 'none'; script-src 'self'; connect-src 'self'; \
-         style-src 'unsafe-inline'; form-action 'self' https: http:"
+         style-src 'self' 'unsafe-inline'; form-action 'self' https: http:"
     };
 }
 macro_rules! page_csp_rest {

@@ -1,6 +1,7 @@
 //! HTTP: the only place that knows axum. `app(state)` builds the whole router.
 
 pub mod admin;
+pub mod console;
 pub mod extract;
 pub mod guard;
 pub mod headers;
@@ -81,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/t/{tenant}/api/v1", admin::router())
         .nest("/t/{tenant}/scim/v2", scim::router())
         .merge(oidc::router())
+        .merge(console::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

@@ -16,6 +16,7 @@ mod client_credentials;
 mod clients;
 mod code_replay;
 mod consent;
+mod console;
 mod discovery;
 mod hostile;
 mod hostile_cases;

@@ -1,0 +1,221 @@
+//! The administration console (`/t/{tenant}/console`): server-rendered pages (askama templates
+//! in `templates/`, one layout), htmx for partial updates, both served by Castellan itself.
+//! People sign in with Castellan's own sign-in; a console request acts as a [`Caller`] built
+//! from the browser's session, at the second-factor level the person's roles require, and every
+//! action goes through the same service functions (`crate::admin`) as the JSON API.
+
+mod users;
+
+use super::AppState;
+use super::oidc::mfa::{SignedIn, page_url, signed_in};
+use super::oidc::pages;
+use crate::domain::authz::{CASTELLAN_NAMESPACE, Caller, Principal};
+use crate::oidc::mfa;
+use askama::Template;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/static/castellan.css", get(stylesheet))
+        .route("/static/htmx.min.js", get(htmx))
+        .route("/t/{tenant}/console", get(console_home))
+        .route("/t/{tenant}/console/users", get(users::list))
+}
+
+/// The tenant `castellan serve` creates on first start.
+const DEFAULT_TENANT: &str = "default";
+
+/// `/`: the default tenant's console.
+async fn root() -> Response {
+    pages::see_other(&format!("/t/{DEFAULT_TENANT}/console"))
+}
+
+/// `/t/{tenant}/console`: its first page.
+async fn console_home(Path(slug): Path<String>) -> Response {
+    pages::see_other(&format!("/t/{slug}/console/users"))
+}
+
+/// A static asset, cached for a day (the `public` mark lets the headers layer keep it cacheable).
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../static/castellan.css"),
+    )
+}
+
+/// htmx 2 (Zero-Clause BSD, `../static/htmx.LICENSE`), served here: no CDN.
+async fn htmx() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/htmx.min.js"),
+    )
+}
+
+/// One entry of the navigation.
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What the layout shows around every page.
+pub struct Shell {
+    pub lang: &'static str,
+    pub slug: String,
+    pub tenant_name: String,
+    pub user_label: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+/// The sections of the console, each shown to whoever holds one of its permissions.
+const SECTIONS: &[(&str, &str, &[&str])] = &[(
+    "users",
+    "Users",
+    &[
+        crate::domain::permissions::admin::USERS_READ,
+        crate::domain::permissions::admin::USERS_WRITE,
+        crate::domain::permissions::admin::MANAGED_USERS_READ,
+        crate::domain::permissions::admin::MANAGED_USERS_WRITE,
+    ],
+)];
+
+/// A console request: the signed-in person, as a caller of the admin service functions.
+pub struct Console {
+    pub me: SignedIn,
+    pub caller: Caller,
+}
+
+impl Console {
+    /// The browser's session at the level the person's roles require for administration (else
+    /// the sign-in or second-factor page, coming back to `back`), as a [`Caller`] with the
+    /// person's effective permissions. Someone with no administration permission gets a page
+    /// that says so.
+    pub async fn of(
+        s: &AppState,
+        slug: &str,
+        headers: &HeaderMap,
+        ip: Option<String>,
+        back: &str,
+    ) -> Result<Self, Response> {
+        let me = signed_in(s, slug, headers, back).await?;
+        let need = mfa::requirement(&s.store, &me.tenant, &me.user, &[])
+            .await
+            .map_err(internal)?;
+        if !need.met_by(&me.session) {
+            return Err(pages::see_other(&page_url(slug, back, need.level, None)));
+        }
+        let eff = s
+            .store
+            .effective_permissions(&me.tenant.id, &me.user.id)
+            .await
+            .map_err(internal)?;
+        let permissions: std::collections::HashSet<String> = eff
+            .names()
+            .filter(|p| p.starts_with(CASTELLAN_NAMESPACE))
+            .map(str::to_owned)
+            .collect();
+        if permissions.is_empty() && !me.user.is_owner {
+            return Err(pages::info_with_link(
+                &me.tenant.name,
+                "No administration rights",
+                "Your account does not let you administer this organisation.",
+                (&format!("/t/{slug}/account/security"), "Your account"),
+            ));
+        }
+        let caller = Caller {
+            tenant: me.tenant.clone(),
+            principal: Principal::User {
+                token_id: None,
+                user_id: me.user.id.clone(),
+                label: format!("{} (console)", me.user.email),
+                owner: me.user.is_owner,
+            },
+            permissions,
+            ip,
+        };
+        Ok(Console { me, caller })
+    }
+
+    /// The layout's data, with `current` the section shown.
+    pub fn shell(&self, current: &str) -> Shell {
+        let slug = &self.me.tenant.slug;
+        let nav = SECTIONS
+            .iter()
+            .filter(|(_, _, perms)| {
+                self.caller.has_owner_standing() || perms.iter().any(|p| self.caller.holds(p))
+            })
+            .map(|(key, label, _)| NavItem {
+                href: format!("/t/{slug}/console/{key}"),
+                label,
+                current: *key == current,
+            })
+            .collect();
+        Shell {
+            lang: self.me.lang.tag(),
+            slug: slug.clone(),
+            tenant_name: self.me.tenant.name.clone(),
+            user_label: self.me.user.email.clone(),
+            csrf: self.me.csrf.clone(),
+            nav,
+        }
+    }
+}
+
+/// Renders a template as a page, or the error page if it cannot be rendered.
+pub fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a console page could not be rendered");
+            pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The page could not be shown. Try again in a moment.",
+            )
+        }
+    }
+}
+
+/// A service function's refusal as a page: what it says, in the page's words.
+pub fn refusal(e: crate::domain::DomainError) -> Response {
+    use crate::domain::DomainError as E;
+    match e {
+        E::Forbidden(why) => pages::error(StatusCode::FORBIDDEN, "Not allowed", &why),
+        E::NotFound(what) => pages::error(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("There is no such {what}."),
+        ),
+        E::Invalid { message, .. } => pages::error(StatusCode::BAD_REQUEST, "Not valid", &message),
+        other => internal(other),
+    }
+}
+
+fn internal(e: crate::domain::DomainError) -> Response {
+    tracing::error!(error = %e, "console request failed");
+    pages::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The page could not be shown. Try again in a moment.",
+    )
+}
