@@ -175,7 +175,9 @@ pub struct ScimUser {
     pub groups: Vec<(GroupId, String)>,
     /// Custom attribute values by key.
     pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Microseconds (see `clock`).
     pub created_at: i64,
+    /// Microseconds (see `clock`).
     pub updated_at: i64,
     pub version: i64,
 }
@@ -230,7 +232,9 @@ pub struct ScimGroup {
     pub external_id: Option<String>,
     /// Member ids with their display names (or user names).
     pub members: Vec<(UserId, String)>,
+    /// Microseconds (see `clock`).
     pub created_at: i64,
+    /// Microseconds (see `clock`).
     pub updated_at: i64,
     pub version: i64,
 }
@@ -350,7 +354,7 @@ pub enum Op {
 pub enum Value {
     Text(String),
     Bool(bool),
-    /// Unix milliseconds.
+    /// Unix microseconds (the precision of users' and groups' instants).
     Time(i64),
     Number(f64),
     Null,

@@ -5,7 +5,7 @@ use super::filter::AttrPath;
 use super::json::{get_ci, opt_string};
 use super::schema::GROUP;
 use crate::domain::UserId;
-use crate::domain::clock::format_ms;
+use crate::domain::clock::format_us;
 use crate::domain::scim::{GroupField, ScimGroup, ScimGroupWrite};
 use serde_json::{Map, Value, json};
 
@@ -30,8 +30,8 @@ pub fn to_json(g: &ScimGroup, base: &str, members: bool) -> Value {
         "meta".into(),
         json!({
             "resourceType": "Group",
-            "created": format_ms(g.created_at),
-            "lastModified": format_ms(g.updated_at),
+            "created": format_us(g.created_at),
+            "lastModified": format_us(g.updated_at),
             "location": format!("{base}/Groups/{}", g.id),
             "version": super::etag(g.version),
         }),

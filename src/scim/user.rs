@@ -7,7 +7,7 @@ use super::json::{get_ci, opt_lines, opt_string, parse_bool};
 use super::limits;
 use super::schema::{ENTERPRISE, TENANT, USER};
 use crate::domain::attributes::AttributeChanges;
-use crate::domain::clock::format_ms;
+use crate::domain::clock::format_us;
 use crate::domain::scim::{
     Address, AddressSub, Email, Plural, PluralSub, PluralValue, ScimUser, ScimUserFields, UserField,
 };
@@ -126,8 +126,8 @@ pub fn to_json(u: &ScimUser, base: &str) -> Value {
         "meta".into(),
         json!({
             "resourceType": "User",
-            "created": format_ms(u.created_at),
-            "lastModified": format_ms(u.updated_at),
+            "created": format_us(u.created_at),
+            "lastModified": format_us(u.updated_at),
             "location": format!("{base}/Users/{}", u.id),
             "version": super::etag(u.version),
         }),

@@ -1,7 +1,8 @@
 //! The differential test of filters, sorting and paging: generated populations (mixed case,
 //! non-ASCII letters and accents, shared prefixes, missing values, multi-valued attributes,
-//! timestamps compared at sub-millisecond precision) and generated requests, each answered by
-//! the server over HTTP and by the reference evaluator (reference.rs); every answer must agree.
+//! timestamps stored to the microsecond, compared with literals of 1 to 9 fractional digits)
+//! and generated requests, each answered by the server over HTTP and by the reference
+//! evaluator (reference.rs); every answer must agree.
 //! Runs on SQLite, PostgreSQL, and PostgreSQL in a database whose LC_CTYPE is `C`.
 //! `SCIM_DIFF_SEED` picks the seed (fixed by default), `SCIM_DIFF_CASES` the number of requests
 //! per database (default 1500).
@@ -247,11 +248,29 @@ fn text_literal(rng: &mut Rng, pop: &[Value], path: &str, op: &str) -> String {
 fn time_literal(rng: &mut Rng, pop: &[Value], path: &str) -> String {
     let seen = seen(pop, path);
     let ns = reference::nanos(rng.pick(&seen).as_str()).unwrap();
-    // Nanoseconds: the same instant, a few digits below the millisecond, a millisecond away.
-    let delta: i128 = *rng.pick(&[0, 0, 1, -1, 500, 200_000, -200_000, 1_000_000, -1_000_000]);
+    // Nanoseconds: the same instant, a few digits below the microsecond, a microsecond or a
+    // millisecond away; then written with 1 to 9 fractional digits (the rest cut off).
+    let delta: i128 = *rng.pick(&[
+        0, 0, 1, -1, 500, 1_000, -1_000, 200_000, -200_000, 1_000_000, -1_000_000,
+    ]);
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ns + delta).unwrap();
-    t.format(&time::format_description::well_known::Rfc3339)
+    let whole = t
+        .replace_nanosecond(0)
         .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let digits = format!("{:09}", t.nanosecond());
+    let kept = 1 + rng.below(9);
+    format!("{}.{}Z", whole.trim_end_matches('Z'), &digits[..kept])
+}
+
+/// Whether some stored instant has digits below the millisecond (none would if the server
+/// kept milliseconds only).
+fn has_sub_millisecond_instants(pop: &[Value]) -> bool {
+    ["meta.created", "meta.lastModified"]
+        .iter()
+        .flat_map(|p| seen(pop, p))
+        .any(|t| reference::nanos(&t).is_some_and(|ns| ns % 1_000_000 != 0))
 }
 
 fn leaf(rng: &mut Rng, pop: &[Value]) -> String {
@@ -363,6 +382,10 @@ async fn differential(b: Backend) {
         let all = s.get("/Users?count=1000").await;
         let pop: Vec<Value> = all.body["Resources"].as_array().unwrap().clone();
         assert_eq!(pop.len(), size + 1, "the population and the owner");
+        assert!(
+            has_sub_millisecond_instants(&pop),
+            "stored instants keep microseconds"
+        );
         for _ in 0..cases.div_ceil(populations) {
             let f = if rng.chance(92) {
                 Some(filter(&mut rng, &pop, 3))

@@ -231,6 +231,71 @@ async fn datetime_precision(b: Backend) {
     }
 }
 
+/// Whether an instant is written with exactly six fractional digits (microseconds).
+fn microsecond_text(v: &Value) -> bool {
+    let s = v.as_str().unwrap_or_default();
+    s.ends_with('Z')
+        && s.rsplit_once('.')
+            .is_some_and(|(_, f)| f.len() == 7 && f[..6].bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Item 6: users and groups, written by SCIM or by the admin API, keep their instants to the
+/// microsecond; SCIM and the admin API show the same instants, at the same precision, and a
+/// filter finds a user by the exact instant (and not by one a nanosecond away).
+async fn instants_in_microseconds(b: Backend) {
+    let s = Scim::start(b).await;
+    let mut users = vec![];
+    for i in 0..6 {
+        users.push(s.user(json!({"userName": format!("u{i}")})).await);
+    }
+    let (st, admin_user) = s
+        .srv
+        .post("/users", json!({"email": "admin-made@acme.test"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{admin_user}");
+    users.push(admin_user["id"].as_str().unwrap().to_owned());
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "g", "members": [{"value": users[0]}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let (st, admin_group) = s.srv.post("/groups", json!({"display_name": "ag"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{admin_group}");
+    let groups = [
+        g.body["id"].as_str().unwrap().to_owned(),
+        admin_group["id"].as_str().unwrap().to_owned(),
+    ];
+    let mut sub_millisecond = 0;
+    for (scim, admin, ids) in [
+        ("/Users", "/users", &users[..]),
+        ("/Groups", "/groups", &groups[..]),
+    ] {
+        for id in ids {
+            let meta = s.get(&format!("{scim}/{id}")).await.body["meta"].clone();
+            let (st, a) = s.srv.get(&format!("{admin}/{id}")).await;
+            assert_eq!(st, StatusCode::OK, "{a}");
+            for (m, col) in [("created", "created_at"), ("lastModified", "updated_at")] {
+                assert!(microsecond_text(&meta[m]), "{scim}/{id} {m}: {}", meta[m]);
+                assert_eq!(meta[m], a[col], "{scim}/{id}: SCIM {m} and admin {col}");
+            }
+            let created = meta["created"].as_str().unwrap();
+            sub_millisecond += usize::from(!created.ends_with("000Z"));
+            if scim == "/Users" {
+                let name = s.get(&format!("/Users/{id}")).await.body["userName"].clone();
+                let exact = format!("meta.created eq {}", json!(created));
+                let names = sel(&s, &exact).await;
+                assert!(names.iter().any(|n| *n == name), "{exact}: {names:?}");
+                let off = format!("meta.created eq {}", json!(shifted(created, 1)));
+                assert!(sel(&s, &off).await.is_empty(), "{off}");
+            }
+        }
+    }
+    // Stored to the millisecond, every one of nine instants would end in 000.
+    assert!(sub_millisecond > 0, "no instant has sub-millisecond digits");
+}
+
 async fn invalid_utf8_query(b: Backend) {
     let s = Scim::start(b).await;
     for q in [
@@ -343,6 +408,7 @@ crate::backends!(
     schemas_filterable,
     operands_as_sent,
     datetime_precision,
+    instants_in_microseconds,
     invalid_utf8_query,
     entra_value_path_sub_attribute,
     control_characters,

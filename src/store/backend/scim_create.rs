@@ -10,7 +10,7 @@ use super::scim_users::{COLUMNS, audit_view, sign_in_email, users_by_sql, write_
 use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::normalise;
-use crate::domain::clock::now_ms;
+use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::HashMap;
@@ -158,8 +158,10 @@ async fn insert_new(
     tenant: &TenantId,
     home: &Home,
     users: &[(&UserId, &ScimUserWrite)],
-    now: i64,
+    now_us: i64,
 ) -> Result<()> {
+    // The users' own instants are microseconds; memberships, roles and managers keep milliseconds.
+    let now = now_us / 1_000;
     let rows: Vec<Vec<Val>> = users.iter().map(|(id, w)| user_row(id, w)).collect();
     insert_rows_sharing(
         conn,
@@ -170,8 +172,8 @@ async fn insert_new(
         25,
         vec![
             tenant.as_str().into(),
-            Val::Int(now),
-            Val::Int(now),
+            Val::Int(now_us),
+            Val::Int(now_us),
             Val::Bool(home.email_shared),
         ],
         rows,
@@ -487,7 +489,7 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         let home = home(&mut tx, tenant).await?;
         let removed = removed_by_name(&mut tx, tenant, writes).await?;
-        let now = now_ms();
+        let now = now_us();
         let ids: Vec<UserId> = writes.iter().map(|_| UserId::generate()).collect();
         let pairs: Vec<(&UserId, &ScimUserWrite)> = ids.iter().zip(writes).collect();
         let outcomes = if removed.is_empty() && writes.len() == 1 {

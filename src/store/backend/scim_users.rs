@@ -7,7 +7,7 @@ use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::normalise;
-use crate::domain::clock::now_ms;
+use crate::domain::clock::{now_ms, now_us};
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap};
@@ -608,7 +608,7 @@ impl Backend {
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -711,7 +711,7 @@ pub(super) async fn write_scim_fields(
     .bind(&f.division)
     .bind(&f.department)
     .bind(status.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .bind(&w.password_hash)
     .bind(i64::from(bump))
     .execute(&mut **tx)

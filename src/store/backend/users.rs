@@ -5,7 +5,7 @@ use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
 use crate::domain::changes::{NewUser, UserProfile, normalise};
-use crate::domain::clock::{format_date, now_ms, today};
+use crate::domain::clock::{format_date, now_ms, now_us, today};
 use crate::domain::*;
 use std::collections::BTreeMap;
 
@@ -114,8 +114,10 @@ impl Backend {
         tx: &mut Tx,
         tenant: &TenantId,
         u: &NewUser,
-        now: i64,
+        now_us: i64,
     ) -> Result<UserId> {
+        // The user's own instants are microseconds; its membership and roles keep milliseconds.
+        let now = now_us / 1_000;
         let id = UserId::generate();
         sqlx::query(
             "INSERT INTO users (id, tenant_id, username, username_norm, email, email_norm, email_verified, given_name,
@@ -137,7 +139,7 @@ impl Backend {
         .bind(&u.timezone)
         .bind(&u.external_id)
         .bind(u.status.as_str())
-        .bind(now)
+        .bind(now_us)
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -179,7 +181,7 @@ impl Backend {
 
     pub async fn insert_user(&self, tenant: &TenantId, u: &NewUser, actor: &Actor) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let id = Self::insert_user_tx(&mut tx, tenant, u, now_ms()).await?;
+        let id = Self::insert_user_tx(&mut tx, tenant, u, now_us()).await?;
         let user = Self::user_tx(&mut tx, tenant, &id).await?;
         commit(
             tx,
@@ -629,7 +631,7 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     .bind(&p.timezone)
     .bind(&p.external_id)
     .bind(p.status.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
