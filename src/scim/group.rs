@@ -108,6 +108,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
     if within.is_some() {
         return match name.as_str() {
             "value" => Ok(GroupField::MemberId),
+            "type" => Ok(GroupField::MemberType),
             _ => Err(unknown()),
         };
     }
@@ -118,6 +119,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
         ("meta", Some("created")) => GroupField::Created,
         ("meta", Some("lastmodified")) => GroupField::LastModified,
         ("members", None | Some("value")) => GroupField::MemberId,
+        ("members", Some("type")) => GroupField::MemberType,
         _ => return Err(unknown()),
     })
 }

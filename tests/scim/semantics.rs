@@ -159,6 +159,96 @@ async fn schemas_filterable(b: Backend) {
     }
 }
 
+/// The display names of the groups matching `filter` (status 200 asserted), sorted.
+async fn group_sel(s: &Scim, filter: &str) -> Vec<String> {
+    let a = s.get(&format!("/Groups?filter={}", enc(filter))).await;
+    assert_eq!(a.status, StatusCode::OK, "{filter}: {}", a.body);
+    let mut v: Vec<String> = a.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Item 4: every attribute `/Schemas` lists is filterable, also those no resource stores a value
+/// of (`password`, `name` and `addresses` without a sub-attribute: a missing value), and those
+/// every value shows the same (`groups.type` is `direct`, `members.type` is `User`); what
+/// `/Schemas` does not list stays `invalidFilter`.
+async fn listed_attributes_without_stored_values(b: Backend) {
+    let s = Scim::start(b).await;
+    let member = s
+        .user(json!({"userName": "member", "password": "Correct-horse-9",
+                     "addresses": [{"locality": "Oslo"}]}))
+        .await;
+    s.user(json!({"userName": "alone"})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "full", "members": [{"value": member}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let g = s.post("/Groups", json!({"displayName": "empty"})).await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let all = ["alone", "member"];
+    let none: [&str; 0] = [];
+    for (f, want) in [
+        (r#"password eq "Correct-horse-9""#, &none[..]),
+        (r#"password sw "C""#, &none),
+        (r#"password ne "Correct-horse-9""#, &all),
+        ("password pr", &none),
+        ("not (password pr)", &all),
+        ("password eq null", &all),
+        (r#"name eq "member""#, &none),
+        (r#"name ne "member""#, &all),
+        (r#"addresses eq "Oslo""#, &none),
+        (r#"addresses gt "a""#, &none),
+        (r#"groups.type eq "DIRECT""#, &["member"]),
+        (r#"groups.type ne "direct""#, &none),
+        (r#"groups.type co "rec""#, &["member"]),
+        ("groups.type pr", &["member"]),
+        (
+            r#"groups[type eq "direct" and display eq "full"]"#,
+            &["member"],
+        ),
+        (r#"not (groups.type eq "direct")"#, &["alone"]),
+    ] {
+        assert_eq!(sel(&s, f).await, want, "{f}");
+    }
+    assert_eq!(
+        listed(&s, "sortBy=groups.type&count=10").await,
+        ["member", "alone"]
+    );
+    assert_eq!(listed(&s, "sortBy=password&count=10").await.len(), 2);
+    for (f, want) in [
+        (r#"members.type eq "user""#, &["full"][..]),
+        (r#"members[type eq "User"]"#, &["full"]),
+        ("members.type pr", &["full"]),
+        (r#"members.type ne "User""#, &[]),
+        (r#"not (members.type pr)"#, &["empty"]),
+    ] {
+        assert_eq!(group_sel(&s, f).await, want, "{f}");
+    }
+    for f in [
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName eq "x""#,
+        r#"password.value eq "x""#,
+        r#"groups.nosuch eq "x""#,
+    ] {
+        refused(&s, f).await;
+    }
+    let a = s
+        .get(&format!(
+            "/Groups?filter={}",
+            enc(r#"members.display eq "x""#)
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(a.body["scimType"], "invalidFilter");
+}
+
 async fn operands_as_sent(b: Backend) {
     let s = Scim::start(b).await;
     s.user(
@@ -406,6 +496,7 @@ crate::backends!(
     missing_values_sort,
     present_on_complex,
     schemas_filterable,
+    listed_attributes_without_stored_values,
     operands_as_sent,
     datetime_precision,
     instants_in_microseconds,
