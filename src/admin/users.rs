@@ -172,15 +172,8 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<U
         Some(u) => validate::name("username", &u, 254)?,
         None => email.clone(),
     };
-    if store
-        .user_by_email(caller.tenant_id(), &email)
-        .await?
-        .is_some()
-    {
-        return Err(DomainError::conflict(
-            "a user with this email already exists",
-        ));
-    }
+    // Whether the email is taken is the store's rule (its unique index, which the tenant's
+    // shared-email setting and deleted users stand outside of): a 409 from the insert.
     let status = match req.status.unwrap_or(UserStatus::Invited) {
         s @ (UserStatus::Invited | UserStatus::Active) => s,
         _ => {

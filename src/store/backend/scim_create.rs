@@ -24,12 +24,12 @@ struct Home {
 }
 
 async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
-    let (account, role, unique) =
-        sqlx::query_as::<DB, (Option<String>, Option<String>, Option<bool>)>(
+    let (account, role, email_shared) =
+        sqlx::query_as::<DB, (Option<String>, Option<String>, bool)>(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),
-                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2),
-                (SELECT unique_emails FROM scim_settings WHERE tenant_id = $1)",
-        )
+                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2), {}",
+            super::users::email_shared("$1")
+        )))
         .bind(tenant.as_str())
         .bind(RoleTemplate::Member.as_str())
         .fetch_one(&mut *conn)
@@ -39,7 +39,7 @@ async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
         (Some(account), Some(role)) => Ok(Home {
             account,
             role,
-            email_shared: unique == Some(false),
+            email_shared,
         }),
         _ => Err(DomainError::Internal(format!(
             "tenant {tenant} has no Guest account or Member role"
