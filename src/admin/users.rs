@@ -168,6 +168,7 @@ pub async fn check_grantable_role(
 pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<User> {
     let scope = caller.user_write_scope()?;
     let email = validate::email("email", &req.email)?;
+    let username_is_email = req.username.is_none();
     let username = match req.username {
         Some(u) => validate::name("username", &u, 254)?,
         None => email.clone(),
@@ -228,6 +229,13 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<U
     store
         .insert_user(caller.tenant_id(), &new, &caller.actor())
         .await
+        .map_err(|e| match e {
+            // The client sent only the email; whichever index refused it, the email is taken.
+            DomainError::Conflict(_) if username_is_email => DomainError::conflict(
+                "a user with this email already exists (as an email or a username)",
+            ),
+            e => e,
+        })
 }
 
 pub async fn get(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {
