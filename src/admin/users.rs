@@ -168,19 +168,13 @@ pub async fn check_grantable_role(
 pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<User> {
     let scope = caller.user_write_scope()?;
     let email = validate::email("email", &req.email)?;
+    let username_is_email = req.username.is_none();
     let username = match req.username {
         Some(u) => validate::name("username", &u, 254)?,
         None => email.clone(),
     };
-    if store
-        .user_by_email(caller.tenant_id(), &email)
-        .await?
-        .is_some()
-    {
-        return Err(DomainError::conflict(
-            "a user with this email already exists",
-        ));
-    }
+    // Whether the email is taken is the store's rule (its unique index, which the tenant's
+    // shared-email setting and deleted users stand outside of): a 409 from the insert.
     let status = match req.status.unwrap_or(UserStatus::Invited) {
         s @ (UserStatus::Invited | UserStatus::Active) => s,
         _ => {
@@ -235,6 +229,13 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<U
     store
         .insert_user(caller.tenant_id(), &new, &caller.actor())
         .await
+        .map_err(|e| match e {
+            // The client sent only the email; whichever index refused it, the email is taken.
+            DomainError::Conflict(_) if username_is_email => DomainError::conflict(
+                "a user with this email already exists (as an email or a username)",
+            ),
+            e => e,
+        })
 }
 
 pub async fn get(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {

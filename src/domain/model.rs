@@ -1,6 +1,6 @@
 //! The entities of a tenant, as the admin API shows them.
 
-use super::clock::{opt_date, rfc3339_ms};
+use super::clock::{opt_date, rfc3339_ms, rfc3339_us};
 use super::ids::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -63,9 +63,11 @@ pub struct User {
     /// Custom attribute values by key, typed as their definitions say.
     pub attributes: BTreeMap<String, serde_json::Value>,
     pub is_owner: bool,
-    #[serde(with = "rfc3339_ms")]
+    /// Microseconds (see `clock`).
+    #[serde(with = "rfc3339_us")]
     pub created_at: i64,
-    #[serde(with = "rfc3339_ms")]
+    /// Microseconds (see `clock`).
+    #[serde(with = "rfc3339_us")]
     pub updated_at: i64,
     pub version: i64,
 }
@@ -225,9 +227,11 @@ pub struct Group {
     pub external_id: Option<String>,
     pub member_ids: Vec<UserId>,
     pub role_ids: Vec<RoleId>,
-    #[serde(with = "rfc3339_ms")]
+    /// Microseconds (see `clock`).
+    #[serde(with = "rfc3339_us")]
     pub created_at: i64,
-    #[serde(with = "rfc3339_ms")]
+    /// Microseconds (see `clock`).
+    #[serde(with = "rfc3339_us")]
     pub updated_at: i64,
     pub version: i64,
 }

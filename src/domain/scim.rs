@@ -175,7 +175,9 @@ pub struct ScimUser {
     pub groups: Vec<(GroupId, String)>,
     /// Custom attribute values by key.
     pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Microseconds (see `clock`).
     pub created_at: i64,
+    /// Microseconds (see `clock`).
     pub updated_at: i64,
     pub version: i64,
 }
@@ -230,7 +232,9 @@ pub struct ScimGroup {
     pub external_id: Option<String>,
     /// Member ids with their display names (or user names).
     pub members: Vec<(UserId, String)>,
+    /// Microseconds (see `clock`).
     pub created_at: i64,
+    /// Microseconds (see `clock`).
     pub updated_at: i64,
     pub version: i64,
 }
@@ -293,6 +297,13 @@ pub enum UserField {
     /// The id of a group the user belongs to.
     GroupId,
     GroupDisplay,
+    /// `groups.type`: `direct` on every group of the user (groups do not nest).
+    GroupType,
+    /// An attribute `/Schemas` lists that no user shows a value of: `password` (returned
+    /// never), and `name` or `addresses` compared without a sub-attribute (neither has a
+    /// `value`). Of a multi-valued attribute, each of its values lacks it. Filters treat it as
+    /// the RFC treats a missing value: `eq` matches nothing, `ne` everything, `pr` nothing.
+    Unvalued(Option<Multi>),
     /// A custom attribute.
     Custom(AttributeDef),
 }
@@ -306,6 +317,8 @@ pub enum GroupField {
     Created,
     LastModified,
     MemberId,
+    /// `members.type`: `User` on every member (only users are members).
+    MemberType,
 }
 
 /// How a field's values compare.
@@ -316,7 +329,7 @@ pub enum FieldKind {
         case_exact: bool,
     },
     Boolean,
-    /// A timestamp (stored as Unix milliseconds, compared as such).
+    /// A timestamp (stored as Unix microseconds, compared as such).
     DateTime,
     Number,
 }
@@ -350,7 +363,7 @@ pub enum Op {
 pub enum Value {
     Text(String),
     Bool(bool),
-    /// Unix milliseconds.
+    /// Unix microseconds (the precision of users' and groups' instants).
     Time(i64),
     Number(f64),
     Null,
@@ -395,7 +408,7 @@ impl UserField {
     pub fn kind(&self) -> FieldKind {
         use super::model::AttributeKind;
         match self {
-            Self::Id | Self::ExternalId | Self::ManagerId | Self::GroupId => {
+            Self::Id | Self::ExternalId | Self::ManagerId | Self::GroupId | Self::Unvalued(_) => {
                 FieldKind::Text { case_exact: true }
             }
             Self::Active
@@ -416,7 +429,8 @@ impl UserField {
     pub fn multi(&self) -> Option<Multi> {
         match self {
             Self::EmailValue | Self::EmailType | Self::EmailPrimary => Some(Multi::Emails),
-            Self::GroupId | Self::GroupDisplay => Some(Multi::Groups),
+            Self::GroupId | Self::GroupDisplay | Self::GroupType => Some(Multi::Groups),
+            Self::Unvalued(m) => *m,
             Self::Plural(p, _) => Some(Multi::Plurals(*p)),
             Self::Address(_) => Some(Multi::Addresses),
             _ => None,
@@ -429,13 +443,13 @@ impl GroupField {
         match self {
             Self::Id | Self::ExternalId | Self::MemberId => FieldKind::Text { case_exact: true },
             Self::Created | Self::LastModified => FieldKind::DateTime,
-            Self::DisplayName => FieldKind::Text { case_exact: false },
+            Self::DisplayName | Self::MemberType => FieldKind::Text { case_exact: false },
         }
     }
 
     pub fn multi(&self) -> Option<Multi> {
         match self {
-            Self::MemberId => Some(Multi::Members),
+            Self::MemberId | Self::MemberType => Some(Multi::Members),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use super::filter::AttrPath;
 use super::json::{get_ci, opt_string};
 use super::schema::GROUP;
 use crate::domain::UserId;
-use crate::domain::clock::format_ms;
+use crate::domain::clock::format_us;
 use crate::domain::scim::{GroupField, ScimGroup, ScimGroupWrite};
 use serde_json::{Map, Value, json};
 
@@ -30,8 +30,8 @@ pub fn to_json(g: &ScimGroup, base: &str, members: bool) -> Value {
         "meta".into(),
         json!({
             "resourceType": "Group",
-            "created": format_ms(g.created_at),
-            "lastModified": format_ms(g.updated_at),
+            "created": format_us(g.created_at),
+            "lastModified": format_us(g.updated_at),
             "location": format!("{base}/Groups/{}", g.id),
             "version": super::etag(g.version),
         }),
@@ -108,6 +108,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
     if within.is_some() {
         return match name.as_str() {
             "value" => Ok(GroupField::MemberId),
+            "type" => Ok(GroupField::MemberType),
             _ => Err(unknown()),
         };
     }
@@ -118,6 +119,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
         ("meta", Some("created")) => GroupField::Created,
         ("meta", Some("lastmodified")) => GroupField::LastModified,
         ("members", None | Some("value")) => GroupField::MemberId,
+        ("members", Some("type")) => GroupField::MemberType,
         _ => return Err(unknown()),
     })
 }

@@ -3,7 +3,7 @@
 
 use super::error::{ScimError, ScimResult};
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter};
-use crate::domain::clock::{parse_rfc3339_ms, parse_rfc3339_ns};
+use crate::domain::clock::parse_rfc3339_ns;
 use crate::domain::scim::{Cond, FieldKind, ListQuery, Multi, Op, Value as V};
 use serde_json::{Map, Value};
 
@@ -250,9 +250,12 @@ pub fn to_cond<F: Clone>(
     })
 }
 
+/// Nanoseconds in one unit of a stored instant (a microsecond).
+const STORED_UNIT_NS: i128 = 1_000;
+
 /// A dateTime comparison, chronological at the precision sent (RFC 7644 §3.4.2.2): stored
-/// timestamps are whole milliseconds, so a literal with finer digits lies strictly between two
-/// of them; `eq` then matches nothing, `gt`/`ge` mean after its millisecond, `lt`/`le` up to it.
+/// timestamps are whole microseconds, so a literal with finer digits lies strictly between two
+/// of them; `eq` then matches nothing, `gt`/`ge` mean after its microsecond, `lt`/`le` up to it.
 fn time_cond<F: Clone>(field: F, op: Op, s: &str, path: &AttrPath) -> ScimResult<Cond<F>> {
     if matches!(op, Op::Co | Op::Sw | Op::Ew) {
         return Err(ScimError::invalid_filter(format!(
@@ -266,22 +269,22 @@ fn time_cond<F: Clone>(field: F, op: Op, s: &str, path: &AttrPath) -> ScimResult
             path.name
         ))
     })?;
-    let ms = i64::try_from(ns.div_euclid(1_000_000))
+    let us = i64::try_from(ns.div_euclid(STORED_UNIT_NS))
         .map_err(|_| ScimError::invalid_filter("the date-time is out of range"))?;
     let cmp = |op, t| Cond::Compare {
         field: field.clone(),
         op,
         value: V::Time(t),
     };
-    if ns.rem_euclid(1_000_000) == 0 {
-        return Ok(cmp(op, ms));
+    if ns.rem_euclid(STORED_UNIT_NS) == 0 {
+        return Ok(cmp(op, us));
     }
-    let between = || Cond::And(Box::new(cmp(Op::Gt, ms)), Box::new(cmp(Op::Lt, ms + 1)));
+    let between = || Cond::And(Box::new(cmp(Op::Gt, us)), Box::new(cmp(Op::Lt, us + 1)));
     Ok(match op {
         Op::Eq => between(),
         Op::Ne => Cond::Not(Box::new(between())),
-        Op::Gt | Op::Ge => cmp(Op::Gt, ms),
-        _ => cmp(Op::Le, ms),
+        Op::Gt | Op::Ge => cmp(Op::Gt, us),
+        _ => cmp(Op::Le, us),
     })
 }
 
@@ -328,12 +331,8 @@ fn typed_value(kind: FieldKind, op: Op, v: &CompValue, path: &AttrPath) -> ScimR
             }
         }
         FieldKind::DateTime if substring => Err(wrong("co, sw or ew, which dates do not have")),
-        FieldKind::DateTime => match v {
-            CompValue::String(s) => parse_rfc3339_ms(s)
-                .map(V::Time)
-                .ok_or_else(|| wrong("something that is not an RFC 3339 date-time")),
-            _ => Err(wrong("something that is not a date-time")),
-        },
+        // A date-time string went to `time_cond`; anything else is not a date-time.
+        FieldKind::DateTime => Err(wrong("something that is not a date-time")),
         FieldKind::Number if substring => Err(wrong("co, sw or ew, which numbers do not have")),
         FieldKind::Number => match v {
             CompValue::Number(n) => n

@@ -7,7 +7,7 @@ use super::json::{get_ci, opt_lines, opt_string, parse_bool};
 use super::limits;
 use super::schema::{ENTERPRISE, TENANT, USER};
 use crate::domain::attributes::AttributeChanges;
-use crate::domain::clock::format_ms;
+use crate::domain::clock::format_us;
 use crate::domain::scim::{
     Address, AddressSub, Email, Plural, PluralSub, PluralValue, ScimUser, ScimUserFields, UserField,
 };
@@ -126,8 +126,8 @@ pub fn to_json(u: &ScimUser, base: &str) -> Value {
         "meta".into(),
         json!({
             "resourceType": "User",
-            "created": format_ms(u.created_at),
-            "lastModified": format_ms(u.updated_at),
+            "created": format_us(u.created_at),
+            "lastModified": format_us(u.updated_at),
             "location": format!("{base}/Users/{}", u.id),
             "version": super::etag(u.version),
         }),
@@ -432,7 +432,7 @@ fn parse_custom(
     Ok(changes)
 }
 
-const CORE_FIELDS: [(&str, UserField); 13] = [
+const CORE_FIELDS: [(&str, UserField); 14] = [
     ("id", UserField::Id),
     ("externalId", UserField::ExternalId),
     ("userName", UserField::UserName),
@@ -446,6 +446,9 @@ const CORE_FIELDS: [(&str, UserField); 13] = [
     ("active", UserField::Active),
     ("emails", UserField::EmailValue),
     ("groups", UserField::GroupId),
+    // Returned never (RFC 7643 §4.1.1): no representation shows it, so a filter sees no value
+    // (and cannot be used to test guesses of a password).
+    ("password", UserField::Unvalued(None)),
 ];
 
 /// Resolves a filter or sort path on users; `within` names the multi-valued attribute of a
@@ -471,6 +474,8 @@ pub fn resolve(
                 Some("middlename") => Ok(UserField::MiddleName),
                 Some("honorificprefix") => Ok(UserField::HonorificPrefix),
                 Some("honorificsuffix") => Ok(UserField::HonorificSuffix),
+                // `name` has no `value` sub-attribute to compare.
+                None => Ok(UserField::Unvalued(None)),
                 _ => Err(unknown()),
             };
         }
@@ -485,7 +490,13 @@ pub fn resolve(
             return sub_field(name, sub.or(Some("value"))).ok_or_else(unknown);
         }
         if eq("addresses") {
-            return sub_field(name, sub).ok_or_else(unknown);
+            // An address has no `value` sub-attribute to compare.
+            return match sub {
+                None => Ok(UserField::Unvalued(Some(
+                    crate::domain::scim::Multi::Addresses,
+                ))),
+                _ => sub_field(name, sub).ok_or_else(unknown),
+            };
         }
         if sub.is_some() {
             return Err(unknown());
@@ -559,6 +570,7 @@ fn sub_field(parent: &str, sub: Option<&str>) -> Option<UserField> {
         return match sub.as_str() {
             "value" => Some(UserField::GroupId),
             "display" => Some(UserField::GroupDisplay),
+            "type" => Some(UserField::GroupType),
             _ => None,
         };
     }

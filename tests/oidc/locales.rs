@@ -50,7 +50,7 @@ async fn ui_locales_reach_the_sign_in_page(b: Backend) {
     for needle in [
         "<html lang=\"fr\">",
         "<title>Se connecter · Acme</title>",
-        "<label for=\"email\">Adresse e-mail</label>",
+        "<label for=\"email\">Adresse e-mail ou nom d’utilisateur</label>",
         "<label for=\"password\">Mot de passe</label>",
         ">Se connecter</button>",
         "Sécurisé par Castellan",
@@ -80,6 +80,7 @@ async fn accept_language_and_fallback(b: Backend) {
     let (st, _, body) = get_in(&browser, "/t/acme/login", "de-DE,de;q=0.9,en;q=0.5").await;
     assert_eq!(st, 200);
     assert!(body.contains("<html lang=\"de\">"), "{body}");
+    assert!(body.contains("<label for=\"email\">E-Mail-Adresse oder Benutzername</label>"));
     assert!(body.contains("<label for=\"password\">Passwort</label>"));
     assert!(body.contains(">Anmelden</button>"));
     // The German refusal, the same for every failure.

@@ -16,7 +16,9 @@ async fn page_looks_finished(b: Backend) {
     assert!(page.content_type.starts_with("text/html"));
     for needle in [
         "<title>Sign in · Acme</title>",
-        "<label for=\"email\">Email</label>",
+        "<label for=\"email\">Email or username</label>",
+        // A username is not an email: the field takes any text.
+        "name=\"email\" type=\"text\"",
         "<label for=\"password\">Password</label>",
         "type=\"password\"",
         "value=\"ada@acme.test\"",

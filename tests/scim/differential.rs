@@ -1,7 +1,8 @@
 //! The differential test of filters, sorting and paging: generated populations (mixed case,
 //! non-ASCII letters and accents, shared prefixes, missing values, multi-valued attributes,
-//! timestamps compared at sub-millisecond precision) and generated requests, each answered by
-//! the server over HTTP and by the reference evaluator (reference.rs); every answer must agree.
+//! timestamps stored to the microsecond, compared with literals of 1 to 9 fractional digits)
+//! and generated requests, each answered by the server over HTTP and by the reference
+//! evaluator (reference.rs); every answer must agree.
 //! Runs on SQLite, PostgreSQL, and PostgreSQL in a database whose LC_CTYPE is `C`.
 //! `SCIM_DIFF_SEED` picks the seed (fixed by default), `SCIM_DIFF_CASES` the number of requests
 //! per database (default 1500).
@@ -163,6 +164,14 @@ const LEAVES: &[(&str, Lit, bool)] = &[
     ("active", Lit::Bool, true),
     ("emails.primary", Lit::Bool, false),
     ("schemas", Lit::Text, false),
+    // Listed by /Schemas, no value stored (item 4): as a missing value.
+    ("password", Lit::Text, true),
+    ("name", Lit::Text, true),
+    ("addresses", Lit::Text, false),
+    // The groups the population's groups give the users.
+    ("groups.value", Lit::Text, false),
+    ("groups.display", Lit::Text, false),
+    ("groups.type", Lit::Text, false),
 ];
 const PRESENT: &[&str] = &[
     "displayName",
@@ -175,6 +184,8 @@ const PRESENT: &[&str] = &[
     "externalId",
     "schemas",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "groups.type",
+    "password",
 ];
 const OPS: &[&str] = &["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"];
 
@@ -247,11 +258,29 @@ fn text_literal(rng: &mut Rng, pop: &[Value], path: &str, op: &str) -> String {
 fn time_literal(rng: &mut Rng, pop: &[Value], path: &str) -> String {
     let seen = seen(pop, path);
     let ns = reference::nanos(rng.pick(&seen).as_str()).unwrap();
-    // Nanoseconds: the same instant, a few digits below the millisecond, a millisecond away.
-    let delta: i128 = *rng.pick(&[0, 0, 1, -1, 500, 200_000, -200_000, 1_000_000, -1_000_000]);
+    // Nanoseconds: the same instant, a few digits below the microsecond, a microsecond or a
+    // millisecond away; then written with 1 to 9 fractional digits (the rest cut off).
+    let delta: i128 = *rng.pick(&[
+        0, 0, 1, -1, 500, 1_000, -1_000, 200_000, -200_000, 1_000_000, -1_000_000,
+    ]);
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ns + delta).unwrap();
-    t.format(&time::format_description::well_known::Rfc3339)
+    let whole = t
+        .replace_nanosecond(0)
         .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let digits = format!("{:09}", t.nanosecond());
+    let kept = 1 + rng.below(9);
+    format!("{}.{}Z", whole.trim_end_matches('Z'), &digits[..kept])
+}
+
+/// Whether some stored instant has digits below the millisecond (none would if the server
+/// kept milliseconds only).
+fn has_sub_millisecond_instants(pop: &[Value]) -> bool {
+    ["meta.created", "meta.lastModified"]
+        .iter()
+        .flat_map(|p| seen(pop, p))
+        .any(|t| reference::nanos(&t).is_some_and(|ns| ns % 1_000_000 != 0))
 }
 
 fn leaf(rng: &mut Rng, pop: &[Value]) -> String {
@@ -306,22 +335,108 @@ fn leaf(rng: &mut Rng, pop: &[Value]) -> String {
     }
 }
 
-fn filter(rng: &mut Rng, pop: &[Value], depth: usize) -> String {
+type Leaf = fn(&mut Rng, &[Value]) -> String;
+
+fn filter(rng: &mut Rng, pop: &[Value], depth: usize, leaf: Leaf) -> String {
     if depth == 0 || rng.chance(45) {
         return leaf(rng, pop);
     }
     match rng.below(7) {
         0..=2 => format!(
             "({} and {})",
-            filter(rng, pop, depth - 1),
-            filter(rng, pop, depth - 1)
+            filter(rng, pop, depth - 1, leaf),
+            filter(rng, pop, depth - 1, leaf)
         ),
         3..=5 => format!(
             "{} or {}",
-            filter(rng, pop, depth - 1),
-            filter(rng, pop, depth - 1)
+            filter(rng, pop, depth - 1, leaf),
+            filter(rng, pop, depth - 1, leaf)
         ),
-        _ => format!("not ({})", filter(rng, pop, depth - 1)),
+        _ => format!("not ({})", filter(rng, pop, depth - 1, leaf)),
+    }
+}
+
+/// A group: displayName in mixed case or non-ASCII (shared by some groups), an externalId
+/// sometimes, and a few of `users` as members.
+fn group(rng: &mut Rng, i: usize, users: &[String]) -> Value {
+    let name = match rng.below(3) {
+        0 => rng.pick(WORDS).to_string(),
+        1 => format!("{} team", rng.pick(WORDS)),
+        _ => format!("{}.{i}", rng.pick(WORDS)),
+    };
+    let mut g = json!({ "displayName": name });
+    if rng.chance(60) {
+        let e = if rng.chance(50) { "Grp" } else { "grp" };
+        g["externalId"] = json!(format!("{e}-{}", i % 5));
+    }
+    let mut members: Vec<&String> = (0..rng.below(5)).map(|_| rng.pick(users)).collect();
+    members.sort();
+    members.dedup();
+    if !members.is_empty() || rng.chance(50) {
+        g["members"] = json!(
+            members
+                .iter()
+                .map(|m| json!({"value": m}))
+                .collect::<Vec<_>>()
+        );
+    }
+    g
+}
+
+const GROUP_LEAVES: &[(&str, Lit, bool)] = &[
+    ("displayName", Lit::Text, true),
+    ("externalId", Lit::Text, true),
+    ("id", Lit::Text, true),
+    ("members.value", Lit::Text, false),
+    ("members", Lit::Text, false),
+    ("members.type", Lit::Text, false),
+    ("meta.created", Lit::Time, true),
+    ("meta.lastModified", Lit::Time, true),
+];
+const GROUP_PRESENT: &[&str] = &[
+    "displayName",
+    "externalId",
+    "members",
+    "members.value",
+    "members.type",
+    "schemas",
+    "id",
+];
+const GROUP_SORTS: &[&str] = &[
+    "displayName",
+    "externalId",
+    "id",
+    "meta.created",
+    "meta.lastModified",
+    "members.value",
+];
+
+fn group_leaf(rng: &mut Rng, pop: &[Value]) -> String {
+    if rng.chance(12) {
+        return format!("{} pr", rng.pick(GROUP_PRESENT));
+    }
+    if rng.chance(10) {
+        let lit = text_literal(rng, pop, "members.value", "eq");
+        return if rng.chance(50) {
+            format!("members[value eq {}]", json!(lit))
+        } else {
+            let t = rng.pick(&["User", "user", "Group"]);
+            format!("members[type eq {} and value eq {}]", json!(t), json!(lit))
+        };
+    }
+    let (path, lit, single) = *rng.pick(GROUP_LEAVES);
+    match lit {
+        Lit::Time => {
+            let op = rng.pick(&["eq", "ne", "gt", "ge", "lt", "le"]);
+            format!("{path} {op} {}", json!(time_literal(rng, pop, path)))
+        }
+        Lit::Text if single && rng.chance(5) => {
+            format!("{path} {} null", rng.pick(&["eq", "ne"]))
+        }
+        _ => {
+            let op = rng.pick(OPS);
+            format!("{path} {op} {}", json!(text_literal(rng, pop, path, op)))
+        }
     }
 }
 
@@ -338,6 +453,96 @@ const SORTS: &[&str] = &[
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
 ];
 
+/// A list request, as sent and as the reference sees it.
+struct Request {
+    filter: Option<String>,
+    sort: Option<&'static str>,
+    descending: bool,
+    start: usize,
+    count: usize,
+}
+
+fn request(rng: &mut Rng, pop: &[Value], leaf: Leaf, sorts: &[&'static str]) -> Request {
+    let filter = rng.chance(92).then(|| filter(rng, pop, 3, leaf));
+    let sort = rng.chance(60).then(|| *rng.pick(sorts));
+    Request {
+        filter,
+        sort,
+        descending: rng.chance(50) && sort.is_some(),
+        start: 1 + rng.below(pop.len() + 2),
+        count: rng.below(pop.len() + 2),
+    }
+}
+
+/// Sends `r` to `/{resource}` and compares the answer with the reference's; a description of
+/// the disagreement, if any.
+async fn check(s: &Scim, resource: &str, pop: &[Value], r: &Request) -> Option<String> {
+    let mut q = format!("startIndex={}&count={}", r.start, r.count);
+    if let Some(f) = &r.filter {
+        q.push_str(&format!("&filter={}", enc(f)));
+    }
+    if let Some(sb) = r.sort {
+        q.push_str(&format!("&sortBy={}", enc(sb)));
+        if r.descending {
+            q.push_str("&sortOrder=descending");
+        }
+    }
+    let parsed = r
+        .filter
+        .as_deref()
+        .map(|f| castellan::scim::filter::parse(f).expect(f));
+    let sort_path = r
+        .sort
+        .map(|s| castellan::scim::filter::parse_attr_path(s).unwrap());
+    let (want, total) = reference::answer(
+        pop,
+        parsed.as_ref(),
+        sort_path.as_ref(),
+        r.descending,
+        r.start,
+        r.count,
+    );
+    let a = s.get(&format!("/{resource}?{q}")).await;
+    let got: Vec<String> = a.body["Resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|x| x["id"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let got_total = a.body["totalResults"].as_u64().unwrap_or(u64::MAX) as usize;
+    if a.status == StatusCode::OK && got == want && got_total == total {
+        return None;
+    }
+    let name = |id: &String| {
+        pop.iter()
+            .find(|r| r["id"] == *id)
+            .and_then(|r| r["userName"].as_str().or(r["displayName"].as_str()))
+            .map(str::to_owned)
+            .unwrap_or_else(|| id.clone())
+    };
+    Some(format!(
+        "/{resource}?{q}\n  filter: {:?}\n  status {} {}; total {got_total}, reference {total}\n  server:    {:?}\n  reference: {:?}",
+        r.filter,
+        a.status,
+        if a.status == StatusCode::OK {
+            Value::Null
+        } else {
+            a.body.clone()
+        },
+        got.iter().map(name).collect::<Vec<_>>(),
+        want.iter().map(name).collect::<Vec<_>>()
+    ))
+}
+
+/// Every resource of a type, as the server shows them.
+async fn everything(s: &Scim, resource: &str) -> Vec<Value> {
+    let all = s.get(&format!("/{resource}?count=1000")).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    all.body["Resources"].as_array().unwrap().clone()
+}
+
 async fn differential(b: Backend) {
     let seed: u64 = std::env::var("SCIM_DIFF_SEED")
         .ok()
@@ -349,81 +554,50 @@ async fn differential(b: Backend) {
         .unwrap_or(1500);
     let mut rng = Rng(seed);
     let populations = 4;
-    let mut ran = 0;
+    let (mut users_ran, mut groups_ran) = (0, 0);
     let mut failures = vec![];
     let started = std::time::Instant::now();
     for _ in 0..populations {
         let s = Scim::start(b).await;
         let size = 20 + rng.below(15);
+        let mut ids = vec![];
         for i in 0..size {
             let body = user(&mut rng, i);
             let a = s.post("/Users", body.clone()).await;
             assert_eq!(a.status, StatusCode::CREATED, "{body}: {}", a.body);
+            ids.push(a.body["id"].as_str().unwrap().to_owned());
         }
-        let all = s.get("/Users?count=1000").await;
-        let pop: Vec<Value> = all.body["Resources"].as_array().unwrap().clone();
-        assert_eq!(pop.len(), size + 1, "the population and the owner");
-        for _ in 0..cases.div_ceil(populations) {
-            let f = if rng.chance(92) {
-                Some(filter(&mut rng, &pop, 3))
-            } else {
-                None
-            };
-            let sort = rng.chance(60).then(|| *rng.pick(SORTS));
-            let descending = rng.chance(50);
-            let start = 1 + rng.below(pop.len() + 2);
-            let count = rng.below(pop.len() + 2);
-            let mut q = format!("startIndex={start}&count={count}");
-            if let Some(f) = &f {
-                q.push_str(&format!("&filter={}", enc(f)));
-            }
-            if let Some(sb) = sort {
-                q.push_str(&format!("&sortBy={}", enc(sb)));
-                if descending {
-                    q.push_str("&sortOrder=descending");
-                }
-            }
-            let parsed = f
-                .as_deref()
-                .map(|f| castellan::scim::filter::parse(f).expect(f));
-            let sort_path = sort.map(|s| castellan::scim::filter::parse_attr_path(s).unwrap());
-            let (want, total) = reference::answer(
-                &pop,
-                parsed.as_ref(),
-                sort_path.as_ref(),
-                descending && sort.is_some(),
-                start,
-                count,
+        for i in 0..6 + rng.below(8) {
+            let body = group(&mut rng, i, &ids);
+            let a = s.post("/Groups", body.clone()).await;
+            assert_eq!(a.status, StatusCode::CREATED, "{body}: {}", a.body);
+        }
+        // Read after the groups: a user's `groups` and lastModified change with them.
+        let users = everything(&s, "Users").await;
+        assert_eq!(users.len(), size + 1, "the population and the owner");
+        let groups = everything(&s, "Groups").await;
+        for pop in [&users, &groups] {
+            assert!(
+                has_sub_millisecond_instants(pop),
+                "stored instants keep microseconds"
             );
-            let a = s.get(&format!("/Users?{q}")).await;
-            ran += 1;
-            let got: Vec<String> = a.body["Resources"]
-                .as_array()
-                .map(|r| {
-                    r.iter()
-                        .map(|x| x["id"].as_str().unwrap_or_default().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let got_total = a.body["totalResults"].as_u64().unwrap_or(u64::MAX) as usize;
-            if a.status != StatusCode::OK || got != want || got_total != total {
-                let name = |id: &String| {
-                    pop.iter()
-                        .find(|r| r["id"] == *id)
-                        .map(|r| r["userName"].as_str().unwrap().to_owned())
-                        .unwrap_or_else(|| id.clone())
-                };
-                failures.push(format!(
-                    "{q}\n  filter: {f:?}\n  status {}; total {got_total}, reference {total}\n  server:    {:?}\n  reference: {:?}",
-                    a.status,
-                    got.iter().map(name).collect::<Vec<_>>(),
-                    want.iter().map(name).collect::<Vec<_>>()
-                ));
-            }
+        }
+        for _ in 0..cases.div_ceil(populations) {
+            let failure = if rng.chance(70) {
+                users_ran += 1;
+                let r = request(&mut rng, &users, leaf, SORTS);
+                check(&s, "Users", &users, &r).await
+            } else {
+                groups_ran += 1;
+                let r = request(&mut rng, &groups, group_leaf, GROUP_SORTS);
+                check(&s, "Groups", &groups, &r).await
+            };
+            failures.extend(failure);
         }
     }
+    let ran = users_ran + groups_ran;
     eprintln!(
-        "differential ({b:?}, seed {seed}): {ran} cases in {:.1?}, {} disagreements",
+        "differential ({b:?}, seed {seed}): {ran} cases ({users_ran} /Users, {groups_ran} /Groups) in {:.1?}, {} disagreements",
         started.elapsed(),
         failures.len()
     );

@@ -241,6 +241,100 @@ async fn shared_emails_setting(b: Backend) {
     );
 }
 
+/// Item 11: the tenant setting that lets users share a sign-in email is one rule of the store,
+/// whoever writes the user: users created and changed through the admin API share emails
+/// exactly as SCIM's do (and sign in by username when the email is ambiguous).
+async fn shared_emails_through_admin_api(b: Backend) {
+    let s = Scim::start(b).await;
+    let store = &s.srv.store;
+    let t = store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let admin_user = |username: &str, email: &str| json!({"username": username, "email": email});
+    let (st, v) = s
+        .srv
+        .post("/users", admin_user("ada", "ada@corp.example"))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    // Unique by default, for the admin API as for SCIM.
+    let (st, v) = s
+        .srv
+        .post("/users", admin_user("ada2", "ADA@corp.example"))
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let (st, other) = s
+        .srv
+        .post("/users", admin_user("ops", "ops@corp.example"))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{other}");
+    let other = other["id"].as_str().unwrap().to_owned();
+    let (st, v) = s
+        .srv
+        .patch(
+            &format!("/users/{other}"),
+            json!({"email": "ada@corp.example"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    settings(
+        &s,
+        json!({"delete_action": "deactivate", "unique_emails": false}),
+    )
+    .await;
+    // Created after the setting changed: shared.
+    let (st, second) = s
+        .srv
+        .post("/users", admin_user("ada2", "ADA@corp.example"))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{second}");
+    let (st, third) = s
+        .srv
+        .post("/users", admin_user("ada3", "ada@Corp.example"))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{third}");
+    // Changed after it: shared.
+    let (st, v) = s
+        .srv
+        .patch(
+            &format!("/users/{other}"),
+            json!({"email": "ada@corp.example"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // And SCIM's users share with the admin API's.
+    s.user(
+        json!({"userName": "ada-scim", "emails": [{"value": "ada@corp.example", "primary": true}]}),
+    )
+    .await;
+    let found = s
+        .get(&format!(
+            "/Users?filter={}",
+            enc("emails.value eq \"ada@corp.example\"")
+        ))
+        .await;
+    assert_eq!(found.body["totalResults"], 5, "{}", found.body);
+    assert!(
+        store
+            .user_for_sign_in(&t.id, "ada@corp.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let u = store
+        .user_for_sign_in(&t.id, "ADA2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.id.0, second["id"].as_str().unwrap());
+    // Back to unique: refused while they share.
+    let (st, v) = s
+        .srv
+        .put(
+            "/scim/settings",
+            json!({"delete_action": "deactivate", "unique_emails": true}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+}
+
 /// A small deterministic generator (xorshift), so that failures replay.
 struct Rng(u64);
 impl Rng {
@@ -364,6 +458,7 @@ async fn entra_lengths(b: Backend) {
 backends!(
     deleted_user_blocks_no_one,
     shared_emails_setting,
+    shared_emails_through_admin_api,
     unicode_equivalent_user_names,
     entra_lengths
 );

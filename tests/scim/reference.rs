@@ -1,5 +1,5 @@
-//! A reference evaluator of SCIM filters, sorting and paging (RFC 7644 §3.4.2) over users as
-//! their JSON representations show them, written from the RFCs and independently of the SQL
+//! A reference evaluator of SCIM filters, sorting and paging (RFC 7644 §3.4.2) over users and
+//! groups as their JSON representations show them, written from the RFCs and independently of the SQL
 //! compiler: the differential test compares the server's answers with it.
 
 use castellan::domain::scim::fold;
@@ -9,8 +9,9 @@ use std::cmp::Ordering;
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
-/// Multi-valued attributes of users (RFC 7643 §4.1.2, plus `schemas`).
-const MULTI: [&str; 8] = [
+/// Multi-valued attributes of users and groups (RFC 7643 §4.1.2 and §4.2, plus `schemas`).
+const MULTI: [&str; 9] = [
+    "members",
     "emails",
     "phoneNumbers",
     "ims",
@@ -31,22 +32,23 @@ enum Kind {
     Boolean,
 }
 
-/// The type of an attribute, from RFC 7643 (§3.1 common attributes, §4.1 User).
+/// The type of an attribute, from RFC 7643 (§3.1 common attributes, §4.1 User, §4.2 Group).
 fn kind(p: &AttrPath, within: Option<&str>) -> Kind {
     let name = p.name.to_ascii_lowercase();
     let sub = p.sub.as_deref().map(str::to_ascii_lowercase);
-    if within.is_some() {
-        return if name == "primary" {
-            Kind::Boolean
-        } else {
-            Kind::Text
+    if let Some(parent) = within {
+        let parent = parent.to_ascii_lowercase();
+        return match (parent.as_str(), name.as_str()) {
+            (_, "primary") => Kind::Boolean,
+            ("members" | "groups", "value") => Kind::Exact,
+            _ => Kind::Text,
         };
     }
     match (name.as_str(), sub.as_deref()) {
         ("id" | "externalid", None) => Kind::Exact,
         ("meta", Some("created" | "lastmodified")) => Kind::DateTime,
         ("active", None) | (_, Some("primary")) => Kind::Boolean,
-        ("groups", None | Some("value")) | ("manager", None | Some("value")) => Kind::Exact,
+        ("groups" | "manager" | "members", None | Some("value")) => Kind::Exact,
         _ => Kind::Text,
     }
 }

@@ -159,6 +159,96 @@ async fn schemas_filterable(b: Backend) {
     }
 }
 
+/// The display names of the groups matching `filter` (status 200 asserted), sorted.
+async fn group_sel(s: &Scim, filter: &str) -> Vec<String> {
+    let a = s.get(&format!("/Groups?filter={}", enc(filter))).await;
+    assert_eq!(a.status, StatusCode::OK, "{filter}: {}", a.body);
+    let mut v: Vec<String> = a.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Item 4: every attribute `/Schemas` lists is filterable, also those no resource stores a value
+/// of (`password`, `name` and `addresses` without a sub-attribute: a missing value), and those
+/// every value shows the same (`groups.type` is `direct`, `members.type` is `User`); what
+/// `/Schemas` does not list stays `invalidFilter`.
+async fn listed_attributes_without_stored_values(b: Backend) {
+    let s = Scim::start(b).await;
+    let member = s
+        .user(json!({"userName": "member", "password": "Correct-horse-9",
+                     "addresses": [{"locality": "Oslo"}]}))
+        .await;
+    s.user(json!({"userName": "alone"})).await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "full", "members": [{"value": member}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let g = s.post("/Groups", json!({"displayName": "empty"})).await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let all = ["alone", "member"];
+    let none: [&str; 0] = [];
+    for (f, want) in [
+        (r#"password eq "Correct-horse-9""#, &none[..]),
+        (r#"password sw "C""#, &none),
+        (r#"password ne "Correct-horse-9""#, &all),
+        ("password pr", &none),
+        ("not (password pr)", &all),
+        ("password eq null", &all),
+        (r#"name eq "member""#, &none),
+        (r#"name ne "member""#, &all),
+        (r#"addresses eq "Oslo""#, &none),
+        (r#"addresses gt "a""#, &none),
+        (r#"groups.type eq "DIRECT""#, &["member"]),
+        (r#"groups.type ne "direct""#, &none),
+        (r#"groups.type co "rec""#, &["member"]),
+        ("groups.type pr", &["member"]),
+        (
+            r#"groups[type eq "direct" and display eq "full"]"#,
+            &["member"],
+        ),
+        (r#"not (groups.type eq "direct")"#, &["alone"]),
+    ] {
+        assert_eq!(sel(&s, f).await, want, "{f}");
+    }
+    assert_eq!(
+        listed(&s, "sortBy=groups.type&count=10").await,
+        ["member", "alone"]
+    );
+    assert_eq!(listed(&s, "sortBy=password&count=10").await.len(), 2);
+    for (f, want) in [
+        (r#"members.type eq "user""#, &["full"][..]),
+        (r#"members[type eq "User"]"#, &["full"]),
+        ("members.type pr", &["full"]),
+        (r#"members.type ne "User""#, &[]),
+        (r#"not (members.type pr)"#, &["empty"]),
+    ] {
+        assert_eq!(group_sel(&s, f).await, want, "{f}");
+    }
+    for f in [
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName eq "x""#,
+        r#"password.value eq "x""#,
+        r#"groups.nosuch eq "x""#,
+    ] {
+        refused(&s, f).await;
+    }
+    let a = s
+        .get(&format!(
+            "/Groups?filter={}",
+            enc(r#"members.display eq "x""#)
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(a.body["scimType"], "invalidFilter");
+}
+
 async fn operands_as_sent(b: Backend) {
     let s = Scim::start(b).await;
     s.user(
@@ -229,6 +319,71 @@ async fn datetime_precision(b: Backend) {
     ] {
         assert_eq!(hit(sel(&s, &q(op, -1)).await), want, "{op} -1ns");
     }
+}
+
+/// Whether an instant is written with exactly six fractional digits (microseconds).
+fn microsecond_text(v: &Value) -> bool {
+    let s = v.as_str().unwrap_or_default();
+    s.ends_with('Z')
+        && s.rsplit_once('.')
+            .is_some_and(|(_, f)| f.len() == 7 && f[..6].bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Item 6: users and groups, written by SCIM or by the admin API, keep their instants to the
+/// microsecond; SCIM and the admin API show the same instants, at the same precision, and a
+/// filter finds a user by the exact instant (and not by one a nanosecond away).
+async fn instants_in_microseconds(b: Backend) {
+    let s = Scim::start(b).await;
+    let mut users = vec![];
+    for i in 0..6 {
+        users.push(s.user(json!({"userName": format!("u{i}")})).await);
+    }
+    let (st, admin_user) = s
+        .srv
+        .post("/users", json!({"email": "admin-made@acme.test"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{admin_user}");
+    users.push(admin_user["id"].as_str().unwrap().to_owned());
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "g", "members": [{"value": users[0]}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let (st, admin_group) = s.srv.post("/groups", json!({"display_name": "ag"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{admin_group}");
+    let groups = [
+        g.body["id"].as_str().unwrap().to_owned(),
+        admin_group["id"].as_str().unwrap().to_owned(),
+    ];
+    let mut sub_millisecond = 0;
+    for (scim, admin, ids) in [
+        ("/Users", "/users", &users[..]),
+        ("/Groups", "/groups", &groups[..]),
+    ] {
+        for id in ids {
+            let meta = s.get(&format!("{scim}/{id}")).await.body["meta"].clone();
+            let (st, a) = s.srv.get(&format!("{admin}/{id}")).await;
+            assert_eq!(st, StatusCode::OK, "{a}");
+            for (m, col) in [("created", "created_at"), ("lastModified", "updated_at")] {
+                assert!(microsecond_text(&meta[m]), "{scim}/{id} {m}: {}", meta[m]);
+                assert_eq!(meta[m], a[col], "{scim}/{id}: SCIM {m} and admin {col}");
+            }
+            let created = meta["created"].as_str().unwrap();
+            sub_millisecond += usize::from(!created.ends_with("000Z"));
+            if scim == "/Users" {
+                let name = s.get(&format!("/Users/{id}")).await.body["userName"].clone();
+                let exact = format!("meta.created eq {}", json!(created));
+                let names = sel(&s, &exact).await;
+                assert!(names.iter().any(|n| *n == name), "{exact}: {names:?}");
+                let off = format!("meta.created eq {}", json!(shifted(created, 1)));
+                assert!(sel(&s, &off).await.is_empty(), "{off}");
+            }
+        }
+    }
+    // Stored to the millisecond, every one of nine instants would end in 000.
+    assert!(sub_millisecond > 0, "no instant has sub-millisecond digits");
 }
 
 async fn invalid_utf8_query(b: Backend) {
@@ -341,8 +496,10 @@ crate::backends!(
     missing_values_sort,
     present_on_complex,
     schemas_filterable,
+    listed_attributes_without_stored_values,
     operands_as_sent,
     datetime_precision,
+    instants_in_microseconds,
     invalid_utf8_query,
     entra_value_path_sub_attribute,
     control_characters,

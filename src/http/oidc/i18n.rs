@@ -81,7 +81,8 @@ impl Lang {
 /// Every fixed string of the pages. `{app}` and `{email}` are filled in by the page.
 pub struct Texts {
     pub sign_in: &'static str,
-    pub email: &'static str,
+    /// The sign-in page's identifier field, which takes an email or a username.
+    pub identifier: &'static str,
     pub password: &'static str,
     /// The "remember me" checkbox of the sign-in page.
     pub remember_me: &'static str,
@@ -125,7 +126,7 @@ impl Texts {
 // In the order of `KNOWN_SCOPES`: openid, profile, email, phone, offline_access, roles.
 static EN: Texts = Texts {
     sign_in: "Sign in",
-    email: "Email",
+    identifier: "Email or username",
     password: "Password",
     remember_me: "Keep me signed in on this device",
     passkey_sign_in: "Sign in with a passkey",
@@ -160,7 +161,7 @@ static EN: Texts = Texts {
 
 static FR: Texts = Texts {
     sign_in: "Se connecter",
-    email: "Adresse e-mail",
+    identifier: "Adresse e-mail ou nom d’utilisateur",
     password: "Mot de passe",
     remember_me: "Rester connecté sur cet appareil",
     passkey_sign_in: "Se connecter avec une clé d\u{2019}accès",
@@ -195,7 +196,7 @@ static FR: Texts = Texts {
 
 static DE: Texts = Texts {
     sign_in: "Anmelden",
-    email: "E-Mail-Adresse",
+    identifier: "E-Mail-Adresse oder Benutzername",
     password: "Passwort",
     remember_me: "Auf diesem Gerät angemeldet bleiben",
     passkey_sign_in: "Mit einem Passkey anmelden",

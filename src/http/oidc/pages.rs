@@ -126,7 +126,7 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
          <form method=\"post\" action=\"/t/{slug}/login\" novalidate>\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{return_to}\
          <label for=\"email\">{email_label}</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username webauthn\" required value=\"{email}\"{af_email}>\
+         <input id=\"email\" name=\"email\" type=\"text\" autocapitalize=\"none\" spellcheck=\"false\" autocomplete=\"username webauthn\" required value=\"{email}\"{af_email}>\
          <label for=\"password\">{password_label}</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
          {remember}<button type=\"submit\">{sign_in}</button></form>\
@@ -135,7 +135,7 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
          data-csrf=\"{csrf}\"{passkey_return}>{passkey}</button>\
          <script src=\"/t/{slug}/webauthn.js\" defer></script>",
         sign_in = escape(t.sign_in),
-        email_label = escape(t.email),
+        email_label = escape(t.identifier),
         password_label = escape(t.password),
         tenant = escape(f.tenant_name),
         slug = escape(f.slug),

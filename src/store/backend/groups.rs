@@ -2,7 +2,7 @@
 
 use super::{Backend, Conn, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::clock::now_ms;
+use crate::domain::clock::now_us;
 use crate::domain::*;
 use std::collections::HashMap;
 
@@ -79,7 +79,7 @@ async fn bump(tx: &mut Tx, tenant: &TenantId, id: &GroupId) -> Result<()> {
     )
     .bind(tenant.as_str())
     .bind(id.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -88,7 +88,7 @@ async fn bump(tx: &mut Tx, tenant: &TenantId, id: &GroupId) -> Result<()> {
 
 /// Marks users as changed (a new version and update time): their `groups` changed.
 pub(super) async fn bump_users(conn: &mut Conn, users: &[&str]) -> Result<()> {
-    let now = now_ms();
+    let now = now_us();
     for chunk in users.chunks(500) {
         let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET version = version + 1, updated_at = $1 WHERE id IN ({})",
@@ -110,7 +110,7 @@ pub(super) async fn bump_members(conn: &mut Conn, group: &GroupId) -> Result<()>
          WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
     )
     .bind(group.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -246,7 +246,7 @@ impl Backend {
         .bind(display_name)
         .bind(description)
         .bind(external_id)
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -3,8 +3,8 @@
 
 use super::{Backend, Conn, DB, Tx, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::clock::now_ms;
 use crate::domain::clock::{format_date, today};
+use crate::domain::clock::{now_ms, now_us};
 use crate::domain::mfa::*;
 use crate::domain::sealing::{MasterKey, row_aad};
 use crate::domain::*;
@@ -592,7 +592,7 @@ impl Backend {
         )
         .bind(tenant.as_str())
         .bind(user.as_str())
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

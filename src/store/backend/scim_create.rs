@@ -10,7 +10,7 @@ use super::scim_users::{COLUMNS, audit_view, sign_in_email, users_by_sql, write_
 use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::normalise;
-use crate::domain::clock::now_ms;
+use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::HashMap;
@@ -24,12 +24,12 @@ struct Home {
 }
 
 async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
-    let (account, role, unique) =
-        sqlx::query_as::<DB, (Option<String>, Option<String>, Option<bool>)>(
+    let (account, role, email_shared) =
+        sqlx::query_as::<DB, (Option<String>, Option<String>, bool)>(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),
-                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2),
-                (SELECT unique_emails FROM scim_settings WHERE tenant_id = $1)",
-        )
+                (SELECT id FROM roles WHERE tenant_id = $1 AND template = $2), {}",
+            super::users::email_shared("$1")
+        )))
         .bind(tenant.as_str())
         .bind(RoleTemplate::Member.as_str())
         .fetch_one(&mut *conn)
@@ -39,7 +39,7 @@ async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
         (Some(account), Some(role)) => Ok(Home {
             account,
             role,
-            email_shared: unique == Some(false),
+            email_shared,
         }),
         _ => Err(DomainError::Internal(format!(
             "tenant {tenant} has no Guest account or Member role"
@@ -158,8 +158,10 @@ async fn insert_new(
     tenant: &TenantId,
     home: &Home,
     users: &[(&UserId, &ScimUserWrite)],
-    now: i64,
+    now_us: i64,
 ) -> Result<()> {
+    // The users' own instants are microseconds; memberships, roles and managers keep milliseconds.
+    let now = now_us / 1_000;
     let rows: Vec<Vec<Val>> = users.iter().map(|(id, w)| user_row(id, w)).collect();
     insert_rows_sharing(
         conn,
@@ -170,8 +172,8 @@ async fn insert_new(
         25,
         vec![
             tenant.as_str().into(),
-            Val::Int(now),
-            Val::Int(now),
+            Val::Int(now_us),
+            Val::Int(now_us),
             Val::Bool(home.email_shared),
         ],
         rows,
@@ -487,7 +489,7 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         let home = home(&mut tx, tenant).await?;
         let removed = removed_by_name(&mut tx, tenant, writes).await?;
-        let now = now_ms();
+        let now = now_us();
         let ids: Vec<UserId> = writes.iter().map(|_| UserId::generate()).collect();
         let pairs: Vec<(&UserId, &ScimUserWrite)> = ids.iter().zip(writes).collect();
         let outcomes = if removed.is_empty() && writes.len() == 1 {

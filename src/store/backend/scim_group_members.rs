@@ -5,7 +5,7 @@
 use super::scim_groups::{check_members, group_conn};
 use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::clock::now_ms;
+use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::HashSet;
@@ -164,7 +164,7 @@ impl Backend {
         .bind(id.as_str())
         .bind(name)
         .bind(external_id)
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

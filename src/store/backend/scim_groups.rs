@@ -5,7 +5,7 @@ use super::scim_sql::{Bind, Sql, group_filter, group_sort};
 use super::scim_users::bind_args;
 use super::{Backend, Conn, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::clock::now_ms;
+use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::{BTreeSet, HashMap};
@@ -171,7 +171,7 @@ impl Backend {
         let members: Vec<&str> = w.members.iter().map(UserId::as_str).collect();
         check_members(&mut tx, tenant, &members).await?;
         let id = GroupId::generate();
-        let now = now_ms();
+        let now = now_us();
         sqlx::query(
             "INSERT INTO groups (id, tenant_id, display_name, external_id, created_at, updated_at, version)
              VALUES ($1, $2, $3, $4, $5, $5, 1)",

@@ -153,6 +153,13 @@ fn user_column(f: &UserField) -> Column {
             shadow: false,
         },
         UserField::GroupDisplay => folded_column("g.display_name".into(), f.kind()),
+        UserField::GroupType => constant_column("direct", f.kind()),
+        UserField::Unvalued(_) => Column {
+            expr: "CAST(NULL AS TEXT)".into(),
+            kind: f.kind(),
+            normalised: false,
+            shadow: false,
+        },
         // The attribute id is bound where its subquery is written (`user_cond`, `user_sort`).
         UserField::Custom(_) => match f.kind() {
             FieldKind::Number => Column {
@@ -185,8 +192,26 @@ fn folded_column(expr: String, kind: FieldKind) -> Column {
     }
 }
 
+/// A value every row of a multi-valued attribute shows (`groups.type`, `members.type`), as
+/// folded text when it compares case-insensitively.
+fn constant_column(value: &str, kind: FieldKind) -> Column {
+    let value = match kind {
+        FieldKind::Text { case_exact: false } => fold(value),
+        _ => value.to_owned(),
+    };
+    // The store's own constants, never the client's text.
+    debug_assert!(value.bytes().all(|b| b.is_ascii_alphanumeric()));
+    Column {
+        expr: format!("CAST('{value}' AS TEXT)"),
+        kind,
+        normalised: true,
+        shadow: false,
+    }
+}
+
 fn group_column(f: &GroupField) -> Column {
     let expr = match f {
+        GroupField::MemberType => return constant_column("User", f.kind()),
         GroupField::Id => "g.id",
         GroupField::ExternalId => "g.external_id",
         GroupField::DisplayName => "g.display_name",

@@ -1,7 +1,7 @@
 //! SCIM bearer tokens (stored only as SHA-256 hashes) and the tenant's SCIM settings.
 
 use super::tokens::{TokenRecord, live_token_by_hash, tenant_tokens};
-use super::{Backend, commit, db_error};
+use super::{Backend, DB, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::scim::{DeleteAction, ScimSettings, ScimToken};
@@ -177,9 +177,11 @@ impl Backend {
         .map_err(db_error)?;
         // Users come under the unique index again (refused, 409, while two current users
         // share an email) or leave it.
-        sqlx::query("UPDATE users SET email_shared = $2 WHERE tenant_id = $1 AND email_shared <> $2")
+        let shared = super::users::email_shared("$1");
+        sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET email_shared = {shared} WHERE tenant_id = $1 AND email_shared <> {shared}"
+        )))
             .bind(tenant.as_str())
-            .bind(!settings.unique_emails)
             .execute(&mut *tx)
             .await
             .map_err(|e| match db_error(e) {

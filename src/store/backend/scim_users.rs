@@ -7,7 +7,7 @@ use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::normalise;
-use crate::domain::clock::now_ms;
+use crate::domain::clock::{now_ms, now_us};
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap};
@@ -608,7 +608,7 @@ impl Backend {
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -674,7 +674,7 @@ pub(super) async fn write_scim_fields(
 ) -> Result<()> {
     let f = &w.fields;
     let email = sign_in_email(f);
-    sqlx::query(
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, external_id = $7,
              given_name = $8, family_name = $9, middle_name = $10, honorific_prefix = $11, honorific_suffix = $12,
              display_name = $13, nick_name = $14, title = $15, user_type = $16, preferred_language = $17,
@@ -682,10 +682,11 @@ pub(super) async fn write_scim_fields(
              division = $23, department = $24, status = $25, updated_at = $26,
              password_hash = COALESCE($27, password_hash),
              email_verified = CASE WHEN email_norm = $6 THEN email_verified ELSE FALSE END,
-             email_shared = COALESCE((SELECT NOT s.unique_emails FROM scim_settings s WHERE s.tenant_id = $1), FALSE),
+             email_shared = {},
              version = version + $28
          WHERE tenant_id = $1 AND id = $2",
-    )
+        super::users::email_shared("$1")
+    )))
     .bind(tenant.as_str())
     .bind(id.as_str())
     .bind(&f.user_name)
@@ -711,7 +712,7 @@ pub(super) async fn write_scim_fields(
     .bind(&f.division)
     .bind(&f.department)
     .bind(status.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .bind(&w.password_hash)
     .bind(i64::from(bump))
     .execute(&mut **tx)

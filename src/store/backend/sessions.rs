@@ -2,7 +2,7 @@
 
 use super::{Backend, DB, commit, db_error, record};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::clock::now_ms;
+use crate::domain::clock::{now_ms, now_us};
 use crate::domain::sessions::{AuthCode, Session, SessionSettings};
 use crate::domain::*;
 
@@ -93,7 +93,7 @@ impl Backend {
         .bind(tenant.as_str())
         .bind(user.as_str())
         .bind(hash)
-        .bind(now_ms())
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?
@@ -137,7 +137,7 @@ impl Backend {
             )
             .bind(tenant.as_str())
             .bind(user.as_str())
-            .bind(now_ms())
+            .bind(now_us())
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;

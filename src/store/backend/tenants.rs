@@ -82,7 +82,7 @@ impl Backend {
             main_account: None,
             ..owner
         };
-        let user_id = Self::insert_user_tx(&mut tx, &tenant_id, &owner, now).await?;
+        let user_id = Self::insert_user_tx(&mut tx, &tenant_id, &owner, now * 1_000).await?;
         sqlx::query("UPDATE tenants SET owner_user_id = $1 WHERE id = $2")
             .bind(user_id.as_str())
             .bind(tenant_id.as_str())

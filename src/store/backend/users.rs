@@ -5,7 +5,7 @@ use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
 use crate::domain::changes::{NewUser, UserProfile, normalise};
-use crate::domain::clock::{format_date, now_ms, today};
+use crate::domain::clock::{format_date, now_ms, now_us, today};
 use crate::domain::*;
 use std::collections::BTreeMap;
 
@@ -109,19 +109,33 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// The SQL value of `users.email_shared` for a user of the tenant bound at `tenant` (a
+/// placeholder): whether the tenant lets users share a sign-in email (its SCIM setting
+/// `unique_emails`, unique when never set), which takes them out of the unique email index. The
+/// one rule for every writer of the column: admin API and SCIM writes, and the setting itself.
+pub(super) fn email_shared(tenant: &str) -> String {
+    format!(
+        "COALESCE((SELECT NOT s.unique_emails FROM scim_settings s WHERE s.tenant_id = {tenant}), FALSE)"
+    )
+}
+
 impl Backend {
     pub(super) async fn insert_user_tx(
         tx: &mut Tx,
         tenant: &TenantId,
         u: &NewUser,
-        now: i64,
+        now_us: i64,
     ) -> Result<UserId> {
+        // The user's own instants are microseconds; its membership and roles keep milliseconds.
+        let now = now_us / 1_000;
         let id = UserId::generate();
-        sqlx::query(
+        sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users (id, tenant_id, username, username_norm, email, email_norm, email_verified, given_name,
-                 family_name, display_name, phone, locale, timezone, external_id, status, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)",
-        )
+                 family_name, display_name, phone, locale, timezone, external_id, status, created_at, updated_at, version,
+                 email_shared)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, {})",
+            email_shared("$2")
+        )))
         .bind(id.as_str())
         .bind(tenant.as_str())
         .bind(&u.username)
@@ -137,7 +151,7 @@ impl Backend {
         .bind(&u.timezone)
         .bind(&u.external_id)
         .bind(u.status.as_str())
-        .bind(now)
+        .bind(now_us)
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -179,7 +193,7 @@ impl Backend {
 
     pub async fn insert_user(&self, tenant: &TenantId, u: &NewUser, actor: &Actor) -> Result<User> {
         let mut tx = self.write_tx().await?;
-        let id = Self::insert_user_tx(&mut tx, tenant, u, now_ms()).await?;
+        let id = Self::insert_user_tx(&mut tx, tenant, u, now_us()).await?;
         let user = Self::user_tx(&mut tx, tenant, &id).await?;
         commit(
             tx,
@@ -598,12 +612,13 @@ pub(super) async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> 
 }
 
 async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProfile) -> Result<()> {
-    sqlx::query(
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, email_verified = $7,
              given_name = $8, family_name = $9, display_name = $10, phone = $11, locale = $12, timezone = $13,
-             external_id = $14, status = $15, updated_at = $16, version = version + 1
+             external_id = $14, status = $15, updated_at = $16, version = version + 1, email_shared = {}
          WHERE tenant_id = $1 AND id = $2",
-    )
+        email_shared("$1")
+    )))
     .bind(tenant.as_str())
     .bind(id.as_str())
     .bind(&p.username)
@@ -619,7 +634,7 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     .bind(&p.timezone)
     .bind(&p.external_id)
     .bind(p.status.as_str())
-    .bind(now_ms())
+    .bind(now_us())
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
