@@ -99,6 +99,14 @@ async fn console_shows_each_person_their_scope(b: Backend) {
     assert!(!report_row.body.contains("<b>Report</b>"), "escaped");
     let found = browser.get("/t/acme/console/users?q=plain%40").await;
     assert!(found.body.contains("plain@acme.test"), "{}", found.body);
+    let created = plain["created_at"].as_str().unwrap();
+    assert!(
+        found.body.contains(&format!(
+            "<time datetime=\"{created}\">{}</time>",
+            &created[..10]
+        )),
+        "the creation instant as the API gives it: {created}"
+    );
     assert_eq!(found.body.matches("<tr>").count(), 2);
     let none = browser.get("/t/acme/console/users?q=nobody%40").await;
     assert!(none.body.contains("No user matches"));
@@ -123,7 +131,6 @@ async fn console_shows_each_person_their_scope(b: Backend) {
         page.body
     );
     assert!(!page.body.contains("report@acme.test"));
-    let _ = plain;
 }
 
 backends!(console_shows_each_person_their_scope);

@@ -4,7 +4,7 @@
 
 use super::{Console, Shell, refusal, render};
 use crate::admin::users::{ListUsers, list as list_users};
-use crate::domain::clock::format_ms;
+use crate::domain::clock::format_us;
 use crate::domain::throttle::Client;
 use crate::domain::{User, UserStatus};
 use crate::http::AppState;
@@ -49,7 +49,7 @@ impl Row {
                 (None, None) => None,
             })
             .unwrap_or_else(|| u.username.clone());
-        let created = format_ms(u.created_at);
+        let created = format_us(u.created_at);
         Row {
             name,
             email: u.email.clone(),
