@@ -141,7 +141,73 @@ async function addPasskeyAuthenticator(context, page) {
 
 // ---- Journeys ----------------------------------------------------------------------------------
 
+/// axe-core's WCAG 2.2 A/AA rules on the page as it is: the violations, each with its rule and
+/// the elements it found. axe runs through the DevTools protocol, which the page's CSP (no
+/// inline script) does not govern.
+async function accessibilityViolations(page) {
+  const fs = require("node:fs");
+  const axePath = path.join(input.playwright, "node_modules", "axe-core", "axe.min.js");
+  expect(fs.existsSync(axePath), `axe-core at ${axePath} (.ci/run installs it)`);
+  await page.evaluate(fs.readFileSync(axePath, "utf8"));
+  const result = await page.evaluate(() =>
+    window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+    }));
+  return result.violations.map((v) => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}
+
+/// The page at desktop and phone widths: a screenshot of each (with `shots`), and no axe-core
+/// violation at either.
+async function checkPage(page, name) {
+  for (const [width, height, label] of [[1280, 800, "desktop"], [390, 844, "phone"]]) {
+    await page.setViewportSize({ width, height });
+    await shot(page, `${name}-${label}`);
+    const violations = await accessibilityViolations(page);
+    expect(violations.length === 0,
+      `no accessibility violation on ${name} (${label}): ${JSON.stringify(violations, null, 1)}`);
+  }
+  log(`${name}: no axe-core violation at desktop and phone widths`);
+}
+
 const JOURNEYS = {
+  /// An administrator opens the console, is sent to sign in and back, sees the user list,
+  /// searches (htmx replaces the table and the address follows), pages, and finds nothing for
+  /// a search that matches nobody. Every page state is checked with axe-core and photographed.
+  async console_users({ page }) {
+    log("open the console");
+    await page.goto(`${base}${tenantPath}/console`);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, `${tenantPath}/console/users`);
+    await page.getByRole("heading", { name: "Users" }).waitFor();
+    const rows = await page.locator("#user-table tbody tr").count();
+    expect(rows === 50, `50 users on the first page, not ${rows}`);
+    await checkPage(page, "users");
+
+    log("search by email prefix");
+    await page.fill("#q", "bulk1");
+    await page.waitForFunction(() => document.querySelectorAll("#user-table tbody tr").length === 10);
+    await page.waitForURL((u) => u.searchParams.get("q") === "bulk1");
+    await checkPage(page, "users-search");
+
+    log("a search that finds nobody");
+    await page.fill("#q", "nobody here");
+    await page.getByText("No user matches").waitFor();
+    await checkPage(page, "users-empty");
+
+    log("the second page");
+    await page.fill("#q", "");
+    await page.waitForFunction(() => document.querySelectorAll("#user-table tbody tr").length === 50);
+    await page.getByRole("link", { name: "Next page" }).click();
+    await page.waitForURL((u) => u.searchParams.has("cursor"));
+    const more = await page.locator("#user-table tbody tr").count();
+    expect(more > 0 && more <= 50, `a second page of users, not ${more}`);
+    return { first_page: rows, second_page: more };
+  },
+
   /// Opens the app's authorization URL, signs in with email and password, arrives at the app.
   async password({ page }) {
     log("open the app's authorization URL");
