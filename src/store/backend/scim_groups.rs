@@ -182,6 +182,8 @@ impl Backend {
         .map_err(db_error)?;
         let added = super::scim_group_members::insert_members(&mut tx, &id, &members).await?;
         let added: Vec<&str> = added.iter().map(String::as_str).collect();
+        // A directory puts no one out of its reach (the owner, administrators) in a group.
+        super::holders::check_directory_reach_all(&mut tx, tenant, &added).await?;
         super::groups::bump_users(&mut tx, &added).await?;
         let group = group_conn(&mut tx, tenant, id.as_str(), false, true)
             .await?
