@@ -1450,3 +1450,69 @@ async fn legacy_recovery_codes_are_withdrawn(b: Backend) {
 }
 
 both!(legacy_recovery_codes_are_withdrawn);
+
+/// The text column of each row `sql` reads.
+async fn raw_texts(b: Backend, url: &str, sql: &str) -> Vec<Option<String>> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+        }
+        Backend::Postgres | Backend::PostgresC => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
+        }
+    }
+}
+
+/// Issue 13 §1: folded shadows are written with their source, and rows stored before folding
+/// moved to write time (migration 0018: shadows missing or stale) are folded once at the next
+/// start; the marker then goes, so later starts read nothing.
+async fn scim_refold_at_start(b: Backend) {
+    let (db, store, tenant, _) = fresh(b).await;
+    let u = store
+        .insert_user(&tenant.id, &new_user("fold@acme.test"), &Actor::system())
+        .await
+        .unwrap();
+    let shadows = async || {
+        let mut v = vec![];
+        for sql in [
+            format!("SELECT given_name_f FROM users WHERE id = '{}'", u.id),
+            format!("SELECT family_name_f FROM users WHERE id = '{}'", u.id),
+            format!("SELECT type_f FROM user_emails WHERE user_id = '{}'", u.id),
+        ] {
+            v.extend(raw_texts(b, &db.url, &sql).await);
+        }
+        v
+    };
+    assert_eq!(
+        shadows().await,
+        [Some("given".to_owned()), None, None],
+        "written with the row"
+    );
+    raw_sql(
+        b,
+        &db.url,
+        &[
+            format!(
+                "UPDATE users SET given_name = 'ÆSA Ørsted', given_name_f = NULL, \
+                 family_name = 'ZOË', family_name_f = 'stale' WHERE id = '{}'",
+                u.id
+            ),
+            format!(
+                "UPDATE user_emails SET type = 'WÖRK', type_f = NULL WHERE user_id = '{}'",
+                u.id
+            ),
+            "INSERT INTO scim_refold (pending) VALUES (TRUE)".into(),
+        ],
+    )
+    .await;
+    store.migrate().await.unwrap();
+    let want = ["æsa ørsted", "zoë", "wörk"].map(|s| Some(s.to_owned()));
+    assert_eq!(shadows().await, want);
+    let marker = raw_texts(b, &db.url, "SELECT 'pending' FROM scim_refold").await;
+    assert!(marker.is_empty(), "folded once");
+}
+
+both!(scim_refold_at_start);

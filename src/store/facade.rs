@@ -389,8 +389,6 @@ forward! {
     fn scim_user_holding(&self, tenant: &TenantId, fields: &scim::ScimUserFields) -> Option<(UserId, bool)>;
     fn set_scim_settings(&self, tenant: &TenantId, settings: &scim::ScimSettings, actor: &Actor) -> scim::ScimSettings;
 
-    /// Computes the folded shadows of case-insensitive SCIM text that rows still lack.
-    fn scim_refold_all(&self) -> ();
     /// One user as SCIM sees them (not removed by SCIM, not anonymised).
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> Option<scim::ScimUser>;
     /// Users matching a filter, sorted and paged in the database.

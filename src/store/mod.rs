@@ -33,6 +33,26 @@ impl Dialect {
             Self::Postgres => " FOR UPDATE",
         }
     }
+    /// Row lock for an update that changes no key column: PostgreSQL's `UPDATE` takes this one,
+    /// which, unlike `FOR UPDATE`, does not wait for the `KEY SHARE` locks that rows referring to
+    /// it (a new group membership) hold.
+    pub fn for_no_key_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR NO KEY UPDATE",
+        }
+    }
+    /// A query giving one row per string of the JSON array bound as `param`, in a text column
+    /// `value`: a set of ids (thousands of members) travels as one bound value, so a statement
+    /// over it is written once, not once per batch of `$n` parameters.
+    pub fn text_rows(self, param: &str) -> String {
+        match self {
+            Self::Sqlite => format!("SELECT value FROM json_each({param})"),
+            Self::Postgres => {
+                format!("SELECT value FROM json_array_elements_text({param}::json) AS j(value)")
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -101,7 +121,6 @@ impl Store {
             )));
         };
         store.migrate().await?;
-        store.scim_refold_all().await?;
         Ok(store)
     }
 

@@ -12,6 +12,7 @@ mod concurrency;
 mod contacts;
 mod differential;
 mod filters;
+mod folding;
 mod groups;
 mod identity;
 mod large_groups;

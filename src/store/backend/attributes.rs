@@ -267,12 +267,13 @@ async fn fill_missing(
         return Ok(0);
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO user_attributes (user_id, attribute_id, value, num) SELECT u.id, $2, $3, $4 {MISSING}"
+        "INSERT INTO user_attributes (user_id, attribute_id, value, num, value_f) SELECT u.id, $2, $3, $4, $5 {MISSING}"
     )))
     .bind(tenant.as_str())
     .bind(def.id.as_str())
     .bind(&value.value)
     .bind(value.num)
+    .bind(crate::domain::scim::fold(&value.value))
     .execute(&mut **tx)
     .await
     .map(|r| r.rows_affected())

@@ -1,8 +1,9 @@
 //! Groups of users: their members and the roles granted to them.
 
-use super::{Backend, Conn, DB, Tx, commit, db_error};
+use super::{Backend, Conn, DB, DIALECT, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_us;
+use crate::domain::scim::fold;
 use crate::domain::*;
 use std::collections::HashMap;
 
@@ -86,20 +87,24 @@ async fn bump(tx: &mut Tx, tenant: &TenantId, id: &GroupId) -> Result<()> {
     Ok(())
 }
 
-/// Marks users as changed (a new version and update time): their `groups` changed.
+/// Marks users as changed (a new version and update time): their `groups` changed. On
+/// PostgreSQL their rows are locked in id order first, so two writers bumping the same users
+/// cannot deadlock.
 pub(super) async fn bump_users(conn: &mut Conn, users: &[&str]) -> Result<()> {
-    let now = now_us();
-    for chunk in users.chunks(500) {
-        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-            "UPDATE users SET version = version + 1, updated_at = $1 WHERE id IN ({})",
-            super::placeholders(2, chunk.len())
-        )))
-        .bind(now);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *conn).await.map_err(db_error)?;
+    if users.is_empty() {
+        return Ok(());
     }
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET version = version + 1, updated_at = $1 WHERE id IN \
+         (SELECT id FROM users WHERE id IN ({}) ORDER BY id{})",
+        DIALECT.text_rows("$2"),
+        DIALECT.for_no_key_update()
+    )))
+    .bind(now_us())
+    .bind(super::text_list(users)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
     Ok(())
 }
 
@@ -238,8 +243,9 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         let id = GroupId::generate();
         sqlx::query(
-            "INSERT INTO groups (id, tenant_id, display_name, description, external_id, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
+            "INSERT INTO groups (id, tenant_id, display_name, description, external_id, created_at, updated_at, version,
+                 display_name_f)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $7)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
@@ -247,6 +253,7 @@ impl Backend {
         .bind(description)
         .bind(external_id)
         .bind(now_us())
+        .bind(fold(display_name))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -274,13 +281,15 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         let before = existing_group(&mut tx, tenant, id).await?;
         sqlx::query(
-            "UPDATE groups SET display_name = $3, description = $4, external_id = $5 WHERE tenant_id = $1 AND id = $2",
+            "UPDATE groups SET display_name = $3, description = $4, external_id = $5, display_name_f = $6
+             WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
         .bind(display_name.unwrap_or(&before.display_name))
         .bind(description.unwrap_or(before.description.as_deref()))
         .bind(external_id.unwrap_or(before.external_id.as_deref()))
+        .bind(fold(display_name.unwrap_or(&before.display_name)))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -1,7 +1,7 @@
 //! Who a change to a role, group, permission or account reaches: the users whose power it
 //! changes, so that the caller can be asked for power over each of them.
 
-use super::{Backend, Conn, DB, db_error};
+use super::{Backend, Conn, DB, DIALECT, db_error};
 use crate::domain::audit::Actor;
 use crate::domain::clock::{format_date, today};
 use crate::domain::permissions::{
@@ -94,33 +94,46 @@ pub(super) async fn castellan_permissions(
     tenant: &TenantId,
     user: &UserId,
 ) -> Result<Vec<String>> {
-    sqlx::query_scalar::<DB, String>(
-        "SELECT name FROM (
-           SELECT p.name FROM user_roles ur
+    let held = castellan_permissions_of(conn, tenant, &[user.as_str()]).await?;
+    Ok(held.into_iter().map(|(_, name)| name).collect())
+}
+
+/// [`castellan_permissions`] of each of `users` in one statement, as (user, permission) pairs
+/// ordered by user then permission; users holding none have no pair.
+async fn castellan_permissions_of(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    users: &[&str],
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as::<DB, (String, String)>(sqlx::AssertSqlSafe(format!(
+        "WITH wanted AS ({}) \
+         SELECT user_id, name FROM (
+           SELECT ur.user_id, p.name FROM user_roles ur
            JOIN role_permissions rp ON rp.role_id = ur.role_id
            JOIN permissions p ON p.id = rp.permission_id
-           WHERE ur.tenant_id = $1 AND ur.user_id = $2
+           WHERE ur.tenant_id = $1 AND ur.user_id IN (SELECT value FROM wanted)
              AND (ur.account_id IS NULL OR EXISTS (
                   SELECT 1 FROM memberships ms WHERE ms.user_id = ur.user_id AND ms.account_id = ur.account_id
                     AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)))
            UNION
-           SELECT p.name FROM group_members gm
+           SELECT gm.user_id, p.name FROM group_members gm
            JOIN groups g ON g.id = gm.group_id
            JOIN group_roles gr ON gr.group_id = g.id
            JOIN role_permissions rp ON rp.role_id = gr.role_id
            JOIN permissions p ON p.id = rp.permission_id
-           WHERE g.tenant_id = $1 AND gm.user_id = $2
+           WHERE g.tenant_id = $1 AND gm.user_id IN (SELECT value FROM wanted)
            UNION
-           SELECT p.name FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
-           WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.effect = 'grant'
+           SELECT o.user_id, p.name FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
+           WHERE o.tenant_id = $1 AND o.user_id IN (SELECT value FROM wanted) AND o.effect = 'grant'
          ) held
-         WHERE name LIKE 'castellan:%' AND name NOT IN (
-           SELECT p.name FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
-           WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.effect = 'deny')
-         ORDER BY name",
-    )
+         WHERE name LIKE 'castellan:%' AND NOT EXISTS (
+           SELECT 1 FROM permission_overrides o JOIN permissions p ON p.id = o.permission_id
+           WHERE o.tenant_id = $1 AND o.user_id = held.user_id AND o.effect = 'deny' AND p.name = held.name)
+         ORDER BY user_id, name",
+        DIALECT.text_rows("$2")
+    )))
     .bind(tenant.as_str())
-    .bind(user.as_str())
+    .bind(super::text_list(users)?)
     .bind(format_date(today()))
     .fetch_all(&mut *conn)
     .await
@@ -137,7 +150,7 @@ pub(super) async fn check_directory_reach(
     if directory_manages_administrators(conn, tenant).await? {
         return Ok(());
     }
-    refuse_administrator(conn, tenant, user).await
+    refuse_administrators(conn, tenant, &[user.as_str()]).await
 }
 
 /// [`check_directory_reach`] for every user whose membership a directory's group write changes,
@@ -157,10 +170,7 @@ pub(super) async fn check_directory_reach_all(
     if directory_manages_administrators(conn, tenant).await? {
         return Ok(());
     }
-    for user in users {
-        refuse_administrator(conn, tenant, &UserId(user.to_string())).await?;
-    }
-    Ok(())
+    refuse_administrators(conn, tenant, users).await
 }
 
 /// The tenant's SCIM setting `manage_administrators` (off when never set).
@@ -174,13 +184,16 @@ async fn directory_manages_administrators(conn: &mut Conn, tenant: &TenantId) ->
     Ok(allowed == Some(true))
 }
 
-/// 403 when `user` holds an administration permission now.
-async fn refuse_administrator(conn: &mut Conn, tenant: &TenantId, user: &UserId) -> Result<()> {
-    let held = castellan_permissions(conn, tenant, user).await?;
-    match administrative_permission(held.iter().map(String::as_str)) {
-        Some(p) => Err(DomainError::forbidden(directory_refusal(p))),
-        None => Ok(()),
+/// 403 when one of `users` holds an administration permission now (the first in id order is
+/// named), read for all of them in one statement.
+async fn refuse_administrators(conn: &mut Conn, tenant: &TenantId, users: &[&str]) -> Result<()> {
+    let held = castellan_permissions_of(conn, tenant, users).await?;
+    for of_one in held.chunk_by(|a, b| a.0 == b.0) {
+        if let Some(p) = administrative_permission(of_one.iter().map(|(_, name)| name.as_str())) {
+            return Err(DomainError::forbidden(directory_refusal(p)));
+        }
     }
+    Ok(())
 }
 
 /// The id of the tenant's owner, read on `conn`.

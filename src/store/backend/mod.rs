@@ -65,7 +65,8 @@ impl Backend {
             .run(&self.pool)
             .await
             .map_err(|e| DomainError::Internal(format!("migration failed: {e}")))?;
-        self.rekey_unicode().await
+        self.rekey_unicode().await?;
+        self.refold_once().await
     }
 
     /// Starts a transaction that will write: SQLite takes the write lock at once (so two
@@ -161,6 +162,11 @@ pub async fn commit_many(
     )
     .await?;
     tx.commit().await.map_err(db_error)
+}
+
+/// `texts` as one value to bind where [`super::Dialect::text_rows`] reads them back.
+pub fn text_list(texts: &[&str]) -> Result<String> {
+    serde_json::to_string(texts).map_err(|e| DomainError::Internal(e.to_string()))
 }
 
 /// `$first, $first+1, ...` placeholders for an IN list of `n` values.

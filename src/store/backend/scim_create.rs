@@ -5,6 +5,7 @@
 //! existing user is reactivated and updated, as Okta and Entra ID expect after a reassignment.
 
 use super::batch::{Savepoint, Val, insert_rows, insert_rows_sharing};
+use super::scim_fold::{folded, user_shadow_columns, user_shadows};
 use super::scim_sql::{Bind, Sql};
 use super::scim_users::{COLUMNS, audit_view, sign_in_email, users_by_sql, write_scim_fields};
 use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
@@ -85,7 +86,7 @@ fn user_row(id: &UserId, w: &ScimUserWrite) -> Vec<Val> {
     } else {
         UserStatus::Inactive
     };
-    vec![
+    let mut row = vec![
         id.as_str().into(),
         f.user_name.as_str().into(),
         Val::Text(Some(normalise(&f.user_name))),
@@ -111,7 +112,9 @@ fn user_row(id: &UserId, w: &ScimUserWrite) -> Vec<Val> {
         (&f.division).into(),
         (&f.department).into(),
         (&w.password_hash).into(),
-    ]
+    ];
+    row.extend(user_shadows(f).into_iter().map(Val::Text));
+    row
 }
 
 /// A new user's emails, custom attributes, home membership and home role, as rows (without
@@ -128,6 +131,7 @@ fn related_rows(
             e.value.as_str().into(),
             Val::Text(Some(normalise(&e.value))),
             (&e.kind).into(),
+            Val::Text(folded(&e.kind)),
             Val::Bool(e.primary),
         ]);
     }
@@ -138,6 +142,7 @@ fn related_rows(
                 attr.as_str().into(),
                 v.value.as_str().into(),
                 Val::Float(v.num),
+                Val::Text(Some(fold(&v.value))),
             ]);
         }
     }
@@ -163,13 +168,17 @@ async fn insert_new(
     // The users' own instants are microseconds; memberships, roles and managers keep milliseconds.
     let now = now_us / 1_000;
     let rows: Vec<Vec<Val>> = users.iter().map(|(id, w)| user_row(id, w)).collect();
+    let shadows = user_shadow_columns(None);
     insert_rows_sharing(
         conn,
-        "INSERT INTO users (id, username, username_norm, email_norm, email, given_name, family_name,
-             display_name, locale, timezone, external_id, status, middle_name, honorific_prefix,
-             honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
-             organization, division, department, password_hash, tenant_id, created_at, updated_at, email_shared)",
-        25,
+        &format!(
+            "INSERT INTO users (id, username, username_norm, email_norm, email, given_name, family_name,
+                 display_name, locale, timezone, external_id, status, middle_name, honorific_prefix,
+                 honorific_suffix, nick_name, title, user_type, preferred_language, employee_number, cost_center,
+                 organization, division, department, password_hash, {shadows}, tenant_id, created_at, updated_at,
+                 email_shared)"
+        ),
+        rows.first().map_or(0, Vec::len),
         vec![
             tenant.as_str().into(),
             Val::Int(now_us),
@@ -187,14 +196,14 @@ async fn insert_new(
     let tenant_only = || vec![Val::from(tenant.as_str())];
     for (head, width, shared, rows) in [
         (
-            "INSERT INTO user_emails (user_id, position, value, value_norm, type, is_primary, tenant_id)",
-            6,
+            "INSERT INTO user_emails (user_id, position, value, value_norm, type, type_f, is_primary, tenant_id)",
+            7,
             tenant_only(),
             emails,
         ),
         (
-            "INSERT INTO user_attributes (user_id, attribute_id, value, num)",
-            4,
+            "INSERT INTO user_attributes (user_id, attribute_id, value, num, value_f)",
+            5,
             vec![],
             attributes,
         ),

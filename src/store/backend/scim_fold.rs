@@ -1,63 +1,106 @@
 //! Folded shadows of case-insensitive SCIM text (issue 13, item 1). SQLite's `lower()` and `LIKE`
 //! know only ASCII and PostgreSQL's depend on the cluster's locale, so each case-insensitive
 //! column has a `<column>_f` holding `domain::scim::fold` of it, which filters and sorts compare
-//! bytewise. A row whose shadows are not computed yet has `folded = FALSE` (new rows, rows a
-//! trigger saw change, rows that existed before migration 0015); `refold` computes them for a
-//! tenant before a SCIM list reads them. Every update is guarded by the source values it folded,
-//! so a write racing with it leaves the row unfolded rather than folded from stale text.
+//! bytewise. Every store write that sets a source column writes its shadow in the same
+//! statement (see [`folds`]), so a read never folds (nor writes, which a PostgreSQL replica
+//! could not). The rows that existed when migration 0018 ran are folded once, at the next start;
+//! each of those updates is guarded by the source values it folded, so a write racing with it
+//! (from another server already started) is not overwritten with a shadow of stale text.
 
 use super::{Backend, DB, DIALECT, db_error};
-use crate::domain::scim::fold;
-use crate::domain::{Result, TenantId};
+use crate::domain::Result;
+use crate::domain::scim::{ScimUserFields, fold};
 use crate::store::Dialect;
 use sqlx::Row;
 
-/// A table with folded shadows: its key columns, source columns, and how its rows are scoped
-/// to a tenant.
+/// The shadow of an optional source value, as a write binds it next to the value.
+pub(super) fn folded(source: &Option<String>) -> Option<String> {
+    source.as_deref().map(fold)
+}
+
+/// The folded columns of `users`, in the order [`user_shadows`] gives their values.
+const USER_SOURCES: &[&str] = &[
+    "given_name",
+    "family_name",
+    "middle_name",
+    "honorific_prefix",
+    "honorific_suffix",
+    "display_name",
+    "nick_name",
+    "title",
+    "user_type",
+    "preferred_language",
+    "locale",
+    "timezone",
+    "employee_number",
+    "cost_center",
+    "organization",
+    "division",
+    "department",
+];
+
+/// The shadows of a SCIM user's case-insensitive fields, in the order of [`USER_SOURCES`].
+pub(super) fn user_shadows(f: &ScimUserFields) -> Vec<Option<String>> {
+    [
+        &f.given_name,
+        &f.family_name,
+        &f.middle_name,
+        &f.honorific_prefix,
+        &f.honorific_suffix,
+        &f.display_name,
+        &f.nick_name,
+        &f.title,
+        &f.user_type,
+        &f.preferred_language,
+        &f.locale,
+        &f.timezone,
+        &f.employee_number,
+        &f.cost_center,
+        &f.organization,
+        &f.division,
+        &f.department,
+    ]
+    .into_iter()
+    .map(folded)
+    .collect()
+}
+
+/// The shadow columns [`user_shadows`] fills, joined by `, `: as the column list of an INSERT
+/// (`None`), or as the SET list of an UPDATE that binds them from `$first` on.
+pub(super) fn user_shadow_columns(first: Option<usize>) -> String {
+    USER_SOURCES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match first {
+            None => format!("{c}_f"),
+            Some(n) => format!("{c}_f = ${}", n + i),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A table with folded shadows: its key columns and source columns.
 struct Table {
     name: &'static str,
     keys: &'static [&'static str],
     sources: &'static [&'static str],
-    /// A condition on the tenant (`$1`).
-    scope: &'static str,
 }
 
 const TABLES: &[Table] = &[
     Table {
         name: "users",
         keys: &["id"],
-        sources: &[
-            "given_name",
-            "family_name",
-            "middle_name",
-            "honorific_prefix",
-            "honorific_suffix",
-            "display_name",
-            "nick_name",
-            "title",
-            "user_type",
-            "preferred_language",
-            "locale",
-            "timezone",
-            "employee_number",
-            "cost_center",
-            "organization",
-            "division",
-            "department",
-        ],
-        scope: "tenant_id = $1",
+        sources: USER_SOURCES,
     },
     Table {
         name: "user_emails",
         keys: &["user_id", "position"],
         sources: &["type"],
-        scope: "tenant_id = $1",
     },
     Table {
         name: "user_values",
         keys: &["user_id", "attribute", "position"],
         sources: &["display", "type"],
-        scope: "tenant_id = $1",
     },
     Table {
         name: "user_addresses",
@@ -71,80 +114,92 @@ const TABLES: &[Table] = &[
             "postal_code",
             "country",
         ],
-        scope: "tenant_id = $1",
     },
     Table {
         name: "groups",
         keys: &["id"],
         sources: &["display_name"],
-        scope: "tenant_id = $1",
     },
     Table {
         name: "user_attributes",
         keys: &["user_id", "attribute_id"],
         sources: &["value"],
-        scope: "user_id IN (SELECT id FROM users WHERE tenant_id = $1)",
     },
 ];
 
-/// Rows read per round.
-const CHUNK: i64 = 500;
+/// Updates per transaction of the one-time fold.
+const CHUNK: usize = 500;
 
 impl Backend {
-    /// Computes the folded shadows of every row of the tenant that lacks them.
-    pub async fn scim_refold(&self, tenant: &TenantId) -> Result<()> {
-        // Usually nothing is left to fold: one round trip says so.
-        let any = TABLES
-            .iter()
-            .map(|t| {
-                format!(
-                    "EXISTS (SELECT 1 FROM {} WHERE {} AND NOT folded)",
-                    t.name, t.scope
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let pending: bool =
-            sqlx::query_scalar::<DB, bool>(sqlx::AssertSqlSafe(format!("SELECT {any}")))
-                .bind(tenant.as_str())
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_error)?;
-        if !pending {
+    /// Computes, once after migration 0018, the shadows of every row whose stored shadow is
+    /// not the fold of its source (rows written before folding moved to write time).
+    pub(super) async fn refold_once(&self) -> Result<()> {
+        let pending: Option<bool> = sqlx::query_scalar("SELECT pending FROM scim_refold")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        if pending != Some(true) {
             return Ok(());
         }
         for t in TABLES {
-            refold_table(self, t, tenant).await?;
+            refold_table(self, t).await?;
         }
-        Ok(())
-    }
-
-    /// Computes the folded shadows of every tenant's rows (at start, after the migration).
-    pub async fn scim_refold_all(&self) -> Result<()> {
-        let tenants: Vec<String> = sqlx::query_scalar::<DB, String>("SELECT id FROM tenants")
-            .fetch_all(&self.pool)
+        sqlx::query("DELETE FROM scim_refold")
+            .execute(&self.pool)
             .await
             .map_err(db_error)?;
-        for t in tenants {
-            self.scim_refold(&TenantId(t)).await?;
-        }
         Ok(())
     }
 }
 
-async fn refold_table(b: &Backend, t: &Table, tenant: &TenantId) -> Result<()> {
+/// The shadows to write of one row read by `refold_table`: `None` when they are all right.
+fn stale_shadows(t: &Table, row: &<DB as sqlx::Database>::Row) -> Result<Option<Updates>> {
+    let n = t.sources.len();
+    let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(db_error);
+    let mut sources = Vec::with_capacity(n);
+    let mut shadows = Vec::with_capacity(n);
+    let mut stale = false;
+    for i in 0..n {
+        let source = text(t.keys.len() + i)?;
+        let shadow = folded(&source);
+        stale |= shadow != text(t.keys.len() + n + i)?;
+        sources.push(source);
+        shadows.push(shadow);
+    }
+    if !stale {
+        return Ok(None);
+    }
+    let keys = (0..t.keys.len())
+        .map(|i| row.try_get::<String, _>(i).map_err(db_error))
+        .collect::<Result<_>>()?;
+    Ok(Some(Updates {
+        keys,
+        sources,
+        shadows,
+    }))
+}
+
+/// One row's new shadows, with the key and the source values they were computed from.
+struct Updates {
+    keys: Vec<String>,
+    sources: Vec<Option<String>>,
+    shadows: Vec<Option<String>>,
+}
+
+async fn refold_table(b: &Backend, t: &Table) -> Result<()> {
     // Keys read as text (positions are integers), compared as text in the update.
     let keys: Vec<String> = t
         .keys
         .iter()
         .map(|k| format!("CAST({k} AS TEXT)"))
         .collect();
+    let shadows: Vec<String> = t.sources.iter().map(|s| format!("{s}_f")).collect();
     let select = format!(
-        "SELECT {}, {} FROM {} WHERE {} AND NOT folded LIMIT {CHUNK}",
+        "SELECT {}, {}, {} FROM {}",
         keys.join(", "),
         t.sources.join(", "),
+        shadows.join(", "),
         t.name,
-        t.scope
     );
     let same = match DIALECT {
         Dialect::Sqlite => "IS",
@@ -172,43 +227,35 @@ async fn refold_table(b: &Backend, t: &Table, tenant: &TenantId) -> Result<()> {
         cond.push(format!("{s} {same} ${n}"));
     }
     let update = format!(
-        "UPDATE {} SET {}, folded = TRUE WHERE {} AND NOT folded",
+        "UPDATE {} SET {} WHERE {}",
         t.name,
         set.join(", "),
         cond.join(" AND ")
     );
-    loop {
-        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(select.clone()))
-            .bind(tenant.as_str())
-            .fetch_all(&b.pool)
-            .await
-            .map_err(db_error)?;
-        if rows.is_empty() {
-            return Ok(());
-        }
+    let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(select))
+        .fetch_all(&b.pool)
+        .await
+        .map_err(db_error)?;
+    let mut stale = Vec::new();
+    for row in &rows {
+        stale.extend(stale_shadows(t, row)?);
+    }
+    for chunk in stale.chunks(CHUNK) {
         let mut tx = b.write_tx().await?;
-        let mut done = 0;
-        for row in &rows {
+        for u in chunk {
             let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(update.clone()));
-            let sources: Vec<Option<String>> = (0..t.sources.len())
-                .map(|i| row.try_get::<Option<String>, _>(t.keys.len() + i))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(db_error)?;
-            for s in &sources {
-                q = q.bind(s.as_deref().map(fold));
-            }
-            for i in 0..t.keys.len() {
-                q = q.bind(row.try_get::<String, _>(i).map_err(db_error)?);
-            }
-            for s in sources {
+            for s in &u.shadows {
                 q = q.bind(s);
             }
-            done += q.execute(&mut *tx).await.map_err(db_error)?.rows_affected();
+            for k in &u.keys {
+                q = q.bind(k);
+            }
+            for s in &u.sources {
+                q = q.bind(s);
+            }
+            q.execute(&mut *tx).await.map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
-        // A row a concurrent write changed stays unfolded; the next list folds it.
-        if done == 0 || (rows.len() as i64) < CHUNK {
-            return Ok(());
-        }
     }
+    Ok(())
 }

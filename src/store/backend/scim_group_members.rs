@@ -1,18 +1,15 @@
 //! Writing a group's members as SCIM changes them: each statement names only the users that
-//! change (a batch of rows per statement), so adding or removing k members of a group costs
-//! O(k) whatever the group's size, and so does moving the changed members' versions.
+//! change, all of them in one bound value (see [`super::text_list`]), so adding or removing k
+//! members of a group costs O(k) whatever the group's size, and so does moving the changed
+//! members' versions.
 
 use super::scim_groups::{check_members, group_conn};
-use super::{Backend, DB, Tx, commit, db_error};
+use super::{Backend, DB, DIALECT, Tx, commit, db_error, text_list};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::HashSet;
-
-/// Users per statement: full chunks have the same text, so each connection prepares it once,
-/// and the numbered parameters stay few (SQLite looks each `$n` up in a list when binding).
-const CHUNK: usize = 100;
 
 /// Makes `ids` members of `group` (those already members stay as they are); returns the users
 /// that became members.
@@ -21,43 +18,39 @@ pub(super) async fn insert_members(
     group: &GroupId,
     ids: &[&str],
 ) -> Result<Vec<String>> {
-    let mut added = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${})", i + 2))
-            .collect();
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO group_members (group_id, user_id) VALUES {} \
-             ON CONFLICT DO NOTHING RETURNING user_id",
-            rows.join(", ")
-        )))
-        .bind(group.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        added.extend(q.fetch_all(&mut **tx).await.map_err(db_error)?);
+    if ids.is_empty() {
+        return Ok(vec![]);
     }
-    Ok(added)
+    // `WHERE TRUE` tells SQLite's parser that `ON CONFLICT` belongs to the INSERT.
+    sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO group_members (group_id, user_id) SELECT $1, w.value FROM ({}) w WHERE TRUE \
+         ON CONFLICT DO NOTHING RETURNING user_id",
+        DIALECT.text_rows("$2")
+    )))
+    .bind(group.as_str())
+    .bind(text_list(ids)?)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_error)
 }
 
 /// Takes `ids` out of `group` when they are members SCIM can see (a user removed from SCIM
 /// keeps the memberships the directory can no longer name); returns the users taken out.
 async fn delete_members(tx: &mut Tx, group: &GroupId, ids: &[&str]) -> Result<Vec<String>> {
-    let mut removed = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({}) \
-             AND EXISTS (SELECT 1 FROM users u WHERE u.id = group_members.user_id \
-             AND NOT u.scim_removed AND u.status <> 'anonymised') RETURNING user_id",
-            super::placeholders(2, chunk.len())
-        )))
-        .bind(group.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        removed.extend(q.fetch_all(&mut **tx).await.map_err(db_error)?);
+    if ids.is_empty() {
+        return Ok(vec![]);
     }
-    Ok(removed)
+    sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({}) \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.id = group_members.user_id \
+         AND NOT u.scim_removed AND u.status <> 'anonymised') RETURNING user_id",
+        DIALECT.text_rows("$2")
+    )))
+    .bind(group.as_str())
+    .bind(text_list(ids)?)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_error)
 }
 
 /// The ids of the members SCIM shows.
@@ -146,9 +139,7 @@ impl Backend {
         let added = insert_members(&mut tx, id, &add).await?;
         let removed = delete_members(&mut tx, id, &remove).await?;
         // A member's `groups` is part of their resource: their version changes with it.
-        // In one order, so two writers bumping the same users on PostgreSQL cannot deadlock.
-        let mut changed: Vec<&str> = added.iter().chain(&removed).map(String::as_str).collect();
-        changed.sort_unstable();
+        let changed: Vec<&str> = added.iter().chain(&removed).map(String::as_str).collect();
         // A directory moves no one out of its reach (the owner, administrators) in or out.
         super::holders::check_directory_reach_all(&mut tx, tenant, &changed).await?;
         super::groups::bump_users(&mut tx, &changed).await?;
@@ -157,7 +148,8 @@ impl Backend {
             None => (&before.display_name, &before.external_id),
         };
         sqlx::query(
-            "UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5, version = version + 1
+            "UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5, version = version + 1,
+                 display_name_f = $6
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.as_str())
@@ -165,6 +157,7 @@ impl Backend {
         .bind(name)
         .bind(external_id)
         .bind(now_us())
+        .bind(fold(name))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

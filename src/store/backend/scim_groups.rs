@@ -8,7 +8,7 @@ use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_us;
 use crate::domain::scim::*;
 use crate::domain::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -76,9 +76,7 @@ pub(super) async fn group_conn(
 
 /// Refuses members that are not visible users of the tenant.
 pub(super) async fn check_members(tx: &mut Tx, tenant: &TenantId, members: &[&str]) -> Result<()> {
-    let wanted: BTreeSet<&str> = members.iter().copied().collect();
-    let wanted: Vec<&str> = wanted.into_iter().collect();
-    match super::scim_users::first_missing_user(tx, tenant, &wanted).await? {
+    match super::scim_users::first_missing_user(tx, tenant, members).await? {
         Some(missing) => Err(DomainError::invalid(
             "members",
             format!("member `{missing}` is not a user of this tenant"),
@@ -121,9 +119,6 @@ impl Backend {
             Some(f) => format!(" AND {}", group_filter(&mut sql, f)?),
             None => String::new(),
         };
-        if sql.folds || q.sort_by.is_some() {
-            self.scim_refold(tenant).await?;
-        }
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let total = bind_args!(
             sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(format!(
@@ -173,19 +168,22 @@ impl Backend {
         let id = GroupId::generate();
         let now = now_us();
         sqlx::query(
-            "INSERT INTO groups (id, tenant_id, display_name, external_id, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $5, 1)",
+            "INSERT INTO groups (id, tenant_id, display_name, external_id, created_at, updated_at, version, display_name_f)
+             VALUES ($1, $2, $3, $4, $5, $5, 1, $6)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
         .bind(&w.display_name)
         .bind(&w.external_id)
         .bind(now)
+        .bind(fold(&w.display_name))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
         let added = super::scim_group_members::insert_members(&mut tx, &id, &members).await?;
         let added: Vec<&str> = added.iter().map(String::as_str).collect();
+        // A directory puts no one out of its reach (the owner, administrators) in a group.
+        super::holders::check_directory_reach_all(&mut tx, tenant, &added).await?;
         super::groups::bump_users(&mut tx, &added).await?;
         let group = group_conn(&mut tx, tenant, id.as_str(), false, true)
             .await?

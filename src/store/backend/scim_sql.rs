@@ -22,8 +22,6 @@ pub enum Bind {
 pub struct Sql {
     pub text: String,
     pub args: Vec<Bind>,
-    /// The text names a folded shadow (`*_f`), which must be computed before it runs.
-    pub folds: bool,
 }
 
 impl Sql {
@@ -31,7 +29,6 @@ impl Sql {
         Self {
             text: String::new(),
             args: vec![Bind::Text(tenant.to_owned())],
-            folds: false,
         }
     }
 
@@ -50,8 +47,6 @@ struct Column {
     /// shadow. Every case-insensitive text field has one, so comparison and sorting are
     /// bytewise over folded text on both databases, whatever the locale.
     normalised: bool,
-    /// The expression is a `*_f` shadow (computed lazily, see scim_fold.rs).
-    shadow: bool,
 }
 
 fn text_collate() -> &'static str {
@@ -72,7 +67,6 @@ fn user_column(f: &UserField) -> Column {
             expr: "u.username_norm".into(),
             kind: f.kind(),
             normalised: true,
-            shadow: false,
         },
         UserField::GivenName => col("given_name"),
         UserField::FamilyName => col("family_name"),
@@ -90,7 +84,6 @@ fn user_column(f: &UserField) -> Column {
             expr: "(u.status IN ('active', 'invited'))".into(),
             kind: f.kind(),
             normalised: false,
-            shadow: false,
         },
         UserField::Created => col("created_at"),
         UserField::LastModified => col("updated_at"),
@@ -104,27 +97,23 @@ fn user_column(f: &UserField) -> Column {
                 .into(),
             kind: f.kind(),
             normalised: false,
-            shadow: false,
         },
         UserField::EmailValue => Column {
             expr: "e.value_norm".into(),
             kind: f.kind(),
             normalised: true,
-            shadow: false,
         },
         UserField::EmailType => folded_column("e.type".into(), f.kind()),
         UserField::EmailPrimary => Column {
             expr: "e.is_primary".into(),
             kind: f.kind(),
             normalised: false,
-            shadow: false,
         },
         UserField::Plural(_, sub) => match sub {
             PluralSub::Value => Column {
                 expr: "pv.value_norm".into(),
                 kind: f.kind(),
                 normalised: true,
-                shadow: false,
             },
             PluralSub::Display => folded_column("pv.display".into(), f.kind()),
             PluralSub::Type => folded_column("pv.type".into(), f.kind()),
@@ -150,7 +139,6 @@ fn user_column(f: &UserField) -> Column {
             expr: "gm.group_id".into(),
             kind: f.kind(),
             normalised: false,
-            shadow: false,
         },
         UserField::GroupDisplay => folded_column("g.display_name".into(), f.kind()),
         UserField::GroupType => constant_column("direct", f.kind()),
@@ -158,7 +146,6 @@ fn user_column(f: &UserField) -> Column {
             expr: "CAST(NULL AS TEXT)".into(),
             kind: f.kind(),
             normalised: false,
-            shadow: false,
         },
         // The attribute id is bound where its subquery is written (`user_cond`, `user_sort`).
         UserField::Custom(_) => match f.kind() {
@@ -166,7 +153,6 @@ fn user_column(f: &UserField) -> Column {
                 expr: "ua.num".into(),
                 kind: f.kind(),
                 normalised: false,
-                shadow: false,
             },
             kind => folded_column("ua.value".into(), kind),
         },
@@ -180,14 +166,12 @@ fn folded_column(expr: String, kind: FieldKind) -> Column {
             expr: format!("{expr}_f"),
             kind,
             normalised: true,
-            shadow: true,
         }
     } else {
         Column {
             expr,
             kind,
             normalised: false,
-            shadow: false,
         }
     }
 }
@@ -205,7 +189,6 @@ fn constant_column(value: &str, kind: FieldKind) -> Column {
         expr: format!("CAST('{value}' AS TEXT)"),
         kind,
         normalised: true,
-        shadow: false,
     }
 }
 
@@ -464,7 +447,6 @@ fn user_cond(sql: &mut Sql, c: &Cond<UserField>, scope: Scope, neg: bool) -> Res
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = user_column(field);
-            sql.folds |= col.shadow;
             // In a subquery of its own, the comparison is positive again.
             let subquery = matches!(field, UserField::Custom(_))
                 || (field.multi().is_some() && scope == Scope::Top);
@@ -543,7 +525,6 @@ fn group_cond(sql: &mut Sql, c: &Cond<GroupField>, scope: Scope, neg: bool) -> R
         }
         Cond::Compare { field, .. } | Cond::Present(field) => {
             let col = group_column(field);
-            sql.folds |= col.shadow;
             let subquery = field.multi().is_some() && scope == Scope::Top;
             let body = match c {
                 Cond::Compare { op, value, .. } => {
@@ -576,7 +557,6 @@ fn members_subquery(body: &str) -> String {
 pub fn user_sort(sql: &mut Sql, f: &UserField) -> String {
     let c = text_collate();
     let col = user_column(f);
-    sql.folds |= col.shadow;
     let text = matches!(col.kind, FieldKind::Text { .. });
     let expr = match (f, f.multi()) {
         (UserField::Custom(def), _) => {

@@ -3,6 +3,7 @@
 //! lifecycle) in one transaction each.
 
 use super::batch::{Val, insert_rows};
+use super::scim_fold::{folded, user_shadow_columns, user_shadows};
 use super::scim_sql::{Bind, Sql, driven_by_subquery, user_filter, user_sort};
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
@@ -269,11 +270,13 @@ pub(super) fn more_rows(
                     (&v.display).into(),
                     (&v.kind).into(),
                     Val::Bool(v.primary),
+                    Val::Text(folded(&v.display)),
+                    Val::Text(folded(&v.kind)),
                 ]);
             }
         }
         for (i, a) in f.addresses.iter().enumerate() {
-            addresses.push(vec![
+            let mut row = vec![
                 id.as_str().into(),
                 tenant.as_str().into(),
                 Val::Int(i as i64),
@@ -285,7 +288,18 @@ pub(super) fn more_rows(
                 (&a.region).into(),
                 (&a.postal_code).into(),
                 (&a.country).into(),
-            ]);
+            ];
+            let texts = [
+                &a.kind,
+                &a.formatted,
+                &a.street_address,
+                &a.locality,
+                &a.region,
+                &a.postal_code,
+                &a.country,
+            ];
+            row.extend(texts.map(|v| Val::Text(folded(v))));
+            addresses.push(row);
         }
     }
     (values, addresses)
@@ -298,16 +312,18 @@ pub(super) async fn insert_more(
 ) -> Result<()> {
     insert_rows(
         &mut *conn,
-        "INSERT INTO user_values (user_id, tenant_id, attribute, position, value, value_norm, display, type, is_primary)",
-        9,
+        "INSERT INTO user_values (user_id, tenant_id, attribute, position, value, value_norm, display, type, is_primary, \
+         display_f, type_f)",
+        11,
         values,
     )
     .await?;
     insert_rows(
         conn,
         "INSERT INTO user_addresses (user_id, tenant_id, position, type, is_primary, formatted, street_address, \
-         locality, region, postal_code, country)",
-        11,
+         locality, region, postal_code, country, type_f, formatted_f, street_address_f, locality_f, region_f, \
+         postal_code_f, country_f)",
+        18,
         addresses,
     )
     .await
@@ -356,33 +372,27 @@ async fn with_extra(conn: &mut super::Conn, rows: Vec<Row>) -> Result<Vec<ScimUs
     Ok(rows.into_iter().map(|r| r.into_user(&mut extra)).collect())
 }
 
-/// The first of `ids` that is not a user SCIM sees in the tenant (not removed, not anonymised).
+/// The first of `ids` (in id order) that is not a user SCIM sees in the tenant (not removed,
+/// not anonymised), in one statement whatever their number.
 pub(super) async fn first_missing_user(
     conn: &mut super::Conn,
     tenant: &TenantId,
     ids: &[&str],
 ) -> Result<Option<String>> {
-    for chunk in ids.chunks(500) {
-        let mut q = sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM users WHERE tenant_id = $1 AND NOT scim_removed AND status <> 'anonymised' \
-             AND id IN ({})",
-            placeholders(2, chunk.len())
-        )))
-        .bind(tenant.as_str());
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        let found: std::collections::BTreeSet<String> = q
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .collect();
-        if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
-            return Ok(Some((*missing).to_owned()));
-        }
+    if ids.is_empty() {
+        return Ok(None);
     }
-    Ok(None)
+    sqlx::query_scalar::<DB, String>(sqlx::AssertSqlSafe(format!(
+        "SELECT w.value FROM ({}) w WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = w.value \
+         AND u.tenant_id = $1 AND NOT u.scim_removed AND u.status <> 'anonymised') \
+         ORDER BY w.value LIMIT 1",
+        DIALECT.text_rows("$2")
+    )))
+    .bind(tenant.as_str())
+    .bind(super::text_list(ids)?)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)
 }
 
 /// A visible user, read inside `conn` (locked for update on PostgreSQL when `lock`).
@@ -450,15 +460,6 @@ impl Backend {
             }
             _ => VISIBLE,
         };
-        // The sort's own parameters are bound after the count's: look at it on a scratch copy.
-        let sort_folds = q.sort_by.as_ref().is_some_and(|f| {
-            let mut scratch = Sql::new("");
-            user_sort(&mut scratch, f);
-            scratch.folds
-        });
-        if sql.folds || sort_folds {
-            self.scim_refold(tenant).await?;
-        }
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {visible}{cond}");
         let count_args = sql.args.clone();
@@ -674,7 +675,7 @@ pub(super) async fn write_scim_fields(
 ) -> Result<()> {
     let f = &w.fields;
     let email = sign_in_email(f);
-    sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+    let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, external_id = $7,
              given_name = $8, family_name = $9, middle_name = $10, honorific_prefix = $11, honorific_suffix = $12,
              display_name = $13, nick_name = $14, title = $15, user_type = $16, preferred_language = $17,
@@ -683,9 +684,10 @@ pub(super) async fn write_scim_fields(
              password_hash = COALESCE($27, password_hash),
              email_verified = CASE WHEN email_norm = $6 THEN email_verified ELSE FALSE END,
              email_shared = {},
-             version = version + $28
+             version = version + $28, {}
          WHERE tenant_id = $1 AND id = $2",
-        super::users::email_shared("$1")
+        super::users::email_shared("$1"),
+        user_shadow_columns(Some(29))
     )))
     .bind(tenant.as_str())
     .bind(id.as_str())
@@ -714,10 +716,11 @@ pub(super) async fn write_scim_fields(
     .bind(status.as_str())
     .bind(now_us())
     .bind(&w.password_hash)
-    .bind(i64::from(bump))
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    .bind(i64::from(bump));
+    for shadow in user_shadows(f) {
+        q = q.bind(shadow);
+    }
+    q.execute(&mut **tx).await.map_err(db_error)?;
     sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
         .bind(id.as_str())
         .execute(&mut **tx)
@@ -725,8 +728,8 @@ pub(super) async fn write_scim_fields(
         .map_err(db_error)?;
     for (i, e) in f.emails.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO user_emails (user_id, tenant_id, position, value, value_norm, type, is_primary, type_f)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
@@ -735,6 +738,7 @@ pub(super) async fn write_scim_fields(
         .bind(normalise(&e.value))
         .bind(&e.kind)
         .bind(e.primary)
+        .bind(folded(&e.kind))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;

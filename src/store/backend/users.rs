@@ -1,11 +1,13 @@
 //! Users: the profile row, custom attribute values, lifecycle, search, management scope.
 
+use super::scim_fold::folded;
 use super::{Backend, DB, Tx, commit, db_error, placeholders};
 use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
 use crate::domain::changes::{NewUser, UserProfile, normalise};
 use crate::domain::clock::{format_date, now_ms, now_us, today};
+use crate::domain::scim::fold;
 use crate::domain::*;
 use std::collections::BTreeMap;
 
@@ -132,8 +134,8 @@ impl Backend {
         sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users (id, tenant_id, username, username_norm, email, email_norm, email_verified, given_name,
                  family_name, display_name, phone, locale, timezone, external_id, status, created_at, updated_at, version,
-                 email_shared)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, {})",
+                 email_shared, given_name_f, family_name_f, display_name_f, locale_f, timezone_f)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, {}, $17, $18, $19, $20, $21)",
             email_shared("$2")
         )))
         .bind(id.as_str())
@@ -152,6 +154,11 @@ impl Backend {
         .bind(&u.external_id)
         .bind(u.status.as_str())
         .bind(now_us)
+        .bind(folded(&u.given_name))
+        .bind(folded(&u.family_name))
+        .bind(folded(&u.display_name))
+        .bind(folded(&u.locale))
+        .bind(folded(&u.timezone))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -615,7 +622,8 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, email_verified = $7,
              given_name = $8, family_name = $9, display_name = $10, phone = $11, locale = $12, timezone = $13,
-             external_id = $14, status = $15, updated_at = $16, version = version + 1, email_shared = {}
+             external_id = $14, status = $15, updated_at = $16, version = version + 1, email_shared = {},
+             given_name_f = $17, family_name_f = $18, display_name_f = $19, locale_f = $20, timezone_f = $21
          WHERE tenant_id = $1 AND id = $2",
         email_shared("$1")
     )))
@@ -635,6 +643,11 @@ async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProf
     .bind(&p.external_id)
     .bind(p.status.as_str())
     .bind(now_us())
+    .bind(folded(&p.given_name))
+    .bind(folded(&p.family_name))
+    .bind(folded(&p.display_name))
+    .bind(folded(&p.locale))
+    .bind(folded(&p.timezone))
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -659,13 +672,15 @@ pub(super) async fn write_attributes(
     for (attr, value) in changes {
         match value {
             Some(v) => sqlx::query(
-                "INSERT INTO user_attributes (user_id, attribute_id, value, num) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (user_id, attribute_id) DO UPDATE SET value = excluded.value, num = excluded.num",
+                "INSERT INTO user_attributes (user_id, attribute_id, value, num, value_f) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (user_id, attribute_id) DO UPDATE
+                 SET value = excluded.value, num = excluded.num, value_f = excluded.value_f",
             )
             .bind(user.as_str())
             .bind(attr.as_str())
             .bind(&v.value)
-            .bind(v.num),
+            .bind(v.num)
+            .bind(fold(&v.value)),
             None => sqlx::query("DELETE FROM user_attributes WHERE user_id = $1 AND attribute_id = $2")
                 .bind(user.as_str())
                 .bind(attr.as_str()),
