@@ -73,6 +73,7 @@ pub enum MfaCommand {
     Reset {
         #[arg(long)]
         tenant: String,
+        /// The user's sign-in email, or their username (needed when users share the email).
         #[arg(long)]
         email: String,
     },
@@ -96,6 +97,7 @@ pub enum UserCommand {
     SetPassword {
         #[arg(long)]
         tenant: String,
+        /// The user's sign-in email, or their username (needed when users share the email).
         #[arg(long)]
         email: String,
     },
@@ -103,6 +105,7 @@ pub enum UserCommand {
     SignInLock {
         #[arg(long)]
         tenant: String,
+        /// The user's sign-in email, or their username (needed when users share the email).
         #[arg(long)]
         email: String,
     },
@@ -110,6 +113,7 @@ pub enum UserCommand {
     Unlock {
         #[arg(long)]
         tenant: String,
+        /// The user's sign-in email, or their username (needed when users share the email).
         #[arg(long)]
         email: String,
     },
@@ -170,7 +174,7 @@ pub enum TokenCommand {
         tenant: String,
         #[arg(long)]
         name: String,
-        /// Email of the user the token acts as (their permissions apply); a tenant-wide token when absent.
+        /// Email (or username) of the user the token acts as (their permissions apply); a tenant-wide token when absent.
         #[arg(long)]
         user: Option<String>,
     },
@@ -216,14 +220,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no tenant `{tenant}`"))?;
             let user_id = match user {
-                Some(email) => Some(
-                    store
-                        .user_by_email(&t.id, &email)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .ok_or_else(|| format!("no user `{email}` in tenant `{tenant}`"))?
-                        .id,
-                ),
+                Some(login) => Some(named_user(&store, &t.id, &tenant, &login).await?.id),
                 None => None,
             };
             let token = create_token(&store, &t.id, &name, user_id.as_ref()).await?;
@@ -285,11 +282,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 /// audited with the CLI as actor; says what was removed (never a secret).
 pub async fn reset_mfa(store: &Store, slug: &str, email: &str) -> Result<String, String> {
     let tenant = tenant_named(store, slug).await?;
-    let user = store
-        .user_by_email(&tenant.id, email)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    let user = named_user(store, &tenant.id, slug, email).await?;
     let removed = store
         .reset_factors(&tenant.id, &user.id, &Actor::cli())
         .await
@@ -341,11 +334,7 @@ pub async fn sign_in_lock(
     clear: bool,
 ) -> Result<(String, crate::admin::sign_in_lock::SignInLock), String> {
     let caller = cli_caller(tenant_named(store, slug).await?);
-    let user = store
-        .user_by_email(caller.tenant_id(), email)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    let user = named_user(store, caller.tenant_id(), slug, email).await?;
     use crate::admin::sign_in_lock as lock;
     let state = if clear {
         lock::clear(store, &caller, &user.id, limits, None).await
@@ -353,6 +342,25 @@ pub async fn sign_in_lock(
         lock::get(store, &caller, &user.id, limits).await
     };
     Ok((user.email, state.map_err(|e| e.to_string())?))
+}
+
+/// The user a command names by `login`, found as the sign-in page finds them: by sign-in email,
+/// or by username (how to name one of several users who share an email).
+async fn named_user(
+    store: &Store,
+    tenant: &crate::domain::TenantId,
+    slug: &str,
+    login: &str,
+) -> Result<crate::domain::User, String> {
+    store
+        .user_for_sign_in(tenant, login)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "no user `{login}` in tenant `{slug}` (give the username when several users share an email)"
+            )
+        })
 }
 
 /// The first line of stdin, without its line ending.
@@ -383,11 +391,7 @@ pub async fn set_password(
     password: String,
 ) -> Result<(), String> {
     let caller = cli_caller(tenant_named(store, slug).await?);
-    let user = store
-        .user_by_email(caller.tenant_id(), email)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user `{email}` in tenant `{slug}`"))?;
+    let user = named_user(store, caller.tenant_id(), slug, email).await?;
     crate::admin::passwords::set(
         store,
         &caller,

@@ -77,6 +77,8 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateRole) -> Result<R
     let name = validate::name("name", &req.name, 100)?;
     let description = validate::optional("description", req.description, 500)?;
     let mfa_policy = policy_field("mfa_policy", &req.mfa_policy)?;
+    // Nobody makes a role more powerful than themselves, as for a role's update.
+    require_castellan_held(caller, req.permissions.iter().map(String::as_str))?;
     store
         .create_role(
             caller.tenant_id(),

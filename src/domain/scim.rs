@@ -299,6 +299,11 @@ pub enum UserField {
     GroupDisplay,
     /// `groups.type`: `direct` on every group of the user (groups do not nest).
     GroupType,
+    /// `groups.$ref`: the group's URI, this prefix (the tenant's `.../scim/v2/Groups/`) then
+    /// the group's id.
+    GroupRef(String),
+    /// The enterprise `manager.$ref`: this prefix (`.../scim/v2/Users/`) then the manager's id.
+    ManagerRef(String),
     /// An attribute `/Schemas` lists that no user shows a value of: `password` (returned
     /// never), and `name` or `addresses` compared without a sub-attribute (neither has a
     /// `value`). Of a multi-valued attribute, each of its values lacks it. Filters treat it as
@@ -319,6 +324,8 @@ pub enum GroupField {
     MemberId,
     /// `members.type`: `User` on every member (only users are members).
     MemberType,
+    /// `members.$ref`: this prefix (the tenant's `.../scim/v2/Users/`) then the member's id.
+    MemberRef(String),
 }
 
 /// How a field's values compare.
@@ -429,7 +436,9 @@ impl UserField {
     pub fn multi(&self) -> Option<Multi> {
         match self {
             Self::EmailValue | Self::EmailType | Self::EmailPrimary => Some(Multi::Emails),
-            Self::GroupId | Self::GroupDisplay | Self::GroupType => Some(Multi::Groups),
+            Self::GroupId | Self::GroupDisplay | Self::GroupType | Self::GroupRef(_) => {
+                Some(Multi::Groups)
+            }
             Self::Unvalued(m) => *m,
             Self::Plural(p, _) => Some(Multi::Plurals(*p)),
             Self::Address(_) => Some(Multi::Addresses),
@@ -443,13 +452,15 @@ impl GroupField {
         match self {
             Self::Id | Self::ExternalId | Self::MemberId => FieldKind::Text { case_exact: true },
             Self::Created | Self::LastModified => FieldKind::DateTime,
-            Self::DisplayName | Self::MemberType => FieldKind::Text { case_exact: false },
+            Self::DisplayName | Self::MemberType | Self::MemberRef(_) => {
+                FieldKind::Text { case_exact: false }
+            }
         }
     }
 
     pub fn multi(&self) -> Option<Multi> {
         match self {
-            Self::MemberId | Self::MemberType => Some(Multi::Members),
+            Self::MemberId | Self::MemberType | Self::MemberRef(_) => Some(Multi::Members),
             _ => None,
         }
     }

@@ -96,7 +96,7 @@ pub fn member_id(m: &Value) -> ScimResult<UserId> {
 }
 
 /// Resolves a filter or sort path on groups.
-pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> {
+pub fn resolve(path: &AttrPath, within: Option<&str>, base: &str) -> ScimResult<GroupField> {
     let unknown = || ScimError::invalid_filter(format!("unknown attribute `{}`", path.name));
     if let Some(uri) = &path.uri
         && !uri.eq_ignore_ascii_case(GROUP)
@@ -109,6 +109,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
         return match name.as_str() {
             "value" => Ok(GroupField::MemberId),
             "type" => Ok(GroupField::MemberType),
+            "$ref" => Ok(GroupField::MemberRef(format!("{base}/Users/"))),
             _ => Err(unknown()),
         };
     }
@@ -120,6 +121,7 @@ pub fn resolve(path: &AttrPath, within: Option<&str>) -> ScimResult<GroupField> 
         ("meta", Some("lastmodified")) => GroupField::LastModified,
         ("members", None | Some("value")) => GroupField::MemberId,
         ("members", Some("type")) => GroupField::MemberType,
+        ("members", Some("$ref")) => GroupField::MemberRef(format!("{base}/Users/")),
         _ => return Err(unknown()),
     })
 }

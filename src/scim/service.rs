@@ -21,8 +21,9 @@ pub type IfMatch = Option<i64>;
 
 fn user_resolver<'a>(
     defs: &'a [AttributeDef],
+    base: &'a str,
 ) -> impl Fn(&super::filter::AttrPath, Option<&str>) -> ScimResult<UserField> + Sync + 'a {
-    move |p, within| user::resolve(p, within, defs)
+    move |p, within| user::resolve(p, within, defs, base)
 }
 
 fn user_multi(name: &str) -> Option<Multi> {
@@ -51,7 +52,7 @@ pub async fn list_users(
     params: &ListParams,
 ) -> ScimResult<(ListPage<ScimUser>, i64)> {
     let resolve_with = |defs: &[AttributeDef]| {
-        let resolve = user_resolver(defs);
+        let resolve = user_resolver(defs, &caller.base);
         let expand = |f: &super::filter::Filter| super::expand::user(f, defs);
         let r = Resolver {
             resolve: &resolve,
@@ -81,7 +82,8 @@ pub async fn list_groups(
     params: &ListParams,
     members: bool,
 ) -> ScimResult<(ListPage<ScimGroup>, i64)> {
-    let resolve = group::resolve;
+    let resolve =
+        |p: &super::filter::AttrPath, within: Option<&str>| group::resolve(p, within, &caller.base);
     let expand = super::expand::group;
     let r = Resolver {
         resolve: &resolve,

@@ -457,12 +457,13 @@ pub fn resolve(
     path: &AttrPath,
     within: Option<&str>,
     defs: &[AttributeDef],
+    base: &str,
 ) -> ScimResult<UserField> {
     let unknown = || ScimError::invalid_filter(format!("unknown attribute `{}`", show(path)));
     let name = path.name.as_str();
     let sub = path.sub.as_deref();
     if let Some(parent) = within {
-        return sub_field(parent, Some(name)).ok_or_else(unknown);
+        return sub_field(parent, Some(name), base).ok_or_else(unknown);
     }
     let uri = path.uri.as_deref().unwrap_or(USER);
     if uri.eq_ignore_ascii_case(USER) {
@@ -487,7 +488,7 @@ pub fn resolve(
             };
         }
         if eq("emails") || eq("groups") || Plural::from_name(name).is_some() {
-            return sub_field(name, sub.or(Some("value"))).ok_or_else(unknown);
+            return sub_field(name, sub.or(Some("value")), base).ok_or_else(unknown);
         }
         if eq("addresses") {
             // An address has no `value` sub-attribute to compare.
@@ -495,7 +496,7 @@ pub fn resolve(
                 None => Ok(UserField::Unvalued(Some(
                     crate::domain::scim::Multi::Addresses,
                 ))),
-                _ => sub_field(name, sub).ok_or_else(unknown),
+                _ => sub_field(name, sub, base).ok_or_else(unknown),
             };
         }
         if sub.is_some() {
@@ -518,6 +519,7 @@ pub fn resolve(
             ("division", None) => UserField::Division,
             ("department", None) => UserField::Department,
             ("manager", None | Some("value")) => UserField::ManagerId,
+            ("manager", Some("$ref")) => UserField::ManagerRef(format!("{base}/Users/")),
             _ => return Err(unknown()),
         };
         return Ok(f);
@@ -532,7 +534,7 @@ pub fn resolve(
     Err(unknown())
 }
 
-fn sub_field(parent: &str, sub: Option<&str>) -> Option<UserField> {
+fn sub_field(parent: &str, sub: Option<&str>, base: &str) -> Option<UserField> {
     let sub = sub?.to_ascii_lowercase();
     if parent.eq_ignore_ascii_case("emails") {
         return match sub.as_str() {
@@ -571,6 +573,7 @@ fn sub_field(parent: &str, sub: Option<&str>) -> Option<UserField> {
             "value" => Some(UserField::GroupId),
             "display" => Some(UserField::GroupDisplay),
             "type" => Some(UserField::GroupType),
+            "$ref" => Some(UserField::GroupRef(format!("{base}/Groups/"))),
             _ => None,
         };
     }

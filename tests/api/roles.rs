@@ -368,6 +368,48 @@ async fn manager_cannot_hand_out_permissions_they_lack(b: Backend) {
     assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
     let (_, list) = s.get(&format!("/users/{tid}/roles")).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+
+    // A role writer cannot create a role more powerful than themselves either (as for edits).
+    let writers = create_role(
+        &s,
+        "Role writers",
+        &["castellan:roles.read", "castellan:roles.write"],
+    )
+    .await;
+    let (st, w) = s
+        .post(
+            "/users",
+            json!({"email": "writer@example.com", "role_ids": [writers]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{w}");
+    let writer = s.token_for("acme", id(&w)).await;
+    let (_, before) = s.get("/roles").await;
+    for permissions in [
+        json!(["castellan:users.delete"]),
+        json!(["castellan:roles.write", "castellan:owner.transfer"]),
+    ] {
+        let (st, e) = s
+            .call_as(
+                &writer,
+                Method::POST,
+                &s.url("/roles"),
+                Some(json!({"name": "Escalation", "permissions": permissions})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{permissions}: {e}");
+    }
+    let (_, after) = s.get("/roles").await;
+    assert_eq!(before, after, "no role was created");
+    let (st, r) = s
+        .call_as(
+            &writer,
+            Method::POST,
+            &s.url("/roles"),
+            Some(json!({"name": "Within reach", "permissions": ["castellan:roles.read", "billing:read"]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
 }
 
 async fn role_endpoints_refuse_members_and_other_tenants(b: Backend) {

@@ -58,6 +58,43 @@ async fn shared_email_signs_in_by_username(b: Backend) {
         bodies.push(page.body.replace(login, "LOGIN"));
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "identical pages");
+    // The CLI names users as the sign-in page does: the shared email names no one (and says
+    // to give the username), each username names its user.
+    let limits = castellan::limits::SignInLimits::default();
+    let err = castellan::cli::sign_in_lock(&s.store, &limits, "acme", "grace@acme.test", false)
+        .await
+        .unwrap_err();
+    assert!(err.contains("give the username"), "{err}");
+    for name in ["grace", "GRACE-ADMIN"] {
+        let (email, _) = castellan::cli::sign_in_lock(&s.store, &limits, "acme", name, false)
+            .await
+            .unwrap();
+        assert_eq!(email, "grace@acme.test", "{name}");
+    }
+    castellan::cli::set_password(
+        &s.store,
+        "acme",
+        "grace-admin",
+        "a third long passphrase".into(),
+    )
+    .await
+    .unwrap();
+    let page = Browser::new(&s)
+        .sign_in("/t/acme/login", "grace-admin", "a third long passphrase")
+        .await;
+    assert_eq!(
+        page.status, 303,
+        "the admin account's password was set: {}",
+        page.body
+    );
+    let page = Browser::new(&s)
+        .sign_in("/t/acme/login", "grace", PASSWORD)
+        .await;
+    assert_eq!(
+        page.status, 303,
+        "the other account's was not: {}",
+        page.body
+    );
 }
 
 backends!(shared_email_signs_in_by_username);

@@ -172,6 +172,7 @@ const LEAVES: &[(&str, Lit, bool)] = &[
     ("groups.value", Lit::Text, false),
     ("groups.display", Lit::Text, false),
     ("groups.type", Lit::Text, false),
+    ("groups.$ref", Lit::Text, false),
 ];
 const PRESENT: &[&str] = &[
     "displayName",
@@ -185,6 +186,7 @@ const PRESENT: &[&str] = &[
     "schemas",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
     "groups.type",
+    "groups.$ref",
     "password",
 ];
 const OPS: &[&str] = &["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"];
@@ -390,6 +392,7 @@ const GROUP_LEAVES: &[(&str, Lit, bool)] = &[
     ("members.value", Lit::Text, false),
     ("members", Lit::Text, false),
     ("members.type", Lit::Text, false),
+    ("members.$ref", Lit::Text, false),
     ("meta.created", Lit::Time, true),
     ("meta.lastModified", Lit::Time, true),
 ];
@@ -399,6 +402,7 @@ const GROUP_PRESENT: &[&str] = &[
     "members",
     "members.value",
     "members.type",
+    "members.$ref",
     "schemas",
     "id",
 ];

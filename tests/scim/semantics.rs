@@ -249,6 +249,67 @@ async fn listed_attributes_without_stored_values(b: Backend) {
     assert_eq!(a.body["scimType"], "invalidFilter");
 }
 
+/// Item 4, references: `groups.$ref`, `members.$ref` and the enterprise `manager.$ref` compare
+/// as the URIs the representations show (case-insensitively, as `/Schemas` says of them).
+async fn references_filter_as_their_uris(b: Backend) {
+    let s = Scim::start(b).await;
+    let boss = s.user(json!({"userName": "boss"})).await;
+    let member = s
+        .user(json!({"userName": "member", "schemas": [CORE, ENT], ENT: {"manager": {"value": boss}}}))
+        .await;
+    let g = s
+        .post(
+            "/Groups",
+            json!({"displayName": "full", "members": [{"value": member}]}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+    let group_ref = g.body["members"][0]["$ref"].as_str().unwrap().to_owned();
+    assert!(
+        group_ref.ends_with(&format!("/Users/{member}")),
+        "{group_ref}"
+    );
+    let user = s.get(&format!("/Users/{member}")).await.body;
+    let groups_ref = user["groups"][0]["$ref"].as_str().unwrap().to_owned();
+    let manager_ref = user[ENT]["manager"]["$ref"].as_str().unwrap().to_owned();
+    let base = groups_ref[..groups_ref.find("/Groups/").unwrap()].to_owned();
+    let none: [&str; 0] = [];
+    for (f, want) in [
+        (format!(r#"groups.$ref eq "{groups_ref}""#), &["member"][..]),
+        (
+            format!(r#"groups.$ref eq "{}""#, groups_ref.to_uppercase()),
+            &["member"],
+        ),
+        (format!(r#"groups[$ref eq "{groups_ref}"]"#), &["member"]),
+        (format!(r#"groups.$ref sw "{base}/Groups/""#), &["member"]),
+        (format!(r#"groups.$ref sw "{base}/Users/""#), &none),
+        (format!(r#"groups.$ref eq "{base}/Groups/nosuch""#), &none),
+        ("groups.$ref pr".into(), &["member"]),
+        // As for every multi-valued attribute: some value differs (boss has none).
+        (format!(r#"groups.$ref ne "{groups_ref}""#), &none),
+        (format!(r#"not (groups.$ref eq "{groups_ref}")"#), &["boss"]),
+        (
+            format!(r#"{ENT}:manager.$ref eq "{manager_ref}""#),
+            &["member"],
+        ),
+        (format!(r#"{ENT}:manager.$ref ew "/{boss}""#), &["member"]),
+        (format!(r#"{ENT}:manager.$ref pr"#), &["member"]),
+        (format!(r#"not ({ENT}:manager.$ref pr)"#), &["boss"]),
+    ] {
+        assert_eq!(sel(&s, &f).await, want, "{f}");
+    }
+    let empty = s.post("/Groups", json!({"displayName": "empty"})).await;
+    assert_eq!(empty.status, StatusCode::CREATED, "{}", empty.body);
+    for (f, want) in [
+        (format!(r#"members.$ref eq "{group_ref}""#), &["full"][..]),
+        (format!(r#"members[$ref co "/Users/{member}"]"#), &["full"]),
+        ("members.$ref pr".into(), &["full"]),
+        (format!(r#"not (members.$ref sw "{base}")"#), &["empty"]),
+    ] {
+        assert_eq!(group_sel(&s, &f).await, want, "{f}");
+    }
+}
+
 async fn operands_as_sent(b: Backend) {
     let s = Scim::start(b).await;
     s.user(
@@ -497,6 +558,7 @@ crate::backends!(
     present_on_complex,
     schemas_filterable,
     listed_attributes_without_stored_values,
+    references_filter_as_their_uris,
     operands_as_sent,
     datetime_precision,
     instants_in_microseconds,

@@ -142,6 +142,11 @@ fn user_column(f: &UserField) -> Column {
         },
         UserField::GroupDisplay => folded_column("g.display_name".into(), f.kind()),
         UserField::GroupType => constant_column("direct", f.kind()),
+        UserField::GroupRef(prefix) => reference(prefix, "gm.group_id"),
+        UserField::ManagerRef(prefix) => reference(
+            prefix,
+            "(SELECT m.manager_id FROM management m WHERE m.target_user_id = u.id AND m.from_scim)",
+        ),
         UserField::Unvalued(_) => Column {
             expr: "CAST(NULL AS TEXT)".into(),
             kind: f.kind(),
@@ -192,9 +197,28 @@ fn constant_column(value: &str, kind: FieldKind) -> Column {
     }
 }
 
+/// A `$ref` (RFC 7643 §2.3.7, compared case-insensitively as `/Schemas` says): the resource's
+/// URI, that is the folded prefix (the server's own text, never the client's, written as a
+/// quoted literal) then the id, which is already folded (ids are lowercase). NULL when there is
+/// no id (no manager).
+fn reference(prefix: &str, id_expr: &str) -> Column {
+    Column {
+        expr: format!("({} || {id_expr})", sql_text(&fold(prefix))),
+        kind: FieldKind::Text { case_exact: false },
+        normalised: true,
+    }
+}
+
+/// `s` as an SQL string literal (standard quoting: `'` doubled; backslashes are plain text on
+/// both databases).
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 fn group_column(f: &GroupField) -> Column {
     let expr = match f {
         GroupField::MemberType => return constant_column("User", f.kind()),
+        GroupField::MemberRef(prefix) => return reference(prefix, "gm.user_id"),
         GroupField::Id => "g.id",
         GroupField::ExternalId => "g.external_id",
         GroupField::DisplayName => "g.display_name",
