@@ -156,6 +156,19 @@ impl Console {
         Ok(Console { me, caller })
     }
 
+    /// The refusal of a form or htmx request whose CSRF token (the form's `csrf` field, or the
+    /// `X-CSRF-Token` header htmx sends from the layout) is not the session's; `None` when it is.
+    pub fn csrf_refusal(
+        &self,
+        s: &AppState,
+        headers: &HeaderMap,
+        field: Option<&str>,
+    ) -> Option<Response> {
+        let token = field.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        (!super::oidc::csrf::session_ok(s, &self.me.tenant, &self.me.session, token))
+            .then(|| super::oidc::login::form_expired(self.me.lang))
+    }
+
     /// The layout's data, with `current` the section shown.
     pub fn shell(&self, current: &str) -> Shell {
         let slug = &self.me.tenant.slug;
