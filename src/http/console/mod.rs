@@ -4,6 +4,8 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod permissions;
+mod roles;
 mod users;
 
 use super::AppState;
@@ -25,6 +27,23 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/console/users", get(users::list))
+        .route(
+            "/t/{tenant}/console/users/{id}/permissions",
+            get(permissions::page).post(permissions::switch),
+        )
+        .route(
+            "/t/{tenant}/console/roles",
+            get(roles::list).post(roles::create),
+        )
+        .route("/t/{tenant}/console/roles/new", get(roles::new))
+        .route(
+            "/t/{tenant}/console/roles/{id}",
+            get(roles::edit).post(roles::update),
+        )
+        .route(
+            "/t/{tenant}/console/roles/{id}/delete",
+            get(roles::confirm_delete).post(roles::delete),
+        )
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -88,16 +107,26 @@ pub struct Shell {
 }
 
 /// The sections of the console, each shown to whoever holds one of its permissions.
-const SECTIONS: &[(&str, &str, &[&str])] = &[(
-    "users",
-    "Users",
-    &[
-        crate::domain::permissions::admin::USERS_READ,
-        crate::domain::permissions::admin::USERS_WRITE,
-        crate::domain::permissions::admin::MANAGED_USERS_READ,
-        crate::domain::permissions::admin::MANAGED_USERS_WRITE,
-    ],
-)];
+const SECTIONS: &[(&str, &str, &[&str])] = &[
+    (
+        "users",
+        "Users",
+        &[
+            crate::domain::permissions::admin::USERS_READ,
+            crate::domain::permissions::admin::USERS_WRITE,
+            crate::domain::permissions::admin::MANAGED_USERS_READ,
+            crate::domain::permissions::admin::MANAGED_USERS_WRITE,
+        ],
+    ),
+    (
+        "roles",
+        "Roles",
+        &[
+            crate::domain::permissions::admin::ROLES_READ,
+            crate::domain::permissions::admin::ROLES_WRITE,
+        ],
+    ),
+];
 
 /// A console request: the signed-in person, as a caller of the admin service functions.
 pub struct Console {
@@ -194,6 +223,11 @@ impl Console {
     }
 }
 
+/// Whether the request comes from htmx (which then takes a fragment, not a page).
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
 /// Renders a template as a page, or the error page if it cannot be rendered.
 pub fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
@@ -220,6 +254,7 @@ pub fn refusal(e: crate::domain::DomainError) -> Response {
             &format!("There is no such {what}."),
         ),
         E::Invalid { message, .. } => pages::error(StatusCode::BAD_REQUEST, "Not valid", &message),
+        E::Conflict(why) => pages::error(StatusCode::CONFLICT, "Not possible", &why),
         other => internal(other),
     }
 }
