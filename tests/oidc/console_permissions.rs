@@ -432,11 +432,24 @@ async fn roles_are_created_edited_and_deleted_in_the_console(b: Backend) {
         list.body
             .contains("href=\"/t/acme/console/roles\" aria-current=\"page\"")
     );
-    assert!(list.body.contains("Built-in · Administrator"));
+    assert!(list.body.contains("Built-in"));
+    // The Owner role is held by the owner, over whom an administrator has no power: no way to
+    // change it is shown, and a forged change is refused.
+    let owner_role = s.role_id("owner").await;
+    let owner_url = format!("/t/acme/console/roles/{owner_role}");
+    let owner_page = browser.get(&owner_url).await;
+    assert_eq!(owner_page.status, 200, "{}", owner_page.body);
+    assert!(!owner_page.body.contains("Save role"));
     assert!(list.body.contains("New role"));
     let form = browser.get("/t/acme/console/roles/new").await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = hidden(&form.body, "csrf").unwrap();
+
+    let refused = browser
+        .post_form(&owner_url, &[("csrf", &csrf), ("name", "Not the owner")])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(role_named(&s, "Owner").await.is_some());
 
     // Create.
     let created = browser

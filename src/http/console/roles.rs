@@ -42,17 +42,10 @@ pub struct Line {
     id: String,
     name: String,
     description: String,
-    seeded: Option<&'static str>,
+    /// A seeded role (Owner, Administrator, Manager, Member): never deleted.
+    seeded: bool,
     permissions: usize,
-}
-
-fn template_label(t: RoleTemplate) -> &'static str {
-    match t {
-        RoleTemplate::Owner => "Owner",
-        RoleTemplate::Administrator => "Administrator",
-        RoleTemplate::Manager => "Manager",
-        RoleTemplate::Member => "Member",
-    }
+    editable: bool,
 }
 
 #[derive(Template)]
@@ -78,6 +71,14 @@ fn notice_text(key: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// Whether the caller may change `role`: `roles.write`, and for the Owner role (whose holder is
+/// the owner, over whom only the owner has power) owner standing. The service decides; this
+/// only keeps what would be refused off the page.
+fn may_edit(caller: &Caller, role: &Role) -> bool {
+    caller.holds(admin::ROLES_WRITE)
+        && (role.template != Some(RoleTemplate::Owner) || caller.has_owner_standing())
+}
+
 /// `GET /t/{tenant}/console/roles`.
 pub async fn list(
     State(s): State<AppState>,
@@ -98,10 +99,11 @@ pub async fn list(
     let lines = all
         .into_iter()
         .map(|r| Line {
+            editable: may_edit(&console.caller, &r),
             id: r.id.to_string(),
             name: r.name,
             description: r.description.unwrap_or_default(),
-            seeded: r.template.map(template_label),
+            seeded: r.template.is_some(),
             permissions: r.permissions.len(),
         })
         .collect();
@@ -175,7 +177,7 @@ struct RoleForm {
     shell: Shell,
     /// `None` for a new role.
     role_id: Option<String>,
-    seeded: Option<&'static str>,
+    seeded: bool,
     /// The Owner role: its permissions are fixed.
     fixed: bool,
     editable: bool,
@@ -259,13 +261,16 @@ async fn form(
         Ok(c) => c,
         Err(e) => return refusal(e),
     };
-    let editable = console.caller.holds(admin::ROLES_WRITE);
+    let editable = match role {
+        Some(r) => may_edit(&console.caller, r),
+        None => console.caller.holds(admin::ROLES_WRITE),
+    };
     render(
         status,
         &RoleForm {
             shell: console.shell("roles"),
             role_id: role.map(|r| r.id.to_string()),
-            seeded: role.and_then(|r| r.template).map(template_label),
+            seeded: role.is_some_and(|r| r.template.is_some()),
             fixed,
             deletable: editable && role.is_some_and(|r| r.template.is_none()),
             editable,
