@@ -33,10 +33,6 @@ async fn console(
     Console::of(s, slug, headers, client.ip.map(|i| i.to_string()), back).await
 }
 
-fn role_id(text: &str) -> Result<RoleId, Response> {
-    RoleId::parse(text).ok_or_else(|| refusal(DomainError::NotFound("role")))
-}
-
 /// One line of the list.
 pub struct Line {
     id: String,
@@ -365,9 +361,8 @@ pub async fn edit(
     headers: HeaderMap,
     client: Client,
 ) -> Response {
-    let id = match role_id(&id) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = RoleId::parse(&id) else {
+        return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}");
     let console = match console(&s, &slug, &headers, &client, &back).await {
@@ -403,9 +398,8 @@ pub async fn update(
     client: Client,
     body: Bytes,
 ) -> Response {
-    let id = match role_id(&id) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = RoleId::parse(&id) else {
+        return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}");
     let console = match console(&s, &slug, &headers, &client, &back).await {
@@ -452,9 +446,8 @@ pub async fn confirm_delete(
     headers: HeaderMap,
     client: Client,
 ) -> Response {
-    let id = match role_id(&id) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = RoleId::parse(&id) else {
+        return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}/delete");
     let console = match console(&s, &slug, &headers, &client, &back).await {
@@ -490,9 +483,8 @@ pub async fn delete(
     client: Client,
     body: Bytes,
 ) -> Response {
-    let id = match role_id(&id) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = RoleId::parse(&id) else {
+        return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}/delete");
     let console = match console(&s, &slug, &headers, &client, &back).await {
