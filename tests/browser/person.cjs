@@ -208,6 +208,55 @@ const JOURNEYS = {
     return { first_page: rows, second_page: more };
   },
 
+  /// An administrator opens a user's permissions (signing in on the way), turns a permission's
+  /// switch to Grant (htmx replaces the row in place: the page does not reload), then goes to
+  /// Roles and creates a role with that permission. Every state is checked with axe-core.
+  async console_permissions({ page }) {
+    const permissionsPath = `${tenantPath}/console/users/${input.user_id}/permissions`;
+    log("open the user's permissions");
+    await page.goto(`${base}${permissionsPath}`);
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, permissionsPath);
+    await page.getByRole("heading", { name: /^Permissions of / }).waitFor();
+    const row = page.locator("table.permissions tbody tr", { has: page.locator("code", { hasText: input.permission }) });
+    expect((await row.locator(".status").innerText()).trim() === "Not held", "the permission starts not held");
+    const fromRole = await page.locator("table.permissions tbody tr", { has: page.locator("code", { hasText: "billing:write" }) })
+      .locator(".origins").innerText();
+    expect(fromRole.includes("Role Billing clerk"), `billing:write comes from the role, not ${fromRole}`);
+    await checkPage(page, "permissions");
+
+    log(`grant ${input.permission} with its switch`);
+    await page.evaluate(() => { window.__samePage = true; });
+    await row.getByRole("button", { name: "Grant" }).click();
+    await row.locator(".status-held").waitFor();
+    const pressed = await row.getByRole("button", { name: "Grant" }).getAttribute("aria-pressed");
+    expect(pressed === "true", `the Grant switch is on, not ${pressed}`);
+    expect(await page.evaluate(() => window.__samePage === true), "htmx swapped the row: no reload");
+    expect((await row.locator(".origins").innerText()).includes("Granted to this user"), "the row says why");
+    await checkPage(page, "permissions-granted");
+
+    log("create a role");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "Roles", exact: true }).click();
+    await waitForPath(page, `${tenantPath}/console/roles`);
+    await page.getByRole("heading", { name: "Roles" }).waitFor();
+    await checkPage(page, "roles");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "New role" }).click();
+    await waitForPath(page, `${tenantPath}/console/roles/new`);
+    await checkPage(page, "role-new");
+    await page.getByLabel("Name").fill(input.role_name);
+    await page.getByLabel("Description").fill("People who see invoices");
+    await page.getByRole("checkbox", { name: input.permission }).check();
+    await page.getByRole("button", { name: "Create role" }).click();
+    await waitForPath(page, `${tenantPath}/console/roles`);
+    await page.getByText("The role was created.").waitFor();
+    await page.getByRole("link", { name: input.role_name, exact: true }).waitFor();
+    await checkPage(page, "roles-created");
+    return { granted: true };
+  },
+
   /// Opens the app's authorization URL, signs in with email and password, arrives at the app.
   async password({ page }) {
     log("open the app's authorization URL");

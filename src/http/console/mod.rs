@@ -4,6 +4,8 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod permissions;
+mod roles;
 mod users;
 
 use super::AppState;
@@ -25,6 +27,23 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/console/users", get(users::list))
+        .route(
+            "/t/{tenant}/console/users/{id}/permissions",
+            get(permissions::page).post(permissions::switch),
+        )
+        .route(
+            "/t/{tenant}/console/roles",
+            get(roles::list).post(roles::create),
+        )
+        .route("/t/{tenant}/console/roles/new", get(roles::new))
+        .route(
+            "/t/{tenant}/console/roles/{id}",
+            get(roles::edit).post(roles::update),
+        )
+        .route(
+            "/t/{tenant}/console/roles/{id}/delete",
+            get(roles::confirm_delete).post(roles::delete),
+        )
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -88,16 +107,26 @@ pub struct Shell {
 }
 
 /// The sections of the console, each shown to whoever holds one of its permissions.
-const SECTIONS: &[(&str, &str, &[&str])] = &[(
-    "users",
-    "Users",
-    &[
-        crate::domain::permissions::admin::USERS_READ,
-        crate::domain::permissions::admin::USERS_WRITE,
-        crate::domain::permissions::admin::MANAGED_USERS_READ,
-        crate::domain::permissions::admin::MANAGED_USERS_WRITE,
-    ],
-)];
+const SECTIONS: &[(&str, &str, &[&str])] = &[
+    (
+        "users",
+        "Users",
+        &[
+            crate::domain::permissions::admin::USERS_READ,
+            crate::domain::permissions::admin::USERS_WRITE,
+            crate::domain::permissions::admin::MANAGED_USERS_READ,
+            crate::domain::permissions::admin::MANAGED_USERS_WRITE,
+        ],
+    ),
+    (
+        "roles",
+        "Roles",
+        &[
+            crate::domain::permissions::admin::ROLES_READ,
+            crate::domain::permissions::admin::ROLES_WRITE,
+        ],
+    ),
+];
 
 /// A console request: the signed-in person, as a caller of the admin service functions.
 pub struct Console {
@@ -156,6 +185,19 @@ impl Console {
         Ok(Console { me, caller })
     }
 
+    /// The refusal of a form or htmx request whose CSRF token (the form's `csrf` field, or the
+    /// `X-CSRF-Token` header htmx sends from the layout) is not the session's; `None` when it is.
+    pub fn csrf_refusal(
+        &self,
+        s: &AppState,
+        headers: &HeaderMap,
+        field: Option<&str>,
+    ) -> Option<Response> {
+        let token = field.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        (!super::oidc::csrf::session_ok(s, &self.me.tenant, &self.me.session, token))
+            .then(|| super::oidc::login::form_expired(self.me.lang))
+    }
+
     /// The layout's data, with `current` the section shown.
     pub fn shell(&self, current: &str) -> Shell {
         let slug = &self.me.tenant.slug;
@@ -179,6 +221,11 @@ impl Console {
             nav,
         }
     }
+}
+
+/// Whether the request comes from htmx (which then takes a fragment, not a page).
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
 }
 
 /// Renders a template as a page, or the error page if it cannot be rendered.
@@ -207,6 +254,7 @@ pub fn refusal(e: crate::domain::DomainError) -> Response {
             &format!("There is no such {what}."),
         ),
         E::Invalid { message, .. } => pages::error(StatusCode::BAD_REQUEST, "Not valid", &message),
+        E::Conflict(why) => pages::error(StatusCode::CONFLICT, "Not possible", &why),
         other => internal(other),
     }
 }

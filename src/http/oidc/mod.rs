@@ -5,7 +5,7 @@ mod authorize;
 mod client_request;
 mod consent;
 mod cookies;
-mod csrf;
+pub(crate) mod csrf;
 mod device_cookie;
 mod discovery;
 mod error;
