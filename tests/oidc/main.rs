@@ -17,6 +17,7 @@ mod clients;
 mod code_replay;
 mod consent;
 mod console;
+mod console_user;
 mod discovery;
 mod hostile;
 mod hostile_cases;

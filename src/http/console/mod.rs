@@ -4,6 +4,8 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod user;
+mod user_actions;
 mod users;
 
 use super::AppState;
@@ -25,6 +27,14 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/console/users", get(users::list))
+        .route(
+            "/t/{tenant}/console/users/{id}",
+            get(user::show).post(user::save),
+        )
+        .route(
+            "/t/{tenant}/console/users/{id}/{action}",
+            get(user_actions::confirm).post(user_actions::act),
+        )
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -220,6 +230,17 @@ pub fn refusal(e: crate::domain::DomainError) -> Response {
             &format!("There is no such {what}."),
         ),
         E::Invalid { message, .. } => pages::error(StatusCode::BAD_REQUEST, "Not valid", &message),
+        E::Conflict(why) => pages::error(StatusCode::CONFLICT, "Not possible now", &why),
+        E::PreconditionFailed(_) => pages::error(
+            StatusCode::CONFLICT,
+            "Changed meanwhile",
+            "Someone else changed this while you were looking. Go back, reload and try again.",
+        ),
+        E::Unavailable { retry_after } => pages::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Busy",
+            &format!("Too much work is waiting. Try again in {retry_after} seconds."),
+        ),
         other => internal(other),
     }
 }
