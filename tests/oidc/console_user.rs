@@ -183,6 +183,13 @@ async fn user_page_shows_the_profile_and_saves_it(b: Backend) {
             "what was typed stays: {body}"
         );
         assert!(body.contains(&format!("value=\"{typed}\"")), "{body}");
+        let label = if field.ends_with("desk") {
+            "Desk"
+        } else {
+            "Cost centre"
+        };
+        let error = format!("id=\"e-{field}\">{label} ");
+        assert!(body.contains(&error), "in the form's words: {body}");
         assert_eq!(api_user(&s, &id).await, api, "{field}: nothing changed");
     }
     // A stale form is not applied over someone else's change.
@@ -377,24 +384,41 @@ async fn status_actions_are_confirmed_and_audited(b: Backend) {
     let list = admin.get("/t/acme/console/users?notice=deleted").await;
     assert!(list.body.contains("The user was deleted."));
 
-    // The owner is offered nothing that would remove them, and a forged removal is refused.
+    // The owner is offered nothing that would remove them, not even on their own page (where
+    // everything else is theirs to do), and a forged removal is refused.
     let (_, owner) = s.get("/owner").await;
     let owner_id = owner["id"].as_str().unwrap();
-    let page = admin.get(&page_of(owner_id)).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let actions = offered(&page.body, owner_id);
-    for removal in ["deactivate", "anonymise", "delete"] {
-        assert!(!actions.iter().any(|a| a == removal), "{actions:?}");
-        let url = format!("{}/{removal}", page_of(owner_id));
-        assert_eq!(admin.get(&url).await.status, 403);
-        let r = admin.post_form(&url, &[("csrf", &csrf)]).await;
-        assert!(
-            r.status == 403 || r.status == 409,
-            "{removal}: {}",
-            r.status
-        );
+    let (st, v) = s
+        .put(
+            &format!("/users/{owner_id}/password"),
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let owner_browser = signed_in(&s, "owner@acme.test").await;
+    let before = api_user(&s, owner_id).await;
+    for (who, browser) in [("admin", &admin), ("owner", &owner_browser)] {
+        let page = browser.get(&page_of(owner_id)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let actions = offered(&page.body, owner_id);
+        if who == "owner" {
+            assert_eq!(actions, ["password", "reset-factors"], "their own page");
+        }
+        let csrf = hidden(&page.body, "csrf").unwrap();
+        for removal in ["deactivate", "anonymise", "delete"] {
+            assert!(!actions.iter().any(|a| a == removal), "{who}: {actions:?}");
+            let url = format!("{}/{removal}", page_of(owner_id));
+            assert_eq!(browser.get(&url).await.status, 403, "{who}: {removal}");
+            let r = browser.post_form(&url, &[("csrf", &csrf)]).await;
+            let refused = r.status == 403 || r.status == 409;
+            assert!(refused, "{who}: {removal}: {}", r.status);
+        }
     }
-    assert_eq!(api_user(&s, owner_id).await["status"], owner["status"]);
+    assert_eq!(
+        api_user(&s, owner_id).await,
+        before,
+        "the owner is untouched"
+    );
 }
 
 async fn a_manager_cannot_act_on_someone_more_powerful(b: Backend) {

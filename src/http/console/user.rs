@@ -273,7 +273,12 @@ async fn page(
             .chain(attributes.iter_mut())
             .find(|f| &f.name == field)
     {
-        f.error = invalid.message.clone();
+        // The service names the field as the API does (`cost_centre`); the form by its label.
+        let key = f.name.strip_prefix("attributes.").unwrap_or(&f.name);
+        f.error = invalid
+            .message
+            .as_ref()
+            .map(|m| m.replace(&format!("`{key}`"), &f.label));
         form_error = Some("The profile was not saved: correct the field marked below.".into());
     }
     render(
