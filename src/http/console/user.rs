@@ -4,11 +4,12 @@
 //! (see `user_actions`). A refused save shows the service's field error next to the field and
 //! keeps what was typed.
 
+use super::profile_form::{Field, Invalid, changes, form_fields};
 use super::user_actions::{Action, offered};
 use super::users::{display_name, status_label};
 use super::{Console, Shell, refusal, render};
-use crate::admin::users::{UpdateUser, authorised_user, get as get_user, update as update_user};
-use crate::domain::{AttributeDef, AttributeKind, DomainError, User, UserId};
+use crate::admin::users::{authorised_user, get as get_user, update as update_user};
+use crate::domain::{AttributeDef, DomainError, User, UserId};
 use crate::http::AppState;
 use crate::http::oidc::pages;
 use askama::Template;
@@ -18,36 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// The profile fields of the form: name (as the API and its errors name it), label, input type,
-/// whether it must be filled in.
-const PROFILE: &[(&str, &str, &str, bool)] = &[
-    ("email", "Email", "email", true),
-    ("username", "Username", "text", true),
-    ("given_name", "Given name", "text", false),
-    ("family_name", "Family name", "text", false),
-    ("display_name", "Display name", "text", false),
-    ("phone", "Phone", "tel", false),
-    ("locale", "Locale", "text", false),
-    ("timezone", "Time zone", "text", false),
-    ("external_id", "External id", "text", false),
-];
-
-/// One field of the form (or one line of the read-only profile).
-pub struct Field {
-    pub name: String,
-    pub label: String,
-    /// `text`, `email`, `tel`, `number`, `date`, `select`.
-    pub input: &'static str,
-    pub value: String,
-    /// The choices of a `select` (the empty choice is added by the template).
-    pub options: Vec<String>,
-    pub required: bool,
-    pub hint: Option<String>,
-    pub error: Option<String>,
-}
 
 #[derive(Template)]
 #[template(path = "console/user.html")]
@@ -135,14 +107,6 @@ pub async fn show(
     page(&s, &console, &user, None, notice, Invalid::default()).await
 }
 
-/// What a refused save brings back to the form: the typed values and the error.
-#[derive(Default)]
-struct Invalid {
-    typed: Option<BTreeMap<String, String>>,
-    field: Option<String>,
-    message: Option<String>,
-}
-
 /// The tenant's attribute definitions, when the caller may read the settings (else the
 /// attributes are shown as stored, by key, and not edited here).
 async fn definitions(
@@ -153,54 +117,6 @@ async fn definitions(
         Ok(defs) => Ok(Some(defs)),
         Err(DomainError::Forbidden(_)) => Ok(None),
         Err(e) => Err(refusal(e)),
-    }
-}
-
-/// A stored attribute value as the form writes it.
-fn form_value(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-fn optional(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
-}
-
-/// The user's profile fields, in the form's order, as the form writes them.
-fn profile_values(u: &User) -> [String; 9] {
-    [
-        u.email.clone(),
-        u.username.clone(),
-        optional(&u.given_name),
-        optional(&u.family_name),
-        optional(&u.display_name),
-        optional(&u.phone),
-        optional(&u.locale),
-        optional(&u.timezone),
-        optional(&u.external_id),
-    ]
-}
-
-fn attribute_field(def: &AttributeDef, value: String) -> Field {
-    let (input, options) = match def.kind {
-        AttributeKind::Number => ("number", Vec::new()),
-        AttributeKind::Date => ("date", Vec::new()),
-        AttributeKind::Boolean => ("select", vec!["true".to_owned(), "false".to_owned()]),
-        AttributeKind::Enum => ("select", def.options.clone()),
-        AttributeKind::Text => ("text", Vec::new()),
-    };
-    Field {
-        name: format!("attributes.{}", def.key),
-        label: def.label.clone(),
-        input,
-        value,
-        options,
-        required: def.required,
-        hint: def.description.clone(),
-        error: None,
     }
 }
 
@@ -225,62 +141,7 @@ async fn page(
         .await
         .ok()
         .map(|f| f.factors.len());
-    let typed = |name: &str, stored: String| match &invalid.typed {
-        Some(t) => t.get(name).cloned().unwrap_or(stored),
-        None => stored,
-    };
-    let mut profile: Vec<Field> = PROFILE
-        .iter()
-        .zip(profile_values(user))
-        .map(|((name, label, input, required), value)| Field {
-            name: (*name).to_owned(),
-            label: (*label).to_owned(),
-            input,
-            value: typed(name, value),
-            options: Vec::new(),
-            required: *required,
-            hint: None,
-            error: None,
-        })
-        .collect();
-    let mut attributes: Vec<Field> = match &defs {
-        Some(defs) => defs
-            .iter()
-            .map(|d| {
-                let name = format!("attributes.{}", d.key);
-                attribute_field(d, typed(&name, form_value(user.attributes.get(&d.key))))
-            })
-            .collect(),
-        None => user
-            .attributes
-            .iter()
-            .map(|(k, v)| Field {
-                name: format!("attributes.{k}"),
-                label: k.clone(),
-                input: "text",
-                value: form_value(Some(v)),
-                options: Vec::new(),
-                required: false,
-                hint: None,
-                error: None,
-            })
-            .collect(),
-    };
-    let mut form_error = invalid.message.clone();
-    if let Some(field) = &invalid.field
-        && let Some(f) = profile
-            .iter_mut()
-            .chain(attributes.iter_mut())
-            .find(|f| &f.name == field)
-    {
-        // The service names the field as the API does (`cost_centre`); the form by its label.
-        let key = f.name.strip_prefix("attributes.").unwrap_or(&f.name);
-        f.error = invalid
-            .message
-            .as_ref()
-            .map(|m| m.replace(&format!("`{key}`"), &f.label));
-        form_error = Some("The profile was not saved: correct the field marked below.".into());
-    }
+    let (profile, attributes, form_error) = form_fields(user, defs.as_deref(), &invalid);
     render(
         status.unwrap_or(StatusCode::OK),
         &UserPage {
@@ -306,61 +167,6 @@ async fn page(
             form_error,
         },
     )
-}
-
-/// The changes the form makes to `user`: only the fields it carries that differ.
-fn changes(user: &User, defs: &[AttributeDef], form: &BTreeMap<String, String>) -> UpdateUser {
-    let mut req = UpdateUser::default();
-    let current = profile_values(user);
-    let changed = |i: usize| {
-        let name = PROFILE[i].0;
-        form.get(name)
-            .filter(|v| v.trim() != current[i].trim())
-            .cloned()
-    };
-    req.email = changed(0);
-    req.username = changed(1);
-    let slots = [
-        &mut req.given_name,
-        &mut req.family_name,
-        &mut req.display_name,
-        &mut req.phone,
-        &mut req.locale,
-        &mut req.timezone,
-        &mut req.external_id,
-    ];
-    for (i, slot) in slots.into_iter().enumerate() {
-        *slot = changed(i + 2).map(|v| (!v.trim().is_empty()).then_some(v));
-    }
-    for def in defs {
-        let Some(typed) = form.get(&format!("attributes.{}", def.key)) else {
-            continue;
-        };
-        if typed.trim() == form_value(user.attributes.get(&def.key)) {
-            continue;
-        }
-        req.attributes
-            .insert(def.key.clone(), attribute_value(def.kind, typed.trim()));
-    }
-    req
-}
-
-/// A typed attribute as JSON: empty removes it; a number or boolean that does not read as one
-/// is passed on as text, for the service to refuse with its own field error.
-fn attribute_value(kind: AttributeKind, typed: &str) -> Value {
-    if typed.is_empty() {
-        return Value::Null;
-    }
-    let parsed = match kind {
-        AttributeKind::Number => typed
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
-        AttributeKind::Boolean => typed.parse::<bool>().ok().map(Value::Bool),
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| Value::String(typed.to_owned()))
 }
 
 /// `POST /t/{tenant}/console/users/{id}`: saves the profile form.
@@ -397,11 +203,7 @@ pub async fn save(
     match update_user(&s.store, &console.caller, &id, if_match, req).await {
         Ok(_) => pages::see_other(&format!("{back}?notice=saved")),
         Err(DomainError::Invalid { field, message }) => {
-            let invalid = Invalid {
-                typed: Some(form),
-                field,
-                message: Some(message),
-            };
+            let invalid = Invalid::of(form, field, message);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             page(&s, &console, &user, Some(status), None, invalid).await
         }
@@ -412,11 +214,7 @@ pub async fn save(
                       (they are what you typed) and save again."
                     .into(),
             };
-            let invalid = Invalid {
-                typed: Some(form),
-                field: None,
-                message: Some(message),
-            };
+            let invalid = Invalid::of(form, None, message);
             // The form's version is the one just read, so saving again applies what was typed.
             page(
                 &s,
