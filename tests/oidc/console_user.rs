@@ -516,7 +516,48 @@ async fn a_manager_cannot_act_on_someone_more_powerful(b: Backend) {
     assert_eq!(api_user(&s, outsider_id).await["status"], "invited");
 }
 
+/// A new password set while every place of the hashing queue is taken is refused at once with
+/// a 503 page saying when to try again, and changes nothing; once a place is free it is set.
+async fn a_password_past_a_full_hash_queue_is_refused(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.sign_in.hash_queue = 1).await;
+    person_with_role(&s, "admin@acme.test", "administrator").await;
+    let id = user_with_password(&s, "target@acme.test").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = signed_in(&s, "admin@acme.test").await;
+    let url = format!("{}/password", page_of(&id));
+    let page = admin.get(&url).await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("password", "a brand new passphrase"),
+    ];
+    let held = s.hash_queue.enter().unwrap();
+    let busy = admin
+        .http
+        .post(admin.absolute_url(&url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status().as_u16(), 503);
+    let retry = busy
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok());
+    assert!(retry.is_some_and(|r| r.parse::<u32>().is_ok()), "{retry:?}");
+    let body = busy.text().await.unwrap();
+    assert!(body.contains("Try again in"), "{body}");
+    assert_eq!(audited(&s, "user.password.set", &id).await.len(), 1);
+    drop(held);
+    let set = admin.post_form(&url, &form).await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(audited(&s, "user.password.set", &id).await.len(), 2);
+}
+
 backends!(
+    a_password_past_a_full_hash_queue_is_refused,
     user_page_shows_the_profile_and_saves_it,
     status_actions_are_confirmed_and_audited,
     a_manager_cannot_act_on_someone_more_powerful,

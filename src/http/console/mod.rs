@@ -237,11 +237,16 @@ pub fn refusal(e: crate::domain::DomainError) -> Response {
             "Changed meanwhile",
             "Someone else changed this while you were looking. Go back, reload and try again.",
         ),
-        E::Unavailable { retry_after } => pages::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Busy",
-            &format!("Too much work is waiting. Try again in {retry_after} seconds."),
-        ),
+        E::Unavailable { retry_after } => {
+            let mut page = pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                &format!("Too much work is waiting. Try again in {retry_after} seconds."),
+            );
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            page
+        }
         other => internal(other),
     }
 }
