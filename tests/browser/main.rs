@@ -261,7 +261,72 @@ async fn administrator_switches_a_permission_and_creates_a_role(b: Backend) {
     assert_eq!(role["permissions"], json!(["billing:read"]));
 }
 
+/// An administrator edits a user's mandatory custom field in the console (left empty, it is
+/// refused with a field error), then deactivates the user, after confirming; the user's open
+/// session ends and their next sign-in is refused (issue 14, seed procedure
+/// "deauthorise").
+async fn administrator_deactivates_a_user_in_the_console(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let id = user_with_password(&s, "admin@acme.test").await;
+    let admin = s.role_id("administrator").await;
+    let (st, v) = s
+        .post(&format!("/users/{id}/roles"), json!({"role_id": admin}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, target) = s
+        .post(
+            "/users",
+            json!({"email": "tess@acme.test", "given_name": "Tess", "family_name": "Target",
+                   "email_verified": true}),
+        )
+        .await;
+    assert_eq!(st, 201, "{target}");
+    let target_id = target["id"].as_str().unwrap();
+    let (st, v) = s
+        .put(
+            &format!("/users/{target_id}/password"),
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let (st, d) = s
+        .post(
+            "/attributes",
+            json!({"key": "cost_centre", "label": "Cost centre", "kind": "text",
+                   "required": true, "default": "CC1"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{d}");
+    let mut input = input(&s, &app, "admin@acme.test", "");
+    input["target_email"] = "tess@acme.test".into();
+    input["target_name"] = "Tess Target".into();
+    let result = chromium::run(&tools, "console_user_deactivate", input).await;
+    assert_eq!(result["badge"], "Deactivated", "{result}");
+    let (st, u) = s.get(&format!("/users/{target_id}")).await;
+    assert_eq!(
+        (st.as_u16(), &u["status"]),
+        (200, &json!("inactive")),
+        "{u}"
+    );
+    assert_eq!(u["attributes"]["cost_centre"], "CC2");
+    let (st, audit) = s
+        .get(&format!(
+            "/audit?action=user.deactivate&target_id={target_id}"
+        ))
+        .await;
+    assert_eq!(st, 200, "{audit}");
+    assert_eq!(
+        audit["items"][0]["actor_label"],
+        "admin@acme.test (console)"
+    );
+}
+
 crate::backends!(
+    administrator_deactivates_a_user_in_the_console,
     administrator_switches_a_permission_and_creates_a_role,
     administrator_uses_the_console_user_list,
     password_sign_in_reaches_the_app,

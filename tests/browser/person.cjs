@@ -257,6 +257,73 @@ const JOURNEYS = {
     return { granted: true };
   },
 
+  /// An administrator finds a user in the console's list, opens their page, deactivates them
+  /// after a confirmation step and sees the new status. The user, signed in beforehand in
+  /// their own browser, loses that session, and their next sign-in is refused. The user page
+  /// and the confirmation page are checked with axe-core and photographed.
+  async console_user_deactivate({ context, page }) {
+    const security = `${tenantPath}/account/security`;
+    log("the user signs in, in their own browser");
+    const theirs = await context.browser().newContext({ viewport: { width: 900, height: 700 } });
+    const user = await theirs.newPage();
+    user.setDefaultTimeout(STEP_MS);
+    const signInAsUser = async () => {
+      await user.goto(`${base}${tenantPath}/login?return_to=${encodeURIComponent(security)}`);
+      await user.fill("#email", input.target_email);
+      await user.fill("#password", input.password);
+      await Promise.all([
+        user.waitForNavigation({ timeout: STEP_MS }),
+        user.click("form:has(#password) button[type=submit]"),
+      ]);
+    };
+    await signInAsUser();
+    await waitForPath(user, security);
+
+    await signInTo(page, `${tenantPath}/console/users`);
+    log("find the user and open their page");
+    await page.fill("#q", input.target_email);
+    await page.waitForFunction(() => document.querySelectorAll("#user-table tbody tr").length === 1);
+    await page.getByRole("link", { name: input.target_name }).click();
+    await page.getByRole("heading", { name: input.target_name, level: 1 }).waitFor();
+    await page.getByRole("heading", { name: "Profile" }).waitFor();
+    await checkPage(page, "user");
+
+    log("a mandatory custom field left empty is refused next to the field, then filled in");
+    const field = page.getByLabel("Cost centre");
+    await field.fill("");
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await page.locator(".field-error").filter({ hasText: "required" }).waitFor();
+    const described = await field.getAttribute("aria-describedby");
+    expect(described && described.includes("e-attributes.cost_centre"),
+      `the error is tied to the field, not ${described}`);
+    await checkPage(page, "user-field-error");
+    await field.fill("CC2");
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await page.getByRole("status").filter({ hasText: "The profile was saved." }).waitFor();
+
+    log("deactivate, after confirming");
+    await page.getByRole("link", { name: "Deactivate" }).click();
+    await page.getByRole("heading", { name: `Deactivate: ${input.target_name}?` }).waitFor();
+    await checkPage(page, "user-confirm");
+    await page.getByRole("button", { name: "Deactivate" }).click();
+    await page.getByRole("status").filter({ hasText: "deactivated" }).waitFor();
+    const badge = (await page.locator(".heading .status").first().innerText()).trim();
+    expect(badge === "Deactivated", `the page shows the new status, not ${badge}`);
+    const offered = await page.getByRole("link", { name: "Reactivate" }).count();
+    expect(offered === 1, "reactivation is offered now");
+    await checkPage(page, "user-deactivated");
+
+    log("the user's session has ended and their next sign-in is refused");
+    await user.goto(`${base}${security}`);
+    await waitForPath(user, `${tenantPath}/login`);
+    await signInAsUser();
+    const at = new URL(user.url()).pathname;
+    expect(at === `${tenantPath}/login`, `the sign-in is refused, not sent on to ${at}`);
+    await user.locator("[role=alert]").first().waitFor();
+    await theirs.close();
+    return { badge };
+  },
+
   /// Opens the app's authorization URL, signs in with email and password, arrives at the app.
   async password({ page }) {
     log("open the app's authorization URL");

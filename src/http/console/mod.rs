@@ -5,7 +5,10 @@
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
 mod permissions;
+mod profile_form;
 mod roles;
+mod user;
+mod user_actions;
 mod users;
 
 use super::AppState;
@@ -43,6 +46,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/roles/{id}/delete",
             get(roles::confirm_delete).post(roles::delete),
+        )
+        .route(
+            "/t/{tenant}/console/users/{id}",
+            get(user::show).post(user::save),
+        )
+        .route(
+            "/t/{tenant}/console/users/{id}/{action}",
+            get(user_actions::confirm).post(user_actions::act),
         )
 }
 
@@ -254,7 +265,22 @@ pub fn refusal(e: crate::domain::DomainError) -> Response {
             &format!("There is no such {what}."),
         ),
         E::Invalid { message, .. } => pages::error(StatusCode::BAD_REQUEST, "Not valid", &message),
-        E::Conflict(why) => pages::error(StatusCode::CONFLICT, "Not possible", &why),
+        E::Conflict(why) => pages::error(StatusCode::CONFLICT, "Not possible now", &why),
+        E::PreconditionFailed(_) => pages::error(
+            StatusCode::CONFLICT,
+            "Changed meanwhile",
+            "Someone else changed this while you were looking. Go back, reload and try again.",
+        ),
+        E::Unavailable { retry_after } => {
+            let mut page = pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                &format!("Too much work is waiting. Try again in {retry_after} seconds."),
+            );
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            page
+        }
         other => internal(other),
     }
 }

@@ -26,10 +26,13 @@ pub struct UsersQuery {
     #[serde(default)]
     status: String,
     cursor: Option<String>,
+    #[serde(default)]
+    notice: String,
 }
 
 /// One row of the table.
 pub struct Row {
+    id: String,
     name: String,
     email: String,
     status: &'static str,
@@ -40,18 +43,10 @@ pub struct Row {
 
 impl Row {
     fn of(u: &User) -> Self {
-        let name = u
-            .display_name
-            .clone()
-            .or_else(|| match (&u.given_name, &u.family_name) {
-                (Some(g), Some(f)) => Some(format!("{g} {f}")),
-                (Some(n), None) | (None, Some(n)) => Some(n.clone()),
-                (None, None) => None,
-            })
-            .unwrap_or_else(|| u.username.clone());
         let created = format_us(u.created_at);
         Row {
-            name,
+            id: u.id.to_string(),
+            name: display_name(u),
             email: u.email.clone(),
             status: u.status.as_str(),
             status_label: status_label(u.status),
@@ -61,7 +56,19 @@ impl Row {
     }
 }
 
-fn status_label(s: UserStatus) -> &'static str {
+/// The name a person goes by: the display name, else given and family names, else the username.
+pub fn display_name(u: &User) -> String {
+    u.display_name
+        .clone()
+        .or_else(|| match (&u.given_name, &u.family_name) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+            (None, None) => None,
+        })
+        .unwrap_or_else(|| u.username.clone())
+}
+
+pub fn status_label(s: UserStatus) -> &'static str {
     match s {
         UserStatus::Invited => "Invited",
         UserStatus::Active => "Active",
@@ -80,6 +87,7 @@ struct UsersPage {
     rows: Vec<Row>,
     first_page: Option<String>,
     next_page: Option<String>,
+    notice: Option<&'static str>,
 }
 
 /// `GET /t/{tenant}/console/users`.
@@ -166,6 +174,7 @@ pub async fn list(
             rows: page.items.iter().map(Row::of).collect(),
             first_page: query.cursor.is_some().then(|| link(None)),
             next_page: page.next_cursor.as_deref().map(|c| link(Some(c))),
+            notice: (query.notice == "deleted").then_some("The user was deleted."),
         },
     )
 }
