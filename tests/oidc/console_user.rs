@@ -231,6 +231,8 @@ fn offered(body: &str, id: &str) -> Vec<String> {
             let rest = &body[i + prefix.len()..];
             rest[..rest.find('"').unwrap()].to_owned()
         })
+        // The link to the user's permissions page is no action.
+        .filter(|a| a != "permissions")
         .collect()
 }
 
