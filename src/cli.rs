@@ -164,6 +164,9 @@ pub enum TenantCommand {
     },
     /// Lists tenants.
     List,
+    /// Prints a new single-use link with which the tenant's owner sets a password and reaches
+    /// the console (an older unused link stops working). Audited.
+    SetupLink { slug: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +208,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     for t in store.list_tenants().await.map_err(|e| e.to_string())? {
                         println!("{}\t{}\t{}", t.slug, t.id, t.name);
                     }
+                }
+                TenantCommand::SetupLink { slug } => {
+                    let tenant = tenant_named(&store, &slug).await?;
+                    let link = crate::admin::setup_links::issue_owner_setup(
+                        &store,
+                        &tenant,
+                        &config.public_url,
+                        &Actor::cli(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    println!("{link}");
                 }
             }
             store.close().await;
@@ -486,8 +501,16 @@ pub async fn create_scim_token(store: &Store, tenant: &str, name: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// First start on an empty database: tenant `default`, its owner, and one admin token, printed once.
-pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<String>, String> {
+/// What the first start makes and prints once: an admin API token, and the link with which the
+/// owner sets a password and reaches the console.
+pub struct Bootstrap {
+    pub token: String,
+    pub setup_link: String,
+}
+
+/// First start on an empty database: tenant `default`, its owner, one admin token and the
+/// owner's set-up link, printed once.
+pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<Bootstrap>, String> {
     if !store
         .list_tenants()
         .await
@@ -498,9 +521,16 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<String>,
     }
     let (tenant, _) =
         create_tenant(store, "default", "Default", &config.bootstrap_owner_email).await?;
-    create_token(store, &tenant.id, "bootstrap", None)
-        .await
-        .map(Some)
+    let token = create_token(store, &tenant.id, "bootstrap", None).await?;
+    let setup_link = crate::admin::setup_links::issue_owner_setup(
+        store,
+        &tenant,
+        &config.public_url,
+        &Actor::system(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(Some(Bootstrap { token, setup_link }))
 }
 
 /// Every ten minutes, deletes protocol state that can no longer be used (expired codes, grants,
@@ -528,9 +558,12 @@ async fn purge_expired_state(store: Store) {
 
 async fn serve(config: Config) -> Result<(), String> {
     let store = crate::master_key::open_store(&config).await?;
-    if let Some(token) = bootstrap(&store, &config).await? {
+    if let Some(Bootstrap { token, setup_link }) = bootstrap(&store, &config).await? {
         println!(
-            "\nCastellan created tenant `default` (owner: {}).\nIts admin API token, shown only this once:\n\n    {token}\n\n\
+            "\nCastellan created tenant `default` (owner: {}).\n\n\
+             The owner sets a password and reaches the console with this single-use link (valid \
+             7 days; `castellan tenant setup-link default` makes a new one):\n\n    {setup_link}\n\n\
+             Its admin API token, shown only this once:\n\n    {token}\n\n\
              Try: curl -H 'Authorization: Bearer {token}' {}/t/default/api/v1/users\n",
             config.bootstrap_owner_email, config.public_url
         );

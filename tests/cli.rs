@@ -116,6 +116,20 @@ async fn first_start_bootstraps_once_and_restart_keeps_data() {
     let client = reqwest::Client::new();
     let first = serve(&dir, &[]);
     let token = token_in(&first.banner).expect("first start prints a token");
+    // And the owner's single-use set-up link, which opens the set-up page for the owner.
+    let link = first
+        .banner
+        .split_whitespace()
+        .find(|w| w.contains("/t/default/setup?link="))
+        .expect("first start prints the owner's set-up link");
+    let path = link[link.find("/t/default/setup").unwrap()..].to_owned();
+    let page = client
+        .get(format!("{}{path}", first.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("owner@localhost"));
     assert!(
         dir.join("data/castellan.db").exists(),
         "embedded SQLite under ./data/"
@@ -155,6 +169,26 @@ async fn first_start_bootstraps_once_and_restart_keeps_data() {
         "no new token on restart: {}",
         second.banner
     );
+    assert!(!second.banner.contains("/setup?link="), "nor a new link");
+    // `castellan tenant setup-link` makes a new one, which replaces the first.
+    let (ok, out, err) = run(&dir, &[], &["tenant", "setup-link", "default"]);
+    assert!(ok, "{out} {err}");
+    let fresh = out.trim();
+    assert!(fresh.contains("/t/default/setup?link="), "{fresh}");
+    for (url, status) in [
+        (path.clone(), 410),
+        (
+            fresh[fresh.find("/t/default/setup").unwrap()..].to_owned(),
+            200,
+        ),
+    ] {
+        let res = client
+            .get(format!("{}{url}", second.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{url}");
+    }
     let (status, users) = get(
         &client,
         &format!("{}/t/default/api/v1/users?email_prefix=kept", second.base),

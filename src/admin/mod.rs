@@ -19,6 +19,7 @@ pub mod power;
 pub mod roles;
 pub mod scim;
 pub mod sessions;
+pub mod setup_links;
 pub mod sign_in_lock;
 pub mod tokens;
 pub mod users;

@@ -45,6 +45,16 @@ impl Actor {
             power: None,
         }
     }
+    /// The user acting for themselves without a session (`how`: through what).
+    pub fn of_user(user: &super::UserId, how: &str) -> Self {
+        Self {
+            kind: "user",
+            id: Some(user.to_string()),
+            label: format!("the user, {how}"),
+            ip: None,
+            power: None,
+        }
+    }
 }
 
 /// One change to record, written in the same transaction as the change itself.

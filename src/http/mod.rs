@@ -100,7 +100,12 @@ pub fn app(state: AppState) -> Router {
             headers::Policy::for_public_url(&state.config.public_url),
             headers::secure,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings carry secrets (a set-up link, a code).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            },
+        ))
         .with_state(state)
 }
 

@@ -53,6 +53,15 @@ forward! {
 }
 
 forward! {
+    /// A single-use link (by its secret's hash) for `user`, valid `ttl_ms`; replaces an unused one.
+    fn issue_user_link(&self, tenant: &TenantId, user: &UserId, purpose: &str, token_hash: &str, ttl_ms: i64, actor: &Actor) -> ();
+    /// The user of a live link.
+    fn user_link(&self, tenant: &TenantId, purpose: &str, token_hash: &str) -> Option<UserId>;
+    /// Uses a live link to set its user's password; `None` when it is unknown, used or expired.
+    fn set_password_by_link(&self, tenant: &TenantId, purpose: &str, token_hash: &str, hash: &str) -> Option<UserId>;
+}
+
+forward! {
     fn insert_token(&self, tenant: &TenantId, name: &str, user: Option<&UserId>, token_hash: &str, actor: &Actor) -> ApiToken;
     fn token_by_hash(&self, token_hash: &str) -> Option<(Tenant, ApiToken)>;
     fn list_tokens(&self, tenant: &TenantId) -> Vec<ApiToken>;

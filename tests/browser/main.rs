@@ -325,7 +325,32 @@ async fn administrator_deactivates_a_user_in_the_console(b: Backend) {
     );
 }
 
+/// The owner of a new tenant opens the set-up link (as the first start prints it), chooses a
+/// password and signs in to the console with it (issue 14, "Getting in").
+async fn owner_sets_a_password_with_the_setup_link(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let tenant = s.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let url = castellan::admin::setup_links::issue_owner_setup(
+        &s.store,
+        &tenant,
+        &s.public_url,
+        &castellan::domain::audit::Actor::cli(),
+    )
+    .await
+    .unwrap();
+    let mut input = input(&s, &app, "owner@acme.test", "");
+    input["setup_url"] = url.into();
+    chromium::run(&tools, "owner_setup", input).await;
+    let (_, log) = s.get("/audit?action=user.password.set").await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+}
+
 crate::backends!(
+    owner_sets_a_password_with_the_setup_link,
     administrator_deactivates_a_user_in_the_console,
     administrator_switches_a_permission_and_creates_a_role,
     administrator_uses_the_console_user_list,

@@ -324,6 +324,39 @@ const JOURNEYS = {
     return { badge };
   },
 
+  /// The owner opens the set-up link the first start printed, chooses a password (a common
+  /// one is refused first), and signs in to the console with it. Each state is checked with
+  /// axe-core and photographed.
+  async owner_setup({ page }) {
+    log("open the set-up link");
+    await page.goto(input.setup_url);
+    await page.getByRole("heading", { name: "Set your password" }).waitFor();
+    await checkPage(page, "setup");
+    log("a common password is refused");
+    await page.getByLabel("New password").fill("password1");
+    await page.getByLabel("The same password again").fill("password1");
+    await page.getByRole("button", { name: "Set the password" }).click();
+    await page.locator("[role=alert]").waitFor();
+    await checkPage(page, "setup-refused");
+    log("a good one is set");
+    await page.getByLabel("New password").fill(input.password);
+    await page.getByLabel("The same password again").fill(input.password);
+    await page.getByRole("button", { name: "Set the password" }).click();
+    await page.getByRole("heading", { name: "Your password is set" }).waitFor();
+    await checkPage(page, "setup-done");
+    log("sign in to the console");
+    await page.getByRole("link", { name: "Sign in to the console" }).click();
+    await waitForPath(page, `${tenantPath}/login`);
+    await signInWithPassword(page);
+    await waitForPath(page, `${tenantPath}/console/users`);
+    await page.getByRole("heading", { name: "Users" }).waitFor();
+    log("the used link no longer works");
+    await page.goto(input.setup_url);
+    await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    await checkPage(page, "setup-gone");
+    return {};
+  },
+
   /// Opens the app's authorization URL, signs in with email and password, arrives at the app.
   async password({ page }) {
     log("open the app's authorization URL");

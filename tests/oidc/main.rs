@@ -36,6 +36,7 @@ mod revocation;
 mod secrets;
 mod security_headers;
 mod sessions;
+mod setup_link;
 mod shared_emails;
 mod signin;
 mod signing_keys;

@@ -7,6 +7,7 @@
 mod permissions;
 mod profile_form;
 mod roles;
+mod setup;
 mod user;
 mod user_actions;
 mod users;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/castellan.css", get(stylesheet))
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
+        .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
         .route("/t/{tenant}/console/users", get(users::list))
         .route(
             "/t/{tenant}/console/users/{id}/permissions",

@@ -12,6 +12,7 @@ mod grants;
 mod groups;
 mod holders;
 mod keys;
+mod links;
 mod logout;
 mod management;
 mod mfa;

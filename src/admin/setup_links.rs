@@ -1,0 +1,78 @@
+//! The owner's set-up link: on first start (and on demand from the CLI) Castellan prints a
+//! single-use link with which the tenant's owner chooses a password and reaches the console,
+//! without a mail server. Only the hash of its secret is stored.
+
+use crate::domain::audit::Actor;
+use crate::domain::passwords::{self, HashQueue, Password};
+use crate::domain::secrets::{hash_secret, new_secret};
+use crate::domain::*;
+use crate::store::Store;
+
+/// The purpose of an owner's set-up link.
+pub const OWNER_SETUP: &str = "owner_setup";
+
+/// How long a set-up link works: a week, time for an operator to come back to it.
+pub const OWNER_SETUP_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// A new set-up link for the owner of `tenant` (an older unused one stops working), as the URL
+/// to open under `public_url`.
+pub async fn issue_owner_setup(
+    store: &Store,
+    tenant: &Tenant,
+    public_url: &str,
+    actor: &Actor,
+) -> Result<String> {
+    let owner = tenant
+        .owner_user_id
+        .as_ref()
+        .ok_or(DomainError::NotFound("owner"))?;
+    let secret = new_secret("");
+    store
+        .issue_user_link(
+            &tenant.id,
+            owner,
+            OWNER_SETUP,
+            &hash_secret(&secret),
+            OWNER_SETUP_TTL_MS,
+            actor,
+        )
+        .await?;
+    Ok(format!(
+        "{}/t/{}/setup?link={secret}",
+        public_url.trim_end_matches('/'),
+        tenant.slug
+    ))
+}
+
+/// The user a live set-up link of `tenant` is for.
+pub async fn owner_of_link(store: &Store, tenant: &Tenant, secret: &str) -> Result<Option<User>> {
+    match store
+        .user_link(&tenant.id, OWNER_SETUP, &hash_secret(secret))
+        .await?
+    {
+        Some(id) => store.get_user(&tenant.id, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Sets the password of the link's user (the tenant's password rules apply, hashed in a place
+/// of the bounded queue) and uses the link up. `None` when the link is unknown, used or expired.
+pub async fn set_password(
+    store: &Store,
+    tenant: &Tenant,
+    secret: &str,
+    password: String,
+    queue: &HashQueue,
+) -> Result<Option<User>> {
+    let Some(user) = owner_of_link(store, tenant, secret).await? else {
+        return Ok(None);
+    };
+    let password = Password::new(password)?;
+    let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
+    passwords::check_not_guessable(&password, &context)?;
+    let hash = queue.run(move || passwords::hash(&password)).await??;
+    Ok(store
+        .set_password_by_link(&tenant.id, OWNER_SETUP, &hash_secret(secret), &hash)
+        .await?
+        .map(|_| user))
+}

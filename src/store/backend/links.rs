@@ -1,0 +1,119 @@
+//! Single-use links that let a person set their password without signing in (the owner's
+//! first-start link). Stored as hashes of their secrets; using one is a compare-and-set, so a
+//! link works exactly once even when it is posted twice at the same moment.
+
+use super::{Backend, commit, db_error};
+use crate::domain::audit::{Actor, Change};
+use crate::domain::clock::{now_ms, now_us};
+use crate::domain::*;
+
+impl Backend {
+    /// Records a new link (by the hash of its secret) for `user`, valid `ttl_ms`; an unused
+    /// link of the same purpose for the same user stops working. Audited (never the secret).
+    pub async fn issue_user_link(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        purpose: &str,
+        token_hash: &str,
+        ttl_ms: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let now = now_ms();
+        sqlx::query(
+            "DELETE FROM user_links WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(purpose)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO user_links (token_hash, tenant_id, user_id, purpose, created_at, expires_at)
+             SELECT $1, $2, $3, $4, $5, $6 FROM users WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(token_hash)
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(purpose)
+        .bind(now)
+        .bind(now + ttl_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+        .eq(&1)
+        .then_some(())
+        .ok_or(DomainError::NotFound("user"))?;
+        let change = Change::new("user.link.issue", "user", user)
+            .after(serde_json::json!({ "purpose": purpose, "expires_at": now + ttl_ms }));
+        commit(tx, tenant, actor, change).await
+    }
+
+    /// The user a live link (unused, unexpired, of `purpose`) of the tenant is for.
+    pub async fn user_link(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+    ) -> Result<Option<UserId>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM user_links WHERE tenant_id = $1 AND purpose = $2 AND token_hash = $3
+             AND used_at IS NULL AND expires_at > $4",
+        )
+        .bind(tenant.as_str())
+        .bind(purpose)
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(id.map(UserId))
+    }
+
+    /// Uses a live link to set its user's password (`hash`), in one transaction: the link is
+    /// marked used by a compare-and-set, so of several uses at once exactly one sets the
+    /// password. `None` when the link is unknown, used or expired. Audited as the user.
+    pub async fn set_password_by_link(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+        hash: &str,
+    ) -> Result<Option<UserId>> {
+        let mut tx = self.write_tx().await?;
+        let now = now_ms();
+        let user: Option<String> = sqlx::query_scalar(
+            "UPDATE user_links SET used_at = $4 WHERE tenant_id = $1 AND purpose = $2 AND token_hash = $3
+             AND used_at IS NULL AND expires_at > $4 RETURNING user_id",
+        )
+        .bind(tenant.as_str())
+        .bind(purpose)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let Some(user) = user.map(UserId) else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(hash)
+        .bind(now_us())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let actor = Actor::of_user(&user, "through a single-use link");
+        let change = Change::new("user.password.set", "user", &user)
+            .after(serde_json::json!({ "password": "set", "through": purpose }));
+        commit(tx, tenant, &actor, change).await?;
+        Ok(Some(user))
+    }
+}
