@@ -27,6 +27,11 @@ pub enum DomainError {
     /// `retry_after` seconds.
     #[error("busy: try again in {retry_after} s")]
     Unavailable { retry_after: u64 },
+    /// The database aborted the transaction to break a deadlock or a serialization conflict
+    /// with another one (PostgreSQL); nothing was written and the same change can be tried
+    /// again. The store retries it itself a few times before it gives up with this.
+    #[error("the database was busy with conflicting changes; try again")]
+    Contention,
     /// Anything unexpected (database down, corrupted row). Logged in detail, answered generically.
     #[error("internal error: {0}")]
     Internal(String),

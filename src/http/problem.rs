@@ -67,6 +67,11 @@ impl From<DomainError> for Problem {
                 "unavailable",
                 "too many sign-ins and password changes are waiting; try again shortly",
             ),
+            DomainError::Contention => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "conflicting changes kept the database busy; try again shortly",
+            ),
             DomainError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Problem::new(

@@ -97,6 +97,11 @@ impl From<DomainError> for ScimError {
             DomainError::Unavailable { .. } => {
                 Self::new(503, None, "too much work is waiting; try again shortly")
             }
+            DomainError::Contention => Self::new(
+                503,
+                None,
+                "conflicting changes kept the database busy; try again shortly",
+            ),
             DomainError::Internal(detail) => {
                 tracing::error!(%detail, "SCIM request failed");
                 Self::new(500, None, "internal error")

@@ -6,6 +6,9 @@ use crate::domain::audit::Actor;
 use crate::domain::changes::{NewUser, UserProfile};
 use crate::domain::*;
 
+/// How many times a transaction the database aborted for contention is run again.
+const CONTENTION_RETRIES: u32 = 4;
+
 /// Declares `Store` methods that forward to the same-named backend method.
 macro_rules! forward {
     ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty; )*) => {
@@ -14,9 +17,18 @@ macro_rules! forward {
                 $(#[$doc])*
                 #[allow(clippy::too_many_arguments)]
                 pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
-                    match &self.db {
-                        Db::Sqlite(b) => b.$name($($arg),*).await,
-                        Db::Postgres(b) => b.$name($($arg),*).await,
+                    // Each backend method is one transaction: one the database aborted to break
+                    // a deadlock or a serialization conflict wrote nothing, and runs again.
+                    let mut tries = 0;
+                    loop {
+                        let result = match &self.db {
+                            Db::Sqlite(b) => b.$name($(Clone::clone(&$arg)),*).await,
+                            Db::Postgres(b) => b.$name($(Clone::clone(&$arg)),*).await,
+                        };
+                        match result {
+                            Err(DomainError::Contention) if tries < CONTENTION_RETRIES => tries += 1,
+                            done => return done,
+                        }
                     }
                 }
             )*

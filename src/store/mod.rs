@@ -187,6 +187,12 @@ pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
             }
             _ => {}
         }
+        // Deadlock detected (40P01) or serialization failure (40001): the transaction was
+        // rolled back, nothing was written; the store tries the change again.
+        if matches!(db.code().as_deref(), Some("40P01" | "40001")) {
+            tracing::warn!(error = %e, "a transaction was aborted by a conflicting one");
+            return DomainError::Contention;
+        }
         // PostgreSQL cannot hold NUL in text (22021) nor characters outside the encoding
         // (22P05). The HTTP guard refuses such input; this is the last line for any path
         // that missed it (the CLI, a header, a decoded token): invalid input, never a 500.
