@@ -16,6 +16,7 @@ use super::AppState;
 use super::oidc::mfa::{SignedIn, page_url, signed_in};
 use super::oidc::pages;
 use crate::domain::authz::{CASTELLAN_NAMESPACE, Caller, Principal};
+use crate::domain::throttle::Client;
 use crate::oidc::mfa;
 use askama::Template;
 use axum::Router;
@@ -156,7 +157,7 @@ impl Console {
         s: &AppState,
         slug: &str,
         headers: &HeaderMap,
-        ip: Option<String>,
+        client: &Client,
         back: &str,
     ) -> Result<Self, Response> {
         let me = signed_in(s, slug, headers, back).await?;
@@ -193,7 +194,7 @@ impl Console {
                 owner: me.user.is_owner,
             },
             permissions,
-            ip,
+            ip: client.ip.map(|i| i.to_string()),
         };
         Ok(Console { me, caller })
     }

@@ -226,11 +226,10 @@ pub async fn page(
         return refusal(DomainError::NotFound("user"));
     };
     let back = address(&slug, &id);
-    let console =
-        match Console::of(&s, &slug, &headers, client.ip.map(|i| i.to_string()), &back).await {
-            Ok(c) => c,
-            Err(page) => return page,
-        };
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
     let view = match view(&s, &console.caller, &id).await {
         Ok(v) => v,
         Err(e) => return refusal(e),
@@ -307,11 +306,10 @@ pub async fn switch(
         return refusal(DomainError::NotFound("user"));
     };
     let back = address(&slug, &id);
-    let console =
-        match Console::of(&s, &slug, &headers, client.ip.map(|i| i.to_string()), &back).await {
-            Ok(c) => c,
-            Err(page) => return page,
-        };
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
     let Ok(Form(form)) = form else {
         return form_unreadable(console.me.lang);
     };

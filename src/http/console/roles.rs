@@ -22,17 +22,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-/// The signed-in caller, or the page that answers instead (sign-in, no rights).
-async fn console(
-    s: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-    client: &Client,
-    back: &str,
-) -> Result<Console, Response> {
-    Console::of(s, slug, headers, client.ip.map(|i| i.to_string()), back).await
-}
-
 /// One line of the list.
 pub struct Line {
     id: String,
@@ -84,7 +73,7 @@ pub async fn list(
     query: Result<Query<NoticeQuery>, QueryRejection>,
 ) -> Response {
     let back = format!("/t/{slug}/console/roles");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -286,7 +275,7 @@ pub async fn new(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/roles/new");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -323,7 +312,7 @@ pub async fn create(
     body: Bytes,
 ) -> Response {
     let back = format!("/t/{slug}/console/roles/new");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -365,7 +354,7 @@ pub async fn edit(
         return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -402,7 +391,7 @@ pub async fn update(
         return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -450,7 +439,7 @@ pub async fn confirm_delete(
         return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}/delete");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -487,7 +476,7 @@ pub async fn delete(
         return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}/delete");
-    let console = match console(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };

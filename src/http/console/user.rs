@@ -9,6 +9,7 @@ use super::user_actions::{Action, offered};
 use super::users::{display_name, status_label};
 use super::{Console, Shell, refusal, render};
 use crate::admin::users::{authorised_user, get as get_user, update as update_user};
+use crate::domain::throttle::Client;
 use crate::domain::{AttributeDef, DomainError, User, UserId};
 use crate::http::AppState;
 use crate::http::oidc::pages;
@@ -68,10 +69,10 @@ pub async fn open(
     s: &AppState,
     (slug, id): &(String, String),
     headers: &HeaderMap,
-    ip: Option<String>,
+    client: &Client,
     back: &str,
 ) -> Result<(Console, UserId), Response> {
-    let console = Console::of(s, slug, headers, ip, back).await?;
+    let console = Console::of(s, slug, headers, client, back).await?;
     let id = UserId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("user")))?;
     Ok((console, id))
 }
@@ -90,12 +91,11 @@ pub async fn show(
     State(s): State<AppState>,
     Path(path): Path<(String, String)>,
     headers: HeaderMap,
-    client: crate::domain::throttle::Client,
+    client: Client,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let back = format!("/t/{}/console/users/{}", path.0, path.1);
-    let ip = client.ip.map(|i| i.to_string());
-    let (console, id) = match open(&s, &path, &headers, ip, &back).await {
+    let (console, id) = match open(&s, &path, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -174,12 +174,11 @@ pub async fn save(
     State(s): State<AppState>,
     Path(path): Path<(String, String)>,
     headers: HeaderMap,
-    client: crate::domain::throttle::Client,
+    client: Client,
     form: Result<Form<BTreeMap<String, String>>, FormRejection>,
 ) -> Response {
     let back = format!("/t/{}/console/users/{}", path.0, path.1);
-    let ip = client.ip.map(|i| i.to_string());
-    let (console, id) = match open(&s, &path, &headers, ip, &back).await {
+    let (console, id) = match open(&s, &path, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };

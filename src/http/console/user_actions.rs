@@ -13,6 +13,7 @@ use crate::admin::passwords::{Admission, SetPassword, set as set_password};
 use crate::admin::users::{self, Lifecycle, get as get_user};
 use crate::domain::authz::Caller;
 use crate::domain::permissions::admin;
+use crate::domain::throttle::Client;
 use crate::domain::{DomainError, User, UserStatus};
 use crate::http::AppState;
 use crate::http::oidc::pages;
@@ -179,11 +180,11 @@ async fn target(
     s: &AppState,
     path: &(String, String, String),
     headers: &HeaderMap,
-    ip: Option<String>,
+    client: &Client,
 ) -> Result<(Console, User, Action), Response> {
     let (slug, id, action) = path;
     let back = format!("/t/{slug}/console/users/{id}");
-    let (console, id) = open(s, &(slug.clone(), id.clone()), headers, ip, &back).await?;
+    let (console, id) = open(s, &(slug.clone(), id.clone()), headers, client, &back).await?;
     let action = Action::parse(action).ok_or_else(|| refusal(DomainError::NotFound("page")))?;
     let user = get_user(&s.store, &console.caller, &id)
         .await
@@ -217,10 +218,9 @@ pub async fn confirm(
     State(s): State<AppState>,
     Path(path): Path<(String, String, String)>,
     headers: HeaderMap,
-    client: crate::domain::throttle::Client,
+    client: Client,
 ) -> Response {
-    let ip = client.ip.map(|i| i.to_string());
-    let (console, user, action) = match target(&s, &path, &headers, ip).await {
+    let (console, user, action) = match target(&s, &path, &headers, &client).await {
         Ok(t) => t,
         Err(page) => return page,
     };
@@ -244,11 +244,10 @@ pub async fn act(
     State(s): State<AppState>,
     Path(path): Path<(String, String, String)>,
     headers: HeaderMap,
-    client: crate::domain::throttle::Client,
+    client: Client,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let ip = client.ip.map(|i| i.to_string());
-    let (console, user, action) = match target(&s, &path, &headers, ip).await {
+    let (console, user, action) = match target(&s, &path, &headers, &client).await {
         Ok(t) => t,
         Err(page) => return page,
     };

@@ -99,11 +99,10 @@ pub async fn list(
     query: Result<Query<UsersQuery>, QueryRejection>,
 ) -> Response {
     let back = format!("/t/{slug}/console/users");
-    let console =
-        match Console::of(&s, &slug, &headers, client.ip.map(|i| i.to_string()), &back).await {
-            Ok(c) => c,
-            Err(page) => return page,
-        };
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
     let Ok(Query(query)) = query else {
         return refusal(crate::domain::DomainError::invalid(
             "query",
