@@ -4,7 +4,7 @@
 //! they sign in to the console. A used, expired or replaced link gets a page that says what to
 //! do. The form has the browser's CSRF token, as the sign-in form does.
 
-use super::render;
+use super::{refusal, render};
 use crate::admin::setup_links;
 use crate::domain::DomainError;
 use crate::http::AppState;
@@ -16,7 +16,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -65,15 +65,6 @@ fn page(
     )
 }
 
-fn internal(e: DomainError) -> Response {
-    tracing::error!(error = %e, "the set-up page failed");
-    pages::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The page could not be shown. Try again in a moment.",
-    )
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct SetupQuery {
     #[serde(default)]
@@ -94,7 +85,7 @@ pub async fn show(
     let link = query.map(|Query(q)| q.link).unwrap_or_default();
     let user = match setup_links::owner_of_link(&s.store, &tenant, &link).await {
         Ok(u) => u,
-        Err(e) => return internal(e),
+        Err(e) => return refusal(e),
     };
     let Some(user) = user else {
         return page(&tenant, StatusCode::GONE, None, Step::Gone);
@@ -162,7 +153,7 @@ pub async fn submit(
     let user = match setup_links::owner_of_link(&s.store, &tenant, &f.link).await {
         Ok(Some(u)) => u,
         Ok(None) => return page(&tenant, StatusCode::GONE, None, Step::Gone),
-        Err(e) => return internal(e),
+        Err(e) => return refusal(e),
     };
     let again = |error: String| {
         let token = csrf::browser(&s, &tenant, &headers);
@@ -185,16 +176,7 @@ pub async fn submit(
         Ok(Some(u)) => page(&tenant, StatusCode::OK, None, Step::Done { email: u.email }),
         Ok(None) => page(&tenant, StatusCode::GONE, None, Step::Gone),
         Err(DomainError::Invalid { message, .. }) => again(sentence(&message)),
-        Err(DomainError::Unavailable { retry_after }) => {
-            let mut res = pages::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Busy",
-                &format!("Too much work is waiting. Try again in {retry_after} seconds."),
-            );
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            res
-        }
-        Err(e) => internal(e),
+        // A full hashing queue is 503 with Retry-After; anything else, the error page.
+        Err(e) => refusal(e),
     }
 }
