@@ -173,25 +173,31 @@ async fn a_link_sets_one_password_when_posted_at_once(b: Backend) {
         forms.push((browser, csrf, link, format!("racing passphrase number {i}")));
     }
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(forms.len()));
-    let posts = forms.iter().map(|(b, csrf, link, password)| {
-        let barrier = barrier.clone();
-        async move {
-            barrier.wait().await;
-            let res = b
-                .post_form(
-                    "/t/acme/setup",
-                    &[
-                        ("csrf", csrf),
-                        ("link", link),
-                        ("password", password),
-                        ("confirm", password),
-                    ],
-                )
-                .await;
-            (res.status, password.clone())
-        }
-    });
-    let results = futures_join_all(posts).await;
+    let posts: Vec<_> = forms
+        .into_iter()
+        .map(|(b, csrf, link, password)| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let res = b
+                    .post_form(
+                        "/t/acme/setup",
+                        &[
+                            ("csrf", &csrf),
+                            ("link", &link),
+                            ("password", &password),
+                            ("confirm", &password),
+                        ],
+                    )
+                    .await;
+                (res.status, password)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for post in posts {
+        results.push(post.await.unwrap());
+    }
     let winners: Vec<&String> = results
         .iter()
         .filter(|(st, _)| *st == 200)
@@ -206,39 +212,6 @@ async fn a_link_sets_one_password_when_posted_at_once(b: Backend) {
     assert!(signs_in(&s, winners[0]).await, "{}", winners[0]);
     let (_, log) = s.get("/audit?action=user.password.set").await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
-}
-
-/// `join_all` without a dependency: spawns nothing, polls all together.
-async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futs {
-        set.push(Box::pin(f));
-    }
-    let mut out = Vec::with_capacity(set.len());
-    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> = set.into_iter().map(Some).collect();
-    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all = true;
-        for (i, slot) in pending.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        results[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all = false,
-                }
-            }
-        }
-        if all {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    out.extend(results.into_iter().map(Option::unwrap));
-    out
 }
 
 backends!(
