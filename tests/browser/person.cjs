@@ -522,6 +522,25 @@ const JOURNEYS = {
   },
 };
 
+// More journeys live in `journeys/*.cjs`, one file per area of the pages: each exports a
+// function that takes the kit below and returns its journeys by name.
+const KIT = {
+  input, base, tenantPath, STEP_MS, log, expect, totp, currentStep, shot, waitForPath,
+  signInWithPassword, signInTo, signOut, arriveAtApp, recoveryCodes, addPasskeyAuthenticator,
+  accessibilityViolations, checkPage,
+};
+{
+  const fs = require("node:fs");
+  const dir = path.join(__dirname, "journeys");
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+    if (!file.endsWith(".cjs")) continue;
+    for (const [name, run] of Object.entries(require(path.join(dir, file))(KIT))) {
+      expect(!(name in JOURNEYS), `journey ${name} (journeys/${file}) defined once`);
+      JOURNEYS[name] = run;
+    }
+  }
+}
+
 // ---- Main ----------------------------------------------------------------------------------------
 
 (async () => {
