@@ -239,6 +239,7 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
         role_id: None,
         group_id: None,
         scope: UserScope::All,
+        sort: Default::default(),
         after,
         limit: 50,
     };

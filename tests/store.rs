@@ -80,6 +80,7 @@ fn query(scope: UserScope) -> UserQuery {
         role_id: None,
         group_id: None,
         scope,
+        sort: Default::default(),
         after: None,
         limit: 50,
     }

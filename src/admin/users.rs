@@ -78,6 +78,9 @@ pub struct ListUsers {
     pub account_id: Option<AccountId>,
     pub role_id: Option<RoleId>,
     pub group_id: Option<GroupId>,
+    /// `email` (the default), `created` or `-created`.
+    #[serde(default)]
+    pub sort: UserSort,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -262,6 +265,7 @@ pub async fn list(store: &Store, caller: &Caller, req: ListUsers) -> Result<Page
         role_id: req.role_id,
         group_id: req.group_id,
         scope,
+        sort: req.sort,
         after,
         limit: validate::limit(req.limit)?,
     };

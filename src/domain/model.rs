@@ -415,9 +415,44 @@ pub struct UserQuery {
     pub role_id: Option<RoleId>,
     pub group_id: Option<GroupId>,
     pub scope: super::authz::UserScope,
-    /// Keyset cursor: (normalised email, id) of the last user of the previous page.
+    /// The order of the list.
+    pub sort: UserSort,
+    /// Keyset cursor: the sort key (the normalised email, or the creation instant in
+    /// microseconds as text) and id of the last user of the previous page.
     pub after: Option<(String, UserId)>,
     pub limit: u32,
+}
+
+/// The orders a list of users comes in, each backed by an index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum UserSort {
+    /// By email, A to Z (`email`).
+    #[default]
+    #[serde(rename = "email")]
+    Email,
+    /// The most recently created first (`-created`).
+    #[serde(rename = "-created")]
+    Newest,
+    /// The first created first (`created`).
+    #[serde(rename = "created")]
+    Oldest,
+}
+
+impl UserSort {
+    pub const ALL: [UserSort; 3] = [UserSort::Email, UserSort::Newest, UserSort::Oldest];
+
+    /// Its name in a query string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSort::Email => "email",
+            UserSort::Newest => "-created",
+            UserSort::Oldest => "created",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// An opaque page cursor from a sort key and an id.

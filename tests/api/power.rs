@@ -74,16 +74,16 @@ fn roles() -> Vec<(&'static str, Option<&'static str>, Vec<&'static str>)> {
 }
 
 /// A deterministic generator (xorshift64*), so that a failure can be replayed from its seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     fn one_in(&mut self, n: usize) -> bool {

@@ -10,6 +10,7 @@ mod roles;
 mod setup;
 mod user;
 mod user_actions;
+mod user_new;
 mod users;
 
 use super::AppState;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
         .route("/t/{tenant}/console/users", get(users::list))
+        .merge(user_new::router())
         .route(
             "/t/{tenant}/console/users/{id}/permissions",
             get(permissions::page).post(permissions::switch),

@@ -36,7 +36,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn new(name: &str, label: &str, input: &'static str, value: String) -> Self {
+    pub fn new(name: &str, label: &str, input: &'static str, value: String) -> Self {
         Field {
             name: name.to_owned(),
             label: label.to_owned(),
@@ -96,7 +96,7 @@ fn profile_values(u: &User) -> [String; 9] {
     ]
 }
 
-fn attribute_field(def: &AttributeDef, value: String) -> Field {
+pub fn attribute_field(def: &AttributeDef, value: String) -> Field {
     let (input, options) = match def.kind {
         AttributeKind::Number => ("number", Vec::new()),
         AttributeKind::Date => ("date", Vec::new()),
@@ -206,7 +206,7 @@ pub fn changes(user: &User, defs: &[AttributeDef], form: &BTreeMap<String, Strin
 
 /// A typed attribute as JSON: empty removes it; a number or boolean that does not read as one
 /// is passed on as text, for the service to refuse with its own field error.
-fn attribute_value(kind: AttributeKind, typed: &str) -> Value {
+pub fn attribute_value(kind: AttributeKind, typed: &str) -> Value {
     if typed.is_empty() {
         return Value::Null;
     }

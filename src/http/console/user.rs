@@ -53,12 +53,14 @@ pub struct PageQuery {
 fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "saved" => "The profile was saved.",
+        "created" => "The user was created.",
         "activated" => "The user was activated.",
         "deactivated" => "The user was deactivated and signed out everywhere.",
         "reactivated" => "The user was reactivated.",
         "anonymised" => "The user was anonymised. Their history is kept.",
         "password" => "The new password was set.",
         "factors" => "The user's second factors and recovery codes were removed.",
+        "owner" => "The user is now the organisation's owner.",
         _ => return None,
     })
 }

@@ -2,7 +2,9 @@
 //! (`GET /t/{tenant}/console/users/{id}/{action}`) and taken by a form POST to the same address,
 //! through the service function the JSON API's endpoint calls: `admin::users::lifecycle`
 //! (activate, deactivate, reactivate), `delete`, `anonymise`, `admin::passwords::set` (refused
-//! at once when the hashing queue is full) and `admin::mfa::reset`. Only the actions that fit
+//! at once when the hashing queue is full), `admin::mfa::reset` and
+//! `admin::users::transfer_ownership` (offered to the owner, on an active user's page). Only
+//! the actions that fit
 //! the user's status and the caller's permissions are offered; a forged one is refused by the
 //! service.
 
@@ -35,9 +37,10 @@ pub enum Action {
     Factors,
     Anonymise,
     Delete,
+    Transfer,
 }
 
-const ALL: [Action; 7] = [
+const ALL: [Action; 8] = [
     Action::Activate,
     Action::Deactivate,
     Action::Reactivate,
@@ -45,6 +48,7 @@ const ALL: [Action; 7] = [
     Action::Factors,
     Action::Anonymise,
     Action::Delete,
+    Action::Transfer,
 ];
 
 impl Action {
@@ -58,6 +62,7 @@ impl Action {
             Self::Factors => "reset-factors",
             Self::Anonymise => "anonymise",
             Self::Delete => "delete",
+            Self::Transfer => "transfer-ownership",
         }
     }
 
@@ -75,6 +80,7 @@ impl Action {
             Self::Factors => "Reset second factors",
             Self::Anonymise => "Anonymise",
             Self::Delete => "Delete",
+            Self::Transfer => "Make owner",
         }
     }
 
@@ -82,7 +88,7 @@ impl Action {
     pub fn danger(self) -> bool {
         matches!(
             self,
-            Self::Deactivate | Self::Factors | Self::Anonymise | Self::Delete
+            Self::Deactivate | Self::Factors | Self::Anonymise | Self::Delete | Self::Transfer
         )
     }
 
@@ -116,6 +122,11 @@ impl Action {
                 "The user and their data are deleted and their sessions end. This cannot be \
                  undone."
             }
+            Self::Transfer => {
+                "This user becomes the organisation's owner (its primary user): they hold the \
+                 Owner role and only they can then transfer the ownership again. You keep your \
+                 other roles but are no longer the owner."
+            }
         }
     }
 
@@ -129,6 +140,7 @@ impl Action {
             Self::Factors => "factors",
             Self::Anonymise => "anonymised",
             Self::Delete => "deleted",
+            Self::Transfer => "owner",
         }
     }
 
@@ -145,6 +157,12 @@ impl Action {
             Self::Password | Self::Factors => user.status != UserStatus::Anonymised,
             Self::Anonymise => deletes && user.status != UserStatus::Anonymised,
             Self::Delete => deletes,
+            Self::Transfer => {
+                caller.holds(admin::OWNER_TRANSFER)
+                    && caller.has_owner_standing()
+                    && !user.is_owner
+                    && user.status == UserStatus::Active
+            }
         }
     }
 }
@@ -292,6 +310,14 @@ async fn take(
             .map(drop),
         Action::Delete => users::delete(store, notifier, caller, id, None).await,
         Action::Factors => crate::admin::mfa::reset(store, caller, id).await.map(drop),
+        Action::Transfer => {
+            let req = users::TransferOwnership {
+                user_id: id.clone(),
+            };
+            users::transfer_ownership(store, caller, req)
+                .await
+                .map(drop)
+        }
         Action::Password => {
             let req = SetPassword {
                 password: password.unwrap_or_default(),

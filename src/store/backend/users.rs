@@ -299,7 +299,7 @@ impl Backend {
         }
     }
 
-    /// Lists users by normalised email, keyset-paged.
+    /// Lists users in the query's order (by normalised email, or by creation), keyset-paged.
     pub async fn list_users(&self, tenant: &TenantId, q: &UserQuery) -> Result<Page<User>> {
         let mut args = vec![Arg::Text(tenant.0.clone())];
         let mut sql = format!(
@@ -363,17 +363,43 @@ impl Backend {
             let d = push(&mut args, Arg::Text(day));
             sql += &format!(" AND u.id IN ({})", scope_sql(m, d));
         }
-        // The position is (email_norm, id): a removed user, or users of a tenant that lets them
-        // share an email, may have the same email. The range on the email keeps PostgreSQL on
-        // the index (where `a > x OR (a = x AND b > y)` alone did not).
-        if let Some((email, id)) = &q.after {
-            let e = push(&mut args, Arg::Text(email.clone()));
+        // The position is (sort key, id): a removed user, or users of a tenant that lets them
+        // share an email, may have the same email, and creation instants may be equal. The
+        // range on the key keeps PostgreSQL on the index (where `a > x OR (a = x AND b > y)`
+        // alone did not).
+        if let Some((key, id)) = &q.after {
             let i = push(&mut args, Arg::Text(id.0.clone()));
-            sql += &format!(" AND u.email_norm >= ${e} AND (u.email_norm > ${e} OR u.id > ${i})");
+            match q.sort {
+                UserSort::Email => {
+                    let e = push(&mut args, Arg::Text(key.clone()));
+                    sql += &format!(
+                        " AND u.email_norm >= ${e} AND (u.email_norm > ${e} OR u.id > ${i})"
+                    );
+                }
+                UserSort::Oldest | UserSort::Newest => {
+                    let at: i64 = key.parse().map_err(|_| {
+                        DomainError::invalid("cursor", "`cursor` is not one this API gave out")
+                    })?;
+                    let c = push(&mut args, Arg::Int(at));
+                    let (cmp, strict) = if q.sort == UserSort::Oldest {
+                        (">=", ">")
+                    } else {
+                        ("<=", "<")
+                    };
+                    sql += &format!(
+                        " AND u.created_at {cmp} ${c} AND (u.created_at {strict} ${c} OR u.id {strict} ${i})"
+                    );
+                }
+            }
         }
         let limit = q.limit.clamp(1, 1000);
         let l = push(&mut args, Arg::Int(i64::from(limit) + 1));
-        sql += &format!(" ORDER BY u.email_norm, u.id LIMIT ${l}");
+        sql += match q.sort {
+            UserSort::Email => " ORDER BY u.email_norm, u.id",
+            UserSort::Oldest => " ORDER BY u.created_at, u.id",
+            UserSort::Newest => " ORDER BY u.created_at DESC, u.id DESC",
+        };
+        sql += &format!(" LIMIT ${l}");
 
         let mut query = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(sql));
         for a in args {
@@ -385,8 +411,13 @@ impl Backend {
         let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| crate::domain::model::encode_cursor(&normalise(&r.email), &r.id))
+            rows.last().map(|r| {
+                let key = match q.sort {
+                    UserSort::Email => normalise(&r.email),
+                    UserSort::Oldest | UserSort::Newest => r.created_at.to_string(),
+                };
+                crate::domain::model::encode_cursor(&key, &r.id)
+            })
         } else {
             None
         };
