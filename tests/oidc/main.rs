@@ -17,6 +17,7 @@ mod clients;
 mod code_replay;
 mod consent;
 mod console;
+mod console_audit;
 mod console_people;
 mod console_permissions;
 mod console_user;

@@ -4,6 +4,7 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod audit;
 mod permissions;
 mod profile_form;
 mod roles;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
+        .merge(audit::router())
         .route(
             "/t/{tenant}/console/users/{id}/permissions",
             get(permissions::page).post(permissions::switch),
@@ -141,6 +143,11 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
             crate::domain::permissions::admin::ROLES_READ,
             crate::domain::permissions::admin::ROLES_WRITE,
         ],
+    ),
+    (
+        "audit",
+        "Audit log",
+        &[crate::domain::permissions::admin::AUDIT_READ],
     ),
 ];
 

@@ -1,0 +1,52 @@
+//! The console's people procedures in Chromium (issue 14): the owner orders the user list,
+//! creates a user (a missing mandatory field refused next to the field), reads and filters the
+//! audit log, and transfers the ownership; the admin API then shows each change.
+
+use crate::app::App;
+use crate::common::{Backend, TestServer};
+use crate::{PASSWORD, chromium, input};
+use serde_json::json;
+
+async fn the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let (_, owner) = s.get("/owner").await;
+    let owner_id = owner["id"].as_str().unwrap().to_owned();
+    let (st, v) = s
+        .put(
+            &format!("/users/{owner_id}/password"),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let heir = crate::user_with_password(&s, "heir@acme.test").await;
+    let (st, v) = s.post(&format!("/users/{heir}/activate"), json!({})).await;
+    assert!(st.is_success(), "{v}");
+    s.create_user("newest@acme.test").await;
+    let (st, v) = s
+        .post(
+            "/attributes",
+            json!({"key": "cost_centre", "label": "Cost centre", "kind": "text",
+                   "required": true, "default": "CC-1"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let mut input = input(&s, &app, "owner@acme.test", "");
+    input["heir_id"] = heir.clone().into();
+    input["new_email"] = "nia@acme.test".into();
+    input["newest_email"] = "newest@acme.test".into();
+    let result = chromium::run(&tools, "console_people", input).await;
+    let created = result["created"].as_str().unwrap();
+    let (st, u) = s.get(&format!("/users/{created}")).await;
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(u["email"], "nia@acme.test");
+    assert_eq!(u["attributes"]["cost_centre"], "CC-7");
+    assert_eq!(u["status"], "invited");
+    let (_, now) = s.get("/owner").await;
+    assert_eq!(now["id"], heir.as_str(), "the heir is the owner");
+}
+
+crate::backends!(the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership);
