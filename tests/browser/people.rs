@@ -49,4 +49,36 @@ async fn the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership(b: 
     assert_eq!(now["id"], heir.as_str(), "the heir is the owner");
 }
 
-crate::backends!(the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership);
+/// An administrator edits the catalogues in Chromium: a permission, a custom field (an enum
+/// without values refused first) and a kind of notification added then removed.
+async fn an_administrator_edits_the_catalogues(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let id = crate::user_with_password(&s, "admin@acme.test").await;
+    let role = s.role_id("administrator").await;
+    let (st, v) = s
+        .post(&format!("/users/{id}/roles"), json!({"role_id": role}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    chromium::run(
+        &tools,
+        "console_catalogue",
+        input(&s, &app, "admin@acme.test", ""),
+    )
+    .await;
+    let (_, p) = s.get("/permissions").await;
+    assert!(p.to_string().contains("billing:read"), "{p}");
+    let (st, a) = s.get("/attributes/grade").await;
+    assert_eq!(st, 200, "{a}");
+    assert_eq!(a["options"], json!(["junior", "senior"]));
+    let (_, n) = s.get("/notification-types").await;
+    assert!(!n.to_string().contains("billing.invoice_ready"), "{n}");
+}
+
+crate::backends!(
+    the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership,
+    an_administrator_edits_the_catalogues,
+);

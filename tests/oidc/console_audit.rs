@@ -49,7 +49,11 @@ fn link(body: &str, rel: &str) -> Option<String> {
     let before = &body[..i];
     let h = before.rfind("href=\"")?;
     let rest = &before[h + 6..];
-    Some(rest[..rest.find('"')?].replace("&#38;", "&").replace("&amp;", "&"))
+    Some(
+        rest[..rest.find('"')?]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
 }
 
 async fn the_audit_log_filters_and_pages(b: Backend) {
@@ -79,17 +83,29 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
 
     let page = ab.get("/t/acme/console/audit").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("aria-current=\"page\">Audit log"), "in the navigation");
+    assert!(
+        page.body.contains("aria-current=\"page\">Audit log"),
+        "in the navigation"
+    );
     let first = rows(&page.body);
     assert_eq!(first.len(), 50, "a page of 50");
-    assert!(!page.body.contains(other.id.as_str()), "no other tenant's entry");
+    assert!(
+        !page.body.contains(other.id.as_str()),
+        "no other tenant's entry"
+    );
     // The API gives the same first page (newest first), entry for entry.
     let (_, api) = s.get("/audit?limit=50").await;
     let api_rows: Vec<String> = api["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{} {}", e["at"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["at"].as_str().unwrap(),
+                e["action"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(first, api_rows);
     // The next page follows on, with nothing shown twice.
@@ -106,12 +122,19 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
     let r = rows(&by_action.body);
     assert_eq!(r.len(), 2, "{r:?}");
     assert!(r.iter().all(|x| x.ends_with("role.assign")));
-    let by_actor = ab.get("/t/acme/console/audit?actor=ADMIN%40acme.test").await;
+    let by_actor = ab
+        .get("/t/acme/console/audit?actor=ADMIN%40acme.test")
+        .await;
     let r = rows(&by_actor.body);
     assert!(r.len() >= 3, "{r:?}");
     assert!(by_actor.body.contains("admin@acme.test (console)"));
-    assert!(!by_actor.body.contains("a05@acme.test"), "only the admin's entries");
-    let nobody = ab.get("/t/acme/console/audit?actor=nobody%40acme.test").await;
+    assert!(
+        !by_actor.body.contains("a05@acme.test"),
+        "only the admin's entries"
+    );
+    let nobody = ab
+        .get("/t/acme/console/audit?actor=nobody%40acme.test")
+        .await;
     assert_eq!(nobody.status, 200);
     assert!(nobody.body.contains("No entry matches"));
     let by_target = ab
@@ -120,10 +143,19 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
         ))
         .await;
     let r = rows(&by_target.body);
-    assert!(!r.is_empty() && r.iter().any(|x| x.ends_with("role.assign")), "{r:?}");
-    assert!(by_target.body.contains(&format!("href=\"/t/acme/console/users/{admin_id}\"")));
+    assert!(
+        !r.is_empty() && r.iter().any(|x| x.ends_with("role.assign")),
+        "{r:?}"
+    );
+    assert!(
+        by_target
+            .body
+            .contains(&format!("href=\"/t/acme/console/users/{admin_id}\""))
+    );
     // A time window: the future is empty, the past holds everything.
-    let future = ab.get("/t/acme/console/audit?since=2999-01-01T00%3A00").await;
+    let future = ab
+        .get("/t/acme/console/audit?since=2999-01-01T00%3A00")
+        .await;
     assert!(future.body.contains("No entry matches"));
     let past = ab
         .get("/t/acme/console/audit?since=2000-01-01T00%3A00&until=2999-01-01T00%3A00")

@@ -18,6 +18,7 @@ mod code_replay;
 mod consent;
 mod console;
 mod console_audit;
+mod console_catalogue;
 mod console_people;
 mod console_permissions;
 mod console_user;

@@ -5,6 +5,10 @@
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
 mod audit;
+mod catalogue;
+mod confirm;
+mod fields;
+mod notification_types;
 mod permissions;
 mod profile_form;
 mod roles;
@@ -37,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
         .merge(audit::router())
+        .merge(catalogue::router())
+        .merge(fields::router())
+        .merge(notification_types::router())
         .route(
             "/t/{tenant}/console/users/{id}/permissions",
             get(permissions::page).post(permissions::switch),
@@ -143,6 +150,21 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
             crate::domain::permissions::admin::ROLES_READ,
             crate::domain::permissions::admin::ROLES_WRITE,
         ],
+    ),
+    (
+        "permissions",
+        "Permissions",
+        &[crate::domain::permissions::admin::ROLES_READ],
+    ),
+    (
+        "fields",
+        "Custom fields",
+        &[crate::domain::permissions::admin::SETTINGS_READ],
+    ),
+    (
+        "notifications",
+        "Notifications",
+        &[crate::domain::permissions::admin::SETTINGS_READ],
     ),
     (
         "audit",
