@@ -101,7 +101,7 @@ async fn page(
                 })
                 .collect(),
             fields,
-            default_enabled: typed.is_empty() || typed.get("default_enabled").is_some(),
+            default_enabled: typed.is_empty() || typed.contains_key("default_enabled"),
             form_error,
         },
     )
@@ -158,7 +158,7 @@ async fn create(
             .get("description")
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty()),
-        default_enabled: Some(form.get("default_enabled").is_some()),
+        default_enabled: Some(form.contains_key("default_enabled")),
     };
     match notifications::create_type(&s.store, &console.caller, req).await {
         Ok(_) => see_other(&format!("{back}?notice=created")),
