@@ -106,7 +106,7 @@ impl Raw {
 }
 
 /// Bulk-loads `n` users with memberships (a third of them ended), roles, groups and overrides.
-async fn seed(url: &str, tenant: &TenantId, n: usize) -> Vec<String> {
+async fn seed(url: &str, tenant: &TenantId, n: usize) -> (Vec<String>, Vec<String>) {
     let pool = if url.starts_with("sqlite") {
         Raw::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
     } else {
@@ -212,19 +212,21 @@ async fn seed(url: &str, tenant: &TenantId, n: usize) -> Vec<String> {
     }
     // Fresh planner statistics, as a running database has.
     pool.exec("ANALYZE".to_string()).await;
-    ids
+    (ids, accounts)
 }
 
 async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
     let store = Store::connect(url).await.unwrap();
-    let (tenant, _) = castellan::cli::create_tenant(&store, "bench", "Bench", "owner@bench.test")
-        .await
-        .unwrap();
+    let (tenant, owner) =
+        castellan::cli::create_tenant(&store, "bench", "Bench", "owner@bench.test")
+            .await
+            .unwrap();
     let token = castellan::cli::create_token(&store, &tenant.id, "bench", None)
         .await
         .unwrap();
     let t0 = Instant::now();
-    let ids = seed(url, &tenant.id, n).await;
+    let (ids, accounts) = seed(url, &tenant.id, n).await;
+    let accounts_first = accounts[0].clone();
     eprintln!(
         "# {label}: seeded {n} users in {:.1} s",
         t0.elapsed().as_secs_f64()
@@ -358,6 +360,109 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
                 assert_eq!(res.status(), 200);
             }
         })
+        .await
+        .line(label),
+    );
+
+    // The console's user list, as a signed-in owner's browser asks for it (session cookie,
+    // CSRF-free GETs, the whole HTML page rendered).
+    let origin = base.trim_end_matches("/t/bench/api/v1").to_owned();
+    let password = "bench console password";
+    let res = client
+        .put(format!("{base}/users/{}/password", owner.id))
+        .bearer_auth(tk)
+        .json(&serde_json::json!({ "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let web = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = web
+        .get(format!("{origin}/t/bench/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = login.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = &login[start..start + login[start..].find('"').unwrap()];
+    let res = web
+        .post(format!("{origin}/t/bench/login"))
+        .form(&[
+            ("email", "owner@bench.test"),
+            ("password", password),
+            ("csrf", csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    let w = &web;
+    let console = format!("{origin}/t/bench/console/users");
+    let cu = &console;
+    out.push(
+        measure(
+            "console: user list page, email prefix search (page of 50)",
+            500,
+            |i| {
+                let url = format!("{cu}?q=user{:04}%40", rand(i) % (n / 100).max(1));
+                async move {
+                    let res = w.get(url).send().await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    let body = res.text().await.unwrap();
+                    assert!(body.contains("user-table"));
+                }
+            },
+        )
+        .await
+        .line(label),
+    );
+    // The 50th page of the whole list: the cursor of page 49 is taken from the pages before.
+    let mut url = format!("{cu}?q=&sort=email");
+    for _ in 0..49 {
+        let body = w.get(&url).send().await.unwrap().text().await.unwrap();
+        let i = body.find("rel=\"next\"").expect("a next page");
+        let href = &body[..i];
+        let h = href.rfind("href=\"").unwrap() + 6;
+        url = format!(
+            "{origin}{}",
+            href[h..h + href[h..].find('"').unwrap()]
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
+        );
+    }
+    let page50 = &url;
+    out.push(
+        measure(
+            "console: user list page 50 (by email)",
+            500,
+            |_| async move {
+                let res = w.get(page50).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+                assert!(res.text().await.unwrap().contains("user-table"));
+            },
+        )
+        .await
+        .line(label),
+    );
+    out.push(
+        measure(
+            "console: user list, newest first, in one account (page of 50)",
+            500,
+            |_| {
+                let url = format!("{cu}?sort=-created&account={}", accounts_first);
+                async move {
+                    let res = w.get(url).send().await.unwrap();
+                    assert_eq!(res.status(), 200);
+                }
+            },
+        )
         .await
         .line(label),
     );
