@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// A third-party public client: (client_id, internal id).
-async fn third_party_client(s: &TestServer) -> (String, String) {
+pub(crate) async fn third_party_client(s: &TestServer) -> (String, String) {
     let (st, c) = s
         .post(
             "/clients",
@@ -47,7 +47,12 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 
 /// Goes to the authorize endpoint with `extra` parameters, signing in as `email` when needed;
 /// returns the page or redirect the signed-in request ends at.
-async fn authorize(b: &Browser, client_id: &str, extra: &[(&str, &str)], email: &str) -> Page {
+pub(crate) async fn authorize(
+    b: &Browser,
+    client_id: &str,
+    extra: &[(&str, &str)],
+    email: &str,
+) -> Page {
     let (_, challenge) = pkce();
     let page = b.get(&authorize_url(client_id, &challenge, extra)).await;
     let Some(login) = page
@@ -63,7 +68,12 @@ async fn authorize(b: &Browser, client_id: &str, extra: &[(&str, &str)], email: 
 }
 
 /// Posts the consent page's form with `decision`, changing fields as `edit` says.
-async fn answer(b: &Browser, page: &Page, decision: &str, edit: &[(&str, &str)]) -> Page {
+pub(crate) async fn answer(
+    b: &Browser,
+    page: &Page,
+    decision: &str,
+    edit: &[(&str, &str)],
+) -> Page {
     let mut form = hidden_fields(&page.body);
     for (k, v) in edit {
         form.retain(|(fk, _)| fk != k);
@@ -83,7 +93,7 @@ fn assert_consent_page(page: &Page) {
     assert!(page.body.contains("value=\"allow\"") && page.body.contains("value=\"deny\""));
 }
 
-fn code_of(page: &Page) -> String {
+pub(crate) fn code_of(page: &Page) -> String {
     assert_eq!(page.status, 303, "{}", page.body);
     let to = page.location.clone().unwrap();
     assert!(to.starts_with(REDIRECT), "{to}");

@@ -445,8 +445,83 @@ async fn only_the_owner_transfers_the_ownership(b: Backend) {
     assert_eq!(still["id"], heir.as_str());
 }
 
+/// The apps a user consented to are on their page; an administrator withdraws one after a
+/// confirmation (CSRF needed), and the consent is gone; a manager without power over the user
+/// is offered nothing and refused.
+async fn connected_apps_are_shown_and_withdrawn(b: Backend) {
+    let s = TestServer::start(b).await;
+    person_with_role(&s, "admin@acme.test", "administrator").await;
+    let mgr = person_with_role(&s, "manager@acme.test", "manager").await;
+    let (client_id, _) = crate::consent::third_party_client(&s).await;
+    let ada = user_with_password(&s, "ada@acme.test").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, v) = s
+        .post(
+            &format!("/users/{mgr}/management"),
+            json!({"kind": "user", "id": ada}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let person = Browser::new(&s);
+    let page = crate::consent::authorize(&person, &client_id, &[], "ada@acme.test").await;
+    let done = crate::consent::answer(&person, &page, "allow", &[]).await;
+    crate::consent::code_of(&done);
+    let (_, given) = s.get(&format!("/users/{ada}/consents")).await;
+    assert_eq!(given["items"].as_array().unwrap().len(), 1, "{given}");
+
+    let admin = signed_in(&s, "admin@acme.test").await;
+    let page = admin.get(&format!("/t/acme/console/users/{ada}")).await;
+    assert!(page.body.contains("Connected apps"), "{}", page.body);
+    assert!(
+        page.body.contains("Budget &#60;Tracker&#62;")
+            || page.body.contains("Budget &lt;Tracker&gt;"),
+        "the app's name, escaped"
+    );
+    let url = format!("/t/acme/console/users/{ada}/apps/{client_id}/revoke");
+    assert!(page.body.contains(&format!("href=\"{url}\"")));
+    let confirm = admin.get(&url).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let csrf = hidden(&confirm.body, "csrf").unwrap();
+    assert_eq!(admin.post_form(&url, &[]).await.status, 403);
+    let (_, still) = s.get(&format!("/users/{ada}/consents")).await;
+    assert_eq!(still["items"].as_array().unwrap().len(), 1);
+    // An app the user never consented to is not found.
+    let none = admin
+        .get(&format!("/t/acme/console/users/{ada}/apps/nope/revoke"))
+        .await;
+    assert_eq!(none.status, 404);
+    let r = admin.post_form(&url, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location.unwrap().ends_with("?notice=consent"));
+    let (_, gone) = s.get(&format!("/users/{ada}/consents")).await;
+    assert!(gone["items"].as_array().unwrap().is_empty(), "{gone}");
+
+    // The manager sees the admin's page without a withdraw link and cannot forge one.
+    let page =
+        crate::consent::authorize(&Browser::new(&s), &client_id, &[], "admin@acme.test").await;
+    drop(page);
+    let mb = signed_in(&s, "manager@acme.test").await;
+    let admin_id = s.get("/users?email_prefix=admin%40").await.1["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = format!("/t/acme/console/users/{admin_id}/apps/{client_id}/revoke");
+    let r = mb.get(&forged).await;
+    assert!(
+        r.status == 403 || r.status == 404,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    let page = mb.get(&format!("/t/acme/console/users/{ada}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+}
+
 backends!(
     the_list_filters_and_orders_as_the_api,
     new_user_form,
     only_the_owner_transfers_the_ownership,
+    connected_apps_are_shown_and_withdrawn,
 );

@@ -15,6 +15,7 @@ mod roles;
 mod setup;
 mod user;
 mod user_actions;
+mod user_apps;
 mod user_new;
 mod users;
 
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
+        .merge(user_apps::router())
         .merge(audit::router())
         .merge(catalogue::router())
         .merge(fields::router())

@@ -39,6 +39,8 @@ struct UserPage {
     attributes: Vec<Field>,
     factors: Option<usize>,
     actions: Vec<Action>,
+    /// The apps the user consented to (`None`: the caller may not see them).
+    apps: Option<Vec<super::user_apps::AppLine>>,
     notice: Option<&'static str>,
     form_error: Option<String>,
 }
@@ -61,6 +63,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "password" => "The new password was set.",
         "factors" => "The user's second factors and recovery codes were removed.",
         "owner" => "The user is now the organisation's owner.",
+        "consent" => "The consent was withdrawn: the app's access for this user ended.",
         _ => return None,
     })
 }
@@ -144,6 +147,7 @@ async fn page(
         .ok()
         .map(|f| f.factors.len());
     let (profile, attributes, form_error) = form_fields(user, defs.as_deref(), &invalid);
+    let apps = super::user_apps::of(s, console, &user.id).await;
     render(
         status.unwrap_or(StatusCode::OK),
         &UserPage {
@@ -160,6 +164,7 @@ async fn page(
             profile,
             attributes,
             factors,
+            apps,
             actions: if may {
                 offered(&console.caller, user)
             } else {
