@@ -241,7 +241,10 @@ async fn group_page(
     };
     let (name, description) = match fields {
         Some(f) => (f.get("name").to_owned(), f.get("description").to_owned()),
-        None => (group.name.clone(), group.description.clone().unwrap_or_default()),
+        None => (
+            group.name.clone(),
+            group.description.clone().unwrap_or_default(),
+        ),
     };
     render(
         status,
@@ -281,7 +284,16 @@ async fn show(
         Err(e) => return refusal(e),
     };
     let notice = query.map(|Query(q)| q.notice).unwrap_or_default();
-    group_page(&s, &console, group, None, FieldErrors::default(), &notice, StatusCode::OK).await
+    group_page(
+        &s,
+        &console,
+        group,
+        None,
+        FieldErrors::default(),
+        &notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /t/{tenant}/console/account-groups/{id}`: saves the name and description.

@@ -137,10 +137,14 @@ async fn list(
             shell: console.shell("accounts"),
             notice: notice_text(&query.notice),
             can_write: console.caller.holds(admin::ACCOUNTS_WRITE),
-            kinds: [AccountKind::Provider, AccountKind::Customer, AccountKind::Guest]
-                .into_iter()
-                .map(|k| (k.as_str(), kind_label(k)))
-                .collect(),
+            kinds: [
+                AccountKind::Provider,
+                AccountKind::Customer,
+                AccountKind::Guest,
+            ]
+            .into_iter()
+            .map(|k| (k.as_str(), kind_label(k)))
+            .collect(),
             lines: shown
                 .into_iter()
                 .map(|a| Line {
@@ -240,7 +244,10 @@ async fn create(
         },
     };
     match done {
-        Ok(a) => see_other(&format!("/t/{slug}/console/accounts/{}?notice=created", a.id)),
+        Ok(a) => see_other(&format!(
+            "/t/{slug}/console/accounts/{}?notice=created",
+            a.id
+        )),
         Err(e) => match FieldErrors::of(&e, &["name", "kind"]) {
             Some(errors) => render(
                 status_of(&e),
@@ -307,7 +314,10 @@ async fn account_page(
     status: StatusCode,
 ) -> Response {
     let caller = &console.caller;
-    let here = format!("/t/{}/console/accounts/{}", console.me.tenant.slug, account.id);
+    let here = format!(
+        "/t/{}/console/accounts/{}",
+        console.me.tenant.slug, account.id
+    );
     let (members, members_next) = if caller.user_read_scope().is_ok() {
         let req = ListUsers {
             account_id: Some(account.id.clone()),
@@ -368,7 +378,10 @@ async fn account_page(
             can_write: caller.holds(admin::ACCOUNTS_WRITE),
             errors,
             members,
-            members_first: query.cursor.is_some().then(|| format!("{here}#members-title")),
+            members_first: query
+                .cursor
+                .is_some()
+                .then(|| format!("{here}#members-title")),
             members_next,
             groups: groups.into_iter().map(item).collect(),
             other_groups: other_groups.into_iter().map(item).collect(),
@@ -398,7 +411,16 @@ async fn show(
         Err(e) => return refusal(e),
     };
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    account_page(&s, &console, account, None, FieldErrors::default(), &query, StatusCode::OK).await
+    account_page(
+        &s,
+        &console,
+        account,
+        None,
+        FieldErrors::default(),
+        &query,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /t/{tenant}/console/accounts/{id}`: saves the name and kind.

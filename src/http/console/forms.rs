@@ -14,7 +14,9 @@ impl Posted {
     pub fn read(body: &[u8]) -> Self {
         let mut fields = HashMap::new();
         for (k, v) in url::form_urlencoded::parse(body) {
-            fields.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+            fields
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
         }
         Posted(fields)
     }

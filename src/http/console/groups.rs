@@ -62,7 +62,9 @@ fn query_of(q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection
 
 /// A page number from the address: 1 when absent or not a number.
 pub fn page_number(p: Option<&str>) -> usize {
-    p.and_then(|p| p.parse().ok()).filter(|n| *n > 0).unwrap_or(1)
+    p.and_then(|p| p.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1)
 }
 
 fn notice_text(key: &str) -> Option<&'static str> {
@@ -267,7 +269,11 @@ struct GroupPage {
 }
 
 /// The group's members, as the caller may see them.
-async fn members_of(s: &AppState, console: &Console, ids: &[UserId]) -> Result<Vec<Member>, DomainError> {
+async fn members_of(
+    s: &AppState,
+    console: &Console,
+    ids: &[UserId],
+) -> Result<Vec<Member>, DomainError> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         match get_user(&s.store, &console.caller, id).await {
@@ -340,7 +346,12 @@ async fn group_page(
     let member_total = all_members.len();
     let number = page_number(query.page.as_deref());
     let (members, more) = page_of(all_members, number);
-    let link = |n: usize| format!("/t/{slug}/console/groups/{}?page={n}#members-title", group.id);
+    let link = |n: usize| {
+        format!(
+            "/t/{slug}/console/groups/{}?page={n}#members-title",
+            group.id
+        )
+    };
     let all_roles = match roles::list(&s.store, caller).await {
         Ok(r) => r,
         Err(DomainError::Forbidden(_)) => Vec::new(),
@@ -435,7 +446,16 @@ async fn show(
         Err(e) => return refusal(e),
     };
     let query = query_of(query);
-    group_page(&s, &console, group, None, FieldErrors::default(), &query, StatusCode::OK).await
+    group_page(
+        &s,
+        &console,
+        group,
+        None,
+        FieldErrors::default(),
+        &query,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /t/{tenant}/console/groups/{id}`: saves the name and description.

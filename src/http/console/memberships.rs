@@ -164,8 +164,10 @@ async fn writable(s: &AppState, console: &Console, user: &UserId) -> Result<bool
 /// Whether the caller may change who `user` manages: the page's check to hide the forms (the
 /// service decides): unscoped `users.write` and power over the user.
 async fn may_manage(s: &AppState, console: &Console, user: &UserId) -> Result<bool, DomainError> {
-    Ok(matches!(console.caller.user_write_scope(), Ok(UserScope::All))
-        && writable(s, console, user).await?)
+    Ok(
+        matches!(console.caller.user_write_scope(), Ok(UserScope::All))
+            && writable(s, console, user).await?,
+    )
 }
 
 /// A list the caller may not read is an empty one (the page then offers nothing to pick).
@@ -244,10 +246,11 @@ async fn show(
         Ok(w) => w,
         Err(e) => return refusal(e),
     };
-    let all_accounts = match or_empty(accounts::list(&s.store, caller, ListAccounts::default()).await) {
-        Ok(a) => a,
-        Err(e) => return refusal(e),
-    };
+    let all_accounts =
+        match or_empty(accounts::list(&s.store, caller, ListAccounts::default()).await) {
+            Ok(a) => a,
+            Err(e) => return refusal(e),
+        };
     let all_groups = match or_empty(accounts::list_groups(&s.store, caller).await) {
         Ok(g) => g,
         Err(e) => return refusal(e),
@@ -317,7 +320,16 @@ async fn page(
     };
     let notice = query.map(|Query(q)| q.notice).unwrap_or_default();
     let none = (FieldErrors::default(), "");
-    show(&s, &console, target, &notice, Typed::default(), none, StatusCode::OK).await
+    show(
+        &s,
+        &console,
+        target,
+        &notice,
+        Typed::default(),
+        none,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A date field: empty is open (`None`), else `YYYY-MM-DD`, else an error on the field.
@@ -381,7 +393,16 @@ async fn add(
         main: f.get("main") == "on",
         ..Default::default()
     };
-    show(&s, &console, target, "", typed, (errors, "membership"), status_of(&e)).await
+    show(
+        &s,
+        &console,
+        target,
+        "",
+        typed,
+        (errors, "membership"),
+        status_of(&e),
+    )
+    .await
 }
 
 /// A membership id from the path.
@@ -442,11 +463,10 @@ async fn edit(
     headers: HeaderMap,
     client: Client,
 ) -> Response {
-    let (console, user, m, _) =
-        match context(&s, &slug, &headers, &client, (&id, &mid), "").await {
-            Ok(c) => c,
-            Err(p) => return p,
-        };
+    let (console, user, m, _) = match context(&s, &slug, &headers, &client, (&id, &mid), "").await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
     match writable(&s, &console, &user.id).await {
         Ok(true) => {}
         Ok(false) => {
@@ -654,11 +674,17 @@ async fn management_target(
 ) -> Result<AddManagement, DomainError> {
     let (kind, id) = match f.get("kind") {
         "account" => (TargetKind::Account, f.get("account_id").to_owned()),
-        "account_group" => (TargetKind::AccountGroup, f.get("account_group_id").to_owned()),
+        "account_group" => (
+            TargetKind::AccountGroup,
+            f.get("account_group_id").to_owned(),
+        ),
         "user" => {
             let email = f.get("target_email").trim().to_lowercase();
             if email.is_empty() {
-                return Err(DomainError::invalid("target_email", "enter the person's email"));
+                return Err(DomainError::invalid(
+                    "target_email",
+                    "enter the person's email",
+                ));
             }
             let found = list_users(
                 &s.store,
@@ -679,7 +705,12 @@ async fn management_target(
                 })?;
             (TargetKind::User, user.id.to_string())
         }
-        _ => return Err(DomainError::invalid("kind", "choose a person, an account or an account group")),
+        _ => {
+            return Err(DomainError::invalid(
+                "kind",
+                "choose a person, an account or an account group",
+            ));
+        }
     };
     Ok(AddManagement { kind, id })
 }
@@ -720,7 +751,16 @@ async fn add_management(
         Ok(_) => return see_other(&format!("{back}?notice=managing")),
         Err(e) => e,
     };
-    let Some(errors) = FieldErrors::of(&e, &["kind", "target_email", "account_id", "account_group_id", "id"]) else {
+    let Some(errors) = FieldErrors::of(
+        &e,
+        &[
+            "kind",
+            "target_email",
+            "account_id",
+            "account_group_id",
+            "id",
+        ],
+    ) else {
         return refusal(e);
     };
     let target = match authorised_user(&s.store, &console.caller, &id, true).await {
@@ -731,7 +771,16 @@ async fn add_management(
         target_email: f.get("target_email").to_owned(),
         ..Default::default()
     };
-    show(&s, &console, target, "", typed, (errors, "management"), status_of(&e)).await
+    show(
+        &s,
+        &console,
+        target,
+        "",
+        typed,
+        (errors, "management"),
+        status_of(&e),
+    )
+    .await
 }
 
 /// `POST /t/{tenant}/console/users/{id}/management/{mgid}/delete`: ends a relation.
