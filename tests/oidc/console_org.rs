@@ -201,7 +201,10 @@ fn gets(w: &World) -> Vec<(String, bool)> {
 
 /// The console's POST routes over `w`, in an order in which each succeeds for an
 /// administrator, and whether a Manager may.
-fn posts(w: &World, manager: &str) -> Vec<(String, Vec<(&'static str, String)>, bool)> {
+/// A POST of the matrix: the address, the form, whether a Manager may.
+type Post = (String, Vec<(&'static str, String)>, bool);
+
+fn posts(w: &World, manager: &str) -> Vec<Post> {
     let c = "/t/acme/console";
     let f = |pairs: &[(&'static str, &str)]| {
         pairs

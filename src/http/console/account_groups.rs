@@ -213,8 +213,8 @@ struct GroupPage {
     others: Vec<AccountItem>,
 }
 
-fn group_id(id: &str) -> Result<AccountGroupId, Response> {
-    AccountGroupId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("account group")))
+fn group_id(id: &str) -> Result<AccountGroupId, DomainError> {
+    AccountGroupId::parse(id).ok_or(DomainError::NotFound("account group"))
 }
 
 async fn group_page(
@@ -272,7 +272,7 @@ async fn show(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/account-groups/{id}");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -306,7 +306,7 @@ async fn update(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/account-groups/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -341,7 +341,7 @@ async fn set_account(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/account-groups/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -385,7 +385,7 @@ async fn confirm_delete(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/account-groups/{id}/delete");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -418,7 +418,7 @@ async fn delete(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/account-groups/{id}/delete");
     let (console, _) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {

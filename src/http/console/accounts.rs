@@ -299,8 +299,8 @@ struct AccountPage {
     other_groups: Vec<GroupItem>,
 }
 
-fn account_id(id: &str) -> Result<AccountId, Response> {
-    AccountId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("account")))
+fn account_id(id: &str) -> Result<AccountId, DomainError> {
+    AccountId::parse(id).ok_or(DomainError::NotFound("account"))
 }
 
 /// The account page; `fields` as typed when a save was refused.
@@ -399,7 +399,7 @@ async fn show(
 ) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -433,7 +433,7 @@ async fn update(
 ) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -483,7 +483,7 @@ async fn set_account_group(
 ) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -530,7 +530,7 @@ async fn confirm_delete(
 ) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}/delete");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -568,7 +568,7 @@ async fn delete(
 ) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}/delete");
     let (console, _) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {

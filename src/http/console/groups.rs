@@ -420,8 +420,8 @@ async fn group_page(
     )
 }
 
-fn group_id(id: &str) -> Result<GroupId, Response> {
-    GroupId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("group")))
+fn group_id(id: &str) -> Result<GroupId, DomainError> {
+    GroupId::parse(id).ok_or(DomainError::NotFound("group"))
 }
 
 /// `GET /t/{tenant}/console/groups/{id}`.
@@ -434,7 +434,7 @@ async fn show(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -468,7 +468,7 @@ async fn update(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -505,7 +505,7 @@ async fn members(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -540,7 +540,7 @@ async fn group_roles(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}");
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -584,7 +584,7 @@ async fn confirm_delete(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}/delete");
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -623,7 +623,7 @@ async fn delete(
 ) -> Response {
     let id = match group_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}/delete");
     let (console, _) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {

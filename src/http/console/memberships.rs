@@ -293,8 +293,8 @@ async fn show(
     )
 }
 
-fn user_id(id: &str) -> Result<UserId, Response> {
-    UserId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("user")))
+fn user_id(id: &str) -> Result<UserId, DomainError> {
+    UserId::parse(id).ok_or(DomainError::NotFound("user"))
 }
 
 /// `GET /t/{tenant}/console/users/{id}/memberships`.
@@ -307,7 +307,7 @@ async fn page(
 ) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(p) => return p,
+        Err(e) => return refusal(e),
     };
     let back = address(&slug, &id);
     let console = match Console::of(&s, &slug, &headers, &client, &back).await {
@@ -355,7 +355,7 @@ async fn add(
 ) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(p) => return p,
+        Err(e) => return refusal(e),
     };
     let back = address(&slug, &id);
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -406,8 +406,8 @@ async fn add(
 }
 
 /// A membership id from the path.
-fn membership_id(id: &str) -> Result<MembershipId, Response> {
-    MembershipId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("membership")))
+fn membership_id(id: &str) -> Result<MembershipId, DomainError> {
+    MembershipId::parse(id).ok_or(DomainError::NotFound("membership"))
 }
 
 /// The membership `mid` of `user`, as the caller may read it.
@@ -445,8 +445,8 @@ async fn context(
     ids: (&str, &str),
     suffix: &str,
 ) -> Result<(Console, User, Membership, String), Response> {
-    let id = user_id(ids.0)?;
-    let mid = membership_id(ids.1)?;
+    let id = user_id(ids.0).map_err(refusal)?;
+    let mid = membership_id(ids.1).map_err(refusal)?;
     let back = format!("{}/{mid}{suffix}", address(slug, &id));
     let console = Console::of(s, slug, headers, client, &back).await?;
     let user = authorised_user(&s.store, &console.caller, &id, false)
@@ -726,7 +726,7 @@ async fn add_management(
 ) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(p) => return p,
+        Err(e) => return refusal(e),
     };
     let back = address(&slug, &id);
     let (console, f) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
@@ -793,7 +793,7 @@ async fn remove_management(
 ) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(p) => return p,
+        Err(e) => return refusal(e),
     };
     let back = address(&slug, &id);
     let (console, _) = match signed_post(&s, &slug, &headers, &client, &back, &body).await {
