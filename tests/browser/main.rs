@@ -14,6 +14,7 @@ mod common;
 
 mod app;
 mod chromium;
+mod org;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};
