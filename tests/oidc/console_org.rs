@@ -999,8 +999,19 @@ async fn employment_and_management_are_set_from_the_console(b: Backend) {
         (json!(false), json!("2999-12-31"))
     );
     let (ma, mb) = (m_a["id"].as_str().unwrap(), m_b["id"].as_str().unwrap());
+    // A role held in an account is shown with that employment.
+    let buyer = created(&s, "/roles", json!({"name": "Buyer", "permissions": []})).await;
+    let (st, v) = s
+        .post(
+            &format!("/users/{t}/roles"),
+            json!({"role_id": buyer, "account_id": bee}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
     let page = browser.get(&url).await;
     assert!(page.body.contains("status-main") && page.body.contains("Current"));
+    assert!(page.body.contains("Roles here: Buyer"), "{}", page.body);
+    assert_eq!(page.body.matches("Roles here:").count(), 1);
     location(&post(&browser, &format!("{url}/{mb}/main"), Some(&csrf), &[]).await);
     let ms = memberships_of(&s, &t).await;
     assert_eq!(ms.iter().filter(|m| m["main"] == true).count(), 1);

@@ -11,6 +11,7 @@ use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, ListAccounts};
 use crate::admin::management::{self, AddManagement, TargetKind};
 use crate::admin::memberships::{self, AddMembership, UpdateMembership};
+use crate::admin::roles;
 use crate::admin::users::{ListUsers, authorised_user, get as get_user, list as list_users};
 use crate::domain::authz::UserScope;
 use crate::domain::clock::{format_date, parse_date};
@@ -92,11 +93,14 @@ pub struct Row {
     end: String,
     main: bool,
     current: bool,
+    /// The roles the person holds in this account, by name (empty: none).
+    roles: String,
 }
 
 impl Row {
     fn of(m: Membership) -> Self {
         Row {
+            roles: String::new(),
             id: m.id.to_string(),
             account_id: m.account_id.to_string(),
             account: m.account_name,
@@ -238,10 +242,26 @@ async fn show(
     status: StatusCode,
 ) -> Response {
     let caller = &console.caller;
-    let rows = match memberships::list(&s.store, caller, &target.id).await {
+    let mut rows: Vec<Row> = match memberships::list(&s.store, caller, &target.id).await {
         Ok(m) => m.into_iter().map(Row::of).collect(),
         Err(e) => return refusal(e),
     };
+    let held = match or_empty(roles::assignments(&s.store, caller, &target.id).await) {
+        Ok(a) => a,
+        Err(e) => return refusal(e),
+    };
+    for r in &mut rows {
+        r.roles = held
+            .iter()
+            .filter(|a| {
+                a.account_id
+                    .as_ref()
+                    .is_some_and(|id| id.as_str() == r.account_id)
+            })
+            .map(|a| a.role_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
     let can_write = match writable(s, console, &target.id).await {
         Ok(w) => w,
         Err(e) => return refusal(e),

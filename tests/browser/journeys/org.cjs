@@ -75,7 +75,7 @@ module.exports = (kit) => {
       expect(await page.getByRole("link", { name: input.user_name }).count() === 1, "the user is a current member");
       await checkPage(page, "account");
       await section(page, "Accounts").click();
-      await page.getByRole("link", { name: "account groups" }).click();
+      await page.getByRole("link", { name: "Account groups", exact: true }).click();
       await waitForPath(page, `${tenantPath}/console/account-groups`);
       await checkPage(page, "account-groups");
       await page.getByRole("link", { name: input.account_group }).click();
