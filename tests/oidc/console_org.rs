@@ -1368,6 +1368,24 @@ async fn a_manager_of_an_account_sees_and_changes_only_its_people(b: Backend) {
         .await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Add an employment") && !page.body.contains("Manage account"));
+    // Only the accounts they manage are offered, and only those employments can be changed.
+    assert!(
+        page.body.contains(&format!("<option value=\"{a}\"")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&format!("<option value=\"{other}\"")));
+    let guest = memberships_of(&s, &t)
+        .await
+        .into_iter()
+        .find(|m| m["account_name"] == "Guest")
+        .unwrap();
+    let guest_id = guest["id"].as_str().unwrap();
+    assert!(
+        !page.body.contains(&format!("memberships/{guest_id}\"")),
+        "the guest membership is not offered"
+    );
+    assert_eq!(page.body.matches("Edit dates<").count(), 1, "{}", page.body);
     let before = (
         memberships_of(&s, &o).await,
         s.get(&format!("/users/{o}")).await.1,

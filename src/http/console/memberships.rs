@@ -17,8 +17,8 @@ use crate::domain::authz::UserScope;
 use crate::domain::clock::{format_date, parse_date};
 use crate::domain::throttle::Client;
 use crate::domain::{
-    Account, AccountGroup, DomainError, ManagementId, ManagementTarget, Membership, MembershipId,
-    User, UserId,
+    Account, AccountGroup, AccountId, DomainError, ManagementId, ManagementTarget, Membership,
+    MembershipId, User, UserId,
 };
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
@@ -95,12 +95,15 @@ pub struct Row {
     current: bool,
     /// The roles the person holds in this account, by name (empty: none).
     roles: String,
+    /// Whether the caller may change it (a manager: only in an account they manage).
+    editable: bool,
 }
 
 impl Row {
     fn of(m: Membership) -> Self {
         Row {
             roles: String::new(),
+            editable: false,
             id: m.id.to_string(),
             account_id: m.account_id.to_string(),
             account: m.account_name,
@@ -172,6 +175,25 @@ async fn may_manage(s: &AppState, console: &Console, user: &UserId) -> Result<bo
         matches!(console.caller.user_write_scope(), Ok(UserScope::All))
             && writable(s, console, user).await?,
     )
+}
+
+/// Whether the caller's write scope reaches memberships in `account`: everywhere, or for a
+/// manager the accounts they manage. Only to keep off the page what the service would refuse
+/// (`admin::memberships` decides, with the same question).
+async fn reaches(
+    s: &AppState,
+    console: &Console,
+    account: &AccountId,
+) -> Result<bool, DomainError> {
+    match console.caller.user_write_scope() {
+        Ok(UserScope::All) => Ok(true),
+        Ok(UserScope::ManagedBy(me)) => {
+            s.store
+                .manages_account(&console.me.tenant.id, &me, account)
+                .await
+        }
+        Err(_) => Ok(false),
+    }
 }
 
 /// A list the caller may not read is an empty one (the page then offers nothing to pick).
@@ -271,6 +293,25 @@ async fn show(
             Ok(a) => a,
             Err(e) => return refusal(e),
         };
+    let mut choosable = Vec::new();
+    if can_write {
+        for a in &all_accounts {
+            match reaches(s, console, &a.id).await {
+                Ok(true) => choosable.push(a),
+                Ok(false) => {}
+                Err(e) => return refusal(e),
+            }
+        }
+        for r in &mut rows {
+            let Some(id) = AccountId::parse(&r.account_id) else {
+                continue;
+            };
+            r.editable = match reaches(s, console, &id).await {
+                Ok(yes) => yes,
+                Err(e) => return refusal(e),
+            };
+        }
+    }
     let all_groups = match or_empty(accounts::list_groups(&s.store, caller).await) {
         Ok(g) => g,
         Err(e) => return refusal(e),
@@ -290,8 +331,8 @@ async fn show(
             notice: notice_text(notice),
             rows,
             can_write,
-            accounts: all_accounts
-                .iter()
+            accounts: choosable
+                .into_iter()
                 .map(|a| Choice {
                     id: a.id.to_string(),
                     name: format!("{} ({})", a.name, super::accounts::kind_label(a.kind)),
