@@ -1438,3 +1438,42 @@ backends!(
     another_tenants_objects_are_out_of_reach,
     a_manager_of_an_account_sees_and_changes_only_its_people
 );
+
+/// Hostile forms on every POST route (NUL, invalid UTF-8, a huge value, unknown and
+/// duplicated fields, a date that is no date): refused or ignored, never a 500.
+async fn hostile_forms_are_refused_not_crashed(b: Backend) {
+    let s = TestServer::start(b).await;
+    let manager = holder(&s, "manager@acme.test", "manager").await;
+    holder(&s, "admin@acme.test", "administrator").await;
+    let w = world(&s, 0, &manager).await;
+    let browser = signed_in(&s, "admin@acme.test").await;
+    let csrf = csrf_of(&browser).await;
+    let huge = "x".repeat(100_000);
+    let bodies = [
+        "display_name=a%00b&name=a%00b&kind=customer&start_date=2024-01-01%00&op=add".to_owned(),
+        "display_name=%FF%FE&name=%FF%FE&description=%FF&kind=%FF&start_date=%FF&end_date=%FF&op=%FF&user_id=%FF&role_id=%FF&account_id=%FF&account_group_id=%FF&target_email=%FF".to_owned(),
+        format!("display_name={huge}&name={huge}&description={huge}&target_email={huge}&start_date={huge}&kind=user"),
+        "op=add&op=remove&user_id=&user_id=x&kind=account&kind=user&unknown=1&main=yes&start_date=9999999-01-01".to_owned(),
+    ];
+    for (url, _, _) in posts(&w, &manager) {
+        for body in &bodies {
+            let res = browser
+                .http
+                .post(browser.absolute_url(&url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("csrf={}&{body}", crate::enc(&csrf)))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            assert!(
+                status < 500,
+                "{url} {}: {status} {text}",
+                &body[..body.len().min(80)]
+            );
+        }
+    }
+}
+
+backends!(hostile_forms_are_refused_not_crashed);
