@@ -1141,6 +1141,38 @@ async fn employment_and_management_are_set_from_the_console(b: Backend) {
             && page.body.contains("Region")
             && page.body.contains("mona@acme.test")
     );
+    // Seen from Mona's side: Tess manages her directly. Seen from Tess's: Mona manages her
+    // through Beta, her account, and Tess herself through Region once Beta is in it.
+    let page = browser
+        .get(&format!("/t/acme/console/users/{mona}/memberships"))
+        .await;
+    assert!(
+        page.body.contains("tess@acme.test") && page.body.contains("Directly"),
+        "{}",
+        page.body
+    );
+    let (st, v) = s
+        .post(
+            &format!("/users/{mona}/management"),
+            json!({"kind": "account", "id": bee}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = s
+        .put(&format!("/account-groups/{ag}/accounts/{bee}"), json!({}))
+        .await;
+    assert!(st.is_success(), "{v}");
+    let page = browser.get(&url).await;
+    assert!(
+        page.body.contains("Through the account Beta"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Through the account group Region"),
+        "{}",
+        page.body
+    );
     for m in items {
         let id = m["id"].as_str().unwrap();
         location(&post(&browser, &format!("{mg}/{id}/delete"), Some(&csrf), &[]).await);

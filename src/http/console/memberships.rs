@@ -123,6 +123,60 @@ pub struct Managed {
     href: Option<String>,
 }
 
+/// Someone who manages the person, and through what.
+pub struct Manager {
+    name: String,
+    href: Option<String>,
+    through: String,
+}
+
+/// Who manages `user` today, as the caller may see them.
+async fn managers(
+    s: &AppState,
+    console: &Console,
+    user: &UserId,
+    all_accounts: &[Account],
+    all_groups: &[AccountGroup],
+) -> Result<Vec<Manager>, DomainError> {
+    let slug = &console.me.tenant.slug;
+    let mut out = Vec::new();
+    for m in management::managers_of(&s.store, &console.caller, user).await? {
+        let (name, href) = match get_user(&s.store, &console.caller, &m.manager_id).await {
+            Ok(u) => (
+                format!("{} ({})", display_name(&u), u.email),
+                Some(format!("/t/{slug}/console/users/{}/memberships", u.id)),
+            ),
+            Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => {
+                ("Someone outside your scope".to_owned(), None)
+            }
+            Err(e) => return Err(e),
+        };
+        let through = match &m.target {
+            ManagementTarget::User(_) => "Directly".to_owned(),
+            ManagementTarget::Account(a) => format!(
+                "Through the account {}",
+                all_accounts
+                    .iter()
+                    .find(|x| &x.id == a)
+                    .map_or("(hidden)", |x| x.name.as_str())
+            ),
+            ManagementTarget::AccountGroup(g) => format!(
+                "Through the account group {}",
+                all_groups
+                    .iter()
+                    .find(|x| &x.id == g)
+                    .map_or("(hidden)", |x| x.name.as_str())
+            ),
+        };
+        out.push(Manager {
+            name,
+            href,
+            through,
+        });
+    }
+    Ok(out)
+}
+
 /// An option of a select.
 pub struct Choice {
     id: String,
@@ -152,6 +206,7 @@ struct MembershipsPage {
     accounts: Vec<Choice>,
     account_groups: Vec<Choice>,
     managed: Vec<Managed>,
+    managers: Vec<Manager>,
     can_manage: bool,
     typed: Typed,
     errors: FieldErrors,
@@ -320,6 +375,10 @@ async fn show(
         Ok(m) => m,
         Err(e) => return refusal(e),
     };
+    let managers = match managers(s, console, &target.id, &all_accounts, &all_groups).await {
+        Ok(m) => m,
+        Err(e) => return refusal(e),
+    };
     let can_manage = can_write && matches!(caller.user_write_scope(), Ok(UserScope::All));
     render(
         status,
@@ -346,6 +405,7 @@ async fn show(
                 })
                 .collect(),
             managed,
+            managers,
             can_manage,
             typed,
             errors: errors.0,
