@@ -1400,6 +1400,11 @@ async fn a_manager_of_an_account_sees_and_changes_only_its_people(b: Backend) {
         .await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Add an employment") && !page.body.contains("Manage account"));
+    assert!(
+        page.body.contains("You (manager@acme.test)"),
+        "{}",
+        page.body
+    );
     // Only the accounts they manage are offered, and only those employments can be changed.
     assert!(
         page.body.contains(&format!("<option value=\"{a}\"")),

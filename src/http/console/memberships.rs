@@ -141,7 +141,9 @@ async fn managers(
     let slug = &console.me.tenant.slug;
     let mut out = Vec::new();
     for m in management::managers_of(&s.store, &console.caller, user).await? {
+        let you = m.manager_id == console.me.user.id;
         let (name, href) = match get_user(&s.store, &console.caller, &m.manager_id).await {
+            _ if you => (format!("You ({})", console.me.user.email), None),
             Ok(u) => (
                 format!("{} ({})", display_name(&u), u.email),
                 Some(format!("/t/{slug}/console/users/{}/memberships", u.id)),
