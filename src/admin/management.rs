@@ -53,6 +53,13 @@ pub async fn list(store: &Store, caller: &Caller, manager: &UserId) -> Result<Ve
     store.list_management(caller.tenant_id(), manager).await
 }
 
+/// Who manages `user` today, and through what (the user, an account or an account group they
+/// belong to now); the caller needs to be able to read that user.
+pub async fn managers_of(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<Management>> {
+    authorised_user(store, caller, user, false).await?;
+    store.managers_of(caller.tenant_id(), user).await
+}
+
 /// Makes `manager` manage a user, account or account group of the tenant.
 pub async fn add(
     store: &Store,

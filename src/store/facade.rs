@@ -172,6 +172,8 @@ forward! {
 
     /// What a manager manages.
     fn list_management(&self, tenant: &TenantId, manager: &UserId) -> Vec<Management>;
+    /// The relations through which someone manages a user today.
+    fn managers_of(&self, tenant: &TenantId, user: &UserId) -> Vec<Management>;
     /// Makes a user manage a user, account or account group.
     fn insert_management(&self, tenant: &TenantId, manager: &UserId, target: &ManagementTarget,
         actor: &Actor) -> Management;

@@ -52,6 +52,8 @@ struct Shared {
     pending: Mutex<HashMap<String, (Nonce, PkceCodeVerifier)>>,
     /// What came back, by `state`: the verified ID token's claims, or why there is none.
     arrived: Mutex<HashMap<String, Result<CoreIdTokenClaims, String>>>,
+    /// The verified ID tokens as they came, by `state` (for claims the crate does not type).
+    raw: Mutex<HashMap<String, String>>,
 }
 
 /// One authorization request the browser is to open.
@@ -113,6 +115,7 @@ impl App {
             http,
             pending: Mutex::default(),
             arrived: Mutex::default(),
+            raw: Mutex::default(),
         });
         let router = Router::new()
             .route("/callback", get(callback))
@@ -162,6 +165,27 @@ impl App {
             Some(Err(why)) => panic!("the app got no ID token: {why}"),
             None => panic!("the browser never came back to the app for this request"),
         }
+    }
+}
+
+impl App {
+    /// All the claims of the (verified) ID token the app got for `request`, as JSON: also
+    /// Castellan's own (`accounts`, `roles`...), which `CoreIdTokenClaims` does not type.
+    pub fn all_claims(&self, request: &Pending) -> serde_json::Value {
+        use base64::Engine;
+        let jwt = self
+            .shared
+            .raw
+            .lock()
+            .unwrap()
+            .get(&request.state)
+            .cloned()
+            .expect("the app got an ID token for this request");
+        let payload = jwt.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
     }
 }
 
@@ -232,6 +256,12 @@ async fn exchange(
         .ok_or("no ID token")?
         .claims(&verifier, &nonce)
         .map_err(|e| format!("ID token: {e}"))?;
+    if let Some(jwt) = tokens.id_token() {
+        app.raw
+            .lock()
+            .unwrap()
+            .insert(state.to_owned(), jwt.to_string());
+    }
     Ok(claims.clone())
 }
 /// The `amr` of an ID token, as strings.

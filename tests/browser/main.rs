@@ -14,6 +14,7 @@ mod common;
 
 mod app;
 mod chromium;
+mod org;
 mod people;
 
 use app::{App, acr, amr};

@@ -231,8 +231,8 @@ fn offered(body: &str, id: &str) -> Vec<String> {
             let rest = &body[i + prefix.len()..];
             rest[..rest.find('"').unwrap()].to_owned()
         })
-        // The link to the user's permissions page is no action.
-        .filter(|a| a != "permissions")
+        // The links to the user's permissions and employment pages are no actions.
+        .filter(|a| a != "permissions" && a != "memberships")
         .collect()
 }
 

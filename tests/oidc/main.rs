@@ -19,6 +19,7 @@ mod consent;
 mod console;
 mod console_audit;
 mod console_catalogue;
+mod console_org;
 mod console_people;
 mod console_permissions;
 mod console_user;

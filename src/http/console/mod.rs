@@ -4,10 +4,15 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod account_groups;
+mod accounts;
 mod audit;
 mod catalogue;
 mod confirm;
 mod fields;
+mod forms;
+mod groups;
+mod memberships;
 mod notification_types;
 mod permissions;
 mod profile_form;
@@ -71,6 +76,9 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/console/users/{id}/{action}",
             get(user_actions::confirm).post(user_actions::act),
         )
+        .merge(groups::router())
+        .merge(accounts::router())
+        .merge(memberships::router())
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -151,6 +159,22 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
         &[
             crate::domain::permissions::admin::ROLES_READ,
             crate::domain::permissions::admin::ROLES_WRITE,
+        ],
+    ),
+    (
+        "groups",
+        "Groups",
+        &[
+            crate::domain::permissions::admin::GROUPS_READ,
+            crate::domain::permissions::admin::GROUPS_WRITE,
+        ],
+    ),
+    (
+        "accounts",
+        "Accounts",
+        &[
+            crate::domain::permissions::admin::ACCOUNTS_READ,
+            crate::domain::permissions::admin::ACCOUNTS_WRITE,
         ],
     ),
     (

@@ -47,7 +47,7 @@ code{font-size:13px;background:#f3f4f6;border-radius:4px;padding:1px 5px}
 .actions button{flex:1}
 button.secondary{background:#fff;color:#374151;border:1px solid #d1d5db}
 button.secondary:hover{background:#f9fafb}
-footer{margin-top:24px;font-size:12px;color:#9ca3af;text-align:center}
+footer{margin-top:24px;font-size:12px;color:#6b7280;text-align:center}
 "#;
 
 /// A whole page around `body`, in English.

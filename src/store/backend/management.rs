@@ -120,6 +120,29 @@ impl Backend {
         .collect()
     }
 
+    /// The relations through which someone manages `user` today: directly, or through a
+    /// current membership of `user` in a managed account or in an account of a managed group.
+    pub async fn managers_of(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<Management>> {
+        let current = "(ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)";
+        sqlx::query_as::<DB, ManagementRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, manager_id, target_user_id, target_account_id, target_account_group_id, created_at \
+             FROM management WHERE tenant_id = $1 AND (target_user_id = $2 \
+               OR target_account_id IN (SELECT ms.account_id FROM memberships ms WHERE ms.user_id = $2 AND {current}) \
+               OR target_account_group_id IN (SELECT agm.group_id FROM account_group_members agm \
+                 JOIN memberships ms ON ms.account_id = agm.account_id WHERE ms.user_id = $2 AND {current})) \
+             ORDER BY created_at, id"
+        )))
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(crate::domain::clock::format_date(crate::domain::clock::today()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(Management::try_from)
+        .collect()
+    }
+
     /// Makes `manager` manage `target` (a user, account or account group of the tenant).
     pub async fn insert_management(
         &self,
