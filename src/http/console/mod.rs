@@ -4,6 +4,8 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod app_form;
+mod apps;
 mod permissions;
 mod profile_form;
 mod roles;
@@ -58,6 +60,7 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/console/users/{id}/{action}",
             get(user_actions::confirm).post(user_actions::act),
         )
+        .merge(apps::router())
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -138,6 +141,14 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
         &[
             crate::domain::permissions::admin::ROLES_READ,
             crate::domain::permissions::admin::ROLES_WRITE,
+        ],
+    ),
+    (
+        "apps",
+        "Apps",
+        &[
+            crate::domain::permissions::admin::SETTINGS_READ,
+            crate::domain::permissions::admin::SETTINGS_WRITE,
         ],
     ),
 ];
