@@ -42,7 +42,11 @@ async fn administrator_registers_an_app_and_rotates_its_secret(b: Backend) {
     let registered = chromium::run(&tools, "console_app_register", input.clone()).await;
     let client_id = registered["client_id"].as_str().unwrap();
     let secret = registered["secret"].as_str().unwrap();
-    assert_eq!(token_status(&s, client_id, secret).await, 200, "the secret is real");
+    assert_eq!(
+        token_status(&s, client_id, secret).await,
+        200,
+        "the secret is real"
+    );
     let (_, apps) = s.get("/clients").await;
     let made = apps
         .as_array()
@@ -58,7 +62,11 @@ async fn administrator_registers_an_app_and_rotates_its_secret(b: Backend) {
     let rotated = chromium::run(&tools, "console_app_rotate", input).await;
     let new_secret = rotated["secret"].as_str().unwrap();
     assert_ne!(new_secret, secret);
-    assert_eq!(token_status(&s, client_id, secret).await, 401, "old secret refused");
+    assert_eq!(
+        token_status(&s, client_id, secret).await,
+        401,
+        "old secret refused"
+    );
     assert_eq!(token_status(&s, client_id, new_secret).await, 200);
 }
 

@@ -29,7 +29,7 @@ pub(crate) async fn signed_in(s: &TestServer, email: &str) -> Browser {
 }
 
 /// A user with a password holding the seeded role `template`.
-async fn holder(s: &TestServer, email: &str, template: &str) {
+pub(crate) async fn holder(s: &TestServer, email: &str, template: &str) {
     let u = user_with_password(s, email).await;
     let role = s.role_id(template).await;
     let (st, v) = s

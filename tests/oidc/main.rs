@@ -18,6 +18,7 @@ mod code_replay;
 mod consent;
 mod console;
 mod console_apps;
+mod console_directory;
 mod console_permissions;
 mod console_user;
 mod discovery;

@@ -1,9 +1,9 @@
 //! `/scim/tokens` and `/scim/settings`: SCIM tokens and what a SCIM DELETE does.
 
 use crate::admin::scim::{self, CreateScimToken, CreatedScimToken, ListScimRequests};
-use crate::domain::{Page, ScimTokenId};
 use crate::domain::authz::Caller;
 use crate::domain::scim::{ScimRequest, ScimSettings, ScimToken};
+use crate::domain::{Page, ScimTokenId};
 use crate::http::AppState;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::problem::ApiResult;

@@ -6,6 +6,7 @@
 
 mod app_form;
 mod apps;
+mod directory;
 mod permissions;
 mod profile_form;
 mod roles;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
             get(user_actions::confirm).post(user_actions::act),
         )
         .merge(apps::router())
+        .merge(directory::router())
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -149,6 +151,14 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
         &[
             crate::domain::permissions::admin::SETTINGS_READ,
             crate::domain::permissions::admin::SETTINGS_WRITE,
+        ],
+    ),
+    (
+        "directory",
+        "Directory",
+        &[
+            crate::domain::permissions::admin::TOKENS_MANAGE,
+            crate::domain::permissions::admin::USERS_READ,
         ],
     ),
 ];
