@@ -20,6 +20,7 @@ mod console;
 mod console_apps;
 mod console_directory;
 mod console_permissions;
+mod console_security;
 mod console_user;
 mod discovery;
 mod hostile;

@@ -10,6 +10,7 @@ mod directory;
 mod permissions;
 mod profile_form;
 mod roles;
+mod security;
 mod setup;
 mod user;
 mod user_actions;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(apps::router())
         .merge(directory::router())
+        .merge(security::router())
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -159,6 +161,14 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
         &[
             crate::domain::permissions::admin::TOKENS_MANAGE,
             crate::domain::permissions::admin::USERS_READ,
+        ],
+    ),
+    (
+        "security",
+        "Security",
+        &[
+            crate::domain::permissions::admin::SETTINGS_READ,
+            crate::domain::permissions::admin::SETTINGS_WRITE,
         ],
     ),
 ];
