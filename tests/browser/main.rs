@@ -15,6 +15,7 @@ mod common;
 mod app;
 mod apps;
 mod chromium;
+mod directory;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};
