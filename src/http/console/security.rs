@@ -8,6 +8,7 @@ use super::{Console, Shell, refusal, render};
 use crate::admin::{keys, mfa, sessions};
 use crate::domain::DomainError;
 use crate::domain::mfa::{MfaPolicy, MfaSettings, UserVerification};
+use crate::domain::oidc::KeyState;
 use crate::domain::permissions::admin;
 use crate::domain::sessions::SessionSettings;
 use crate::domain::throttle::Client;
@@ -174,10 +175,17 @@ async fn page(
         Ok(v) => v,
         Err(e) => return refusal(e),
     };
-    let all_keys = match keys::list(&s.store, &s.oidc, caller).await {
+    let mut all_keys = match keys::list(&s.store, &s.oidc, caller).await {
         Ok(k) => k,
         Err(e) => return refusal(e),
     };
+    // Signing first, then the next keys, then the retired ones; newest first within each.
+    let rank = |k: &crate::domain::oidc::SigningKey| match k.state {
+        KeyState::Active => 0,
+        KeyState::Next => 1,
+        KeyState::Retired => 2,
+    };
+    all_keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then(b.created_at.cmp(&a.created_at)));
     let (policy, passkey_only, verification) = mfa_form.unwrap_or_else(|| {
         (
             stored_mfa.policy.as_str().to_owned(),
