@@ -131,7 +131,7 @@ async fn list(
         Ok(a) => a,
         Err(e) => return refusal(e),
     };
-    all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    all.sort_by_key(|a| a.name.to_lowercase());
     let lines = all
         .iter()
         .map(|a| Line {
