@@ -94,7 +94,8 @@ fn request_lines(items: Vec<ScimRequest>, tokens: &[TokenLine]) -> Vec<RequestLi
         .map(|r| RequestLine {
             at: instant(r.at),
             token: match &r.token_id {
-                None => "Refused token".to_owned(),
+                None if r.status == 401 => "Refused token".to_owned(),
+                None => "No token".to_owned(),
                 Some(id) => tokens
                     .iter()
                     .find(|t| t.id == id.as_str())

@@ -25,6 +25,9 @@ pub const KEEP: i64 = 1000;
 const QUEUE: usize = 4096;
 /// The most entries written in one transaction.
 const BATCH: usize = 256;
+/// How long the writer lets entries gather before a transaction: under load one transaction
+/// writes many requests instead of one each.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(200);
 /// The longest path kept (the rest is cut).
 const MAX_PATH: usize = 300;
 
@@ -150,6 +153,13 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Entry>) {
     let mut tenants: HashMap<String, TenantId> = HashMap::new();
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
+        tokio::time::sleep(GATHER).await;
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
         let mut rows = Vec::with_capacity(batch.len());
         for e in batch.drain(..) {
             let tenant = match e.tenant {
