@@ -195,3 +195,39 @@ async fn tenant_of(
     known.insert(slug.to_owned(), tenant.id.clone());
     Some(tenant.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: usize) -> Entry {
+        Entry {
+            slug: "acme".into(),
+            tenant: None,
+            request: ScimRequest {
+                seq: 0,
+                at: 0,
+                token_id: None,
+                method: "GET".into(),
+                path: format!("/Users/{i}"),
+                status: 200,
+                scim_type: None,
+                duration_ms: 0,
+            },
+        }
+    }
+
+    /// A full queue drops and counts: recording never waits for the writer (which, on this
+    /// one-thread runtime, cannot run until the test yields).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_queue_drops_and_counts_without_waiting() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let log = ScimLog::new(store);
+        let started = Instant::now();
+        for i in 0..QUEUE + 100 {
+            log.record(entry(i));
+        }
+        assert_eq!(log.dropped(), 100);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+}
