@@ -414,6 +414,43 @@ async fn registered_secret_is_real_and_rotation_replaces_it(b: Backend) {
     assert_eq!(token_status(&s, "acme", &client_id, &secret).await, 401);
     assert_eq!(token_status(&s, "acme", &client_id, &rotated).await, 200);
 
+    // A public app has no secret: the registration leads to its page, nothing to copy.
+    let mut public = app_form(&csrf, "Mobile");
+    public.retain(|(k, _)| {
+        !["token_endpoint_auth_method", "grant_type", "redirect_uris"].contains(k)
+    });
+    public.extend([
+        ("token_endpoint_auth_method", "none"),
+        ("grant_type", "authorization_code"),
+        (
+            "redirect_uris",
+            "https://app.example.com/cb\nhttp://127.0.0.1:8080/cb",
+        ),
+    ]);
+    let done = admin.post_form("/t/acme/console/apps", &public).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let to = done.location.unwrap();
+    assert!(to.ends_with("?notice=created"), "{to}");
+    let page = admin.get(&to).await;
+    assert!(page.body.contains("The app was registered."));
+    assert!(!page.body.contains("Rotate secret"), "no secret to rotate");
+    let apps = api_apps(&s).await;
+    let mobile = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Mobile")
+        .unwrap();
+    assert_eq!(mobile["kind"], "public");
+    assert_eq!(
+        mobile["redirect_uris"],
+        json!(["https://app.example.com/cb", "http://127.0.0.1:8080/cb"])
+    );
+    let (st, _) = s
+        .delete(&format!("/clients/{}", mobile["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(st, 204);
+
     // Deletion: confirmation, then gone.
     let page = admin.get(&format!("{app}/delete")).await;
     assert_eq!(page.status, 200);

@@ -12,7 +12,7 @@ use crate::domain::clock::format_ms;
 use crate::domain::oidc::{AuthMethod, Client as App, GrantType};
 use crate::domain::permissions::admin;
 use crate::domain::throttle::Client;
-use crate::domain::{ClientId, DomainError, RoleId};
+use crate::domain::{ClientId, DomainError};
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
 use askama::Template;
@@ -22,7 +22,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 
 /// The routes of the apps section.
@@ -31,11 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/console/apps", get(list).post(create))
         .route("/t/{tenant}/console/apps/new", get(new))
         .route("/t/{tenant}/console/apps/{id}", get(show).post(update))
-        .route("/t/{tenant}/console/apps/{id}/roles", post(set_role))
-        .route(
-            "/t/{tenant}/console/apps/{id}/{action}",
-            get(confirm).post(act),
-        )
+        .merge(super::app_actions::router())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,7 +51,7 @@ fn notice_text(q: Result<Query<NoticeQuery>, QueryRejection>) -> Option<&'static
 }
 
 /// The signed-in console for `back`, or the page to show instead.
-async fn open(
+pub(super) async fn open(
     s: &AppState,
     slug: &str,
     headers: &HeaderMap,
@@ -66,7 +62,7 @@ async fn open(
 }
 
 /// The app of the path, for a caller who may read apps (a malformed id is not found).
-async fn app_of(s: &AppState, console: &Console, id: &str) -> Result<App, Response> {
+pub(super) async fn app_of(s: &AppState, console: &Console, id: &str) -> Result<App, Response> {
     let id = ClientId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("app")))?;
     clients::get(&s.store, &console.caller, &id)
         .await
@@ -219,7 +215,7 @@ struct SecretPage {
 }
 
 /// The page answering a registration or a rotation: the secret, this once.
-fn secret_page(console: &Console, made: ClientWithSecret, rotated: bool) -> Response {
+pub(super) fn secret_page(console: &Console, made: ClientWithSecret, rotated: bool) -> Response {
     let Some(secret) = made.client_secret else {
         let slug = &console.caller.tenant.slug;
         return see_other(&format!(
@@ -448,189 +444,5 @@ async fn update(
             }
             None => refusal(e),
         },
-    }
-}
-
-/// The service-role form: the role and whether to give or take it.
-#[derive(Default)]
-struct RoleForm {
-    csrf: Option<String>,
-    role_id: String,
-    grant: bool,
-}
-
-impl RoleForm {
-    fn read(body: &[u8]) -> Self {
-        let mut f = RoleForm::default();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            match &*k {
-                "csrf" => f.csrf = Some(v.into_owned()),
-                "role_id" => f.role_id = v.into_owned(),
-                "change" => f.grant = v == "grant",
-                _ => {}
-            }
-        }
-        f
-    }
-}
-
-/// `POST /t/{tenant}/console/apps/{id}/roles`: gives or takes a service role.
-async fn set_role(
-    State(s): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    client: Client,
-    body: Bytes,
-) -> Response {
-    let back = format!("/t/{slug}/console/apps/{id}");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let f = RoleForm::read(&body);
-    if let Some(refused) = console.csrf_refusal(&s, &headers, f.csrf.as_deref()) {
-        return refused;
-    }
-    let app = match app_of(&s, &console, &id).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
-    let Some(role) = RoleId::parse(&f.role_id) else {
-        return refusal(DomainError::NotFound("role"));
-    };
-    match clients::set_role(&s.store, &s.oidc, &console.caller, &app.id, &role, f.grant).await {
-        Ok(_) => {
-            let notice = if f.grant {
-                "role-added"
-            } else {
-                "role-removed"
-            };
-            see_other(&format!(
-                "/t/{slug}/console/apps/{}?notice={notice}",
-                app.id
-            ))
-        }
-        Err(e) => refusal(e),
-    }
-}
-
-/// A confirmed action of the app page.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Rotate,
-    Delete,
-}
-
-impl Action {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "rotate" => Some(Self::Rotate),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/app_confirm.html")]
-struct ConfirmPage {
-    shell: Shell,
-    id: String,
-    name: String,
-    slug_action: &'static str,
-    title: &'static str,
-    consequence: &'static str,
-    button: &'static str,
-}
-
-/// The app and action of the path, for a caller who may change apps.
-async fn target(
-    s: &AppState,
-    (slug, id, action): &(String, String, String),
-    headers: &HeaderMap,
-    client: &Client,
-) -> Result<(Console, App, Action), Response> {
-    let back = format!("/t/{slug}/console/apps/{id}/{action}");
-    let console = open(s, slug, headers, client, &back).await?;
-    let action = Action::parse(action).ok_or_else(|| refusal(DomainError::NotFound("page")))?;
-    let app = app_of(s, &console, id).await?;
-    console
-        .caller
-        .require(admin::SETTINGS_WRITE)
-        .map_err(refusal)?;
-    Ok((console, app, action))
-}
-
-/// `GET /t/{tenant}/console/apps/{id}/{rotate|delete}`: what will happen, and the button.
-async fn confirm(
-    State(s): State<AppState>,
-    Path(path): Path<(String, String, String)>,
-    headers: HeaderMap,
-    client: Client,
-) -> Response {
-    let (console, app, action) = match target(&s, &path, &headers, &client).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let (slug_action, title, consequence, button) = match action {
-        Action::Rotate => (
-            "rotate",
-            "Rotate the secret of",
-            "A new secret is made and shown once. The current secret stops working at once: \
-             the app fails to get tokens until it is given the new one.",
-            "Rotate secret",
-        ),
-        Action::Delete => (
-            "delete",
-            "Delete the app",
-            "The app can no longer sign people in or get tokens. Its tokens and the consents \
-             given to it are removed. This cannot be undone.",
-            "Delete app",
-        ),
-    };
-    render(
-        StatusCode::OK,
-        &ConfirmPage {
-            shell: console.shell("apps"),
-            id: app.id.to_string(),
-            name: app.name,
-            slug_action,
-            title,
-            consequence,
-            button,
-        },
-    )
-}
-
-/// `POST /t/{tenant}/console/apps/{id}/{rotate|delete}`.
-async fn act(
-    State(s): State<AppState>,
-    Path(path): Path<(String, String, String)>,
-    headers: HeaderMap,
-    client: Client,
-    body: Bytes,
-) -> Response {
-    let (console, app, action) = match target(&s, &path, &headers, &client).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let csrf = Fields::read(&body).csrf;
-    if let Some(refused) = console.csrf_refusal(&s, &headers, csrf.as_deref()) {
-        return refused;
-    }
-    let slug = &path.0;
-    match action {
-        Action::Rotate => {
-            match clients::rotate_secret(&s.store, &s.oidc, &console.caller, &app.id).await {
-                Ok(made) => secret_page(&console, made, true),
-                Err(e) => refusal(e),
-            }
-        }
-        Action::Delete => {
-            match clients::delete(&s.store, &s.oidc, &console.caller, &app.id).await {
-                Ok(()) => see_other(&format!("/t/{slug}/console/apps?notice=deleted")),
-                Err(e) => refusal(e),
-            }
-        }
     }
 }

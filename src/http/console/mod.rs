@@ -4,6 +4,7 @@
 //! from the browser's session, at the second-factor level the person's roles require, and every
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
+mod app_actions;
 mod app_form;
 mod apps;
 mod directory;
