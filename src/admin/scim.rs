@@ -3,7 +3,7 @@
 use super::validate;
 use crate::domain::authz::Caller;
 use crate::domain::permissions::admin;
-use crate::domain::scim::{ScimSettings, ScimToken};
+use crate::domain::scim::{ScimRequest, ScimSettings, ScimToken};
 use crate::domain::*;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -90,4 +90,37 @@ pub async fn set_settings(
     store
         .set_scim_settings(caller.tenant_id(), &req, &caller.actor())
         .await
+}
+
+/// The parameters of `GET /scim/requests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListScimRequests {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The tenant's latest SCIM requests with their outcome, newest first, a page at a time. They
+/// name tokens and the users and groups asked for, so they are for whoever manages the tokens.
+pub async fn requests(
+    store: &Store,
+    caller: &Caller,
+    req: ListScimRequests,
+) -> Result<Page<ScimRequest>> {
+    caller.require(admin::TOKENS_MANAGE)?;
+    let limit = validate::limit(req.limit)? as usize;
+    let before = match req.cursor {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            DomainError::invalid("cursor", "`cursor` is not one this API gave out")
+        })?),
+    };
+    let mut items = store
+        .scim_requests(caller.tenant_id(), before, limit as i64 + 1)
+        .await?;
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items.last().map(|r| r.seq.to_string()).unwrap_or_default()
+    });
+    Ok(Page { items, next_cursor })
 }

@@ -475,3 +475,23 @@ impl GroupField {
 pub fn fold(s: &str) -> String {
     crate::domain::changes::nfc(&s.to_lowercase())
 }
+
+/// One SCIM request as the tenant's log of recent requests keeps it: never the query string
+/// (filters carry personal data) nor the body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScimRequest {
+    /// Its position in the log (newer is larger): the cursor of the pages.
+    #[serde(skip)]
+    pub seq: i64,
+    #[serde(with = "rfc3339_ms")]
+    pub at: i64,
+    /// The SCIM token that made it; `None` when the token was refused.
+    pub token_id: Option<ScimTokenId>,
+    pub method: String,
+    /// The path under `/scim/v2`, without the query string.
+    pub path: String,
+    pub status: i64,
+    /// The SCIM error's `scimType`, if any.
+    pub scim_type: Option<String>,
+    pub duration_ms: i64,
+}

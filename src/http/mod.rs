@@ -35,6 +35,8 @@ pub struct AppState {
     pub hash_queue: Arc<crate::domain::passwords::HashQueue>,
     /// `trusted_proxies`, parsed.
     pub trusted_proxies: Arc<Vec<crate::limits::Cidr>>,
+    /// The queue in front of the log of recent SCIM requests.
+    pub scim_log: Arc<scim::log::ScimLog>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             })
             .collect();
         Self {
+            scim_log: Arc::new(scim::log::ScimLog::new(store.clone())),
             store,
             config: Arc::new(config),
             oidc: Arc::default(),
@@ -80,7 +83,13 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/t/{tenant}/api/v1", admin::router())
-        .nest("/t/{tenant}/scim/v2", scim::router())
+        .nest(
+            "/t/{tenant}/scim/v2",
+            scim::router().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                scim::log::record,
+            )),
+        )
         .merge(oidc::router())
         .merge(console::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })

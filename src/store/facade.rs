@@ -411,6 +411,10 @@ forward! {
     fn scim_settings(&self, tenant: &TenantId) -> scim::ScimSettings;
     fn scim_user_holding(&self, tenant: &TenantId, fields: &scim::ScimUserFields) -> Option<(UserId, bool)>;
     fn set_scim_settings(&self, tenant: &TenantId, settings: &scim::ScimSettings, actor: &Actor) -> scim::ScimSettings;
+    /// Appends SCIM requests to the log, keeping the latest `keep` of each tenant written to.
+    fn insert_scim_requests(&self, rows: &[(TenantId, scim::ScimRequest)], keep: i64) -> ();
+    /// The tenant's logged SCIM requests older than `before` (a `seq`), newest first.
+    fn scim_requests(&self, tenant: &TenantId, before: Option<i64>, limit: i64) -> Vec<scim::ScimRequest>;
 
     /// One user as SCIM sees them (not removed by SCIM, not anonymised).
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> Option<scim::ScimUser>;

@@ -13,7 +13,9 @@
 mod common;
 
 mod app;
+mod apps;
 mod chromium;
+mod directory;
 mod org;
 mod people;
 

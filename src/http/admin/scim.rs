@@ -1,11 +1,11 @@
 //! `/scim/tokens` and `/scim/settings`: SCIM tokens and what a SCIM DELETE does.
 
-use crate::admin::scim::{self, CreateScimToken, CreatedScimToken};
-use crate::domain::ScimTokenId;
+use crate::admin::scim::{self, CreateScimToken, CreatedScimToken, ListScimRequests};
 use crate::domain::authz::Caller;
-use crate::domain::scim::{ScimSettings, ScimToken};
+use crate::domain::scim::{ScimRequest, ScimSettings, ScimToken};
+use crate::domain::{Page, ScimTokenId};
 use crate::http::AppState;
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, Path, Query};
 use crate::http::problem::ApiResult;
 use axum::Router;
 use axum::extract::State;
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/scim/tokens", get(list).post(create))
         .route("/scim/tokens/{id}", delete(revoke))
         .route("/scim/settings", get(settings).put(set_settings))
+        .route("/scim/requests", get(requests))
 }
 
 #[derive(Deserialize)]
@@ -65,4 +66,12 @@ async fn set_settings(
     Ok(axum::Json(
         scim::set_settings(&s.store, &caller, req).await?,
     ))
+}
+
+async fn requests(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListScimRequests>,
+) -> ApiResult<axum::Json<Page<ScimRequest>>> {
+    Ok(axum::Json(scim::requests(&s.store, &caller, q).await?))
 }

@@ -6,9 +6,13 @@
 
 mod account_groups;
 mod accounts;
+mod app_actions;
+mod app_form;
+mod apps;
 mod audit;
 mod catalogue;
 mod confirm;
+mod directory;
 mod fields;
 mod forms;
 mod groups;
@@ -17,6 +21,7 @@ mod notification_types;
 mod permissions;
 mod profile_form;
 mod roles;
+mod security;
 mod setup;
 mod user;
 mod user_actions;
@@ -79,6 +84,9 @@ pub fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(accounts::router())
         .merge(memberships::router())
+        .merge(apps::router())
+        .merge(directory::router())
+        .merge(security::router())
 }
 
 /// The tenant `castellan serve` creates on first start.
@@ -191,6 +199,30 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
         "notifications",
         "Notifications",
         &[crate::domain::permissions::admin::SETTINGS_READ],
+    ),
+    (
+        "apps",
+        "Apps",
+        &[
+            crate::domain::permissions::admin::SETTINGS_READ,
+            crate::domain::permissions::admin::SETTINGS_WRITE,
+        ],
+    ),
+    (
+        "directory",
+        "Directory",
+        &[
+            crate::domain::permissions::admin::TOKENS_MANAGE,
+            crate::domain::permissions::admin::USERS_READ,
+        ],
+    ),
+    (
+        "security",
+        "Security",
+        &[
+            crate::domain::permissions::admin::SETTINGS_READ,
+            crate::domain::permissions::admin::SETTINGS_WRITE,
+        ],
     ),
     (
         "audit",

@@ -4,6 +4,7 @@
 mod bulk;
 mod discovery;
 mod groups;
+pub mod log;
 mod users;
 
 use super::AppState;
@@ -43,6 +44,9 @@ impl IntoResponse for ScimError {
         let mut r = (status, json_bytes(&self.body())).into_response();
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some(t) = self.scim_type {
+            r.extensions_mut().insert(log::ScimType(t));
+        }
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -192,6 +196,9 @@ impl FromRequestParts<AppState> for ScimCaller {
             Some((tenant, token)) if tenant.slug == slug => (tenant, token),
             _ => return Err(refused()),
         };
+        if let Some(seen) = parts.extensions.get::<log::Seen>() {
+            seen.set(tenant.id.clone(), token.id.clone());
+        }
         let ip = client_ip(parts, state);
         let base = format!(
             "{}/t/{}/scim/v2",

@@ -24,6 +24,7 @@ mod scim_create;
 mod scim_fold;
 mod scim_group_members;
 mod scim_groups;
+mod scim_log;
 mod scim_sql;
 mod scim_tokens;
 mod scim_users;
