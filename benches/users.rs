@@ -8,6 +8,7 @@
 use castellan::config::Config;
 use castellan::domain::authz::UserScope;
 use castellan::domain::clock::now_ms;
+use castellan::domain::sealing::MasterKey;
 use castellan::domain::{TenantId, UserId, UserQuery};
 use castellan::http::AppState;
 use castellan::store::Store;
@@ -216,7 +217,12 @@ async fn seed(url: &str, tenant: &TenantId, n: usize) -> (Vec<String>, Vec<Strin
 }
 
 async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
-    let store = Store::connect(url).await.unwrap();
+    let store = Store::connect(url)
+        .await
+        .unwrap()
+        .unlock(MasterKey::generate())
+        .await
+        .unwrap();
     let (tenant, owner) =
         castellan::cli::create_tenant(&store, "bench", "Bench", "owner@bench.test")
             .await
