@@ -14,6 +14,7 @@ mod common;
 
 mod app;
 mod chromium;
+mod pages;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "correct horse battery";
 
 /// A user with a password; returns its id.
-async fn user_with_password(s: &TestServer, email: &str) -> String {
+pub(crate) async fn user_with_password(s: &TestServer, email: &str) -> String {
     let (st, u) = s
         .post(
             "/users",
@@ -43,7 +44,7 @@ async fn user_with_password(s: &TestServer, email: &str) -> String {
 }
 
 /// What every journey is told: where the server is and who the person is.
-fn input(s: &TestServer, app: &App, email: &str, authorize_url: &str) -> Value {
+pub(crate) fn input(s: &TestServer, app: &App, email: &str, authorize_url: &str) -> Value {
     json!({ "base": s.public_url, "tenant": "acme", "email": email, "password": PASSWORD,
             "authorize_url": authorize_url, "redirect_uri": app.redirect_uri })
 }

@@ -18,7 +18,7 @@ fn element_text(html: &str, id: &str) -> Option<String> {
     let at = html.find(&marker)?;
     let start = html[at..].find('>')? + at + 1;
     let end = html[start..].find('<')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
+    Some(unescape(&html[start..end]))
 }
 
 /// The CSRF token of a page (its WebAuthn buttons carry it too).
@@ -441,7 +441,7 @@ async fn required_policy_enrols_before_any_code(b: Backend) {
     let setup = page
         .body
         .split("href=\"")
-        .filter_map(|h| h.split_once('"').map(|(u, _)| u.replace("&amp;", "&")))
+        .filter_map(|h| h.split_once('"').map(|(u, _)| unescape(u)))
         .find(|u| u.contains("/account/security/totp"))
         .expect("a link to set up an authenticator app");
     let (_, codes, _) = enrol_totp(&browser, &setup).await;

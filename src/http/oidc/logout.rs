@@ -1,8 +1,8 @@
 //! `GET/POST /t/{tenant}/logout` (OpenID Connect RP-Initiated Logout 1.0) and
 //! `POST /t/{tenant}/logout/confirm`, the CSRF-protected confirmation.
 
-use super::csrf;
 use super::authorize::lang_of;
+use super::csrf;
 use super::i18n::Lang;
 use super::login::{internal_in, session_secret, tenant_or_page, without_session_cookie};
 use super::logout_pages::{self, Confirm};

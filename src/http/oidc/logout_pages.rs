@@ -46,7 +46,9 @@ pub fn confirm(f: &Confirm<'_>) -> Response {
         ),
         t,
         heading,
-        asking: f.app.map(|app| Filled::new(t.logout_app_asks, "{app}", app)),
+        asking: f
+            .app
+            .map(|app| Filled::new(t.logout_app_asks, "{app}", app)),
         who: Filled::new(t.logout_signed_in_as, "{email}", f.email),
         slug: f.slug,
         csrf: f.csrf,
@@ -58,11 +60,5 @@ pub fn confirm(f: &Confirm<'_>) -> Response {
 /// The page shown after signing out when no app asked to be returned to.
 pub fn signed_out(lang: Lang, tenant_name: &str) -> Response {
     let t = lang.texts();
-    pages::info_in(
-        lang,
-        tenant_name,
-        t.signed_out_title,
-        t.signed_out,
-        None,
-    )
+    pages::info_in(lang, tenant_name, t.signed_out_title, t.signed_out, None)
 }

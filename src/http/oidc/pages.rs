@@ -237,6 +237,9 @@ mod tests {
             ("If you allow it, ", "<b>", " will:")
         );
         let none = Filled::new("No placeholder", "{app}", "x");
-        assert_eq!((none.before.as_str(), none.value.as_str()), ("No placeholder", ""));
+        assert_eq!(
+            (none.before.as_str(), none.value.as_str()),
+            ("No placeholder", "")
+        );
     }
 }
