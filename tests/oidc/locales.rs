@@ -497,6 +497,52 @@ async fn markup_is_escaped_on_every_page(b: Backend) {
     }
 }
 
+/// The console's pages and the people's pages extend the same base: one head (language,
+/// stylesheet, htmx), the console's title made of the page's and the tenant's.
+async fn console_and_people_pages_share_the_base(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = user_with_password(&s, "admin@acme.test").await;
+    let role = s.role_id("administrator").await;
+    let (st, v) = s
+        .post(
+            &format!("/users/{}/roles", admin["id"].as_str().unwrap()),
+            serde_json::json!({ "role_id": role }),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let b = Browser::new(&s);
+    let login = b.get("/t/acme/login").await;
+    let page = b
+        .sign_in("/t/acme/login", "admin@acme.test", PASSWORD)
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let users = b.get("/t/acme/console/users").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+    assert!(
+        users.body.contains("<title>Users · Acme</title>"),
+        "{}",
+        users.body
+    );
+    let head = |html: &str| {
+        let start = html.find("<meta charset").unwrap();
+        let (head, _) = html[start..].split_once("<title>").unwrap();
+        head.to_owned()
+    };
+    assert_eq!(head(&users.body), head(&login.body));
+    for page in [&users, &login] {
+        assert!(
+            page.body
+                .contains("<link rel=\"stylesheet\" href=\"/static/castellan.css\">")
+        );
+        assert!(page.body.contains("<html lang=\"en\">"));
+        assert!(
+            !page.body.contains("<style"),
+            "no inline style: {}",
+            page.body
+        );
+    }
+}
+
 fn page_of(status: u16, body: String) -> Page {
     Page {
         status,
@@ -511,5 +557,6 @@ backends!(
     accept_language_and_fallback,
     consent_page_in_german,
     every_page_in_every_language,
-    markup_is_escaped_on_every_page
+    markup_is_escaped_on_every_page,
+    console_and_people_pages_share_the_base
 );
