@@ -357,7 +357,8 @@ fn assert_escaped(what: &str, page: &Page, hostile: &str) {
 }
 
 /// Markup in a tenant's name, an app's name, an email typed in the sign-in form, a login hint,
-/// `return_to` and `ui_locales` is shown escaped on every page a person sees.
+/// `return_to`, `state` and `ui_locales` is shown escaped on every page a person sees (in text,
+/// in titles and in the hidden fields that carry a request along).
 async fn markup_is_escaped_on_every_page(b: Backend) {
     let s = TestServer::start(b).await;
     for (i, hostile) in hostile_strings().iter().enumerate() {
@@ -441,7 +442,12 @@ async fn markup_is_escaped_on_every_page(b: Backend) {
             hostile,
         );
         let (_, challenge) = pkce();
-        let url = authorize_url(client_id, &challenge, &[("scope", "openid email")]).replacen(
+        let extra = [
+            ("scope", "openid email"),
+            ("state", hostile.as_str()),
+            ("ui_locales", hostile.as_str()),
+        ];
+        let url = authorize_url(client_id, &challenge, &extra).replacen(
             "/t/acme/",
             &format!("/t/{slug}/"),
             1,
@@ -454,12 +460,20 @@ async fn markup_is_escaped_on_every_page(b: Backend) {
             consent.body
         );
         assert_escaped("consent", &consent, hostile);
-        let confirm = b.get(&format!("/t/{slug}/logout")).await;
+        // The app's name is shown too when the request names it.
+        let confirm = b
+            .get(&format!(
+                "/t/{slug}/logout?client_id={client_id}&ui_locales={h}&state={h}"
+            ))
+            .await;
         assert_eq!(confirm.status, 200, "{}", confirm.body);
         assert_escaped("sign-out confirmation", &confirm, hostile);
         let csrf = hidden(&confirm.body, "csrf").unwrap();
         let out = b
-            .post_form(&format!("/t/{slug}/logout/confirm"), &[("csrf", &csrf)])
+            .post_form(
+                &format!("/t/{slug}/logout/confirm"),
+                &[("csrf", &csrf), ("client_id", client_id)],
+            )
             .await;
         assert_eq!(out.status, 200, "{}", out.body);
         assert_escaped("signed out", &out, hostile);
