@@ -232,7 +232,7 @@ fn assert_in(lang: &str, what: &str, page: &Page) {
 
 /// Every page a person sees on the way to an app, in each language: sign-in, its refusal, an
 /// expired form, consent, the home page signed in and out, the sign-out confirmation and the
-/// signed-out page, an error page, and the second-factor page (enrolment).
+/// signed-out page, an error page, and the second-factor page (enrolment, a code, a wrong code).
 async fn every_page_in_every_language(b: Backend) {
     let s = TestServer::start(b).await;
     let (st, c) = s
@@ -318,6 +318,36 @@ async fn every_page_in_every_language(b: Backend) {
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains("data-kind=\"passkey\""), "{}", page.body);
         assert_in(lang, "second factor (enrolment)", &page);
+    }
+    // An authenticator app, set up from the link the page offers.
+    let b = Browser::new(&s);
+    let page = b.sign_in("/t/acme/login", "ada@acme.test", PASSWORD).await;
+    let page = b.get(&page.location.unwrap()).await;
+    let setup = page
+        .body
+        .split("href=\"")
+        .filter_map(|h| h.split_once('"').map(|(u, _)| unescape(u)))
+        .find(|u| u.contains("/account/security/totp"))
+        .expect("a link to set up an authenticator app");
+    crate::mfa::enrol_totp(&b, &setup).await;
+    // Then the page asking for a code, and its refusal of a wrong one.
+    for lang in ["en", "fr", "de"] {
+        let b = Browser::new(&s);
+        let login = format!("/t/acme/login?ui_locales={lang}");
+        let page = b.sign_in(&login, "ada@acme.test", PASSWORD).await;
+        let page = b.get(&page.location.unwrap()).await;
+        assert!(page.body.contains("id=\"totp-code\""), "{}", page.body);
+        assert_in(lang, "second factor (a code)", &page);
+        let csrf = hidden(&page.body, "csrf").unwrap();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("code", "12345"),
+            ("ui_locales", lang),
+        ];
+        let wrong = b.post_form("/t/acme/login/mfa/totp", &form).await;
+        assert_eq!(wrong.status, 401, "{}", wrong.body);
+        assert!(wrong.body.contains("role=\"alert\""), "{}", wrong.body);
+        assert_in(lang, "second factor (a wrong code)", &wrong);
     }
 }
 

@@ -64,7 +64,7 @@ async fn password_sign_in(b: &Browser, return_to: &str, email: &str) -> String {
 
 /// Sets up the authenticator app through the security pages; returns (secret, recovery codes,
 /// the code that confirmed it).
-async fn enrol_totp(b: &Browser, setup_url: &str) -> (String, Vec<String>, String) {
+pub(crate) async fn enrol_totp(b: &Browser, setup_url: &str) -> (String, Vec<String>, String) {
     let page = b.get(setup_url).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let secret = element_text(&page.body, "totp-secret").expect("the secret on the page");
