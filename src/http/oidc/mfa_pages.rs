@@ -1,6 +1,8 @@
 //! The pages of second factors: the user's security page, authenticator app setup and recovery
-//! codes shown once (the second-factor step of signing in is `super::second_factor_page`). Plain HTML, every value escaped; the
-//! WebAuthn buttons are wired by `/t/{tenant}/webauthn.js` through their data attributes.
+//! codes shown once (the second-factor step of signing in is `super::second_factor_page`).
+//! Plain HTML, every value escaped, in the people's layout (`pages::page_in`), until they move
+//! to the account portal's templates; the WebAuthn buttons are wired by
+//! `/t/{tenant}/webauthn.js` through their data attributes.
 
 use super::i18n::Lang;
 use super::mfa_texts::{MfaTexts, with_n};
