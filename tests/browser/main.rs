@@ -17,6 +17,7 @@ mod apps;
 mod chromium;
 mod directory;
 mod org;
+mod pages;
 mod people;
 
 use app::{App, acr, amr};

@@ -447,6 +447,7 @@ const JOURNEYS = {
     await signInWithPassword(page);
     await waitForPath(page, `${tenantPath}/login/mfa`);
     await shot(page, "second-factor-page");
+    await checkPage(page, "second-factor-passkey");
     await page.getByRole("button", { name: "Use a passkey or security key" }).click();
     await arriveAtApp(page);
     const afterSecond = await cdp.send("WebAuthn.getCredentials", { authenticatorId });

@@ -103,16 +103,30 @@ impl Browser {
     }
 }
 
-/// The value of the hidden field `name` in `html` (unescaping `&amp;`).
+/// The value of the hidden field `name` in `html`, unescaped.
 pub fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(
-        html[start..end]
-            .replace("&amp;", "&")
-            .replace("&quot;", "\""),
-    )
+    Some(unescape(&html[start..end]))
+}
+
+/// `html` text with the entities of an escaper (named, as `&lt;`, or numeric, as askama's
+/// `&#60;`) turned back into their characters.
+pub fn unescape(html: &str) -> String {
+    [
+        ("&quot;", "\""),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&lt;", "<"),
+        ("&#60;", "<"),
+        ("&gt;", ">"),
+        ("&#62;", ">"),
+        ("&#38;", "&"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(html.to_owned(), |s, (entity, c)| s.replace(entity, c))
 }
 
 /// One query parameter of `url`, decoded.

@@ -18,7 +18,7 @@ fn element_text(html: &str, id: &str) -> Option<String> {
     let at = html.find(&marker)?;
     let start = html[at..].find('>')? + at + 1;
     let end = html[start..].find('<')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
+    Some(unescape(&html[start..end]))
 }
 
 /// The CSRF token of a page (its WebAuthn buttons carry it too).
@@ -64,7 +64,7 @@ async fn password_sign_in(b: &Browser, return_to: &str, email: &str) -> String {
 
 /// Sets up the authenticator app through the security pages; returns (secret, recovery codes,
 /// the code that confirmed it).
-async fn enrol_totp(b: &Browser, setup_url: &str) -> (String, Vec<String>, String) {
+pub(crate) async fn enrol_totp(b: &Browser, setup_url: &str) -> (String, Vec<String>, String) {
     let page = b.get(setup_url).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let secret = element_text(&page.body, "totp-secret").expect("the secret on the page");
@@ -441,7 +441,7 @@ async fn required_policy_enrols_before_any_code(b: Backend) {
     let setup = page
         .body
         .split("href=\"")
-        .filter_map(|h| h.split_once('"').map(|(u, _)| u.replace("&amp;", "&")))
+        .filter_map(|h| h.split_once('"').map(|(u, _)| unescape(u)))
         .find(|u| u.contains("/account/security/totp"))
         .expect("a link to set up an authenticator app");
     let (_, codes, _) = enrol_totp(&browser, &setup).await;

@@ -4,7 +4,7 @@
 //! tenant with "remember me", and CSRF tokens bound to the session on every form.
 
 use crate::backends;
-use crate::browser::{PASSWORD, hidden, user_with_password};
+use crate::browser::{PASSWORD, hidden, unescape, user_with_password};
 use crate::common::{Backend, TestServer};
 use castellan::domain::audit::Actor;
 use castellan::domain::mfa::TotpFactor;
@@ -650,7 +650,7 @@ async fn consent_csrf_is_bound_to_the_session(b: Backend) {
         .skip(1)
         .map(|rest| {
             let (name, rest) = rest.split_once("\" value=\"").unwrap();
-            let value = rest.split_once('"').unwrap().0.replace("&amp;", "&");
+            let value = unescape(rest.split_once('"').unwrap().0);
             (name.to_owned(), value)
         })
         .collect();

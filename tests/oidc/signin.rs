@@ -22,7 +22,7 @@ async fn page_looks_finished(b: Backend) {
         "<label for=\"password\">Password</label>",
         "type=\"password\"",
         "value=\"ada@acme.test\"",
-        "<style>",
+        "<link rel=\"stylesheet\" href=\"/static/castellan.css\">",
     ] {
         assert!(page.body.contains(needle), "{needle} in {}", page.body);
     }

@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::http::oidc::csrf;
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::{form_expired, tenant_or_page};
-use crate::http::oidc::pages;
+use crate::http::oidc::pages::{self, Frame};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -35,8 +35,8 @@ pub enum Step {
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage {
+    frame: Frame,
     title: &'static str,
-    tenant_name: String,
     slug: String,
     error: Option<String>,
     step: Step,
@@ -56,8 +56,12 @@ fn page(
     render(
         status,
         &SetupPage {
+            frame: Frame::new(
+                Lang::En,
+                format!("{title} · {}", tenant.name),
+                Some(&tenant.name),
+            ),
             title,
-            tenant_name: tenant.name.clone(),
             slug: tenant.slug.clone(),
             error,
             step,

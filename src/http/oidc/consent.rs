@@ -8,14 +8,15 @@
 
 use super::authorize::{Pairs, bad_request, lang_of, respond, validate};
 use super::csrf;
-use super::i18n::Lang;
+use super::i18n::{Lang, Texts};
 use super::login::{form_expired, internal_in, session_secret, tenant_or_page};
-use super::pages::{self, escape};
+use super::pages::{self, Filled, Frame};
 use crate::domain::Tenant;
 use crate::http::AppState;
 use crate::http::headers::FormTarget;
 use crate::oidc::authorize::{self, AuthorizeRequest, ConsentNeeded, Refusal};
 use crate::oidc::{issuer, signin};
+use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -24,6 +25,29 @@ use axum::response::Response;
 
 /// The consent form's own fields; every other field is the authorization request.
 const CONTROLS: [&str; 3] = ["csrf", "decision", "consent_user"];
+
+/// A scope as the page shows it: in plain words, or (an API scope) its name.
+struct Scope {
+    name: String,
+    words: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/consent.html")]
+struct ConsentPage<'a> {
+    frame: Frame,
+    t: &'static Texts,
+    title: Filled,
+    who: Filled,
+    lead: Filled,
+    asked: Vec<Scope>,
+    granted: Vec<Scope>,
+    slug: &'a str,
+    csrf: String,
+    user_id: &'a str,
+    /// The authorization request, carried back to the POST.
+    params: Vec<&'a (String, String)>,
+}
 
 /// The consent page for `needed`, with the CSRF cookie set.
 pub fn page(
@@ -35,74 +59,39 @@ pub fn page(
     needed: &ConsentNeeded,
 ) -> Response {
     let t = lang.texts();
-    let csrf = csrf::session_token(s, tenant, &needed.session);
-    let app = escape(&req.client.client.name);
-    let fill = |text: &str| {
-        escape(text)
-            .replace("{app}", &format!("<strong>{app}</strong>"))
-            .replace(
-                "{email}",
-                &format!("<strong>{}</strong>", escape(&needed.user.email)),
-            )
-    };
-    let list = |scopes: &[String]| -> String {
-        let items: String = scopes
-            .iter()
-            .map(|sc| match t.scope(sc) {
-                Some(words) => format!("<li>{}</li>", escape(words)),
-                None => format!("<li><code>{}</code></li>", escape(sc)),
+    let app = req.client.client.name.as_str();
+    let scopes = |list: &[String]| -> Vec<Scope> {
+        list.iter()
+            .map(|sc| Scope {
+                name: sc.clone(),
+                words: t.scope(sc),
             })
-            .collect();
-        format!("<ul class=\"scopes\">{items}</ul>")
+            .collect()
     };
-    let granted = if needed.granted.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<p class=\"muted\">{}</p>{}",
-            escape(t.consent_already),
-            list(&needed.granted)
-        )
+    let page = ConsentPage {
+        frame: Frame::new(
+            lang,
+            t.consent_title.replace("{app}", app),
+            Some(&tenant.name),
+        ),
+        t,
+        title: Filled::new(t.consent_title, "{app}", app),
+        who: Filled::new(t.signed_in_as, "{email}", &needed.user.email),
+        lead: Filled::new(t.consent_lead, "{app}", app),
+        asked: scopes(&needed.asked),
+        granted: scopes(&needed.granted),
+        slug: &tenant.slug,
+        csrf: csrf::session_token(s, tenant, &needed.session),
+        user_id: needed.user.id.as_str(),
+        params: req
+            .params
+            .iter()
+            .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
+            .collect(),
     };
-    let mut hidden = format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <input type=\"hidden\" name=\"consent_user\" value=\"{}\">",
-        escape(&csrf),
-        escape(needed.user.id.as_str())
-    );
-    for (k, v) in req
-        .params
-        .iter()
-        .filter(|(k, _)| !CONTROLS.contains(&k.as_str()))
-    {
-        hidden.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(k),
-            escape(v)
-        ));
-    }
-    let body = format!(
-        "<p class=\"tenant\">{tenant}</p><h1>{title}</h1><p class=\"who\">{who}</p>\
-         <p>{lead}</p>{asked}{granted}<p class=\"muted\">{note}</p>\
-         <form method=\"post\" action=\"/t/{slug}/authorize/consent\">{hidden}\
-         <div class=\"actions\">\
-         <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">{deny}</button>\
-         <button type=\"submit\" name=\"decision\" value=\"allow\" autofocus>{allow}</button>\
-         </div></form>",
-        tenant = escape(&tenant.name),
-        title = fill(t.consent_title),
-        who = fill(t.signed_in_as),
-        lead = fill(t.consent_lead),
-        asked = list(&needed.asked),
-        note = escape(t.consent_note),
-        slug = escape(&tenant.slug),
-        deny = escape(t.deny),
-        allow = escape(t.allow),
-    );
-    let title = t.consent_title.replace("{app}", &req.client.client.name);
     FormTarget::attach(
         FormTarget::of(&req.redirect_uri),
-        pages::page_in(lang, StatusCode::OK, &title, &body),
+        pages::render(StatusCode::OK, &page),
     )
 }
 

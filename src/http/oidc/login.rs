@@ -110,11 +110,14 @@ pub fn form_unreadable(lang: Lang) -> Response {
 pub async fn tenant_or_page(s: &AppState, slug: &str) -> Result<Tenant, Response> {
     match s.store.tenant_by_slug(slug).await {
         Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(pages::error(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such organisation here.",
-        )),
+        Ok(None) => {
+            let t = Lang::En.texts();
+            Err(pages::error(
+                StatusCode::NOT_FOUND,
+                t.not_found_title,
+                t.no_such_tenant,
+            ))
+        }
         Err(e) => Err(internal(e)),
     }
 }
@@ -343,24 +346,26 @@ pub async fn home(
         Ok(t) => t,
         Err(page) => return page,
     };
+    let lang = Lang::choose(None, &headers);
+    let t = lang.texts();
     match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
-        Ok(Some((_, user))) => pages::info_with_link(
+        Ok(Some((_, user))) => pages::info_in(
+            lang,
             &tenant.name,
-            "You are signed in",
-            &format!(
-                "Signed in as {}. You can close this page and return to your application.",
-                user.email
-            ),
-            (
+            t.home_signed_in_title,
+            &t.home_signed_in.replace("{email}", &user.email),
+            Some((
                 &format!("/t/{}/account/security", tenant.slug),
-                super::mfa_texts::MfaTexts::of(Lang::choose(None, &headers)).manage,
-            ),
+                super::mfa_texts::MfaTexts::of(lang).manage,
+            )),
         ),
-        Ok(None) => pages::info(
+        Ok(None) => pages::info_in(
+            lang,
             &tenant.name,
-            "You are not signed in",
-            "Open the application you want to use; it will bring you to the sign-in page.",
+            t.home_signed_out_title,
+            t.home_signed_out,
+            None,
         ),
-        Err(e) => internal(e),
+        Err(e) => internal_in(lang, e),
     }
 }

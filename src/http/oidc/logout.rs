@@ -1,8 +1,10 @@
 //! `GET/POST /t/{tenant}/logout` (OpenID Connect RP-Initiated Logout 1.0) and
 //! `POST /t/{tenant}/logout/confirm`, the CSRF-protected confirmation.
 
+use super::authorize::lang_of;
 use super::csrf;
-use super::login::{internal, session_secret, tenant_or_page, without_session_cookie};
+use super::i18n::Lang;
+use super::login::{internal_in, session_secret, tenant_or_page, without_session_cookie};
 use super::logout_pages::{self, Confirm};
 use super::pages;
 use crate::domain::Tenant;
@@ -29,7 +31,7 @@ pub async fn get(
 ) -> Response {
     match query {
         Ok(Query(pairs)) => handle(s, &slug, headers, pairs, false).await,
-        Err(_) => bad_request("The request's parameters cannot be read."),
+        Err(_) => unreadable(&headers),
     }
 }
 
@@ -40,7 +42,7 @@ pub async fn post(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
     let Ok(Form(pairs)) = form else {
-        return bad_request("The request's parameters cannot be read.");
+        return unreadable(&headers);
     };
     // A form POSTed from the app's site carries no SameSite=Lax cookie: the same request as a
     // GET (a top-level navigation) does, so the browser's session can be found.
@@ -73,8 +75,10 @@ pub async fn confirm(
         Err(page) => return page,
     };
     let Ok(Form(mut pairs)) = form else {
-        return bad_request("The sign-out form was not sent correctly.");
+        let lang = Lang::choose(None, &headers);
+        return bad_request(lang, lang.texts().form_unreadable);
     };
+    let lang = lang_of(&pairs, &headers);
     let field = pairs
         .iter()
         .position(|(k, _)| k == "csrf")
@@ -84,33 +88,41 @@ pub async fn confirm(
     let current =
         match signin::current(&s.store, &tenant, session_secret(&s, &slug, &headers)).await {
             Ok(c) => c,
-            Err(e) => return internal(e),
+            Err(e) => return internal_in(lang, e),
         };
     let fine = match &current {
         Some((session, _)) => csrf::session_ok(&s, &tenant, session, field.as_deref()),
         None => csrf::browser_ok(&s, &tenant, &headers, field.as_deref()),
     };
     if !fine {
-        return pages::error(
+        let t = lang.texts();
+        return pages::error_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Sign-out form expired",
-            "The sign-out form has expired or was not sent from this site. You are still signed in.",
+            t.logout_expired_title,
+            t.logout_expired,
         );
     }
     handle(s, &slug, headers, pairs, true).await
 }
 
-fn server_error(e: &OAuthError) -> Response {
+fn server_error(lang: Lang, e: &OAuthError) -> Response {
     tracing::error!(error = %e.description(), "logout request failed");
-    super::login::failed_page(super::i18n::Lang::En)
+    super::login::failed_page(lang)
 }
 
-fn bad_request(message: &str) -> Response {
-    pages::error(
+fn bad_request(lang: Lang, message: &str) -> Response {
+    pages::error_in(
+        lang,
         StatusCode::BAD_REQUEST,
-        "This sign-out link is not valid",
+        lang.texts().logout_invalid_title,
         message,
     )
+}
+
+fn unreadable(headers: &HeaderMap) -> Response {
+    let lang = Lang::choose(None, headers);
+    bad_request(lang, lang.texts().params_unreadable)
 }
 
 /// Validates, then: no session -> done; the hint names this browser's session, or the user
@@ -126,35 +138,36 @@ async fn handle(
         Ok(t) => t,
         Err(page) => return page,
     };
+    let lang = lang_of(&pairs, &headers);
     let issuer = issuer(&s.config.public_url, &tenant.slug);
     let req = match logout::parse(&s.oidc, &s.store, &tenant, &issuer, pairs).await {
         Ok(Ok(req)) => req,
-        Ok(Err(PageError(message))) => return bad_request(&message),
-        Err(e) => return server_error(&e),
+        Ok(Err(PageError(message))) => return bad_request(lang, &message),
+        Err(e) => return server_error(lang, &e),
     };
     let cookie = session_secret(&s, slug, &headers);
     let current = match signin::current(&s.store, &tenant, cookie).await {
         Ok(c) => c,
-        Err(e) => return internal(e),
+        Err(e) => return internal_in(lang, e),
     };
     let Some((session, user)) = current else {
-        return done(&s, &tenant, &req, cookie.is_some());
+        return done(&s, &tenant, lang, &req, cookie.is_some());
     };
     if !confirmed && !req.names(&session) {
-        return ask(&s, &tenant, &session, &req, &user.email);
+        return ask(&s, &tenant, &session, lang, &req, &user.email);
     }
     if let Err(e) = logout::sign_out(&s.oidc, &s.store, &tenant, &issuer, &session, &user).await {
-        return internal(e);
+        return internal_in(lang, e);
     }
-    done(&s, &tenant, &req, true)
+    done(&s, &tenant, lang, &req, true)
 }
 
 /// After signing out (or finding nobody signed in): back to the app, or the signed-out page;
 /// the session cookie is cleared.
-fn done(s: &AppState, tenant: &Tenant, req: &LogoutRequest, clear: bool) -> Response {
+fn done(s: &AppState, tenant: &Tenant, lang: Lang, req: &LogoutRequest, clear: bool) -> Response {
     let res = match &req.redirect {
         Some(url) => pages::see_other(url),
-        None => logout_pages::signed_out(&tenant.name),
+        None => logout_pages::signed_out(lang, &tenant.name),
     };
     if clear {
         without_session_cookie(s, &tenant.slug, res)
@@ -168,12 +181,14 @@ fn ask(
     s: &AppState,
     tenant: &Tenant,
     session: &Session,
+    lang: Lang,
     req: &LogoutRequest,
     email: &str,
 ) -> Response {
     let csrf = csrf::session_token(s, tenant, session);
     let target = req.redirect.as_deref().and_then(FormTarget::of);
     let page = logout_pages::confirm(&Confirm {
+        lang,
         tenant_name: &tenant.name,
         slug: &tenant.slug,
         csrf: &csrf,

@@ -1,16 +1,15 @@
 //! The sign-out pages: the confirmation asked for when the request does not prove which app
 //! and session it comes from, and the page shown once signed out.
 
-use super::pages::{escape, page};
+use super::i18n::{Lang, Texts};
+use super::pages::{self, Filled, Frame};
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-/// Extra style of the confirmation: a secondary link under the button.
-const STYLE: &str = "<style>.secondary{display:block;margin-top:14px;text-align:center;\
-    font-size:14px;color:#2563eb;text-decoration:none}.secondary:hover{text-decoration:underline}</style>";
-
 /// What the confirmation form shows and carries.
 pub struct Confirm<'a> {
+    pub lang: Lang,
     pub tenant_name: &'a str,
     pub slug: &'a str,
     pub csrf: &'a str,
@@ -22,49 +21,44 @@ pub struct Confirm<'a> {
     pub params: &'a [(String, String)],
 }
 
+#[derive(Template)]
+#[template(path = "pages/logout_confirm.html")]
+struct ConfirmPage<'a> {
+    frame: Frame,
+    t: &'static Texts,
+    heading: String,
+    asking: Option<Filled>,
+    who: Filled,
+    slug: &'a str,
+    csrf: &'a str,
+    params: &'a [(String, String)],
+}
+
 /// "Sign out of <tenant>?": a form POSTing to `/t/{slug}/logout/confirm`.
 pub fn confirm(f: &Confirm<'_>) -> Response {
-    let hidden: String = f
-        .params
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
-    let asking = match f.app {
-        Some(app) => format!("<strong>{}</strong> asks to sign you out.", escape(app)),
-        None => "An application asks to sign you out.".to_owned(),
+    let t = f.lang.texts();
+    let heading = t.logout_title.replace("{tenant}", f.tenant_name);
+    let page = ConfirmPage {
+        frame: Frame::new(
+            f.lang,
+            format!("{} · {}", t.sign_out, f.tenant_name),
+            Some(f.tenant_name),
+        ),
+        t,
+        heading,
+        asking: f
+            .app
+            .map(|app| Filled::new(t.logout_app_asks, "{app}", app)),
+        who: Filled::new(t.logout_signed_in_as, "{email}", f.email),
+        slug: f.slug,
+        csrf: f.csrf,
+        params: f.params,
     };
-    let body = format!(
-        "{STYLE}<p class=\"tenant\">{tenant}</p><h1>Sign out of {tenant}?</h1>\
-         <p>{asking} You are signed in as <strong>{email}</strong>; signing out ends this \
-         sign-in for every application that uses it.</p>\
-         <form method=\"post\" action=\"/t/{slug}/logout/confirm\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}\
-         <button type=\"submit\" autofocus>Sign out</button></form>\
-         <a class=\"secondary\" href=\"/t/{slug}/\">Stay signed in</a>",
-        tenant = escape(f.tenant_name),
-        email = escape(f.email),
-        slug = escape(f.slug),
-        csrf = escape(f.csrf),
-    );
-    page(
-        StatusCode::OK,
-        &format!("Sign out · {}", f.tenant_name),
-        &body,
-    )
+    pages::render(StatusCode::OK, &page)
 }
 
 /// The page shown after signing out when no app asked to be returned to.
-pub fn signed_out(tenant_name: &str) -> Response {
-    let body = format!(
-        "<p class=\"tenant\">{}</p><h1>You are signed out</h1>\
-         <p>You can close this page. To use an application again, open it and sign in.</p>",
-        escape(tenant_name)
-    );
-    page(StatusCode::OK, "You are signed out", &body)
+pub fn signed_out(lang: Lang, tenant_name: &str) -> Response {
+    let t = lang.texts();
+    pages::info_in(lang, tenant_name, t.signed_out_title, t.signed_out, None)
 }

@@ -8,8 +8,9 @@ use super::i18n::Lang;
 use super::login::{
     failed_page, form_expired, form_unreadable, session_secret, tenant_or_page, with_rotated_cookie,
 };
-use super::mfa_pages::{self, Notice};
+use super::mfa_pages::Notice;
 use super::pages;
+use super::second_factor_page;
 use crate::domain::mfa::Level;
 use crate::domain::sessions::Session;
 use crate::domain::throttle::Client;
@@ -165,9 +166,9 @@ fn page(me: &SignedIn, need: &Need, shown: Shown<'_>) -> Response {
     // Prove what they have first (up to the level needed); enrol only once that is done.
     let verify = !need.requirement.may_enrol(&me.session)
         || (f.best_level() >= need.level && level < need.level);
-    mfa_pages::second_factor(
+    second_factor_page::second_factor(
         shown.status,
-        &mfa_pages::SecondFactor {
+        &second_factor_page::SecondFactor {
             lang: me.lang,
             ui_locales: shown.ui_locales,
             tenant_name: &me.tenant.name,

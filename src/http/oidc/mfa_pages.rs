@@ -1,13 +1,15 @@
-//! The pages of second factors: the second-factor step of signing in, the user's security page,
-//! authenticator app setup and recovery codes shown once. Plain HTML, every value escaped; the
-//! WebAuthn buttons are wired by `/t/{tenant}/webauthn.js` through their data attributes.
+//! The pages of second factors: the user's security page, authenticator app setup and recovery
+//! codes shown once (the second-factor step of signing in is `super::second_factor_page`).
+//! Plain HTML, every value escaped, in the people's layout (`pages::page_in`), until they move
+//! to the account portal's templates; the WebAuthn buttons are wired by
+//! `/t/{tenant}/webauthn.js` through their data attributes.
 
 use super::i18n::Lang;
 use super::mfa_texts::{MfaTexts, with_n};
 use super::pages::{escape, page_in};
 use crate::domain::clock::format_ms;
 use crate::domain::mfa::FactorSummary;
-use crate::domain::mfa::{Factors, Level};
+use crate::domain::mfa::Factors;
 use crate::http::headers::FormTarget;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -216,116 +218,6 @@ fn enrol_webauthn(t: &MfaTexts, slug: &str, csrf: &str, return_to: Option<&str>)
          <div data-webauthn-codes hidden></div>",
     );
     out
-}
-
-/// What the second-factor page offers.
-pub struct SecondFactor<'a> {
-    pub lang: Lang,
-    /// Carried through the forms, so the answer is in the same language.
-    pub ui_locales: Option<&'a str>,
-    pub tenant_name: &'a str,
-    pub slug: &'a str,
-    pub csrf: &'a str,
-    pub email: &'a str,
-    pub return_to: &'a str,
-    pub level: Level,
-    /// Offer a code of the authenticator app.
-    pub totp: bool,
-    /// Offer the user's passkeys and security keys.
-    pub webauthn: bool,
-    pub recovery: bool,
-    /// The user has nothing that reaches the level: offer enrolment.
-    pub enrol: bool,
-    pub enrol_totp: bool,
-    pub notice: Option<Notice>,
-}
-
-/// The second-factor step of signing in.
-pub fn second_factor(status: StatusCode, p: &SecondFactor<'_>) -> Response {
-    let t = MfaTexts::of(p.lang);
-    let here = super::mfa::page_url(p.slug, p.return_to, p.level, p.ui_locales);
-    let mut fields = hidden("csrf", p.csrf)
-        + &hidden("return_to", p.return_to)
-        + &hidden("level", p.level.as_str());
-    if let Some(l) = p.ui_locales {
-        fields.push_str(&hidden("ui_locales", l));
-    }
-    let mut body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p class=\"who\">{} {}</p>",
-        escape(p.tenant_name),
-        escape(if p.enrol {
-            t.add_second_method
-        } else {
-            t.confirm_its_you
-        }),
-        notice_html(p.notice, t),
-        escape(t.signed_in_as),
-        escape(p.email),
-    );
-    if p.totp {
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"/t/{slug}/login/mfa/totp\">{fields}\
-             <label for=\"totp-code\">{}</label>\
-             <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
-             autocomplete=\"one-time-code\" maxlength=\"8\" required autofocus>\
-             <button type=\"submit\">{}</button></form>",
-            escape(t.app_code),
-            escape(t.verify),
-            slug = escape(p.slug)
-        ));
-    }
-    if p.webauthn {
-        body.push_str(&format!(
-            "<p>{}</p>{}<div class=\"error\" role=\"alert\" data-webauthn-error hidden></div>",
-            escape(if p.totp {
-                t.or_use_key
-            } else {
-                t.use_key_to_continue
-            }),
-            webauthn_button("verify", p.slug, p.csrf, Some(&here), None, t.use_key)
-        ));
-    }
-    if p.recovery {
-        body.push_str(&format!(
-            "<details><summary>{}</summary>\
-             <form method=\"post\" action=\"/t/{slug}/login/mfa/recovery\">{fields}\
-             <label for=\"recovery-code\">{}</label>\
-             <input id=\"recovery-code\" name=\"code\" type=\"text\" autocomplete=\"off\" \
-             maxlength=\"40\" required>\
-             <button type=\"submit\">{}</button></form></details>",
-            escape(t.lost_device),
-            escape(t.recovery_code),
-            escape(t.use_recovery_code),
-            slug = escape(p.slug)
-        ));
-    }
-    if p.enrol {
-        let why = match p.level {
-            Level::PhishingResistant => t.requires_phr,
-            _ => t.requires_mfa,
-        };
-        body.push_str(&format!("<p>{}</p>", escape(why)));
-        if p.enrol_totp {
-            body.push_str(&format!(
-                "<h2>{}</h2><p class=\"muted\">{}</p>\
-                 <a class=\"button\" href=\"/t/{}/account/security/totp?return_to={}\">{}</a>",
-                escape(t.authenticator_app),
-                escape(t.authenticator_app_about),
-                escape(p.slug),
-                escape(&crate::oidc::authorize::enc(&here)),
-                escape(t.set_up_app)
-            ));
-        }
-        body.push_str(&enrol_webauthn(t, p.slug, p.csrf, Some(&here)));
-    }
-    if p.webauthn || p.enrol {
-        body.push_str(&script(p.slug));
-    }
-    let title = format!("{} · {}", t.second_factor_title, p.tenant_name);
-    FormTarget::attach(
-        FormTarget::of_return_to(Some(p.return_to)),
-        page_in(p.lang, status, &title, &body),
-    )
 }
 
 /// What the security page shows.

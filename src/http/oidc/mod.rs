@@ -19,6 +19,7 @@ mod mfa_pages;
 mod mfa_texts;
 pub(crate) mod pages;
 mod revoke;
+mod second_factor_page;
 mod security;
 mod token;
 mod userinfo;

@@ -1,73 +1,72 @@
-//! Server-rendered pages: sign-in form and readable error pages. Plain HTML with inline CSS,
-//! every interpolated value escaped.
+//! The pages people see on their way to an app: askama templates in `templates/pages/`, each
+//! extending `templates/people.html` (itself on `templates/base.html`, the base of every page),
+//! with their texts in the page's language ([`super::i18n`]). Escaping is askama's.
 
-use super::i18n::Lang;
+use super::i18n::{Lang, Texts};
+use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// What the people's layout shows around a page: its language, title, tenant and footer.
+pub struct Frame {
+    pub lang: &'static str,
+    pub title: String,
+    /// The organisation, shown above the heading (none on pages without a tenant).
+    pub tenant_name: Option<String>,
+    pub footer: &'static str,
+}
+
+impl Frame {
+    /// The frame of a page in `lang` titled `title`, for `tenant_name` if any.
+    pub fn new(lang: Lang, title: impl Into<String>, tenant_name: Option<&str>) -> Self {
+        Frame {
+            lang: lang.tag(),
+            title: title.into(),
+            tenant_name: tenant_name.map(str::to_owned),
+            footer: lang.texts().footer,
         }
     }
-    out
 }
 
-const STYLE: &str = r#"
-*{box-sizing:border-box}
-body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
- font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
-main{width:100%;max-width:380px;margin:24px;background:#fff;border-radius:12px;
- box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06);padding:32px}
-.tenant{font-size:13px;letter-spacing:.06em;text-transform:uppercase;color:#6b7280;margin:0 0 6px}
-h1{font-size:22px;margin:0 0 24px}
-label{display:block;font-size:14px;font-weight:600;margin:16px 0 6px}
-input[type=email],input[type=password]{width:100%;padding:10px 12px;font-size:15px;
- border:1px solid #d1d5db;border-radius:8px;background:#fff;color:inherit}
-input:focus{outline:2px solid #2563eb;outline-offset:1px;border-color:#2563eb}
-button{width:100%;margin-top:24px;padding:11px;font-size:15px;font-weight:600;color:#fff;
- background:#2563eb;border:0;border-radius:8px;cursor:pointer}
-button:hover{background:#1d4ed8}
-.error{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#fef2f2;
- border:1px solid #fecaca;color:#991b1b;font-size:14px}
-p{line-height:1.5}
-.who{font-size:14px;color:#374151}
-.muted{font-size:13px;color:#6b7280}
-ul.scopes{margin:8px 0 16px;padding-left:20px;line-height:1.6}
-code{font-size:13px;background:#f3f4f6;border-radius:4px;padding:1px 5px}
-.actions{display:flex;gap:12px}
-.actions button{flex:1}
-button.secondary{background:#fff;color:#374151;border:1px solid #d1d5db}
-button.secondary:hover{background:#f9fafb}
-footer{margin-top:24px;font-size:12px;color:#6b7280;text-align:center}
-"#;
-
-/// A whole page around `body`, in English.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    page_in(Lang::En, status, title, body)
+/// A text with one placeholder (`{app}`, `{email}`) split around it, so that the template shows
+/// the value (escaped, in `<strong>`) inside the translated sentence.
+pub struct Filled {
+    pub before: String,
+    pub value: String,
+    pub after: String,
 }
 
-/// A whole page around `body` in `lang` (the security headers layer keeps it out of caches and
-/// frames, see `http::headers`).
-pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main>{body}\
-         <footer>{}</footer></main></body></html>",
-        lang.tag(),
-        escape(title),
-        escape(lang.texts().footer)
-    );
-    (status, Html(html)).into_response()
+impl Filled {
+    /// `text` with `placeholder` (its first occurrence) standing for `value`.
+    pub fn new(text: &str, placeholder: &str, value: &str) -> Self {
+        let (before, after) = text.split_once(placeholder).unwrap_or((text, ""));
+        let value = if text.contains(placeholder) {
+            value
+        } else {
+            ""
+        };
+        Filled {
+            before: before.to_owned(),
+            value: value.to_owned(),
+            after: after.to_owned(),
+        }
+    }
+}
+
+/// Renders a page with `status` (the security headers layer keeps it out of caches and frames,
+/// see `http::headers`). A template that fails to render is logged and answered with a bare 500.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An internal error occurred; it has been logged. Please try again.",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// A `303 See Other` to `location`, never cached. A location that cannot be a header value
@@ -103,66 +102,29 @@ pub struct LoginForm<'a> {
     pub remember_me: bool,
 }
 
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage<'a> {
+    frame: Frame,
+    t: &'static Texts,
+    f: &'a LoginForm<'a>,
+}
+
 /// The sign-in page.
 pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
-    let error = f
-        .error
-        .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", escape(e)))
-        .unwrap_or_default();
-    let hidden = |name: &str, v: Option<&str>| {
-        v.map(|v| {
-            format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                escape(v)
-            )
-        })
-        .unwrap_or_default()
-    };
-    let return_to = hidden("return_to", f.return_to) + &hidden("ui_locales", f.ui_locales);
     let t = f.lang.texts();
-    let autofocus = |on: bool| if on { " autofocus" } else { "" };
-    let body = format!(
-        "<p class=\"tenant\">{tenant}</p><h1>{sign_in}</h1>{error}\
-         <form method=\"post\" action=\"/t/{slug}/login\" novalidate>\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{return_to}\
-         <label for=\"email\">{email_label}</label>\
-         <input id=\"email\" name=\"email\" type=\"text\" autocapitalize=\"none\" spellcheck=\"false\" autocomplete=\"username webauthn\" required value=\"{email}\"{af_email}>\
-         <label for=\"password\">{password_label}</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{af_pw}>\
-         {remember}<button type=\"submit\">{sign_in}</button></form>\
-         <div class=\"error\" data-webauthn-error hidden></div>\
-         <button type=\"button\" class=\"secondary\" data-webauthn=\"login\" data-tenant=\"{slug}\" \
-         data-csrf=\"{csrf}\"{passkey_return}>{passkey}</button>\
-         <script src=\"/t/{slug}/webauthn.js\" defer></script>",
-        sign_in = escape(t.sign_in),
-        email_label = escape(t.identifier),
-        password_label = escape(t.password),
-        tenant = escape(f.tenant_name),
-        slug = escape(f.slug),
-        csrf = escape(f.csrf),
-        email = escape(f.email),
-        af_email = autofocus(f.email.is_empty()),
-        af_pw = autofocus(!f.email.is_empty()),
-        passkey = escape(t.passkey_sign_in),
-        remember = if f.remember_me {
-            format!(
-                "<label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\"> {}</label>",
-                escape(t.remember_me)
-            )
-        } else {
-            String::new()
-        },
-        passkey_return = f
-            .return_to
-            .map(|r| format!(" data-return-to=\"{}\"", escape(r)))
-            .unwrap_or_default(),
-    );
-    page_in(
-        f.lang,
-        status,
-        &format!("{} · {}", t.sign_in, f.tenant_name),
-        &body,
-    )
+    let title = format!("{} · {}", t.sign_in, f.tenant_name);
+    let frame = Frame::new(f.lang, title, Some(f.tenant_name));
+    render(status, &LoginPage { frame, t, f })
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    frame: Frame,
+    title: &'a str,
+    message: &'a str,
+    hint: &'static str,
 }
 
 /// A readable error page in English (for errors that must not redirect anywhere).
@@ -172,51 +134,112 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
 
 /// A readable error page in `lang`.
 pub fn error_in(lang: Lang, status: StatusCode, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<h1>{}</h1><div class=\"error\" role=\"alert\">{}</div><p>{}</p>",
-        escape(title),
-        escape(message),
-        escape(lang.texts().error_hint)
-    );
-    page_in(lang, status, title, &body)
+    let page = ErrorPage {
+        frame: Frame::new(lang, title, None),
+        title,
+        message,
+        hint: lang.texts().error_hint,
+    };
+    render(status, &page)
 }
 
-/// A plain information page.
-pub fn info(tenant_name: &str, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p>",
-        escape(tenant_name),
-        escape(title),
-        escape(message)
-    );
-    page(StatusCode::OK, title, &body)
+#[derive(Template)]
+#[template(path = "pages/info.html")]
+struct InfoPage<'a> {
+    frame: Frame,
+    title: &'a str,
+    message: &'a str,
+    link: Option<(&'a str, &'a str)>,
 }
 
-/// A plain information page with one link onwards.
+/// A plain information page in `lang`, with a link onwards if any (`(href, text)`).
+pub fn info_in(
+    lang: Lang,
+    tenant_name: &str,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    let page = InfoPage {
+        frame: Frame::new(lang, title, Some(tenant_name)),
+        title,
+        message,
+        link,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// A plain information page in English with one link onwards.
 pub fn info_with_link(
     tenant_name: &str,
     title: &str,
     message: &str,
     link: (&str, &str),
 ) -> Response {
-    let body = format!(
-        "<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p><p><a id=\"security-link\" href=\"{}\">{}</a></p>",
-        escape(tenant_name),
-        escape(title),
-        escape(message),
-        escape(link.0),
-        escape(link.1)
-    );
-    page(StatusCode::OK, title, &body)
+    info_in(Lang::En, tenant_name, title, message, Some(link))
+}
+
+// ---- Kept for the security pages of `mfa_pages` only (the user's security page, authenticator
+// app setup, recovery codes), which move to the account portal's templates: once they have,
+// this goes. ----
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "pages/legacy.html")]
+struct LegacyPage<'a> {
+    frame: Frame,
+    /// Built by `mfa_pages` with every value passed through [`escape`].
+    body: &'a str,
+}
+
+/// A whole page around `body` (HTML whose every value is already escaped) in `lang`, in the
+/// people's layout.
+pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
+    let page = LegacyPage {
+        frame: Frame::new(lang, title, None),
+        body,
+    };
+    render(status, &page)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Filled;
+
     #[test]
     fn escapes_markup() {
         assert_eq!(
             super::escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn fills_a_placeholder_inside_a_sentence() {
+        let f = Filled::new("If you allow it, {app} will:", "{app}", "<b>");
+        assert_eq!(
+            (f.before.as_str(), f.value.as_str(), f.after.as_str()),
+            ("If you allow it, ", "<b>", " will:")
+        );
+        let none = Filled::new("No placeholder", "{app}", "x");
+        assert_eq!(
+            (none.before.as_str(), none.value.as_str()),
+            ("No placeholder", "")
         );
     }
 }

@@ -153,12 +153,12 @@ async fn user_verification_required_refuses_presence_only(b: Backend) {
     assert_eq!(options.public_key.allow_credentials.len(), 2);
 }
 
-/// The value of `attr` on the first element of `html` that has it (unescaping `&amp;`).
+/// The value of `attr` on the first element of `html` that has it, unescaped.
 fn attr(html: &str, attr: &str) -> Option<String> {
     let marker = format!("{attr}=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
+    Some(crate::browser::unescape(&html[start..end]))
 }
 
 async fn second_factor_page_takes_a_security_key(b: Backend) {
