@@ -7,7 +7,7 @@ use crate::domain::sessions::{AuthCode, Session, SessionSettings};
 use crate::domain::*;
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: String,
     secret_hash: Option<String>,
     user_id: String,
@@ -39,7 +39,7 @@ impl From<SessionRow> for Session {
     }
 }
 
-const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
+pub(super) const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
 
 #[derive(sqlx::FromRow)]
 struct CodeRow {
