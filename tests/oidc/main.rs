@@ -17,6 +17,7 @@ mod clients;
 mod code_replay;
 mod consent;
 mod console;
+mod console_account;
 mod console_permissions;
 mod console_user;
 mod discovery;

@@ -1,0 +1,951 @@
+//! The self-service account portal over HTTP (issue 14): every signed-in person, whatever their
+//! roles, sees and changes their own profile, password, sessions, connected apps and
+//! notification preferences, through the admin services as a caller that reaches nobody else.
+//! Anonymous requests go to sign-in; every POST needs the session's CSRF token; forged ids of
+//! another person's session or app, or of another tenant's, are not found and change nothing.
+
+use crate::backends;
+use crate::browser::{
+    Browser, PASSWORD, REDIRECT, authorize_url, hidden, param, pkce, user_with_password,
+};
+use crate::common::{Backend, TestServer};
+use crate::refresh::{refresh, tokens, web_app};
+use serde_json::{Value, json};
+
+const NEW_PASSWORD: &str = "a brand new passphrase 42";
+
+/// A signed-in browser of `email` (with `password`).
+async fn signed_in_with(s: &TestServer, email: &str, password: &str) -> Browser {
+    let b = Browser::new(s);
+    let page = b.sign_in("/t/acme/login", email, password).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(
+        !page.location.as_deref().unwrap_or("").contains("/login"),
+        "signed in: {:?}",
+        page.location
+    );
+    b
+}
+
+async fn signed_in(s: &TestServer, email: &str) -> Browser {
+    signed_in_with(s, email, PASSWORD).await
+}
+
+async fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// Posts `form` plus the CSRF token of the page at `page_url`.
+async fn post_with_csrf(
+    b: &Browser,
+    page_url: &str,
+    action: &str,
+    form: &[(&str, &str)],
+) -> crate::browser::Page {
+    let page = b.get(page_url).await;
+    assert_eq!(page.status, 200, "{page_url}: {}", page.body);
+    let csrf = hidden(&page.body, "csrf").expect("a CSRF field");
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(form);
+    b.post_form(action, &all).await
+}
+
+/// Whether the browser is still signed in (the portal answers instead of sending to sign-in).
+async fn still_signed_in(b: &Browser) -> bool {
+    let page = b.get("/t/acme/account").await;
+    match page.status {
+        200 => true,
+        303 => {
+            assert!(page.location.unwrap().starts_with("/t/acme/login?"));
+            false
+        }
+        other => panic!("unexpected {other}: {}", page.body),
+    }
+}
+
+/// The session ids the sessions page offers to sign out (every one but this browser's).
+fn offered_sessions(body: &str) -> Vec<String> {
+    offered_in(body, "acme")
+}
+
+fn offered_in(body: &str, slug: &str) -> Vec<String> {
+    body.split(&format!("/t/{slug}/account/sessions/"))
+        .skip(1)
+        .filter_map(|rest| rest.split_once("/end\"").map(|(id, _)| id.to_owned()))
+        .filter(|id| !id.contains('"') && !id.contains('<'))
+        .collect()
+}
+
+async fn api_user(s: &TestServer, id: &str) -> Value {
+    let (st, u) = s.get(&format!("/users/{id}")).await;
+    assert_eq!(st, 200, "{u}");
+    u
+}
+
+/// Every page of the portal, and every POST (with the fields a person would send).
+const PAGES: [&str; 5] = [
+    "/t/acme/account",
+    "/t/acme/account/password",
+    "/t/acme/account/sessions",
+    "/t/acme/account/apps",
+    "/t/acme/account/notifications",
+];
+
+async fn anonymous_requests_go_to_sign_in(b: Backend) {
+    let s = TestServer::start(b).await;
+    let anon = Browser::new(&s);
+    let posts = [
+        "/t/acme/account",
+        "/t/acme/account/password",
+        "/t/acme/account/sessions/others",
+        "/t/acme/account/sessions/x/end",
+        "/t/acme/account/apps/x/revoke",
+        "/t/acme/account/notifications",
+    ];
+    for url in PAGES
+        .iter()
+        .chain(["/t/acme/account/sessions/others"].iter())
+    {
+        let page = anon.get(url).await;
+        assert_eq!(page.status, 303, "{url}");
+        let to = page.location.unwrap();
+        assert!(to.starts_with("/t/acme/login?return_to="), "{url}: {to}");
+    }
+    for url in posts {
+        let page = anon.post_form(url, &[("csrf", "x")]).await;
+        assert_eq!(page.status, 303, "POST {url}");
+        assert!(
+            page.location.unwrap().starts_with("/t/acme/login?"),
+            "{url}"
+        );
+    }
+}
+
+/// Every person, whatever their roles, has their own portal; only those who administer
+/// something are offered the console.
+async fn every_person_has_a_portal_and_only_administrators_a_console_link(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (_, owner) = s.get("/owner").await;
+    let owner_id = owner["id"].as_str().unwrap();
+    let (st, v) = s
+        .put(
+            &format!("/users/{owner_id}/password"),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let mut people = vec![("owner@acme.test", true)];
+    for (email, template, console) in [
+        ("member@acme.test", None, false),
+        ("manager@acme.test", Some("manager"), true),
+        ("admin@acme.test", Some("administrator"), true),
+    ] {
+        let id = id_of(&user_with_password(&s, email).await).await;
+        if let Some(t) = template {
+            let role = s.role_id(t).await;
+            let (st, v) = s
+                .post(&format!("/users/{id}/roles"), json!({"role_id": role}))
+                .await;
+            assert_eq!(st, 201, "{v}");
+        }
+        people.push((email, console));
+    }
+    for (email, console) in people {
+        let b = signed_in(&s, email).await;
+        for url in PAGES {
+            let page = b.get(url).await;
+            assert_eq!(page.status, 200, "{email} {url}: {}", page.body);
+            assert!(page.content_type.starts_with("text/html"));
+            assert!(page.body.contains(email), "{email} {url}");
+            assert_eq!(
+                page.body.contains("href=\"/t/acme/console\""),
+                console,
+                "{email} {url}: the console link"
+            );
+            assert!(page.body.contains("aria-current=\"page\""), "{url}");
+        }
+    }
+}
+
+async fn profile_saves_the_persons_own_fields(b: Backend) {
+    let s = TestServer::start(b).await;
+    let id = id_of(&user_with_password(&s, "ada@acme.test").await).await;
+    let (st, v) = s
+        .patch(
+            &format!("/users/{id}"),
+            json!({"display_name": "Ada <b>L</b>"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let b = signed_in(&s, "ada@acme.test").await;
+    let page = b.get("/t/acme/account").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("<b>L</b>"), "markup is escaped");
+    assert!(
+        page.body.contains("Ada &#60;b&#62;L&#60;/b&#62;")
+            || page.body.contains("Ada &lt;b&gt;L&lt;/b&gt;")
+    );
+    assert!(
+        page.body.contains("value=\"ada@acme.test\" readonly"),
+        "{}",
+        page.body
+    );
+
+    // The fields are saved through the service, audited as the person; an emptied one is
+    // cleared; a forged `email` or `username` field is not applied.
+    let saved = post_with_csrf(
+        &b,
+        "/t/acme/account",
+        "/t/acme/account",
+        &[
+            ("given_name", "Augusta"),
+            ("family_name", "King"),
+            ("display_name", ""),
+            ("phone", "+44 20 7946 0000"),
+            ("locale", "en-GB"),
+            ("timezone", "Europe/London"),
+            ("email", "mallory@acme.test"),
+            ("username", "mallory"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/t/acme/account?notice=saved")
+    );
+    let u = api_user(&s, &id).await;
+    assert_eq!(u["given_name"], "Augusta");
+    assert_eq!(u["family_name"], "King");
+    assert!(u["display_name"].is_null());
+    assert_eq!(u["phone"], "+44 20 7946 0000");
+    assert_eq!(u["locale"], "en-GB");
+    assert_eq!(u["timezone"], "Europe/London");
+    assert_eq!(u["email"], "ada@acme.test");
+    assert_eq!(u["username"], "ada@acme.test");
+    let (st, audit) = s
+        .get(&format!("/audit?action=user.update&target_id={id}"))
+        .await;
+    assert_eq!(st, 200);
+    let mine = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_label"] == "ada@acme.test (account)" && e["actor_id"] == id.as_str())
+        .count();
+    assert_eq!(mine, 1, "{audit}");
+    let page = b.get("/t/acme/account?notice=saved").await;
+    assert!(page.body.contains("Your profile was saved."));
+
+    // Bad input is a field error next to its field (400), what was typed kept, nothing saved.
+    let long = "9".repeat(60);
+    let refused = post_with_csrf(
+        &b,
+        "/t/acme/account",
+        "/t/acme/account",
+        &[("given_name", "Typed"), ("phone", &long)],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("<p class=\"field-error\" id=\"e-phone\">"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("aria-describedby=\"e-phone\""));
+    assert!(refused.body.contains("value=\"Typed\""));
+    assert!(refused.body.contains(&format!("value=\"{long}\"")));
+    assert_eq!(api_user(&s, &id).await, u, "nothing changed");
+
+    // The person's language: their profile's first, else the browser's.
+    let fr = b
+        .http
+        .get(b.absolute_url("/t/acme/account"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fr.contains("Your profile"), "the profile says en-GB");
+    let (st, _) = s
+        .patch(&format!("/users/{id}"), json!({"locale": null}))
+        .await;
+    assert_eq!(st, 200);
+    let fr = b
+        .http
+        .get(b.absolute_url("/t/acme/account"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fr.contains("<html lang=\"fr\">") && fr.contains("Votre profil"),
+        "{fr}"
+    );
+    let (st, _) = s
+        .patch(&format!("/users/{id}"), json!({"locale": "de"}))
+        .await;
+    assert_eq!(st, 200);
+    let de = b.get("/t/acme/account/sessions").await.body;
+    assert!(
+        de.contains("<html lang=\"de\">") && de.contains("Ihre Sitzungen"),
+        "{de}"
+    );
+}
+
+/// A wrong current password, two different new ones and a guessable one are field errors and
+/// change nothing; a right change ends the person's other sessions and their refresh tokens,
+/// keeps this browser, and the old password no longer signs in.
+async fn password_change_checks_the_current_one_and_ends_other_sessions(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (cid, secret) = web_app(&s, &["openid", "email", "offline_access"]).await;
+    let client = (cid.as_str(), secret.as_str());
+    user_with_password(&s, "ada@acme.test").await;
+    let here = signed_in(&s, "ada@acme.test").await;
+    let there = Browser::new(&s);
+    let there_tokens = tokens(&s, &there, client, "openid email", "ada@acme.test").await;
+    let rt_there = there_tokens["refresh_token"].as_str().unwrap().to_owned();
+    let offline = Browser::new(&s);
+    let offline_tokens = tokens(
+        &s,
+        &offline,
+        client,
+        "openid offline_access",
+        "ada@acme.test",
+    )
+    .await;
+    let rt_offline = offline_tokens["refresh_token"].as_str().unwrap().to_owned();
+    let url = "/t/acme/account/password";
+    for (fields, field) in [
+        (
+            [
+                ("current", "wrong password!"),
+                ("new", NEW_PASSWORD),
+                ("confirm", NEW_PASSWORD),
+            ],
+            "current",
+        ),
+        (
+            [
+                ("current", PASSWORD),
+                ("new", NEW_PASSWORD),
+                ("confirm", "something else"),
+            ],
+            "confirm",
+        ),
+        (
+            [
+                ("current", PASSWORD),
+                ("new", "password"),
+                ("confirm", "password"),
+            ],
+            "new",
+        ),
+    ] {
+        let refused = post_with_csrf(&here, url, url, &fields).await;
+        assert_eq!(refused.status, 400, "{field}: {}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains(&format!("<p class=\"field-error\" id=\"e-{field}\">")),
+            "{field}: {}",
+            refused.body
+        );
+        assert!(
+            !refused.body.contains(NEW_PASSWORD),
+            "a password is never sent back"
+        );
+        assert!(still_signed_in(&there).await, "{field}: nothing changed");
+    }
+    let (st, audit) = s.get("/audit?action=user.sign_in_failed").await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        audit["items"].as_array().unwrap().len(),
+        1,
+        "a wrong current password counts as a failed sign-in: {audit}"
+    );
+
+    let done = post_with_csrf(
+        &here,
+        url,
+        url,
+        &[
+            ("current", PASSWORD),
+            ("new", NEW_PASSWORD),
+            ("confirm", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/account/password?notice=changed")
+    );
+    assert!(still_signed_in(&here).await, "this browser stays");
+    assert!(!still_signed_in(&there).await, "the other session ended");
+    for rt in [&rt_there, &rt_offline] {
+        let (st, v) = refresh(&s, client, rt, &[]).await;
+        assert_eq!(st, 400, "{v}");
+        assert_eq!(v["error"], "invalid_grant");
+    }
+    let again = Browser::new(&s);
+    let page = again
+        .sign_in("/t/acme/login", "ada@acme.test", PASSWORD)
+        .await;
+    assert_eq!(
+        page.status, 401,
+        "the old password is refused: {}",
+        page.body
+    );
+    signed_in_with(&s, "ada@acme.test", NEW_PASSWORD).await;
+}
+
+async fn sessions_are_listed_and_signed_out_one_or_all_but_this(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (cid, secret) = web_app(&s, &["openid", "email"]).await;
+    let client = (cid.as_str(), secret.as_str());
+    user_with_password(&s, "ada@acme.test").await;
+    let here = signed_in(&s, "ada@acme.test").await;
+    let there = Browser::new(&s);
+    let rt = tokens(&s, &there, client, "openid email", "ada@acme.test").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = here.get("/t/acme/account/sessions").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body.matches("This browser").count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.body.matches("<tr>").count(),
+        3,
+        "a head and two sessions"
+    );
+    assert!(page.body.contains("Password"));
+    let offered = offered_sessions(&page.body);
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    let other = &offered[0];
+
+    // One session, after a confirmation page: it ends and its refresh token with it.
+    let confirm_url = format!("/t/acme/account/sessions/{other}/end");
+    let confirm = here.get(&confirm_url).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(confirm.body.contains("Sign out this session?"));
+    assert!(
+        still_signed_in(&there).await,
+        "a confirmation page changes nothing"
+    );
+    let done = post_with_csrf(&here, &confirm_url, &confirm_url, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/account/sessions?notice=ended")
+    );
+    assert!(!still_signed_in(&there).await);
+    assert!(still_signed_in(&here).await);
+    let (st, v) = refresh(&s, client, &rt, &[]).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let (st, audit) = s.get("/audit?action=user.sign_out").await;
+    assert_eq!(st, 200);
+    assert_eq!(audit["items"][0]["actor_label"], "ada@acme.test (account)");
+    // Ending it again: not found.
+    let again = post_with_csrf(&here, "/t/acme/account/sessions", &confirm_url, &[]).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+
+    // This browser's own session is not ended from here (the layout's sign-out does it).
+    let page = here.get("/t/acme/account/sessions").await;
+    assert!(offered_sessions(&page.body).is_empty());
+    assert!(page.body.contains("You are signed in only here."));
+
+    // Everywhere else: two more browsers, both end; this one stays.
+    let a = signed_in(&s, "ada@acme.test").await;
+    let c = signed_in(&s, "ada@acme.test").await;
+    let url = "/t/acme/account/sessions/others";
+    let confirm = here.get(url).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Sign out everywhere else?"));
+    let done = post_with_csrf(&here, url, url, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/account/sessions?notice=others")
+    );
+    assert!(!still_signed_in(&a).await && !still_signed_in(&c).await);
+    assert!(still_signed_in(&here).await);
+}
+
+/// A third-party confidential client with refresh tokens: (client_id, secret).
+async fn third_party_app(s: &TestServer, name: &str) -> (String, String) {
+    let (st, c) = s
+        .post(
+            "/clients",
+            json!({ "name": name, "redirect_uris": [REDIRECT],
+                    "grant_types": ["authorization_code", "refresh_token"],
+                    "scopes": ["openid", "profile", "offline_access"] }),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    assert_eq!(c["first_party"], false);
+    (
+        c["client_id"].as_str().unwrap().to_owned(),
+        c["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Signs in (if needed) and allows `client` on its consent page: the token response.
+async fn consented_tokens(
+    s: &TestServer,
+    b: &Browser,
+    (id, secret): (&str, &str),
+    email: &str,
+) -> Value {
+    let (verifier, challenge) = pkce();
+    let scope = "openid profile offline_access";
+    let mut page = b
+        .get(&authorize_url(id, &challenge, &[("scope", scope)]))
+        .await;
+    if let Some(login) = page
+        .location
+        .clone()
+        .filter(|l| l.starts_with("/t/acme/login"))
+    {
+        let signed = b.sign_in(&login, email, PASSWORD).await;
+        assert_eq!(signed.status, 303, "{}", signed.body);
+        page = b.get(&signed.location.unwrap()).await;
+    }
+    assert_eq!(page.status, 200, "the consent page: {}", page.body);
+    let mut form: Vec<(String, String)> = page
+        .body
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once("\" value=\"").unwrap();
+            let value = rest
+                .split_once('"')
+                .unwrap()
+                .0
+                .replace("&amp;", "&")
+                .replace("&quot;", "\"");
+            (name.to_owned(), value)
+        })
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = b.post_form("/t/acme/authorize/consent", &pairs).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let code = param(&done.location.unwrap(), "code").expect("a code");
+    let (st, _, body) = crate::token(
+        s,
+        "acme",
+        Some((id, secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    body
+}
+
+async fn consents_of(s: &TestServer, uid: &str) -> Value {
+    let (st, v) = s.get(&format!("/users/{uid}/consents")).await;
+    assert_eq!(st, 200, "{v}");
+    v["items"].clone()
+}
+
+async fn connected_apps_are_listed_and_revoked_with_their_tokens(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (cid, secret) = third_party_app(&s, "Budget <Tracker>").await;
+    let uid = id_of(&user_with_password(&s, "ada@acme.test").await).await;
+    let b = signed_in(&s, "ada@acme.test").await;
+    let empty = b.get("/t/acme/account/apps").await;
+    assert!(
+        empty.body.contains("No app has access to your account."),
+        "{}",
+        empty.body
+    );
+    let t = consented_tokens(&s, &b, (&cid, &secret), "ada@acme.test").await;
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+
+    let page = b.get("/t/acme/account/apps").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Budget &#60;Tracker&#62;")
+            || page.body.contains("Budget &lt;Tracker&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<Tracker>"));
+    let url = format!("/t/acme/account/apps/{cid}/revoke");
+    assert!(
+        page.body.contains(&format!("href=\"{url}\"")),
+        "{}",
+        page.body
+    );
+    let confirm = b.get(&url).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(confirm.body.contains("Revoke the access of Budget"));
+    assert_eq!(consents_of(&s, &uid).await.as_array().unwrap().len(), 1);
+    let done = post_with_csrf(&b, &url, &url, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/account/apps?notice=revoked")
+    );
+    assert_eq!(consents_of(&s, &uid).await, json!([]));
+    let (st, v) = refresh(&s, (&cid, &secret), &rt, &[]).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "an offline token goes too: {v}"
+    );
+    let page = b.get("/t/acme/account/apps?notice=revoked").await;
+    assert!(
+        page.body.contains("The app&#39;s access was revoked.")
+            || page.body.contains("The app's access was revoked."),
+        "{}",
+        page.body
+    );
+    let again = post_with_csrf(&b, "/t/acme/account/apps", &url, &[]).await;
+    assert_eq!(again.status, 404);
+}
+
+async fn notification_preferences_are_saved(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (st, v) = s
+        .post(
+            "/notification-types",
+            json!({"key": "jobs.new", "description": "New <job> assigned"}),
+        )
+        .await;
+    assert!(st.is_success(), "{v}");
+    let uid = id_of(&user_with_password(&s, "ada@acme.test").await).await;
+    let b = signed_in(&s, "ada@acme.test").await;
+    let url = "/t/acme/account/notifications";
+    let page = b.get(url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("A sign-in from a new device or place"));
+    assert!(
+        page.body.contains("New &#60;job&#62; assigned")
+            || page.body.contains("New &lt;job&gt; assigned")
+    );
+    let (st, before) = s.get(&format!("/users/{uid}/notifications")).await;
+    assert_eq!(st, 200, "{before}");
+
+    // Everything on by email only, but new jobs off.
+    let (_, types) = s.get("/notification-types").await;
+    let keys: Vec<String> = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(keys.len() >= 8, "{types}");
+    let mut form: Vec<(String, String)> = Vec::new();
+    for k in &keys {
+        if k != "jobs.new" {
+            form.push(("on".into(), k.clone()));
+        }
+        form.push(("channel".into(), format!("{k}:email")));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = post_with_csrf(&b, url, url, &pairs).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/account/notifications?notice=saved")
+    );
+    let (_, after) = s.get(&format!("/users/{uid}/notifications")).await;
+    for p in after.as_array().unwrap() {
+        let key = p["event_type"].as_str().unwrap();
+        assert_eq!(p["enabled"], key != "jobs.new", "{after}");
+        assert_eq!(p["channels"], json!(["email"]), "{after}");
+    }
+    // A forged channel is refused with the form's error, and nothing changes.
+    let refused = post_with_csrf(
+        &b,
+        url,
+        url,
+        &[("on", "jobs.new"), ("channel", "jobs.new:sms")],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("role=\"alert\""));
+    let (_, unchanged) = s.get(&format!("/users/{uid}/notifications")).await;
+    assert_eq!(unchanged, after);
+}
+
+/// Every POST of the portal without the session's CSRF token, or with another session's, is
+/// refused (403) and changes nothing.
+async fn every_post_needs_the_sessions_csrf_token(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (cid, secret) = third_party_app(&s, "Budget").await;
+    let uid = id_of(&user_with_password(&s, "ada@acme.test").await).await;
+    let here = signed_in(&s, "ada@acme.test").await;
+    consented_tokens(&s, &here, (&cid, &secret), "ada@acme.test").await;
+    let there = signed_in(&s, "ada@acme.test").await;
+    let other_id = offered_sessions(&here.get("/t/acme/account/sessions").await.body)[0].clone();
+    // A token of another session (the other browser's) is as wrong as none.
+    let foreign = hidden(&there.get("/t/acme/account").await.body, "csrf").unwrap();
+    let before_user = api_user(&s, &uid).await;
+    let (_, before_prefs) = s.get(&format!("/users/{uid}/notifications")).await;
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/t/acme/account".into(), vec![("given_name", "Forged")]),
+        (
+            "/t/acme/account/password".into(),
+            vec![
+                ("current", PASSWORD),
+                ("new", NEW_PASSWORD),
+                ("confirm", NEW_PASSWORD),
+            ],
+        ),
+        (format!("/t/acme/account/sessions/{other_id}/end"), vec![]),
+        ("/t/acme/account/sessions/others".into(), vec![]),
+        (format!("/t/acme/account/apps/{cid}/revoke"), vec![]),
+        ("/t/acme/account/notifications".into(), vec![]),
+    ];
+    for (url, fields) in &posts {
+        for csrf in [None, Some("forged"), Some(foreign.as_str())] {
+            let mut form = fields.clone();
+            if let Some(c) = csrf {
+                form.push(("csrf", c));
+            }
+            let page = here.post_form(url, &form).await;
+            assert_eq!(page.status, 403, "{url} {csrf:?}: {}", page.body);
+        }
+    }
+    assert_eq!(api_user(&s, &uid).await, before_user);
+    let (_, after_prefs) = s.get(&format!("/users/{uid}/notifications")).await;
+    assert_eq!(after_prefs, before_prefs);
+    assert!(still_signed_in(&there).await);
+    assert_eq!(consents_of(&s, &uid).await.as_array().unwrap().len(), 1);
+    signed_in(&s, "ada@acme.test").await;
+}
+
+/// Another person's session or app, and another tenant's, are not found from a person's
+/// portal; nothing of theirs changes.
+async fn another_persons_or_tenants_things_are_not_found(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (cid, secret) = third_party_app(&s, "Budget").await;
+    let grace = id_of(&user_with_password(&s, "grace@acme.test").await).await;
+    user_with_password(&s, "ada@acme.test").await;
+    // Grace: two sessions (one learnt from the other's page) and a consent.
+    let grace_a = signed_in(&s, "grace@acme.test").await;
+    consented_tokens(&s, &grace_a, (&cid, &secret), "grace@acme.test").await;
+    let grace_b = signed_in(&s, "grace@acme.test").await;
+    let grace_session =
+        offered_sessions(&grace_a.get("/t/acme/account/sessions").await.body)[0].clone();
+
+    // Another tenant's person and session.
+    let token = s.other_tenant("globex").await;
+    let base = format!("{}/t/globex/api/v1", s.base);
+    let (st, u) = s
+        .call_as(
+            &token,
+            reqwest::Method::POST,
+            &format!("{base}/users"),
+            Some(json!({"email": "ivan@globex.test", "status": "active"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{u}");
+    let ivan = u["id"].as_str().unwrap();
+    let (st, _) = s
+        .call_as(
+            &token,
+            reqwest::Method::PUT,
+            &format!("{base}/users/{ivan}/password"),
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(st, 204);
+    let globex = [Browser::new(&s), Browser::new(&s)];
+    for g in &globex {
+        let login = g.get("/t/globex/login").await;
+        let csrf = hidden(&login.body, "csrf").unwrap();
+        let done = g
+            .post_form(
+                "/t/globex/login",
+                &[
+                    ("email", "ivan@globex.test"),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+    }
+    let globex_page = globex[0].get("/t/globex/account/sessions").await;
+    assert_eq!(globex_page.status, 200, "{}", globex_page.body);
+    let ivan_session = offered_in(&globex_page.body, "globex")
+        .pop()
+        .expect("ivan's other session");
+
+    let ada = signed_in(&s, "ada@acme.test").await;
+    for sid in [&grace_session, &ivan_session] {
+        let url = format!("/t/acme/account/sessions/{sid}/end");
+        assert_eq!(ada.get(&url).await.status, 404, "{url}");
+        let page = post_with_csrf(&ada, "/t/acme/account", &url, &[]).await;
+        assert_eq!(page.status, 404, "{url}: {}", page.body);
+    }
+    let url = format!("/t/acme/account/apps/{cid}/revoke");
+    assert_eq!(ada.get(&url).await.status, 404);
+    let page = post_with_csrf(&ada, "/t/acme/account", &url, &[]).await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    // Ada's portal never shows Grace's sessions or apps.
+    let sessions = ada.get("/t/acme/account/sessions").await.body;
+    assert!(offered_sessions(&sessions).is_empty(), "{sessions}");
+    assert!(
+        ada.get("/t/acme/account/apps")
+            .await
+            .body
+            .contains("No app has access")
+    );
+
+    assert!(still_signed_in(&grace_a).await && still_signed_in(&grace_b).await);
+    assert_eq!(consents_of(&s, &grace).await.as_array().unwrap().len(), 1);
+    for g in &globex {
+        assert_eq!(
+            g.get("/t/globex/account").await.status,
+            200,
+            "ivan's sessions stay"
+        );
+    }
+    // An acme session cookie is no session in another tenant.
+    let cross = ada.get("/t/globex/account").await;
+    assert_eq!(cross.status, 303);
+    assert!(cross.location.unwrap().starts_with("/t/globex/login?"));
+}
+
+/// The portal's caller, at the service level: it reaches the person themself and nobody else,
+/// holds no permission, and cannot change the administrators' fields of its own profile.
+async fn the_self_service_caller_reaches_only_the_person(b: Backend) {
+    use castellan::admin;
+    use castellan::domain::authz::{Caller, Principal};
+    use castellan::domain::{DomainError, UserId};
+    let s = TestServer::start(b).await;
+    let ada = UserId(id_of(&user_with_password(&s, "ada@acme.test").await).await);
+    let grace = UserId(id_of(&user_with_password(&s, "grace@acme.test").await).await);
+    let tenant = s.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let me = Caller {
+        tenant,
+        principal: Principal::SelfService {
+            user_id: ada.clone(),
+            label: "ada@acme.test (account)".into(),
+        },
+        permissions: Default::default(),
+        ip: None,
+    };
+    let forbidden = |r: Result<(), DomainError>, what: &str| {
+        assert!(matches!(r, Err(DomainError::Forbidden(_))), "{what}: {r:?}");
+    };
+    let st = &s.store;
+    assert!(admin::users::get(st, &me, &ada).await.is_ok());
+    forbidden(
+        admin::users::get(st, &me, &grace).await.map(drop),
+        "read another",
+    );
+    let rename = || admin::users::UpdateUser {
+        given_name: Some(Some("X".into())),
+        ..Default::default()
+    };
+    forbidden(
+        admin::users::update(st, &me, &grace, None, rename())
+            .await
+            .map(drop),
+        "update another",
+    );
+    forbidden(
+        admin::consents::list(st, &me, &grace).await.map(drop),
+        "another's consents",
+    );
+    forbidden(
+        admin::notifications::prefs(st, &me, &grace).await.map(drop),
+        "another's prefs",
+    );
+    forbidden(
+        admin::user_sessions::list(st, &me, &grace).await.map(drop),
+        "another's sessions",
+    );
+    forbidden(
+        admin::users::list(st, &me, Default::default())
+            .await
+            .map(drop),
+        "the user list",
+    );
+    forbidden(
+        admin::notifications::list_types(st, &me).await.map(drop),
+        "settings",
+    );
+    for (field, req) in [
+        (
+            "email",
+            admin::users::UpdateUser {
+                email: Some("x@acme.test".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "username",
+            admin::users::UpdateUser {
+                username: Some("x".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "email_verified",
+            admin::users::UpdateUser {
+                email_verified: Some(false),
+                ..Default::default()
+            },
+        ),
+        (
+            "external_id",
+            admin::users::UpdateUser {
+                external_id: Some(Some("x".into())),
+                ..Default::default()
+            },
+        ),
+    ] {
+        forbidden(
+            admin::users::update(st, &me, &ada, None, req)
+                .await
+                .map(drop),
+            field,
+        );
+    }
+    assert!(
+        admin::users::update(st, &me, &ada, None, rename())
+            .await
+            .is_ok()
+    );
+}
+
+backends!(
+    anonymous_requests_go_to_sign_in,
+    every_person_has_a_portal_and_only_administrators_a_console_link,
+    profile_saves_the_persons_own_fields,
+    password_change_checks_the_current_one_and_ends_other_sessions,
+    sessions_are_listed_and_signed_out_one_or_all_but_this,
+    connected_apps_are_listed_and_revoked_with_their_tokens,
+    notification_preferences_are_saved,
+    every_post_needs_the_sessions_csrf_token,
+    another_persons_or_tenants_things_are_not_found,
+    the_self_service_caller_reaches_only_the_person,
+);
