@@ -12,6 +12,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod account;
 mod app;
 mod chromium;
 
@@ -20,10 +21,10 @@ use common::{Backend, TestServer};
 use openidconnect::core::CoreIdTokenClaims;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A user with a password; returns its id.
-async fn user_with_password(s: &TestServer, email: &str) -> String {
+pub(crate) async fn user_with_password(s: &TestServer, email: &str) -> String {
     let (st, u) = s
         .post(
             "/users",

@@ -56,8 +56,11 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// Where a section's name is in the texts.
+type Label = fn(&AccountTexts) -> &'static str;
+
 /// The portal's sections: key (path under `/account`), and its name in the texts.
-const SECTIONS: &[(&str, fn(&AccountTexts) -> &'static str)] = &[
+const SECTIONS: &[(&str, Label)] = &[
     ("", |t| t.nav_profile),
     ("/password", |t| t.nav_password),
     ("/security", |t| t.nav_security),
