@@ -136,6 +136,19 @@ impl ProfileFields {
             .collect()
     }
 
+    /// The label of the field the API calls `name`.
+    fn label_of(&self, name: &str, t: &AccountTexts) -> &'static str {
+        match name {
+            "given_name" => t.given_name,
+            "family_name" => t.family_name,
+            "display_name" => t.display_name,
+            "phone" => t.phone,
+            "locale" => t.locale,
+            "timezone" => t.timezone,
+            _ => "This field",
+        }
+    }
+
     /// The change: every field, an empty one cleared.
     fn update(&self) -> UpdateUser {
         let v = |s: &str| Some(Some(s.to_owned()).filter(|s| !s.trim().is_empty()));
@@ -218,7 +231,10 @@ pub async fn save(
             field: Some(field),
             message,
         }) => {
-            let error = Some((field.as_str(), message.clone()));
+            // The service names the field as the API does; the form by its label.
+            let label = f.label_of(&field, p.t);
+            let message = message.replace(&format!("`{field}`"), label);
+            let error = Some((field.as_str(), message));
             let fields = f.fields(p.t, error);
             page(&p, StatusCode::BAD_REQUEST, None, fields)
         }
