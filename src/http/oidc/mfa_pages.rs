@@ -5,9 +5,7 @@
 use super::i18n::Lang;
 use super::mfa_texts::{MfaTexts, with_n};
 use super::pages::{escape, page_in};
-use crate::domain::clock::format_ms;
-use crate::domain::mfa::FactorSummary;
-use crate::domain::mfa::{Factors, Level};
+use crate::domain::mfa::Level;
 use crate::http::headers::FormTarget;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -326,131 +324,6 @@ pub fn second_factor(status: StatusCode, p: &SecondFactor<'_>) -> Response {
         FormTarget::of_return_to(Some(p.return_to)),
         page_in(p.lang, status, &title, &body),
     )
-}
-
-/// What the security page shows.
-pub struct Security<'a> {
-    pub lang: Lang,
-    pub tenant_name: &'a str,
-    pub slug: &'a str,
-    pub csrf: &'a str,
-    pub email: &'a str,
-    pub factors: &'a Factors,
-    pub summaries: &'a [FactorSummary],
-    pub passkey_only_allowed: bool,
-    pub notice: Option<Notice>,
-}
-
-fn when(ms: i64) -> String {
-    let s = format_ms(ms);
-    format!("{} UTC", s.get(..16).unwrap_or(&s).replace('T', " "))
-}
-
-fn kind_label(t: &MfaTexts, kind: &str) -> &'static str {
-    match kind {
-        "passkey" => t.passkey,
-        "security_key" => t.security_key,
-        _ => t.authenticator_app,
-    }
-}
-
-/// The user's own page of sign-in methods.
-pub fn security(p: &Security<'_>) -> Response {
-    let t = MfaTexts::of(p.lang);
-    let slug = escape(p.slug);
-    let csrf = hidden("csrf", p.csrf);
-    let mut body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p class=\"who\">{} {}</p><h2>{}</h2>",
-        escape(p.tenant_name),
-        escape(t.security_title),
-        notice_html(p.notice, t),
-        escape(t.signed_in_as),
-        escape(p.email),
-        escape(t.your_methods),
-    );
-    if p.summaries.is_empty() {
-        body.push_str(&format!(
-            "<p class=\"muted\" id=\"no-factors\">{}</p>",
-            escape(t.no_factors)
-        ));
-    }
-    body.push_str("<ul class=\"factors\" id=\"factors\">");
-    for f in p.summaries {
-        let id = escape(f.id.as_str());
-        let used = f
-            .last_used_at
-            .map(|at| format!(" · {} {}", t.last_used, when(at)))
-            .unwrap_or_else(|| format!(" · {}", t.never_used));
-        body.push_str(&format!(
-            "<li data-kind=\"{kind}\"><strong>{name}</strong><span class=\"kind\">{label}</span>\
-             <div class=\"muted\">{added} {at}{used}</div>",
-            kind = f.kind,
-            name = escape(&f.name),
-            label = escape(kind_label(t, f.kind)),
-            added = escape(t.added),
-            at = when(f.created_at),
-            used = escape(&used),
-        ));
-        if f.kind != "totp" {
-            body.push_str(&format!(
-                "<form class=\"row\" method=\"post\" action=\"/t/{slug}/account/security/factors/{id}/rename\">{csrf}\
-                 <input type=\"text\" name=\"name\" maxlength=\"64\" aria-label=\"{}\" value=\"{}\">\
-                 <button type=\"submit\" class=\"secondary\">{}</button></form>",
-                escape(t.new_name),
-                escape(&f.name),
-                escape(t.rename)
-            ));
-        }
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"/t/{slug}/account/security/factors/{id}/remove\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">{}</button></form></li>",
-            escape(t.remove)
-        ));
-    }
-    body.push_str("</ul>");
-    if p.factors.confirmed_totp().is_none() {
-        body.push_str(&format!(
-            "<h2>{}</h2><p class=\"muted\">{}</p>\
-             <a class=\"button\" href=\"/t/{slug}/account/security/totp\">{}</a>",
-            escape(t.authenticator_app),
-            escape(t.authenticator_app_about),
-            escape(t.set_up_app)
-        ));
-    }
-    body.push_str(&enrol_webauthn(t, p.slug, p.csrf, None));
-    if p.factors.any() {
-        body.push_str(&format!(
-            "<h2>{}</h2><p id=\"recovery-left\">{}</p>\
-             <form method=\"post\" action=\"/t/{slug}/account/security/recovery-codes\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">{}</button></form>",
-            escape(t.recovery_codes),
-            escape(&with_n(t.recovery_left, p.factors.recovery_codes_left)),
-            escape(t.new_recovery_codes)
-        ));
-    }
-    body.push_str(&format!("<h2>{}</h2>", escape(t.password)));
-    if !p.factors.has_password {
-        body.push_str(&format!(
-            "<p id=\"no-password\">{}</p>",
-            escape(t.no_password)
-        ));
-    } else if p.passkey_only_allowed && p.factors.passkeys().next().is_some() {
-        body.push_str(&format!(
-            "<p class=\"muted\">{}</p>\
-             <form method=\"post\" action=\"/t/{slug}/account/security/password/remove\">{csrf}\
-             <button type=\"submit\" class=\"secondary small\">{}</button></form>",
-            escape(t.may_remove_password),
-            escape(t.remove_password)
-        ));
-    } else {
-        body.push_str(&format!(
-            "<p class=\"muted\">{}</p>",
-            escape(t.uses_password)
-        ));
-    }
-    body.push_str(&script(p.slug));
-    let title = format!("{} · {}", t.security_title, p.tenant_name);
-    page_in(p.lang, StatusCode::OK, &title, &body)
 }
 
 /// What the authenticator app setup page shows.

@@ -20,6 +20,7 @@ mod mfa_texts;
 pub(crate) mod pages;
 mod revoke;
 mod security;
+mod security_page;
 mod token;
 mod userinfo;
 mod webauthn;
