@@ -289,6 +289,14 @@ async fn profile_saves_the_persons_own_fields(b: Backend) {
         fr.contains("<html lang=\"fr\">") && fr.contains("Votre profil"),
         "{fr}"
     );
+    for words in [
+        "Aller au contenu",
+        "Se déconnecter",
+        "aria-label=\"Votre compte\"",
+        "Mot de passe",
+    ] {
+        assert!(fr.contains(words), "the layout in French too: {words}");
+    }
     let (st, _) = s
         .patch(&format!("/users/{id}"), json!({"locale": "de"}))
         .await;

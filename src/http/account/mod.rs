@@ -153,6 +153,7 @@ impl Portal {
             user_label: self.me.user.email.clone(),
             csrf: self.me.csrf.clone(),
             nav,
+            words: self.t.layout,
         }
     }
 

@@ -1,9 +1,11 @@
 //! The fixed strings of the account portal, in the languages of the sign-in pages (see
 //! [`crate::http::oidc::i18n`]). `{n}` stands for a number.
 
+use crate::http::console::LayoutWords;
 use crate::http::oidc::i18n::Lang;
 
 pub struct AccountTexts {
+    pub layout: &'static LayoutWords,
     pub nav_profile: &'static str,
     pub nav_security: &'static str,
     pub nav_password: &'static str,
@@ -140,6 +142,11 @@ const DE_TYPES: [&str; 7] = [
 ];
 
 const EN: AccountTexts = AccountTexts {
+    layout: &LayoutWords {
+        skip: "Skip to content",
+        sign_out: "Sign out",
+        nav: "Your account",
+    },
     nav_profile: "Profile",
     nav_security: "Security",
     nav_password: "Password",
@@ -222,6 +229,11 @@ const EN: AccountTexts = AccountTexts {
 };
 
 const FR: AccountTexts = AccountTexts {
+    layout: &LayoutWords {
+        skip: "Aller au contenu",
+        sign_out: "Se déconnecter",
+        nav: "Votre compte",
+    },
     nav_profile: "Profil",
     nav_security: "Sécurité",
     nav_password: "Mot de passe",
@@ -304,6 +316,11 @@ const FR: AccountTexts = AccountTexts {
 };
 
 const DE: AccountTexts = AccountTexts {
+    layout: &LayoutWords {
+        skip: "Zum Inhalt springen",
+        sign_out: "Abmelden",
+        nav: "Ihr Konto",
+    },
     nav_profile: "Profil",
     nav_security: "Sicherheit",
     nav_password: "Passwort",

@@ -40,6 +40,11 @@ module.exports = (kit) => {
       await page.getByText("Your profile was saved.").waitFor();
       await checkPage(page, "account-profile-saved");
 
+      log("the security page is a page of the portal");
+      await open(page, "Security", "/security", "Sign-in and security");
+      await page.locator("#no-factors").waitFor();
+      await checkPage(page, "account-security");
+
       log("sign out the session of another browser");
       await open(page, "Sessions", "/sessions", "Your sessions");
       const rows = await page.locator("table.account-sessions tbody tr").count();
