@@ -6,14 +6,14 @@
 use super::users::authorised_user;
 use crate::domain::authz::Caller;
 use crate::domain::clock::now_ms;
-use crate::domain::sessions::Session;
+use crate::domain::sessions::ListedSession;
 use crate::domain::*;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
 
 /// The user's usable sessions (not ended, not idle past the tenant's timeout, within their
-/// lifetime), most recently seen first.
-pub async fn list(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<Session>> {
+/// lifetime), most recently seen first, with where each was started from.
+pub async fn list(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<ListedSession>> {
     authorised_user(store, caller, user, false).await?;
     let settings = store.session_settings(caller.tenant_id()).await?;
     let now = now_ms();
@@ -21,7 +21,7 @@ pub async fn list(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<S
         .user_sessions(caller.tenant_id(), user)
         .await?
         .into_iter()
-        .filter(|s| s.usable(now, &settings))
+        .filter(|s| s.session.usable(now, &settings))
         .collect())
 }
 

@@ -196,7 +196,7 @@ async fn person_manages_their_account_in_the_portal(b: Backend) {
     // The session elsewhere is gone, and the refresh token made there refused.
     let live = s.store.user_sessions(&tenant.id, &uid).await.unwrap();
     assert!(
-        live.iter().all(|x| x.id != before[0].id),
+        live.iter().all(|x| x.session.id != before[0].session.id),
         "the session ended"
     );
     let (st, v) = token(

@@ -440,6 +440,15 @@ async fn sessions_are_listed_and_signed_out_one_or_all_but_this(b: Backend) {
         "a head and two sessions"
     );
     assert!(page.body.contains("Password"));
+    assert!(
+        page.body.contains("<td>127.0.0.1</td>"),
+        "where: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Unknown device"),
+        "a client that names no browser"
+    );
     let offered = offered_sessions(&page.body);
     assert_eq!(offered.len(), 1, "{offered:?}");
     let other = &offered[0];
@@ -479,8 +488,23 @@ async fn sessions_are_listed_and_signed_out_one_or_all_but_this(b: Backend) {
     assert!(offered_sessions(&page.body).is_empty());
     assert!(page.body.contains("You are signed in only here."));
 
-    // Everywhere else: two more browsers, both end; this one stays.
-    let a = signed_in(&s, "ada@acme.test").await;
+    // Everywhere else: two more browsers, both end; this one stays. A browser is named by its
+    // User-Agent.
+    let a = Browser {
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            )
+            .build()
+            .unwrap(),
+        base: s.base.clone(),
+    };
+    let signed = a.sign_in("/t/acme/login", "ada@acme.test", PASSWORD).await;
+    assert_eq!(signed.status, 303);
+    let page = here.get("/t/acme/account/sessions").await;
+    assert!(page.body.contains("Firefox on Windows"), "{}", page.body);
     let c = signed_in(&s, "ada@acme.test").await;
     let url = "/t/acme/account/sessions/others";
     let confirm = here.get(url).await;

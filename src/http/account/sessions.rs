@@ -21,6 +21,8 @@ use serde::Deserialize;
 /// One line of the list.
 pub struct Line {
     id: String,
+    device: String,
+    ip: String,
     started: String,
     last_seen: String,
     methods: String,
@@ -84,10 +86,13 @@ pub async fn list(
     let t = p.t;
     let mut lines: Vec<Line> = all
         .into_iter()
-        .map(|x| {
+        .map(|listed| {
+            let x = listed.session;
             let mut methods: Vec<&str> = x.amr.iter().map(|m| t.method(m)).collect();
             methods.dedup();
             Line {
+                device: t.device(listed.user_agent.as_deref()),
+                ip: listed.ip.unwrap_or_default(),
                 current: x.id == p.me.session.id,
                 started: when(x.auth_time),
                 last_seen: when(x.last_seen_at),
@@ -134,7 +139,7 @@ pub async fn confirm_end(
     }
     // Only a session of the person's own gets a page; any other id is not found.
     match user_sessions::list(&s.store, &p.caller, &p.me.user.id).await {
-        Ok(all) if all.iter().any(|x| x.id == id) => {}
+        Ok(all) if all.iter().any(|x| x.session.id == id) => {}
         Ok(_) => return refusal(crate::domain::DomainError::NotFound("session")),
         Err(e) => return refusal(e),
     }

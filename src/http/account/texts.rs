@@ -85,6 +85,11 @@ pub struct AccountTexts {
     pub method_app: &'static str,
     pub method_recovery: &'static str,
     pub method_other: &'static str,
+    pub device: &'static str,
+    pub ip_address: &'static str,
+    pub unknown_device: &'static str,
+    /// `{browser}` on `{os}`.
+    pub browser_on: &'static str,
 }
 
 impl AccountTexts {
@@ -105,6 +110,44 @@ impl AccountTexts {
             "otp" => self.method_app,
             "mfa" => self.method_recovery,
             _ => self.method_other,
+        }
+    }
+
+    /// A browser and system as a person names them, from a `User-Agent`: "Firefox on Windows".
+    pub fn device(&self, user_agent: Option<&str>) -> String {
+        let Some(ua) = user_agent.filter(|u| !u.trim().is_empty()) else {
+            return self.unknown_device.to_owned();
+        };
+        let has = |s: &str| ua.contains(s);
+        let browser = if has("Edg/") {
+            Some("Edge")
+        } else if has("Firefox/") {
+            Some("Firefox")
+        } else if has("Chrome/") || has("Chromium/") {
+            Some("Chrome")
+        } else if has("Safari/") {
+            Some("Safari")
+        } else {
+            None
+        };
+        let os = if has("iPhone") || has("iPad") {
+            Some("iOS")
+        } else if has("Android") {
+            Some("Android")
+        } else if has("Windows") {
+            Some("Windows")
+        } else if has("Mac OS X") || has("Macintosh") {
+            Some("macOS")
+        } else if has("Linux") || has("X11") {
+            Some("Linux")
+        } else {
+            None
+        };
+        match (browser, os) {
+            (Some(b), Some(o)) => self.browser_on.replace("{browser}", b).replace("{os}", o),
+            (Some(b), None) => b.to_owned(),
+            // Not a browser we know: what it says of itself, shortened.
+            _ => ua.chars().take(60).collect(),
         }
     }
 
@@ -226,6 +269,10 @@ const EN: AccountTexts = AccountTexts {
     method_app: "Authenticator app",
     method_recovery: "Recovery code",
     method_other: "Other method",
+    device: "Device",
+    ip_address: "IP address",
+    unknown_device: "Unknown device",
+    browser_on: "{browser} on {os}",
 };
 
 const FR: AccountTexts = AccountTexts {
@@ -313,6 +360,10 @@ const FR: AccountTexts = AccountTexts {
     method_app: "Application d'authentification",
     method_recovery: "Code de récupération",
     method_other: "Autre méthode",
+    device: "Appareil",
+    ip_address: "Adresse IP",
+    unknown_device: "Appareil inconnu",
+    browser_on: "{browser} sur {os}",
 };
 
 const DE: AccountTexts = AccountTexts {
@@ -400,4 +451,8 @@ const DE: AccountTexts = AccountTexts {
     method_app: "Authenticator-App",
     method_recovery: "Wiederherstellungscode",
     method_other: "Andere Methode",
+    device: "Gerät",
+    ip_address: "IP-Adresse",
+    unknown_device: "Unbekanntes Gerät",
+    browser_on: "{browser} auf {os}",
 };

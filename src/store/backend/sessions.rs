@@ -149,8 +149,8 @@ impl Backend {
         }
         sqlx::query(
             "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at,
-                 secret_hash, remember)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 secret_hash, remember, ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&session.id)
         .bind(tenant.as_str())
@@ -163,6 +163,8 @@ impl Backend {
         .bind(session.expires_at)
         .bind(&session.secret_hash)
         .bind(session.remember)
+        // Where the sign-in came from, as its audit entry records it.
+        .bind(actor.ip.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -6,15 +6,27 @@ use super::sessions::{SESSION_COLUMNS, SessionRow};
 use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
-use crate::domain::sessions::{LogoutTarget, Session};
+use crate::domain::sessions::{ListedSession, LogoutTarget, MAX_USER_AGENT, Session};
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
 use crate::domain::*;
 
 impl Backend {
     /// The sessions of `user` that are not ended and within their lifetime, most recently seen
-    /// first (the tenant's idle timeout is the caller's to apply).
-    pub async fn user_sessions(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<Session>> {
-        let rows = sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions
+    /// first (the tenant's idle timeout is the caller's to apply), with where they started.
+    pub async fn user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<ListedSession>> {
+        let rows = sqlx::query_as::<DB, ListedRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS}, ip, user_agent FROM sessions
              WHERE tenant_id = $1 AND user_id = $2 AND ended_at IS NULL AND expires_at > $3
              ORDER BY last_seen_at DESC, id"
         )))
@@ -24,7 +36,33 @@ impl Backend {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        Ok(rows.into_iter().map(Session::from).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| ListedSession {
+                session: Session::from(r.session),
+                ip: r.ip,
+                user_agent: r.user_agent,
+            })
+            .collect())
+    }
+
+    /// Records the browser's `User-Agent` on a session that just started (cut to
+    /// [`MAX_USER_AGENT`] characters).
+    pub async fn set_session_user_agent(
+        &self,
+        tenant: &TenantId,
+        session: &str,
+        user_agent: &str,
+    ) -> Result<()> {
+        let ua: String = user_agent.chars().take(MAX_USER_AGENT).collect();
+        sqlx::query("UPDATE sessions SET user_agent = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(session)
+            .bind(ua)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     /// Ends the live session `session` of `user` and revokes the grants (refresh tokens) made

@@ -50,6 +50,8 @@ module.exports = (kit) => {
       const rows = await page.locator("table.account-sessions tbody tr").count();
       expect(rows === 2, `two sessions, not ${rows}`);
       await page.locator("table.account-sessions .status", { hasText: "This browser" }).waitFor();
+      const mine = await page.locator("table.account-sessions tbody tr", { hasText: "This browser" }).innerText();
+      expect(mine.includes("Chrome on Linux"), `this browser is named by its user agent: ${mine}`);
       await checkPage(page, "account-sessions");
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.locator("table.account-sessions").getByRole("link", { name: /^Sign out/ }).click();
