@@ -83,9 +83,10 @@ async fn api_user(s: &TestServer, id: &str) -> Value {
 }
 
 /// Every page of the portal, and every POST (with the fields a person would send).
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 6] = [
     "/t/acme/account",
     "/t/acme/account/password",
+    "/t/acme/account/security",
     "/t/acme/account/sessions",
     "/t/acme/account/apps",
     "/t/acme/account/notifications",
