@@ -970,6 +970,65 @@ async fn the_self_service_caller_reaches_only_the_person(b: Backend) {
     );
 }
 
+/// Guessing the current password on the password page counts against the account's sign-in
+/// lock: after a few wrong ones even the right one is not judged (429), and nothing changes.
+async fn guessing_the_current_password_locks_like_a_sign_in(b: Backend) {
+    let s = TestServer::start(b).await;
+    let id = id_of(&user_with_password(&s, "ada@acme.test").await).await;
+    let tenant = s.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let uid = castellan::domain::UserId(id.clone());
+    let hash = s.store.password_hash(&tenant.id, &uid).await.unwrap();
+    let b = signed_in(&s, "ada@acme.test").await;
+    let url = "/t/acme/account/password";
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let page = post_with_csrf(
+            &b,
+            url,
+            url,
+            &[
+                ("current", "a wrong guess"),
+                ("new", NEW_PASSWORD),
+                ("confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses[0], 400, "{statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), 429, "locked: {statuses:?}");
+    let right = post_with_csrf(
+        &b,
+        url,
+        url,
+        &[
+            ("current", PASSWORD),
+            ("new", NEW_PASSWORD),
+            ("confirm", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(right.status, 429, "{}", right.body);
+    assert!(
+        right.body.contains("Too many wrong passwords"),
+        "{}",
+        right.body
+    );
+    assert!(right.body.contains("id=\"e-current\""));
+    assert_eq!(
+        s.store.password_hash(&tenant.id, &uid).await.unwrap(),
+        hash,
+        "unchanged"
+    );
+    let (_, audit) = s
+        .get(&format!("/audit?action=user.sign_in_locked&target_id={id}"))
+        .await;
+    assert!(
+        !audit["items"].as_array().unwrap().is_empty(),
+        "the lock is audited: {audit}"
+    );
+}
+
 backends!(
     anonymous_requests_go_to_sign_in,
     every_person_has_a_portal_and_only_administrators_a_console_link,
@@ -981,4 +1040,5 @@ backends!(
     every_post_needs_the_sessions_csrf_token,
     another_persons_or_tenants_things_are_not_found,
     the_self_service_caller_reaches_only_the_person,
+    guessing_the_current_password_locks_like_a_sign_in,
 );

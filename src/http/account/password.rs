@@ -15,7 +15,7 @@ use crate::http::AppState;
 use crate::http::console::{Shell, refusal, render};
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::form_unreadable;
-use crate::oidc::signin;
+use crate::oidc::signin::{self, CurrentPassword};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -149,12 +149,17 @@ pub async fn change(
         device: None,
     };
     let current = Password::typed(f.current);
-    match signin::check_current_password(&s.store, &p.me.tenant, &p.me.user, current, &guard).await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    let checked =
+        signin::check_current_password(&s.store, &p.me.tenant, &p.me.user, current, &guard);
+    match checked.await {
+        Ok(CurrentPassword::Right) => {}
+        Ok(CurrentPassword::Wrong) => {
             let error = Some(("current", p.t.wrong_password.to_owned()));
             return page(&p, StatusCode::BAD_REQUEST, None, error);
+        }
+        Ok(CurrentPassword::Locked) => {
+            let error = Some(("current", p.t.password_locked.to_owned()));
+            return page(&p, StatusCode::TOO_MANY_REQUESTS, None, error);
         }
         Err(e) => return refusal(e),
     }

@@ -199,7 +199,7 @@ impl Console {
                 &me.tenant.name,
                 "No administration rights",
                 "Your account does not let you administer this organisation.",
-                (&format!("/t/{slug}/account/security"), "Your account"),
+                (&format!("/t/{slug}/account"), "Your account"),
             ));
         }
         let caller = Caller {
