@@ -332,6 +332,12 @@ async fn password_change_checks_the_current_one_and_ends_other_sessions(b: Backe
     .await;
     let rt_offline = offline_tokens["refresh_token"].as_str().unwrap().to_owned();
     let url = "/t/acme/account/password";
+    let form = here.get(url).await;
+    assert!(
+        form.body.contains("At least 8 characters"),
+        "the rule: {}",
+        form.body
+    );
     for (fields, field) in [
         (
             [
@@ -675,6 +681,13 @@ async fn notification_preferences_are_saved(b: Backend) {
     let page = b.get(url).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("A sign-in from a new device or place"));
+    let first = page.body.find("A sign-in from a new device").unwrap();
+    let custom = page
+        .body
+        .find("New &#60;job&#62;")
+        .or_else(|| page.body.find("New &lt;job&gt;"))
+        .unwrap();
+    assert!(first < custom, "the built-in types first");
     assert!(
         page.body.contains("New &#60;job&#62; assigned")
             || page.body.contains("New &lt;job&gt; assigned")

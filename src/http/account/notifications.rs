@@ -62,6 +62,14 @@ async fn page(
         Err(e) => return refusal(e),
     };
     let t = p.t;
+    // The built-in types in their own order, then the tenant's by key.
+    let mut all = all;
+    all.sort_by_key(|(ty, _)| {
+        let builtin = crate::domain::model::BUILTIN_NOTIFICATION_TYPES
+            .iter()
+            .position(|(k, _)| *k == ty.key);
+        (builtin.unwrap_or(usize::MAX), ty.key.clone())
+    });
     let lines = all
         .into_iter()
         .map(|(ty, pref)| Line {

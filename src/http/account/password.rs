@@ -51,14 +51,11 @@ impl std::fmt::Debug for PasswordFields {
 
 /// The form's fields (always empty: a password is never sent back), `error` next to its field.
 fn fields(t: &AccountTexts, error: Option<(&str, String)>) -> Vec<Field> {
+    let min = crate::domain::passwords::MIN_LEN.to_string();
+    let new_hint = t.new_password_hint.replace("{n}", &min);
     [
         ("current", t.current_password, "current-password", None),
-        (
-            "new",
-            t.new_password,
-            "new-password",
-            Some(t.new_password_hint),
-        ),
+        ("new", t.new_password, "new-password", Some(new_hint)),
         ("confirm", t.confirm_password, "new-password", None),
     ]
     .into_iter()

@@ -28,7 +28,7 @@ pub struct Field {
     pub input: &'static str,
     pub value: String,
     pub autocomplete: &'static str,
-    pub hint: Option<&'static str>,
+    pub hint: Option<String>,
     pub error: Option<String>,
 }
 
@@ -127,7 +127,7 @@ impl ProfileFields {
                 input,
                 value,
                 autocomplete,
-                hint,
+                hint: hint.map(str::to_owned),
                 error: error
                     .as_ref()
                     .filter(|(f, _)| *f == name)
