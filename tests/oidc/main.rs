@@ -18,6 +18,7 @@ mod code_replay;
 mod consent;
 mod console;
 mod console_account;
+mod console_account_access;
 mod console_permissions;
 mod console_user;
 mod discovery;
