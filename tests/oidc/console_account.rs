@@ -1,8 +1,8 @@
 //! The self-service account portal over HTTP (issue 14): every signed-in person, whatever their
 //! roles, sees and changes their own profile, password, sessions, connected apps and
 //! notification preferences, through the admin services as a caller that reaches nobody else.
-//! Anonymous requests go to sign-in; every POST needs the session's CSRF token; forged ids of
-//! another person's session or app, or of another tenant's, are not found and change nothing.
+//! The boundaries (anonymous requests, CSRF, another person's or tenant's ids) are in
+//! `console_account_access.rs`, with the helpers of this file.
 
 use crate::backends;
 use crate::browser::{
