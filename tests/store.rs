@@ -1517,3 +1517,151 @@ async fn scim_refold_at_start(b: Backend) {
 }
 
 both!(scim_refold_at_start);
+
+/// A person's own sessions: listed with where they started; one ended only by its own user,
+/// with the grants made in it; all but one ended with every grant not made in that one.
+async fn a_users_sessions_end_with_their_grants(b: Backend) {
+    use castellan::domain::sessions::{Grant, RefreshToken, Session};
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let other = store
+        .insert_user(&tenant.id, &new_user("other@x.test"), &Actor::system())
+        .await
+        .unwrap();
+    let client = logout_client(&store, &tenant.id, "https://app.example.com/bc").await;
+    let now = castellan::domain::clock::now_ms();
+    let mut from = Actor::system();
+    from.ip = Some("203.0.113.7".into());
+    let start = |id: &str, user: &UserId| Session {
+        id: id.into(),
+        secret_hash: format!("secret-{id}"),
+        user_id: user.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3_600_000,
+        ended_at: None,
+        remember: false,
+    };
+    for (id, user) in [
+        ("s1", &owner.id),
+        ("s2", &owner.id),
+        ("s3", &owner.id),
+        ("o1", &other.id),
+    ] {
+        store
+            .start_session(&tenant.id, &start(id, user), &from)
+            .await
+            .unwrap();
+    }
+    store
+        .set_session_user_agent(&tenant.id, "s1", &"x".repeat(1000))
+        .await
+        .unwrap();
+    // A grant per session, and an offline one made in s2.
+    let grant = |id: &str, session: &str, user: &UserId, offline: bool| Grant {
+        id: id.into(),
+        client_id: client.id.clone(),
+        user_id: user.clone(),
+        session_id: Some(session.into()),
+        offline,
+        scope: "openid".into(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        expires_at: now + 3_600_000,
+        revoked_at: None,
+    };
+    for (id, session, user, offline) in [
+        ("g1", "s1", &owner.id, false),
+        ("g2", "s2", &owner.id, false),
+        ("g2-offline", "s2", &owner.id, true),
+        ("g3", "s3", &owner.id, false),
+        ("go", "o1", &other.id, false),
+    ] {
+        let token = RefreshToken {
+            token_hash: format!("rt-{id}"),
+            grant_id: id.into(),
+            created_at: now,
+            expires_at: now + 3_600_000,
+            used_at: None,
+        };
+        store
+            .insert_grant(&tenant.id, &grant(id, session, user, offline), &token)
+            .await
+            .unwrap();
+    }
+    let revoked = |id: &'static str| {
+        let store = store.clone();
+        let tenant = tenant.id.clone();
+        async move {
+            store
+                .get_grant(&tenant, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        }
+    };
+
+    let listed = store.user_sessions(&tenant.id, &owner.id).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    let s1 = listed.iter().find(|l| l.session.id == "s1").unwrap();
+    assert_eq!(s1.ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(s1.user_agent.as_deref().map(str::len), Some(400));
+
+    // Another user's session is not found through this user, and nothing changes.
+    let refused = store
+        .end_user_session(&tenant.id, &owner.id, "o1", &Actor::system())
+        .await;
+    assert!(
+        matches!(refused, Err(DomainError::NotFound(_))),
+        "{refused:?}"
+    );
+    assert!(!revoked("go").await);
+    assert_eq!(
+        store
+            .user_sessions(&tenant.id, &other.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // s3 ends with its grant; the others stay.
+    store
+        .end_user_session(&tenant.id, &owner.id, "s3", &Actor::system())
+        .await
+        .unwrap();
+    assert!(revoked("g3").await);
+    assert!(!revoked("g1").await && !revoked("g2").await);
+    let again = store
+        .end_user_session(&tenant.id, &owner.id, "s3", &Actor::system())
+        .await;
+    assert!(
+        matches!(again, Err(DomainError::NotFound(_))),
+        "an ended session: {again:?}"
+    );
+
+    // All but s1: s2 ends, its grants (the offline one too) are revoked; s1 and the other
+    // user's keep theirs.
+    store
+        .end_other_sessions(&tenant.id, &owner.id, "s1", &Actor::system())
+        .await
+        .unwrap();
+    let left: Vec<String> = store
+        .user_sessions(&tenant.id, &owner.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.session.id)
+        .collect();
+    assert_eq!(left, ["s1"]);
+    assert!(revoked("g2").await && revoked("g2-offline").await);
+    assert!(!revoked("g1").await && !revoked("go").await);
+}
+
+both!(a_users_sessions_end_with_their_grants);

@@ -22,5 +22,6 @@ pub mod sessions;
 pub mod setup_links;
 pub mod sign_in_lock;
 pub mod tokens;
+pub mod user_sessions;
 pub mod users;
 pub mod validate;

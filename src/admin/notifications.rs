@@ -108,6 +108,24 @@ pub async fn prefs(store: &Store, caller: &Caller, user: &UserId) -> Result<Vec<
     store.notification_prefs(caller.tenant_id(), user).await
 }
 
+/// A user's effective choice for every type, with the type it is for (what a person choosing
+/// sees: the catalogue is read with the user's own authorisation, no settings permission).
+pub async fn choices(
+    store: &Store,
+    caller: &Caller,
+    user: &UserId,
+) -> Result<Vec<(NotificationType, NotificationPref)>> {
+    let mine = prefs(store, caller, user).await?;
+    let types = store.notification_types(caller.tenant_id()).await?;
+    Ok(types
+        .into_iter()
+        .filter_map(|t| {
+            let p = mine.iter().find(|p| p.event_type == t.key)?.clone();
+            Some((t, p))
+        })
+        .collect())
+}
+
 /// Merges choices for the named types into the user's preferences.
 pub async fn set_prefs(
     store: &Store,

@@ -103,6 +103,18 @@ pub async fn authorised_user(
     id: &UserId,
     write: bool,
 ) -> Result<User> {
+    if let Some(me) = caller.self_service() {
+        // The portal's caller reaches the person themself and nobody else.
+        if me != id {
+            return Err(DomainError::forbidden(
+                "you can only see and change your own account",
+            ));
+        }
+        return store
+            .get_user(caller.tenant_id(), id)
+            .await?
+            .ok_or(DomainError::NotFound("user"));
+    }
     let scope = if write {
         caller.user_write_scope()?
     } else {
@@ -313,6 +325,9 @@ pub async fn update(
     if_match: Option<i64>,
     req: UpdateUser,
 ) -> Result<User> {
+    if caller.self_service().is_some() {
+        check_self_editable(&req)?;
+    }
     let defs = store.attribute_defs(caller.tenant_id()).await?;
     let changes = validate_changes(&defs, &req.attributes)?;
     let stale = |e: &DomainError| matches!(e, DomainError::PreconditionFailed(_));
@@ -344,6 +359,25 @@ pub async fn update(
             .await
     })
     .await
+}
+
+/// Refuses the changes a person may not make to their own account in the portal: their email
+/// (it needs verification), username, external id, verification state and custom attributes
+/// (the tenant's administrators own those).
+fn check_self_editable(req: &UpdateUser) -> Result<()> {
+    let owned = [
+        ("email", req.email.is_some()),
+        ("username", req.username.is_some()),
+        ("email_verified", req.email_verified.is_some()),
+        ("external_id", req.external_id.is_some()),
+        ("attributes", !req.attributes.is_empty()),
+    ];
+    match owned.iter().find(|(_, changed)| *changed) {
+        Some((field, _)) => Err(DomainError::forbidden(format!(
+            "`{field}` cannot be changed from your own account"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The profile `user` has once `req` is applied.

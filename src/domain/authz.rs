@@ -21,6 +21,10 @@ pub enum Principal {
         /// The user is the tenant's owner (primary user).
         owner: bool,
     },
+    /// The signed-in person in their own account portal: no permission at all, and nobody but
+    /// themself in reach (see `admin::users::authorised_user`); the profile fields an
+    /// administrator owns (email, username, external id, custom attributes) stay out of reach.
+    SelfService { user_id: UserId, label: String },
 }
 
 /// The authenticated caller of one request, scoped to one tenant.
@@ -48,7 +52,9 @@ impl Caller {
 
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.principal {
-            Principal::User { user_id, .. } => Some(user_id),
+            Principal::User { user_id, .. } | Principal::SelfService { user_id, .. } => {
+                Some(user_id)
+            }
             Principal::Token { .. } => None,
         }
     }
@@ -124,6 +130,15 @@ impl Caller {
         match &self.principal {
             Principal::Token { .. } => true,
             Principal::User { owner, .. } => *owner,
+            Principal::SelfService { .. } => false,
+        }
+    }
+
+    /// The person acting on their own account in the portal, if that is who calls.
+    pub fn self_service(&self) -> Option<&UserId> {
+        match &self.principal {
+            Principal::SelfService { user_id, .. } => Some(user_id),
+            _ => None,
         }
     }
 
@@ -191,13 +206,15 @@ impl Caller {
                 ip: self.ip.clone(),
                 power: Some(std::sync::Arc::new(self.standing())),
             },
-            Principal::User { user_id, label, .. } => Actor {
-                kind: "user",
-                id: Some(user_id.to_string()),
-                label: label.clone(),
-                ip: self.ip.clone(),
-                power: Some(std::sync::Arc::new(self.standing())),
-            },
+            Principal::User { user_id, label, .. } | Principal::SelfService { user_id, label } => {
+                Actor {
+                    kind: "user",
+                    id: Some(user_id.to_string()),
+                    label: label.clone(),
+                    ip: self.ip.clone(),
+                    power: Some(std::sync::Arc::new(self.standing())),
+                }
+            }
         }
     }
 }

@@ -183,6 +183,19 @@ pub struct RefreshToken {
     pub used_at: Option<i64>,
 }
 
+/// A session as its person's list shows it: where it was started from too.
+#[derive(Clone, Debug)]
+pub struct ListedSession {
+    pub session: Session,
+    /// The client address of the sign-in.
+    pub ip: Option<String>,
+    /// The browser's `User-Agent` at sign-in.
+    pub user_agent: Option<String>,
+}
+
+/// The longest `User-Agent` kept for a session (characters).
+pub const MAX_USER_AGENT: usize = 400;
+
 /// An app to tell, over the back channel, that a session it signed in to has ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogoutTarget {

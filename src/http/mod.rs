@@ -1,5 +1,6 @@
 //! HTTP: the only place that knows axum. `app(state)` builds the whole router.
 
+pub mod account;
 pub mod admin;
 pub mod console;
 pub mod extract;
@@ -92,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(oidc::router())
         .merge(console::router())
+        .merge(account::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

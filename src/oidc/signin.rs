@@ -135,6 +135,55 @@ pub async fn sign_in(
     start_password_session(store, tenant, &user, guard, remember).await
 }
 
+/// What checking a person's current password found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CurrentPassword {
+    Right,
+    Wrong,
+    /// Too many wrong passwords (here or at sign-in): not judged until the lock ends.
+    Locked,
+}
+
+/// Whether `password` is the current password of the signed-in `user` (before they change
+/// it): counted against the account's sign-in lock, as a sign-in is, so a stolen session
+/// cannot be used to guess it; a wrong one is audited as a failed sign-in.
+pub async fn check_current_password(
+    store: &Store,
+    tenant: &Tenant,
+    user: &User,
+    password: Password,
+    guard: &Guard<'_>,
+) -> Result<CurrentPassword> {
+    let place = guard.queue.enter()?;
+    let subject = throttle::account(user.id.as_str());
+    let now = now_ms();
+    let ticket = new_secret("");
+    let policy = guard.limits.account();
+    let counted = store
+        .throttle_attempt(&tenant.id, &subject, &policy, now, &ticket)
+        .await?;
+    if !counted.allowed {
+        return Ok(CurrentPassword::Locked);
+    }
+    let matches = judge_password(store, tenant, Some(user), password, Lane::Normal).await?;
+    drop(place);
+    if matches {
+        store.throttle_forget(&tenant.id, &subject).await?;
+        return Ok(CurrentPassword::Right);
+    }
+    refused(
+        store,
+        tenant,
+        &user.email,
+        Some(user.clone()),
+        guard.client,
+        &counted,
+        now,
+    )
+    .await?;
+    Ok(CurrentPassword::Wrong)
+}
+
 /// Whether `password` is the stored password of `user`, judged in `lane` of the password
 /// workers. Without a user or a stored password it is judged against a dummy hash all the same
 /// (the same work whatever the email) and is never right.

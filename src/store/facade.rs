@@ -342,6 +342,18 @@ forward! {
     fn end_session(&self, tenant: &TenantId, session: &str, actor: &Actor) -> Vec<sessions::LogoutTarget>;
 }
 
+// A person's own sessions (the account portal; administrators through the same services).
+forward! {
+    /// The user's sessions not ended and within their lifetime, most recently seen first.
+    fn user_sessions(&self, tenant: &TenantId, user: &UserId) -> Vec<sessions::ListedSession>;
+    /// Records the browser's `User-Agent` on a session that just started.
+    fn set_session_user_agent(&self, tenant: &TenantId, session: &str, user_agent: &str) -> ();
+    /// Ends one live session of the user and revokes its grants; returns the apps to tell.
+    fn end_user_session(&self, tenant: &TenantId, user: &UserId, session: &str, actor: &Actor) -> Vec<sessions::LogoutTarget>;
+    /// Ends every live session of the user but one and revokes the grants not made in it.
+    fn end_other_sessions(&self, tenant: &TenantId, user: &UserId, keep: &str, actor: &Actor) -> Vec<sessions::LogoutTarget>;
+}
+
 // Consent to third-party clients; client assertions already used (private_key_jwt).
 forward! {
     /// A user's consent to one client, if any.

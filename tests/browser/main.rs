@@ -12,6 +12,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod account;
 mod app;
 mod apps;
 mod chromium;

@@ -335,9 +335,20 @@ fn probe(f: &Fixture, rng: &mut Rng) -> Probe {
                 "/t/acme/login/mfa/totp",
                 "/t/acme/login/mfa/recovery",
                 "/t/acme/account/security/totp",
-            ][rng.below(3)];
+                "/t/acme/account",
+                "/t/acme/account/password",
+                "/t/acme/account/notifications",
+            ][rng.below(6)];
             (p.method, p.target, p.content_type) = (M::POST, path.into(), form_ct);
-            p.body = form(&[("code", &h(rng)), ("csrf", csrf), ("name", &h(rng))]);
+            p.body = form(&[
+                ("code", &h(rng)),
+                ("csrf", csrf),
+                ("name", &h(rng)),
+                ("given_name", &h(rng)),
+                ("current", &h(rng)),
+                ("on", &h(rng)),
+                ("channel", &h(rng)),
+            ]);
         }
         27 => {
             p.surface = Surface::Page;
@@ -346,7 +357,11 @@ fn probe(f: &Fixture, rng: &mut Rng) -> Probe {
                 "/t/acme/account/security",
                 "/t/acme/account/security/totp",
                 "/t/acme/",
-            ][rng.below(4)];
+                "/t/acme/account",
+                "/t/acme/account/sessions",
+                "/t/acme/account/apps",
+                "/t/acme/account/notifications",
+            ][rng.below(8)];
             p.target = format!(
                 "{path}?notice={}&return_to={}&lang={}",
                 seg(rng),
@@ -356,12 +371,13 @@ fn probe(f: &Fixture, rng: &mut Rng) -> Probe {
         }
         28 => {
             p.surface = Surface::Page;
-            let action = ["rename", "remove"][rng.below(2)];
-            (p.method, p.target, p.content_type) = (
-                M::POST,
-                format!("/t/acme/account/security/factors/{}/{action}", id(rng)),
-                form_ct,
-            );
+            let target = match rng.below(4) {
+                0 => format!("/t/acme/account/security/factors/{}/rename", id(rng)),
+                1 => format!("/t/acme/account/security/factors/{}/remove", id(rng)),
+                2 => format!("/t/acme/account/sessions/{}/end", id(rng)),
+                _ => format!("/t/acme/account/apps/{}/revoke", id(rng)),
+            };
+            (p.method, p.target, p.content_type) = (M::POST, target, form_ct);
             p.body = form(&[("name", &h(rng)), ("csrf", csrf)]);
         }
         29 => {

@@ -17,6 +17,8 @@ mod clients;
 mod code_replay;
 mod consent;
 mod console;
+mod console_account;
+mod console_account_access;
 mod console_apps;
 mod console_audit;
 mod console_catalogue;

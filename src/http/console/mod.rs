@@ -147,7 +147,24 @@ pub struct Shell {
     pub user_label: String,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// The layout's own words, in the page's language.
+    pub words: &'static LayoutWords,
 }
+
+/// The words of the layout around a page.
+pub struct LayoutWords {
+    pub skip: &'static str,
+    pub sign_out: &'static str,
+    /// The navigation's accessible name.
+    pub nav: &'static str,
+}
+
+/// The console's layout words (the console is in English).
+pub const CONSOLE_WORDS: LayoutWords = LayoutWords {
+    skip: "Skip to content",
+    sign_out: "Sign out",
+    nav: "Console",
+};
 
 /// The sections of the console, each shown to whoever holds one of its permissions.
 const SECTIONS: &[(&str, &str, &[&str])] = &[
@@ -271,7 +288,7 @@ impl Console {
                 &me.tenant.name,
                 "No administration rights",
                 "Your account does not let you administer this organisation.",
-                (&format!("/t/{slug}/account/security"), "Your account"),
+                (&format!("/t/{slug}/account"), "Your account"),
             ));
         }
         let caller = Caller {
@@ -322,6 +339,7 @@ impl Console {
             user_label: self.me.user.email.clone(),
             csrf: self.me.csrf.clone(),
             nav,
+            words: &CONSOLE_WORDS,
         }
     }
 }

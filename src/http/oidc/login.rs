@@ -316,7 +316,8 @@ pub async fn submit(
         Ok(_) => {}
         Err(e) => return internal_in(lang, e),
     }
-    signed_in_response(&s, &tenant, &started, pages::see_other(&target)).await
+    let ua = client.user_agent.as_deref();
+    signed_in_response(&s, &tenant, &started, ua, pages::see_other(&target)).await
 }
 
 /// `res` with the new session's cookie, a new CSRF nonce (tokens of pages seen before the
@@ -325,12 +326,22 @@ pub async fn signed_in_response(
     s: &AppState,
     tenant: &Tenant,
     started: &signin::Started,
+    user_agent: Option<&str>,
     res: Response,
 ) -> Response {
     let max_age = match signin::cookie_max_age(&s.store, tenant, &started.session).await {
         Ok(m) => m,
         Err(e) => return internal(e),
     };
+    if let Some(ua) = user_agent {
+        // What the person's list of sessions shows; a failure here costs only that line.
+        let recorded = s
+            .store
+            .set_session_user_agent(&tenant.id, &started.session.id, ua);
+        if let Err(e) = recorded.await {
+            tracing::warn!(error = %e, "the session's user agent was not recorded");
+        }
+    }
     let res = with_session_cookie(s, &tenant.slug, &started.secret, max_age, res);
     let res = super::device_cookie::with_cookie(s, tenant, &started.user, res);
     csrf::with_cookie(s, tenant, &csrf::renew(s, tenant), res)

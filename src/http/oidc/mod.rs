@@ -21,6 +21,7 @@ pub(crate) mod pages;
 mod revoke;
 mod second_factor_page;
 mod security;
+mod security_page;
 mod token;
 mod userinfo;
 mod webauthn;

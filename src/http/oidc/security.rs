@@ -76,29 +76,24 @@ pub struct PageQuery {
     notice: Option<String>,
 }
 
+/// `GET .../account/security`: the page of the account portal (its layout and navigation).
 pub async fn show(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
+    client: crate::domain::throttle::Client,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let (me, need) = match checked(&s, &slug, &headers, &home(&slug)).await {
-        Ok(ok) => ok,
+    let back = home(&slug);
+    let portal = crate::http::account::Portal::of(&s, &slug, &headers, &client, &back);
+    let p = match portal.await {
+        Ok(p) => p,
         Err(res) => return res,
     };
-    let summaries = need.factors.summary();
-    mfa_pages::security(&mfa_pages::Security {
-        lang: me.lang,
-        tenant_name: &me.tenant.name,
-        slug: &me.tenant.slug,
-        csrf: &me.csrf,
-        email: &me.user.email,
-        factors: &need.factors,
-        summaries: &summaries,
-        passkey_only_allowed: need.settings.passkey_only_allowed,
-        notice: q.notice.as_deref().and_then(Notice::parse),
-    })
+    let passkey_only = p.need.settings.passkey_only_allowed;
+    let notice = q.notice.as_deref().and_then(Notice::parse);
+    super::security_page::page(&p, passkey_only, notice)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -273,7 +273,8 @@ pub async fn login_finish(
             .await?;
             super::login::end_previous(&s, &tenant, &headers).await?;
             let res = redirect(&tenant, f.return_to.as_deref());
-            Ok(super::login::signed_in_response(&s, &tenant, &started, res).await)
+            let ua = client.user_agent.as_deref();
+            Ok(super::login::signed_in_response(&s, &tenant, &started, ua, res).await)
         }
         .await,
     )

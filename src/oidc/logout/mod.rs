@@ -220,6 +220,12 @@ pub struct Notifier<'a> {
 }
 
 impl Notifier<'_> {
+    /// Tells the apps in `targets`, read when their sessions ended, that they did.
+    pub async fn tell(self, store: &Store, tenant: &Tenant, targets: &[LogoutTarget]) {
+        let issuer = super::issuer(self.public_url, &tenant.slug);
+        notify(self.provider, store, tenant, &issuer, targets).await;
+    }
+
     /// Reads what the live sessions of `user` signed in to, runs `end` (which ends or removes
     /// those sessions), and once it has succeeded tells the apps.
     pub async fn ending_sessions_of<T>(

@@ -124,8 +124,9 @@ impl Backend {
         commit(tx, tenant, actor, change).await
     }
 
-    /// Withdraws a user's consent to a client, named by its `client_id` or internal id;
-    /// `NotFound` when there is none. Audited as `consent.revoke`.
+    /// Withdraws a user's consent to a client, named by its `client_id` or internal id, and
+    /// revokes the client's grants for the user; `NotFound` when there is none. Audited as
+    /// `consent.revoke`.
     pub async fn revoke_consent(
         &self,
         tenant: &TenantId,
@@ -151,6 +152,19 @@ impl Backend {
         .bind(tenant.as_str())
         .bind(user.as_str())
         .bind(found.client.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        // What the consent let the client hold goes with it: its grants (refresh tokens, and the
+        // access tokens that name them).
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $4, revoked_reason = 'consent revoked'
+             WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(found.client.as_str())
+        .bind(now_ms())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

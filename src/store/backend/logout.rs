@@ -23,7 +23,7 @@ fn targets_sql(filter: &str) -> String {
 
 type TargetRow = (String, String, String, String, String);
 
-async fn targets(
+pub(super) async fn targets(
     conn: &mut super::Conn,
     filter: &str,
     tenant: &TenantId,

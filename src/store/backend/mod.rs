@@ -33,6 +33,7 @@ mod sessions;
 mod tenants;
 mod throttle;
 mod tokens;
+mod user_sessions;
 mod users;
 
 pub(crate) use super::{DB, DIALECT, MIGRATOR};

@@ -7,7 +7,7 @@ use crate::domain::sessions::{AuthCode, Session, SessionSettings};
 use crate::domain::*;
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: String,
     secret_hash: Option<String>,
     user_id: String,
@@ -39,7 +39,7 @@ impl From<SessionRow> for Session {
     }
 }
 
-const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
+pub(super) const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
 
 #[derive(sqlx::FromRow)]
 struct CodeRow {
@@ -149,8 +149,8 @@ impl Backend {
         }
         sqlx::query(
             "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at,
-                 secret_hash, remember)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 secret_hash, remember, ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&session.id)
         .bind(tenant.as_str())
@@ -163,6 +163,8 @@ impl Backend {
         .bind(session.expires_at)
         .bind(&session.secret_hash)
         .bind(session.remember)
+        // Where the sign-in came from, as its audit entry records it.
+        .bind(actor.ip.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
