@@ -519,9 +519,95 @@ async fn connected_apps_are_shown_and_withdrawn(b: Backend) {
     assert_eq!(page.status, 200, "{}", page.body);
 }
 
+async fn signed_in_now(b: &Browser) -> bool {
+    b.get("/t/acme/account").await.status == 200
+}
+
+/// A user's sessions are on their page; an administrator ends one, then all, after a
+/// confirmation (CSRF needed), and the person's browsers are signed out; a manager without
+/// power over the user is refused.
+async fn sessions_are_shown_and_ended(b: Backend) {
+    let s = TestServer::start(b).await;
+    person_with_role(&s, "admin@acme.test", "administrator").await;
+    person_with_role(&s, "manager@acme.test", "manager").await;
+    let ada = user_with_password(&s, "ada@acme.test").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = signed_in(&s, "ada@acme.test").await;
+    let second = signed_in(&s, "ada@acme.test").await;
+    assert!(signed_in_now(&first).await && signed_in_now(&second).await);
+
+    let admin = signed_in(&s, "admin@acme.test").await;
+    let page = admin.get(&format!("/t/acme/console/users/{ada}")).await;
+    assert!(page.body.contains("Sessions"), "{}", page.body);
+    let prefix = format!("/t/acme/console/users/{ada}/sessions/");
+    let ends: Vec<String> = page
+        .body
+        .match_indices(&format!("href=\"{prefix}"))
+        .map(|(i, _)| {
+            let rest = &page.body[i + 6..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .filter(|h| h.ends_with("/end"))
+        .collect();
+    assert_eq!(ends.len(), 2, "two sessions: {ends:?}");
+    // Someone else's session id under this user is not found.
+    let other = admin.get(&format!("{prefix}not-a-session/end")).await;
+    assert_eq!(other.status, 404);
+    let confirm = admin.get(&ends[0]).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let csrf = hidden(&confirm.body, "csrf").unwrap();
+    assert_eq!(
+        admin.post_form(&ends[0], &[]).await.status,
+        403,
+        "CSRF needed"
+    );
+    let r = admin.post_form(&ends[0], &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let live = [signed_in_now(&first).await, signed_in_now(&second).await];
+    assert_eq!(
+        live.iter().filter(|l| **l).count(),
+        1,
+        "one session ended: {live:?}"
+    );
+
+    // The manager cannot end the administrator's sessions.
+    let admin_id = s.get("/users?email_prefix=admin%40").await.1["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mb = signed_in(&s, "manager@acme.test").await;
+    let forged = format!("/t/acme/console/users/{admin_id}/sessions/end-all");
+    let r = mb.get(&forged).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = mb.post_form(&forged, &[("csrf", &csrf)]).await;
+    assert!(r.status == 403, "{}", r.body);
+    assert_eq!(
+        admin.get("/t/acme/console/users").await.status,
+        200,
+        "admin still in"
+    );
+
+    // Everywhere: the other browser is signed out too.
+    let all = format!("{prefix}end-all");
+    let confirm = admin.get(&all).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let r = admin.post_form(&all, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(!signed_in_now(&first).await && !signed_in_now(&second).await);
+    let page = admin.get(&format!("/t/acme/console/users/{ada}")).await;
+    assert!(
+        page.body.contains("Not signed in anywhere"),
+        "{}",
+        page.body
+    );
+}
+
 backends!(
     the_list_filters_and_orders_as_the_api,
     new_user_form,
     only_the_owner_transfers_the_ownership,
     connected_apps_are_shown_and_withdrawn,
+    sessions_are_shown_and_ended,
 );

@@ -10,7 +10,7 @@ mod notifications;
 mod password;
 mod profile;
 mod sessions;
-mod texts;
+pub(crate) mod texts;
 
 use super::AppState;
 use super::console::{NavItem, Shell};

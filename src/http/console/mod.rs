@@ -27,6 +27,7 @@ mod user;
 mod user_actions;
 mod user_apps;
 mod user_new;
+mod user_sessions;
 mod users;
 
 use super::AppState;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
         .merge(user_apps::router())
+        .merge(user_sessions::router())
         .merge(audit::router())
         .merge(catalogue::router())
         .merge(fields::router())

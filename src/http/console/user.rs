@@ -41,6 +41,8 @@ struct UserPage {
     actions: Vec<Action>,
     /// The apps the user consented to (`None`: the caller may not see them).
     apps: Option<Vec<super::user_apps::AppLine>>,
+    /// The user's live sessions (`None`: the caller may not see them).
+    sessions: Option<Vec<super::user_sessions::SessionLine>>,
     notice: Option<&'static str>,
     form_error: Option<String>,
 }
@@ -64,6 +66,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "factors" => "The user's second factors and recovery codes were removed.",
         "owner" => "The user is now the organisation's owner.",
         "consent" => "The consent was withdrawn: the app's access for this user ended.",
+        "session" => "The session was ended.",
+        "sessions" => "The user was signed out everywhere.",
         _ => return None,
     })
 }
@@ -148,6 +152,7 @@ async fn page(
         .map(|f| f.factors.len());
     let (profile, attributes, form_error) = form_fields(user, defs.as_deref(), &invalid);
     let apps = super::user_apps::of(s, console, &user.id).await;
+    let sessions = super::user_sessions::of(s, console, user).await;
     render(
         status.unwrap_or(StatusCode::OK),
         &UserPage {
@@ -165,6 +170,7 @@ async fn page(
             attributes,
             factors,
             apps,
+            sessions,
             actions: if may {
                 offered(&console.caller, user)
             } else {
