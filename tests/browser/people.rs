@@ -78,7 +78,61 @@ async fn an_administrator_edits_the_catalogues(b: Backend) {
     assert!(!n.to_string().contains("billing.invoice_ready"), "{n}");
 }
 
+/// Seed procedures "invite" and "permission switch" in Chromium: the invited person becomes
+/// active at their first sign-in, and the app's ID token carries the permission switched on.
+async fn an_invited_person_becomes_active_and_carries_the_granted_permission(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let id = crate::user_with_password(&s, "admin@acme.test").await;
+    let role = s.role_id("administrator").await;
+    let (st, v) = s
+        .post(&format!("/users/{id}/roles"), json!({"role_id": role}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = s
+        .post("/permissions", json!({"name": "billing:read"}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    // The app sees the billing namespace.
+    let (_, clients) = s.get("/clients").await;
+    let client = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["redirect_uris"][0] == app.redirect_uri.as_str())
+        .expect("the app's client")
+        .clone();
+    let (st, v) = s
+        .patch(
+            &format!("/clients/{}", client["id"].as_str().unwrap()),
+            json!({"permission_namespaces": ["billing"]}),
+        )
+        .await;
+    assert!(st.is_success(), "{v}");
+    let login = app.authorize();
+    let mut input = input(&s, &app, "admin@acme.test", &login.url);
+    input["new_email"] = "ines@acme.test".into();
+    input["new_password"] = "a first password for Ines".into();
+    input["permission"] = "billing:read".into();
+    let result = chromium::run(&tools, "console_invite", input).await;
+    let ines = result["id"].as_str().unwrap();
+    let (_, u) = s.get(&format!("/users/{ines}")).await;
+    assert_eq!(u["status"], "active", "active at the first sign-in: {u}");
+    let claims = app.all_claims(&login);
+    assert_eq!(claims["sub"], ines, "{claims}");
+    assert!(
+        claims["permissions"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|x| x == "billing:read")),
+        "the switched-on permission is in the token: {claims}"
+    );
+}
+
 crate::backends!(
+    an_invited_person_becomes_active_and_carries_the_granted_permission,
     the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership,
     an_administrator_edits_the_catalogues,
 );

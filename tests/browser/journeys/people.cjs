@@ -3,7 +3,7 @@
 // "transfer ownership"). Every page state is checked with axe-core at desktop and phone widths.
 "use strict";
 
-module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, waitForPath }) => ({
+module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, signOut, waitForPath, arriveAtApp, STEP_MS }) => ({
   async console_people({ page }) {
     const users = `${tenantPath}/console/users`;
     await signInTo(page, users);
@@ -64,5 +64,50 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, w
     await page.getByText("The user is now the organisation's owner.").waitFor();
     await checkPage(page, "transferred");
     return { created };
+  },
+
+  /// Seed procedures "invite" and "permission switch": an administrator invites a person,
+  /// gives them a first password and grants them a permission with its switch; the person
+  /// then signs in to the app for the first time (becoming active) and the app's token
+  /// carries the permission.
+  async console_invite({ page }) {
+    const users = `${tenantPath}/console/users`;
+    await signInTo(page, `${users}/new`);
+    log("invite a person");
+    await page.getByLabel("Email").fill(input.new_email);
+    await page.getByLabel("Given name").fill("Ines");
+    await page.getByLabel("Family name").fill("Invited");
+    await page.getByRole("button", { name: "Create user" }).click();
+    await page.getByText("The user was created.").waitFor();
+    await page.getByText("Invited", { exact: true }).first().waitFor();
+    const id = new URL(page.url()).pathname.split("/").pop();
+    await checkPage(page, "invited");
+
+    log("give a first password");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "Set a new password" }).click();
+    await checkPage(page, "first-password");
+    await page.fill("#f-password", input.new_password);
+    await page.getByRole("button", { name: "Set a new password" }).click();
+    await page.getByText("The new password was set.").waitFor();
+
+    log(`grant ${input.permission} with its switch`);
+    await page.goto(`${base}${users}/${id}/permissions`);
+    const row = page.locator("table.permissions tbody tr", { has: page.locator("code", { hasText: input.permission }) });
+    await row.getByRole("button", { name: "Grant" }).click();
+    await row.locator(".status-held").waitFor();
+    await signOut(page);
+
+    log("the person signs in to the app for the first time");
+    await page.goto(input.authorize_url);
+    await waitForPath(page, `${tenantPath}/login`);
+    await page.fill("#email", input.new_email);
+    await page.fill("#password", input.new_password);
+    await Promise.all([
+      page.waitForNavigation({ timeout: STEP_MS }),
+      page.click("form:has(#password) button[type=submit]"),
+    ]);
+    await arriveAtApp(page);
+    return { id };
   },
 });
