@@ -405,3 +405,41 @@ fn internal(e: crate::domain::DomainError) -> Response {
         "The page could not be shown. Try again in a moment.",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// The stylesheet is well-formed: every block closed, none closed twice, no merge markers
+    /// (an unclosed `@media` silently swallows every rule after it).
+    #[test]
+    fn stylesheet_blocks_balance() {
+        let css = include_str!("../static/castellan.css");
+        let mut depth = 0i32;
+        let mut in_comment = false;
+        let bytes = css.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match (in_comment, bytes[i], bytes.get(i + 1)) {
+                (false, b'/', Some(b'*')) => {
+                    in_comment = true;
+                    i += 1;
+                }
+                (true, b'*', Some(b'/')) => {
+                    in_comment = false;
+                    i += 1;
+                }
+                (false, b'{', _) => depth += 1,
+                (false, b'}', _) => {
+                    depth -= 1;
+                    assert!(depth >= 0, "a `}}` closes nothing at byte {i}");
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        assert!(!in_comment, "an unclosed comment");
+        assert_eq!(depth, 0, "unclosed blocks");
+        for marker in ["<<<<<<<", ">>>>>>>", "======="] {
+            assert!(!css.contains(marker), "a merge marker");
+        }
+    }
+}
