@@ -131,7 +131,52 @@ async fn an_invited_person_becomes_active_and_carries_the_granted_permission(b: 
     );
 }
 
+/// Seed procedure "anonymise" in Chromium: the person's data is replaced, their history stays.
+async fn an_administrator_anonymises_a_person_and_the_history_stays(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    let s = TestServer::start_localhost(b).await;
+    let app = App::start(&s).await;
+    let id = crate::user_with_password(&s, "admin@acme.test").await;
+    let role = s.role_id("administrator").await;
+    let (st, v) = s
+        .post(&format!("/users/{id}/roles"), json!({"role_id": role}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let gone = s.create_user("leaver@acme.test").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, v) = s
+        .patch(
+            &format!("/users/{gone}"),
+            json!({"display_name": "Lee Leaver"}),
+        )
+        .await;
+    assert!(st.is_success(), "{v}");
+    let mut input = input(&s, &app, "admin@acme.test", "");
+    input["user_id"] = gone.clone().into();
+    input["user_email"] = "leaver@acme.test".into();
+    chromium::run(&tools, "console_anonymise", input).await;
+    let (_, u) = s.get(&format!("/users/{gone}")).await;
+    assert_eq!(u["status"], "anonymised", "{u}");
+    assert!(!u.to_string().contains("leaver@acme.test"), "{u}");
+    let (_, audit) = s.get(&format!("/audit?target_id={gone}&limit=100")).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"user.create") && actions.contains(&"user.anonymise"),
+        "{actions:?}"
+    );
+}
+
 crate::backends!(
+    an_administrator_anonymises_a_person_and_the_history_stays,
     an_invited_person_becomes_active_and_carries_the_granted_permission,
     the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership,
     an_administrator_edits_the_catalogues,

@@ -110,4 +110,30 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, s
     await arriveAtApp(page);
     return { id };
   },
+
+  /// Seed procedure "anonymise": an administrator anonymises a person after confirming; the
+  /// person's page shows placeholders, and the audit log still holds their history.
+  async console_anonymise({ page }) {
+    const userPath = `${tenantPath}/console/users/${input.user_id}`;
+    await signInTo(page, userPath);
+    await page.getByRole("link", { name: "Anonymise" }).click();
+    await waitForPath(page, `${userPath}/anonymise`);
+    await checkPage(page, "anonymise-confirm");
+    await page.getByRole("button", { name: "Anonymise" }).click();
+    await page.getByText("The user was anonymised. Their history is kept.").waitFor();
+    const shown = await page.locator("main").innerText();
+    expect(!shown.includes(input.user_email), "the email is gone from the page");
+    await checkPage(page, "anonymised");
+
+    log("the audit log keeps the history");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${base}${tenantPath}/console/audit?target_kind=user&target_id=${input.user_id}`);
+    await page.locator("#audit-table tbody tr").first().waitFor();
+    const actions = await page.locator("#audit-table tbody tr code").allInnerTexts();
+    for (const a of ["user.anonymise", "user.create", "user.update"]) {
+      expect(actions.includes(a), `the history has ${a}: ${actions}`);
+    }
+    await checkPage(page, "anonymised-audit");
+    return { actions };
+  },
 });
