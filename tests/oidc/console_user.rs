@@ -231,8 +231,14 @@ fn offered(body: &str, id: &str) -> Vec<String> {
             let rest = &body[i + prefix.len()..];
             rest[..rest.find('"').unwrap()].to_owned()
         })
-        // The links to the user's permissions and employment pages are no actions.
-        .filter(|a| a != "permissions" && a != "memberships")
+        // The links to the user's permissions and employment pages, and those ending one of
+        // their sessions or withdrawing an app's consent (cards of their own), are no actions.
+        .filter(|a| {
+            a != "permissions"
+                && a != "memberships"
+                && !a.starts_with("sessions/")
+                && !a.starts_with("apps/")
+        })
         .collect()
 }
 
