@@ -475,13 +475,14 @@ const JOURNEYS = {
     expect(uri.startsWith("otpauth://totp/"), `an otpauth URI, not ${JSON.stringify(uri)}`);
     expect(new URL(uri).searchParams.get("secret") === secret.replace(/\s/g, ""), "the otpauth URI carries the same secret");
     await page.locator("svg#totp-qr").waitFor({ state: "visible" });
-    await shot(page, "setup");
+    await checkPage(page, "totp-setup");
 
     const enrolStep = currentStep();
     log("type the current code and confirm");
     await page.fill("#totp-code", totp(secret, enrolStep));
     await page.getByRole("button", { name: "Confirm" }).click();
     const recovery = await recoveryCodes(page);
+    await checkPage(page, "recovery-codes");
 
     await signOut(page);
 

@@ -1,35 +1,15 @@
 //! The pages of second factors: the user's security page, authenticator app setup and recovery
 //! codes shown once (the second-factor step of signing in is `super::second_factor_page`).
-//! Plain HTML, every value escaped, in the people's layout (`pages::page_in`), until they move
-//! to the account portal's templates; the WebAuthn buttons are wired by
-//! `/t/{tenant}/webauthn.js` through their data attributes.
+//! Templates in the people's layout (`templates/pages/`), values escaped by askama.
 
 use super::i18n::Lang;
 use super::mfa_texts::{MfaTexts, with_n};
-use super::pages::{escape, page_in};
+use super::pages::{Frame, render};
 use crate::http::headers::FormTarget;
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use qrcodegen::{QrCode, QrCodeEcc};
-
-/// Styles these pages add to the common ones.
-const STYLE: &str = "<style>main{max-width:520px}\
-h2{font-size:16px;margin:28px 0 8px}\
-input[type=text]{width:100%;padding:10px 12px;font-size:15px;border:1px solid #d1d5db;border-radius:8px}\
-ul.factors{list-style:none;padding:0;margin:8px 0}\
-ul.factors li{border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;margin:8px 0}\
-.kind{font-size:12px;color:#374151;background:#eef2ff;border-radius:4px;padding:1px 6px;margin-left:6px}\
-.row{display:flex;gap:8px;align-items:center;margin-top:8px}\
-.row input{flex:1}.row button{width:auto;margin:0;padding:8px 14px}\
-button.small{width:auto;margin-top:8px;padding:8px 14px;font-size:14px}\
-a.button{display:block;text-align:center;margin-top:24px;padding:11px;font-weight:600;color:#fff;\
-background:#2563eb;border-radius:8px;text-decoration:none}\
-ul.codes{columns:2;font-family:ui-monospace,monospace;font-size:15px;line-height:1.9}\
-.notice{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#ecfdf5;border:1px solid #a7f3d0;color:#065f46;font-size:14px}\
-.qr{display:block;width:200px;height:200px;margin:8px auto}\
-code.secret{display:block;word-break:break-all;font-size:15px;padding:8px}\
-details{margin-top:20px}summary{cursor:pointer;font-size:14px;color:#2563eb}\
-[hidden]{display:none!important}</style>";
 
 /// A message shown at the top of a page: an error or a confirmation. Fixed texts only (the
 /// query parameter carries a code, never text), so nothing can be injected through a link.
@@ -121,26 +101,6 @@ impl Notice {
         .into_iter()
         .find(|n| n.code() == code)
     }
-
-    fn html(self, t: &MfaTexts) -> String {
-        let class = if self.is_error() { "error" } else { "notice" };
-        let role = if self.is_error() { "alert" } else { "status" };
-        format!(
-            "<div class=\"{class}\" role=\"{role}\">{}</div>",
-            escape(&self.text(t))
-        )
-    }
-}
-
-fn notice_html(n: Option<Notice>, t: &MfaTexts) -> String {
-    n.map(|n| n.html(t)).unwrap_or_default()
-}
-
-fn hidden(name: &str, value: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-        escape(value)
-    )
 }
 
 /// What the authenticator app setup page shows.
@@ -155,61 +115,80 @@ pub struct TotpSetup<'a> {
     pub notice: Option<Notice>,
 }
 
+#[derive(Template)]
+#[template(path = "pages/totp_setup.html")]
+struct TotpSetupPage<'a> {
+    frame: Frame,
+    heading: &'static str,
+    /// The notice's text and whether it is an error.
+    notice: Option<(String, bool)>,
+    scan: &'static str,
+    /// Inline SVG made by [`qr_svg`]: our markup, the label escaped.
+    qr: String,
+    type_key: &'static str,
+    secret: &'a str,
+    show_link: &'static str,
+    uri: &'a str,
+    slug: &'a str,
+    csrf: &'a str,
+    return_to: Option<&'a str>,
+    enter_code: &'static str,
+    confirm: &'static str,
+}
+
 /// The authenticator app setup: QR code, the key to type, and the first code to confirm.
 pub fn totp_setup(status: StatusCode, p: &TotpSetup<'_>) -> Response {
     let t = MfaTexts::of(p.lang);
-    let slug = escape(p.slug);
-    let mut fields = hidden("csrf", p.csrf);
-    if let Some(r) = p.return_to {
-        fields.push_str(&hidden("return_to", r));
-    }
-    let body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1>{}<p>{}</p>{}\
-         <p>{}</p><code class=\"secret\" id=\"totp-secret\">{}</code>\
-         <details><summary>{}</summary><code class=\"secret\" id=\"totp-uri\">{}</code></details>\
-         <form method=\"post\" action=\"/t/{slug}/account/security/totp\">{fields}\
-         <label for=\"totp-code\">{}</label>\
-         <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
-         autocomplete=\"one-time-code\" maxlength=\"8\" required>\
-         <button type=\"submit\">{}</button></form>",
-        escape(p.tenant_name),
-        escape(t.totp_title),
-        notice_html(p.notice, t),
-        escape(t.totp_scan),
-        qr_svg(p.uri, t.qr_label),
-        escape(t.totp_type_key),
-        escape(p.secret),
-        escape(t.totp_show_link),
-        escape(p.uri),
-        escape(t.totp_enter_code),
-        escape(t.confirm),
-    );
-    let title = format!("{} · {}", t.totp_title, p.tenant_name);
-    FormTarget::attach(
-        FormTarget::of_return_to(p.return_to),
-        page_in(p.lang, status, &title, &body),
-    )
+    let page = TotpSetupPage {
+        frame: Frame::new(
+            p.lang,
+            format!("{} · {}", t.totp_title, p.tenant_name),
+            Some(p.tenant_name),
+        ),
+        heading: t.totp_title,
+        notice: p.notice.map(|n| (n.text(t), n.is_error())),
+        scan: t.totp_scan,
+        qr: qr_svg(p.uri, t.qr_label),
+        type_key: t.totp_type_key,
+        secret: p.secret,
+        show_link: t.totp_show_link,
+        uri: p.uri,
+        slug: p.slug,
+        csrf: p.csrf,
+        return_to: p.return_to,
+        enter_code: t.totp_enter_code,
+        confirm: t.confirm,
+    };
+    FormTarget::attach(FormTarget::of_return_to(p.return_to), render(status, &page))
+}
+
+#[derive(Template)]
+#[template(path = "pages/recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    frame: Frame,
+    heading: &'static str,
+    intro: &'static str,
+    codes: &'a [String],
+    next: &'a str,
+    continue_label: &'static str,
 }
 
 /// Recovery codes, shown this once.
 pub fn recovery_codes(lang: Lang, tenant_name: &str, codes: &[String], next: &str) -> Response {
     let t = MfaTexts::of(lang);
-    let items: String = codes
-        .iter()
-        .map(|c| format!("<li><code>{}</code></li>", escape(c)))
-        .collect();
-    let body = format!(
-        "{STYLE}<p class=\"tenant\">{}</p><h1>{}</h1><p>{}</p>\
-         <ul class=\"codes\" id=\"recovery-codes\">{items}</ul>\
-         <a class=\"button\" id=\"continue\" href=\"{}\">{}</a>",
-        escape(tenant_name),
-        escape(t.codes_title),
-        escape(t.codes_intro),
-        escape(next),
-        escape(t.continue_)
-    );
-    let title = format!("{} · {tenant_name}", t.codes_title);
-    page_in(lang, StatusCode::OK, &title, &body)
+    let page = RecoveryCodesPage {
+        frame: Frame::new(
+            lang,
+            format!("{} · {tenant_name}", t.codes_title),
+            Some(tenant_name),
+        ),
+        heading: t.codes_title,
+        intro: t.codes_intro,
+        codes,
+        next,
+        continue_label: t.continue_,
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// `text` as a QR code in inline SVG (so the page needs no image source), with a quiet zone.
@@ -231,7 +210,11 @@ pub fn qr_svg(text: &str, label: &str) -> String {
         "<svg class=\"qr\" id=\"totp-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          role=\"img\" aria-label=\"{}\" shape-rendering=\"crispEdges\">\
          <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
-        escape(label)
+        label
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
     )
 }
 

@@ -179,55 +179,9 @@ pub fn info_with_link(
     info_in(Lang::En, tenant_name, title, message, Some(link))
 }
 
-// ---- Kept for the security pages of `mfa_pages` only (the user's security page, authenticator
-// app setup, recovery codes), which move to the account portal's templates: once they have,
-// this goes. ----
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[derive(Template)]
-#[template(path = "pages/legacy.html")]
-struct LegacyPage<'a> {
-    frame: Frame,
-    /// Built by `mfa_pages` with every value passed through [`escape`].
-    body: &'a str,
-}
-
-/// A whole page around `body` (HTML whose every value is already escaped) in `lang`, in the
-/// people's layout.
-pub fn page_in(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
-    let page = LegacyPage {
-        frame: Frame::new(lang, title, None),
-        body,
-    };
-    render(status, &page)
-}
-
 #[cfg(test)]
 mod tests {
     use super::Filled;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            super::escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn fills_a_placeholder_inside_a_sentence() {
