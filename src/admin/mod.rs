@@ -16,6 +16,7 @@ pub mod overrides;
 pub mod passwords;
 pub mod permissions;
 pub mod power;
+pub mod profile_policy;
 pub mod roles;
 pub mod scim;
 pub mod sessions;

@@ -7,6 +7,7 @@ use crate::domain::authz::{Caller, UserScope};
 use crate::domain::changes::{NewUser, UserProfile};
 use crate::domain::model::decode_cursor;
 use crate::domain::permissions::admin;
+use crate::domain::profile_policy::ProfilePolicy;
 use crate::domain::versions::retry_unconditional;
 use crate::domain::*;
 use crate::oidc::logout::Notifier;
@@ -326,7 +327,8 @@ pub async fn update(
     req: UpdateUser,
 ) -> Result<User> {
     if caller.self_service().is_some() {
-        check_self_editable(&req)?;
+        let policy = super::profile_policy::current(store, caller.tenant_id()).await?;
+        check_self_editable(&req, &policy)?;
     }
     let defs = store.attribute_defs(caller.tenant_id()).await?;
     let changes = validate_changes(&defs, &req.attributes)?;
@@ -364,17 +366,46 @@ pub async fn update(
 /// Refuses the changes a person may not make to their own account in the portal: their email
 /// (it needs verification), username, external id, verification state and custom attributes
 /// (the tenant's administrators own those).
-fn check_self_editable(req: &UpdateUser) -> Result<()> {
+/// Refuses a self-service change to a field the person may not change themself: the email,
+/// username, verification and external id never, the profile fields and custom attributes
+/// unless the tenant's profile policy opens them.
+fn check_self_editable(req: &UpdateUser, policy: &ProfilePolicy) -> Result<()> {
     let owned = [
         ("email", req.email.is_some()),
         ("username", req.username.is_some()),
         ("email_verified", req.email_verified.is_some()),
         ("external_id", req.external_id.is_some()),
-        ("attributes", !req.attributes.is_empty()),
     ];
-    match owned.iter().find(|(_, changed)| *changed) {
-        Some((field, _)) => Err(DomainError::forbidden(format!(
-            "`{field}` cannot be changed from your own account"
+    let profile = [
+        ("given_name", req.given_name.is_some()),
+        ("family_name", req.family_name.is_some()),
+        ("display_name", req.display_name.is_some()),
+        ("phone", req.phone.is_some()),
+        ("locale", req.locale.is_some()),
+        ("timezone", req.timezone.is_some()),
+    ];
+    let closed = owned
+        .iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(f, _)| *f)
+        .chain(
+            profile
+                .iter()
+                .filter(|(f, changed)| *changed && !policy.allows(f))
+                .map(|(f, _)| *f),
+        )
+        .map(str::to_owned)
+        .chain(
+            req.attributes
+                .keys()
+                .map(|k| crate::domain::profile_policy::attribute(k))
+                .filter(|k| !policy.allows(k)),
+        )
+        .next();
+    match closed {
+        Some(field) => Err(DomainError::forbidden(format!(
+            "`{}` cannot be changed from your own account",
+            field.chars().take(80).collect::<String>()
         ))),
         None => Ok(()),
     }
@@ -610,4 +641,78 @@ pub async fn transfer_ownership(
     store
         .transfer_ownership(caller.tenant_id(), &req.user_id, &caller.actor())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::profile_policy::STANDARD_FIELDS;
+
+    /// The change of exactly one standard field.
+    fn change_of(field: &str) -> UpdateUser {
+        let v = Some(Some("x".to_owned()));
+        let mut req = UpdateUser::default();
+        match field {
+            "given_name" => req.given_name = v,
+            "family_name" => req.family_name = v,
+            "display_name" => req.display_name = v,
+            "phone" => req.phone = v,
+            "locale" => req.locale = v,
+            "timezone" => req.timezone = v,
+            other => panic!("{other}"),
+        }
+        req
+    }
+
+    /// Over every policy of the standard fields (all 64), a self-service change of one field
+    /// passes exactly when the policy opens it; the administrators' fields never pass, and a
+    /// custom attribute only when opened by its `attributes.` name.
+    #[test]
+    fn self_service_changes_follow_the_policy_exactly() {
+        for mask in 0u32..(1 << STANDARD_FIELDS.len()) {
+            let policy = ProfilePolicy {
+                editable: STANDARD_FIELDS
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, f)| (*f).to_owned())
+                    .chain(["attributes.badge".to_owned()])
+                    .collect(),
+            };
+            for (i, f) in STANDARD_FIELDS.iter().enumerate() {
+                let open = mask & (1 << i) != 0;
+                assert_eq!(
+                    check_self_editable(&change_of(f), &policy).is_ok(),
+                    open,
+                    "{f} with mask {mask:b}"
+                );
+            }
+            let owned = [
+                UpdateUser {
+                    email: Some("x@y.z".into()),
+                    ..Default::default()
+                },
+                UpdateUser {
+                    username: Some("x".into()),
+                    ..Default::default()
+                },
+                UpdateUser {
+                    email_verified: Some(true),
+                    ..Default::default()
+                },
+                UpdateUser {
+                    external_id: Some(Some("x".into())),
+                    ..Default::default()
+                },
+            ];
+            for req in owned {
+                assert!(check_self_editable(&req, &policy).is_err(), "{req:?}");
+            }
+            for (key, open) in [("badge", true), ("phone", false), ("floor", false)] {
+                let mut req = UpdateUser::default();
+                req.attributes.insert(key.into(), Value::Null);
+                assert_eq!(check_self_editable(&req, &policy).is_ok(), open, "{key}");
+            }
+        }
+    }
 }

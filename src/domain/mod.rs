@@ -15,6 +15,7 @@ pub mod oidc;
 pub mod password_workers;
 pub mod passwords;
 pub mod permissions;
+pub mod profile_policy;
 pub mod redirect;
 pub mod scim;
 pub mod sealing;

@@ -423,6 +423,9 @@ forward! {
     fn scim_settings(&self, tenant: &TenantId) -> scim::ScimSettings;
     fn scim_user_holding(&self, tenant: &TenantId, fields: &scim::ScimUserFields) -> Option<(UserId, bool)>;
     fn set_scim_settings(&self, tenant: &TenantId, settings: &scim::ScimSettings, actor: &Actor) -> scim::ScimSettings;
+    /// Which profile fields people change themselves (the default when never set).
+    fn profile_policy(&self, tenant: &TenantId) -> profile_policy::ProfilePolicy;
+    fn set_profile_policy(&self, tenant: &TenantId, policy: &profile_policy::ProfilePolicy, actor: &Actor) -> profile_policy::ProfilePolicy;
     /// Appends SCIM requests to the log, keeping the latest `keep` of each tenant written to.
     fn insert_scim_requests(&self, rows: &[(TenantId, scim::ScimRequest)], keep: i64) -> ();
     /// The tenant's logged SCIM requests older than `before` (a `seq`), newest first.

@@ -26,6 +26,7 @@ mod console_directory;
 mod console_org;
 mod console_people;
 mod console_permissions;
+mod console_profile_policy;
 mod console_security;
 mod console_user;
 mod discovery;

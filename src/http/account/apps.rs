@@ -9,7 +9,7 @@ use crate::admin::consents;
 use crate::domain::DomainError;
 use crate::domain::throttle::Client;
 use crate::http::AppState;
-use crate::http::console::{Shell, refusal, render};
+use crate::http::console::{Shell, render};
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::form_unreadable;
 use crate::oidc::authorize::enc;
@@ -62,7 +62,7 @@ pub async fn list(
     };
     let all = match consents::list(&s.store, &p.caller, &p.me.user.id).await {
         Ok(all) => all,
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     };
     let lines = all
         .into_iter()
@@ -103,10 +103,10 @@ pub async fn confirm(
     };
     let all = match consents::list(&s.store, &p.caller, &p.me.user.id).await {
         Ok(all) => all,
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     };
     let Some(c) = all.into_iter().find(|c| c.client_id == app) else {
-        return refusal(DomainError::NotFound("consent"));
+        return p.refusal(DomainError::NotFound("consent"));
     };
     let base = format!("/t/{slug}/account/apps");
     render(
@@ -144,6 +144,6 @@ pub async fn revoke(
     }
     match consents::revoke(&s.store, &p.caller, &p.me.user.id, &app).await {
         Ok(()) => p.back_with("/apps", "revoked"),
-        Err(e) => refusal(e),
+        Err(e) => p.refusal(e),
     }
 }

@@ -157,6 +157,40 @@ impl Portal {
         }
     }
 
+    /// A service's refusal as a page in the person's language: in English with the service's
+    /// own words (which are English), in the other languages what kind of refusal it is.
+    pub fn refusal(&self, e: crate::domain::DomainError) -> Response {
+        use crate::domain::DomainError as E;
+        use axum::http::StatusCode;
+        if self.me.lang == Lang::En {
+            return super::console::refusal(e);
+        }
+        let r = &self.t.refusals;
+        let (status, (title, text)) = match &e {
+            E::Forbidden(_) => (StatusCode::FORBIDDEN, r.forbidden),
+            E::NotFound(_) => (StatusCode::NOT_FOUND, r.not_found),
+            E::Invalid { .. } => (StatusCode::BAD_REQUEST, r.invalid),
+            E::Conflict(_) => (StatusCode::CONFLICT, r.conflict),
+            E::PreconditionFailed(_) => (StatusCode::CONFLICT, r.changed),
+            E::Unavailable { retry_after } => {
+                let text = r.busy.1.replace("{n}", &retry_after.to_string());
+                let mut page = pages::error_in(
+                    self.me.lang,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    r.busy.0,
+                    &text,
+                );
+                page.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(*retry_after),
+                );
+                return page;
+            }
+            _ => return internal(e),
+        };
+        pages::error_in(self.me.lang, status, title, text)
+    }
+
     /// `/t/{tenant}/account{path}?notice={notice}`.
     pub fn back_with(&self, path: &str, notice: &str) -> Response {
         pages::see_other(&format!(

@@ -9,7 +9,7 @@ use crate::admin::notifications::{self, CHANNELS, PrefChoice, SetPrefs};
 use crate::domain::DomainError;
 use crate::domain::throttle::Client;
 use crate::http::AppState;
-use crate::http::console::{Shell, refusal, render};
+use crate::http::console::{Shell, render};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -59,7 +59,7 @@ async fn page(
 ) -> Response {
     let all = match notifications::choices(&s.store, &p.caller, &p.me.user.id).await {
         Ok(all) => all,
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     };
     let t = p.t;
     // The built-in types in their own order, then the tenant's by key.
@@ -169,7 +169,7 @@ pub async fn save(
     }
     let current = match notifications::prefs(&s.store, &p.caller, &p.me.user.id).await {
         Ok(c) => c,
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     };
     let mut req = SetPrefs::new();
     for pref in current {
@@ -191,6 +191,6 @@ pub async fn save(
         Err(DomainError::Invalid { message, .. }) => {
             page(&s, &p, StatusCode::BAD_REQUEST, None, Some(message)).await
         }
-        Err(e) => refusal(e),
+        Err(e) => p.refusal(e),
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::DomainError;
 use crate::domain::passwords::Password;
 use crate::domain::throttle::Client;
 use crate::http::AppState;
-use crate::http::console::{Shell, refusal, render};
+use crate::http::console::{Shell, render};
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::form_unreadable;
 use crate::oidc::signin::{self, CurrentPassword};
@@ -60,11 +60,13 @@ fn fields(t: &AccountTexts, error: Option<(&str, String)>) -> Vec<Field> {
     ]
     .into_iter()
     .map(|(name, label, autocomplete, hint)| Field {
-        name,
-        label,
+        name: name.to_owned(),
+        label: label.to_owned(),
         input: "password",
         value: String::new(),
         autocomplete,
+        options: Vec::new(),
+        required: true,
         hint,
         error: error
             .as_ref()
@@ -158,7 +160,7 @@ pub async fn change(
             let error = Some(("current", p.t.password_locked.to_owned()));
             return page(&p, StatusCode::TOO_MANY_REQUESTS, None, error);
         }
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     }
     let req = SetPassword { password: f.new };
     let set = passwords::set(
@@ -173,14 +175,14 @@ pub async fn change(
         Err(DomainError::Invalid { message, .. }) => {
             return page(&p, StatusCode::BAD_REQUEST, None, Some(("new", message)));
         }
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     }
     let notifier = s.logout_notifier();
     let (store, caller, me) = (&s.store, &p.caller, &p.me);
     if let Err(e) =
         user_sessions::end_others(store, notifier, caller, &me.user.id, &me.session.id).await
     {
-        return refusal(e);
+        return p.refusal(e);
     }
     p.back_with("/password", "changed")
 }

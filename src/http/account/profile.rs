@@ -1,14 +1,18 @@
-//! `/t/{tenant}/account`: the person's profile. They change the fields that describe them (names,
-//! phone, language, time zone) through `admin::users::update`, which refuses a self-service
-//! caller anything else (email, username, external id, custom attributes: the administrators'
-//! fields). The email is shown read-only: changing it needs a verification (issue 15).
+//! `/t/{tenant}/account`: the person's profile. They change the fields the tenant's profile
+//! policy opens to them (by default the names, phone, language and time zone; custom fields when
+//! the tenant opens them) through `admin::users::update`, which refuses a self-service caller
+//! anything else; the fields the tenant keeps are shown read-only. The email is shown read-only:
+//! changing it needs a verification.
 
 use super::{Portal, texts::AccountTexts};
+use crate::admin::profile_policy;
 use crate::admin::users::{self, UpdateUser};
+use crate::domain::profile_policy::{ProfilePolicy, attribute};
 use crate::domain::throttle::Client;
-use crate::domain::{DomainError, User};
+use crate::domain::{AttributeDef, AttributeKind, DomainError, User};
 use crate::http::AppState;
-use crate::http::console::{Shell, refusal, render};
+use crate::http::console::profile_form::attribute_value;
+use crate::http::console::{Shell, render};
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::form_unreadable;
 use askama::Template;
@@ -18,18 +22,29 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One field of an account form: a visible label, the input, an optional hint and the field's
 /// error next to it.
 pub struct Field {
-    pub name: &'static str,
-    pub label: &'static str,
-    /// `text`, `tel`, `password`.
+    pub name: String,
+    pub label: String,
+    /// `text`, `tel`, `password`, `number`, `date`, `select`.
     pub input: &'static str,
     pub value: String,
     pub autocomplete: &'static str,
+    /// The choices of a `select` (value, label); the template adds the empty one.
+    pub options: Vec<(String, String)>,
+    pub required: bool,
     pub hint: Option<String>,
     pub error: Option<String>,
+}
+
+/// A profile field the person sees but does not change (the tenant keeps it).
+pub struct Shown {
+    pub label: String,
+    pub value: String,
 }
 
 #[derive(Template)]
@@ -41,6 +56,7 @@ struct ProfilePage {
     notice: Option<&'static str>,
     invalid: bool,
     fields: Vec<Field>,
+    kept: Vec<Shown>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,127 +64,212 @@ pub struct NoticeQuery {
     pub notice: Option<String>,
 }
 
-/// What the form sends.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ProfileFields {
-    csrf: Option<String>,
-    given_name: String,
-    family_name: String,
-    display_name: String,
-    phone: String,
-    locale: String,
-    timezone: String,
+/// A standard profile field as the portal shows it: its name (as the API and the policy name
+/// it), label, input type, autocomplete token, hint, and the user's value.
+struct Standard {
+    name: &'static str,
+    label: &'static str,
+    input: &'static str,
+    autocomplete: &'static str,
+    hint: Option<&'static str>,
+    value: String,
 }
 
-impl ProfileFields {
-    fn of(u: &User) -> Self {
-        let v = |o: &Option<String>| o.clone().unwrap_or_default();
-        ProfileFields {
-            csrf: None,
-            given_name: v(&u.given_name),
-            family_name: v(&u.family_name),
-            display_name: v(&u.display_name),
-            phone: v(&u.phone),
-            locale: v(&u.locale),
-            timezone: v(&u.timezone),
+fn standard(t: &AccountTexts, u: &User) -> [Standard; 6] {
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let f = |name, label, input, autocomplete, hint, value| Standard {
+        name,
+        label,
+        input,
+        autocomplete,
+        hint,
+        value,
+    };
+    [
+        f(
+            "given_name",
+            t.given_name,
+            "text",
+            "given-name",
+            None,
+            v(&u.given_name),
+        ),
+        f(
+            "family_name",
+            t.family_name,
+            "text",
+            "family-name",
+            None,
+            v(&u.family_name),
+        ),
+        f(
+            "display_name",
+            t.display_name,
+            "text",
+            "nickname",
+            None,
+            v(&u.display_name),
+        ),
+        f("phone", t.phone, "tel", "tel", None, v(&u.phone)),
+        f(
+            "locale",
+            t.locale,
+            "text",
+            "language",
+            Some(t.locale_hint),
+            v(&u.locale),
+        ),
+        f(
+            "timezone",
+            t.timezone,
+            "text",
+            "off",
+            Some(t.timezone_hint),
+            v(&u.timezone),
+        ),
+    ]
+}
+
+/// The form: the fields the policy opens (standard ones, then custom attributes), showing
+/// `typed` where given and the error next to its field; and the standard fields kept by the
+/// tenant, read-only.
+fn form(
+    t: &AccountTexts,
+    u: &User,
+    policy: &ProfilePolicy,
+    defs: &[AttributeDef],
+    typed: Option<&BTreeMap<String, String>>,
+    error: Option<(&str, String)>,
+) -> (Vec<Field>, Vec<Shown>) {
+    let typed_or =
+        |name: &str, stored: String| typed.and_then(|t| t.get(name).cloned()).unwrap_or(stored);
+    let error_of = |name: &str| {
+        error
+            .as_ref()
+            .filter(|(f, _)| *f == name)
+            .map(|(_, m)| m.clone())
+    };
+    let (open, closed): (Vec<_>, Vec<_>) = standard(t, u)
+        .into_iter()
+        .partition(|f| policy.allows(f.name));
+    let mut fields: Vec<Field> = open
+        .into_iter()
+        .map(|f| Field {
+            name: f.name.to_owned(),
+            label: f.label.to_owned(),
+            input: f.input,
+            value: typed_or(f.name, f.value),
+            autocomplete: f.autocomplete,
+            options: Vec::new(),
+            required: false,
+            hint: f.hint.map(str::to_owned),
+            error: error_of(f.name),
+        })
+        .collect();
+    for def in defs.iter().filter(|d| policy.allows(&attribute(&d.key))) {
+        let name = attribute(&def.key);
+        let stored = attribute_text(u.attributes.get(&def.key));
+        let (input, options) = match def.kind {
+            AttributeKind::Number => ("number", Vec::new()),
+            AttributeKind::Date => ("date", Vec::new()),
+            AttributeKind::Boolean => (
+                "select",
+                vec![
+                    ("true".to_owned(), t.yes.to_owned()),
+                    ("false".to_owned(), t.no.to_owned()),
+                ],
+            ),
+            AttributeKind::Enum => (
+                "select",
+                def.options.iter().map(|o| (o.clone(), o.clone())).collect(),
+            ),
+            AttributeKind::Text => ("text", Vec::new()),
+        };
+        fields.push(Field {
+            value: typed_or(&name, stored),
+            error: error_of(&name),
+            name,
+            label: def.label.clone(),
+            input,
+            autocomplete: "off",
+            options,
+            required: def.required,
+            hint: def.description.clone(),
+        });
+    }
+    let kept = closed
+        .into_iter()
+        .map(|f| Shown {
+            label: f.label.to_owned(),
+            value: if f.value.is_empty() {
+                t.not_set.to_owned()
+            } else {
+                f.value
+            },
+        })
+        .collect();
+    (fields, kept)
+}
+
+/// A stored attribute value as the form writes it.
+fn attribute_text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The change a submitted form asks for: the open standard fields it carries (an empty one
+/// cleared) and the open custom attributes whose value it changes. Fields the policy keeps are
+/// never sent, whatever the form carries; the service would refuse them anyway.
+fn update(
+    u: &User,
+    policy: &ProfilePolicy,
+    defs: &[AttributeDef],
+    form: &BTreeMap<String, String>,
+) -> UpdateUser {
+    let field = |name: &str| {
+        form.get(name)
+            .filter(|_| policy.allows(name))
+            .map(|s| Some(s.trim().to_owned()).filter(|s| !s.is_empty()))
+    };
+    let mut req = UpdateUser {
+        given_name: field("given_name"),
+        family_name: field("family_name"),
+        display_name: field("display_name"),
+        phone: field("phone"),
+        locale: field("locale"),
+        timezone: field("timezone"),
+        ..Default::default()
+    };
+    for def in defs.iter().filter(|d| policy.allows(&attribute(&d.key))) {
+        let Some(typed) = form.get(&attribute(&def.key)) else {
+            continue;
+        };
+        if typed.trim() != attribute_text(u.attributes.get(&def.key)) {
+            req.attributes
+                .insert(def.key.clone(), attribute_value(def.kind, typed.trim()));
         }
     }
+    req
+}
 
-    /// The fields of the form, with `error` (field name, message) next to its field.
-    fn fields(self, t: &AccountTexts, error: Option<(&str, String)>) -> Vec<Field> {
-        let rows = [
-            (
-                "given_name",
-                t.given_name,
-                "text",
-                self.given_name,
-                "given-name",
-                None,
-            ),
-            (
-                "family_name",
-                t.family_name,
-                "text",
-                self.family_name,
-                "family-name",
-                None,
-            ),
-            (
-                "display_name",
-                t.display_name,
-                "text",
-                self.display_name,
-                "nickname",
-                None,
-            ),
-            ("phone", t.phone, "tel", self.phone, "tel", None),
-            (
-                "locale",
-                t.locale,
-                "text",
-                self.locale,
-                "language",
-                Some(t.locale_hint),
-            ),
-            (
-                "timezone",
-                t.timezone,
-                "text",
-                self.timezone,
-                "off",
-                Some(t.timezone_hint),
-            ),
-        ];
-        rows.into_iter()
-            .map(|(name, label, input, value, autocomplete, hint)| Field {
-                name,
-                label,
-                input,
-                value,
-                autocomplete,
-                hint: hint.map(str::to_owned),
-                error: error
-                    .as_ref()
-                    .filter(|(f, _)| *f == name)
-                    .map(|(_, m)| m.clone()),
-            })
-            .collect()
+/// The label of the field the service names `name` (`attributes.key` for a custom one).
+fn label_of(t: &AccountTexts, u: &User, defs: &[AttributeDef], name: &str) -> String {
+    if let Some(f) = standard(t, u).into_iter().find(|f| f.name == name) {
+        return f.label.to_owned();
     }
-
-    /// The label of the field the API calls `name`.
-    fn label_of(&self, name: &str, t: &AccountTexts) -> &'static str {
-        match name {
-            "given_name" => t.given_name,
-            "family_name" => t.family_name,
-            "display_name" => t.display_name,
-            "phone" => t.phone,
-            "locale" => t.locale,
-            "timezone" => t.timezone,
-            _ => "This field",
-        }
-    }
-
-    /// The change: every field, an empty one cleared.
-    fn update(&self) -> UpdateUser {
-        let v = |s: &str| Some(Some(s.to_owned()).filter(|s| !s.trim().is_empty()));
-        UpdateUser {
-            given_name: v(&self.given_name),
-            family_name: v(&self.family_name),
-            display_name: v(&self.display_name),
-            phone: v(&self.phone),
-            locale: v(&self.locale),
-            timezone: v(&self.timezone),
-            ..Default::default()
-        }
-    }
+    name.strip_prefix("attributes.")
+        .and_then(|key| defs.iter().find(|d| d.key == key))
+        .map_or_else(|| t.this_field.to_owned(), |d| d.label.clone())
 }
 
 fn page(
     p: &Portal,
     status: StatusCode,
     notice: Option<&'static str>,
-    fields: Vec<Field>,
+    (fields, kept): (Vec<Field>, Vec<Shown>),
 ) -> Response {
     render(
         status,
@@ -179,8 +280,23 @@ fn page(
             notice,
             invalid: status == StatusCode::BAD_REQUEST,
             fields,
+            kept,
         },
     )
+}
+
+/// The tenant's profile policy and custom fields.
+async fn rules(s: &AppState, p: &Portal) -> Result<(ProfilePolicy, Vec<AttributeDef>), Response> {
+    let tenant = &p.me.tenant.id;
+    let policy = profile_policy::current(&s.store, tenant)
+        .await
+        .map_err(|e| p.refusal(e))?;
+    let defs = s
+        .store
+        .attribute_defs(tenant)
+        .await
+        .map_err(|e| p.refusal(e))?;
+    Ok((policy, defs))
 }
 
 /// `GET /t/{tenant}/account`.
@@ -201,7 +317,11 @@ pub async fn show(
         .and_then(|Query(q)| q.notice)
         .filter(|n| n == "saved")
         .map(|_| p.t.profile_saved);
-    let fields = ProfileFields::of(&p.me.user).fields(p.t, None);
+    let (policy, defs) = match rules(&s, &p).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let fields = form(p.t, &p.me.user, &policy, &defs, None, None);
     page(&p, StatusCode::OK, notice, fields)
 }
 
@@ -212,9 +332,9 @@ pub async fn save(
     Path(slug): Path<String>,
     headers: HeaderMap,
     client: Client,
-    form: Result<Form<ProfileFields>, FormRejection>,
+    typed: Result<Form<BTreeMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
+    let Ok(Form(typed)) = typed else {
         return form_unreadable(Lang::choose(None, &headers));
     };
     let back = format!("/t/{slug}/account");
@@ -222,22 +342,29 @@ pub async fn save(
         Ok(p) => p,
         Err(page) => return page,
     };
-    if let Some(refused) = p.csrf_refusal(&s, f.csrf.as_deref()) {
+    if let Some(refused) = p.csrf_refusal(&s, typed.get("csrf").map(String::as_str)) {
         return refused;
     }
-    match users::update(&s.store, &p.caller, &p.me.user.id, None, f.update()).await {
+    let (policy, defs) = match rules(&s, &p).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let me = &p.me.user;
+    let req = update(me, &policy, &defs, &typed);
+    match users::update(&s.store, &p.caller, &me.id, None, req).await {
         Ok(_) => p.back_with("", "saved"),
         Err(DomainError::Invalid {
             field: Some(field),
             message,
         }) => {
             // The service names the field as the API does; the form by its label.
-            let label = f.label_of(&field, p.t);
-            let message = message.replace(&format!("`{field}`"), label);
+            let key = field.strip_prefix("attributes.").unwrap_or(&field);
+            let label = label_of(p.t, me, &defs, &field);
+            let message = message.replace(&format!("`{key}`"), &label);
             let error = Some((field.as_str(), message));
-            let fields = f.fields(p.t, error);
+            let fields = form(p.t, me, &policy, &defs, Some(&typed), error);
             page(&p, StatusCode::BAD_REQUEST, None, fields)
         }
-        Err(e) => refusal(e),
+        Err(e) => p.refusal(e),
     }
 }

@@ -7,7 +7,7 @@ use super::{Portal, texts::AccountTexts, when};
 use crate::admin::user_sessions;
 use crate::domain::throttle::Client;
 use crate::http::AppState;
-use crate::http::console::{Shell, refusal, render};
+use crate::http::console::{Shell, render};
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::form_unreadable;
 use askama::Template;
@@ -81,7 +81,7 @@ pub async fn list(
     };
     let all = match user_sessions::list(&s.store, &p.caller, &p.me.user.id).await {
         Ok(all) => all,
-        Err(e) => return refusal(e),
+        Err(e) => return p.refusal(e),
     };
     let t = p.t;
     let mut lines: Vec<Line> = all
@@ -140,8 +140,8 @@ pub async fn confirm_end(
     // Only a session of the person's own gets a page; any other id is not found.
     match user_sessions::list(&s.store, &p.caller, &p.me.user.id).await {
         Ok(all) if all.iter().any(|x| x.session.id == id) => {}
-        Ok(_) => return refusal(crate::domain::DomainError::NotFound("session")),
-        Err(e) => return refusal(e),
+        Ok(_) => return p.refusal(crate::domain::DomainError::NotFound("session")),
+        Err(e) => return p.refusal(e),
     }
     let base = format!("/t/{slug}/account/sessions");
     render(
@@ -183,7 +183,7 @@ pub async fn end(
     let notifier = s.logout_notifier();
     match user_sessions::end(&s.store, notifier, &p.caller, &p.me.user.id, &id).await {
         Ok(()) => p.back_with("/sessions", "ended"),
-        Err(e) => refusal(e),
+        Err(e) => p.refusal(e),
     }
 }
 
@@ -235,6 +235,6 @@ pub async fn end_others(
     let (caller, me) = (&p.caller, &p.me);
     match user_sessions::end_others(&s.store, notifier, caller, &me.user.id, &me.session.id).await {
         Ok(()) => p.back_with("/sessions", "others"),
-        Err(e) => refusal(e),
+        Err(e) => p.refusal(e),
     }
 }

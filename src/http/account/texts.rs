@@ -4,8 +4,21 @@
 use crate::http::console::LayoutWords;
 use crate::http::oidc::i18n::Lang;
 
+/// The titles and sentences of a service's refusal, by kind (the service's own words are
+/// English; the other languages say what kind of refusal it is).
+pub struct RefusalTexts {
+    pub forbidden: (&'static str, &'static str),
+    pub not_found: (&'static str, &'static str),
+    pub invalid: (&'static str, &'static str),
+    pub conflict: (&'static str, &'static str),
+    pub changed: (&'static str, &'static str),
+    /// `{n}`: seconds to wait.
+    pub busy: (&'static str, &'static str),
+}
+
 pub struct AccountTexts {
     pub layout: &'static LayoutWords,
+    pub refusals: RefusalTexts,
     pub nav_profile: &'static str,
     pub nav_security: &'static str,
     pub nav_password: &'static str,
@@ -26,6 +39,17 @@ pub struct AccountTexts {
     pub timezone: &'static str,
     pub timezone_hint: &'static str,
     pub optional: &'static str,
+    /// After the label of a field that must be filled in.
+    pub required: &'static str,
+    /// The empty choice of a list, and a kept field with no value.
+    pub not_set: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    /// A field the form cannot name otherwise.
+    pub this_field: &'static str,
+    /// The heading of the fields the organisation keeps (read-only).
+    pub kept_title: &'static str,
+    pub kept_lead: &'static str,
     pub save: &'static str,
     pub cancel: &'static str,
     pub profile_saved: &'static str,
@@ -192,6 +216,26 @@ const EN: AccountTexts = AccountTexts {
         sign_out: "Sign out",
         nav: "Your account",
     },
+    refusals: RefusalTexts {
+        forbidden: ("Not allowed", "Your account does not let you do this."),
+        not_found: ("Not found", "This is not there (any more)."),
+        invalid: (
+            "Not valid",
+            "What was sent is not valid. Go back and correct it.",
+        ),
+        conflict: (
+            "Not possible now",
+            "This cannot be done in the account's present state.",
+        ),
+        changed: (
+            "Changed meanwhile",
+            "This changed while you were looking. Go back, reload and try again.",
+        ),
+        busy: (
+            "Busy",
+            "Too much work is waiting. Try again in {n} seconds.",
+        ),
+    },
     nav_profile: "Profile",
     nav_security: "Security",
     nav_password: "Password",
@@ -212,6 +256,13 @@ const EN: AccountTexts = AccountTexts {
     timezone: "Time zone",
     timezone_hint: "Such as Europe/Paris or America/New_York.",
     optional: "(optional)",
+    required: "(required)",
+    not_set: "Not set",
+    yes: "Yes",
+    no: "No",
+    this_field: "This field",
+    kept_title: "Kept by your organisation",
+    kept_lead: "Only an administrator changes these.",
     save: "Save",
     cancel: "Cancel",
     profile_saved: "Your profile was saved.",
@@ -284,6 +335,29 @@ const FR: AccountTexts = AccountTexts {
         sign_out: "Se déconnecter",
         nav: "Votre compte",
     },
+    refusals: RefusalTexts {
+        forbidden: (
+            "Non autorisé",
+            "Votre compte ne vous permet pas de faire cela.",
+        ),
+        not_found: ("Introuvable", "Ceci n'existe pas ou plus."),
+        invalid: (
+            "Non valide",
+            "Ce qui a été envoyé n'est pas valide. Revenez en arrière pour le corriger.",
+        ),
+        conflict: (
+            "Impossible pour l'instant",
+            "Ceci ne peut pas être fait dans l'état actuel du compte.",
+        ),
+        changed: (
+            "Modifié entre-temps",
+            "Ceci a changé pendant que vous le consultiez. Revenez en arrière, rechargez la page et réessayez.",
+        ),
+        busy: (
+            "Occupé",
+            "Trop de travail en attente. Réessayez dans {n} secondes.",
+        ),
+    },
     nav_profile: "Profil",
     nav_security: "Sécurité",
     nav_password: "Mot de passe",
@@ -304,6 +378,13 @@ const FR: AccountTexts = AccountTexts {
     timezone: "Fuseau horaire",
     timezone_hint: "Par exemple Europe/Paris ou America/Montreal.",
     optional: "(facultatif)",
+    required: "(obligatoire)",
+    not_set: "Non renseigné",
+    yes: "Oui",
+    no: "Non",
+    this_field: "Ce champ",
+    kept_title: "Gérés par votre organisation",
+    kept_lead: "Seul un administrateur peut les modifier.",
     save: "Enregistrer",
     cancel: "Annuler",
     profile_saved: "Votre profil a été enregistré.",
@@ -376,6 +457,26 @@ const DE: AccountTexts = AccountTexts {
         sign_out: "Abmelden",
         nav: "Ihr Konto",
     },
+    refusals: RefusalTexts {
+        forbidden: ("Nicht erlaubt", "Ihr Konto erlaubt Ihnen das nicht."),
+        not_found: ("Nicht gefunden", "Das gibt es nicht (mehr)."),
+        invalid: (
+            "Ungültig",
+            "Die gesendeten Angaben sind ungültig. Gehen Sie zurück und korrigieren Sie sie.",
+        ),
+        conflict: (
+            "Derzeit nicht möglich",
+            "Das ist im jetzigen Zustand des Kontos nicht möglich.",
+        ),
+        changed: (
+            "Inzwischen geändert",
+            "Das wurde geändert, während Sie es angesehen haben. Gehen Sie zurück, laden Sie neu und versuchen Sie es noch einmal.",
+        ),
+        busy: (
+            "Ausgelastet",
+            "Es wartet zu viel Arbeit. Versuchen Sie es in {n} Sekunden noch einmal.",
+        ),
+    },
     nav_profile: "Profil",
     nav_security: "Sicherheit",
     nav_password: "Passwort",
@@ -396,6 +497,13 @@ const DE: AccountTexts = AccountTexts {
     timezone: "Zeitzone",
     timezone_hint: "Zum Beispiel Europe/Berlin oder Europe/Vienna.",
     optional: "(optional)",
+    required: "(Pflichtfeld)",
+    not_set: "Nicht angegeben",
+    yes: "Ja",
+    no: "Nein",
+    this_field: "Dieses Feld",
+    kept_title: "Von Ihrer Organisation verwaltet",
+    kept_lead: "Nur ein Administrator kann diese Angaben ändern.",
     save: "Speichern",
     cancel: "Abbrechen",
     profile_saved: "Ihr Profil wurde gespeichert.",

@@ -13,6 +13,7 @@ mod mfa;
 mod notifications;
 mod overrides;
 mod permissions;
+mod profile_policy;
 mod roles;
 mod scim;
 mod sessions;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(overrides::router())
         .merge(permissions::router())
+        .merge(profile_policy::router())
         .merge(roles::router())
         .merge(scim::router())
         .merge(mfa::router())

@@ -189,13 +189,11 @@ async fn new(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/accounts/new");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::ACCOUNTS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::ACCOUNTS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     render(
         StatusCode::OK,
         &NewPage {
@@ -533,13 +531,11 @@ async fn confirm_delete(
         Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/accounts/{id}/delete");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::ACCOUNTS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::ACCOUNTS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     match accounts::get(&s.store, &console.caller, &id).await {
         Ok(a) => delete_page(&console, a, None, StatusCode::OK),
         Err(e) => refusal(e),

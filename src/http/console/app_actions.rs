@@ -3,7 +3,7 @@
 //! (`GET /t/{tenant}/console/apps/{id}/{rotate|delete}`) and taken by a form POST to the same
 //! address, through `admin::clients` as `/clients/{id}/...` does.
 
-use super::apps::{app_of, open, secret_page};
+use super::apps::{app_of, secret_page};
 use super::{Console, Shell, refusal, render};
 use crate::admin::clients;
 use crate::domain::oidc::Client as App;
@@ -62,7 +62,7 @@ async fn set_role(
     body: Bytes,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps/{id}");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -130,13 +130,9 @@ async fn target(
     client: &Client,
 ) -> Result<(Console, App, Action), Response> {
     let back = format!("/t/{slug}/console/apps/{id}/{action}");
-    let console = open(s, slug, headers, client, &back).await?;
+    let console = Console::holding(s, slug, headers, client, &back, admin::SETTINGS_WRITE).await?;
     let action = Action::parse(action).ok_or_else(|| refusal(DomainError::NotFound("page")))?;
     let app = app_of(s, &console, id).await?;
-    console
-        .caller
-        .require(admin::SETTINGS_WRITE)
-        .map_err(refusal)?;
     Ok((console, app, action))
 }
 

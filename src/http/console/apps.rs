@@ -50,17 +50,6 @@ fn notice_text(q: Result<Query<NoticeQuery>, QueryRejection>) -> Option<&'static
     }
 }
 
-/// The signed-in console for `back`, or the page to show instead.
-pub(super) async fn open(
-    s: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-    client: &Client,
-    back: &str,
-) -> Result<Console, Response> {
-    Console::of(s, slug, headers, client, back).await
-}
-
 /// The app of the path, for a caller who may read apps (a malformed id is not found).
 pub(super) async fn app_of(s: &AppState, console: &Console, id: &str) -> Result<App, Response> {
     let id = ClientId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("app")))?;
@@ -119,7 +108,7 @@ async fn list(
     query: Result<Query<NoticeQuery>, QueryRejection>,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -188,13 +177,11 @@ async fn new(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps/new");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::SETTINGS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::SETTINGS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     new_page(
         &console,
         Fields::new_app(),
@@ -257,7 +244,7 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps/new");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -383,7 +370,7 @@ async fn show(
     query: Result<Query<NoticeQuery>, QueryRejection>,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps/{id}");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };
@@ -414,7 +401,7 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let back = format!("/t/{slug}/console/apps/{id}");
-    let console = match open(&s, &slug, &headers, &client, &back).await {
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
         Ok(c) => c,
         Err(page) => return page,
     };

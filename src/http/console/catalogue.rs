@@ -221,11 +221,7 @@ async fn writable(
     client: &Client,
     back: &str,
 ) -> Result<(Console, Permission), Response> {
-    let console = Console::of(s, slug, headers, client, back).await?;
-    console
-        .caller
-        .require(admin::ROLES_WRITE)
-        .map_err(refusal)?;
+    let console = Console::holding(s, slug, headers, client, back, admin::ROLES_WRITE).await?;
     let id = PermissionId::parse(id).ok_or_else(|| refusal(DomainError::NotFound("permission")))?;
     let all = permissions::list(&s.store, &console.caller)
         .await

@@ -99,6 +99,7 @@ async fn list(
         Some("created") => Some("The field was created."),
         Some("updated") => Some("The field was saved."),
         Some("deleted") => Some("The field and every person's value of it were removed."),
+        Some("self-service") => Some("Saved what people change themselves."),
         _ => None,
     });
     render(
@@ -229,22 +230,6 @@ fn form_page(
     )
 }
 
-/// The console for a caller who may change the definitions.
-async fn writer(
-    s: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-    client: &Client,
-    back: &str,
-) -> Result<Console, Response> {
-    let console = Console::of(s, slug, headers, client, back).await?;
-    console
-        .caller
-        .require(admin::SETTINGS_WRITE)
-        .map_err(refusal)?;
-    Ok(console)
-}
-
 /// `GET /t/{tenant}/console/fields/new`.
 async fn new_form(
     State(s): State<AppState>,
@@ -253,7 +238,7 @@ async fn new_form(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/fields/new");
-    match writer(&s, &slug, &headers, &client, &back).await {
+    match Console::holding(&s, &slug, &headers, &client, &back, admin::SETTINGS_WRITE).await {
         Ok(c) => form_page(
             &c,
             &slug,
@@ -328,10 +313,11 @@ async fn create(
     form: Result<Form<BTreeMap<String, String>>, FormRejection>,
 ) -> Response {
     let back = format!("/t/{slug}/console/fields/new");
-    let console = match writer(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::SETTINGS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     let Ok(Form(form)) = form else {
         return refusal(DomainError::invalid("form", "the form could not be read"));
     };
@@ -371,7 +357,7 @@ async fn definition(
     client: &Client,
     back: &str,
 ) -> Result<(Console, AttributeDef), Response> {
-    let console = writer(s, slug, headers, client, back).await?;
+    let console = Console::holding(s, slug, headers, client, back, admin::SETTINGS_WRITE).await?;
     let def = attributes::get(&s.store, &console.caller, key)
         .await
         .map_err(refusal)?;

@@ -178,13 +178,11 @@ async fn new(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/groups/new");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::GROUPS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::GROUPS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     render(
         StatusCode::OK,
         &NewPage {
@@ -587,13 +585,11 @@ async fn confirm_delete(
         Err(e) => return refusal(e),
     };
     let back = format!("/t/{slug}/console/groups/{id}/delete");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::GROUPS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::GROUPS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     match groups::get(&s.store, &console.caller, &id).await {
         Ok(g) => delete_page(&console, g, None, StatusCode::OK),
         Err(e) => refusal(e),

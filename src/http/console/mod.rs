@@ -19,9 +19,10 @@ mod groups;
 mod memberships;
 mod notification_types;
 mod permissions;
-mod profile_form;
+pub(crate) mod profile_form;
 mod roles;
 mod security;
+mod self_service;
 mod setup;
 mod user;
 mod user_actions;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(catalogue::router())
         .merge(fields::router())
+        .merge(self_service::router())
         .merge(notification_types::router())
         .route(
             "/t/{tenant}/console/users/{id}/permissions",
@@ -305,6 +307,21 @@ impl Console {
             ip: client.ip.map(|i| i.to_string()),
         };
         Ok(Console { me, caller })
+    }
+
+    /// [`Console::of`] for a page only whoever holds `permission` may open (a form whose
+    /// service would refuse them): the refusal page for the others.
+    pub async fn holding(
+        s: &AppState,
+        slug: &str,
+        headers: &HeaderMap,
+        client: &Client,
+        back: &str,
+        permission: &str,
+    ) -> Result<Self, Response> {
+        let console = Self::of(s, slug, headers, client, back).await?;
+        console.caller.require(permission).map_err(refusal)?;
+        Ok(console)
     }
 
     /// The refusal of a form or htmx request whose CSRF token (the form's `csrf` field, or the

@@ -191,11 +191,7 @@ async fn removable(
     client: &Client,
 ) -> Result<(Console, NotificationType), Response> {
     let back = format!("/t/{slug}/console/notifications/{key}/delete");
-    let console = Console::of(s, slug, headers, client, &back).await?;
-    console
-        .caller
-        .require(admin::SETTINGS_WRITE)
-        .map_err(refusal)?;
+    let console = Console::holding(s, slug, headers, client, &back, admin::SETTINGS_WRITE).await?;
     let t = notifications::list_types(&s.store, &console.caller)
         .await
         .map_err(refusal)?

@@ -275,13 +275,11 @@ pub async fn new(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/roles/new");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::ROLES_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::ROLES_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     let fields = Fields::default();
     form(
         &s,
@@ -439,13 +437,11 @@ pub async fn confirm_delete(
         return refusal(DomainError::NotFound("role"));
     };
     let back = format!("/t/{slug}/console/roles/{id}/delete");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::ROLES_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::ROLES_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     match roles::get(&s.store, &console.caller, &id).await {
         Ok(role) => delete_page(&console, role, None, StatusCode::OK),
         Err(e) => refusal(e),

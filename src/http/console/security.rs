@@ -398,13 +398,11 @@ async fn confirm_rotate(
     client: Client,
 ) -> Response {
     let back = format!("/t/{slug}/console/security/keys/rotate");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    if let Err(e) = console.caller.require(admin::SETTINGS_WRITE) {
-        return refusal(e);
-    }
+    let console =
+        match Console::holding(&s, &slug, &headers, &client, &back, admin::SETTINGS_WRITE).await {
+            Ok(c) => c,
+            Err(page) => return page,
+        };
     render(
         StatusCode::OK,
         &RotatePage {

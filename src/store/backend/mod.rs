@@ -18,6 +18,7 @@ mod management;
 mod mfa;
 mod notifications;
 mod permissions;
+mod profile_policy;
 mod rekey;
 mod roles;
 mod scim_create;
