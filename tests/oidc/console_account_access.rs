@@ -158,6 +158,28 @@ async fn another_persons_or_tenants_things_are_not_found(b: Backend) {
     assert_eq!(ada.get(&url).await.status, 404);
     let page = post_with_csrf(&ada, "/t/acme/account", &url, &[]).await;
     assert_eq!(page.status, 404, "{}", page.body);
+    // The refusal speaks the person's language: French and German say what kind it is.
+    let ada_id = s.get("/users?email_prefix=ada%40").await.1["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (locale, title) in [("fr", "Introuvable"), ("de", "Nicht gefunden")] {
+        let (st, _) = s
+            .patch(&format!("/users/{ada_id}"), json!({ "locale": locale }))
+            .await;
+        assert_eq!(st, 200);
+        let page = ada.get(&url).await;
+        assert_eq!(page.status, 404);
+        assert!(
+            page.body.contains(&format!("<html lang=\"{locale}\">")) && page.body.contains(title),
+            "{locale}: {}",
+            page.body
+        );
+    }
+    let (st, _) = s
+        .patch(&format!("/users/{ada_id}"), json!({ "locale": null }))
+        .await;
+    assert_eq!(st, 200);
     // Ada's portal never shows Grace's sessions or apps.
     let sessions = ada.get("/t/acme/account/sessions").await.body;
     assert!(offered_sessions(&sessions).is_empty(), "{sessions}");
