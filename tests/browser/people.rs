@@ -50,7 +50,8 @@ async fn the_owner_creates_a_user_reads_the_audit_and_hands_on_the_ownership(b: 
 }
 
 /// An administrator edits the catalogues in Chromium: a permission, a custom field (an enum
-/// without values refused first) and a kind of notification added then removed.
+/// without values refused first) opened to self-service and then set in their own portal, and a
+/// kind of notification added then removed.
 async fn an_administrator_edits_the_catalogues(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
@@ -76,6 +77,13 @@ async fn an_administrator_edits_the_catalogues(b: Backend) {
     assert_eq!(a["options"], json!(["junior", "senior"]));
     let (_, n) = s.get("/notification-types").await;
     assert!(!n.to_string().contains("billing.invoice_ready"), "{n}");
+    let (_, policy) = s.get("/settings/profile").await;
+    assert_eq!(
+        policy["editable"],
+        json!(["given_name", "family_name", "display_name", "locale", "timezone", "attributes.grade"])
+    );
+    let (_, me) = s.get(&format!("/users/{id}")).await;
+    assert_eq!(me["attributes"]["grade"], "senior", "set by the person in their portal");
 }
 
 /// Seed procedures "invite" and "permission switch" in Chromium: the invited person becomes

@@ -1,9 +1,10 @@
 // The console's catalogues: an administrator adds a permission, defines a custom field (a
 // mistake first, said next to the field), adds a kind of notification and looks at a
-// removal's confirmation. Every page state is checked with axe-core at both widths.
+// removal's confirmation; lets people change the new field themselves and uses it in their own
+// portal. Every page state is checked with axe-core at both widths.
 "use strict";
 
-module.exports = ({ tenantPath, log, expect, checkPage, signInTo, waitForPath }) => ({
+module.exports = ({ base, tenantPath, log, expect, checkPage, signInTo, waitForPath }) => ({
   async console_catalogue({ page }) {
     const desk = { width: 1280, height: 800 };
     await signInTo(page, `${tenantPath}/console/permissions`);
@@ -44,6 +45,29 @@ module.exports = ({ tenantPath, log, expect, checkPage, signInTo, waitForPath })
     await page.getByRole("button", { name: "Create field" }).click();
     await page.getByText("The field was created.").waitFor();
     await checkPage(page, "fields");
+
+    log("let people choose their grade themselves, and keep their phone");
+    await page.setViewportSize(desk);
+    await page.getByRole("link", { name: "Choose the fields people change themselves" }).click();
+    await waitForPath(page, `${tenantPath}/console/fields/self-service`);
+    await checkPage(page, "fields-self-service");
+    await page.setViewportSize(desk);
+    await page.getByLabel("Grade").check();
+    await page.getByLabel("Phone").uncheck();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved what people change themselves.").waitFor();
+    await page.goto(`${base}${tenantPath}/account`);
+    await page.getByRole("heading", { name: "Your profile" }).waitFor();
+    await page.getByLabel(/^Grade/).selectOption("senior");
+    expect(await page.getByLabel(/^Phone/).count() === 0, "the phone is no longer offered");
+    await page.getByRole("heading", { name: "Kept by your organisation" }).waitFor();
+    await checkPage(page, "account-profile-policy");
+    await page.setViewportSize(desk);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Your profile was saved.").waitFor();
+    expect(await page.getByLabel(/^Grade/).inputValue() === "senior", "the grade was saved");
+    await page.goto(`${base}${tenantPath}/console/permissions`);
+    await page.getByRole("heading", { name: "Permissions", exact: true }).waitFor();
 
     log("add a kind of notification, then look at removing it");
     await page.setViewportSize(desk);
