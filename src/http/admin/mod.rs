@@ -6,6 +6,7 @@ mod audit;
 mod clients;
 mod consents;
 mod groups;
+mod imports;
 mod keys;
 mod management;
 mod memberships;
@@ -24,6 +25,7 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(imports::router())
         .merge(users::router())
         .merge(accounts::router())
         .merge(memberships::router())
