@@ -35,7 +35,11 @@ fn file(n: usize) -> Vec<u8> {
     );
     for i in 0..n {
         let account = ["North", "South", "East"][i % 3];
-        let role = if i % 5 == 0 { "Trainer|Member" } else { "Member" };
+        let role = if i % 5 == 0 {
+            "Trainer|Member"
+        } else {
+            "Member"
+        };
         out.push_str(&format!(
             "user{i:06}@example.com,Given {i},\"Family, {i}\",EXT-{i},active,{account},2024-01-0{},{role}\n",
             1 + i % 9
@@ -56,11 +60,15 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
             name: name.into(),
             kind: castellan::domain::AccountKind::Customer,
         };
-        castellan::admin::accounts::create(&store, &caller, req).await.unwrap();
+        castellan::admin::accounts::create(&store, &caller, req)
+            .await
+            .unwrap();
     }
-    let role = serde_json::from_value(serde_json::json!({"name": "Trainer", "permissions": []}))
+    let role =
+        serde_json::from_value(serde_json::json!({"name": "Trainer", "permissions": []})).unwrap();
+    castellan::admin::roles::create(&store, &caller, role)
+        .await
         .unwrap();
-    castellan::admin::roles::create(&store, &caller, role).await.unwrap();
     let bytes = file(n);
     let provider = Provider::default();
     let notifier = Notifier {
@@ -69,7 +77,13 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
     };
     let mut lines = vec![];
     for (what, options) in [
-        ("import, dry run", Options { dry_run: true, ..Options::default() }),
+        (
+            "import, dry run",
+            Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        ),
         ("import", Options::default()),
         ("import again (all unchanged)", Options::default()),
     ] {
@@ -131,10 +145,12 @@ async fn main() {
             .unwrap();
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
         lines.extend(bench_db("PostgreSQL", &url, n).await);
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     }
     println!("\n{n} users; seconds, rows per second, peak RSS of the process so far (MiB)\n");
     println!("| database | step | seconds | rows/s | peak RSS MiB |");

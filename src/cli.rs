@@ -624,7 +624,10 @@ pub fn cli_caller(tenant: crate::domain::Tenant) -> crate::domain::authz::Caller
     }
 }
 
-pub(crate) async fn tenant_named(store: &Store, slug: &str) -> Result<crate::domain::Tenant, String> {
+pub(crate) async fn tenant_named(
+    store: &Store,
+    slug: &str,
+) -> Result<crate::domain::Tenant, String> {
     store
         .tenant_by_slug(slug)
         .await

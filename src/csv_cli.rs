@@ -68,9 +68,9 @@ pub async fn import(store: &Store, public_url: &str, command: ImportCommand) -> 
         mapping,
     };
     let sink: Box<dyn Write> = match &report {
-        Some(path) => Box::new(
-            std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        ),
+        Some(path) => {
+            Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = csv::Writer::from_writer(sink);
@@ -122,7 +122,11 @@ fn progress_bar(rows: u64) -> ProgressBar {
 pub fn summary(c: &Counts, dry_run: bool) -> String {
     format!(
         "{}{} rows: {} created, {} updated, {} unchanged, {} refused{}",
-        if dry_run { "dry run, nothing written: " } else { "" },
+        if dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
         c.rows,
         c.created,
         c.updated,

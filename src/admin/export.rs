@@ -69,7 +69,8 @@ impl Export {
                 .await?;
                 for user in page.items {
                     if user.status != UserStatus::Anonymised {
-                        out.write_record(self.row(&user).await?).map_err(csv_error)?;
+                        out.write_record(self.row(&user).await?)
+                            .map_err(csv_error)?;
                     }
                 }
                 self.cursor = page.next_cursor;

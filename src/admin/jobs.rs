@@ -41,7 +41,17 @@ pub async fn start_import(
         .await?;
     let (store, caller, id) = (store.clone(), caller.clone(), job.id.clone());
     tokio::spawn(async move {
-        run_job(&store, &provider, &public_url, &caller, &id, &bytes, &options, total).await;
+        run_job(
+            &store,
+            &provider,
+            &public_url,
+            &caller,
+            &id,
+            &bytes,
+            &options,
+            total,
+        )
+        .await;
     });
     Ok(job)
 }
@@ -95,7 +105,11 @@ async fn run_job(
                 total,
                 ..JobCounts::default()
             },
-            (JobState::Failed, Some(super::import::plan::reason(e)), report),
+            (
+                JobState::Failed,
+                Some(super::import::plan::reason(e)),
+                report,
+            ),
         ),
     };
     if let Err(e) = store.update_job(tenant, id, &counts, Some(end)).await {

@@ -1,7 +1,7 @@
 //! Background jobs of the admin API (CSV imports): their state and counts, pollable.
 
-use super::ids::JobId;
 use super::clock::rfc3339_ms;
+use super::ids::JobId;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

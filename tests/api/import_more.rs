@@ -3,7 +3,7 @@
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
-use crate::import::{catalogue, export, finish, import, start};
+use crate::import::{catalogue, export, finish, start};
 use rand::RngExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,10 +21,11 @@ pub async fn table_counts(url: &str) -> Vec<String> {
         .await
         .unwrap();
         for n in names {
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{n}\"")))
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
+            let count: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{n}\"")))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
             out.push(format!("{n} {count}"));
         }
     } else {
@@ -36,10 +37,11 @@ pub async fn table_counts(url: &str) -> Vec<String> {
         .await
         .unwrap();
         for n in names {
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{n}\"")))
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
+            let count: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{n}\"")))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
             out.push(format!("{n} {count}"));
         }
     }
@@ -49,11 +51,20 @@ pub async fn table_counts(url: &str) -> Vec<String> {
 /// A random text of hostile and non-ASCII pieces (what a spreadsheet may hold).
 fn hostile(rng: &mut impl RngExt) -> String {
     const PIECES: [&str; 14] = [
-        "a", "Zoë", "中文", "ß", "\"", ",", ";", "'", "<script>", "=1+1", " x ", "|", "O'Brien", "🙂",
+        "a", "Zoë", "中文", "ß", "\"", ",", ";", "'", "<script>", "=1+1", " x ", "|", "O'Brien",
+        "🙂",
     ];
     let n = rng.random_range(1..5);
-    let s: String = (0..n).map(|_| PIECES[rng.random_range(0..PIECES.len())]).collect();
-    s.trim().to_owned().chars().take(200).collect::<String>().trim().to_owned()
+    let s: String = (0..n)
+        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+        .collect();
+    s.trim()
+        .to_owned()
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 fn ids_by_name(v: &Value, key: &str) -> Vec<(String, String)> {
@@ -62,13 +73,21 @@ fn ids_by_name(v: &Value, key: &str) -> Vec<(String, String)> {
         .or(v.as_array())
         .unwrap()
         .iter()
-        .map(|x| (x[key].as_str().unwrap().to_owned(), x["id"].as_str().unwrap().to_owned()))
+        .map(|x| {
+            (
+                x[key].as_str().unwrap().to_owned(),
+                x["id"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
 /// The export's rows without the tenant's owner (each tenant has its own).
 fn without_owner(csv: &str) -> Vec<String> {
-    csv.lines().filter(|l| !l.starts_with("owner@")).map(str::to_owned).collect()
+    csv.lines()
+        .filter(|l| !l.starts_with("owner@"))
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn round_trip_of_generated_users(b: Backend) {
@@ -107,11 +126,15 @@ async fn round_trip_of_generated_users(b: Backend) {
             let (_, ms) = s.get(&format!("/users/{id}/memberships")).await;
             let m = ms["items"][0]["id"].as_str().unwrap().to_owned();
             let dates = json!({"start_date": format!("202{}-0{}-1{}", rng.random_range(0..5), rng.random_range(1..10), rng.random_range(0..10)), "end_date": null});
-            let (st, e) = s.patch(&format!("/users/{id}/memberships/{m}"), dates).await;
+            let (st, e) = s
+                .patch(&format!("/users/{id}/memberships/{m}"), dates)
+                .await;
             assert_eq!(st, StatusCode::OK, "{e}");
         }
         if rng.random_bool(0.5) {
-            let (st, e) = s.put(&format!("/groups/{group}/members/{id}"), json!({})).await;
+            let (st, e) = s
+                .put(&format!("/groups/{group}/members/{id}"), json!({}))
+                .await;
             assert!(st.is_success(), "{e}");
         }
         if rng.random_bool(0.3) {
@@ -122,7 +145,14 @@ async fn round_trip_of_generated_users(b: Backend) {
     let first = export(&s, "acme", &s.token).await;
     let beta = s.other_tenant("beta").await;
     catalogue(&s, "beta", &beta).await;
-    let (st, job) = start(&s, "beta", &beta, "", without_owner(&first).join("\n").as_bytes()).await;
+    let (st, job) = start(
+        &s,
+        "beta",
+        &beta,
+        "",
+        without_owner(&first).join("\n").as_bytes(),
+    )
+    .await;
     assert_eq!(st, StatusCode::ACCEPTED, "{job}");
     let job = finish(&s, "beta", &beta, job["id"].as_str().unwrap()).await;
     assert_eq!(job["counts"]["created"].as_i64(), Some(20), "{job}");
@@ -133,7 +163,12 @@ async fn round_trip_of_generated_users(b: Backend) {
 /// A token acting as a new user holding the role seeded from `template`.
 async fn token_of(s: &TestServer, email: &str, template: &str) -> (String, String) {
     let role = s.role_id(template).await;
-    let (st, u) = s.post("/users", json!({"email": email, "role_ids": [role], "status": "active"})).await;
+    let (st, u) = s
+        .post(
+            "/users",
+            json!({"email": email, "role_ids": [role], "status": "active"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED, "{u}");
     let id = u["id"].as_str().unwrap().to_owned();
     (s.token_for("acme", &id).await, id)
@@ -143,30 +178,59 @@ async fn who_may_import_export_and_see_jobs(b: Backend) {
     let s = TestServer::start(b).await;
     catalogue(&s, "acme", &s.token).await;
     let (_, accounts) = s.get("/accounts").await;
-    let northwind = ids_by_name(&accounts, "name").into_iter().find(|(n, _)| n == "Northwind").unwrap().1;
+    let northwind = ids_by_name(&accounts, "name")
+        .into_iter()
+        .find(|(n, _)| n == "Northwind")
+        .unwrap()
+        .1;
     let (member, _) = token_of(&s, "member@example.com", "member").await;
     let (manager, mid) = token_of(&s, "manager@example.com", "manager").await;
-    let (st, e) = s.post(&format!("/users/{mid}/management"), json!({"kind": "account", "id": northwind})).await;
+    let (st, e) = s
+        .post(
+            &format!("/users/{mid}/management"),
+            json!({"kind": "account", "id": northwind}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED, "{e}");
     let (admin, _) = token_of(&s, "admin@example.com", "administrator").await;
     let owner_id = s.get("/owner").await.1["id"].as_str().unwrap().to_owned();
     let owner = s.token_for("acme", &owner_id).await;
     let csv = b"email,main_account\nin@example.com,Northwind\nout@example.com,\n";
     // Anonymous and no rights: refused; nothing starts.
-    let res = s.client.post(s.url("/users/import")).header("content-type", "text/csv").body(&csv[..]).send().await.unwrap();
+    let res = s
+        .client
+        .post(s.url("/users/import"))
+        .header("content-type", "text/csv")
+        .body(&csv[..])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = s.client.get(s.url("/users/export")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let (st, e) = start(&s, "acme", &member, "dry_run=true", csv).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
-    let res = s.client.get(s.url("/users/export")).bearer_auth(&member).send().await.unwrap();
+    let res = s
+        .client
+        .get(s.url("/users/export"))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // A manager imports into the accounts they manage, and exports the people they manage.
     let (st, job) = start(&s, "acme", &manager, "", csv).await;
     assert_eq!(st, StatusCode::ACCEPTED, "{job}");
     let mjob = job["id"].as_str().unwrap().to_owned();
     let job = finish(&s, "acme", &manager, &mjob).await;
-    assert_eq!((job["counts"]["created"].as_i64(), job["counts"]["refused"].as_i64()), (Some(1), Some(1)), "{job}");
+    assert_eq!(
+        (
+            job["counts"]["created"].as_i64(),
+            job["counts"]["refused"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{job}"
+    );
     let managed = export(&s, "acme", &manager).await;
     assert_eq!(managed.lines().count(), 2, "the header and in@: {managed}");
     assert!(managed.contains("in@example.com"));
@@ -175,8 +239,14 @@ async fn who_may_import_export_and_see_jobs(b: Backend) {
         let (st, job) = start(&s, "acme", token, "dry_run=true", csv).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{job}");
         finish(&s, "acme", token, job["id"].as_str().unwrap()).await;
-        assert!(export(&s, "acme", token).await.contains("member@example.com"));
-        let (st, _) = s.call_as(token, Method::GET, &s.url(&format!("/jobs/{mjob}")), None).await;
+        assert!(
+            export(&s, "acme", token)
+                .await
+                .contains("member@example.com")
+        );
+        let (st, _) = s
+            .call_as(token, Method::GET, &s.url(&format!("/jobs/{mjob}")), None)
+            .await;
         assert_eq!(st, StatusCode::OK);
     }
     // Someone else's job: unseen by the member and by another tenant, as if it did not exist.
@@ -187,11 +257,17 @@ async fn who_may_import_export_and_see_jobs(b: Backend) {
         (&member, s.url(&format!("/jobs/{ajob}"))),
         (&manager, s.url(&format!("/jobs/{ajob}/report"))),
         (&beta, format!("{}/t/beta/api/v1/jobs/{ajob}", s.base)),
-        (&beta, format!("{}/t/beta/api/v1/jobs/{ajob}/report", s.base)),
+        (
+            &beta,
+            format!("{}/t/beta/api/v1/jobs/{ajob}/report", s.base),
+        ),
     ] {
         let (st, e) = s.call_as(token, Method::GET, &url, None).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{url}: {e}");
     }
 }
 
-backends!(round_trip_of_generated_users, who_may_import_export_and_see_jobs);
+backends!(
+    round_trip_of_generated_users,
+    who_may_import_export_and_see_jobs
+);

@@ -88,7 +88,15 @@ pub async fn chunk(
                     deactivate,
                 } = *c;
                 reqs.push(req);
-                creations.push((i, Rest { other_accounts, dates, groups, deactivate }));
+                creations.push((
+                    i,
+                    Rest {
+                        other_accounts,
+                        dates,
+                        groups,
+                        deactivate,
+                    },
+                ));
             }
             Ok(Plan::Update(id, c)) => updates.push((i, id, c)),
             _ => {}

@@ -173,7 +173,10 @@ async fn pass(
             let row = ReportRow {
                 line: record.line,
                 email: file.cell(cells, &Column::Email).unwrap_or("").to_owned(),
-                external_id: file.cell(cells, &Column::ExternalId).unwrap_or("").to_owned(),
+                external_id: file
+                    .cell(cells, &Column::ExternalId)
+                    .unwrap_or("")
+                    .to_owned(),
                 outcome: Outcome::Refused,
                 reason: String::new(),
             };
@@ -218,4 +221,3 @@ fn duplicate(seen: &mut HashMap<(bool, String), u64>, row: &ReportRow) -> Option
     }
     None
 }
-

@@ -140,13 +140,13 @@ impl<'a> ImportFile<'a> {
 
     /// The records after the header, in order; blank lines are skipped.
     pub fn records(&self) -> impl Iterator<Item = Record> + 'a {
-        let width = self.columns.len();
-        let mut reader = reader(self.body, self.separator);
+        let (width, body) = (self.columns.len(), self.body);
+        let mut reader = reader(body, self.separator);
         let _ = reader.headers();
         reader.into_records().filter_map(move |r| match r {
             Ok(rec) if rec.iter().all(|c| c.trim().is_empty()) => None,
             Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
+                let line = rec.position().map_or(0, |p| start_line(body, p));
                 let cells = if rec.len() == width {
                     Ok(rec.iter().map(|c| c.trim().to_owned()).collect())
                 } else {
@@ -182,8 +182,25 @@ pub fn count_records(bytes: &[u8]) -> u64 {
     let _ = reader.headers();
     reader
         .into_records()
-        .filter(|r| !r.as_ref().is_ok_and(|r| r.iter().all(|c| c.trim().is_empty())))
+        .filter(|r| {
+            !r.as_ref()
+                .is_ok_and(|r| r.iter().all(|c| c.trim().is_empty()))
+        })
         .count() as u64
+}
+
+/// The line a record starts on: the reader places a record after blank lines at the first of
+/// them, so those are counted here.
+fn start_line(body: &[u8], p: &csv::Position) -> u64 {
+    let from = usize::try_from(p.byte())
+        .unwrap_or(usize::MAX)
+        .min(body.len());
+    let blank = body[from..]
+        .iter()
+        .take_while(|b| matches!(b, b'\n' | b'\r'))
+        .filter(|b| **b == b'\n')
+        .count();
+    p.line() + blank as u64
 }
 
 fn reader(body: &[u8], separator: u8) -> csv::Reader<&[u8]> {
@@ -215,7 +232,10 @@ pub fn sniff(body: &[u8]) -> u8 {
 
 fn column_of(header: &str, mapping: &Mapping, attributes: &[String]) -> Result<Column> {
     let folded = fold(header);
-    let name = mapping.0.get(&folded).map_or(folded.as_str(), String::as_str);
+    let name = mapping
+        .0
+        .get(&folded)
+        .map_or(folded.as_str(), String::as_str);
     if let Some((_, c)) = COLUMNS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
         return Ok(c.clone());
     }
@@ -245,7 +265,8 @@ mod tests {
 
     #[test]
     fn bom_semicolons_and_quotes() {
-        let text = "\u{feff}Email;Given_Name;code\n\"a@x.test\";\"Dupont; \"\"Jo\"\"\nline two\";C1\n\n";
+        let text =
+            "\u{feff}Email;Given_Name;code\n\"a@x.test\";\"Dupont; \"\"Jo\"\"\nline two\";C1\n\n";
         let file = open(text.as_bytes()).unwrap();
         assert_eq!(file.separator, b';');
         assert_eq!(
@@ -261,6 +282,9 @@ mod tests {
         let cells = rows[0].cells.as_ref().unwrap();
         assert_eq!(cells[1], "Dupont; \"Jo\"\nline two");
         assert_eq!(rows[0].line, 2);
+        let file = open(b"email\na@x.test\n\n\r\n\nb@x.test\n").unwrap();
+        let lines: Vec<u64> = file.records().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 6]);
     }
 
     #[test]

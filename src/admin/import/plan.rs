@@ -81,7 +81,9 @@ pub async fn plan_row(
 ) -> std::result::Result<Plan, String> {
     let wanted = Wanted::read(cat, file, cells)?;
     match find_user(store, caller, &wanted).await? {
-        None => plan_creation(store, caller, cat, wanted).await.map(|c| Plan::Create(Box::new(c))),
+        None => plan_creation(store, caller, cat, wanted)
+            .await
+            .map(|c| Plan::Create(Box::new(c))),
         Some(user) => {
             let changes = plan_changes(store, caller, cat, file, &wanted, &user).await?;
             Ok(if changes.is_empty() {
@@ -120,7 +122,11 @@ async fn find_user(
         .map_err(reason)?
         .filter(|u| u.status != UserStatus::Anonymised);
     let by_external = match &w.create.external_id {
-        Some(x) => match store.users_by_external_id(tenant, x).await.map_err(reason)?[..] {
+        Some(x) => match store
+            .users_by_external_id(tenant, x)
+            .await
+            .map_err(reason)?[..]
+        {
             [] => None,
             [ref id] => Some(id.clone()),
             _ => return Err(format!("several users have the external id `{x}`")),
@@ -129,9 +135,7 @@ async fn find_user(
     };
     let id = match (by_email, by_external) {
         (Some(u), Some(x)) if u.id != x => {
-            return Err(
-                "the email and the external id belong to two different users".to_owned(),
-            );
+            return Err("the email and the external id belong to two different users".to_owned());
         }
         (Some(u), _) => u.id,
         (None, Some(x)) => x,
@@ -242,7 +246,10 @@ async fn plan_changes(
         }
     }
     if !w.groups.is_empty() {
-        let names = store.group_names_of(tenant, &user.id).await.map_err(reason)?;
+        let names = store
+            .group_names_of(tenant, &user.id)
+            .await
+            .map_err(reason)?;
         for g in &w.groups {
             if !names.iter().any(|n| cat.group_is(g, n)) {
                 c.join_groups.push(g.clone());

@@ -117,8 +117,12 @@ impl Wanted {
             cell(Column::MainAccount),
             cell(Column::Accounts),
         )?;
-        let (main_role, other_roles) =
-            main_and_others(&cat.roles, "role", cell(Column::MainRole), cell(Column::Roles))?;
+        let (main_role, other_roles) = main_and_others(
+            &cat.roles,
+            "role",
+            cell(Column::MainRole),
+            cell(Column::Roles),
+        )?;
         let groups = list(cell(Column::Groups))
             .into_iter()
             .map(|g| resolve(&cat.groups, "group", "groups", g))

@@ -130,7 +130,10 @@ async fn export(State(s): State<AppState>, caller: Caller) -> ApiResult<Response
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"users.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"users.csv\"",
+            ),
         ],
         Body::from_stream(chunks),
     )

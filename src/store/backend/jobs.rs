@@ -111,14 +111,13 @@ impl Backend {
 
     /// The report of a finished job of the tenant (`None`: no such job, or not finished).
     pub async fn job_report(&self, tenant: &TenantId, id: &JobId) -> Result<Option<String>> {
-        let report: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT report FROM import_jobs WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
+        let report: Option<Option<String>> =
+            sqlx::query_scalar("SELECT report FROM import_jobs WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
         Ok(report.flatten())
     }
 }
