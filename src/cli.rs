@@ -59,6 +59,16 @@ pub enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// Imports users from CSV.
+    Import {
+        #[command(subcommand)]
+        command: crate::csv_cli::ImportCommand,
+    },
+    /// Exports users as CSV.
+    Export {
+        #[command(subcommand)]
+        command: crate::csv_cli::ExportCommand,
+    },
     /// The master key that seals secrets at rest: make one, or rotate the database to a new one.
     MasterKey {
         #[command(subcommand)]
@@ -189,6 +199,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve => serve(config).await,
         Command::MasterKey { command } => crate::master_key::command(&config, command).await,
+        Command::Import { command } => {
+            let store = crate::master_key::open_store(&config).await?;
+            let result = crate::csv_cli::import(&store, &config.public_url, command).await;
+            store.close().await;
+            result
+        }
+        Command::Export { command } => {
+            let store = crate::master_key::open_store(&config).await?;
+            let result = crate::csv_cli::export(&store, command).await;
+            store.close().await;
+            result
+        }
         Command::Tenant { command } => {
             let store = crate::master_key::open_store(&config).await?;
             match command {
@@ -590,7 +612,7 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The command-line caller: every administration permission, recorded as the CLI.
-fn cli_caller(tenant: crate::domain::Tenant) -> crate::domain::authz::Caller {
+pub fn cli_caller(tenant: crate::domain::Tenant) -> crate::domain::authz::Caller {
     crate::domain::authz::Caller {
         tenant,
         principal: crate::domain::authz::Principal::Token {
@@ -602,7 +624,10 @@ fn cli_caller(tenant: crate::domain::Tenant) -> crate::domain::authz::Caller {
     }
 }
 
-async fn tenant_named(store: &Store, slug: &str) -> Result<crate::domain::Tenant, String> {
+pub(crate) async fn tenant_named(
+    store: &Store,
+    slug: &str,
+) -> Result<crate::domain::Tenant, String> {
     store
         .tenant_by_slug(slug)
         .await

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod csv_cli;
 pub mod domain;
 pub mod http;
 pub mod limits;

@@ -181,16 +181,13 @@ pub async fn check_grantable_role(
     Ok(role)
 }
 
-pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<User> {
-    let scope = caller.user_write_scope()?;
+/// The profile of a new user, validated by the rules of [`create`] (without the store).
+pub fn new_profile(req: &CreateUser) -> Result<UserProfile> {
     let email = validate::email("email", &req.email)?;
-    let username_is_email = req.username.is_none();
-    let username = match req.username {
-        Some(u) => validate::name("username", &u, 254)?,
+    let username = match &req.username {
+        Some(u) => validate::name("username", u, 254)?,
         None => email.clone(),
     };
-    // Whether the email is taken is the store's rule (its unique index, which the tenant's
-    // shared-email setting and deleted users stand outside of): a 409 from the insert.
     let status = match req.status.unwrap_or(UserStatus::Invited) {
         s @ (UserStatus::Invited | UserStatus::Active) => s,
         _ => {
@@ -200,58 +197,152 @@ pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<U
             ));
         }
     };
-    if let UserScope::ManagedBy(manager) = &scope {
+    Ok(UserProfile {
+        username,
+        email,
+        email_verified: req.email_verified,
+        given_name: validate::optional("given_name", req.given_name.clone(), 200)?,
+        family_name: validate::optional("family_name", req.family_name.clone(), 200)?,
+        display_name: validate::optional("display_name", req.display_name.clone(), 200)?,
+        phone: validate::optional("phone", req.phone.clone(), 50)?,
+        locale: validate::optional("locale", req.locale.clone(), 35)?,
+        timezone: validate::optional("timezone", req.timezone.clone(), 64)?,
+        external_id: validate::optional("external_id", req.external_id.clone(), 256)?,
+        status,
+    })
+}
+
+pub async fn create(store: &Store, caller: &Caller, req: CreateUser) -> Result<User> {
+    let scope = caller.user_write_scope()?;
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let username_is_email = req.username.is_none();
+    let new = prepare(store, caller, &scope, &defs, &mut Checked::default(), req).await?;
+    store
+        .insert_user(caller.tenant_id(), &new, &caller.actor())
+        .await
+        .map_err(|e| taken(e, username_is_email))
+}
+
+/// Creates several users, each by the rules of [`create`], in one store transaction (a refused
+/// one does not stop the others); the outcome of each, in order.
+pub async fn create_many(
+    store: &Store,
+    caller: &Caller,
+    reqs: Vec<CreateUser>,
+) -> Result<Vec<Result<User>>> {
+    let scope = caller.user_write_scope()?;
+    let defs = store.attribute_defs(caller.tenant_id()).await?;
+    let mut checked = Checked::default();
+    let (mut news, mut outcomes) = (Vec::new(), Vec::with_capacity(reqs.len()));
+    for req in reqs {
+        let username_is_email = req.username.is_none();
+        match prepare(store, caller, &scope, &defs, &mut checked, req).await {
+            Ok(new) => {
+                news.push(new);
+                outcomes.push(Ok(username_is_email));
+            }
+            Err(e) => outcomes.push(Err(e)),
+        }
+    }
+    let mut made = store
+        .insert_users(caller.tenant_id(), &news, &caller.actor())
+        .await?
+        .into_iter();
+    Ok(outcomes
+        .into_iter()
+        .map(|o| {
+            let username_is_email = o?;
+            made.next()
+                .unwrap_or_else(|| Err(DomainError::Internal("a user went missing".into())))
+                .map_err(|e| taken(e, username_is_email))
+        })
+        .collect())
+}
+
+/// What a batch of creations has already found allowed: roles the caller may hand out,
+/// accounts a manager manages, the Member role.
+#[derive(Default)]
+struct Checked {
+    roles: std::collections::HashSet<RoleId>,
+    accounts: std::collections::HashSet<AccountId>,
+    member: Option<RoleId>,
+}
+
+/// A creation request checked and turned into the user to store.
+async fn prepare(
+    store: &Store,
+    caller: &Caller,
+    scope: &UserScope,
+    defs: &[AttributeDef],
+    checked: &mut Checked,
+    req: CreateUser,
+) -> Result<NewUser> {
+    // Whether the email is taken is the store's rule (its unique index, which the tenant's
+    // shared-email setting and deleted users stand outside of): a 409 from the insert.
+    let p = new_profile(&req)?;
+    if let UserScope::ManagedBy(manager) = scope {
         let account = req.account_id.as_ref().ok_or_else(|| {
             DomainError::forbidden("as a manager, give the `account_id` of an account you manage")
         })?;
-        if !store
-            .manages_account(caller.tenant_id(), manager, account)
-            .await?
-        {
-            return Err(DomainError::forbidden("you do not manage this account"));
+        if !checked.accounts.contains(account) {
+            if !store
+                .manages_account(caller.tenant_id(), manager, account)
+                .await?
+            {
+                return Err(DomainError::forbidden("you do not manage this account"));
+            }
+            checked.accounts.insert(account.clone());
         }
     }
     let mut roles = req.role_ids.clone();
     if roles.is_empty() {
-        roles.push(
-            store
-                .role_by_template(caller.tenant_id(), RoleTemplate::Member)
-                .await?
-                .id,
-        );
+        let member = match &checked.member {
+            Some(m) => m.clone(),
+            None => {
+                store
+                    .role_by_template(caller.tenant_id(), RoleTemplate::Member)
+                    .await?
+                    .id
+            }
+        };
+        checked.member = Some(member.clone());
+        roles.push(member);
     }
     for role in &roles {
-        check_grantable_role(store, caller, role).await?;
+        if !checked.roles.contains(role) {
+            check_grantable_role(store, caller, role).await?;
+            checked.roles.insert(role.clone());
+        }
     }
-    let defs = store.attribute_defs(caller.tenant_id()).await?;
-    let attributes = validate_changes(&defs, &req.attributes)?;
-    check_required(&defs, &[], &attributes)?;
-    let new = NewUser {
-        username,
-        email,
-        email_verified: req.email_verified,
-        given_name: validate::optional("given_name", req.given_name, 200)?,
-        family_name: validate::optional("family_name", req.family_name, 200)?,
-        display_name: validate::optional("display_name", req.display_name, 200)?,
-        phone: validate::optional("phone", req.phone, 50)?,
-        locale: validate::optional("locale", req.locale, 35)?,
-        timezone: validate::optional("timezone", req.timezone, 64)?,
-        external_id: validate::optional("external_id", req.external_id, 256)?,
-        status,
+    let attributes = validate_changes(defs, &req.attributes)?;
+    check_required(defs, &[], &attributes)?;
+    Ok(NewUser {
+        username: p.username,
+        email: p.email,
+        email_verified: p.email_verified,
+        given_name: p.given_name,
+        family_name: p.family_name,
+        display_name: p.display_name,
+        phone: p.phone,
+        locale: p.locale,
+        timezone: p.timezone,
+        external_id: p.external_id,
+        status: p.status,
         attributes,
         main_account: req.account_id,
         roles,
-    };
-    store
-        .insert_user(caller.tenant_id(), &new, &caller.actor())
-        .await
-        .map_err(|e| match e {
-            // The client sent only the email; whichever index refused it, the email is taken.
-            DomainError::Conflict(_) if username_is_email => DomainError::conflict(
-                "a user with this email already exists (as an email or a username)",
-            ),
-            e => e,
-        })
+    })
+}
+
+/// The store's conflict, in words for a client who sent only the email when it did.
+fn taken(e: DomainError, username_is_email: bool) -> DomainError {
+    match e {
+        // The client sent only the email; whichever index refused it, the email is taken.
+        DomainError::Conflict(_) if username_is_email => DomainError::conflict(
+            "a user with this email already exists (as an email or a username)",
+        ),
+        e => e,
+    }
 }
 
 pub async fn get(store: &Store, caller: &Caller, id: &UserId) -> Result<User> {
@@ -285,7 +376,8 @@ pub async fn list(store: &Store, caller: &Caller, req: ListUsers) -> Result<Page
     store.list_users(caller.tenant_id(), &query).await
 }
 
-fn profile_of(u: &User) -> UserProfile {
+/// The profile fields of `u`.
+pub fn profile_of(u: &User) -> UserProfile {
     UserProfile {
         username: u.username.clone(),
         email: u.email.clone(),
@@ -412,7 +504,7 @@ fn check_self_editable(req: &UpdateUser, policy: &ProfilePolicy) -> Result<()> {
 }
 
 /// The profile `user` has once `req` is applied.
-fn updated_profile(user: &User, req: &UpdateUser) -> Result<UserProfile> {
+pub fn updated_profile(user: &User, req: &UpdateUser) -> Result<UserProfile> {
     let mut p = profile_of(user);
     if let Some(e) = &req.email {
         let e = validate::email("email", e)?;

@@ -76,6 +76,7 @@ id_type!(
     ClientId,
     FactorId,
     NotificationId,
+    JobId,
 );
 
 #[cfg(test)]

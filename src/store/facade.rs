@@ -48,9 +48,13 @@ forward! {
     fn transfer_ownership(&self, tenant: &TenantId, new_owner: &UserId, actor: &Actor) -> Tenant;
 
     fn insert_user(&self, tenant: &TenantId, user: &NewUser, actor: &Actor) -> User;
+    /// Inserts users in one transaction, each on its own (a refused one leaves nothing).
+    fn insert_users(&self, tenant: &TenantId, users: &[NewUser], actor: &Actor) -> Vec<Result<User>>;
     fn get_user(&self, tenant: &TenantId, id: &UserId) -> Option<User>;
     fn user_by_email(&self, tenant: &TenantId, email: &str) -> Option<User>;
     fn user_for_sign_in(&self, tenant: &TenantId, login: &str) -> Option<User>;
+    /// Users (at most two) with this external id.
+    fn users_by_external_id(&self, tenant: &TenantId, external_id: &str) -> Vec<UserId>;
     fn list_users(&self, tenant: &TenantId, query: &UserQuery) -> Page<User>;
     fn update_user(&self, tenant: &TenantId, id: &UserId, version: i64, profile: &UserProfile,
         attributes: &AttributeChanges, action: &'static str, actor: &Actor) -> User;
@@ -89,6 +93,19 @@ forward! {
     fn permission_holders(&self, tenant: &TenantId, id: &PermissionId) -> Vec<UserId>;
     /// Users with a membership or an account-scoped role in an account.
     fn account_members(&self, tenant: &TenantId, account: &AccountId) -> Vec<UserId>;
+}
+
+// Import jobs.
+forward! {
+    /// Records a new running job.
+    fn insert_job(&self, tenant: &TenantId, kind: &str, dry_run: bool, total: i64, actor: &Actor) -> jobs::Job;
+    /// Moves a job's counts forward; with `end`, finishes it (state, error, report).
+    fn update_job(&self, tenant: &TenantId, id: &JobId, counts: &jobs::JobCounts,
+        end: Option<(jobs::JobState, Option<String>, Option<String>)>) -> ();
+    /// A job of the tenant.
+    fn get_job(&self, tenant: &TenantId, id: &JobId) -> Option<jobs::Job>;
+    /// The report of a finished job of the tenant.
+    fn job_report(&self, tenant: &TenantId, id: &JobId) -> Option<String>;
 }
 
 forward! {

@@ -8,6 +8,8 @@ mod common;
 mod concurrency;
 mod escalation;
 mod groups;
+mod import;
+mod import_more;
 mod management;
 mod memberships;
 mod mfa;

@@ -11,6 +11,7 @@ mod consents;
 mod grants;
 mod groups;
 mod holders;
+mod jobs;
 mod keys;
 mod links;
 mod logout;
@@ -36,6 +37,7 @@ mod throttle;
 mod tokens;
 mod user_sessions;
 mod users;
+mod users_batch;
 
 pub(crate) use super::{DB, DIALECT, MIGRATOR};
 use crate::domain::audit::{Actor, Change};

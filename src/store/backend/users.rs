@@ -280,6 +280,25 @@ impl Backend {
         }
     }
 
+    /// The users (at most two: enough to tell one from several) whose external id is `external_id`,
+    /// anonymised and SCIM-removed ones left out.
+    pub async fn users_by_external_id(
+        &self,
+        tenant: &TenantId,
+        external_id: &str,
+    ) -> Result<Vec<UserId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE tenant_id = $1 AND external_id = $2 \
+             AND NOT scim_removed AND status <> 'anonymised' ORDER BY id LIMIT 2",
+        )
+        .bind(tenant.as_str())
+        .bind(external_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
     /// The user who signs in with `login`: the one whose sign-in email it is, or, when no
     /// current user or several have that email, the one whose username it is.
     pub async fn user_for_sign_in(&self, tenant: &TenantId, login: &str) -> Result<Option<User>> {
