@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod master_key;
 pub mod oidc;
 pub mod scim;

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod consents;
 pub mod groups;
 pub mod keys;
+pub mod mail;
 pub mod management;
 pub mod memberships;
 pub mod mfa;

@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod groups;
 mod keys;
+mod mail;
 mod management;
 mod memberships;
 mod mfa;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(management::router())
         .merge(attributes::router())
         .merge(audit::router())
+        .merge(mail::router())
         .merge(notifications::router())
         .merge(tokens::router())
         .merge(clients::router())

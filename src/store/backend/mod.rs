@@ -14,6 +14,7 @@ mod holders;
 mod keys;
 mod links;
 mod logout;
+mod mail;
 mod management;
 mod mfa;
 mod notifications;
