@@ -602,8 +602,10 @@ async fn serve(config: Config) -> Result<(), String> {
         config.public_url
     );
     tracing::info!(listen = %bound, public_url = %config.public_url, database = %crate::config::redact_url(&config.database_url), "castellan serving");
+    let mailer = crate::mail::worker::Worker::from_config(store.clone(), &config)?;
     let state = AppState::new(store.clone(), config);
     tokio::spawn(purge_expired_state(store.clone()));
+    tokio::spawn(mailer.run());
     crate::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())?;

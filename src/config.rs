@@ -28,6 +28,15 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Brute-force limits on sign-in and the password-hashing queue.
     pub sign_in: crate::limits::SignInLimits,
+    /// The SMTP server mail goes through: `smtp://[user[:password]@]host[:port]` (plain, or
+    /// STARTTLS with `?tls=required`), `smtps://...` (TLS). Empty: mail is written to the log.
+    pub smtp_url: String,
+    /// A file holding the SMTP password (instead of one in `smtp_url`).
+    pub smtp_password_file: String,
+    /// The From address of mail of tenants that set none (`Name <address>` or an address).
+    pub mail_from: String,
+    /// How the mail delivery worker paces itself.
+    pub mail: crate::mail::Delivery,
 }
 
 impl Default for Config {
@@ -41,6 +50,10 @@ impl Default for Config {
             master_key: None,
             trusted_proxies: Vec::new(),
             sign_in: crate::limits::SignInLimits::default(),
+            smtp_url: String::new(),
+            smtp_password_file: String::new(),
+            mail_from: "Castellan <noreply@localhost>".into(),
+            mail: crate::mail::Delivery::default(),
         }
     }
 }
@@ -57,6 +70,10 @@ impl fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("sign_in", &self.sign_in)
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("smtp_password_file", &self.smtp_password_file)
+            .field("mail_from", &self.mail_from)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -80,6 +97,21 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
+    /// The SMTP password from `smtp_password_file`, when one is named.
+    pub fn smtp_password(&self) -> Result<Option<String>, String> {
+        if self.smtp_password_file.is_empty() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&self.smtp_password_file)
+            .map(|p| Some(p.trim_end_matches(['\r', '\n']).to_string()))
+            .map_err(|e| {
+                format!(
+                    "cannot read smtp_password_file {}: {e}",
+                    self.smtp_password_file
+                )
+            })
+    }
+
     /// Loads the configuration: `file` if given, then the environment on top.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
         let mut cfg = match file {
@@ -94,6 +126,7 @@ impl Config {
         cfg.apply_limits_env(|k| std::env::var(k).ok())?;
         cfg.trusted_proxy_ranges()?;
         cfg.sign_in.validate()?;
+        crate::mail::transport::Transport::new(&cfg.smtp_url, None)?;
         Ok(cfg)
     }
 
@@ -149,7 +182,9 @@ impl Config {
     }
 
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
-        let fields: [(&str, &mut String); 4] = [
+        let fields: [(&str, &mut String); 6] = [
+            ("SMTP_URL", &mut self.smtp_url),
+            ("MAIL_FROM", &mut self.mail_from),
             ("LISTEN", &mut self.listen),
             ("PUBLIC_URL", &mut self.public_url),
             ("DATABASE_URL", &mut self.database_url),
@@ -158,6 +193,30 @@ impl Config {
         // A path, not a secret: CASTELLAN_MASTER_KEY_FILE names the key file.
         if let Some(path) = get("CASTELLAN_MASTER_KEY_FILE") {
             self.master_key_file = path;
+        }
+        // A path too: the SMTP password is read from it when mail is sent.
+        if let Some(path) = get("CASTELLAN_SMTP_PASSWORD_FILE") {
+            self.smtp_password_file = path;
+        }
+        let mail: [(&str, &mut u64); 4] = [
+            ("POLL_MS", &mut self.mail.poll_ms),
+            ("LEASE_SECS", &mut self.mail.lease_secs),
+            ("RETRY_BASE_SECS", &mut self.mail.retry_base_secs),
+            ("RETRY_MAX_SECS", &mut self.mail.retry_max_secs),
+        ];
+        for (name, field) in mail {
+            if let Some(v) = get(&format!("CASTELLAN_MAIL__{name}")) {
+                *field = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("CASTELLAN_MAIL__{name}: `{v}` is not a valid value"))?;
+            }
+        }
+        if let Some(v) = get("CASTELLAN_MAIL__MAX_ATTEMPTS") {
+            self.mail.max_attempts = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("CASTELLAN_MAIL__MAX_ATTEMPTS: `{v}` is not a valid value"))?;
         }
         if let Some(key) = get("CASTELLAN_MASTER_KEY").filter(|k| !k.trim().is_empty()) {
             self.master_key = Some(key);
@@ -233,6 +292,8 @@ mod tests {
     fn reference_file_states_the_sign_in_defaults() {
         let c: Config = toml::from_str(include_str!("../config/castellan.toml")).unwrap();
         assert_eq!(c.sign_in, crate::limits::SignInLimits::default());
+        assert_eq!(c.mail, crate::mail::Delivery::default());
+        assert_eq!(c.mail_from, Config::default().mail_from);
         assert!(c.trusted_proxies.is_empty());
     }
 

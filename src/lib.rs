@@ -7,6 +7,7 @@ pub mod csv_cli;
 pub mod domain;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod master_key;
 pub mod oidc;
 pub mod scim;

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod import;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 pub mod management;
 pub mod memberships;
 pub mod mfa;

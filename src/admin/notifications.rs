@@ -152,14 +152,89 @@ pub async fn set_prefs(
             Some(c) => validate_channels(&format!("{key}.channels"), c)?,
             None => now.channels.clone(),
         };
+        if now.mandatory && (!choice.enabled || !channels.iter().any(|c| c == "email")) {
+            return Err(DomainError::invalid(
+                &key,
+                format!(
+                    "`{key}` is a mandatory security notification: it cannot be turned off, nor stop coming by email"
+                ),
+            ));
+        }
         choices.push(NotificationPref {
             event_type: key,
             enabled: choice.enabled,
             channels,
+            mandatory: now.mandatory,
         });
     }
     store
         .set_notification_prefs(caller.tenant_id(), user, &choices, &caller.actor())
+        .await
+}
+
+/// An event an app raises for a user, of one of the tenant's own types.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaiseEvent {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// What the user is told (one line, at most 1000 characters).
+    pub message: String,
+    /// Anything the app wants kept with it (a JSON object, at most 10,000 bytes).
+    pub details: Option<serde_json::Value>,
+}
+
+/// Raises an event of a tenant-defined type for a user (needs write access to the user: an
+/// app's token with `castellan:users.write`, or a manager for the people they manage). Whether
+/// the user's preferences let it through; the delivery worker mails it when they chose email.
+pub async fn raise_event(
+    store: &Store,
+    caller: &Caller,
+    user: &UserId,
+    req: RaiseEvent,
+) -> Result<bool> {
+    let u = authorised_user(store, caller, user, true).await?;
+    if u.status == UserStatus::Anonymised {
+        return Err(DomainError::conflict(
+            "an anonymised user cannot be notified",
+        ));
+    }
+    let types = store.notification_types(caller.tenant_id()).await?;
+    let Some(t) = types.iter().find(|t| t.key == req.event_type) else {
+        return Err(DomainError::invalid(
+            "type",
+            format!(
+                "`{}` is not a notification type of this tenant",
+                req.event_type
+            ),
+        ));
+    };
+    if t.builtin {
+        return Err(DomainError::invalid(
+            "type",
+            format!(
+                "`{}` is a built-in type that Castellan raises itself; apps raise the tenant's own types",
+                t.key
+            ),
+        ));
+    }
+    let message = validate::name("message", &req.message, 1000)?;
+    let details = req.details.unwrap_or_else(|| serde_json::json!({}));
+    if !details.is_object() || details.to_string().len() > 10_000 {
+        return Err(DomainError::invalid(
+            "details",
+            "`details` must be a JSON object of at most 10,000 bytes",
+        ));
+    }
+    store
+        .raise_notification(
+            caller.tenant_id(),
+            user,
+            &t.key,
+            &message,
+            &details,
+            &caller.actor(),
+        )
         .await
 }
 

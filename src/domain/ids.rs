@@ -58,6 +58,7 @@ macro_rules! id_type {
 }
 
 id_type!(
+    MailId,
     TenantId,
     UserId,
     AccountId,

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod mail;
 pub mod mfa;
 pub mod model;
 pub mod oidc;

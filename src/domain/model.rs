@@ -346,6 +346,8 @@ pub struct NotificationPref {
     pub event_type: String,
     pub enabled: bool,
     pub channels: Vec<String>,
+    /// A security notification that cannot be turned off (always on, always by email).
+    pub mandatory: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -393,6 +395,19 @@ pub const BUILTIN_NOTIFICATION_TYPES: [(&str, &str); 7] = [
         "A user one manages was created, changed or deactivated",
     ),
 ];
+
+/// Security notifications every user receives whatever their preferences: they cannot be
+/// turned off (the portal shows them locked, the API refuses opting out).
+pub const MANDATORY_NOTIFICATION_TYPES: [&str; 3] = [
+    "security.new_sign_in",
+    "security.mfa_changed",
+    "security.password_changed",
+];
+
+/// Whether users may not turn `event_type` off.
+pub fn is_mandatory_notification(event_type: &str) -> bool {
+    MANDATORY_NOTIFICATION_TYPES.contains(&event_type)
+}
 
 /// One page of a list, with the cursor of the next page when there is one.
 #[derive(Clone, Debug, Serialize)]

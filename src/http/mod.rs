@@ -10,6 +10,7 @@ pub mod limit;
 pub mod oidc;
 pub mod problem;
 pub mod scim;
+pub mod unsubscribe;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -94,6 +95,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oidc::router())
         .merge(console::router())
         .merge(account::router())
+        .merge(unsubscribe::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

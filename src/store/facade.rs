@@ -486,3 +486,35 @@ forward! {
     /// Records an event that changes nothing else in the audit log.
     fn audit_event(&self, tenant: &TenantId, actor: &Actor, change: crate::domain::audit::Change) -> ();
 }
+
+// The mail outbox (see `crate::mail`).
+forward! {
+    /// [`Store::issue_user_link`], with the mail that carries the link written in the same
+    /// transaction.
+    fn issue_user_link_with_mail(&self, tenant: &TenantId, user: &UserId, purpose: &str, token_hash: &str, ttl_ms: i64,
+        mail: Option<&mail::OutgoingMail>, actor: &Actor) -> ();
+    /// Writes a mail that is the whole change to the outbox.
+    fn enqueue_mail(&self, mail: &mail::OutgoingMail) -> MailId;
+    /// Claims up to `limit` due messages for `lease_ms`.
+    fn claim_mail(&self, lease_ms: i64, limit: i64) -> Vec<mail::ClaimedMail>;
+    /// A claimed message went out or was logged; false when the claim was lost.
+    fn mail_delivered(&self, id: &MailId, claim: &str, status: mail::MailStatus) -> bool;
+    /// A claimed message's attempt failed: due again at `retry_at`, or failed for good.
+    fn mail_attempt_failed(&self, id: &MailId, claim: &str, error: &str, retry_at: Option<i64>) -> bool;
+    fn list_mail(&self, tenant: &TenantId, recipient: Option<&str>, status: Option<mail::MailStatus>, limit: i64) -> Vec<mail::MailRecord>;
+    fn get_mail(&self, tenant: &TenantId, id: &MailId) -> Option<mail::MailRecord>;
+    fn mail_template(&self, tenant: &TenantId, kind: mail::MailKind, locale: &str) -> Option<mail::MailTemplate>;
+    fn mail_templates(&self, tenant: &TenantId) -> Vec<mail::MailTemplate>;
+    /// Sets (or with `None` removes) the tenant's wording of a kind in a locale.
+    fn set_mail_template(&self, tenant: &TenantId, kind: mail::MailKind, locale: &str, template: Option<mail::MailTemplate>, actor: &Actor) -> ();
+    fn mail_from(&self, tenant: &TenantId) -> Option<String>;
+    fn set_mail_from(&self, tenant: &TenantId, from: Option<&str>, actor: &Actor) -> ();
+    /// Notifications on the email channel not yet turned into mail, oldest first.
+    fn unmailed_notifications(&self, limit: i64) -> Vec<mail::UnmailedNotification>;
+    /// Marks a notification mailed and writes its mail, in one transaction.
+    fn mail_notification(&self, notification: &NotificationId, mail: Option<mail::OutgoingMail>) -> bool;
+    /// Raises an event of a tenant-defined type for a user; whether their preferences let it
+    /// through.
+    fn raise_notification(&self, tenant: &TenantId, user: &UserId, event_type: &str, message: &str,
+        details: &serde_json::Value, actor: &Actor) -> bool;
+}

@@ -78,7 +78,7 @@ async fn preferences_merge_with_defaults(b: Backend) {
     assert_eq!(prefs.as_array().unwrap().len(), 8);
     assert_eq!(
         pref(&prefs, "security.new_sign_in"),
-        &json!({"event_type": "security.new_sign_in", "enabled": true, "channels": ["email"]})
+        &json!({"event_type": "security.new_sign_in", "enabled": true, "channels": ["email"], "mandatory": true})
     );
     assert_eq!(pref(&prefs, "billing.invoice_ready")["enabled"], false);
 
@@ -87,14 +87,14 @@ async fn preferences_merge_with_defaults(b: Backend) {
             &path,
             json!({
                 "billing.invoice_ready": {"enabled": true, "channels": ["push", "email", "push"]},
-                "security.new_sign_in": {"enabled": false, "channels": []}
+                "access.roles_changed": {"enabled": false, "channels": []}
             }),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{prefs}");
     assert_eq!(
         pref(&prefs, "billing.invoice_ready"),
-        &json!({"event_type": "billing.invoice_ready", "enabled": true, "channels": ["email", "push"]})
+        &json!({"event_type": "billing.invoice_ready", "enabled": true, "channels": ["email", "push"], "mandatory": false})
     );
     // A later change of one type leaves the others; absent channels stay as they were.
     let (st, _) = s
@@ -107,12 +107,13 @@ async fn preferences_merge_with_defaults(b: Backend) {
         pref(&prefs, "billing.invoice_ready")["channels"],
         json!(["email", "push"])
     );
-    assert_eq!(pref(&prefs, "security.new_sign_in")["enabled"], false);
+    assert_eq!(pref(&prefs, "access.roles_changed")["enabled"], false);
     assert_eq!(pref(&prefs, "security.mfa_changed")["enabled"], true);
 
     for body in [
         json!({"nope.unknown": {"enabled": true}}),
-        json!({"security.mfa_changed": {"enabled": false}, "billing.invoice_ready": {"enabled": true, "channels": ["sms"]}}),
+        json!({"access.roles_changed": {"enabled": true}, "billing.invoice_ready": {"enabled": true, "channels": ["sms"]}}),
+        json!({"access.roles_changed": {"enabled": true}, "security.mfa_changed": {"enabled": false}}),
         json!({"security.mfa_changed": {"enabled": "no"}}),
         json!({"security.mfa_changed": {"enabled": false, "loud": true}}),
     ] {

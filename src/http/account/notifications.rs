@@ -19,6 +19,8 @@ use axum::response::Response;
 
 /// One channel of one type, as a checkbox.
 pub struct Channel {
+    /// Always on (the email of a mandatory notification).
+    locked: bool,
     value: String,
     label: &'static str,
     checked: bool,
@@ -29,6 +31,8 @@ pub struct Line {
     key: String,
     label: String,
     enabled: bool,
+    /// A mandatory security notification: shown on, by email, locked.
+    locked: bool,
     channels: Vec<Channel>,
 }
 
@@ -80,9 +84,11 @@ async fn page(
                 .or(ty.description)
                 .unwrap_or_else(|| ty.key.clone()),
             enabled: pref.enabled,
+            locked: pref.mandatory,
             channels: CHANNELS
                 .iter()
                 .map(|c| Channel {
+                    locked: pref.mandatory && *c == "email",
                     value: format!("{}:{c}", ty.key),
                     label: channel_label(t, c),
                     checked: pref.channels.iter().any(|x| x == c),
@@ -174,14 +180,18 @@ pub async fn save(
     let mut req = SetPrefs::new();
     for pref in current {
         let key = pref.event_type;
-        let channels = f
+        let mut channels: Vec<String> = f
             .channels
             .iter()
             .filter(|(k, _)| *k == key)
             .map(|(_, c)| c.clone())
             .collect();
+        // A locked switch is not submitted (disabled): a mandatory one stays on, by email.
+        if pref.mandatory {
+            channels.push("email".into());
+        }
         let choice = PrefChoice {
-            enabled: f.on.contains(&key),
+            enabled: pref.mandatory || f.on.contains(&key),
             channels: Some(channels),
         };
         req.insert(key, choice);

@@ -8,6 +8,7 @@ mod consents;
 mod groups;
 mod imports;
 mod keys;
+mod mail;
 mod management;
 mod memberships;
 mod mfa;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(management::router())
         .merge(attributes::router())
         .merge(audit::router())
+        .merge(mail::router())
         .merge(notifications::router())
         .merge(tokens::router())
         .merge(clients::router())

@@ -1,6 +1,6 @@
 //! `/notification-types` and `/users/{id}/notifications`.
 
-use crate::admin::notifications::{self, CreateNotificationType, SetPrefs};
+use crate::admin::notifications::{self, CreateNotificationType, RaiseEvent, SetPrefs};
 use crate::domain::authz::Caller;
 use crate::domain::{NotificationPref, NotificationType, UserId};
 use crate::http::AppState;
@@ -9,7 +9,7 @@ use crate::http::problem::ApiResult;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
 /// The routes of this module.
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/notification-types/{key}", delete(delete_type))
         .route("/users/{id}/notifications", get(prefs).put(set_prefs))
         .route("/users/{id}/notification-events", get(events))
+        .route("/users/{id}/notifications/events", post(raise))
 }
 
 #[derive(Deserialize)]
@@ -97,4 +98,19 @@ async fn events(
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let items = notifications::events(&s.store, &caller, &p.id, q.limit).await?;
     Ok(axum::Json(serde_json::json!({ "items": items })))
+}
+
+/// `POST /users/{id}/notifications/events`: an app raises an event of one of the tenant's own
+/// types for the user; 202 with whether their preferences let it through.
+async fn raise(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(p): Path<UserPath>,
+    Json(req): Json<RaiseEvent>,
+) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
+    let raised = notifications::raise_event(&s.store, &caller, &p.id, req).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({ "raised": raised })),
+    ))
 }

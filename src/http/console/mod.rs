@@ -16,6 +16,7 @@ mod directory;
 mod fields;
 mod forms;
 mod groups;
+mod mail;
 mod memberships;
 mod notification_types;
 mod permissions;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(user_apps::router())
         .merge(user_sessions::router())
         .merge(audit::router())
+        .merge(mail::router())
         .merge(catalogue::router())
         .merge(fields::router())
         .merge(self_service::router())
@@ -244,6 +246,11 @@ const SECTIONS: &[(&str, &str, &[&str])] = &[
             crate::domain::permissions::admin::SETTINGS_READ,
             crate::domain::permissions::admin::SETTINGS_WRITE,
         ],
+    ),
+    (
+        "mail",
+        "Mail",
+        &[crate::domain::permissions::admin::USERS_READ],
     ),
     (
         "audit",

@@ -19,6 +19,23 @@ impl Backend {
         ttl_ms: i64,
         actor: &Actor,
     ) -> Result<()> {
+        self.issue_user_link_with_mail(tenant, user, purpose, token_hash, ttl_ms, None, actor)
+            .await
+    }
+
+    /// [`Backend::issue_user_link`], and `mail` (which carries the link) written to the outbox
+    /// in the same transaction: the mail goes out exactly when the link exists.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue_user_link_with_mail(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        purpose: &str,
+        token_hash: &str,
+        ttl_ms: i64,
+        mail: Option<&crate::domain::mail::OutgoingMail>,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let now = now_ms();
         sqlx::query(
@@ -47,6 +64,9 @@ impl Backend {
         .eq(&1)
         .then_some(())
         .ok_or(DomainError::NotFound("user"))?;
+        if let Some(mail) = mail {
+            self.enqueue_mail_in(&mut tx, mail).await?;
+        }
         let change = Change::new("user.link.issue", "user", user)
             .after(serde_json::json!({ "purpose": purpose, "expires_at": now + ttl_ms }));
         commit(tx, tenant, actor, change).await

@@ -883,10 +883,12 @@ async fn factor_changed(
         serde_json::json!({ "event": "factor_added", "factor": what }),
     )
     .await
+    .map(|_| ())
 }
 
 /// Raises `event_type` for the user if their preferences (or the type's default) enable it,
-/// on the channels they chose.
+/// on the channels they chose. A mandatory security notification is raised whatever the
+/// preferences, and always by email. Whether it was raised.
 pub(super) async fn notify(
     tx: &mut Tx,
     tenant: &TenantId,
@@ -894,13 +896,18 @@ pub(super) async fn notify(
     event_type: &str,
     message: &str,
     details: serde_json::Value,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let mandatory = is_mandatory_notification(event_type);
+    let n = sqlx::query(
         "INSERT INTO notifications (id, tenant_id, user_id, event_type, channels, message, details, created_at)
-         SELECT $1, $2, $3, t.key, COALESCE(p.channels, 'email'), $5, $6, $7
+         SELECT $1, $2, $3, t.key,
+                CASE WHEN $8 AND ',' || COALESCE(p.channels, 'email') || ',' NOT LIKE '%,email,%'
+                     THEN 'email' || CASE WHEN COALESCE(p.channels, '') = '' THEN '' ELSE ',' || p.channels END
+                     ELSE COALESCE(p.channels, 'email') END,
+                $5, $6, $7
          FROM notification_types t
          LEFT JOIN notification_prefs p ON p.type_id = t.id AND p.user_id = $3
-         WHERE t.tenant_id = $2 AND t.key = $4 AND COALESCE(p.enabled, t.default_enabled)",
+         WHERE t.tenant_id = $2 AND t.key = $4 AND ($8 OR COALESCE(p.enabled, t.default_enabled))",
     )
     .bind(NotificationId::generate().0)
     .bind(tenant.as_str())
@@ -909,8 +916,10 @@ pub(super) async fn notify(
     .bind(message)
     .bind(details.to_string())
     .bind(now_ms())
+    .bind(mandatory)
     .execute(&mut **tx)
     .await
-    .map_err(db_error)?;
-    Ok(())
+    .map_err(db_error)?
+    .rows_affected();
+    Ok(n > 0)
 }

@@ -15,6 +15,7 @@ mod jobs;
 mod keys;
 mod links;
 mod logout;
+mod mail;
 mod management;
 mod mfa;
 mod notifications;

@@ -38,15 +38,21 @@ struct PrefRow {
 
 impl From<PrefRow> for NotificationPref {
     fn from(r: PrefRow) -> Self {
+        let mandatory = is_mandatory_notification(&r.key);
+        let mut channels: Vec<String> = r
+            .channels
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if mandatory && !channels.iter().any(|c| c == "email") {
+            channels.insert(0, "email".into());
+        }
         NotificationPref {
             event_type: r.key,
-            enabled: r.enabled,
-            channels: r
-                .channels
-                .split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            enabled: r.enabled || mandatory,
+            channels,
+            mandatory,
         }
     }
 }
@@ -226,4 +232,27 @@ async fn upsert_pref(
         ));
     }
     Ok(())
+}
+
+impl Backend {
+    /// Raises an event of a tenant-defined type for a user (an app's), audited; whether the
+    /// user's preferences let it through (then the delivery worker mails it if they chose
+    /// email).
+    pub async fn raise_notification(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        event_type: &str,
+        message: &str,
+        details: &serde_json::Value,
+        actor: &Actor,
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let raised =
+            super::mfa::notify(&mut tx, tenant, user, event_type, message, details.clone()).await?;
+        let change = Change::new("user.notification.raise", "user", user)
+            .after(serde_json::json!({ "type": event_type, "delivered": raised }));
+        commit(tx, tenant, actor, change).await?;
+        Ok(raised)
+    }
 }

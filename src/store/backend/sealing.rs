@@ -12,9 +12,11 @@ const CANARY_AAD: &str = "master_key_check/1";
 const CANARY: &[u8] = b"castellan";
 
 /// A table column holding sealed secrets: (table, key column, secret column).
-const SEALED: [(&str, &str, &str); 2] = [
+const SEALED: [(&str, &str, &str); 3] = [
     ("totp_factors", "id", "secret"),
     ("signing_keys", "kid", "private_pkcs8"),
+    // The parts of mail not yet delivered (they may hold a single-use link); NULL once sent.
+    ("mail_outbox", "id", "body"),
 ];
 
 impl Backend {
@@ -128,7 +130,7 @@ async fn reseal_rows(tx: &mut Tx, old: Option<&MasterKey>, new: &MasterKey) -> R
     let mut n = 0;
     for (table, id_col, col) in SEALED {
         let rows = sqlx::query_as::<DB, (String, String, String)>(sqlx::AssertSqlSafe(format!(
-            "SELECT tenant_id, {id_col}, {col} FROM {table}{}",
+            "SELECT tenant_id, {id_col}, {col} FROM {table} WHERE {col} IS NOT NULL{}",
             super::DIALECT.for_update()
         )))
         .fetch_all(&mut **tx)

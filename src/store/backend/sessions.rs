@@ -87,6 +87,14 @@ impl Backend {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         super::holders::lock_user(&mut tx, tenant, user, actor).await?;
+        let had_one: Option<bool> = sqlx::query_scalar(
+            "SELECT password_hash IS NOT NULL FROM users WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
         let n = sqlx::query(
             "UPDATE users SET password_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
         )
@@ -100,6 +108,17 @@ impl Backend {
         .rows_affected();
         if n == 0 {
             return Err(DomainError::NotFound("user"));
+        }
+        if had_one == Some(true) {
+            super::mfa::notify(
+                &mut tx,
+                tenant,
+                user,
+                "security.password_changed",
+                "Your password was changed",
+                serde_json::json!({ "event": "password_changed" }),
+            )
+            .await?;
         }
         let change = Change::new("user.password.set", "user", user)
             .after(serde_json::json!({ "password": "changed" }));
@@ -146,6 +165,30 @@ impl Backend {
                 .before(&before)
                 .after(&after);
             record(&mut tx, tenant, actor, change).await?;
+        }
+        // A sign-in from an address none of the user's earlier sessions came from (and not their
+        // first ever) is a new device or place: a mandatory security notification.
+        let (earlier, from_here): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ip = $3 THEN 1 ELSE 0 END), 0)
+             FROM sessions WHERE tenant_id = $1 AND user_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(actor.ip.as_deref())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if earlier > 0 && from_here == 0 {
+            let place = actor.ip.as_deref().unwrap_or("an unknown address");
+            super::mfa::notify(
+                &mut tx,
+                tenant,
+                user,
+                "security.new_sign_in",
+                &format!("New sign-in to your account from {place}"),
+                serde_json::json!({ "event": "new_sign_in", "ip": actor.ip }),
+            )
+            .await?;
         }
         sqlx::query(
             "INSERT INTO sessions (id, tenant_id, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at,
