@@ -4,7 +4,7 @@
 # request under callgrind and SQL statements per request from sqlx's statement log.
 #
 #   bench/profile.sh [--database sqlite|postgres] [--count 200]
-#   env: CARGO_TARGET_DIR, PG_URL (default postgres://postgres@127.0.0.1:5432), KEEP=1 keeps the
+#   env: CARGO_TARGET_DIR, BIN (a binary to profile instead of building), PG_URL (default postgres://postgres@127.0.0.1:5432), KEEP=1 keeps the
 #        callgrind files (their folder is printed) for callgrind_annotate
 #
 # Starts the release build twice on one fresh database: under `valgrind --tool=callgrind`, and
@@ -33,9 +33,11 @@ done
 [[ $COUNT =~ ^[1-9][0-9]*$ ]] || { echo "profile.sh: bad --count $COUNT" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "profile.sh: needs valgrind" >&2; exit 1; }
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
-cargo build --release --quiet
-BIN=$CARGO_TARGET_DIR/release/castellan
+if [[ -z ${BIN:-} ]]; then   # BIN=path profiles that binary instead (an earlier build, to compare)
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
+  cargo build --release --quiet
+  BIN=$CARGO_TARGET_DIR/release/castellan
+fi
 WORK=$(mktemp -d)
 PID="" PG_DB=""
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
