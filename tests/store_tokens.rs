@@ -128,9 +128,16 @@ async fn concurrent_rotations_let_one_through(b: common::Backend) {
             None => assert_ne!(i, winners[0], "the winner's successor is stored"),
         }
     }
-    let (old, g) = store.refresh_token(&tenant.id, "rt-0").await.unwrap().unwrap();
+    let (old, g) = store
+        .refresh_token(&tenant.id, "rt-0")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(old.used_at.is_some(), "the old token is used");
-    assert!(g.revoked_at.is_some(), "the losers' attempts revoked the grant");
+    assert!(
+        g.revoked_at.is_some(),
+        "the losers' attempts revoked the grant"
+    );
 }
 
 /// Concurrent exchanges of one authorization code: exactly one takes it unused, every other
@@ -174,7 +181,13 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
     let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
         .await
         .unwrap();
-    assert!(store.take_auth_code(&other.id, "code-1").await.unwrap().is_none());
+    assert!(
+        store
+            .take_auth_code(&other.id, "code-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let (store, t) = (store.clone(), tenant.id.clone());
@@ -190,7 +203,13 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
         first += usize::from(!taken.used);
     }
     assert_eq!(first, 1, "exactly one exchange takes the code unused");
-    assert!(store.take_auth_code(&tenant.id, "nope").await.unwrap().is_none());
+    assert!(
+        store
+            .take_auth_code(&tenant.id, "nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn new_user(email: &str, main_account: &AccountId, role: &RoleId) -> NewUser {
@@ -254,7 +273,15 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
         .await
         .unwrap();
     store
-        .add_membership(t, &u.id, &ended.id, Some(today - day * 9), Some(today - day), false, a)
+        .add_membership(
+            t,
+            &u.id,
+            &ended.id,
+            Some(today - day * 9),
+            Some(today - day),
+            false,
+            a,
+        )
         .await
         .unwrap();
     store
@@ -272,7 +299,10 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
     for name in ["Team B", "Team A"] {
         let g = store.create_group(t, name, None, None, a).await.unwrap();
         store.add_group_member(t, &g.id, &u.id, a).await.unwrap();
-        store.add_group_role(t, &g.id, &via_group.id, a).await.unwrap();
+        store
+            .add_group_role(t, &g.id, &via_group.id, a)
+            .await
+            .unwrap();
     }
     let perm = |name: &'static str| {
         let store = store.clone();

@@ -4,7 +4,7 @@
 
 use super::{Backend, DB, db_error};
 use crate::domain::clock::{format_date, today};
-use crate::domain::permissions::{Holdings, HeldAccount, effective_names};
+use crate::domain::permissions::{HeldAccount, Holdings, effective_names};
 use crate::domain::*;
 
 /// The account-scoped role `ur` counts only while the membership in its account is current on

@@ -2,11 +2,11 @@
 //! revoked one by one.
 
 use super::{Backend, DB, DIALECT, commit, db_error};
-use crate::store::Dialect;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::sessions::{Grant, RefreshToken};
 use crate::domain::*;
+use crate::store::Dialect;
 
 #[derive(sqlx::FromRow)]
 struct GrantRow {
@@ -163,7 +163,10 @@ impl Backend {
         actor: &Actor,
     ) -> Result<bool> {
         let now = now_ms();
-        if self.exchange_refresh_token(tenant, old_hash, new, now).await? {
+        if self
+            .exchange_refresh_token(tenant, old_hash, new, now)
+            .await?
+        {
             return Ok(true);
         }
         let mut tx = self.write_tx().await?;

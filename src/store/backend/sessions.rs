@@ -308,7 +308,8 @@ impl Backend {
         tenant: &TenantId,
         code_hash: &str,
     ) -> Result<Option<AuthCode>> {
-        const COLUMNS: &str = "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
+        const COLUMNS: &str =
+            "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
              code_challenge, auth_time, created_at, expires_at";
         let first = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
             "UPDATE authorization_codes SET used = TRUE
