@@ -1,16 +1,29 @@
 # Sourced by the bench scripts (from the repository's root): builds the release binary and
-# starts Castellan on a fresh SQLite database in a temporary folder, logging warnings only.
-# Sets BIN, WORK, PORT and PID; the server and the folder go when the script exits. A script
-# may export more CASTELLAN_* settings before sourcing this.
+# starts Castellan on a fresh SQLite database in a temporary folder (or, with
+# BENCH_DATABASE=postgres, a fresh database on PG_URL, default postgres://postgres@127.0.0.1:5432),
+# logging warnings only. Sets BIN, WORK, PORT and PID; the server, the folder and the database go
+# when the script exits. A script may export more CASTELLAN_* settings before sourcing this.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target}
 cargo build --release --quiet
 BIN=$CARGO_TARGET_DIR/release/castellan
 
 WORK=$(mktemp -d)
-PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+PID="" PG_DB=""
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+castellan_cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
+  if [ -n "$PG_DB" ]; then psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1; fi
+  rm -rf "$WORK"
+}
+trap castellan_cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+if [ "${BENCH_DATABASE:-sqlite}" = postgres ]; then
+  PG_DB="castellan_bench_$$_$RANDOM"
+  psql -q "$PG_URL/postgres" -c "CREATE DATABASE $PG_DB" >/dev/null
+  export CASTELLAN_DATABASE_URL="$PG_URL/$PG_DB"
+else
+  export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+fi
 export CASTELLAN_LISTEN="127.0.0.1:$PORT"
 export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
 export CASTELLAN_LOG=${CASTELLAN_LOG:-warn}

@@ -2,11 +2,14 @@
 # OpenID Connect benchmark: Castellan (release build, temp SQLite database) and the peer
 # (node-oidc-provider) in the same run, 3 runs each, medians, ratios and Castellan's max RSS.
 # Usage: bench/oidc.sh [extra oidc-bench options, e.g. --duration 10s]
+# env: BENCH_DATABASE=postgres for a fresh PostgreSQL database (see bench/castellan.sh), RUNS.
+# Introspection: of a fresh client_credentials access token (a JWT) at Castellan; the peer
+# cannot introspect JWTs, so its wrapper introspects an opaque token of the same grant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${BENCH_DIR:-../shared/bench}
 RUNS=${RUNS:-3}
-ONLY=token_client_credentials,discovery,jwks
+ONLY=token_client_credentials,discovery,jwks,introspection
 source bench/castellan.sh
 OUT=$("$BIN" client create --tenant default --name bench --grant-type client_credentials)
 CLIENT_ID=$(awk '/^client_id:/ {print $2}' <<<"$OUT")

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Refresh token benchmark: the OAuth refresh_token grant (client_secret_basic), against Castellan
-# (release build, temp SQLite database) and the peer (node-oidc-provider) in the same run,
-# 3 runs each, medians, ratios, whether each server rotates refresh tokens, and Castellan's max RSS.
+# A signed-in user's tokens: by default the OAuth refresh_token grant (client_secret_basic),
+# against Castellan (release build, fresh SQLite or PostgreSQL database) and the peer
+# (node-oidc-provider) in the same run, 3 runs each, medians, ratios, whether each server rotates
+# refresh tokens, server CPU per request and Castellan's max RSS.
 #
-#   bench/refresh.sh [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s]
-#   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR
+#   bench/refresh.sh [--metric token_refresh|code_exchange|userinfo] [--database sqlite|postgres]
+#                    [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s] [--codes N]
+#   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR,
+#        PG_URL (default postgres://postgres@127.0.0.1:5432: a fresh database is made there)
+#
+# --metric code_exchange: per run each server issues --codes (default 3000) authorization codes to
+# 4 signed-in browsers (bench/refresh_tokens.py --mode code: one sign-in per worker, then the
+# authorization endpoint once per code), then wrk (bench/user_tokens.lua) exchanges each code once
+# at the token endpoint (PKCE S256, client_secret_basic) until they run out: rps = exchanges per
+# second. --metric userinfo: 2 x connections access tokens, fresh from code exchanges, cycled as
+# `Authorization: Bearer` on GET userinfo for the whole run.
 #
 # Per server: sign in once per token-fetching worker and collect 2 x connections refresh tokens
 # with the authorization code flow + PKCE (bench/refresh_tokens.py), probe (with one extra token)
@@ -20,9 +30,12 @@ cd "$(dirname "$0")/.."
 HERE=$PWD/bench
 BENCH=${BENCH_DIR:-../shared/bench}
 RUNS=${RUNS:-3}
-DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s
+DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s METRIC=token_refresh DATABASE=sqlite CODES=3000
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --metric) METRIC=${2:?}; shift 2 ;;
+    --database) DATABASE=${2:?}; shift 2 ;;
+    --codes) CODES=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
     --warmup) WARMUP=${2:?}; shift 2 ;;
@@ -33,7 +46,14 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || { echo "refresh.sh: bad --connections $CONNECTIONS" >&2; exit 1; }
 [[ $WARMUP =~ ^0+[smh]?$ ]] && WARMUP=""
-NTOKENS=$((CONNECTIONS * 2))
+[[ $METRIC =~ ^(token_refresh|code_exchange|userinfo)$ ]] || { echo "refresh.sh: bad --metric $METRIC" >&2; exit 1; }
+[[ $DATABASE =~ ^(sqlite|postgres)$ ]] || { echo "refresh.sh: bad --database $DATABASE" >&2; exit 1; }
+[[ $CODES =~ ^[1-9][0-9]*$ ]] || { echo "refresh.sh: bad --codes $CODES" >&2; exit 1; }
+NTOKENS=$((CONNECTIONS * 2)) MODE=refresh
+case $METRIC in
+  code_exchange) NTOKENS=$CODES MODE=code ;;
+  userinfo) MODE=access ;;
+esac
 
 if ! command -v wrk >/dev/null; then
   echo "# installing wrk (apt-get install -y wrk)" >&2
@@ -46,10 +66,12 @@ cargo build --release --quiet
 BIN=$CARGO_TARGET_DIR/release/castellan
 
 WORK=$(mktemp -d)
-PID="" PEER_PID=""
+PID="" PEER_PID="" PG_DB=""
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 cleanup() {
   for p in $PID $PEER_PID; do kill "$p" 2>/dev/null || true; done
   for p in $PID $PEER_PID; do wait "$p" 2>/dev/null || true; done
+  if [[ -n $PG_DB ]]; then psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -67,7 +89,13 @@ wait_up() { # URL PID LOG
 
 # --- Castellan ---------------------------------------------------------------
 PORT=$(free_port)
-export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+if [[ $DATABASE == postgres ]]; then
+  PG_DB="castellan_bench_$$_$RANDOM"
+  psql -q "$PG_URL/postgres" -c "CREATE DATABASE $PG_DB" >/dev/null
+  export CASTELLAN_DATABASE_URL="$PG_URL/$PG_DB"
+else
+  export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
+fi
 export CASTELLAN_LISTEN="127.0.0.1:$PORT"
 export CASTELLAN_PUBLIC_URL="http://127.0.0.1:$PORT"
 export RUST_LOG=warn
@@ -86,7 +114,7 @@ C_SECRET=$(awk '/^client_secret:/ {print $2}' <<<"$OUT")
 castellan_tokens() { # OUTFILE [--probe]
   python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PORT/t/default" \
     --client-id "$C_ID" --client-secret "$C_SECRET" --redirect-uri "$C_REDIRECT" \
-    --username owner@localhost --password "$C_PASSWORD" --count "$NTOKENS" --out "$@"
+    --username owner@localhost --password "$C_PASSWORD" --count "$NTOKENS" --mode "$MODE" --out "$@"
 }
 
 # --- the peer: node-oidc-provider ------------------------------------------------
@@ -97,20 +125,24 @@ wait_up "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" "$PEER_PI
 peer_tokens() { # OUTFILE [--probe]
   python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PEER_PORT" \
     --client-id bench --client-secret bench-secret --redirect-uri http://127.0.0.1/cb \
-    --username alice --password alice-password --prompt consent --count "$NTOKENS" --out "$@"
+    --username alice --password alice-password --prompt consent --count "$NTOKENS" --mode "$MODE" --out "$@"
 }
 
 # --- pre-check: sign-in, token endpoint, rotation (a second --count wins) ----------------
 echo "# castellan $(git rev-parse --short HEAD) pid $PID http://127.0.0.1:$PORT/t/default; peer pid $PEER_PID http://127.0.0.1:$PEER_PORT" >&2
 probe() { # NAME -> NAME.probe with token_endpoint= and rotates=
-  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
+  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 --mode refresh >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
 }
 probe castellan; probe peer
 C_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/castellan.probe")
 P_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/peer.probe")
+if [[ $METRIC == userinfo ]]; then
+  C_TOKEN_URL=$(sed -n 's/^userinfo_endpoint=//p' "$WORK/castellan.probe")
+  P_TOKEN_URL=$(sed -n 's/^userinfo_endpoint=//p' "$WORK/peer.probe")
+fi
 C_ROTATES=$(sed -n 's/^rotates=//p' "$WORK/castellan.probe")
 P_ROTATES=$(sed -n 's/^rotates=//p' "$WORK/peer.probe")
-echo "# rotates refresh tokens: castellan $C_ROTATES, peer $P_ROTATES; $NTOKENS tokens per run, $CONNECTIONS connections" >&2
+echo "# $METRIC on $DATABASE; rotates refresh tokens: castellan $C_ROTATES, peer $P_ROTATES; $NTOKENS $MODE lines per run, $CONNECTIONS connections" >&2
 
 ticks() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }; s=${s##*) }; read -r -a f <<<"$s"; echo $((f[11] + f[12])); }
 busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat; echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"; }
@@ -119,7 +151,7 @@ busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat;
 # (CPUFILE gets the server's µs of CPU per request)
 load() {
   local name=$1 pid=$2 url=$3 id=$4 secret=$5 rot=$6 dur=$7 cpufile=${8:-/dev/null}
-  "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=token_refresh rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
+  "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
   local auth
   auth="Basic $(python3 -c 'import base64,sys,urllib.parse as u; q=lambda s: u.quote(s, safe=""); print(base64.b64encode((q(sys.argv[1])+":"+q(sys.argv[2])).encode()).decode())' "$id" "$secret")"
   local t0 b0 t1 b1 line TIMEFORMAT='%R %U %S'
@@ -130,13 +162,21 @@ load() {
     echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
   fi
   t0=$(ticks "$pid"); b0=$(busy)
+  local script=$HERE/refresh.lua redirect=$C_REDIRECT dry_path
+  [[ $name == peer ]] && redirect=http://127.0.0.1/cb
+  dry_path=$(python3 -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path.rsplit("/", 1)[0] + "/.well-known/openid-configuration")' "$url")
+  [[ $name == peer ]] && dry_path=/.well-known/openid-configuration
+  case $METRIC in code_exchange) export BENCH_MODE=exchange ;; userinfo) export BENCH_MODE=userinfo ;; esac
+  [[ $METRIC == token_refresh ]] || script=$HERE/user_tokens.lua
   { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
-      wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$HERE/refresh.lua" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
+      BENCH_INPUT="$WORK/$name.tok" BENCH_AUTH="$auth" BENCH_REDIRECT="$redirect" BENCH_DRY_PATH="$dry_path" \
+      BENCH_METRIC="$METRIC" \
+      wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$script" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
   t1=$(ticks "$pid"); b1=$(busy)
   line=$(grep -E '^metric=' "$WORK/wrk.out" | tail -n 1 || true)
   if [[ -z $line ]]; then
     echo "# $name: wrk produced no result: $(tail -n 3 "$WORK/wrk.out" | tr '\n' ' ')" >&2
-    line="metric=token_refresh rps=0 p50_ms=0 p99_ms=0 errors=1"
+    line="metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"
   fi
   grep -E '^#' "$WORK/wrk.out" | grep -v '^# requests=' >&2 || true
   # CPU accounting, as oidc-bench does: read it before trusting a number (2 shared cores)
@@ -174,29 +214,30 @@ for i in $(seq "$RUNS"); do
 done
 
 python3 - "$WORK/castellan.txt" "$WORK/peer.txt" "$WORK/rss.txt" "$C_ROTATES" "$P_ROTATES" "$CONNECTIONS" "$DURATION" "$RUNS" \
-  "$WORK/castellan.cpu" "$WORK/peer.cpu" "$WORK/rss_signin.txt" <<'PY'
+  "$WORK/castellan.cpu" "$WORK/peer.cpu" "$WORK/rss_signin.txt" "$METRIC" "$DATABASE" <<'PY'
 import statistics, sys
+metric, database = sys.argv[12], sys.argv[13]
 def load(path):
     rows = []
     for line in open(path):
         if line.startswith("metric="):
             rows.append(dict(p.split("=", 1) for p in line.split()))
-    return rows or [{"metric": "token_refresh", "rps": 0, "p50_ms": 0, "p99_ms": 0, "errors": 1}]
+    return rows or [{"metric": metric, "rps": 0, "p50_ms": 0, "p99_ms": 0, "errors": 1}]
 c, p = load(sys.argv[1]), load(sys.argv[2])
 med = lambda rows, k: statistics.median(float(r[k]) for r in rows)
 yn = lambda s: "yes" if s == "1" else "no"
 conns, dur, runs = sys.argv[6:9]
-print(f"# refresh_token grant, {conns} connections, {dur} per run, medians of {runs} runs")
+print(f"# {metric}, Castellan on {database}, {conns} connections, {dur} per run, medians of {runs} runs")
 print(f"{'metric':<15}{'castellan rps':>14}{'p50 ms':>9}{'p99 ms':>9}{'peer rps':>10}{'p50 ms':>9}{'p99 ms':>9}"
       f"{'ratio':>8}{'errors c/p':>12}{'rotates c/p':>13}")
 cr, pr = med(c, "rps"), med(p, "rps")
 ce, pe = sum(int(r["errors"]) for r in c), sum(int(r["errors"]) for r in p)
 ratio = f"{cr / pr:.1f}x" if pr else "n/a"
 errs, rot = f"{ce}/{pe}", f"{yn(sys.argv[4])}/{yn(sys.argv[5])}"
-print(f"{'token_refresh':<15}{cr:>14.0f}{med(c, 'p50_ms'):>9.2f}{med(c, 'p99_ms'):>9.2f}"
+print(f"{metric:<15}{cr:>14.0f}{med(c, 'p50_ms'):>9.2f}{med(c, 'p99_ms'):>9.2f}"
       f"{pr:>10.0f}{med(p, 'p50_ms'):>9.2f}{med(p, 'p99_ms'):>9.2f}{ratio:>8}{errs:>12}{rot:>13}")
 rss = [int(x) for x in open(sys.argv[3]) if x.strip()]
-print(f"castellan max RSS under the refresh load: {max(rss) / 1024:.1f} MB" if rss else "castellan max RSS: n/a")
+print(f"castellan max RSS under the load: {max(rss) / 1024:.1f} MB" if rss else "castellan max RSS: n/a")
 signin = [int(x) for x in open(sys.argv[11]) if x.strip()]
 if signin:
     print(f"castellan max RSS while collecting tokens (sign-ins, argon2): {max(signin) / 1024:.1f} MB")

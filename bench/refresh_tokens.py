@@ -9,8 +9,12 @@ and exchanges each code at the token endpoint (client_secret_basic).
     refresh_tokens.py --issuer URL --client-id ID --client-secret SECRET --redirect-uri URI
                       --username U --password P --count N --out FILE
                       [--scope 'openid offline_access'] [--prompt consent] [--probe]
+                      [--mode refresh|code|access]
 
-FILE gets N refresh tokens, one per line, and `token_endpoint=URL` is printed on stdout. Tokens are
+FILE gets N refresh tokens, one per line, and `token_endpoint=URL` and `userinfo_endpoint=URL` are
+printed on stdout. With --mode code FILE gets N unused authorization codes instead, each with its
+PKCE verifier ("CODE VERIFIER" lines, for the code exchange benchmark); with --mode access, the
+N access tokens of N code exchanges (for the userinfo benchmark). Tokens are
 fetched by --parallel workers (default 4), each with its own browser session (one sign-in each:
 concurrent consents in one oidc-provider session fail with "interaction session and
 authentication session mismatch").
@@ -95,6 +99,7 @@ class Provider:
         meta = json.loads(body)
         self.authorize_endpoint = meta["authorization_endpoint"]
         self.token_endpoint = meta["token_endpoint"]
+        self.userinfo_endpoint = meta.get("userinfo_endpoint", "")
         self.auth = basic(a.client_id, a.client_secret)
         self.signins = 0
 
@@ -159,6 +164,19 @@ class Provider:
             raise Fail(f"token endpoint: HTTP {status}: {body[:300]}")
         return json.loads(body)
 
+    def one(self, mode):
+        """One line of output for `mode`: a refresh token, a code and its verifier, or an access token."""
+        if mode == "code":
+            return " ".join(self.code())
+        if mode == "access":
+            code, verifier = self.code()
+            res = self.token({"grant_type": "authorization_code", "code": code,
+                              "redirect_uri": self.a.redirect_uri, "code_verifier": verifier})
+            if not res.get("access_token"):
+                raise Fail("no access_token in the code exchange")
+            return res["access_token"]
+        return self.refresh_token()
+
     def refresh_token(self):
         code, verifier = self.code()
         res = self.token({"grant_type": "authorization_code", "code": code,
@@ -206,6 +224,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--parallel", type=int, default=4)
     p.add_argument("--probe", action="store_true")
+    p.add_argument("--mode", choices=["refresh", "code", "access"], default="refresh")
     a = p.parse_args()
     try:
         workers = max(1, min(a.parallel, a.count))
@@ -213,14 +232,15 @@ def main():
         prov = provs[0]
         shares = [a.count // workers + (i < a.count % workers) for i in range(workers)]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            parts = pool.map(lambda w: [w[0].refresh_token() for _ in range(w[1])], zip(provs, shares))
+            parts = pool.map(lambda w: [w[0].one(a.mode) for _ in range(w[1])], zip(provs, shares))
             tokens = [t for part in parts for t in part]
         if len(set(tokens)) != len(tokens):
-            raise Fail("the server returned the same refresh token twice")
+            raise Fail("the server returned the same token twice")
         with open(a.out, "w") as f:
             f.write("".join(t + "\n" for t in tokens))
-        print(f"# {len(tokens)} refresh tokens from {a.issuer} -> {a.out}", file=sys.stderr)
+        print(f"# {len(tokens)} {a.mode} lines from {a.issuer} -> {a.out}", file=sys.stderr)
         print(f"token_endpoint={prov.token_endpoint}")
+        print(f"userinfo_endpoint={prov.userinfo_endpoint}")
         if a.probe:
             print(f"rotates={int(prov.probe_rotation())}")
             print(f"# {a.issuer}: refresh answer: access token {jwt_alg(prov.last.get('access_token'))}, "

@@ -232,6 +232,45 @@ impl EffectivePermissions {
     }
 }
 
+/// What a user holds today, as tokens carry it (read in one query for each token).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Holdings {
+    /// Names of the roles held directly (an account-scoped one only while the membership in
+    /// that account is current) and through groups, each once.
+    pub roles: Vec<String>,
+    /// Display names of the user's groups.
+    pub groups: Vec<String>,
+    /// Effective permission names (roles' and granted ones, minus denied ones), sorted; empty
+    /// when they were not asked for.
+    pub permissions: Vec<String>,
+    /// Current memberships, the main one first.
+    pub accounts: Vec<HeldAccount>,
+}
+
+/// A current membership, as tokens name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAccount {
+    pub id: AccountId,
+    pub name: String,
+    pub main: bool,
+}
+
+/// The effective permission names of `from_roles` with `overrides` applied, sorted: the same
+/// rule as [`EffectivePermissions::resolve`], without the explanations.
+pub fn effective_names(
+    from_roles: impl IntoIterator<Item = String>,
+    overrides: impl IntoIterator<Item = (String, Effect)>,
+) -> Vec<String> {
+    let mut granted: std::collections::BTreeSet<String> = from_roles.into_iter().collect();
+    for (perm, effect) in overrides {
+        match effect {
+            Effect::Grant => granted.insert(perm),
+            Effect::Deny => granted.remove(&perm),
+        };
+    }
+    granted.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +327,35 @@ mod tests {
             "a:b:c",
         ] {
             assert!(validate_permission_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn effective_names_follow_the_explained_rule() {
+        // Every combination of four permissions held by roles (or not) and overridden (grant,
+        // deny or not): the names alone must be those `resolve` explains.
+        let perms = ["a:r", "a:w", "b:r", "b:w"];
+        for mask in 0..(2u32.pow(4) * 3u32.pow(4)) {
+            let (mut held, mut over) = (Vec::new(), Vec::new());
+            let (mut roles, mut rest) = (mask % 16, mask / 16);
+            for p in perms {
+                if roles % 2 == 1 {
+                    held.push(p.to_string());
+                }
+                roles /= 2;
+                match rest % 3 {
+                    1 => over.push((p.to_string(), Effect::Grant)),
+                    2 => over.push((p.to_string(), Effect::Deny)),
+                    _ => {}
+                }
+                rest /= 3;
+            }
+            let explained = EffectivePermissions::resolve(
+                held.iter().map(|p| (p.clone(), role("R"))).collect(),
+                over.iter().map(|(p, e)| (p.clone(), *e, None)).collect(),
+            );
+            let names: Vec<String> = explained.names().map(str::to_owned).collect();
+            assert_eq!(effective_names(held, over), names, "case {mask}");
         }
     }
 }

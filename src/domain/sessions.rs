@@ -172,6 +172,17 @@ impl Grant {
     }
 }
 
+/// What an access token of a user stands on, as one read finds it.
+#[derive(Clone, Debug)]
+pub struct AccessTokenState {
+    /// Its `jti` was revoked.
+    pub revoked: bool,
+    /// The session it names, whatever its state.
+    pub session: Option<Session>,
+    /// The grant it names, whatever its state.
+    pub grant: Option<Grant>,
+}
+
 /// One refresh token of a grant. `token_hash` is the SHA-256 (hex) of the token.
 #[derive(Clone, Debug)]
 pub struct RefreshToken {

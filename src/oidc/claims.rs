@@ -27,44 +27,34 @@ pub struct Authorisation {
 
 /// Loads the user's current roles (direct, account-scoped ones only within current
 /// memberships, and through groups), effective permissions in the client's namespaces, group
-/// names and current memberships.
+/// names and current memberships, in one query.
 pub async fn authorisation(
     store: &Store,
     tenant: &TenantId,
     user: &User,
     client: &Client,
 ) -> Result<Authorisation> {
-    let roles = store.current_role_names(tenant, &user.id).await?;
-    let groups = store.group_names_of(tenant, &user.id).await?;
-    // An app that may see no permission namespace gets no permissions: skip the query.
-    let permissions = if client.permission_namespaces.is_empty() {
-        Vec::new()
-    } else {
-        store
-            .effective_permissions(tenant, &user.id)
-            .await?
+    // An app that may see no permission namespace gets no permissions: the query skips them.
+    let held = store
+        .holdings(tenant, &user.id, !client.permission_namespaces.is_empty())
+        .await?;
+    Ok(Authorisation {
+        roles: held.roles,
+        permissions: held
             .permissions
             .into_iter()
-            .map(|g| g.permission)
             .filter(|p| in_namespaces(p, &client.permission_namespaces))
-            .collect()
-    };
-    let accounts = store
-        .list_memberships(tenant, &user.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.current)
-        .map(|m| AccountClaim {
-            id: m.account_id.to_string(),
-            name: m.account_name,
-            main: m.main,
-        })
-        .collect();
-    Ok(Authorisation {
-        roles,
-        permissions,
-        groups,
-        accounts,
+            .collect(),
+        groups: held.groups,
+        accounts: held
+            .accounts
+            .into_iter()
+            .map(|a| AccountClaim {
+                id: a.id.to_string(),
+                name: a.name,
+                main: a.main,
+            })
+            .collect(),
     })
 }
 

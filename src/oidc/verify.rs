@@ -5,7 +5,7 @@
 use super::error::OAuthResult;
 use super::{ClientEntry, Provider};
 use crate::domain::clock::now_ms;
-use crate::domain::sessions::Session;
+use crate::domain::sessions::{AccessTokenState, Session};
 use crate::domain::{Tenant, User, UserId, UserStatus};
 use crate::store::Store;
 use serde::Deserialize;
@@ -84,7 +84,16 @@ pub async fn access_token(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    if store.access_token_revoked(&tenant.id, &claims.jti).await? {
+    // One read for the revocation, the session and the grant the token names.
+    let state = store
+        .access_token_state(
+            &tenant.id,
+            &claims.jti,
+            claims.sid.as_deref(),
+            claims.gid.as_deref(),
+        )
+        .await?;
+    if state.revoked {
         return Ok(Err("the access token has been revoked"));
     }
     let Some(client) = provider
@@ -100,7 +109,7 @@ pub async fn access_token(
             subject: Subject::Client,
         }));
     }
-    let session = match still_signed_in(store, tenant, &claims, &client).await? {
+    let session = match still_signed_in(&claims, &client, state) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
@@ -123,37 +132,32 @@ pub async fn access_token(
 
 /// What keeps a user's access token valid: its grant, when it names one (live, of this user and
 /// client; its session too unless the grant is offline), else its live session.
-async fn still_signed_in(
-    store: &Store,
-    tenant: &Tenant,
+fn still_signed_in(
     claims: &AccessClaims,
     client: &ClientEntry,
-) -> OAuthResult<Result<Option<Session>, Invalid>> {
+    state: AccessTokenState,
+) -> Result<Option<Session>, Invalid> {
     let now = now_ms();
-    let session = match claims.sid.as_deref() {
-        Some(sid) => store
-            .get_session(&tenant.id, sid)
-            .await?
-            .filter(|s| s.live(now) && s.user_id.as_str() == claims.sub),
-        None => None,
-    };
-    let Some(gid) = claims.gid.as_deref() else {
-        return Ok(match session {
+    let session = state
+        .session
+        .filter(|s| s.live(now) && s.user_id.as_str() == claims.sub);
+    if claims.gid.is_none() {
+        return match session {
             Some(s) => Ok(Some(s)),
             None if claims.sid.is_none() => Err("the access token names no session"),
             None => Err("the sign-in behind the access token has ended"),
-        });
-    };
-    let grant = store.get_grant(&tenant.id, gid).await?.filter(|g| {
+        };
+    }
+    let grant = state.grant.filter(|g| {
         g.live(now) && g.user_id.as_str() == claims.sub && g.client_id == client.client.id
     });
-    Ok(match grant {
+    match grant {
         None => Err("the grant of the access token has been revoked"),
         Some(g) if !g.offline && session.is_none() => {
             Err("the sign-in behind the access token has ended")
         }
         Some(_) => Ok(session),
-    })
+    }
 }
 
 /// The claims of `token` once its header, signature, issuer and expiry are checked.

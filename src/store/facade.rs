@@ -325,8 +325,9 @@ forward! {
 }
 
 forward! {
-    fn current_role_names(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
-    fn group_names_of(&self, tenant: &TenantId, user: &UserId) -> Vec<String>;
+    /// What a user holds today (roles, groups, permissions when asked, current memberships),
+    /// in one query: what every token carries.
+    fn holdings(&self, tenant: &TenantId, user: &UserId, permissions: bool) -> crate::domain::permissions::Holdings;
 }
 
 // Grants, refresh tokens and revoked access tokens.
@@ -345,6 +346,8 @@ forward! {
     fn revoke_access_token(&self, tenant: &TenantId, jti: &str, expires_at: i64) -> ();
     /// Whether an access token was revoked.
     fn access_token_revoked(&self, tenant: &TenantId, jti: &str) -> bool;
+    /// Whether an access token was revoked, with the session and grant it names, in one read.
+    fn access_token_state(&self, tenant: &TenantId, jti: &str, sid: Option<&str>, gid: Option<&str>) -> sessions::AccessTokenState;
     /// Deletes expired protocol state; returns how many rows went.
     fn purge_expired(&self) -> u64;
 }

@@ -1,11 +1,12 @@
 //! Grants and their refresh tokens (rotation, reuse detection, revocation), and access tokens
 //! revoked one by one.
 
-use super::{Backend, DB, commit, db_error};
+use super::{Backend, DB, DIALECT, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::sessions::{Grant, RefreshToken};
 use crate::domain::*;
+use crate::store::Dialect;
 
 #[derive(sqlx::FromRow)]
 struct GrantRow {
@@ -75,13 +76,16 @@ async fn insert_token(conn: &mut super::Conn, tenant: &TenantId, t: &RefreshToke
 impl Backend {
     /// Stores a new grant with its first refresh token. Like authorization codes, this is
     /// protocol state rather than an administrative change: the sign-in is what is audited.
+    /// Two statements without a transaction (two round trips instead of four): should the second
+    /// fail, the grant has no refresh token, the exchange fails, and no client ever holds a
+    /// token of it.
     pub async fn insert_grant(
         &self,
         tenant: &TenantId,
         grant: &Grant,
         first: &RefreshToken,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
         sqlx::query(
             "INSERT INTO grants (id, tenant_id, client_id, user_id, session_id, offline, scope, auth_time,
                  amr, acr, created_at, expires_at)
@@ -99,11 +103,10 @@ impl Backend {
         .bind(&grant.acr)
         .bind(grant.created_at)
         .bind(grant.expires_at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_error)?;
-        insert_token(&mut tx, tenant, first).await?;
-        tx.commit().await.map_err(db_error)
+        insert_token(&mut conn, tenant, first).await
     }
 
     /// A refresh token with its grant, whatever their state (the caller decides).
@@ -149,8 +152,9 @@ impl Backend {
     }
 
     /// Exchanges `old` for `new` atomically: `true` when `old` was unused and its grant live. When
-    /// `old` was already used (reuse: two parties hold the token) the whole grant is revoked, in
-    /// the same transaction, and the answer is `false`.
+    /// `old` was already used (reuse: two parties hold the token) the whole grant is revoked
+    /// and the answer is `false`. Of concurrent exchanges of one token exactly one succeeds: the
+    /// others find it used (PostgreSQL's row lock, SQLite's write lock).
     pub async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
@@ -158,26 +162,14 @@ impl Backend {
         new: &RefreshToken,
         actor: &Actor,
     ) -> Result<bool> {
-        let mut tx = self.write_tx().await?;
         let now = now_ms();
-        let n = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $3
-             WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
-               AND EXISTS (SELECT 1 FROM grants g
-                           WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)",
-        )
-        .bind(tenant.as_str())
-        .bind(old_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        if n == 1 {
-            insert_token(&mut tx, tenant, new).await?;
-            tx.commit().await.map_err(db_error)?;
+        if self
+            .exchange_refresh_token(tenant, old_hash, new, now)
+            .await?
+        {
             return Ok(true);
         }
+        let mut tx = self.write_tx().await?;
         let revoked = sqlx::query(
             "UPDATE grants SET revoked_at = $3, revoked_reason = 'refresh token reused'
              WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
@@ -197,6 +189,60 @@ impl Backend {
             .after(serde_json::json!({ "reason": "refresh token reused" }));
         commit(tx, tenant, actor, change).await?;
         Ok(false)
+    }
+
+    /// Marks `old` used and stores `new` if `old` was unused and its grant live; whether it did.
+    /// One statement (one round trip, atomic) on either database:
+    /// - PostgreSQL: a writing common table expression marks `old` used and feeds the insert of
+    ///   `new`; a concurrent exchange waits for the row lock, then finds `old` used.
+    /// - SQLite, which has no writing common table expressions: one upsert of two rows read from
+    ///   `old` (only while it is unused and its grant live), `old` again (a conflict that sets
+    ///   its `used_at`) and `new`. A writing statement takes SQLite's write lock before it reads,
+    ///   and an insert reading its own table reads it whole first, so concurrent exchanges run
+    ///   one after the other and the later ones read `old` used and write nothing.
+    async fn exchange_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old_hash: &str,
+        new: &RefreshToken,
+        now: i64,
+    ) -> Result<bool> {
+        let (sql, rotated) = match DIALECT {
+            Dialect::Postgres => (
+                "WITH used AS (
+                     UPDATE refresh_tokens SET used_at = $3
+                     WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
+                       AND EXISTS (SELECT 1 FROM grants g
+                                   WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
+                     RETURNING grant_id)
+                 INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+                 SELECT $4, $1, grant_id, $5, $6 FROM used",
+                1,
+            ),
+            Dialect::Sqlite => (
+                "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
+                 SELECT v.token_hash, $1, o.grant_id, v.created_at, v.expires_at, v.used_at
+                 FROM refresh_tokens o
+                 JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
+                       UNION ALL SELECT $4, $5, $6, NULL) v
+                 WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
+                   AND EXISTS (SELECT 1 FROM grants g WHERE g.id = o.grant_id AND g.revoked_at IS NULL)
+                 ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at",
+                2,
+            ),
+        };
+        let n = sqlx::query(sql)
+            .bind(tenant.as_str())
+            .bind(old_hash)
+            .bind(now)
+            .bind(&new.token_hash)
+            .bind(new.created_at)
+            .bind(new.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        Ok(n == rotated)
     }
 
     /// Revokes a grant (its refresh tokens and the access tokens that name it), audited with

@@ -343,32 +343,39 @@ impl Backend {
     }
 
     /// Takes an authorization code: marks it used and returns it as it was (so `used` says
-    /// whether this is a replay). Expired codes are deleted by `purge_expired`.
+    /// whether this is a replay). Expired codes are deleted by `purge_expired`. The first use is
+    /// one statement (of concurrent uses exactly one finds the code unused); only a replay or an
+    /// unknown code reads it again.
     pub async fn take_auth_code(
         &self,
         tenant: &TenantId,
         code_hash: &str,
     ) -> Result<Option<AuthCode>> {
-        let mut tx = self.write_tx().await?;
-        let row = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge,
-                    auth_time, created_at, expires_at, used
-             FROM authorization_codes WHERE tenant_id = $1 AND code_hash = $2{}",
-            super::DIALECT.for_update()
+        const COLUMNS: &str =
+            "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
+             code_challenge, auth_time, created_at, expires_at";
+        let first = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE authorization_codes SET used = TRUE
+             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+             RETURNING {COLUMNS}, FALSE AS used"
         )))
         .bind(tenant.as_str())
         .bind(code_hash)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        if row.as_ref().is_some_and(|r| !r.used) {
-            sqlx::query("UPDATE authorization_codes SET used = TRUE WHERE code_hash = $1")
-                .bind(code_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+        if let Some(row) = first {
+            return Ok(Some(AuthCode::from(row)));
         }
-        tx.commit().await.map_err(db_error)?;
-        Ok(row.map(AuthCode::from))
+        let again = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, TRUE AS used FROM authorization_codes
+             WHERE tenant_id = $1 AND code_hash = $2 AND used"
+        )))
+        .bind(tenant.as_str())
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(again.map(AuthCode::from))
     }
 }

@@ -245,19 +245,42 @@ impl Backend {
         }
     }
 
+    /// The user with their custom attributes, in one query (a row per attribute).
     pub async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>> {
-        let row = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2"
+        use sqlx::{FromRow, Row};
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, d.key AS attr_key, d.kind AS attr_kind, ua.value AS attr_value,
+                    ua.num AS attr_num
+             FROM users u JOIN tenants t ON t.id = u.tenant_id
+             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+               ON ua.user_id = u.id
+             WHERE u.tenant_id = $1 AND u.id = $2"
         )))
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut attrs = load_attributes(&self.pool, std::slice::from_ref(&row.id)).await?;
-        let a = attrs.remove(&row.id).unwrap_or_default();
-        Ok(Some(row.into_user(a)))
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let user = UserRow::from_row(first).map_err(db_error)?;
+        let mut attributes = BTreeMap::new();
+        for row in &rows {
+            let key: Option<String> = row.try_get("attr_key").map_err(db_error)?;
+            let (Some(key), Some(kind), Some(value)) = (
+                key,
+                row.try_get::<Option<String>, _>("attr_kind")
+                    .map_err(db_error)?,
+                row.try_get::<Option<String>, _>("attr_value")
+                    .map_err(db_error)?,
+            ) else {
+                continue;
+            };
+            let num: Option<f64> = row.try_get("attr_num").map_err(db_error)?;
+            attributes.insert(key, attribute_json(&kind, &value, num));
+        }
+        Ok(Some(user.into_user(attributes)))
     }
 
     /// The user whose sign-in email is `email`. A user a SCIM DELETE removed or anonymised

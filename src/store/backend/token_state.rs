@@ -1,0 +1,92 @@
+//! What a user's access token stands on, read in one query for userinfo and introspection:
+//! whether its `jti` was revoked, its session and its grant (three round trips before).
+
+use super::{Backend, DB, db_error};
+use crate::domain::sessions::{AccessTokenState, Grant, Session};
+use crate::domain::*;
+use sqlx::Row;
+
+const STATE_SQL: &str = "SELECT
+    EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.tenant_id = $1 AND r.jti = $2) AS revoked,
+    s.id AS s_id, s.secret_hash AS s_secret_hash, s.user_id AS s_user_id,
+    s.auth_time AS s_auth_time, s.amr AS s_amr, s.acr AS s_acr, s.created_at AS s_created_at,
+    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at,
+    s.remember AS s_remember,
+    g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id,
+    g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr,
+    g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at,
+    g.revoked_at AS g_revoked_at
+  FROM (SELECT 1 AS one) x
+  LEFT JOIN sessions s ON s.tenant_id = $1 AND s.id = $3
+  LEFT JOIN grants g ON g.tenant_id = $1 AND g.id = $4";
+
+type DbRow = <DB as sqlx::Database>::Row;
+
+fn session(row: &DbRow) -> sqlx::Result<Option<Session>> {
+    let Some(id) = row.try_get::<Option<String>, _>("s_id")? else {
+        return Ok(None);
+    };
+    let amr: String = row.try_get("s_amr")?;
+    Ok(Some(Session {
+        id,
+        secret_hash: row
+            .try_get::<Option<String>, _>("s_secret_hash")?
+            .unwrap_or_default(),
+        user_id: UserId(row.try_get("s_user_id")?),
+        auth_time: row.try_get("s_auth_time")?,
+        amr: serde_json::from_str(&amr).unwrap_or_default(),
+        acr: row.try_get("s_acr")?,
+        created_at: row.try_get("s_created_at")?,
+        last_seen_at: row.try_get("s_last_seen_at")?,
+        expires_at: row.try_get("s_expires_at")?,
+        ended_at: row.try_get("s_ended_at")?,
+        remember: row.try_get("s_remember")?,
+    }))
+}
+
+fn grant(row: &DbRow) -> sqlx::Result<Option<Grant>> {
+    let Some(id) = row.try_get::<Option<String>, _>("g_id")? else {
+        return Ok(None);
+    };
+    let amr: String = row.try_get("g_amr")?;
+    Ok(Some(Grant {
+        id,
+        client_id: ClientId(row.try_get("g_client_id")?),
+        user_id: UserId(row.try_get("g_user_id")?),
+        session_id: row.try_get("g_session_id")?,
+        offline: row.try_get("g_offline")?,
+        scope: row.try_get("g_scope")?,
+        auth_time: row.try_get("g_auth_time")?,
+        amr: serde_json::from_str(&amr).unwrap_or_default(),
+        acr: row.try_get("g_acr")?,
+        created_at: row.try_get("g_created_at")?,
+        expires_at: row.try_get("g_expires_at")?,
+        revoked_at: row.try_get("g_revoked_at")?,
+    }))
+}
+
+impl Backend {
+    /// Whether the access token `jti` was revoked, and the session `sid` and grant `gid` it
+    /// names (each whatever its state, `None` when not named or gone), in one query.
+    pub async fn access_token_state(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        sid: Option<&str>,
+        gid: Option<&str>,
+    ) -> Result<AccessTokenState> {
+        let row = sqlx::query::<DB>(STATE_SQL)
+            .bind(tenant.as_str())
+            .bind(jti)
+            .bind(sid)
+            .bind(gid)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(AccessTokenState {
+            revoked: row.try_get("revoked").map_err(db_error)?,
+            session: session(&row).map_err(db_error)?,
+            grant: grant(&row).map_err(db_error)?,
+        })
+    }
+}

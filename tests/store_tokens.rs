@@ -1,0 +1,408 @@
+//! The store's one-statement token paths (issue 16), on SQLite and PostgreSQL: concurrent
+//! exchanges of one refresh token or one authorization code let exactly one through; what a user
+//! holds is read in one query and agrees with the explained permissions; an access token's state
+//! (revocation, session, grant) is read in one query, scoped to its tenant.
+
+#[path = "api/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use castellan::domain::audit::Actor;
+use castellan::domain::changes::NewUser;
+use castellan::domain::permissions::HeldAccount;
+use castellan::domain::*;
+use castellan::store::Store;
+use common::TestDb;
+use time::Duration;
+
+async fn fresh(b: common::Backend) -> (TestDb, Store, Tenant, User) {
+    let db = TestDb::new(b).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let store = store
+        .unlock(castellan::domain::sealing::MasterKey::generate())
+        .await
+        .unwrap();
+    let (tenant, owner) = castellan::cli::create_tenant(&store, "acme", "Acme", "owner@acme.test")
+        .await
+        .unwrap();
+    (db, store, tenant, owner)
+}
+
+async fn client(store: &Store, tenant: &TenantId, id: &str) -> ClientId {
+    use castellan::domain::oidc::*;
+    let settings = ClientSettings {
+        name: format!("App {id}"),
+        kind: ClientKind::Confidential,
+        token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        redirect_uris: vec!["https://app.test/cb".into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: vec!["openid".into()],
+        permission_namespaces: vec![],
+        first_party: true,
+        id_token_signed_response_alg: KeyAlg::ES256,
+        access_token_ttl: 300,
+        refresh_token_ttl: 3600,
+        token_claims_budget: 8192,
+        jwks: None,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: true,
+    };
+    store
+        .insert_client(tenant, id, &settings, Some("hash"), &Actor::system())
+        .await
+        .unwrap()
+        .id
+}
+
+fn grant(id: &str, client: ClientId, user: &UserId, session: Option<&str>) -> sessions::Grant {
+    let now = clock::now_ms();
+    sessions::Grant {
+        id: id.into(),
+        client_id: client,
+        user_id: user.clone(),
+        session_id: session.map(str::to_owned),
+        offline: session.is_none(),
+        scope: "openid offline_access".into(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        expires_at: now + 3_600_000,
+        revoked_at: None,
+    }
+}
+
+fn token(hash: &str, grant: &str) -> sessions::RefreshToken {
+    let now = clock::now_ms();
+    sessions::RefreshToken {
+        token_hash: hash.into(),
+        grant_id: grant.into(),
+        created_at: now,
+        expires_at: now + 3_600_000,
+        used_at: None,
+    }
+}
+
+/// Sixteen concurrent rotations of one refresh token, each with its own successor: exactly one
+/// succeeds, only its successor exists (unused), and the others count as reuse (the grant is
+/// revoked, as the refresh grant's reuse detection does).
+async fn concurrent_rotations_let_one_through(b: common::Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let c = client(&store, &tenant.id, "app").await;
+    let g = grant("g1", c, &owner.id, None);
+    store
+        .insert_grant(&tenant.id, &g, &token("rt-0", "g1"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (store, t) = (store.clone(), tenant.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let next = token(&format!("rt-next-{i}"), "g1");
+            let won = store
+                .rotate_refresh_token(&t, "rt-0", &next, &Actor::system())
+                .await
+                .unwrap();
+            (i, won)
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, won) = t.await.unwrap();
+        if won {
+            winners.push(i);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one rotation wins: {winners:?}");
+    for i in 0..16 {
+        let found = store
+            .refresh_token(&tenant.id, &format!("rt-next-{i}"))
+            .await
+            .unwrap();
+        match found {
+            Some((t, _)) => {
+                assert_eq!(i, winners[0], "only the winner's successor is stored");
+                assert!(t.used_at.is_none());
+            }
+            None => assert_ne!(i, winners[0], "the winner's successor is stored"),
+        }
+    }
+    let (old, g) = store
+        .refresh_token(&tenant.id, "rt-0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(old.used_at.is_some(), "the old token is used");
+    assert!(
+        g.revoked_at.is_some(),
+        "the losers' attempts revoked the grant"
+    );
+}
+
+/// Concurrent exchanges of one authorization code: exactly one takes it unused, every other
+/// sees a replay; an unknown code is `None`; another tenant does not see it.
+async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let c = client(&store, &tenant.id, "app").await;
+    let now = clock::now_ms();
+    let session = sessions::Session {
+        id: "s1".into(),
+        secret_hash: "secret".into(),
+        user_id: owner.id.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3_600_000,
+        ended_at: None,
+        remember: false,
+    };
+    store
+        .start_session(&tenant.id, &session, &Actor::system())
+        .await
+        .unwrap();
+    let code = sessions::AuthCode {
+        code_hash: "code-1".into(),
+        client_id: c,
+        user_id: owner.id.clone(),
+        session_id: "s1".into(),
+        redirect_uri: "https://app.test/cb".into(),
+        scope: "openid".into(),
+        nonce: Some("n".into()),
+        code_challenge: "challenge".into(),
+        auth_time: now,
+        created_at: now,
+        expires_at: now + 60_000,
+        used: false,
+    };
+    store.insert_auth_code(&tenant.id, &code).await.unwrap();
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .take_auth_code(&other.id, "code-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (store, t) = (store.clone(), tenant.id.clone());
+        tasks.push(tokio::spawn(async move {
+            store.take_auth_code(&t, "code-1").await.unwrap().unwrap()
+        }));
+    }
+    let mut first = 0;
+    for t in tasks {
+        let taken = t.await.unwrap();
+        assert_eq!(taken.nonce.as_deref(), Some("n"));
+        assert_eq!(taken.session_id, "s1");
+        first += usize::from(!taken.used);
+    }
+    assert_eq!(first, 1, "exactly one exchange takes the code unused");
+    assert!(
+        store
+            .take_auth_code(&tenant.id, "nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn new_user(email: &str, main_account: &AccountId, role: &RoleId) -> NewUser {
+    NewUser {
+        username: email.into(),
+        email: email.into(),
+        email_verified: false,
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        phone: None,
+        locale: None,
+        timezone: None,
+        external_id: None,
+        status: UserStatus::Active,
+        attributes: vec![],
+        main_account: Some(main_account.clone()),
+        roles: vec![role.clone()],
+    }
+}
+
+/// One user holding roles directly, within current, ended and future memberships, through two
+/// groups, with grant and deny overrides: the one-query holdings are exactly these, and their
+/// permissions are the explained effective permissions' names.
+async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
+    let (_db, store, tenant, _owner) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    for p in ["app:a", "app:b", "app:c", "app:d", "app:e", "app:f"] {
+        store.create_permission(t, p, None, a).await.unwrap();
+    }
+    let role = |name: &'static str, perms: &'static [&'static str]| {
+        let store = store.clone();
+        async move {
+            let perms: Vec<String> = perms.iter().map(|p| (*p).to_owned()).collect();
+            store
+                .create_role(t, name, None, &perms, None, a)
+                .await
+                .unwrap()
+        }
+    };
+    let direct = role("Direct", &["app:a"]).await;
+    let in_current = role("InCurrent", &["app:b"]).await;
+    let in_ended = role("InEnded", &["app:c"]).await;
+    let via_group = role("ViaGroup", &["app:d", "app:a"]).await;
+    let today = clock::today();
+    let current = store
+        .insert_account(t, "Current Co", AccountKind::Customer, a)
+        .await
+        .unwrap();
+    let ended = store
+        .insert_account(t, "Ended Co", AccountKind::Customer, a)
+        .await
+        .unwrap();
+    let future = store
+        .insert_account(t, "Future Co", AccountKind::Customer, a)
+        .await
+        .unwrap();
+    let day = Duration::days(1);
+    let u = store
+        .insert_user(t, &new_user("u@acme.test", &current.id, &direct.id), a)
+        .await
+        .unwrap();
+    store
+        .add_membership(
+            t,
+            &u.id,
+            &ended.id,
+            Some(today - day * 9),
+            Some(today - day),
+            false,
+            a,
+        )
+        .await
+        .unwrap();
+    store
+        .add_membership(t, &u.id, &future.id, Some(today + day), None, false, a)
+        .await
+        .unwrap();
+    store
+        .assign_role(t, &u.id, &in_current.id, Some(&current.id), false, a)
+        .await
+        .unwrap();
+    store
+        .assign_role(t, &u.id, &in_ended.id, Some(&ended.id), false, a)
+        .await
+        .unwrap();
+    for name in ["Team B", "Team A"] {
+        let g = store.create_group(t, name, None, None, a).await.unwrap();
+        store.add_group_member(t, &g.id, &u.id, a).await.unwrap();
+        store
+            .add_group_role(t, &g.id, &via_group.id, a)
+            .await
+            .unwrap();
+    }
+    let perm = |name: &'static str| {
+        let store = store.clone();
+        async move { store.permission_by_name(t, name).await.unwrap().unwrap().id }
+    };
+    store
+        .set_override(t, &u.id, &perm("app:e").await, Effect::Grant, None, a)
+        .await
+        .unwrap();
+    store
+        .set_override(t, &u.id, &perm("app:d").await, Effect::Deny, None, a)
+        .await
+        .unwrap();
+
+    let held = store.holdings(t, &u.id, true).await.unwrap();
+    assert_eq!(held.roles, ["Direct", "InCurrent", "ViaGroup"]);
+    assert_eq!(held.groups, ["Team A", "Team B"]);
+    assert_eq!(held.permissions, ["app:a", "app:b", "app:e"]);
+    let explained = store.effective_permissions(t, &u.id).await.unwrap();
+    assert_eq!(
+        held.permissions,
+        explained.names().map(str::to_owned).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        held.accounts,
+        [HeldAccount {
+            id: current.id.clone(),
+            name: "Current Co".into(),
+            main: true
+        }]
+    );
+    let without = store.holdings(t, &u.id, false).await.unwrap();
+    assert!(without.permissions.is_empty());
+    assert_eq!((without.roles, without.groups), (held.roles, held.groups));
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    let elsewhere = store.holdings(&other.id, &u.id, true).await.unwrap();
+    assert_eq!(elsewhere, Default::default(), "scoped to the tenant");
+}
+
+/// An access token's state in one read: the revoked `jti`, the session and the grant it names,
+/// each only within its tenant.
+async fn access_token_state_is_one_scoped_read(b: common::Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let c = client(&store, &tenant.id, "app").await;
+    let now = clock::now_ms();
+    let session = sessions::Session {
+        id: "s1".into(),
+        secret_hash: "secret".into(),
+        user_id: owner.id.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into(), "otp".into()],
+        acr: Some("mfa".into()),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3_600_000,
+        ended_at: None,
+        remember: true,
+    };
+    store
+        .start_session(&tenant.id, &session, &Actor::system())
+        .await
+        .unwrap();
+    let g = grant("g1", c, &owner.id, Some("s1"));
+    store
+        .insert_grant(&tenant.id, &g, &token("rt-1", "g1"))
+        .await
+        .unwrap();
+    store
+        .revoke_access_token(&tenant.id, "jti-old", now + 60_000)
+        .await
+        .unwrap();
+    let state = store
+        .access_token_state(&tenant.id, "jti-live", Some("s1"), Some("g1"))
+        .await
+        .unwrap();
+    assert!(!state.revoked);
+    let s = state.session.unwrap();
+    assert_eq!((s.amr, s.acr, s.remember), (session.amr, session.acr, true));
+    let got = state.grant.unwrap();
+    assert_eq!((got.session_id, got.offline), (Some("s1".into()), false));
+    let state = store
+        .access_token_state(&tenant.id, "jti-old", None, None)
+        .await
+        .unwrap();
+    assert!(state.revoked && state.session.is_none() && state.grant.is_none());
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    let state = store
+        .access_token_state(&other.id, "jti-old", Some("s1"), Some("g1"))
+        .await
+        .unwrap();
+    assert!(!state.revoked && state.session.is_none() && state.grant.is_none());
+}
+
+backends!(
+    concurrent_rotations_let_one_through,
+    concurrent_code_exchanges_let_one_through,
+    holdings_are_what_the_user_holds_today,
+    access_token_state_is_one_scoped_read,
+);
