@@ -96,7 +96,8 @@ impl Export {
         let tenant = self.caller.tenant_id();
         let memberships = self.store.list_memberships(tenant, &u.id).await?;
         let assignments = self.store.list_assignments(tenant, &u.id).await?;
-        let groups = self.store.group_names_of(tenant, &u.id).await?;
+        let mut groups = self.store.holdings(tenant, &u.id, false).await?.groups;
+        groups.sort();
         let main = memberships.iter().find(|m| m.main);
         let roles: Vec<&RoleAssignment> = assignments
             .iter()

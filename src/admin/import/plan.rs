@@ -247,9 +247,10 @@ async fn plan_changes(
     }
     if !w.groups.is_empty() {
         let names = store
-            .group_names_of(tenant, &user.id)
+            .holdings(tenant, &user.id, false)
             .await
-            .map_err(reason)?;
+            .map_err(reason)?
+            .groups;
         for g in &w.groups {
             if !names.iter().any(|n| cat.group_is(g, n)) {
                 c.join_groups.push(g.clone());
