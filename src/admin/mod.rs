@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod groups;
+pub mod invitations;
 pub mod keys;
 pub mod management;
 pub mod memberships;

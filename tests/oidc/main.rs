@@ -33,6 +33,7 @@ mod hostile;
 mod hostile_cases;
 mod hostile_gen;
 mod id_token_hint;
+mod invitations;
 mod lifecycle;
 mod locales;
 mod logout;

@@ -6,6 +6,7 @@ mod audit;
 mod clients;
 mod consents;
 mod groups;
+mod invitations;
 mod keys;
 mod management;
 mod memberships;
@@ -25,6 +26,7 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(invitations::router())
         .merge(accounts::router())
         .merge(memberships::router())
         .merge(management::router())

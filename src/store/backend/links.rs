@@ -73,6 +73,25 @@ impl Backend {
         Ok(id.map(UserId))
     }
 
+    /// The user and purpose of a live link (unused, unexpired) of the tenant.
+    pub async fn live_link(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(UserId, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT user_id, purpose FROM user_links WHERE tenant_id = $1 AND token_hash = $2
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|(user, purpose)| (UserId(user), purpose)))
+    }
+
     /// Uses a live link to set its user's password (`hash`), in one transaction: the link is
     /// marked used by a compare-and-set, so of several uses at once exactly one sets the
     /// password. `None` when the link is unknown, used or expired. Audited as the user.
@@ -107,6 +126,17 @@ impl Backend {
         .bind(user.as_str())
         .bind(hash)
         .bind(now_us())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        // An invitation the link belonged to is over (a no-op for other purposes).
+        sqlx::query(
+            "UPDATE invitations SET accepted_at = $3 WHERE tenant_id = $1 AND user_id = $2
+             AND accepted_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -11,6 +11,7 @@ mod consents;
 mod grants;
 mod groups;
 mod holders;
+mod invitations;
 mod keys;
 mod links;
 mod logout;
