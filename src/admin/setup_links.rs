@@ -117,3 +117,16 @@ pub async fn set_password(
         None => Ok(None),
     }
 }
+
+/// Uses the link up without a password: the person registered a passkey with it (stored by the
+/// caller once this answers their user). `None` when another use won, or it expired meanwhile.
+pub async fn use_for_passkey(
+    store: &Store,
+    tenant: &Tenant,
+    secret: &str,
+    purpose: LinkPurpose,
+) -> Result<Option<UserId>> {
+    store
+        .use_link(&tenant.id, purpose.as_str(), &hash_secret(secret))
+        .await
+}

@@ -77,6 +77,8 @@ forward! {
     fn invitation(&self, tenant: &TenantId, user: &UserId) -> Option<crate::domain::invitations::Invitation>;
     /// Uses a live link to set its user's password; `None` when it is unknown, used or expired.
     fn set_password_by_link(&self, tenant: &TenantId, purpose: &str, token_hash: &str, hash: &str) -> Option<UserId>;
+    /// Uses a live link without setting a password (a passkey was registered with it).
+    fn use_link(&self, tenant: &TenantId, purpose: &str, token_hash: &str) -> Option<UserId>;
 }
 
 forward! {

@@ -23,6 +23,7 @@ mod console_apps;
 mod console_audit;
 mod console_catalogue;
 mod console_directory;
+mod console_invite;
 mod console_org;
 mod console_people;
 mod console_permissions;

@@ -24,6 +24,7 @@ mod profile_form;
 mod roles;
 mod security;
 mod setup;
+mod setup_passkey;
 mod setup_texts;
 mod user;
 mod user_actions;
@@ -52,6 +53,14 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
+        .route(
+            "/t/{tenant}/setup/passkey/start",
+            axum::routing::post(setup_passkey::start),
+        )
+        .route(
+            "/t/{tenant}/setup/passkey/finish",
+            axum::routing::post(setup_passkey::finish),
+        )
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
         .merge(user_apps::router())

@@ -115,7 +115,7 @@ fn form(
 }
 
 /// The person's language: their locale, else their browser's.
-fn lang_of(user: Option<&User>, headers: &HeaderMap) -> Lang {
+pub(super) fn lang_of(user: Option<&User>, headers: &HeaderMap) -> Lang {
     Lang::choose(user.and_then(|u| u.locale.as_deref()), headers)
 }
 
@@ -209,9 +209,7 @@ pub async fn submit(
     }
 }
 
-/// After the password is set: a session (the browser's earlier one ends; an invited user
-/// becomes active), then the second-factor page if the policy requires one of them, else
-/// where they belong.
+/// After the password is set: a session (an invited user becomes active), then on.
 async fn signed_in(
     s: &AppState,
     tenant: &Tenant,
@@ -226,31 +224,41 @@ async fn signed_in(
         Ok(started) => started,
         Err(e) => return refusal(e),
     };
-    if let Err(e) = end_previous(s, tenant, headers).await {
-        return refusal(e);
-    }
-    let mut target = match landing(s, tenant, user).await {
+    let target = match landing_after(s, tenant, headers, &started).await {
         Ok(t) => t,
-        Err(e) => return refusal(e),
+        Err(page) => return page,
     };
-    match mfa::requirement(&s.store, tenant, &started.user, &[]).await {
-        Ok(need) if !need.met_by(&started.session) => {
-            let back = target;
-            target = crate::http::oidc::mfa::page_url(&tenant.slug, &back, need.level, None);
-        }
-        Ok(_) => {}
-        Err(e) => return refusal(e),
-    }
     let ua = client.user_agent.as_deref();
     let res = pages::see_other(&target);
     crate::http::oidc::login::signed_in_response(s, tenant, &started, ua, res).await
 }
 
-/// The console for someone who holds an administration permission (or owns the tenant), else
-/// the account portal.
-async fn landing(s: &AppState, tenant: &Tenant, user: &User) -> crate::domain::Result<String> {
-    let eff = s.store.effective_permissions(&tenant.id, &user.id).await?;
+/// Where a person whose link just started `started` goes: the browser's earlier session ends;
+/// the second-factor page first if the tenant's policy requires more than the session proves
+/// (they enrol a factor there), then the console if they hold any administration permission
+/// (or own the tenant), else their account portal.
+pub(super) async fn landing_after(
+    s: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    started: &signin::Started,
+) -> Result<String, Response> {
+    end_previous(s, tenant, headers).await.map_err(refusal)?;
+    let user = &started.user;
+    let eff = s
+        .store
+        .effective_permissions(&tenant.id, &user.id)
+        .await
+        .map_err(refusal)?;
     let admin = user.is_owner || eff.names().any(|p| p.starts_with(CASTELLAN_NAMESPACE));
     let place = if admin { "console" } else { "account" };
-    Ok(format!("/t/{}/{place}", tenant.slug))
+    let target = format!("/t/{}/{place}", tenant.slug);
+    let need = mfa::requirement(&s.store, tenant, user, &[])
+        .await
+        .map_err(refusal)?;
+    Ok(if need.met_by(&started.session) {
+        target
+    } else {
+        crate::http::oidc::mfa::page_url(&tenant.slug, &target, need.level, None)
+    })
 }

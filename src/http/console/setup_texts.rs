@@ -19,6 +19,9 @@ pub struct SetupTexts {
     pub gone_invited: &'static str,
     pub gone_owner: &'static str,
     pub sign_in: &'static str,
+    pub or: &'static str,
+    pub passkey_about: &'static str,
+    pub use_passkey: &'static str,
 }
 
 const EN: SetupTexts = SetupTexts {
@@ -35,6 +38,9 @@ const EN: SetupTexts = SetupTexts {
     gone_invited: "If you already chose your password, sign in with it. Otherwise ask the person who invited you to send you a new invitation.",
     gone_owner: "The organisation's owner can get a new set-up link from whoever runs this server: {slug}.",
     sign_in: "Sign in",
+    or: "or",
+    passkey_about: "Sign in with a passkey instead of a password: your device's fingerprint, face or screen lock.",
+    use_passkey: "Use a passkey instead",
 };
 
 const FR: SetupTexts = SetupTexts {
@@ -51,6 +57,9 @@ const FR: SetupTexts = SetupTexts {
     gone_invited: "Si vous avez déjà choisi votre mot de passe, connectez-vous avec. Sinon, demandez à la personne qui vous a invité de vous envoyer une nouvelle invitation.",
     gone_owner: "Le propriétaire de l'organisation peut obtenir un nouveau lien auprès de l'exploitant de ce serveur : {slug}.",
     sign_in: "Se connecter",
+    or: "ou",
+    passkey_about: "Connectez-vous avec une clé d'accès plutôt qu'un mot de passe : l'empreinte, le visage ou le verrouillage de votre appareil.",
+    use_passkey: "Utiliser une clé d'accès",
 };
 
 const DE: SetupTexts = SetupTexts {
@@ -67,6 +76,9 @@ const DE: SetupTexts = SetupTexts {
     gone_invited: "Wenn Sie Ihr Passwort schon gewählt haben, melden Sie sich damit an. Andernfalls bitten Sie die Person, die Sie eingeladen hat, Ihnen eine neue Einladung zu senden.",
     gone_owner: "Der Eigentümer der Organisation erhält einen neuen Einrichtungslink beim Betreiber dieses Servers: {slug}.",
     sign_in: "Anmelden",
+    or: "oder",
+    passkey_about: "Melden Sie sich mit einem Passkey statt mit einem Passwort an: Fingerabdruck, Gesicht oder Bildschirmsperre Ihres Geräts.",
+    use_passkey: "Stattdessen einen Passkey verwenden",
 };
 
 impl SetupTexts {

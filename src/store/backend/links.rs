@@ -102,6 +102,27 @@ impl Backend {
         token_hash: &str,
         hash: &str,
     ) -> Result<Option<UserId>> {
+        self.use_link_with(tenant, purpose, token_hash, Some(hash)).await
+    }
+
+    /// Uses a live link without a password (the person registered a passkey with it), by the
+    /// same compare-and-set. `None` when the link is unknown, used or expired.
+    pub async fn use_link(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+    ) -> Result<Option<UserId>> {
+        self.use_link_with(tenant, purpose, token_hash, None).await
+    }
+
+    async fn use_link_with(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+        hash: Option<&str>,
+    ) -> Result<Option<UserId>> {
         let mut tx = self.write_tx().await?;
         let now = now_ms();
         let user: Option<String> = sqlx::query_scalar(
@@ -118,17 +139,19 @@ impl Backend {
         let Some(user) = user.map(UserId) else {
             return Ok(None);
         };
-        sqlx::query(
-            "UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .bind(hash)
-        .bind(now_us())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        if let Some(hash) = hash {
+            sqlx::query(
+                "UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
+                 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now_us())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
         // An invitation the link belonged to is over (a no-op for other purposes).
         sqlx::query(
             "UPDATE invitations SET accepted_at = $3 WHERE tenant_id = $1 AND user_id = $2
@@ -141,8 +164,12 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let actor = Actor::of_user(&user, "through a single-use link");
-        let change = Change::new("user.password.set", "user", &user)
-            .after(serde_json::json!({ "password": "set", "through": purpose }));
+        let change = match hash {
+            Some(_) => Change::new("user.password.set", "user", &user)
+                .after(serde_json::json!({ "password": "set", "through": purpose })),
+            None => Change::new("user.link.use", "user", &user)
+                .after(serde_json::json!({ "through": purpose, "with": "passkey" })),
+        };
         commit(tx, tenant, &actor, change).await?;
         Ok(Some(user))
     }
