@@ -18,8 +18,8 @@ async fn invite(s: &TestServer, email: &str) -> (Value, String) {
         .post("/users", json!({"email": email, "invite": true}))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let link = v["invitation"]["link"].as_str().expect("the link, once");
-    (v, path_of(s, link))
+    let path = path_of(s, v["invitation"]["link"].as_str().expect("the link, once"));
+    (v, path)
 }
 
 fn path_of(s: &TestServer, link: &str) -> String {

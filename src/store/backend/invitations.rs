@@ -20,8 +20,9 @@ fn invitation((first, last, times, expires, delivery, accepted): Row) -> Invitat
     }
 }
 
-const COLUMNS: &str =
-    "first_sent_at, last_sent_at, times_sent, expires_at, delivery, accepted_at";
+/// A user's invitation row.
+const SELECT: &str = "SELECT first_sent_at, last_sent_at, times_sent, expires_at, delivery, accepted_at
+     FROM invitations WHERE tenant_id = $1 AND user_id = $2";
 
 impl Backend {
     /// Issues an invitation link (by its secret's hash) for an invited user, valid `ttl_ms`:
@@ -85,9 +86,7 @@ impl Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        let row: Row = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM invitations WHERE tenant_id = $1 AND user_id = $2"
-        ))
+        let row: Row = sqlx::query_as(SELECT)
         .bind(tenant.as_str())
         .bind(user.as_str())
         .fetch_one(&mut *tx)
@@ -105,9 +104,7 @@ impl Backend {
 
     /// The invitation of a user of the tenant, if one was ever sent.
     pub async fn invitation(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Invitation>> {
-        let row: Option<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM invitations WHERE tenant_id = $1 AND user_id = $2"
-        ))
+        let row: Option<Row> = sqlx::query_as(SELECT)
         .bind(tenant.as_str())
         .bind(user.as_str())
         .fetch_optional(&self.pool)
