@@ -479,7 +479,11 @@ pub async fn invite(
     let sent = invitations::send(store, &caller, &user.id, req, public_url)
         .await
         .map_err(|e| e.to_string())?;
-    let what = if created { "created and invited" } else { "invited again" };
+    let what = if created {
+        "created and invited"
+    } else {
+        "invited again"
+    };
     let mut out = format!(
         "{what} {} ({}); the link works until {}",
         user.email,

@@ -174,6 +174,13 @@ pub async fn create_and_send(
     }
     req.status = Some(UserStatus::Invited);
     let user = users::create(store, caller, req).await?;
-    let sent = send(store, caller, &user.id, SendInvitation::default(), public_url).await?;
+    let sent = send(
+        store,
+        caller,
+        &user.id,
+        SendInvitation::default(),
+        public_url,
+    )
+    .await?;
     Ok((user, sent))
 }

@@ -93,7 +93,11 @@ async fn resend_is_offered_and_refused_as_the_api_is(b: Backend) {
     // No rights: the console says so; nothing sent.
     let member = signed_in(&s, "member@acme.test").await;
     let (_, posted) = resend(&member, &in_scope).await;
-    assert!(posted.body.contains("No administration rights"), "{}", posted.body);
+    assert!(
+        posted.body.contains("No administration rights"),
+        "{}",
+        posted.body
+    );
     // A manager out of scope or facing an administrator: refused.
     let mgr = signed_in(&s, "manager@acme.test").await;
     for (who, b, target) in [
@@ -110,10 +114,16 @@ async fn resend_is_offered_and_refused_as_the_api_is(b: Backend) {
 
     // A manager in scope, an administrator and the owner: the page shows the new link once.
     let admin = signed_in(&s, "admin@acme.test").await;
-    let page = admin.get(&format!("/t/acme/console/users/{in_scope}")).await;
+    let page = admin
+        .get(&format!("/t/acme/console/users/{in_scope}"))
+        .await;
     assert!(page.body.contains("Invitation"), "{}", page.body);
     assert!(page.body.contains("Not sent yet"), "{}", page.body);
-    assert!(page.body.contains("/invite\">Resend invitation"), "{}", page.body);
+    assert!(
+        page.body.contains("/invite\">Resend invitation"),
+        "{}",
+        page.body
+    );
     let mut links = Vec::new();
     for (n, b) in [&mgr, &admin].into_iter().enumerate() {
         let (st, posted) = resend(b, &in_scope).await;
@@ -127,9 +137,15 @@ async fn resend_is_offered_and_refused_as_the_api_is(b: Backend) {
     let path = |l: &str| l.strip_prefix(&s.public_url).unwrap().to_owned();
     assert_eq!(person.get(&path(&links[0])).await.status, 410);
     assert_eq!(person.get(&path(&links[1])).await.status, 200);
-    let page = admin.get(&format!("/t/acme/console/users/{in_scope}")).await;
+    let page = admin
+        .get(&format!("/t/acme/console/users/{in_scope}"))
+        .await;
     assert!(page.body.contains("Pending"), "{}", page.body);
-    assert!(page.body.contains("Link shown to the sender"), "{}", page.body);
+    assert!(
+        page.body.contains("Link shown to the sender"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains(&links[1]), "shown once");
 
     // Missing CSRF: refused, nothing sent.
@@ -150,7 +166,11 @@ async fn new_user_with_invite_shows_the_link_once(b: Backend) {
     person(&s, "admin@acme.test", Some("administrator")).await;
     let admin = signed_in(&s, "admin@acme.test").await;
     let form = admin.get("/t/acme/console/users/new").await;
-    assert!(form.body.contains("value=\"invite\" checked"), "{}", form.body);
+    assert!(
+        form.body.contains("value=\"invite\" checked"),
+        "{}",
+        form.body
+    );
     let csrf = hidden(&form.body, "csrf").unwrap();
     let hostile = "<img src=x onerror=alert(1)>";
     let made = admin

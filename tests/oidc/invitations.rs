@@ -23,7 +23,9 @@ async fn invite(s: &TestServer, email: &str) -> (Value, String) {
 }
 
 fn path_of(s: &TestServer, link: &str) -> String {
-    let path = link.strip_prefix(&s.public_url).expect("under the public URL");
+    let path = link
+        .strip_prefix(&s.public_url)
+        .expect("under the public URL");
     assert!(path.starts_with("/t/acme/setup?link="), "{path}");
     path.to_owned()
 }
@@ -105,9 +107,15 @@ async fn invited_person_sets_a_password_and_lands_signed_in(b: Backend) {
     // Used: the page says what to do; the password works at the sign-in page.
     let again = browser.get(&path).await;
     assert_eq!(again.status, 410, "{}", again.body);
-    assert!(again.body.contains("send you a new invitation"), "{}", again.body);
+    assert!(
+        again.body.contains("send you a new invitation"),
+        "{}",
+        again.body
+    );
     let other = Browser::new(&s);
-    let signed = other.sign_in("/t/acme/login", "ines@acme.test", PASSPHRASE).await;
+    let signed = other
+        .sign_in("/t/acme/login", "ines@acme.test", PASSPHRASE)
+        .await;
     assert_eq!(signed.status, 303, "{}", signed.body);
     // An active user is not invited again.
     let (st, v) = s.post(&format!("/users/{id}/invitation"), json!({})).await;
@@ -135,7 +143,12 @@ async fn invited_administrator_lands_in_the_console(b: Backend) {
     let path = path_of(&s, v["invitation"]["link"].as_str().unwrap());
     let browser = Browser::new(&s);
     let done = accept(&browser, &path, PASSPHRASE).await;
-    assert_eq!(done.location.as_deref(), Some("/t/acme/console"), "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/t/acme/console"),
+        "{}",
+        done.body
+    );
     let users = browser.get("/t/acme/console/users").await;
     assert_eq!(users.status, 200, "{}", users.body);
 }
@@ -213,7 +226,11 @@ async fn expired_and_foreign_links_get_a_translated_page(b: Backend) {
         let page = get_in(&browser, &path, lang).await;
         assert_eq!(page.status, 410);
         assert!(page.body.contains(words), "{lang}: {}", page.body);
-        assert!(page.body.contains(&format!("lang=\"{lang}\"")), "{}", page.body);
+        assert!(
+            page.body.contains(&format!("lang=\"{lang}\"")),
+            "{}",
+            page.body
+        );
     }
     // A post of the expired link sets nothing.
     let posted = browser
@@ -255,7 +272,11 @@ async fn the_link_page_speaks_the_persons_language(b: Backend) {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let path = path_of(&s, v["invitation"]["link"].as_str().unwrap());
     let page = get_in(&Browser::new(&s), &path, "de").await;
-    assert!(page.body.contains("Choisissez votre mot de passe"), "{}", page.body);
+    assert!(
+        page.body.contains("Choisissez votre mot de passe"),
+        "{}",
+        page.body
+    );
 }
 
 /// Posted many times at once with different passwords, an invitation link sets exactly one.
@@ -268,7 +289,12 @@ async fn an_invitation_is_accepted_once_when_posted_at_once(b: Backend) {
         let page = browser.get(&path).await;
         let csrf = hidden(&page.body, "csrf").unwrap();
         let link = hidden(&page.body, "link").unwrap();
-        forms.push((browser, csrf, link, format!("racing invited passphrase {i}")));
+        forms.push((
+            browser,
+            csrf,
+            link,
+            format!("racing invited passphrase {i}"),
+        ));
     }
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(forms.len()));
     let posts: Vec<_> = forms
@@ -303,8 +329,13 @@ async fn an_invitation_is_accepted_once_when_posted_at_once(b: Backend) {
         "{results:?}"
     );
     let b2 = Browser::new(&s);
-    let signed = b2.sign_in("/t/acme/login", "racer@acme.test", winners[0]).await;
-    assert_eq!(signed.status, 303, "the winner's password is the one stored");
+    let signed = b2
+        .sign_in("/t/acme/login", "racer@acme.test", winners[0])
+        .await;
+    assert_eq!(
+        signed.status, 303,
+        "the winner's password is the one stored"
+    );
     let (_, log) = s.get("/audit?action=user.password.set").await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
     let id = user["id"].as_str().unwrap();
@@ -319,9 +350,7 @@ async fn concurrent_sendings_leave_one_live_link(b: Backend) {
     let sends: Vec<_> = (0..5)
         .map(|_| {
             let (s, id) = (s.clone(), id.clone());
-            tokio::spawn(async move {
-                s.post(&format!("/users/{id}/invitation"), json!({})).await
-            })
+            tokio::spawn(async move { s.post(&format!("/users/{id}/invitation"), json!({})).await })
         })
         .collect();
     let mut links = Vec::new();
@@ -344,7 +373,9 @@ async fn concurrent_sendings_leave_one_live_link(b: Backend) {
 /// When the tenant requires a second factor, the person enrols one before going on.
 async fn a_required_second_factor_comes_before_the_console(b: Backend) {
     let s = TestServer::start(b).await;
-    let (st, v) = s.patch("/mfa-settings", json!({"policy": "required"})).await;
+    let (st, v) = s
+        .patch("/mfa-settings", json!({"policy": "required"}))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let (_, path) = invite(&s, "mfa@acme.test").await;
     let browser = Browser::new(&s);
@@ -407,7 +438,11 @@ async fn check_escaped(s: &TestServer, v: &Value, email: &str, hostile: &str) {
     assert!(!page.body.contains(hostile), "{}", page.body);
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
     assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
-    assert!(!page.body.contains(email) || !email.contains(['<', '\'']), "{}", page.body);
+    assert!(
+        !page.body.contains(email) || !email.contains(['<', '\'']),
+        "{}",
+        page.body
+    );
 }
 
 backends!(

@@ -70,7 +70,11 @@ fn page(
         Step::Form { .. } => t.form_title,
         Step::Gone { .. } => t.gone_title,
     };
-    let frame = Frame::new(lang, format!("{title} · {}", tenant.name), Some(&tenant.name));
+    let frame = Frame::new(
+        lang,
+        format!("{title} · {}", tenant.name),
+        Some(&tenant.name),
+    );
     let slug = tenant.slug.clone();
     render(
         status,
@@ -201,9 +205,14 @@ pub async fn submit(
     match set.await {
         Ok(Some(user)) => signed_in(&s, &tenant, &headers, &client, &user).await,
         Ok(None) => gone(&tenant, lang),
-        Err(DomainError::Invalid { message, .. }) => {
-            form(&s, &tenant, &headers, &found, &f.link, Some(sentence(&message)))
-        }
+        Err(DomainError::Invalid { message, .. }) => form(
+            &s,
+            &tenant,
+            &headers,
+            &found,
+            &f.link,
+            Some(sentence(&message)),
+        ),
         // A full hashing queue is 503 with Retry-After; anything else, the error page.
         Err(e) => refusal(e),
     }
@@ -218,12 +227,11 @@ async fn signed_in(
     user: &User,
 ) -> Response {
     let ip = client.ip.map(|i| i.to_string());
-    let started = match signin::start_session(&s.store, tenant, user, vec!["pwd".into()], ip, false)
-        .await
-    {
-        Ok(started) => started,
-        Err(e) => return refusal(e),
-    };
+    let started =
+        match signin::start_session(&s.store, tenant, user, vec!["pwd".into()], ip, false).await {
+            Ok(started) => started,
+            Err(e) => return refusal(e),
+        };
     let target = match landing_after(s, tenant, headers, &started).await {
         Ok(t) => t,
         Err(page) => return page,

@@ -13,8 +13,8 @@ use crate::domain::throttle::Client;
 use crate::domain::{Tenant, User};
 use crate::http::AppState;
 use crate::http::oidc::csrf;
-use crate::oidc::webauthn::{self as wa, Refusal};
 use crate::oidc::signin;
+use crate::oidc::webauthn::{self as wa, Refusal};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -52,7 +52,8 @@ fn no_store(mut res: Response) -> Response {
 
 fn gone(lang: crate::http::oidc::i18n::Lang) -> Response {
     let t = SetupTexts::of(lang);
-    let body = json!({ "error": "link_gone", "message": format!("{} {}", t.gone_why, t.gone_invited) });
+    let body =
+        json!({ "error": "link_gone", "message": format!("{} {}", t.gone_why, t.gone_invited) });
     no_store((StatusCode::GONE, Json(body)).into_response())
 }
 
@@ -69,8 +70,11 @@ async fn opened(
         .await
         .map_err(|e| Refusal::from(e).into_response())?
         .ok_or_else(|| {
-            Refusal::NotFound("unknown_tenant", "There is no such organisation here.".into())
-                .into_response()
+            Refusal::NotFound(
+                "unknown_tenant",
+                "There is no such organisation here.".into(),
+            )
+            .into_response()
         })?;
     let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     if !csrf::browser_ok(s, &tenant, headers, token) {

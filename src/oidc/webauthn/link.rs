@@ -41,7 +41,12 @@ pub async fn start_link_registration(
         .collect();
     let display = user.display_name.as_deref().unwrap_or(&user.email);
     let (mut options, state) = rp
-        .start_passkey_registration(user_handle(tenant, user), &user.email, display, Some(exclude))
+        .start_passkey_registration(
+            user_handle(tenant, user),
+            &user.email,
+            display,
+            Some(exclude),
+        )
         .map_err(|e| DomainError::Internal(format!("WebAuthn registration: {e}")))?;
     if let Some(sel) = options.public_key.authenticator_selection.as_mut() {
         sel.resident_key = Some(ResidentKeyRequirement::Required);

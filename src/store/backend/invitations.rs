@@ -21,7 +21,8 @@ fn invitation((first, last, times, expires, delivery, accepted): Row) -> Invitat
 }
 
 /// A user's invitation row.
-const SELECT: &str = "SELECT first_sent_at, last_sent_at, times_sent, expires_at, delivery, accepted_at
+const SELECT: &str =
+    "SELECT first_sent_at, last_sent_at, times_sent, expires_at, delivery, accepted_at
      FROM invitations WHERE tenant_id = $1 AND user_id = $2";
 
 impl Backend {
@@ -87,11 +88,11 @@ impl Backend {
         .await
         .map_err(db_error)?;
         let row: Row = sqlx::query_as(SELECT)
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
         let invitation = invitation(row);
         let change = Change::new("user.invite", "user", user).after(serde_json::json!({
             "times_sent": invitation.times_sent,
@@ -105,11 +106,11 @@ impl Backend {
     /// The invitation of a user of the tenant, if one was ever sent.
     pub async fn invitation(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Invitation>> {
         let row: Option<Row> = sqlx::query_as(SELECT)
-        .bind(tenant.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
         Ok(row.map(invitation))
     }
 }

@@ -102,7 +102,8 @@ impl Backend {
         token_hash: &str,
         hash: &str,
     ) -> Result<Option<UserId>> {
-        self.use_link_with(tenant, purpose, token_hash, Some(hash)).await
+        self.use_link_with(tenant, purpose, token_hash, Some(hash))
+            .await
     }
 
     /// Uses a live link without a password (the person registered a passkey with it), by the
