@@ -437,7 +437,11 @@ async fn check_escaped(s: &TestServer, v: &Value, email: &str, hostile: &str) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(!page.body.contains(hostile), "{}", page.body);
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
-    assert!(page.body.contains("&#60;script&#62;alert(1)"), "{}", page.body);
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)"),
+        "{}",
+        page.body
+    );
     assert!(
         !page.body.contains(email) || !email.contains(['<', '\'']),
         "{}",

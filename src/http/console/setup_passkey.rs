@@ -88,9 +88,9 @@ async fn opened(
     }
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
     b.map(|Json(v)| v)
-        .map_err(|e| Refusal::Malformed("invalid_request", e.body_text()).into_response())
+        .map_err(|e| Refusal::Malformed("invalid_request", e.body_text()))
 }
 
 /// `POST /t/{tenant}/setup/passkey/start {link}`.
@@ -102,7 +102,7 @@ pub async fn start(
 ) -> Response {
     let req = match body(b) {
         Ok(r) => r,
-        Err(res) => return res,
+        Err(r) => return r.into_response(),
     };
     let (tenant, user, _) = match opened(&s, &slug, &headers, &req.link).await {
         Ok(o) => o,
@@ -124,7 +124,7 @@ pub async fn finish(
 ) -> Response {
     let req = match body(b) {
         Ok(r) => r,
-        Err(res) => return res,
+        Err(r) => return r.into_response(),
     };
     let (tenant, user, purpose) = match opened(&s, &slug, &headers, &req.link).await {
         Ok(o) => o,
