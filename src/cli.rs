@@ -111,6 +111,18 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Invites a person: creates them as an invited user (or takes the invited user with this
+    /// email) and sends their invitation; a new link replaces an unused older one. Without a
+    /// mail server, prints the link to give them.
+    Invite {
+        #[arg(long)]
+        tenant: String,
+        /// The person's email.
+        email: String,
+        /// How many days the link works.
+        #[arg(long, default_value_t = crate::domain::invitations::DEFAULT_TTL_DAYS)]
+        days: u32,
+    },
     /// Shows a user's failed sign-ins and locks (password and second factor), as JSON.
     SignInLock {
         #[arg(long)]
@@ -298,6 +310,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             result
         }
         Command::User {
+            command:
+                UserCommand::Invite {
+                    tenant,
+                    email,
+                    days,
+                },
+        } => {
+            let store = crate::master_key::open_store(&config).await?;
+            let result = invite(&store, &config.public_url, &tenant, &email, days).await;
+            store.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
+        Command::User {
             command: UserCommand::SignInLock { tenant, email },
         } => sign_in_lock_command(&config, &tenant, &email, false).await,
         Command::User {
@@ -440,6 +466,58 @@ pub async fn set_password(
     .map_err(|e| e.to_string())?;
     println!("password set for {}", user.email);
     Ok(())
+}
+
+/// `user invite`: the invited user with `email` (created when there is none) is sent an
+/// invitation; answers what was done, with the link when no mail carries it.
+pub async fn invite(
+    store: &Store,
+    public_url: &str,
+    slug: &str,
+    email: &str,
+    days: u32,
+) -> Result<String, String> {
+    use crate::admin::invitations::{self, SendInvitation};
+    let caller = cli_caller(tenant_named(store, slug).await?);
+    let existing = store
+        .user_for_sign_in(caller.tenant_id(), email)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (user, created) = match existing {
+        Some(user) => (user, false),
+        None => {
+            let req: crate::admin::users::CreateUser =
+                serde_json::from_value(serde_json::json!({ "email": email }))
+                    .map_err(|e| e.to_string())?;
+            let user = crate::admin::users::create(store, &caller, req)
+                .await
+                .map_err(|e| e.to_string())?;
+            (user, true)
+        }
+    };
+    let req = SendInvitation {
+        expires_in_days: Some(days),
+    };
+    let sent = invitations::send(store, &caller, &user.id, req, public_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let what = if created {
+        "created and invited"
+    } else {
+        "invited again"
+    };
+    let mut out = format!(
+        "{what} {} ({}); the link works until {}",
+        user.email,
+        user.id,
+        sent.state.expires_at.unwrap_or_default()
+    );
+    if let Some(link) = sent.link {
+        out.push_str(&format!(
+            "\nno mail server is configured: give the person this link (shown once):\n\n    {link}"
+        ));
+    }
+    Ok(out)
 }
 
 /// Creates a tenant, its owner and its signing keys (every algorithm's active and next key).

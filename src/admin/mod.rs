@@ -9,6 +9,7 @@ pub mod consents;
 pub mod export;
 pub mod groups;
 pub mod import;
+pub mod invitations;
 pub mod jobs;
 pub mod keys;
 pub mod mail;

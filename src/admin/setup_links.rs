@@ -1,6 +1,7 @@
 //! The owner's set-up link: on first start (and on demand from the CLI) Castellan prints a
 //! single-use link with which the tenant's owner chooses a password and reaches the console,
-//! without a mail server. Only the hash of its secret is stored.
+//! without a mail server. Only the hash of its secret is stored. The same page takes the
+//! invitation links of `admin::invitations`: [`link_user`] and [`set_password`] serve both.
 
 use crate::domain::audit::Actor;
 use crate::domain::passwords::{self, HashQueue, Password};
@@ -44,19 +45,56 @@ pub async fn issue_owner_setup(
     ))
 }
 
-/// The user a live set-up link of `tenant` is for.
-pub async fn owner_of_link(store: &Store, tenant: &Tenant, secret: &str) -> Result<Option<User>> {
-    match store
-        .user_link(&tenant.id, OWNER_SETUP, &hash_secret(secret))
-        .await?
-    {
-        Some(id) => store.get_user(&tenant.id, &id).await,
-        None => Ok(None),
+/// What a live link of the link page is for: the owner's set-up, or an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    OwnerSetup,
+    Invitation,
+}
+
+impl LinkPurpose {
+    fn parse(purpose: &str) -> Option<Self> {
+        match purpose {
+            OWNER_SETUP => Some(Self::OwnerSetup),
+            crate::domain::invitations::PURPOSE => Some(Self::Invitation),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::OwnerSetup => OWNER_SETUP,
+            Self::Invitation => crate::domain::invitations::PURPOSE,
+        }
     }
 }
 
+/// The user a live link of the link page (an owner's set-up or an invitation link) of
+/// `tenant` is for, and what the link is for. A link of another tenant, used, expired or
+/// replaced, is `None`.
+pub async fn link_user(
+    store: &Store,
+    tenant: &Tenant,
+    secret: &str,
+) -> Result<Option<(User, LinkPurpose)>> {
+    if secret.is_empty() || secret.len() > 256 {
+        return Ok(None);
+    }
+    let Some((id, purpose)) = store.live_link(&tenant.id, &hash_secret(secret)).await? else {
+        return Ok(None);
+    };
+    let Some(purpose) = LinkPurpose::parse(&purpose) else {
+        return Ok(None);
+    };
+    Ok(store
+        .get_user(&tenant.id, &id)
+        .await?
+        .map(|user| (user, purpose)))
+}
+
 /// Sets the password of the link's user (the tenant's password rules apply, hashed in a place
-/// of the bounded queue) and uses the link up. `None` when the link is unknown, used or expired.
+/// of the bounded queue) and uses the link up. `None` when the link is unknown, used or expired
+/// (of several uses at once, exactly one sets its password).
 pub async fn set_password(
     store: &Store,
     tenant: &Tenant,
@@ -64,15 +102,31 @@ pub async fn set_password(
     password: String,
     queue: &HashQueue,
 ) -> Result<Option<User>> {
-    let Some(user) = owner_of_link(store, tenant, secret).await? else {
+    let Some((user, purpose)) = link_user(store, tenant, secret).await? else {
         return Ok(None);
     };
     let password = Password::new(password)?;
     let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
     passwords::check_not_guessable(&password, &context)?;
     let hash = queue.run(move || passwords::hash(&password)).await??;
-    Ok(store
-        .set_password_by_link(&tenant.id, OWNER_SETUP, &hash_secret(secret), &hash)
-        .await?
-        .map(|_| user))
+    let used = store
+        .set_password_by_link(&tenant.id, purpose.as_str(), &hash_secret(secret), &hash)
+        .await?;
+    match used {
+        Some(id) => store.get_user(&tenant.id, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Uses the link up without a password: the person registered a passkey with it (stored by the
+/// caller once this answers their user). `None` when another use won, or it expired meanwhile.
+pub async fn use_for_passkey(
+    store: &Store,
+    tenant: &Tenant,
+    secret: &str,
+    purpose: LinkPurpose,
+) -> Result<Option<UserId>> {
+    store
+        .use_link(&tenant.id, purpose.as_str(), &hash_secret(secret))
+        .await
 }

@@ -40,6 +40,9 @@ pub struct CreateUser {
     /// Roles to hold; the first is the main role. Member when empty.
     #[serde(default)]
     pub role_ids: Vec<RoleId>,
+    /// Also send the invitation (`admin::invitations::create_and_send`); the user is `invited`.
+    #[serde(default)]
+    pub invite: bool,
 }
 
 /// A partial update: absent fields stay, `null` clears an optional field.

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod devices;
 pub mod error;
 pub mod ids;
+pub mod invitations;
 pub mod jobs;
 pub mod mail;
 pub mod mfa;

@@ -492,6 +492,20 @@ fn probes(m: &Model<'_>, w: &World, serial: usize) -> Vec<Probe> {
             deactivate,
         ),
         p(
+            "invitation",
+            Method::POST,
+            format!("/users/{t}/invitation"),
+            Some(json!({"expires_in_days": 0})),
+            ok_or_forbidden(write, StatusCode::UNPROCESSABLE_ENTITY),
+        ),
+        p(
+            "invitation state",
+            Method::GET,
+            format!("/users/{t}/invitation"),
+            None,
+            ok_or_forbidden(m.read_reach(), StatusCode::OK),
+        ),
+        p(
             "join group",
             Method::PUT,
             format!("/groups/{}/members/{t}", w.empty_group),

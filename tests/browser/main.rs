@@ -17,6 +17,7 @@ mod app;
 mod apps;
 mod chromium;
 mod directory;
+mod invite;
 mod org;
 mod pages;
 mod people;

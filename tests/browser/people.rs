@@ -80,10 +80,20 @@ async fn an_administrator_edits_the_catalogues(b: Backend) {
     let (_, policy) = s.get("/settings/profile").await;
     assert_eq!(
         policy["editable"],
-        json!(["given_name", "family_name", "display_name", "locale", "timezone", "attributes.grade"])
+        json!([
+            "given_name",
+            "family_name",
+            "display_name",
+            "locale",
+            "timezone",
+            "attributes.grade"
+        ])
     );
     let (_, me) = s.get(&format!("/users/{id}")).await;
-    assert_eq!(me["attributes"]["grade"], "senior", "set by the person in their portal");
+    assert_eq!(
+        me["attributes"]["grade"], "senior",
+        "set by the person in their portal"
+    );
 }
 
 /// Seed procedures "invite" and "permission switch" in Chromium: the invited person becomes

@@ -278,6 +278,7 @@ async fn status_actions_are_confirmed_and_audited(b: Backend) {
     assert_eq!(
         offered(&page.body, &id),
         [
+            "invite",
             "activate",
             "deactivate",
             "password",

@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod groups;
 mod imports;
+mod invitations;
 mod keys;
 mod mail;
 mod management;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(imports::router())
         .merge(users::router())
+        .merge(invitations::router())
         .merge(accounts::router())
         .merge(memberships::router())
         .merge(management::router())

@@ -1,5 +1,6 @@
 //! `/users` and `/owner`.
 
+use crate::admin::invitations::{self, Sent};
 use crate::admin::sign_in_lock::{self, SignInLock};
 use crate::admin::users::{self, CreateUser, Lifecycle, ListUsers, TransferOwnership, UpdateUser};
 use crate::domain::authz::Caller;
@@ -49,6 +50,23 @@ pub fn with_etag(status: StatusCode, user: User) -> Response {
     res
 }
 
+/// A new user with the invitation just sent to them, under `invitation`.
+fn with_invitation(user: User, sent: Sent) -> Response {
+    let etag = HeaderValue::from_str(&format!("W/\"{}\"", user.version)).ok();
+    let mut body = serde_json::to_value(&user).unwrap_or_default();
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(
+            "invitation".into(),
+            serde_json::to_value(&sent).unwrap_or_default(),
+        );
+    }
+    let mut res = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Some(etag) = etag {
+        res.headers_mut().insert(header::ETAG, etag);
+    }
+    res
+}
+
 /// The version an `If-Match` header requires (`None`: any). A value that is not one of our
 /// ETags, or not UTF-8, requires a version no user has, so the write gets 412.
 pub fn if_match(headers: &HeaderMap) -> Option<i64> {
@@ -68,9 +86,19 @@ async fn create(
     caller: Caller,
     Json(req): Json<CreateUser>,
 ) -> ApiResult<Response> {
-    let user = users::create(&s.store, &caller, req).await?;
+    let (user, sent) = if req.invite {
+        let public_url = &s.config.public_url;
+        let (user, sent) = invitations::create_and_send(&s.store, &caller, req, public_url).await?;
+        (user, Some(sent))
+    } else {
+        (users::create(&s.store, &caller, req).await?, None)
+    };
     let location = format!("/t/{}/api/v1/users/{}", caller.tenant.slug, user.id);
-    let mut res = with_etag(StatusCode::CREATED, user);
+    let mut res = match sent {
+        // The user as always, with the invitation (and its link, shown this once) beside.
+        Some(sent) => with_invitation(user, sent),
+        None => with_etag(StatusCode::CREATED, user),
+    };
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
     }

@@ -16,6 +16,7 @@ mod directory;
 mod fields;
 mod forms;
 mod groups;
+mod invitation;
 mod mail;
 mod memberships;
 mod notification_types;
@@ -25,6 +26,8 @@ mod roles;
 mod security;
 mod self_service;
 mod setup;
+mod setup_passkey;
+mod setup_texts;
 mod user;
 mod user_actions;
 mod user_apps;
@@ -52,6 +55,14 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(htmx))
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
+        .route(
+            "/t/{tenant}/setup/passkey/start",
+            axum::routing::post(setup_passkey::start),
+        )
+        .route(
+            "/t/{tenant}/setup/passkey/finish",
+            axum::routing::post(setup_passkey::finish),
+        )
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
         .merge(user_apps::router())

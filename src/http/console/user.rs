@@ -43,6 +43,8 @@ struct UserPage {
     apps: Option<Vec<super::user_apps::AppLine>>,
     /// The user's live sessions (`None`: the caller may not see them).
     sessions: Option<Vec<super::user_sessions::SessionLine>>,
+    /// An invited user's invitation.
+    invitation: Option<super::invitation::InvitationLine>,
     notice: Option<&'static str>,
     form_error: Option<String>,
 }
@@ -153,6 +155,7 @@ async fn page(
     let (profile, attributes, form_error) = form_fields(user, defs.as_deref(), &invalid);
     let apps = super::user_apps::of(s, console, &user.id).await;
     let sessions = super::user_sessions::of(s, console, user).await;
+    let invitation = super::invitation::of(s, console, user).await;
     render(
         status.unwrap_or(StatusCode::OK),
         &UserPage {
@@ -171,6 +174,7 @@ async fn page(
             factors,
             apps,
             sessions,
+            invitation,
             actions: if may {
                 offered(&console.caller, user)
             } else {

@@ -1,6 +1,8 @@
 //! The actions of the console's user page, each behind a confirmation page
 //! (`GET /t/{tenant}/console/users/{id}/{action}`) and taken by a form POST to the same address,
-//! through the service function the JSON API's endpoint calls: `admin::users::lifecycle`
+//! through the service function the JSON API's endpoint calls: `admin::invitations::send`
+//! (resend an invited user's invitation: the page shows the new link once),
+//! `admin::users::lifecycle`
 //! (activate, deactivate, reactivate), `delete`, `anonymise`, `admin::passwords::set` (refused
 //! at once when the hashing queue is full), `admin::mfa::reset` and
 //! `admin::users::transfer_ownership` (offered to the owner, on an active user's page). Only
@@ -30,6 +32,7 @@ use serde::Deserialize;
 /// An action of the user page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    Invite,
     Activate,
     Deactivate,
     Reactivate,
@@ -40,7 +43,8 @@ pub enum Action {
     Transfer,
 }
 
-const ALL: [Action; 8] = [
+const ALL: [Action; 9] = [
+    Action::Invite,
     Action::Activate,
     Action::Deactivate,
     Action::Reactivate,
@@ -55,6 +59,7 @@ impl Action {
     /// Its segment of the address.
     pub fn slug(self) -> &'static str {
         match self {
+            Self::Invite => "invite",
             Self::Activate => "activate",
             Self::Deactivate => "deactivate",
             Self::Reactivate => "reactivate",
@@ -73,6 +78,7 @@ impl Action {
     /// The button's words.
     pub fn label(self) -> &'static str {
         match self {
+            Self::Invite => "Resend invitation",
             Self::Activate => "Activate",
             Self::Deactivate => "Deactivate",
             Self::Reactivate => "Reactivate",
@@ -100,6 +106,10 @@ impl Action {
     /// What the confirmation page says will happen.
     fn consequence(self) -> &'static str {
         match self {
+            Self::Invite => {
+                "A new invitation link is made, valid 7 days; the link sent before stops \
+                 working. Without a mail server, the link is shown to you once, to pass on."
+            }
             Self::Activate => "The user becomes active and can sign in.",
             Self::Deactivate => {
                 "The user can no longer sign in: their sessions end now and the apps they signed \
@@ -133,6 +143,7 @@ impl Action {
     /// The `?notice=` of the page the action leads to.
     fn notice(self) -> &'static str {
         match self {
+            Self::Invite => "invited",
             Self::Activate => "activated",
             Self::Deactivate => "deactivated",
             Self::Reactivate => "reactivated",
@@ -149,7 +160,7 @@ impl Action {
     fn fits(self, caller: &Caller, user: &User) -> bool {
         let deletes = caller.holds(admin::USERS_DELETE) && !user.is_owner;
         match self {
-            Self::Activate => user.status == UserStatus::Invited,
+            Self::Invite | Self::Activate => user.status == UserStatus::Invited,
             Self::Deactivate => {
                 matches!(user.status, UserStatus::Invited | UserStatus::Active) && !user.is_owner
             }
@@ -277,6 +288,14 @@ pub async fn act(
     }
     let slug = &console.me.tenant.slug;
     let page = format!("/t/{slug}/console/users/{}", user.id);
+    if action == Action::Invite {
+        // Not a redirect: the page shows the new link, once.
+        let sent = send_invitation(&s, &console.caller, &user.id, Default::default());
+        return match sent.await {
+            Ok(sent) => super::invitation::sent_page(&console, &user, &sent, false),
+            Err(e) => refusal(e),
+        };
+    }
     match take(&s, &console.caller, &user, action, form.password).await {
         Ok(()) if action == Action::Delete => {
             pages::see_other(&format!("/t/{slug}/console/users?notice=deleted"))
@@ -291,6 +310,16 @@ pub async fn act(
     }
 }
 
+/// Sends `id` a new invitation (`POST /users/{id}/invitation`'s function).
+async fn send_invitation(
+    s: &AppState,
+    caller: &Caller,
+    id: &crate::domain::UserId,
+    req: crate::admin::invitations::SendInvitation,
+) -> crate::domain::Result<crate::admin::invitations::Sent> {
+    crate::admin::invitations::send(&s.store, caller, id, req, &s.config.public_url).await
+}
+
 /// Takes `action` on `user` through its service function.
 async fn take(
     s: &AppState,
@@ -302,6 +331,9 @@ async fn take(
     let (store, notifier, id) = (&s.store, s.logout_notifier(), &user.id);
     let step = |step| users::lifecycle(store, notifier, caller, id, step, None);
     match action {
+        Action::Invite => send_invitation(s, caller, id, Default::default())
+            .await
+            .map(drop),
         Action::Activate => step(Lifecycle::Activate).await.map(drop),
         Action::Deactivate => step(Lifecycle::Deactivate).await.map(drop),
         Action::Reactivate => step(Lifecycle::Reactivate).await.map(drop),

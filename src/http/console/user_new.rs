@@ -1,12 +1,14 @@
 //! The console's "New user" form (`/t/{tenant}/console/users/new`): email, names, the main
 //! account and the main role, the tenant's custom attributes (its mandatory ones enforced by
-//! the service, the refusal shown next to the field), and whether the person is invited (they
-//! become active at their first sign-in) or active at once. Saved through
+//! the service, the refusal shown next to the field), and whether the person is invited with a
+//! link sent now (`admin::invitations::create_and_send`; the link is shown once when no mail
+//! carries it), invited without a link (active at their first sign-in) or active at once. Saved through
 //! `admin::users::create`, the function of `POST /users`, so a manager creates people only in
 //! an account they manage and nobody hands out a role they could not grant.
 
 use super::profile_form::{Field, attribute_field, attribute_value};
 use super::{Console, Shell, refusal, render};
+use crate::admin::invitations::create_and_send;
 use crate::admin::users::{CreateUser, create};
 use crate::admin::{accounts, attributes, roles};
 use crate::domain::throttle::Client;
@@ -49,7 +51,8 @@ struct NewUserPage {
     roles: Vec<(String, String)>,
     role: String,
     role_error: Option<String>,
-    invite: bool,
+    /// The status chosen: `invite` (the default), `invited` or `active`.
+    status: String,
     form_error: Option<String>,
 }
 
@@ -127,7 +130,10 @@ async fn page(s: &AppState, console: &Console, status: StatusCode, shown: Shown)
             roles: role_choices,
             role: typed("role_id"),
             role_error,
-            invite: shown.typed.get("status").is_none_or(|s| s != "active"),
+            status: match shown.typed.get("status").map(String::as_str) {
+                Some(s @ ("invited" | "active")) => s.to_owned(),
+                _ => "invite".to_owned(),
+            },
             form_error,
         },
     )
@@ -200,6 +206,7 @@ async fn submit(
         }
     };
     let ids = parse_id("account_id").and_then(|a| Ok((a, parse_id("role_id")?)));
+    let status = form.get("status").map(String::as_str);
     let result = match ids {
         Err(e) => Err(e),
         Ok((account, role)) => {
@@ -214,7 +221,7 @@ async fn submit(
                 locale: None,
                 timezone: None,
                 external_id: None,
-                status: Some(if form.get("status").is_some_and(|v| v == "active") {
+                status: Some(if status == Some("active") {
                     UserStatus::Active
                 } else {
                     UserStatus::Invited
@@ -222,12 +229,21 @@ async fn submit(
                 attributes: attrs,
                 account_id: account.map(AccountId),
                 role_ids: role.map(RoleId).into_iter().collect(),
+                invite: false,
             };
-            create(&s.store, caller, req).await
+            if status == Some("invite") {
+                let public_url = &s.config.public_url;
+                create_and_send(&s.store, caller, req, public_url)
+                    .await
+                    .map(|(user, sent)| (user, Some(sent)))
+            } else {
+                create(&s.store, caller, req).await.map(|user| (user, None))
+            }
         }
     };
     match result {
-        Ok(user) => pages::see_other(&format!(
+        Ok((user, Some(sent))) => super::invitation::sent_page(&console, &user, &sent, true),
+        Ok((user, None)) => pages::see_other(&format!(
             "/t/{slug}/console/users/{}?notice=created",
             user.id
         )),

@@ -1,6 +1,7 @@
 // Castellan: passkeys and security keys on the sign-in and account pages.
 // Wires <button data-webauthn="register|login|verify" data-tenant data-csrf
 // [data-return-to] [data-kind] [data-name-input]> to /t/{tenant}/webauthn/...
+// ([data-base] [data-link]: a link page's own endpoints, and its link sent along).
 (function () {
   "use strict";
 
@@ -82,7 +83,10 @@
   }
 
   function post(b, step, payload) {
-    var url = "/t/" + encodeURIComponent(b.dataset.tenant) + "/webauthn/" + step;
+    // A link page posts to its own endpoints, with its link in every payload.
+    var base = b.dataset.base || ("/t/" + encodeURIComponent(b.dataset.tenant) + "/webauthn");
+    var url = base + "/" + step;
+    if (b.dataset.link) { payload.link = b.dataset.link; }
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -170,6 +174,7 @@
         });
       })
       .then(function (done) {
+        if (done.redirect) { b.dataset.returnTo = done.redirect; }
         if (done.recovery_codes) { showCodes(b, done.recovery_codes); } else { go(b); }
       });
   }

@@ -6,9 +6,11 @@
 //! ceremony is taken when answered, so no challenge is answered twice.
 
 mod assertion;
+mod link;
 mod register;
 
 pub use assertion::{finish_login, finish_verify, start_login, start_verify};
+pub use link::{Checked, check_link_registration, start_link_registration, store_link_credential};
 pub use register::{Registered, credential_name, finish_registration, start_registration};
 
 use crate::domain::clock::now_ms;

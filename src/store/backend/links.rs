@@ -93,6 +93,25 @@ impl Backend {
         Ok(id.map(UserId))
     }
 
+    /// The user and purpose of a live link (unused, unexpired) of the tenant.
+    pub async fn live_link(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(UserId, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT user_id, purpose FROM user_links WHERE tenant_id = $1 AND token_hash = $2
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|(user, purpose)| (UserId(user), purpose)))
+    }
+
     /// Uses a live link to set its user's password (`hash`), in one transaction: the link is
     /// marked used by a compare-and-set, so of several uses at once exactly one sets the
     /// password. `None` when the link is unknown, used or expired. Audited as the user.
@@ -102,6 +121,28 @@ impl Backend {
         purpose: &str,
         token_hash: &str,
         hash: &str,
+    ) -> Result<Option<UserId>> {
+        self.use_link_with(tenant, purpose, token_hash, Some(hash))
+            .await
+    }
+
+    /// Uses a live link without a password (the person registered a passkey with it), by the
+    /// same compare-and-set. `None` when the link is unknown, used or expired.
+    pub async fn use_link(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+    ) -> Result<Option<UserId>> {
+        self.use_link_with(tenant, purpose, token_hash, None).await
+    }
+
+    async fn use_link_with(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        token_hash: &str,
+        hash: Option<&str>,
     ) -> Result<Option<UserId>> {
         let mut tx = self.write_tx().await?;
         let now = now_ms();
@@ -119,20 +160,37 @@ impl Backend {
         let Some(user) = user.map(UserId) else {
             return Ok(None);
         };
+        if let Some(hash) = hash {
+            sqlx::query(
+                "UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
+                 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now_us())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        // An invitation the link belonged to is over (a no-op for other purposes).
         sqlx::query(
-            "UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
-             WHERE tenant_id = $1 AND id = $2",
+            "UPDATE invitations SET accepted_at = $3 WHERE tenant_id = $1 AND user_id = $2
+             AND accepted_at IS NULL",
         )
         .bind(tenant.as_str())
         .bind(user.as_str())
-        .bind(hash)
-        .bind(now_us())
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
         let actor = Actor::of_user(&user, "through a single-use link");
-        let change = Change::new("user.password.set", "user", &user)
-            .after(serde_json::json!({ "password": "set", "through": purpose }));
+        let change = match hash {
+            Some(_) => Change::new("user.password.set", "user", &user)
+                .after(serde_json::json!({ "password": "set", "through": purpose })),
+            None => Change::new("user.link.use", "user", &user)
+                .after(serde_json::json!({ "through": purpose, "with": "passkey" })),
+        };
         commit(tx, tenant, &actor, change).await?;
         Ok(Some(user))
     }

@@ -12,6 +12,7 @@ mod consents;
 mod grants;
 mod groups;
 mod holders;
+mod invitations;
 mod jobs;
 mod keys;
 mod links;

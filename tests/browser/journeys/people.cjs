@@ -24,6 +24,7 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, s
     await page.getByLabel("Email").fill(input.new_email);
     await page.getByLabel("Given name").fill("Nia");
     await page.getByLabel("Family name").fill("Okafor");
+    await page.getByLabel(/Invited, no link yet/).check();
     await page.getByRole("button", { name: "Create user" }).click();
     await page.getByText("Cost centre is required").waitFor();
     const kept = await page.getByLabel("Email").inputValue();
@@ -77,6 +78,7 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, s
     await page.getByLabel("Email").fill(input.new_email);
     await page.getByLabel("Given name").fill("Ines");
     await page.getByLabel("Family name").fill("Invited");
+    await page.getByLabel(/Invited, no link yet/).check();
     await page.getByRole("button", { name: "Create user" }).click();
     await page.getByText("The user was created.").waitFor();
     await page.getByText("Invited", { exact: true }).first().waitFor();
