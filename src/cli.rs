@@ -318,7 +318,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 },
         } => {
             let store = crate::master_key::open_store(&config).await?;
-            let result = invite(&store, &config.public_url, &tenant, &email, days).await;
+            let outlet = crate::admin::invitations::Outlet::of(&config);
+            let result = invite(&store, outlet, &tenant, &email, days).await;
             store.close().await;
             println!("{}", result?);
             Ok(())
@@ -469,10 +470,11 @@ pub async fn set_password(
 }
 
 /// `user invite`: the invited user with `email` (created when there is none) is sent an
-/// invitation; answers what was done, with the link when no mail carries it.
+/// invitation (a mail the server's worker sends, when `smtp_url` is set); answers what was
+/// done, with the link when no mail carries it.
 pub async fn invite(
     store: &Store,
-    public_url: &str,
+    outlet: crate::admin::invitations::Outlet<'_>,
     slug: &str,
     email: &str,
     days: u32,
@@ -498,7 +500,7 @@ pub async fn invite(
     let req = SendInvitation {
         expires_in_days: Some(days),
     };
-    let sent = invitations::send(store, &caller, &user.id, req, public_url)
+    let sent = invitations::send(store, &caller, &user.id, req, outlet)
         .await
         .map_err(|e| e.to_string())?;
     let what = if created {

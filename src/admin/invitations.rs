@@ -9,6 +9,7 @@ use super::users::{self, CreateUser, authorised_user};
 use crate::domain::authz::Caller;
 use crate::domain::clock::{format_ms, now_ms};
 use crate::domain::invitations::{DEFAULT_TTL_DAYS, Invitation, MAX_TTL_DAYS, delivery};
+use crate::domain::mail::{MailKind, MailStatus};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::*;
 use crate::store::Store;
@@ -100,13 +101,33 @@ pub fn link_url(public_url: &str, tenant: &Tenant, secret: &str) -> String {
     )
 }
 
-/// Sends (or sends again) the invitation of an invited user the caller may change.
+/// Where an invitation's link goes: the public URL its link page is under, and whether a mail
+/// carries it (an SMTP server is configured) or it is shown to its sender.
+#[derive(Clone, Copy, Debug)]
+pub struct Outlet<'a> {
+    pub public_url: &'a str,
+    pub mail: bool,
+}
+
+impl<'a> Outlet<'a> {
+    /// The outlet of a configuration: mail when `smtp_url` is set.
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Outlet {
+            public_url: &config.public_url,
+            mail: !config.smtp_url.trim().is_empty(),
+        }
+    }
+}
+
+/// Sends (or sends again) the invitation of an invited user the caller may change: with a mail
+/// server, a mail in the user's language written to the outbox in the same transaction as the
+/// new link; without, the link is returned to the sender (shown once) and logged.
 pub async fn send(
     store: &Store,
     caller: &Caller,
     id: &UserId,
     req: SendInvitation,
-    public_url: &str,
+    outlet: Outlet<'_>,
 ) -> Result<Sent> {
     let user = authorised_user(store, caller, id, true).await?;
     let days = req.expires_in_days.unwrap_or(DEFAULT_TTL_DAYS);
@@ -123,11 +144,22 @@ pub async fn send(
         )));
     }
     let secret = new_secret("");
-    let link = link_url(public_url, &caller.tenant, &secret);
+    let link = link_url(outlet.public_url, &caller.tenant, &secret);
     let ttl_ms = i64::from(days) * 24 * 3600 * 1000;
-    // The one place an invitation mail will be written to the outbox, in the store's
-    // transaction; until then every link is shown to its sender.
-    let how = delivery::SHOWN;
+    let mail = if outlet.mail {
+        let mut vars = crate::mail::Vars::new();
+        vars.insert("link", link.clone());
+        vars.insert("days", days.to_string());
+        let to = crate::mail::Recipient::of(&user);
+        Some(crate::mail::compose(store, &caller.tenant, to, MailKind::Invitation, vars).await?)
+    } else {
+        None
+    };
+    let how = if mail.is_some() {
+        delivery::QUEUED
+    } else {
+        delivery::SHOWN
+    };
     let inv = store
         .issue_invitation(
             caller.tenant_id(),
@@ -135,16 +167,19 @@ pub async fn send(
             &hash_secret(&secret),
             ttl_ms,
             how,
+            mail.as_ref(),
             &caller.actor(),
         )
         .await?;
-    tracing::info!(
-        tenant = %caller.tenant.slug,
-        user = %user.id,
-        email = %user.email,
-        link = %link,
-        "invitation link (no mail server configured: give this link to the person)"
-    );
+    if mail.is_none() {
+        tracing::info!(
+            tenant = %caller.tenant.slug,
+            user = %user.id,
+            email = %user.email,
+            link = %link,
+            "invitation link (no mail server configured: give this link to the person)"
+        );
+    }
     Ok(Sent {
         state: InvitationState::of(id, Some(&inv)),
         link: (how == delivery::SHOWN).then_some(link),
@@ -155,7 +190,26 @@ pub async fn send(
 pub async fn state(store: &Store, caller: &Caller, id: &UserId) -> Result<InvitationState> {
     let user = authorised_user(store, caller, id, false).await?;
     let inv = store.invitation(caller.tenant_id(), &user.id).await?;
-    Ok(InvitationState::of(&user.id, inv.as_ref()))
+    let mut state = InvitationState::of(&user.id, inv.as_ref());
+    if state.last_delivery.as_deref() == Some(delivery::QUEUED) {
+        // A mailed link: how its mail fared, from the outbox (the newest invitation mail).
+        let mails = store
+            .list_mail(caller.tenant_id(), Some(&user.email), None, 20)
+            .await?;
+        if let Some(m) = mails
+            .iter()
+            .filter(|m| {
+                m.kind == MailKind::Invitation.as_str() && m.user_id.as_ref() == Some(&user.id)
+            })
+            .max_by_key(|m| m.created_at)
+        {
+            state.last_delivery = Some(match m.status {
+                MailStatus::Pending => delivery::QUEUED.to_owned(),
+                other => other.as_str().to_owned(),
+            });
+        }
+    }
+    Ok(state)
 }
 
 /// Creates an invited user and sends their invitation: the admin API's `POST /users` with
@@ -164,7 +218,7 @@ pub async fn create_and_send(
     store: &Store,
     caller: &Caller,
     mut req: CreateUser,
-    public_url: &str,
+    outlet: Outlet<'_>,
 ) -> Result<(User, Sent)> {
     if req.status.is_some_and(|s| s != UserStatus::Invited) {
         return Err(DomainError::invalid(
@@ -174,13 +228,6 @@ pub async fn create_and_send(
     }
     req.status = Some(UserStatus::Invited);
     let user = users::create(store, caller, req).await?;
-    let sent = send(
-        store,
-        caller,
-        &user.id,
-        SendInvitation::default(),
-        public_url,
-    )
-    .await?;
+    let sent = send(store, caller, &user.id, SendInvitation::default(), outlet).await?;
     Ok((user, sent))
 }

@@ -76,7 +76,7 @@ forward! {
     /// The user and purpose of a live link.
     fn live_link(&self, tenant: &TenantId, token_hash: &str) -> Option<(UserId, String)>;
     /// Issues an invitation link for an invited user (the old one stops working), counted.
-    fn issue_invitation(&self, tenant: &TenantId, user: &UserId, token_hash: &str, ttl_ms: i64, delivery: &str, actor: &Actor) -> crate::domain::invitations::Invitation;
+    fn issue_invitation(&self, tenant: &TenantId, user: &UserId, token_hash: &str, ttl_ms: i64, delivery: &str, mail: Option<&mail::OutgoingMail>, actor: &Actor) -> crate::domain::invitations::Invitation;
     /// The invitation of a user, if one was ever sent.
     fn invitation(&self, tenant: &TenantId, user: &UserId) -> Option<crate::domain::invitations::Invitation>;
     /// Uses a live link to set its user's password; `None` when it is unknown, used or expired.

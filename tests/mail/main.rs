@@ -9,6 +9,7 @@ mod api;
 mod common;
 mod delivery;
 mod durability;
+mod invitations;
 mod notifications;
 mod sink;
 

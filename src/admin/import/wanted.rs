@@ -157,6 +157,8 @@ impl Wanted {
             attributes: attributes(cat, file, cells),
             account_id,
             role_ids: main_role.into_iter().chain(other_roles).collect(),
+            // Import sends no invitation yet (`--invite` is not wired).
+            invite: false,
         };
         Ok(Wanted {
             create,

@@ -34,8 +34,8 @@ async fn send(
         let Json(req) = Json::<SendInvitation>::from_request(request, &()).await?;
         req
     };
-    let public_url = &s.config.public_url;
-    let sent = invitations::send(&s.store, &caller, &p.id, req, public_url).await?;
+    let outlet = invitations::Outlet::of(&s.config);
+    let sent = invitations::send(&s.store, &caller, &p.id, req, outlet).await?;
     Ok((StatusCode::CREATED, axum::Json(sent)))
 }
 

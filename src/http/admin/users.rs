@@ -87,8 +87,8 @@ async fn create(
     Json(req): Json<CreateUser>,
 ) -> ApiResult<Response> {
     let (user, sent) = if req.invite {
-        let public_url = &s.config.public_url;
-        let (user, sent) = invitations::create_and_send(&s.store, &caller, req, public_url).await?;
+        let outlet = invitations::Outlet::of(&s.config);
+        let (user, sent) = invitations::create_and_send(&s.store, &caller, req, outlet).await?;
         (user, Some(sent))
     } else {
         (users::create(&s.store, &caller, req).await?, None)

@@ -317,7 +317,8 @@ async fn send_invitation(
     id: &crate::domain::UserId,
     req: crate::admin::invitations::SendInvitation,
 ) -> crate::domain::Result<crate::admin::invitations::Sent> {
-    crate::admin::invitations::send(&s.store, caller, id, req, &s.config.public_url).await
+    let outlet = crate::admin::invitations::Outlet::of(&s.config);
+    crate::admin::invitations::send(&s.store, caller, id, req, outlet).await
 }
 
 /// Takes `action` on `user` through its service function.

@@ -232,8 +232,8 @@ async fn submit(
                 invite: false,
             };
             if status == Some("invite") {
-                let public_url = &s.config.public_url;
-                create_and_send(&s.store, caller, req, public_url)
+                let outlet = crate::admin::invitations::Outlet::of(&s.config);
+                create_and_send(&s.store, caller, req, outlet)
                     .await
                     .map(|(user, sent)| (user, Some(sent)))
             } else {

@@ -1,10 +1,12 @@
 //! Invitations: issuing an invitation link (a `user_links` row of purpose `invitation`, only
-//! its hash) together with the invitation's state, in one transaction; reading that state.
+//! its hash) together with the invitation's state and, with a mail server, its mail in the
+//! outbox, in one transaction; reading that state.
 
 use super::{Backend, Tx, commit, db_error};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::now_ms;
 use crate::domain::invitations::{Invitation, PURPOSE as INVITATION};
+use crate::domain::mail::OutgoingMail;
 use crate::domain::*;
 
 type Row = (i64, i64, i64, i64, String, Option<i64>);
@@ -37,6 +39,7 @@ impl Backend {
         token_hash: &str,
         ttl_ms: i64,
         delivery: &str,
+        mail: Option<&OutgoingMail>,
         actor: &Actor,
     ) -> Result<Invitation> {
         let mut tx = self.write_tx().await?;
@@ -94,6 +97,9 @@ impl Backend {
             .await
             .map_err(db_error)?;
         let invitation = invitation(row);
+        if let Some(mail) = mail {
+            self.enqueue_mail_in(&mut tx, mail).await?;
+        }
         let change = Change::new("user.invite", "user", user).after(serde_json::json!({
             "times_sent": invitation.times_sent,
             "expires_at": invitation.expires_at,
