@@ -233,14 +233,14 @@ async fn person_manages_their_account_in_the_portal(b: Backend) {
     );
     // The notification preference is stored.
     let (_, prefs) = s.get(&format!("/users/{id}/notifications")).await;
-    let sign_ins = prefs
+    let roles = prefs
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["event_type"] == "security.new_sign_in")
-        .expect("the new sign-in notification");
-    assert_eq!(sign_ins["enabled"], true, "{prefs}");
-    assert_eq!(sign_ins["channels"], json!(["push"]), "{prefs}");
+        .find(|p| p["event_type"] == "access.roles_changed")
+        .expect("the roles notification");
+    assert_eq!(roles["enabled"], true, "{prefs}");
+    assert_eq!(roles["channels"], json!(["push"]), "{prefs}");
     let (_, audit) = s.get("/audit?action=user.password.set").await;
     assert_eq!(
         audit["items"][0]["actor_label"], "ada@acme.test (account)",

@@ -96,16 +96,19 @@ module.exports = (kit) => {
       await page.getByText("Your password was changed.").waitFor();
       await checkPage(page, "account-password-changed");
 
-      log("no more mail about new sign-ins, but alerts on the phone");
+      log("no more mail about role changes, but alerts on the phone; new sign-ins stay mailed");
       await open(page, "Notifications", "/notifications", "Notifications");
       await checkPage(page, "account-notifications");
       await page.setViewportSize({ width: 1280, height: 800 });
       const signIns = "A sign-in from a new device or place";
-      await page.getByRole("checkbox", { name: `By email: ${signIns}` }).uncheck();
-      await page.getByRole("checkbox", { name: `On my phone: ${signIns}` }).check();
+      const locked = await page.getByRole("checkbox", { name: `By email: ${signIns}` }).isDisabled();
+      expect(locked, "a mandatory security notification cannot be turned off");
+      const roles = "Roles or permission overrides changed";
+      await page.getByRole("checkbox", { name: `By email: ${roles}` }).uncheck();
+      await page.getByRole("checkbox", { name: `On my phone: ${roles}` }).check();
       await mainButton(page, "Save").click();
       await page.getByText("Your notification preferences were saved.").waitFor();
-      const phone = await page.getByRole("checkbox", { name: `On my phone: ${signIns}` }).isChecked();
+      const phone = await page.getByRole("checkbox", { name: `On my phone: ${roles}` }).isChecked();
       expect(phone, "the page shows the saved choice");
       await checkPage(page, "account-notifications-saved");
       return { done: true, base };
