@@ -56,11 +56,11 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/console", get(console_home))
         .route("/t/{tenant}/setup", get(setup::show).post(setup::submit))
         .route(
-            "/t/{tenant}/setup/passkey/start",
+            "/t/{tenant}/setup/passkey/register/start",
             axum::routing::post(setup_passkey::start),
         )
         .route(
-            "/t/{tenant}/setup/passkey/finish",
+            "/t/{tenant}/setup/passkey/register/finish",
             axum::routing::post(setup_passkey::finish),
         )
         .route("/t/{tenant}/console/users", get(users::list))

@@ -1,4 +1,4 @@
-//! `POST /t/{tenant}/setup/passkey/{start,finish}`: the link page's "use a passkey instead",
+//! `POST /t/{tenant}/setup/passkey/register/{start,finish}`: the link page's "use a passkey instead",
 //! called by `webauthn.js` (the button's `data-base` and `data-link`) with the page's CSRF
 //! token in `X-CSRF-Token`. Finishing checks the authenticator's answer, uses the link up (of
 //! two finishes at once, one wins; the other gets 410), stores the passkey (with the first
@@ -93,7 +93,7 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
         .map_err(|e| Refusal::Malformed("invalid_request", e.body_text()))
 }
 
-/// `POST /t/{tenant}/setup/passkey/start {link}`.
+/// `POST /t/{tenant}/setup/passkey/register/start {link}`.
 pub async fn start(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -114,7 +114,7 @@ pub async fn start(
     }
 }
 
-/// `POST /t/{tenant}/setup/passkey/finish {link, handle, credential}`.
+/// `POST /t/{tenant}/setup/passkey/register/finish {link, handle, credential}`.
 pub async fn finish(
     State(s): State<AppState>,
     Path(slug): Path<String>,
