@@ -32,6 +32,7 @@ impl Backend {
     /// the unused link sent before stops working, the invitation counts one more sending. The
     /// invitation row is written first, so two sendings at once queue on it and exactly one
     /// link stays live. `NotFound` for an unknown user, `Conflict` when the user is not invited.
+    #[allow(clippy::too_many_arguments)]
     pub async fn issue_invitation(
         &self,
         tenant: &TenantId,
