@@ -6,7 +6,8 @@ where a fixed count matters, not the rate.
     drive.py --mode refresh|exchange|userinfo|introspect --url URL --input FILE --count N
              [--auth 'Basic ...'] [--redirect-uri URI]
 
-refresh: FILE has refresh tokens; each answer's new refresh token replaces the one used.
+refresh: FILE has refresh tokens; each answer's new refresh token replaces the one used, and
+the file is rewritten with the live ones at the end (a later run presents no used token).
 exchange: FILE has "CODE VERIFIER" lines, each used once (at least N of them).
 userinfo: FILE has access tokens, cycled, sent as `Authorization: Bearer`.
 introspect: FILE has tokens, cycled, posted as `token=` with --auth.
@@ -62,7 +63,11 @@ def main():
             lines[i % len(lines)] = json.loads(data)["refresh_token"]
         if a.mode == "introspect" and not json.loads(data).get("active"):
             sys.exit(f"drive.py: request {i}: the token is not active")
-    print(f"requests={a.count} seconds={time.monotonic() - start:.3f}")
+    elapsed = time.monotonic() - start
+    if a.mode == "refresh":
+        with open(a.input, "w") as f:
+            f.write("".join(f"{line}\n" for line in lines))
+    print(f"requests={a.count} seconds={elapsed:.3f}")
 
 
 if __name__ == "__main__":

@@ -6,14 +6,19 @@
 #
 #   bench/refresh.sh [--metric token_refresh|code_exchange|userinfo] [--database sqlite|postgres]
 #                    [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s] [--codes N]
+#                    [--rounds N]
 #   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR,
 #        PG_URL (default postgres://postgres@127.0.0.1:5432: a fresh database is made there)
 #
-# --metric code_exchange: per run each server issues --codes (default 3000) authorization codes to
-# 4 signed-in browsers (bench/refresh_tokens.py --mode code: one sign-in per worker, then the
-# authorization endpoint once per code), then wrk (bench/user_tokens.lua) exchanges each code once
-# at the token endpoint (PKCE S256, client_secret_basic) until they run out: rps = exchanges per
-# second. --metric userinfo: 2 x connections access tokens, fresh from code exchanges, cycled as
+# --metric code_exchange: per run, --rounds (default 10) rounds: each server issues --codes
+# (default 300) authorization codes to 4 signed-in browsers (bench/refresh_tokens.py --mode code:
+# one sign-in per worker, then the authorization endpoint once per code), then wrk
+# (bench/user_tokens.lua) exchanges each code once at the token endpoint (PKCE S256,
+# client_secret_basic) until they run out. rps = all exchanges over the time they took (first code
+# sent to last answer, per round); p50/p99 are the medians of the rounds'. Rounds are small because
+# node-oidc-provider keeps codes in an LRU of 1,000 entries: older codes are evicted, and codes
+# live 60 s on both servers. Codes and access tokens are asked for with scope `openid` alone on
+# both sides. --metric userinfo: 2 x connections access tokens, fresh from code exchanges, cycled as
 # `Authorization: Bearer` on GET userinfo for the whole run.
 #
 # Per server: sign in once per token-fetching worker and collect 2 x connections refresh tokens
@@ -30,12 +35,13 @@ cd "$(dirname "$0")/.."
 HERE=$PWD/bench
 BENCH=${BENCH_DIR:-../shared/bench}
 RUNS=${RUNS:-3}
-DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s METRIC=token_refresh DATABASE=sqlite CODES=3000
+DURATION=10s CONNECTIONS=32 WARMUP=2s TIMEOUT=10s METRIC=token_refresh DATABASE=sqlite CODES=300 ROUNDS=10
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --metric) METRIC=${2:?}; shift 2 ;;
     --database) DATABASE=${2:?}; shift 2 ;;
     --codes) CODES=${2:?}; shift 2 ;;
+    --rounds) ROUNDS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
     --warmup) WARMUP=${2:?}; shift 2 ;;
@@ -49,11 +55,15 @@ done
 [[ $METRIC =~ ^(token_refresh|code_exchange|userinfo)$ ]] || { echo "refresh.sh: bad --metric $METRIC" >&2; exit 1; }
 [[ $DATABASE =~ ^(sqlite|postgres)$ ]] || { echo "refresh.sh: bad --database $DATABASE" >&2; exit 1; }
 [[ $CODES =~ ^[1-9][0-9]*$ ]] || { echo "refresh.sh: bad --codes $CODES" >&2; exit 1; }
-NTOKENS=$((CONNECTIONS * 2)) MODE=refresh
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "refresh.sh: bad --rounds $ROUNDS" >&2; exit 1; }
+NTOKENS=$((CONNECTIONS * 2)) MODE=refresh SCOPE='openid offline_access' PEER_PROMPT=(--prompt consent)
 case $METRIC in
   code_exchange) NTOKENS=$CODES MODE=code ;;
   userinfo) MODE=access ;;
 esac
+# Codes and access tokens need no refresh token: plain `openid` on both sides (oidc-provider
+# asks for consent again on every `offline_access` request, and each consent replaces the grant).
+[[ $MODE == refresh ]] || { SCOPE=openid PEER_PROMPT=(); }
 
 if ! command -v wrk >/dev/null; then
   echo "# installing wrk (apt-get install -y wrk)" >&2
@@ -114,7 +124,7 @@ C_SECRET=$(awk '/^client_secret:/ {print $2}' <<<"$OUT")
 castellan_tokens() { # OUTFILE [--probe]
   python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PORT/t/default" \
     --client-id "$C_ID" --client-secret "$C_SECRET" --redirect-uri "$C_REDIRECT" \
-    --username owner@localhost --password "$C_PASSWORD" --count "$NTOKENS" --mode "$MODE" --out "$@"
+    --username owner@localhost --password "$C_PASSWORD" --scope "$SCOPE" --count "$NTOKENS" --mode "$MODE" --out "$@"
 }
 
 # --- the peer: node-oidc-provider ------------------------------------------------
@@ -125,13 +135,14 @@ wait_up "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" "$PEER_PI
 peer_tokens() { # OUTFILE [--probe]
   python3 "$HERE/refresh_tokens.py" --issuer "http://127.0.0.1:$PEER_PORT" \
     --client-id bench --client-secret bench-secret --redirect-uri http://127.0.0.1/cb \
-    --username alice --password alice-password --prompt consent --count "$NTOKENS" --mode "$MODE" --out "$@"
+    --username alice --password alice-password "${PEER_PROMPT[@]}" --scope "$SCOPE" --count "$NTOKENS" --mode "$MODE" --out "$@"
 }
 
 # --- pre-check: sign-in, token endpoint, rotation (a second --count wins) ----------------
 echo "# castellan $(git rev-parse --short HEAD) pid $PID http://127.0.0.1:$PORT/t/default; peer pid $PEER_PID http://127.0.0.1:$PEER_PORT" >&2
 probe() { # NAME -> NAME.probe with token_endpoint= and rotates=
-  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 --mode refresh >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
+  local extra=(); [[ $1 == peer ]] && extra=(--prompt consent)
+  "${1}_tokens" "$WORK/$1.tok" --probe --count 1 --mode refresh --scope 'openid offline_access' "${extra[@]}" >"$WORK/$1.probe" || { echo "refresh.sh: $1: no refresh tokens" >&2; exit 2; }
 }
 probe castellan; probe peer
 C_TOKEN_URL=$(sed -n 's/^token_endpoint=//p' "$WORK/castellan.probe")
@@ -151,42 +162,68 @@ busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat;
 # (CPUFILE gets the server's µs of CPU per request)
 load() {
   local name=$1 pid=$2 url=$3 id=$4 secret=$5 rot=$6 dur=$7 cpufile=${8:-/dev/null}
-  "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
   local auth
   auth="Basic $(python3 -c 'import base64,sys,urllib.parse as u; q=lambda s: u.quote(s, safe=""); print(base64.b64encode((q(sys.argv[1])+":"+q(sys.argv[2])).encode()).decode())' "$id" "$secret")"
-  local t0 b0 t1 b1 line TIMEFORMAT='%R %U %S'
-  if [[ $name == castellan ]]; then
-    # The sign-ins that collected the tokens peak at one argon2 (19 MiB) per core: record that
-    # peak, then reset the high-water mark (clear_refs 5) so VmHWM afterwards is the load's.
-    awk '/VmHWM/ {print $2}' "/proc/$pid/status" >>"$WORK/rss_signin.txt"
-    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
-  fi
-  t0=$(ticks "$pid"); b0=$(busy)
-  local script=$HERE/refresh.lua redirect=$C_REDIRECT dry_path
+  local script=$HERE/refresh.lua redirect=$C_REDIRECT dry_path rounds=1 round
   [[ $name == peer ]] && redirect=http://127.0.0.1/cb
   dry_path=$(python3 -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path.rsplit("/", 1)[0] + "/.well-known/openid-configuration")' "$url")
   [[ $name == peer ]] && dry_path=/.well-known/openid-configuration
-  case $METRIC in code_exchange) export BENCH_MODE=exchange ;; userinfo) export BENCH_MODE=userinfo ;; esac
+  # A round of codes lasts well under a second: wrk waits out its -d even when the codes ran out.
+  case $METRIC in code_exchange) export BENCH_MODE=exchange; rounds=$ROUNDS dur=3s ;; userinfo) export BENCH_MODE=userinfo ;; esac
   [[ $METRIC == token_refresh ]] || script=$HERE/user_tokens.lua
-  { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
-      BENCH_INPUT="$WORK/$name.tok" BENCH_AUTH="$auth" BENCH_REDIRECT="$redirect" BENCH_DRY_PATH="$dry_path" \
-      BENCH_METRIC="$METRIC" \
-      wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$script" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
-  t1=$(ticks "$pid"); b1=$(busy)
-  line=$(grep -E '^metric=' "$WORK/wrk.out" | tail -n 1 || true)
-  if [[ -z $line ]]; then
-    echo "# $name: wrk produced no result: $(tail -n 3 "$WORK/wrk.out" | tr '\n' ' ')" >&2
-    line="metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"
+  if [[ $name == castellan ]]; then
+    # The sign-ins that collected the tokens peak at one argon2 (19 MiB) per core: record that
+    # peak, then reset the high-water mark (clear_refs 5) so VmHWM afterwards is the load's.
+    "${name}_tokens" "$WORK/$name.tok" --count 1 >/dev/null || true
+    awk '/VmHWM/ {print $2}' "/proc/$pid/status" >>"$WORK/rss_signin.txt"
+    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
   fi
-  grep -E '^#' "$WORK/wrk.out" | grep -v '^# requests=' >&2 || true
+  # code_exchange: $rounds rounds of --codes fresh codes each, exchanged until they run out (the
+  # peer keeps its codes in an LRU of 1000 entries, so a round must stay well below that); the
+  # CPU is counted around wrk only, and rps is all exchanges over the time they took.
+  : >"$WORK/rounds.txt"; : >"$WORK/wrk.all"
+  local srv_ticks=0 busy0=0 busy1=0 tot0=0 tot1=0 wrk_time="0 0 0" t0 b0 t1 b1 TIMEFORMAT='%R %U %S'
+  for round in $(seq "$rounds"); do
+    "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
+    t0=$(ticks "$pid"); b0=$(busy)
+    { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
+        BENCH_INPUT="$WORK/$name.tok" BENCH_AUTH="$auth" BENCH_REDIRECT="$redirect" BENCH_DRY_PATH="$dry_path" \
+        BENCH_METRIC="$METRIC" \
+        wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$script" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
+    t1=$(ticks "$pid"); b1=$(busy)
+    srv_ticks=$((srv_ticks + t1 - t0))
+    busy0=$((busy0 + ${b0% *})); busy1=$((busy1 + ${b1% *})); tot0=$((tot0 + ${b0#* })); tot1=$((tot1 + ${b1#* }))
+    wrk_time=$(python3 -c 'import sys; a=[float(x) for x in sys.argv[1].split()]; b=[float(x) for x in sys.argv[2].split()]; print(" ".join(str(x+y) for x, y in zip(a, b)))' "$wrk_time" "$(tail -n 1 "$WORK/time.out")")
+    cat "$WORK/wrk.out" >>"$WORK/wrk.all"
+    line=$(grep -E '^metric=' "$WORK/wrk.out" | tail -n 1 || true)
+    if [[ -z $line ]]; then
+      echo "# $name: wrk produced no result: $(tail -n 3 "$WORK/wrk.out" | tr '\n' ' ')" >&2
+      line="metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"
+    fi
+    echo "$line $(grep -E '^# requests=' "$WORK/wrk.out" | tail -n 1 | tr -d '#')" >>"$WORK/rounds.txt"
+  done
+  grep -E '^#' "$WORK/wrk.all" | grep -v '^# requests=' | sort -u >&2 || true
+  # One metric line for the run: over the rounds, all requests over all measured seconds; p50
+  # and p99 are the medians of the rounds' own.
+  line=$(python3 - "$WORK/rounds.txt" <<'PY'
+import statistics, sys
+rows = [dict(p.split("=", 1) for p in l.split()) for l in open(sys.argv[1]) if l.startswith("metric=")]
+n = sum(int(r.get("requests", 0)) for r in rows)
+secs = sum(float(r.get("seconds", 0)) for r in rows)
+med = lambda k: statistics.median(float(r[k]) for r in rows)
+print(f"metric={rows[0]['metric']} rps={n / secs if secs else 0:.1f} p50_ms={med('p50_ms'):.3f} "
+      f"p99_ms={med('p99_ms'):.3f} errors={sum(int(r['errors']) for r in rows)} requests={n} seconds={secs:.3f}")
+PY
+)
   # CPU accounting, as oidc-bench does: read it before trusting a number (2 shared cores)
-  python3 - "$name" "$dur" "$(grep -E '^# requests=' "$WORK/wrk.out" | tail -n 1)" "$(tail -n 1 "$WORK/time.out")" \
-    "$((t1 - t0))" "${b0% *}" "${b1% *}" "${b0#* }" "${b1#* }" "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" >&2 <<'PY'
+  python3 - "$name" "$dur" "$line" "$wrk_time" "$srv_ticks" "$busy0" "$busy1" "$tot0" "$tot1" \
+    "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" "$rounds" >&2 <<'PY'
 import sys
-name, dur, req, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile = sys.argv[1:]
+name, dur, line, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile, rounds = sys.argv[1:]
 clk, ncpu = int(clk), int(ncpu)
-n = int(req.split("requests=")[1].split()[0]) if "requests=" in req else 0
-real, usr, sys_ = (float(x) for x in tm.split()) if len(tm.split()) == 3 else (0.0, 0.0, 0.0)
+kv = dict(p.split("=", 1) for p in line.split())
+n = int(kv.get("requests", 0))
+real, usr, sys_ = (float(x) for x in tm.split())
 srv = int(srv) / clk
 gen = usr + sys_
 busy = (int(bb1) - int(bb0)) / clk
@@ -195,10 +232,11 @@ other = max(0.0, busy - srv - gen)
 per = f"{srv * 1e6 / n:.0f} us/request" if n else "n/a"
 if n:
     open(cpufile, "a").write(f"{srv * 1e6 / n:.0f}\n")
-print(f"#   {name} {dur}: {n} requests; server CPU {srv:.2f} s ({per}), wrk {gen:.2f} s, "
+what = f"{rounds} rounds" if rounds != "1" else dur
+print(f"#   {name} {what}: {n} requests; server CPU {srv:.2f} s ({per}), wrk {gen:.2f} s, "
       f"everything else {other:.2f} s ({other / wall * 100 if wall else 0:.0f}% of one core)")
 PY
-  echo "$line"
+  echo "${line% requests=*}"
 }
 
 : >"$WORK/castellan.txt"; : >"$WORK/peer.txt"; : >"$WORK/rss.txt"; : >"$WORK/rss_signin.txt"; : >"$WORK/castellan.cpu"; : >"$WORK/peer.cpu"
@@ -207,7 +245,7 @@ for i in $(seq "$RUNS"); do
     if [[ $name == castellan ]]; then args=("$PID" "$C_TOKEN_URL" "$C_ID" "$C_SECRET" "$C_ROTATES")
     else args=("$PEER_PID" "$P_TOKEN_URL" bench bench-secret "$P_ROTATES"); fi
     echo "# run $i/$RUNS: $name" >&2
-    if [[ -n $WARMUP ]]; then load "$name" "${args[@]}" "$WARMUP" >/dev/null; fi
+    if [[ -n $WARMUP ]]; then ROUNDS=1 load "$name" "${args[@]}" "$WARMUP" >/dev/null; fi
     load "$name" "${args[@]}" "$DURATION" "$WORK/$name.cpu" | tee -a "$WORK/$name.txt"
     if [[ $name == castellan ]]; then awk '/VmHWM/ {print $2}' "/proc/$PID/status" >>"$WORK/rss.txt"; fi
   done

@@ -12,6 +12,9 @@
 --   BENCH_REDIRECT exchange: the redirect_uri the codes were issued for
 --   BENCH_DRY_PATH exchange: path of the request sent when the codes run out
 --   BENCH_METRIC   metric name
+-- In exchange mode the codes run out before wrk's fixed duration ends, so rps is taken over the
+-- time the exchanges actually took: each thread notes (CLOCK_MONOTONIC, through LuaJIT's FFI)
+-- when it sent its first code and when the answer to its last one arrived.
 -- done() prints exactly one line on stdout, like shared/bench/oidc-bench.lua:
 --   metric=<name> rps=<n> p50_ms=<n> p99_ms=<n> errors=<n>
 -- errors = connect + read + write + timeout errors + HTTP status >= 400 + other non-200 answers
@@ -33,8 +36,22 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local ts = ffi.new("bench_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+end
+
 -- thread state ---------------------------------------------------------------
 local lines, next_line = {}, 1
+first_us = 0  -- exchange: when the first code was sent
+last_us = 0   -- exchange: when the answer to the last code arrived
+answered = 0  -- exchange: answers to codes
 bad = 0     -- non-200 answers below 400, 200 exchanges without an access token
 dry = 0     -- closing GETs sent once the codes ran out
 
@@ -67,6 +84,7 @@ local function exchange()
     if dry == 1 then wrk.thread:stop() end
     return wrk.format("GET", dry_path)
   end
+  if next_line == 1 then first_us = now_us() end
   next_line = next_line + 1
   local code, verifier = line:match("^(%S+)%s+(%S+)$")
   return wrk.format("POST", nil, {
@@ -89,6 +107,10 @@ function request()
 end
 
 function response(status, hdrs, body)
+  if mode == "exchange" and dry == 0 and answered < #lines then
+    answered = answered + 1
+    last_us = now_us()
+  end
   if status ~= 200 then
     if status < 400 then bad = bad + 1 end  -- >= 400 is counted by wrk itself
     return
@@ -103,12 +125,18 @@ done = function(summary, latency, requests)
   local secs = summary.duration / 1e6
   local e = summary.errors
   local errs = e.connect + e.read + e.write + e.status + e.timeout
-  local closing = 0
+  local closing, first, last = 0, nil, nil
   for _, t in ipairs(threads) do
     errs = errs + (t:get("bad") or 0)
     closing = closing + (t:get("dry") or 0)
+    local f, l = t:get("first_us") or 0, t:get("last_us") or 0
+    if f > 0 and (first == nil or f < first) then first = f end
+    if l > 0 and (last == nil or l > last) then last = l end
   end
   local n = math.max(0, summary.requests - closing)
+  if mode == "exchange" and first and last and last > first then
+    secs = (last - first) / 1e6
+  end
   io.stderr:write(string.format("# requests=%d seconds=%.3f\n", n, secs))
   local rps = 0
   if secs > 0 then rps = n / secs end

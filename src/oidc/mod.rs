@@ -44,6 +44,8 @@ pub struct Provider {
     pub backchannel: logout::backchannel::BackChannel,
     tenants: TtlCache<String, Tenant>,
     clients: TtlCache<(TenantId, String), Arc<ClientEntry>>,
+    /// Access tokens whose signature verified (userinfo, introspection, revocation).
+    pub seen_tokens: verify::SeenTokens,
 }
 
 impl Provider {

@@ -9,10 +9,11 @@ use crate::domain::sessions::{AccessTokenState, Session};
 use crate::domain::{Tenant, User, UserId, UserStatus};
 use crate::store::Store;
 use serde::Deserialize;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 /// The claims of an access token Castellan signed.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct AccessClaims {
     pub iss: String,
     pub sub: String,
@@ -160,6 +161,72 @@ fn still_signed_in(
     }
 }
 
+/// Access tokens whose signature has been checked, by the SHA-256 of the token's bytes, so that
+/// the many userinfo and introspection calls that present one token pay for its signature
+/// (an ES256 verification: most of such a request's CPU) once. Only the signature check is
+/// remembered: the key must still be published, and the issuer, expiry, revocation, client,
+/// grant, session and user are checked on every use as before. A hit is the same bytes as a
+/// token that verified, so what it says is what was verified. Bounded: past `MAX_SEEN` entries
+/// the expired ones go, and if none has, all of them.
+#[derive(Default)]
+pub struct SeenTokens {
+    entries: RwLock<HashMap<[u8; 32], Arc<Seen>>>,
+}
+
+/// A token that verified: for whom and by which key, and its claims.
+struct Seen {
+    tenant: crate::domain::TenantId,
+    kid: String,
+    claims: AccessClaims,
+}
+
+/// How many verified tokens are remembered at most (a few MB).
+const MAX_SEEN: usize = 8_192;
+
+impl SeenTokens {
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// The claims of `token` if it verified before for `tenant` with the key `kid`.
+    fn get(
+        &self,
+        digest: &[u8; 32],
+        tenant: &crate::domain::TenantId,
+        kid: &str,
+    ) -> Option<AccessClaims> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(digest)
+            .filter(|s| s.tenant == *tenant && s.kid == kid)
+            .map(|s| s.claims.clone())
+    }
+
+    fn put(
+        &self,
+        digest: [u8; 32],
+        tenant: &crate::domain::TenantId,
+        kid: &str,
+        claims: &AccessClaims,
+    ) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_SEEN {
+            let now = now_ms() / 1000;
+            entries.retain(|_, s| s.claims.exp >= now);
+            if entries.len() >= MAX_SEEN {
+                entries.clear();
+            }
+        }
+        let seen = Seen {
+            tenant: tenant.clone(),
+            kid: kid.to_owned(),
+            claims: claims.clone(),
+        };
+        entries.insert(digest, Arc::new(seen));
+    }
+}
+
 /// The claims of `token` once its header, signature, issuer and expiry are checked.
 pub async fn signed_claims(
     provider: &Provider,
@@ -184,13 +251,29 @@ pub async fn signed_claims(
     let Some(verifier) = keys.verifier(kid) else {
         return Ok(Err("the access token was not signed by this issuer"));
     };
+    let digest = SeenTokens::digest(token);
+    if let Some(claims) = provider.seen_tokens.get(&digest, &tenant.id, kid) {
+        // The signature verified before; the rest is checked now, as `decode` does (no leeway).
+        if claims.iss != issuer {
+            return Ok(Err("the access token was issued by another issuer"));
+        }
+        if claims.exp < now_ms() / 1000 {
+            return Ok(Err("the access token has expired"));
+        }
+        return Ok(Ok(claims));
+    }
     let mut validation = jsonwebtoken::Validation::new(verifier.alg);
     validation.leeway = 0;
     validation.validate_aud = false;
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     match jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation) {
-        Ok(data) => Ok(Ok(data.claims)),
+        Ok(data) => {
+            provider
+                .seen_tokens
+                .put(digest, &tenant.id, kid, &data.claims);
+            Ok(Ok(data.claims))
+        }
         Err(e) => Ok(Err(match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the access token has expired",
             jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
@@ -198,5 +281,59 @@ pub async fn signed_claims(
             }
             _ => "the access token is not valid",
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TenantId;
+
+    fn claims(exp: i64) -> AccessClaims {
+        AccessClaims {
+            iss: "https://idp.example/t/acme".into(),
+            sub: "u1".into(),
+            aud: serde_json::Value::Null,
+            client_id: "c1".into(),
+            iat: 0,
+            exp,
+            jti: "j".into(),
+            scope: None,
+            sid: None,
+            gid: None,
+            roles: vec![],
+            permissions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_verified_token_is_known_only_for_its_tenant_and_key() {
+        let seen = SeenTokens::default();
+        let (a, b) = (TenantId("a".into()), TenantId("b".into()));
+        let d = SeenTokens::digest("header.payload.signature");
+        assert!(seen.get(&d, &a, "k1").is_none());
+        seen.put(d, &a, "k1", &claims(i64::MAX));
+        assert_eq!(seen.get(&d, &a, "k1").map(|c| c.sub), Some("u1".into()));
+        assert!(seen.get(&d, &b, "k1").is_none(), "another tenant");
+        assert!(seen.get(&d, &a, "k2").is_none(), "another key");
+        let other = SeenTokens::digest("header.payload.signaturf");
+        assert!(seen.get(&other, &a, "k1").is_none(), "one byte differs");
+    }
+
+    #[test]
+    fn the_memory_stays_bounded_and_expired_tokens_go_first() {
+        let seen = SeenTokens::default();
+        let t = TenantId("a".into());
+        let live = SeenTokens::digest("live");
+        seen.put(live, &t, "k", &claims(i64::MAX));
+        for i in 0..MAX_SEEN + 10 {
+            seen.put(SeenTokens::digest(&format!("old{i}")), &t, "k", &claims(1));
+        }
+        let len = seen.entries.read().unwrap().len();
+        assert!(len <= MAX_SEEN, "{len} entries");
+        assert!(
+            seen.get(&live, &t, "k").is_some(),
+            "an unexpired token stays"
+        );
     }
 }
