@@ -17,10 +17,14 @@ mod app;
 mod apps;
 mod chromium;
 mod directory;
+mod forgot;
 mod invite;
 mod org;
 mod pages;
 mod people;
+#[path = "../mail/sink.rs"]
+#[allow(dead_code)]
+mod sink;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};
