@@ -18,11 +18,11 @@
 //!   told (`security.email_changed`, mandatory).
 
 use super::setup_links::checked_hash;
+use super::users::CreateUser;
 use super::validate;
 use crate::domain::account_email::{
     AccountEmail, EMAIL_CHANGE, EMAIL_VERIFICATION, NewLink, PASSWORD_RESET,
 };
-use super::users::CreateUser;
 use crate::domain::audit::Actor;
 use crate::domain::authz::Caller;
 use crate::domain::changes::normalise;
@@ -325,7 +325,14 @@ pub async fn tell_old_address(store: &Store, tenant: &Tenant, before: &User, aft
     let mut vars = Vars::new();
     vars.insert("email", after.email.clone());
     let sent = async {
-        let m = compose(store, tenant, Recipient::of(before), MailKind::EmailChanged, vars).await?;
+        let m = compose(
+            store,
+            tenant,
+            Recipient::of(before),
+            MailKind::EmailChanged,
+            vars,
+        )
+        .await?;
         store.enqueue_mail(&m).await
     };
     if let Err(e) = sent.await {

@@ -85,7 +85,10 @@ async fn user(s: &TestServer, email: &str, locale: &str) -> String {
     assert_eq!(st, 201, "{u}");
     let id = u["id"].as_str().unwrap().to_owned();
     let (st, v) = s
-        .put(&format!("/users/{id}/password"), json!({"password": PASSWORD}))
+        .put(
+            &format!("/users/{id}/password"),
+            json!({"password": PASSWORD}),
+        )
         .await;
     assert_eq!(st, 204, "{v}");
     id
@@ -100,8 +103,14 @@ async fn a_forgotten_password_is_reset_from_the_mail(b: Backend) {
     let s = TestServer::start_with(b, |c| c.smtp_url = url.clone()).await;
     user(&s, "zoe@acme.test", "fr").await;
     let b = browser();
-    let (st, body) =
-        post_form(&b, &s, "/t/acme/forgot", "/t/acme/forgot", &[("email", "zoe@acme.test")]).await;
+    let (st, body) = post_form(
+        &b,
+        &s,
+        "/t/acme/forgot",
+        "/t/acme/forgot",
+        &[("email", "zoe@acme.test")],
+    )
+    .await;
     assert_eq!(st, 200, "{body}");
     let got = delivered(&s, &sink, 1).await;
     assert_eq!(got.len(), 1);
@@ -113,10 +122,17 @@ async fn a_forgotten_password_is_reset_from_the_mail(b: Backend) {
     assert!(!html.contains("Zoë <b>"), "escaped: {html}");
     let path = link_path(&s, text);
     assert!(path.starts_with("/t/acme/reset?link="), "{path}");
-    assert!(html.contains(&path.replace('&', "&amp;")), "the link in both parts");
+    assert!(
+        html.contains(&path.replace('&', "&amp;")),
+        "the link in both parts"
+    );
 
     let new = "a new passphrase from the mail";
-    let form = [("password", new), ("confirm", new), ("link", path.split("link=").nth(1).unwrap())];
+    let form = [
+        ("password", new),
+        ("confirm", new),
+        ("link", path.split("link=").nth(1).unwrap()),
+    ];
     let (st, body) = post_form(&b, &s, &path, "/t/acme/reset", &form).await;
     assert_eq!(st, 200, "{body}");
     assert!(body.contains("<html lang=\"fr\">"), "in her language");
@@ -161,12 +177,23 @@ async fn an_address_change_is_confirmed_from_the_mail_and_told_to_the_old_addres
     let got = delivered(&s, &sink, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(header(&got[0], "To"), "new@acme.test");
-    assert!(header(&got[0], "Subject").contains("Bestätigen"), "{}", got[0]);
+    assert!(
+        header(&got[0], "Subject").contains("Bestätigen"),
+        "{}",
+        got[0]
+    );
     let path = link_path(&s, part(&got[0], "text/plain"));
     assert!(path.starts_with("/t/acme/confirm-email?link="), "{path}");
     let other = browser();
     let link = path.split("link=").nth(1).unwrap().to_owned();
-    let (st, body) = post_form(&other, &s, &path, "/t/acme/confirm-email", &[("link", &link)]).await;
+    let (st, body) = post_form(
+        &other,
+        &s,
+        &path,
+        "/t/acme/confirm-email",
+        &[("link", &link)],
+    )
+    .await;
     assert_eq!(st, 200, "{body}");
     let (_, u) = s.get(&format!("/users/{id}")).await;
     assert_eq!(u["email"], "new@acme.test", "{u}");

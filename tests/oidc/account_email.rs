@@ -26,7 +26,12 @@ pub(crate) const NEW_PASSWORD: &str = "a reset passphrase 2026";
 
 /// The mails of the outbox to `to` of `kind` (claimed, so read once), after waiting up to ten
 /// seconds for `want` of them.
-pub(crate) async fn mails_to(s: &TestServer, to: &str, kind: &str, want: usize) -> Vec<ClaimedMail> {
+pub(crate) async fn mails_to(
+    s: &TestServer,
+    to: &str,
+    kind: &str,
+    want: usize,
+) -> Vec<ClaimedMail> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut got = Vec::new();
     loop {
@@ -43,7 +48,9 @@ pub(crate) async fn mails_to(s: &TestServer, to: &str, kind: &str, want: usize) 
 pub(crate) fn link_in(s: &TestServer, mail: &ClaimedMail, page: &str) -> String {
     let start = mail.text.find("http").expect("a link in the mail");
     let url = mail.text[start..].split_whitespace().next().unwrap();
-    let path = url.strip_prefix(&s.public_url).expect("under the public URL");
+    let path = url
+        .strip_prefix(&s.public_url)
+        .expect("under the public URL");
     assert!(path.starts_with(&format!("/t/acme/{page}?link=")), "{path}");
     path.to_owned()
 }
@@ -101,18 +108,27 @@ async fn forgot_password_resets_once_and_ends_every_session(b: Backend) {
         .to_owned();
 
     let login = Browser::new(&s).get("/t/acme/login").await;
-    assert!(login.body.contains("href=\"/t/acme/forgot\""), "{}", login.body);
+    assert!(
+        login.body.contains("href=\"/t/acme/forgot\""),
+        "{}",
+        login.body
+    );
     let path = reset_link(&s, "ada@acme.test").await;
     let (_, audit) = s.get(&format!("/audit?target_id={id}")).await;
     assert!(
-        !audit.to_string().contains(path.split("link=").nth(1).unwrap()),
+        !audit
+            .to_string()
+            .contains(path.split("link=").nth(1).unwrap()),
         "no secret in the audit log"
     );
     let browser = Browser::new(&s);
     let form = browser.get(&path).await;
     assert!(form.body.contains("ada@acme.test"), "{}", form.body);
     // A mismatch or a guessable password keeps the link alive.
-    for (p, c) in [(NEW_PASSWORD, "something else entirely"), ("password", "password")] {
+    for (p, c) in [
+        (NEW_PASSWORD, "something else entirely"),
+        ("password", "password"),
+    ] {
         let refused = reset(&browser, &path, p, c).await;
         assert_eq!(refused.status, 422, "{}", refused.body);
         assert!(refused.body.contains("role=\"alert\""), "{}", refused.body);
@@ -120,23 +136,48 @@ async fn forgot_password_resets_once_and_ends_every_session(b: Backend) {
     assert!(still_signed_in(&here).await, "nothing changed yet");
     let done = reset(&browser, &path, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("Your password was changed"), "{}", done.body);
+    assert!(
+        done.body.contains("Your password was changed"),
+        "{}",
+        done.body
+    );
     assert!(done.location.is_none(), "nobody is signed in by a reset");
 
     assert!(!still_signed_in(&here).await, "every session ended");
-    assert!(!still_signed_in(&browser).await, "the link's browser is not signed in");
+    assert!(
+        !still_signed_in(&browser).await,
+        "the link's browser is not signed in"
+    );
     let (st, v) = refresh(&s, client, &rt, &[]).await;
-    assert_eq!((st, v["error"].as_str()), (400, Some("invalid_grant")), "{v}");
-    assert!(!signs_in(&s, "ada@acme.test", PASSWORD).await, "the old password");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    assert!(
+        !signs_in(&s, "ada@acme.test", PASSWORD).await,
+        "the old password"
+    );
     signed_in_with(&s, "ada@acme.test", NEW_PASSWORD).await;
 
     // Used: its page says so, and posting it again does nothing.
     let again = browser.get(&path).await;
     assert_eq!(again.status, 410, "{}", again.body);
-    assert!(again.body.contains("href=\"/t/acme/forgot\""), "{}", again.body);
+    assert!(
+        again.body.contains("href=\"/t/acme/forgot\""),
+        "{}",
+        again.body
+    );
     let link = path.split("link=").nth(1).unwrap();
     let stale = browser
-        .post_form("/t/acme/reset", &[("link", link), ("password", PASSWORD), ("confirm", PASSWORD)])
+        .post_form(
+            "/t/acme/reset",
+            &[
+                ("link", link),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(stale.status, 410, "{}", stale.body);
     assert!(signs_in(&s, "ada@acme.test", NEW_PASSWORD).await);
@@ -169,13 +210,20 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
     user_with_password(&s, "zoë@acme.test").await;
     let gone = user_with_password(&s, "gone@acme.test").await;
     let gone_id = gone["id"].as_str().unwrap();
-    let (st, _) = s.post(&format!("/users/{gone_id}/deactivate"), json!({})).await;
+    let (st, _) = s
+        .post(&format!("/users/{gone_id}/deactivate"), json!({}))
+        .await;
     assert!(st.is_success());
     let (st, _) = s.post("/users", json!({"email": "new@acme.test"})).await;
     assert_eq!(st, 201, "an invited user");
 
     let known = answer_of(&forgot(&s, "zoë@acme.test").await, "zoë@acme.test");
-    for other in ["nobody@acme.test", "gone@acme.test", "new@acme.test", "ZOË@acme.test"] {
+    for other in [
+        "nobody@acme.test",
+        "gone@acme.test",
+        "new@acme.test",
+        "ZOË@acme.test",
+    ] {
         let page = forgot(&s, other).await;
         assert_eq!(answer_of(&page, other), known, "{other}");
     }
@@ -187,7 +235,11 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
     assert_eq!(answer_of(&page, "zoë@acme.test"), known);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let all = s.store.claim_mail(60_000, 100).await.unwrap();
-    assert!(all.is_empty(), "no other mail: {:?}", all.iter().map(|m| &m.to).collect::<Vec<_>>());
+    assert!(
+        all.is_empty(),
+        "no other mail: {:?}",
+        all.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
 
     // Over the client's limit (6 requests): the same page, and a known address gets nothing.
     user_with_password(&s, "max@acme.test").await;
@@ -197,7 +249,9 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
     assert!(s.store.claim_mail(60_000, 100).await.unwrap().is_empty());
     // A page without its CSRF token is refused.
     let b = Browser::new(&s);
-    let refused = b.post_form("/t/acme/forgot", &[("email", "max@acme.test")]).await;
+    let refused = b
+        .post_form("/t/acme/forgot", &[("email", "max@acme.test")])
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
 }
 
@@ -232,7 +286,12 @@ async fn a_reset_link_works_in_its_tenant_until_replaced_or_expired(b: Backend) 
         .send()
         .await
         .unwrap();
-    assert!(fr.text().await.unwrap().contains("Ce lien ne fonctionne plus"));
+    assert!(
+        fr.text()
+            .await
+            .unwrap()
+            .contains("Ce lien ne fonctionne plus")
+    );
     assert!(signs_in(&s, "ada@acme.test", PASSWORD).await, "unchanged");
 }
 

@@ -48,7 +48,11 @@ async fn a_new_address_replaces_the_old_once_confirmed(b: Backend) {
     let id = ada["id"].as_str().unwrap();
     let here = signed_in(&s, "ada@acme.test").await;
     let profile = here.get("/t/acme/account").await;
-    assert!(profile.body.contains("href=\"/t/acme/account/email\""), "{}", profile.body);
+    assert!(
+        profile.body.contains("href=\"/t/acme/account/email\""),
+        "{}",
+        profile.body
+    );
 
     for (email, current, field) in [
         ("zoë@exämple.test", "not my password", "current"),
@@ -63,7 +67,10 @@ async fn a_new_address_replaces_the_old_once_confirmed(b: Backend) {
     let new = "zoë@exämple.test";
     let sent = ask_change(&here, new, PASSWORD).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
-    assert_eq!(sent.location.as_deref(), Some("/t/acme/account/email?notice=sent"));
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/t/acme/account/email?notice=sent")
+    );
     let mails = mails_to(&s, new, "email_verification", 1).await;
     assert_eq!(mails.len(), 1, "the link goes to the new address");
     let path = link_in(&s, &mails[0], "confirm-email");
@@ -78,24 +85,41 @@ async fn a_new_address_replaces_the_old_once_confirmed(b: Backend) {
     assert_eq!(user(&s, id).await["email"], "ada@acme.test");
     let done = confirm(&elsewhere, &path).await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("Your address was changed"), "{}", done.body);
+    assert!(
+        done.body.contains("Your address was changed"),
+        "{}",
+        done.body
+    );
     let u = user(&s, id).await;
-    assert_eq!((u["email"].as_str(), u["email_verified"].as_bool()), (Some(new), Some(true)));
-    assert_eq!(u["username"], new, "a username that was the address follows it");
+    assert_eq!(
+        (u["email"].as_str(), u["email_verified"].as_bool()),
+        (Some(new), Some(true))
+    );
+    assert_eq!(
+        u["username"], new,
+        "a username that was the address follows it"
+    );
 
     // The old address is told; the notification is not mailed again to the new one.
     let told = mails_to(&s, "ada@acme.test", "email_changed", 1).await;
     assert_eq!(told.len(), 1);
     assert!(told[0].text.contains(new), "{}", told[0].text);
     let pending = s.store.unmailed_notifications(100).await.unwrap();
-    assert!(!pending.iter().any(|n| n.event_type == "security.email_changed"), "{pending:?}");
+    assert!(
+        !pending
+            .iter()
+            .any(|n| n.event_type == "security.email_changed"),
+        "{pending:?}"
+    );
     let (_, audit) = s.get("/audit?action=user.email.change").await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
 
     // Used up; the new address signs in, the old one no longer does.
     assert_eq!(elsewhere.get(&path).await.status, 410);
     signed_in_with(&s, new, PASSWORD).await;
-    let old = Browser::new(&s).sign_in("/t/acme/login", "ada@acme.test", PASSWORD).await;
+    let old = Browser::new(&s)
+        .sign_in("/t/acme/login", "ada@acme.test", PASSWORD)
+        .await;
     assert_eq!(old.status, 401, "{}", old.body);
     // The notification is mandatory: it cannot be turned off.
     let (st, v) = s
@@ -154,7 +178,10 @@ async fn two_people_racing_for_one_address_one_wins(b: Backend) {
         1,
         "one change wins: {statuses:?}"
     );
-    assert!(statuses.iter().all(|s| [200, 409, 410].contains(s)), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 409, 410].contains(s)),
+        "{statuses:?}"
+    );
     let (_, list) = s.get("/users?email_prefix=shared").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     let (_, audit) = s.get("/audit?action=user.email.change").await;
@@ -164,14 +191,21 @@ async fn two_people_racing_for_one_address_one_wins(b: Backend) {
 async fn an_address_nobody_vouched_for_is_confirmed_by_its_link(b: Backend) {
     let s = TestServer::start(b).await;
     let (st, u) = s
-        .post("/users", json!({"email": "jürgen@acme.test", "status": "active", "locale": "de"}))
+        .post(
+            "/users",
+            json!({"email": "jürgen@acme.test", "status": "active", "locale": "de"}),
+        )
         .await;
     assert_eq!(st, 201, "{u}");
     let id = u["id"].as_str().unwrap();
     assert_eq!(u["email_verified"], false);
     let mails = mails_to(&s, "jürgen@acme.test", "email_verification", 1).await;
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].subject.contains("Bestätigen"), "in his language: {}", mails[0].subject);
+    assert!(
+        mails[0].subject.contains("Bestätigen"),
+        "in his language: {}",
+        mails[0].subject
+    );
     let path = link_in(&s, &mails[0], "confirm-email");
     let done = confirm(&Browser::new(&s), &path).await;
     assert_eq!(done.status, 200, "{}", done.body);
@@ -188,7 +222,12 @@ async fn an_address_nobody_vouched_for_is_confirmed_by_its_link(b: Backend) {
         assert_eq!(st, 201, "{v}");
     }
     // An administrator changes an address: the old one is told.
-    let (st, v) = s.patch(&format!("/users/{id}"), json!({"email": "juergen@acme.test"})).await;
+    let (st, v) = s
+        .patch(
+            &format!("/users/{id}"),
+            json!({"email": "juergen@acme.test"}),
+        )
+        .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["email_verified"], false, "{v}");
     let told = mails_to(&s, "jürgen@acme.test", "email_changed", 1).await;

@@ -195,14 +195,24 @@ async fn reauthenticated(
 fn may_mail(s: &AppState, p: &Portal) -> bool {
     let settings = &s.config.account_email;
     let key = format!("address-link:{}:{}", p.me.tenant.id, p.me.user.id);
-    s.limits
-        .allow(&key, settings.resets_per_address, settings.window_ms(), now_ms())
+    s.limits.allow(
+        &key,
+        settings.resets_per_address,
+        settings.window_ms(),
+        now_ms(),
+    )
 }
 
 /// The page of a person who asked for too many links.
 fn too_many(p: &Portal) -> Response {
     let refused = Some(EmailTexts::of(p.me.lang).too_many.to_owned());
-    page(p, StatusCode::TOO_MANY_REQUESTS, None, refused, fields(p, "", None))
+    page(
+        p,
+        StatusCode::TOO_MANY_REQUESTS,
+        None,
+        refused,
+        fields(p, "", None),
+    )
 }
 
 /// `POST /t/{tenant}/account/email`: sends a link to the new address.
@@ -237,9 +247,19 @@ pub async fn change(
         Ok(_) => p.back_with("/email", "sent"),
         Err(DomainError::Invalid { message, .. }) => {
             let same = message.contains("already");
-            let text = if same { e.same_address } else { e.not_an_address };
+            let text = if same {
+                e.same_address
+            } else {
+                e.not_an_address
+            };
             let error = Some(("email", text.to_owned()));
-            page(&p, StatusCode::BAD_REQUEST, None, None, fields(&p, &f.email, error))
+            page(
+                &p,
+                StatusCode::BAD_REQUEST,
+                None,
+                None,
+                fields(&p, &f.email, error),
+            )
         }
         Err(err) => p.refusal(err),
     }

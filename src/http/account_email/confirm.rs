@@ -58,13 +58,20 @@ fn shown(tenant: &Tenant, lang: Lang, status: StatusCode, step: ConfirmStep) -> 
 }
 
 /// A page that only says something: (title, text) in `lang`.
-fn said(tenant: &Tenant, lang: Lang, status: StatusCode, what: fn(&EmailTexts) -> (&'static str, &'static str)) -> Response {
+fn said(
+    tenant: &Tenant,
+    lang: Lang,
+    status: StatusCode,
+    what: fn(&EmailTexts) -> (&'static str, &'static str),
+) -> Response {
     let (title, text) = what(EmailTexts::of(lang));
     shown(tenant, lang, status, ConfirmStep::Said { title, text })
 }
 
 fn gone(tenant: &Tenant, lang: Lang) -> Response {
-    said(tenant, lang, StatusCode::GONE, |t| (t.gone_title, t.gone_address))
+    said(tenant, lang, StatusCode::GONE, |t| {
+        (t.gone_title, t.gone_address)
+    })
 }
 
 /// `GET /t/{tenant}/confirm-email?link=...`.
@@ -137,15 +144,15 @@ pub async fn submit(
         return form_expired(lang);
     }
     match account_email::confirm(&s.store, &tenant, &f.link).await {
-        Ok(Confirmed::Verified(_)) => {
-            said(&tenant, lang, StatusCode::OK, |t| (t.verified_title, t.verified))
-        }
-        Ok(Confirmed::Changed(_)) => {
-            said(&tenant, lang, StatusCode::OK, |t| (t.changed_title, t.changed))
-        }
-        Ok(Confirmed::Taken) => {
-            said(&tenant, lang, StatusCode::CONFLICT, |t| (t.taken_title, t.taken))
-        }
+        Ok(Confirmed::Verified(_)) => said(&tenant, lang, StatusCode::OK, |t| {
+            (t.verified_title, t.verified)
+        }),
+        Ok(Confirmed::Changed(_)) => said(&tenant, lang, StatusCode::OK, |t| {
+            (t.changed_title, t.changed)
+        }),
+        Ok(Confirmed::Taken) => said(&tenant, lang, StatusCode::CONFLICT, |t| {
+            (t.taken_title, t.taken)
+        }),
         Ok(Confirmed::Gone) => gone(&tenant, lang),
         Err(e) => internal_in(lang, e),
     }

@@ -99,7 +99,9 @@ pub async fn submit(
     }
     let email: String = f.email.trim().chars().take(320).collect();
     let settings = &s.config.account_email;
-    let ip = client.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let ip = client
+        .ip
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let key = format!("forgot:{}:{ip}", tenant.id);
     if s.limits.allow(
         &key,
@@ -130,7 +132,9 @@ fn ask(s: &AppState, tenant: &Tenant, email: &str) {
             Ok(outcome) => {
                 tracing::info!(tenant = %tenant.slug, ?outcome, "password reset requested");
             }
-            Err(e) => tracing::error!(tenant = %tenant.slug, error = %e, "a password reset request failed"),
+            Err(e) => {
+                tracing::error!(tenant = %tenant.slug, error = %e, "a password reset request failed")
+            }
         }
     });
 }

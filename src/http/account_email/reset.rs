@@ -15,7 +15,7 @@ use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::{
     busy_page, form_expired, form_unreadable, internal_in, tenant_or_page,
 };
-use crate::http::oidc::pages::{sentence, Filled, Frame};
+use crate::http::oidc::pages::{Filled, Frame, sentence};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};

@@ -17,7 +17,7 @@ use crate::domain::{DomainError, Tenant, User};
 use crate::http::AppState;
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::{end_previous, form_expired, form_unreadable, tenant_or_page};
-use crate::http::oidc::pages::{sentence, self, Filled, Frame, render};
+use crate::http::oidc::pages::{self, Filled, Frame, render, sentence};
 use crate::oidc::{mfa, signin};
 use askama::Template;
 use axum::Form;

@@ -8,8 +8,8 @@
 
 use super::profile_form::{Field, attribute_field, attribute_value};
 use super::{Console, Shell, refusal, render};
-use crate::admin::invitations::create_and_send;
 use crate::admin::account_email::create_and_confirm;
+use crate::admin::invitations::create_and_send;
 use crate::admin::users::CreateUser;
 use crate::admin::{accounts, attributes, roles};
 use crate::domain::throttle::Client;

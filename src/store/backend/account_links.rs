@@ -173,10 +173,7 @@ impl Backend {
         };
         let actor = Actor::of_user(&user, "through an address change link");
         let before = Self::locked_user_tx(&mut tx, tenant, &user, None, &actor).await?;
-        let gone = matches!(
-            before.status,
-            UserStatus::Anonymised | UserStatus::Inactive
-        );
+        let gone = matches!(before.status, UserStatus::Anonymised | UserStatus::Inactive);
         if gone || normalise(&before.email) != normalise(old) {
             return Ok(None);
         }

@@ -3,9 +3,9 @@
 //! link works exactly once even when it is posted twice at the same moment.
 
 use super::{Backend, commit, db_error};
+use crate::domain::account_email::NewLink;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::{now_ms, now_us};
-use crate::domain::account_email::NewLink;
 use crate::domain::*;
 
 impl Backend {
