@@ -22,7 +22,12 @@ async fn a_person_resets_a_forgotten_password_from_the_mail(b: Backend) {
     let url = sink.url();
     let s = TestServer::start_localhost_with(b, |c| c.smtp_url = url.clone()).await;
     let app = App::start(&s).await;
-    crate::user_with_password(&s, "ada@acme.test").await;
+    let id = crate::user_with_password(&s, "ada@acme.test").await;
+    // Active (an invited user gets no reset link: their invitation is their way in).
+    let (st, v) = s
+        .post(&format!("/users/{id}/activate"), serde_json::json!({}))
+        .await;
+    assert!(st.is_success(), "{v}");
     let worker = Worker {
         store: s.store.clone(),
         transport: Arc::new(Transport::new(&sink.url(), None).unwrap()),

@@ -24,6 +24,16 @@ backends!(
 
 pub(crate) const NEW_PASSWORD: &str = "a reset passphrase 2026";
 
+/// An active user with a password (`user_with_password` makes an invited one, active at its
+/// first sign-in); returns its id.
+pub(crate) async fn active_user(s: &TestServer, email: &str) -> String {
+    let u = user_with_password(s, email).await;
+    let id = u["id"].as_str().unwrap().to_owned();
+    let (st, v) = s.post(&format!("/users/{id}/activate"), json!({})).await;
+    assert!(st.is_success(), "{v}");
+    id
+}
+
 /// The mails of the outbox to `to` of `kind` (claimed, so read once), after waiting up to ten
 /// seconds for `want` of them.
 pub(crate) async fn mails_to(
@@ -207,9 +217,8 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
         c.account_email.resets_per_client = 6;
     })
     .await;
-    user_with_password(&s, "zoë@acme.test").await;
-    let gone = user_with_password(&s, "gone@acme.test").await;
-    let gone_id = gone["id"].as_str().unwrap();
+    active_user(&s, "zoë@acme.test").await;
+    let gone_id = active_user(&s, "gone@acme.test").await;
     let (st, _) = s
         .post(&format!("/users/{gone_id}/deactivate"), json!({}))
         .await;
@@ -242,7 +251,7 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
     );
 
     // Over the client's limit (6 requests): the same page, and a known address gets nothing.
-    user_with_password(&s, "max@acme.test").await;
+    active_user(&s, "max@acme.test").await;
     let page = forgot(&s, "max@acme.test").await;
     assert_eq!(answer_of(&page, "max@acme.test"), known);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -258,7 +267,7 @@ async fn the_answer_is_the_same_whatever_the_address(b: Backend) {
 async fn a_reset_link_works_in_its_tenant_until_replaced_or_expired(b: Backend) {
     let s = TestServer::start(b).await;
     s.other_tenant("globex").await;
-    user_with_password(&s, "ada@acme.test").await;
+    active_user(&s, "ada@acme.test").await;
     let older = reset_link(&s, "ada@acme.test").await;
     let newer = reset_link(&s, "ada@acme.test").await;
     let browser = Browser::new(&s);
@@ -297,7 +306,7 @@ async fn a_reset_link_works_in_its_tenant_until_replaced_or_expired(b: Backend) 
 
 async fn one_reset_link_posted_at_once_sets_one_password(b: Backend) {
     let s = TestServer::start(b).await;
-    user_with_password(&s, "ada@acme.test").await;
+    active_user(&s, "ada@acme.test").await;
     let path = reset_link(&s, "ada@acme.test").await;
     let mut forms = Vec::new();
     for i in 0..6 {
