@@ -11,6 +11,15 @@ use castellan::mail::worker::Worker;
 use castellan::mail::{Delivery, transport::Transport};
 use std::sync::Arc;
 
+/// The worker's task, stopped when the test ends (also when it fails).
+struct Delivering(tokio::task::JoinHandle<()>);
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 async fn a_person_resets_a_forgotten_password_from_the_mail(b: Backend) {
     let Some(tools) = chromium::tools_or_skip() else {
         return;
@@ -38,19 +47,19 @@ async fn a_person_resets_a_forgotten_password_from_the_mail(b: Backend) {
         default_from: "Castellan <noreply@castellan.test>".into(),
         public_url: s.public_url.clone(),
     };
-    let delivering = tokio::spawn(async move {
+    let delivering = Delivering(tokio::spawn(async move {
         loop {
             if let Err(e) = worker.tick().await {
                 eprintln!("the mail worker failed: {e}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-    });
+    }));
     let mut input = input(&s, &app, "ada@acme.test", "");
     input["password"] = "a passphrase chosen from the mail".into();
     input["sink_dir"] = sink.dir.display().to_string().into();
     chromium::run(&tools, "forgot_password", input).await;
-    delivering.abort();
+    drop(delivering);
     let (_, log) = s.get("/audit?action=user.password.reset").await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 }
