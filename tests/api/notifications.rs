@@ -20,7 +20,7 @@ async fn types_define_and_remove(b: Backend) {
     let (st, list) = s.get("/notification-types").await;
     assert_eq!(st, StatusCode::OK);
     let builtin = list.as_array().unwrap();
-    assert_eq!(builtin.len(), 7, "{list}");
+    assert_eq!(builtin.len(), 8, "{list}");
     assert!(builtin.iter().all(|t| t["builtin"] == true));
     let (st, t) = s
         .post(
@@ -61,7 +61,7 @@ async fn types_define_and_remove(b: Backend) {
     let (st, _) = s.delete("/notification-types/ops-alert_2").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, list) = s.get("/notification-types").await;
-    assert_eq!(list.as_array().unwrap().len(), 8, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 9, "{list}");
 }
 
 async fn preferences_merge_with_defaults(b: Backend) {
