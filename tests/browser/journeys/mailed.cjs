@@ -1,33 +1,11 @@
-// "Forgot password" (issue 15, account email): from the sign-in page the person asks for a
-// link, reads the mail that the SMTP sink received (written as JSON files in `input.sink_dir`),
-// opens the link, chooses a new password, and signs in with it. Every page state is checked
-// with axe-core at desktop and phone widths.
+// Links that come by mail (issue 15), read from the mail the SMTP sink received (JSON files in
+// `input.sink_dir`): "forgot password" (the person asks on the sign-in page, opens the link,
+// chooses a new password and signs in with it) and an invitation (the person opens the link,
+// chooses a password and lands signed in). Every page state is checked with axe-core at desktop
+// and phone widths.
 "use strict";
 
-const fs = require("node:fs");
-const path = require("node:path");
-
-/// The link under `marker` in the plain-text part of the newest mail to `to` in `dir`, waiting
-/// for it to arrive.
-async function mailedLink(dir, to, marker, expect) {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    const files = fs.existsSync(dir)
-      ? fs.readdirSync(dir).filter((f) => f.endsWith(".json") && !f.startsWith("."))
-      : [];
-    for (const file of files) {
-      const mail = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
-      const rcpt = mail.headers.find(([name]) => name.toLowerCase() === "to");
-      const text = mail.parts.find((p) => p.content_type === "text/plain");
-      if (!rcpt || rcpt[1] !== to || !text) continue;
-      const found = text.body.split(/\s+/).find((word) => word.includes(marker));
-      if (found) return found;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect(false, `a mail to ${to} with a link to ${marker} arrived`);
-  return "";
-}
+const { mailedLink } = require("../mailbox.cjs");
 
 module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInWithPassword, waitForPath }) => ({
   async forgot_password({ page }) {
@@ -75,6 +53,27 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInWithP
     await page.goto(link);
     await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
     await checkPage(page, "reset-gone");
+    return {};
+  },
+
+  async invitation_from_mail({ page }) {
+    log("read the invitation mail and open its link");
+    const link = await mailedLink(input.sink_dir, input.email, `${tenantPath}/setup?link=`, expect);
+    expect(link.startsWith(`${base}${tenantPath}/setup?link=`), `the link: ${link}`);
+    await page.goto(link);
+    await page.getByRole("heading", { name: "Set your password" }).waitFor();
+    await page.getByText(input.email).first().waitFor();
+    await checkPage(page, "invitation-mail-setup");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel("New password").fill(input.password);
+    await page.getByLabel("The same password again").fill(input.password);
+    await page.getByRole("button", { name: "Set the password" }).click();
+    await waitForPath(page, `${tenantPath}/account`);
+    await page.getByText(input.email).first().waitFor();
+    await checkPage(page, "invitation-mail-landed");
+    log("the used link no longer works");
+    await page.goto(link);
+    await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
     return {};
   },
 });
