@@ -103,7 +103,43 @@ async fn an_invited_person_accepts_from_the_mail(b: Backend) {
     assert_eq!(inv["last_delivery"], "sent", "{inv}");
 }
 
+async fn a_person_changes_their_address_from_the_portal(b: Backend) {
+    let Some(tools) = chromium::tools_or_skip() else {
+        return;
+    };
+    if Sink::available().is_none() {
+        return;
+    }
+    let sink = Sink::start(0).await;
+    let (s, _delivering) = mailing_server(b, &sink).await;
+    let app = App::start(&s).await;
+    // Active with an address nobody vouched for: the portal offers to confirm it.
+    let (st, u) = s
+        .post(
+            "/users",
+            json!({"email": "ada@acme.test", "status": "active", "given_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{u}");
+    let id = u["id"].as_str().unwrap();
+    let (st, v) = s
+        .put(
+            &format!("/users/{id}/password"),
+            json!({"password": crate::PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let mut input = input(&s, &app, "ada@acme.test", "");
+    input["new_email"] = "ada.lovelace@exämple.test".into();
+    input["sink_dir"] = sink.dir.display().to_string().into();
+    chromium::run(&tools, "email_change", input).await;
+    let (_, u) = s.get(&format!("/users/{id}")).await;
+    assert_eq!(u["email"], "ada.lovelace@exämple.test", "{u}");
+    assert_eq!(u["email_verified"], true, "{u}");
+}
+
 crate::backends!(
     a_person_resets_a_forgotten_password_from_the_mail,
     an_invited_person_accepts_from_the_mail,
+    a_person_changes_their_address_from_the_portal,
 );

@@ -1,13 +1,14 @@
 // Links that come by mail (issue 15), read from the mail the SMTP sink received (JSON files in
 // `input.sink_dir`): "forgot password" (the person asks on the sign-in page, opens the link,
 // chooses a new password and signs in with it) and an invitation (the person opens the link,
-// chooses a password and lands signed in). Every page state is checked with axe-core at desktop
+// chooses a password and lands signed in), and an address change from the account portal (the
+// link mailed to the new address, confirmed). Every page state is checked with axe-core at desktop
 // and phone widths.
 "use strict";
 
 const { mailedLink } = require("../mailbox.cjs");
 
-module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInWithPassword, waitForPath }) => ({
+module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInTo, signInWithPassword, waitForPath }) => ({
   async forgot_password({ page }) {
     log("the sign-in page offers a way back in");
     await page.goto(`${base}${tenantPath}/login`);
@@ -74,6 +75,44 @@ module.exports = ({ input, base, tenantPath, log, expect, checkPage, signInWithP
     log("the used link no longer works");
     await page.goto(link);
     await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    return {};
+  },
+
+  async email_change({ page }) {
+    const main = (name) => page.getByRole("main").getByRole("button", { name, exact: true });
+    await signInTo(page, `${tenantPath}/account`);
+    await page.getByRole("heading", { name: "Your profile", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "Change your email address" }).click();
+    await waitForPath(page, `${tenantPath}/account/email`);
+    await page.getByRole("heading", { name: "Email address", level: 1 }).waitFor();
+    await page.getByText("This address is not confirmed yet.").waitFor();
+    await checkPage(page, "account-email");
+
+    log("a wrong current password is refused next to its field");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel("New address").fill(input.new_email);
+    await page.getByLabel("Current password").fill("not the password at all");
+    await main("Send the link").click();
+    await page.locator("#e-current").waitFor();
+    await checkPage(page, "account-email-error");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel("New address").fill(input.new_email);
+    await page.getByLabel("Current password").fill(input.password);
+    await main("Send the link").click();
+    await page.getByText("We sent a link to your new address.").waitFor();
+    await checkPage(page, "account-email-sent");
+
+    log("open the link from the mail at the new address and confirm");
+    const link = await mailedLink(input.sink_dir, input.new_email, `${tenantPath}/confirm-email?link=`, expect);
+    await page.goto(link);
+    await page.getByRole("heading", { name: "Confirm your new email address" }).waitFor();
+    await checkPage(page, "confirm-email");
+    await page.getByRole("button", { name: "Confirm this address" }).click();
+    await page.getByRole("heading", { name: "Your address was changed" }).waitFor();
+    await checkPage(page, "confirm-email-done");
+    await page.getByRole("link", { name: "Go to your account" }).click();
+    await waitForPath(page, `${tenantPath}/account`);
+    await page.getByText(input.new_email).first().waitFor();
     return {};
   },
 });
