@@ -231,7 +231,11 @@ async fn send_address_link(
     let mut vars = Vars::new();
     vars.insert("link", links.url(tenant, "confirm-email", &secret));
     vars.insert("email", email.clone());
-    let mail = compose(store, tenant, to, MailKind::EmailVerification, vars).await?;
+    let kind = match purpose {
+        EMAIL_CHANGE => MailKind::EmailChange,
+        _ => MailKind::EmailVerification,
+    };
+    let mail = compose(store, tenant, to, kind, vars).await?;
     let link = NewLink {
         purpose,
         token_hash: &hash_secret(&secret),

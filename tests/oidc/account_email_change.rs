@@ -71,7 +71,7 @@ async fn a_new_address_replaces_the_old_once_confirmed(b: Backend) {
         sent.location.as_deref(),
         Some("/t/acme/account/email?notice=sent")
     );
-    let mails = mails_to(&s, new, "email_verification", 1).await;
+    let mails = mails_to(&s, new, "email_change", 1).await;
     assert_eq!(mails.len(), 1, "the link goes to the new address");
     let path = link_in(&s, &mails[0], "confirm-email");
     assert_eq!(user(&s, id).await["email"], "ada@acme.test", "not yet");
@@ -140,7 +140,7 @@ async fn two_people_racing_for_one_address_one_wins(b: Backend) {
         let sent = ask_change(&here, "shared@acme.test", PASSWORD).await;
         assert_eq!(sent.status, 303, "{}", sent.body);
     }
-    let mails = mails_to(&s, "shared@acme.test", "email_verification", 2).await;
+    let mails = mails_to(&s, "shared@acme.test", "email_change", 2).await;
     assert_eq!(mails.len(), 2);
     for m in &mails {
         paths.push(link_in(&s, m, "confirm-email"));

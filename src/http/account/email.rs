@@ -9,6 +9,7 @@ use super::{Portal, texts::AccountTexts};
 use crate::admin::account_email::{self, Links};
 use crate::domain::DomainError;
 use crate::domain::audit::Actor;
+use crate::domain::changes::normalise;
 use crate::domain::clock::now_ms;
 use crate::domain::passwords::Password;
 use crate::domain::throttle::Client;
@@ -243,10 +244,10 @@ pub async fn change(
     let links = Links::of(&s.config);
     let e = EmailTexts::of(p.me.lang);
     let (tenant, me) = (&p.me.tenant, &p.me.user);
+    let same = normalise(f.email.trim()) == normalise(&me.email);
     match account_email::request_change(&s.store, tenant, me, &f.email, links).await {
         Ok(_) => p.back_with("/email", "sent"),
-        Err(DomainError::Invalid { message, .. }) => {
-            let same = message.contains("already");
+        Err(DomainError::Invalid { .. }) => {
             let text = if same {
                 e.same_address
             } else {
