@@ -17,6 +17,7 @@ backends!(
     a_new_address_replaces_the_old_once_confirmed,
     two_people_racing_for_one_address_one_wins,
     an_address_nobody_vouched_for_is_confirmed_by_its_link,
+    the_portal_sends_confirmation_links_within_limits,
 );
 
 const PAGE: &str = "/t/acme/account/email";
@@ -239,4 +240,77 @@ async fn an_address_nobody_vouched_for_is_confirmed_by_its_link(b: Backend) {
         !unexpected.contains(&"vouched@acme.test") && !unexpected.contains(&"invited@acme.test"),
         "{unexpected:?}"
     );
+}
+
+async fn the_portal_sends_confirmation_links_within_limits(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.account_email.resets_per_address = 2).await;
+    let (st, u) = s
+        .post(
+            "/users",
+            json!({"email": "émile@acme.test", "status": "active"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{u}");
+    let id = u["id"].as_str().unwrap();
+    let (st, v) = s
+        .put(
+            &format!("/users/{id}/password"),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    assert_eq!(
+        mails_to(&s, "émile@acme.test", "email_verification", 1)
+            .await
+            .len(),
+        1
+    );
+
+    // Nobody signed in: sent to sign in; a form without its token: refused.
+    let anonymous = Browser::new(&s);
+    let page = anonymous.get(PAGE).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let here = signed_in(&s, "émile@acme.test").await;
+    let forged = here.post_form("/t/acme/account/email/confirm", &[]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let forged = here
+        .post_form(PAGE, &[("email", "x@acme.test"), ("current", PASSWORD)])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    let page = here.get(PAGE).await;
+    assert!(page.body.contains("not confirmed yet"), "{}", page.body);
+    let action = "/t/acme/account/email/confirm";
+    for _ in 0..2 {
+        let sent = post_with_csrf(&here, PAGE, action, &[]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        assert_eq!(
+            sent.location.as_deref(),
+            Some("/t/acme/account/email?notice=confirmation")
+        );
+    }
+    let mails = mails_to(&s, "émile@acme.test", "email_verification", 2).await;
+    assert_eq!(mails.len(), 2, "a link each time");
+    let limited = post_with_csrf(&here, PAGE, action, &[]).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    // Only the newest link works; it confirms the address.
+    let first = link_in(&s, &mails[0], "confirm-email");
+    let second = link_in(&s, &mails[1], "confirm-email");
+    let open = [
+        here.get(&first).await.status,
+        here.get(&second).await.status,
+    ];
+    let mut sorted = open;
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [200, 410],
+        "the newer link replaced the older: {open:?}"
+    );
+    let live = if open[0] == 200 { &first } else { &second };
+    let done = confirm(&here, live).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(user(&s, id).await["email_verified"], true);
+    let page = here.get(PAGE).await;
+    assert!(!page.body.contains("not confirmed yet"), "{}", page.body);
 }
