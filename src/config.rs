@@ -37,6 +37,8 @@ pub struct Config {
     pub mail_from: String,
     /// How the mail delivery worker paces itself.
     pub mail: crate::mail::Delivery,
+    /// Password reset and address confirmation links: lifetimes and limits.
+    pub account_email: crate::domain::account_email::AccountEmail,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             smtp_password_file: String::new(),
             mail_from: "Castellan <noreply@localhost>".into(),
             mail: crate::mail::Delivery::default(),
+            account_email: crate::domain::account_email::AccountEmail::default(),
         }
     }
 }
@@ -74,6 +77,7 @@ impl fmt::Debug for Config {
             .field("smtp_password_file", &self.smtp_password_file)
             .field("mail_from", &self.mail_from)
             .field("mail", &self.mail)
+            .field("account_email", &self.account_email)
             .finish()
     }
 }
@@ -126,6 +130,7 @@ impl Config {
         cfg.apply_limits_env(|k| std::env::var(k).ok())?;
         cfg.trusted_proxy_ranges()?;
         cfg.sign_in.validate()?;
+        cfg.account_email.validate()?;
         crate::mail::transport::Transport::new(&cfg.smtp_url, None)?;
         Ok(cfg)
     }
@@ -218,6 +223,25 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("CASTELLAN_MAIL__MAX_ATTEMPTS: `{v}` is not a valid value"))?;
         }
+        let links = &mut self.account_email;
+        let account_email: [(&str, &mut u32); 4] = [
+            ("RESET_LINK_MINUTES", &mut links.reset_link_minutes),
+            ("CONFIRM_LINK_HOURS", &mut links.confirm_link_hours),
+            ("RESETS_PER_ADDRESS", &mut links.resets_per_address),
+            ("RESETS_PER_CLIENT", &mut links.resets_per_client),
+        ];
+        for (name, field) in account_email {
+            if let Some(v) = get(&format!("CASTELLAN_ACCOUNT_EMAIL__{name}")) {
+                *field = v.trim().parse().map_err(|_| {
+                    format!("CASTELLAN_ACCOUNT_EMAIL__{name}: `{v}` is not a valid value")
+                })?;
+            }
+        }
+        if let Some(v) = get("CASTELLAN_ACCOUNT_EMAIL__WINDOW_SECS") {
+            links.window_secs = v.trim().parse().map_err(|_| {
+                format!("CASTELLAN_ACCOUNT_EMAIL__WINDOW_SECS: `{v}` is not a valid value")
+            })?;
+        }
         if let Some(key) = get("CASTELLAN_MASTER_KEY").filter(|k| !k.trim().is_empty()) {
             self.master_key = Some(key);
         }
@@ -293,6 +317,10 @@ mod tests {
         let c: Config = toml::from_str(include_str!("../config/castellan.toml")).unwrap();
         assert_eq!(c.sign_in, crate::limits::SignInLimits::default());
         assert_eq!(c.mail, crate::mail::Delivery::default());
+        assert_eq!(
+            c.account_email,
+            crate::domain::account_email::AccountEmail::default()
+        );
         assert_eq!(c.mail_from, Config::default().mail_from);
         assert!(c.trusted_proxies.is_empty());
     }

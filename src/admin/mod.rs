@@ -1,6 +1,7 @@
 //! Administration services: authorise the caller, validate into domain types, call the store.
 //! Know neither axum nor sqlx.
 
+pub mod account_email;
 pub mod accounts;
 pub mod attributes;
 pub mod audit;

@@ -105,10 +105,7 @@ pub async fn set_password(
     let Some((user, purpose)) = link_user(store, tenant, secret).await? else {
         return Ok(None);
     };
-    let password = Password::new(password)?;
-    let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
-    passwords::check_not_guessable(&password, &context)?;
-    let hash = queue.run(move || passwords::hash(&password)).await??;
+    let hash = checked_hash(tenant, &user, password, queue).await?;
     let used = store
         .set_password_by_link(&tenant.id, purpose.as_str(), &hash_secret(secret), &hash)
         .await?;
@@ -116,6 +113,20 @@ pub async fn set_password(
         Some(id) => store.get_user(&tenant.id, &id).await,
         None => Ok(None),
     }
+}
+
+/// The hash of `password` chosen by `user` through a link, once the tenant's password rules
+/// accept it (`Invalid` otherwise), hashed in a place of the bounded queue.
+pub async fn checked_hash(
+    tenant: &Tenant,
+    user: &User,
+    password: String,
+    queue: &HashQueue,
+) -> Result<String> {
+    let password = Password::new(password)?;
+    let context = passwords::context_words(&user.email, &tenant.name, &tenant.slug);
+    passwords::check_not_guessable(&password, &context)?;
+    queue.run(move || passwords::hash(&password)).await?
 }
 
 /// Uses the link up without a password: the person registered a passkey with it (stored by the

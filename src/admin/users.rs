@@ -381,19 +381,7 @@ pub async fn list(store: &Store, caller: &Caller, req: ListUsers) -> Result<Page
 
 /// The profile fields of `u`.
 pub fn profile_of(u: &User) -> UserProfile {
-    UserProfile {
-        username: u.username.clone(),
-        email: u.email.clone(),
-        email_verified: u.email_verified,
-        given_name: u.given_name.clone(),
-        family_name: u.family_name.clone(),
-        display_name: u.display_name.clone(),
-        phone: u.phone.clone(),
-        locale: u.locale.clone(),
-        timezone: u.timezone.clone(),
-        external_id: u.external_id.clone(),
-        status: u.status,
-    }
+    UserProfile::from(u)
 }
 
 fn check_version(user: &User, if_match: Option<i64>) -> Result<()> {
@@ -428,7 +416,7 @@ pub async fn update(
     let defs = store.attribute_defs(caller.tenant_id()).await?;
     let changes = validate_changes(&defs, &req.attributes)?;
     let stale = |e: &DomainError| matches!(e, DomainError::PreconditionFailed(_));
-    retry_unconditional(if_match.is_some(), stale, || async {
+    let changed = retry_unconditional(if_match.is_some(), stale, || async {
         let user = authorised_user(store, caller, id, true).await?;
         check_version(&user, if_match)?;
         if user.status == UserStatus::Anonymised {
@@ -443,7 +431,7 @@ pub async fn update(
             .map(|d| d.id.clone())
             .collect();
         check_required(&defs, &existing, &changes)?;
-        store
+        let after = store
             .update_user(
                 caller.tenant_id(),
                 id,
@@ -453,9 +441,14 @@ pub async fn update(
                 "user.update",
                 &caller.actor(),
             )
-            .await
+            .await?;
+        Ok((user, after))
     })
-    .await
+    .await?;
+    let (before, after) = changed;
+    // An address changed by an administrator: the old one is told (mandatory).
+    super::account_email::tell_old_address(store, &caller.tenant, &before, &after).await;
+    Ok(after)
 }
 
 /// Refuses the changes a person may not make to their own account in the portal: their email

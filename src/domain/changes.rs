@@ -41,6 +41,24 @@ pub struct UserProfile {
     pub status: UserStatus,
 }
 
+impl From<&super::model::User> for UserProfile {
+    fn from(u: &super::model::User) -> Self {
+        UserProfile {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
+            display_name: u.display_name.clone(),
+            phone: u.phone.clone(),
+            locale: u.locale.clone(),
+            timezone: u.timezone.clone(),
+            external_id: u.external_id.clone(),
+            status: u.status,
+        }
+    }
+}
+
 /// Normalised form of an email or username, the key of uniqueness and prefix search: trimmed,
 /// lowercased, in Unicode NFC, so that canonically equivalent spellings (`Zoë` precomposed or
 /// with a combining diaeresis) are one key, while `straße` and `STRASSE` stay two.

@@ -16,18 +16,21 @@ pub enum MailKind {
     Invitation,
     /// A link to choose a new password (`{link}`, `{minutes}`).
     PasswordReset,
-    /// A link that confirms an email address (`{link}`, `{email}`).
+    /// A link that confirms the account's email address (`{link}`, `{email}`).
     EmailVerification,
+    /// A link, sent to a new address, that makes it the account's (`{link}`, `{email}`).
+    EmailChange,
     /// Tells the old address that the account's email changed (`{email}`).
     EmailChanged,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 5] = [
+    pub const ALL: [MailKind; 6] = [
         Self::Notification,
         Self::Invitation,
         Self::PasswordReset,
         Self::EmailVerification,
+        Self::EmailChange,
         Self::EmailChanged,
     ];
 
@@ -37,6 +40,7 @@ impl MailKind {
             Self::Invitation => "invitation",
             Self::PasswordReset => "password_reset",
             Self::EmailVerification => "email_verification",
+            Self::EmailChange => "email_change",
             Self::EmailChanged => "email_changed",
         }
     }

@@ -1,5 +1,6 @@
 //! Plain types and rules of Castellan's domain. Knows neither axum nor sqlx.
 
+pub mod account_email;
 pub mod attributes;
 pub mod audit;
 pub mod authz;

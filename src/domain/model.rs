@@ -365,7 +365,7 @@ pub struct ApiToken {
 }
 
 /// The event types every tenant starts with (tenants add their own).
-pub const BUILTIN_NOTIFICATION_TYPES: [(&str, &str); 7] = [
+pub const BUILTIN_NOTIFICATION_TYPES: [(&str, &str); 8] = [
     (
         "security.new_sign_in",
         "A sign-in from a new device or place",
@@ -378,6 +378,7 @@ pub const BUILTIN_NOTIFICATION_TYPES: [(&str, &str); 7] = [
         "security.password_changed",
         "The password was changed or reset",
     ),
+    ("security.email_changed", "The email address was changed"),
     (
         "access.roles_changed",
         "Roles or permission overrides changed",
@@ -398,10 +399,11 @@ pub const BUILTIN_NOTIFICATION_TYPES: [(&str, &str); 7] = [
 
 /// Security notifications every user receives whatever their preferences: they cannot be
 /// turned off (the portal shows them locked, the API refuses opting out).
-pub const MANDATORY_NOTIFICATION_TYPES: [&str; 3] = [
+pub const MANDATORY_NOTIFICATION_TYPES: [&str; 4] = [
     "security.new_sign_in",
     "security.mfa_changed",
     "security.password_changed",
+    "security.email_changed",
 ];
 
 /// Whether users may not turn `event_type` off.

@@ -1,6 +1,7 @@
 //! HTTP: the only place that knows axum. `app(state)` builds the whole router.
 
 pub mod account;
+pub mod account_email;
 pub mod admin;
 pub mod console;
 pub mod extract;
@@ -95,6 +96,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oidc::router())
         .merge(console::router())
         .merge(account::router())
+        .merge(account_email::router())
         .merge(unsubscribe::router())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -26,8 +26,8 @@
 //! The placeholders every kind gets: `{name}` (the recipient's display name, or their email)
 //! and `{tenant}` (the tenant's name). Kinds ([`MailKind`]) and what they use: `notification`
 //! (`{message}`, `{event}`, `{unsubscribe}` for optional types), `invitation` (`{link}`,
-//! `{days}`), `password_reset` (`{link}`, `{minutes}`), `email_verification` (`{link}`,
-//! `{email}`), `email_changed` (`{email}`, the new address).
+//! `{days}`), `password_reset` (`{link}`, `{minutes}`), `email_verification` and `email_change`
+//! (`{link}`, `{email}`: the address to confirm), `email_changed` (`{email}`, the new address).
 //!
 //! Notifications need no call at all: every notification a user's preferences send by email
 //! (the `notifications` table) is turned into a mail by the worker, in a transaction that marks

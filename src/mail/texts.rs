@@ -71,7 +71,16 @@ fn english(kind: MailKind) -> Builtin {
             subject: "Confirm your email address for {tenant}",
             paragraphs: &[
                 "Hello {name},",
-                "Please confirm that {email} is your address by opening the link below. Until you do, your account keeps its previous address.",
+                "Please confirm that {email} is the address of your {tenant} account by opening the link below.",
+            ],
+            action: Some("Confirm this address"),
+        },
+        MailKind::EmailChange => Builtin {
+            subject: "Confirm your new email address for {tenant}",
+            paragraphs: &[
+                "Hello {name},",
+                "You asked to make {email} the address of your {tenant} account. Open the link below to confirm it; until you do, your account keeps its previous address.",
+                "If it was not you, ignore this message: nothing changes.",
             ],
             action: Some("Confirm this address"),
         },
@@ -114,7 +123,16 @@ fn french(kind: MailKind) -> Builtin {
             subject: "Confirmez votre adresse e-mail pour {tenant}",
             paragraphs: &[
                 "Bonjour {name},",
-                "Confirmez que {email} est bien votre adresse en ouvrant le lien ci-dessous. D'ici là, votre compte garde son adresse précédente.",
+                "Confirmez que {email} est bien l'adresse de votre compte {tenant} en ouvrant le lien ci-dessous.",
+            ],
+            action: Some("Confirmer cette adresse"),
+        },
+        MailKind::EmailChange => Builtin {
+            subject: "Confirmez votre nouvelle adresse e-mail pour {tenant}",
+            paragraphs: &[
+                "Bonjour {name},",
+                "Vous avez demandé que {email} devienne l'adresse de votre compte {tenant}. Ouvrez le lien ci-dessous pour la confirmer ; d'ici là, votre compte garde son adresse précédente.",
+                "Si ce n'était pas vous, ignorez ce message : rien ne change.",
             ],
             action: Some("Confirmer cette adresse"),
         },
@@ -157,7 +175,16 @@ fn german(kind: MailKind) -> Builtin {
             subject: "Bestätigen Sie Ihre E-Mail-Adresse für {tenant}",
             paragraphs: &[
                 "Hallo {name},",
-                "Bitte bestätigen Sie über den Link unten, dass {email} Ihre Adresse ist. Bis dahin behält Ihr Konto die bisherige Adresse.",
+                "Bitte bestätigen Sie über den Link unten, dass {email} die Adresse Ihres Kontos bei {tenant} ist.",
+            ],
+            action: Some("Adresse bestätigen"),
+        },
+        MailKind::EmailChange => Builtin {
+            subject: "Bestätigen Sie Ihre neue E-Mail-Adresse für {tenant}",
+            paragraphs: &[
+                "Hallo {name},",
+                "Sie haben beantragt, dass {email} die Adresse Ihres Kontos bei {tenant} wird. Öffnen Sie den Link unten, um sie zu bestätigen; bis dahin behält Ihr Konto die bisherige Adresse.",
+                "Wenn Sie das nicht waren, ignorieren Sie diese Nachricht: Es ändert sich nichts.",
             ],
             action: Some("Adresse bestätigen"),
         },

@@ -85,6 +85,23 @@ forward! {
     fn use_link(&self, tenant: &TenantId, purpose: &str, token_hash: &str) -> Option<UserId>;
 }
 
+// Account email: password resets and address links (see `domain::account_email`).
+forward! {
+    /// Issues a link that may name an address, with the mail that carries it (the user's unused
+    /// link of the same purpose stops working).
+    fn issue_user_link_for(&self, tenant: &TenantId, user: &UserId, link: &account_email::NewLink<'_>,
+        mail: Option<&mail::OutgoingMail>, actor: &Actor) -> ();
+    /// The user, purpose and address of a live confirmation or change link.
+    fn email_link(&self, tenant: &TenantId, token_hash: &str) -> Option<(UserId, String, String)>;
+    /// Uses a reset link: the new password, every session ended, every grant revoked, notified.
+    fn reset_password_by_link(&self, tenant: &TenantId, token_hash: &str, hash: &str)
+        -> Option<(UserId, Vec<sessions::LogoutTarget>)>;
+    /// Uses a confirmation link: the address it was sent to is verified.
+    fn verify_email_by_link(&self, tenant: &TenantId, token_hash: &str) -> Option<UserId>;
+    /// Uses a change link: the new address replaces `old`, whose mail is written with it.
+    fn change_email_by_link(&self, tenant: &TenantId, token_hash: &str, old: &str, mail: &mail::OutgoingMail) -> Option<UserId>;
+}
+
 forward! {
     fn insert_token(&self, tenant: &TenantId, name: &str, user: Option<&UserId>, token_hash: &str, actor: &Actor) -> ApiToken;
     fn token_by_hash(&self, token_hash: &str) -> Option<(Tenant, ApiToken)>;

@@ -148,6 +148,15 @@ impl TestServer {
         Self::start_configured(backend, "127.0.0.1", configure).await
     }
 
+    /// [`Self::start_localhost`] with a configuration `configure` adjusts.
+    #[allow(dead_code)] // used by the browser tests
+    pub async fn start_localhost_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::start_configured(backend, "localhost", configure).await
+    }
+
     async fn start_at(backend: Backend, public_host: &str) -> Self {
         Self::start_configured(backend, public_host, |_| {}).await
     }

@@ -20,7 +20,7 @@ async fn types_define_and_remove(b: Backend) {
     let (st, list) = s.get("/notification-types").await;
     assert_eq!(st, StatusCode::OK);
     let builtin = list.as_array().unwrap();
-    assert_eq!(builtin.len(), 7, "{list}");
+    assert_eq!(builtin.len(), 8, "{list}");
     assert!(builtin.iter().all(|t| t["builtin"] == true));
     let (st, t) = s
         .post(
@@ -61,7 +61,7 @@ async fn types_define_and_remove(b: Backend) {
     let (st, _) = s.delete("/notification-types/ops-alert_2").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, list) = s.get("/notification-types").await;
-    assert_eq!(list.as_array().unwrap().len(), 8, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 9, "{list}");
 }
 
 async fn preferences_merge_with_defaults(b: Backend) {
@@ -75,7 +75,7 @@ async fn preferences_merge_with_defaults(b: Backend) {
     let path = format!("/users/{}/notifications", u["id"].as_str().unwrap());
     let (st, prefs) = s.get(&path).await;
     assert_eq!(st, StatusCode::OK, "{prefs}");
-    assert_eq!(prefs.as_array().unwrap().len(), 8);
+    assert_eq!(prefs.as_array().unwrap().len(), 9);
     assert_eq!(
         pref(&prefs, "security.new_sign_in"),
         &json!({"event_type": "security.new_sign_in", "enabled": true, "channels": ["email"], "mandatory": true})
@@ -127,7 +127,7 @@ async fn preferences_merge_with_defaults(b: Backend) {
     let (st, _) = s.delete("/notification-types/billing.invoice_ready").await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, prefs) = s.get(&path).await;
-    assert_eq!(prefs.as_array().unwrap().len(), 7);
+    assert_eq!(prefs.as_array().unwrap().len(), 8);
 
     let (st, _) = s
         .get("/users/00000000-0000-0000-0000-000000000000/notifications")
@@ -164,7 +164,7 @@ async fn outsiders_are_refused(b: Backend) {
     )
     .await;
     let (_, list) = s.get("/notification-types").await;
-    assert_eq!(list.as_array().unwrap().len(), 8);
+    assert_eq!(list.as_array().unwrap().len(), 9);
 }
 
 backends!(

@@ -18,9 +18,13 @@ mod apps;
 mod chromium;
 mod directory;
 mod invite;
+mod mailed;
 mod org;
 mod pages;
 mod people;
+#[path = "../mail/sink.rs"]
+#[allow(dead_code)]
+mod sink;
 
 use app::{App, acr, amr};
 use common::{Backend, TestServer};

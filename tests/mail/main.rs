@@ -3,6 +3,7 @@
 //! delivery status and templates. On SQLite and PostgreSQL. Skipped (with a message) when the
 //! sink's Python is missing, unless `CASTELLAN_MAIL_TESTS=1`.
 
+mod account_email;
 mod api;
 #[path = "../api/common.rs"]
 #[allow(dead_code)]

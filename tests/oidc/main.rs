@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 mod common;
 
+mod account_email;
+mod account_email_change;
 mod authorization_code;
 mod backchannel_logout;
 mod browser;

@@ -4,6 +4,7 @@
 
 Usage: smtp_sink.py DIR [PORT]   (PORT 0 or absent: a free one). Prints the port once listening.
 Messages are written to a temporary name and renamed, so a reader never sees half a file.
+SMTPUTF8 (RFC 6531) is offered, as real servers do, so that non-ASCII addresses go through.
 """
 import asyncio
 import email
@@ -50,7 +51,7 @@ async def main():
     os.makedirs(directory, exist_ok=True)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(Sink(directory), hostname="sink.test", decode_data=False),
+        lambda: SMTP(Sink(directory), hostname="sink.test", decode_data=False, enable_SMTPUTF8=True),
         "127.0.0.1",
         port,
     )

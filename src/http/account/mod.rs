@@ -6,6 +6,7 @@
 //! JSON API and the console.
 
 mod apps;
+mod email;
 mod notifications;
 mod password;
 mod profile;
@@ -31,6 +32,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/account",
             get(profile::show).post(profile::save),
+        )
+        .route(
+            "/t/{tenant}/account/email",
+            get(email::show).post(email::change),
+        )
+        .route(
+            "/t/{tenant}/account/email/confirm",
+            axum::routing::post(email::send_confirmation),
         )
         .route(
             "/t/{tenant}/account/password",

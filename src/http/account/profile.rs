@@ -1,8 +1,8 @@
 //! `/t/{tenant}/account`: the person's profile. They change the fields the tenant's profile
 //! policy opens to them (by default the names, phone, language and time zone; custom fields when
 //! the tenant opens them) through `admin::users::update`, which refuses a self-service caller
-//! anything else; the fields the tenant keeps are shown read-only. The email is shown read-only:
-//! changing it needs a verification.
+//! anything else; the fields the tenant keeps are shown read-only. The email is shown read-only
+//! here: it changes on its own page (`email.rs`), through a link sent to the new address.
 
 use super::{Portal, texts::AccountTexts};
 use crate::admin::profile_policy;
@@ -53,6 +53,8 @@ struct ProfilePage {
     shell: Shell,
     t: &'static AccountTexts,
     email: String,
+    /// The link to the address change page.
+    change_email: &'static str,
     notice: Option<&'static str>,
     invalid: bool,
     fields: Vec<Field>,
@@ -277,6 +279,7 @@ fn page(
             shell: p.shell(""),
             t: p.t,
             email: p.me.user.email.clone(),
+            change_email: crate::http::account_email::texts::EmailTexts::of(p.me.lang).change_link,
             notice,
             invalid: status == StatusCode::BAD_REQUEST,
             fields,

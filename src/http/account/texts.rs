@@ -192,20 +192,22 @@ impl AccountTexts {
     }
 }
 
-const FR_TYPES: [&str; 7] = [
+const FR_TYPES: [&str; 8] = [
     "Une connexion depuis un nouvel appareil ou un nouveau lieu",
     "Un second facteur a été ajouté, supprimé ou réinitialisé",
     "Le mot de passe a été modifié ou réinitialisé",
+    "L'adresse e-mail a été modifiée",
     "Les rôles ou les exceptions de permission ont changé",
     "Une appartenance à un compte a commencé, changé ou pris fin",
     "Le compte a été activé, désactivé ou réactivé",
     "Une personne que vous gérez a été créée, modifiée ou désactivée",
 ];
 
-const DE_TYPES: [&str; 7] = [
+const DE_TYPES: [&str; 8] = [
     "Eine Anmeldung von einem neuen Gerät oder Ort",
     "Ein zweiter Faktor wurde hinzugefügt, entfernt oder zurückgesetzt",
     "Das Passwort wurde geändert oder zurückgesetzt",
+    "Die E-Mail-Adresse wurde geändert",
     "Rollen oder Berechtigungsausnahmen wurden geändert",
     "Eine Kontozugehörigkeit hat begonnen, sich geändert oder geendet",
     "Das Konto wurde aktiviert, deaktiviert oder reaktiviert",
@@ -248,7 +250,7 @@ const EN: AccountTexts = AccountTexts {
     profile_title: "Your profile",
     profile_lead: "How you appear to the apps you sign in to.",
     email: "Email",
-    email_note: "Changing your email needs a verification; ask an administrator for now.",
+    email_note: "A new address is used once you confirm it from the link we send to it.",
     given_name: "Given name",
     family_name: "Family name",
     display_name: "Display name",
@@ -371,7 +373,7 @@ const FR: AccountTexts = AccountTexts {
     profile_title: "Votre profil",
     profile_lead: "Ce que voient les applications auxquelles vous vous connectez.",
     email: "E-mail",
-    email_note: "Changer d'adresse e-mail demande une vérification ; adressez-vous à un administrateur pour l'instant.",
+    email_note: "Une nouvelle adresse n'est utilisée qu'une fois confirmée par le lien que nous y envoyons.",
     given_name: "Prénom",
     family_name: "Nom",
     display_name: "Nom affiché",
@@ -491,7 +493,7 @@ const DE: AccountTexts = AccountTexts {
     profile_title: "Ihr Profil",
     profile_lead: "Wie Sie den Apps erscheinen, bei denen Sie sich anmelden.",
     email: "E-Mail",
-    email_note: "Eine neue E-Mail-Adresse muss bestätigt werden; wenden Sie sich vorerst an einen Administrator.",
+    email_note: "Eine neue Adresse gilt erst, wenn Sie sie über den Link bestätigen, den wir an sie senden.",
     given_name: "Vorname",
     family_name: "Nachname",
     display_name: "Anzeigename",

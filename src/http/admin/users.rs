@@ -91,7 +91,9 @@ async fn create(
         let (user, sent) = invitations::create_and_send(&s.store, &caller, req, outlet).await?;
         (user, Some(sent))
     } else {
-        (users::create(&s.store, &caller, req).await?, None)
+        let links = crate::admin::account_email::Links::of(&s.config);
+        let user = crate::admin::account_email::create_and_confirm(&s.store, &caller, req, links);
+        (user.await?, None)
     };
     let location = format!("/t/{}/api/v1/users/{}", caller.tenant.slug, user.id);
     let mut res = match sent {

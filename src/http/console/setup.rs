@@ -17,7 +17,7 @@ use crate::domain::{DomainError, Tenant, User};
 use crate::http::AppState;
 use crate::http::oidc::i18n::Lang;
 use crate::http::oidc::login::{end_previous, form_expired, form_unreadable, tenant_or_page};
-use crate::http::oidc::pages::{self, Filled, Frame, render};
+use crate::http::oidc::pages::{self, Filled, Frame, render, sentence};
 use crate::oidc::{mfa, signin};
 use askama::Template;
 use axum::Form;
@@ -158,19 +158,6 @@ pub struct SetupForm {
     password: String,
     #[serde(default)]
     confirm: String,
-}
-
-/// `message` as a sentence: its first letter a capital, a full stop at the end.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 /// `POST /t/{tenant}/setup`.

@@ -8,8 +8,9 @@
 
 use super::profile_form::{Field, attribute_field, attribute_value};
 use super::{Console, Shell, refusal, render};
+use crate::admin::account_email::create_and_confirm;
 use crate::admin::invitations::create_and_send;
-use crate::admin::users::{CreateUser, create};
+use crate::admin::users::CreateUser;
 use crate::admin::{accounts, attributes, roles};
 use crate::domain::throttle::Client;
 use crate::domain::{AccountId, AttributeDef, DomainError, RoleId, RoleTemplate, UserStatus};
@@ -237,7 +238,10 @@ async fn submit(
                     .await
                     .map(|(user, sent)| (user, Some(sent)))
             } else {
-                create(&s.store, caller, req).await.map(|user| (user, None))
+                let links = crate::admin::account_email::Links::of(&s.config);
+                create_and_confirm(&s.store, caller, req, links)
+                    .await
+                    .map(|user| (user, None))
             }
         }
     };

@@ -87,6 +87,19 @@ pub fn see_other(location: &str) -> Response {
     res
 }
 
+/// `message` as a sentence: its first letter a capital, a full stop at the end.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 /// What the sign-in form shows.
 pub struct LoginForm<'a> {
     pub lang: Lang,
@@ -108,6 +121,8 @@ struct LoginPage<'a> {
     frame: Frame,
     t: &'static Texts,
     f: &'a LoginForm<'a>,
+    /// The "forgot password" link's text.
+    forgot: &'static str,
 }
 
 /// The sign-in page.
@@ -115,7 +130,16 @@ pub fn login(status: StatusCode, f: &LoginForm<'_>) -> Response {
     let t = f.lang.texts();
     let title = format!("{} · {}", t.sign_in, f.tenant_name);
     let frame = Frame::new(f.lang, title, Some(f.tenant_name));
-    render(status, &LoginPage { frame, t, f })
+    let forgot = crate::http::account_email::texts::EmailTexts::of(f.lang).forgot_link;
+    render(
+        status,
+        &LoginPage {
+            frame,
+            t,
+            f,
+            forgot,
+        },
+    )
 }
 
 #[derive(Template)]

@@ -3,6 +3,7 @@
 //! link works exactly once even when it is posted twice at the same moment.
 
 use super::{Backend, commit, db_error};
+use crate::domain::account_email::NewLink;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::{now_ms, now_us};
 use crate::domain::*;
@@ -36,6 +37,32 @@ impl Backend {
         mail: Option<&crate::domain::mail::OutgoingMail>,
         actor: &Actor,
     ) -> Result<()> {
+        let link = NewLink {
+            purpose,
+            token_hash,
+            ttl_ms,
+            email: None,
+        };
+        self.issue_user_link_for(tenant, user, &link, mail, actor)
+            .await
+    }
+
+    /// [`Backend::issue_user_link_with_mail`] for a link that names an address (the new one of
+    /// an address change, the one a verification confirms).
+    pub async fn issue_user_link_for(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        link: &NewLink<'_>,
+        mail: Option<&crate::domain::mail::OutgoingMail>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let NewLink {
+            purpose,
+            token_hash,
+            ttl_ms,
+            email,
+        } = *link;
         let mut tx = self.write_tx().await?;
         let now = now_ms();
         sqlx::query(
@@ -48,8 +75,8 @@ impl Backend {
         .await
         .map_err(db_error)?;
         sqlx::query(
-            "INSERT INTO user_links (token_hash, tenant_id, user_id, purpose, created_at, expires_at)
-             SELECT $1, $2, $3, $4, $5, $6 FROM users WHERE tenant_id = $2 AND id = $3",
+            "INSERT INTO user_links (token_hash, tenant_id, user_id, purpose, created_at, expires_at, email)
+             SELECT $1, $2, $3, $4, $5, $6, $7 FROM users WHERE tenant_id = $2 AND id = $3",
         )
         .bind(token_hash)
         .bind(tenant.as_str())
@@ -57,6 +84,7 @@ impl Backend {
         .bind(purpose)
         .bind(now)
         .bind(now + ttl_ms)
+        .bind(email)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?
@@ -169,6 +197,20 @@ impl Backend {
             .bind(user.as_str())
             .bind(hash)
             .bind(now_us())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        if purpose == crate::domain::invitations::PURPOSE {
+            // An invitation that came by mail proves the address: it is verified.
+            sqlx::query(
+                "UPDATE users SET email_verified = TRUE WHERE tenant_id = $1 AND id = $2
+                 AND EXISTS (SELECT 1 FROM invitations i WHERE i.tenant_id = $1 AND i.user_id = $2
+                             AND i.delivery = $3)",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(crate::domain::invitations::delivery::QUEUED)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;

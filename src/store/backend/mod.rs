@@ -2,6 +2,7 @@
 //! and `DIALECT` taken from the parent (`sqlite.rs` or `postgres.rs`); its SQL is shared wherever
 //! the dialects agree and `DIALECT` answers where they do not.
 
+mod account_links;
 mod accounts;
 mod attributes;
 mod audit;

@@ -123,7 +123,7 @@ impl Backend {
 
 /// Ends the live sessions of `user` that `filter` (on `$3`) picks, and deletes their unused
 /// authorization codes; returns their ids.
-async fn end_where(
+pub(super) async fn end_where(
     tx: &mut Tx,
     tenant: &TenantId,
     user: &UserId,
@@ -157,7 +157,7 @@ async fn end_where(
 }
 
 /// Revokes the live grants of `user` that `filter` (on `$3`) picks; returns how many.
-async fn revoke_grants(
+pub(super) async fn revoke_grants(
     tx: &mut Tx,
     tenant: &TenantId,
     user: &UserId,

@@ -691,7 +691,12 @@ pub(super) async fn end_sign_in_state(tx: &mut Tx, user: &UserId) -> Result<()> 
     Ok(())
 }
 
-async fn write_profile(tx: &mut Tx, tenant: &TenantId, id: &UserId, p: &UserProfile) -> Result<()> {
+pub(super) async fn write_profile(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &UserId,
+    p: &UserProfile,
+) -> Result<()> {
     sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET username = $3, username_norm = $4, email = $5, email_norm = $6, email_verified = $7,
              given_name = $8, family_name = $9, display_name = $10, phone = $11, locale = $12, timezone = $13,
