@@ -3,9 +3,11 @@
 # BENCH_DATABASE=postgres, a fresh database on PG_URL, default postgres://postgres@127.0.0.1:5432),
 # logging warnings only. Sets BIN, WORK, PORT and PID; the server, the folder and the database go
 # when the script exits. A script may export more CASTELLAN_* settings before sourcing this.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
-cargo build --release --quiet
-BIN=$CARGO_TARGET_DIR/release/castellan
+if [ -z "${BIN:-}" ]; then   # BIN=path measures that binary instead of building one
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
+  cargo build --release --quiet
+  BIN=$CARGO_TARGET_DIR/release/castellan
+fi
 
 WORK=$(mktemp -d)
 PID="" PG_DB=""

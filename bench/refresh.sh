@@ -7,7 +7,8 @@
 #   bench/refresh.sh [--metric token_refresh|code_exchange|userinfo] [--database sqlite|postgres]
 #                    [--duration 10s] [--connections 32] [--warmup 2s] [--timeout 10s] [--codes N]
 #                    [--rounds N]
-#   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR,
+#   env: RUNS (default 3), BENCH_DIR (default ../shared/bench), CARGO_TARGET_DIR, BIN (a binary
+#        to measure instead of building one),
 #        PG_URL (default postgres://postgres@127.0.0.1:5432: a fresh database is made there)
 #
 # --metric code_exchange: per run, --rounds (default 10) rounds: each server issues --codes
@@ -71,9 +72,11 @@ if ! command -v wrk >/dev/null; then
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
 fi
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
-cargo build --release --quiet
-BIN=$CARGO_TARGET_DIR/release/castellan
+if [[ -z ${BIN:-} ]]; then   # BIN=path measures that binary instead of building one
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/castellan-target-bench}
+  cargo build --release --quiet
+  BIN=$CARGO_TARGET_DIR/release/castellan
+fi
 
 WORK=$(mktemp -d)
 PID="" PEER_PID="" PG_DB=""
@@ -169,7 +172,7 @@ load() {
   dry_path=$(python3 -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path.rsplit("/", 1)[0] + "/.well-known/openid-configuration")' "$url")
   [[ $name == peer ]] && dry_path=/.well-known/openid-configuration
   # A round of codes lasts well under a second: wrk waits out its -d even when the codes ran out.
-  case $METRIC in code_exchange) export BENCH_MODE=exchange; rounds=$ROUNDS dur=3s ;; userinfo) export BENCH_MODE=userinfo ;; esac
+  case $METRIC in code_exchange) export BENCH_MODE=exchange; rounds=$ROUNDS dur=2s ;; userinfo) export BENCH_MODE=userinfo ;; esac
   [[ $METRIC == token_refresh ]] || script=$HERE/user_tokens.lua
   if [[ $name == castellan ]]; then
     # The sign-ins that collected the tokens peak at one argon2 (19 MiB) per core: record that
