@@ -24,6 +24,7 @@ mod console_audit;
 mod console_catalogue;
 mod console_directory;
 mod console_invite;
+mod console_import;
 mod console_mail;
 mod console_org;
 mod console_people;

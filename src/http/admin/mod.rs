@@ -23,6 +23,7 @@ mod sessions;
 mod tokens;
 mod users;
 
+pub use imports::{MAX_IMPORT_BYTES, export_body, report_body};
 use super::AppState;
 use axum::Router;
 

@@ -24,6 +24,7 @@ mod notifications;
 mod permissions;
 mod profile_policy;
 mod rekey;
+mod relations;
 mod roles;
 mod scim_create;
 mod scim_fold;

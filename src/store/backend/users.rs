@@ -11,12 +11,12 @@ use crate::domain::scim::fold;
 use crate::domain::*;
 use std::collections::BTreeMap;
 
-const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verified, u.given_name, u.family_name, u.display_name, \
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verified, u.given_name, u.family_name, u.display_name, \
      u.phone, u.locale, u.timezone, u.external_id, u.status, u.created_at, u.updated_at, u.version, \
      COALESCE(u.id = t.owner_user_id, FALSE) AS is_owner";
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     username: String,
     email: String,
@@ -36,7 +36,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self, attributes: BTreeMap<String, serde_json::Value>) -> User {
+    pub(super) fn into_user(self, attributes: BTreeMap<String, serde_json::Value>) -> User {
         User {
             id: UserId(self.id),
             username: self.username,
@@ -185,7 +185,16 @@ impl Backend {
             .map(AccountId)
             .map_err(db_error)?,
         };
-        super::accounts::insert_membership(tx, tenant, &id, &account, None, None, true, now)
+        super::accounts::insert_membership(
+            tx,
+            tenant,
+            &id,
+            &account,
+            u.start_date,
+            u.end_date,
+            true,
+            now,
+        )
             .await?;
         let roles = if u.roles.is_empty() {
             vec![super::tenants::role_id_by_template(tx, tenant, RoleTemplate::Member).await?]
