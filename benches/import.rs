@@ -123,7 +123,8 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
 #[tokio::main]
 async fn main() {
     let n = common::users();
-    let lines = common::on_each_database(|label, url| async move { bench_db(label, &url, n).await }).await;
+    let lines =
+        common::on_each_database(|label, url| async move { bench_db(label, &url, n).await }).await;
     println!("\n{n} users; seconds, rows per second, peak RSS of the process so far (MiB)\n");
     println!("| database | step | seconds | rows/s | peak RSS MiB |");
     println!("|---|---|---|---|---|");

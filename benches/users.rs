@@ -480,7 +480,8 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
 #[tokio::main]
 async fn main() {
     let n = common::users();
-    let lines = common::on_each_database(|label, url| async move { bench_db(label, &url, n).await }).await;
+    let lines =
+        common::on_each_database(|label, url| async move { bench_db(label, &url, n).await }).await;
     println!("\n{n} users in the tenant; milliseconds\n");
     println!("| database | operation | median | p95 | p99 | samples |");
     println!("|---|---|---|---|---|---|");

@@ -2,9 +2,9 @@
 //! `admin::import` and `admin::export` on the configured database, acting as the CLI.
 
 use crate::admin::export::Export;
+use crate::admin::import::{self, Counts, Options, REPORT_HEADER, parse::Mapping};
 use crate::admin::invitations::Outlet;
 use crate::config::Config;
-use crate::admin::import::{self, Counts, Options, REPORT_HEADER, parse::Mapping};
 use crate::oidc::Provider;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;

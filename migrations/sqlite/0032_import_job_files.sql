@@ -1,7 +1,7 @@
 -- The file of an import checked in the console (a dry run), kept until the person applies it
--- (or the job is deleted), with the options it was checked with.
+-- (rows go with their tenant), with the options it was checked with.
 CREATE TABLE import_job_files (
-    job_id     TEXT PRIMARY KEY REFERENCES import_jobs (id) ON DELETE CASCADE,
+    job_id     TEXT PRIMARY KEY,
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     options    TEXT NOT NULL,
     body       BLOB NOT NULL

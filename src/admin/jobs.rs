@@ -34,7 +34,10 @@ pub async fn fail_abandoned(store: Store) {
         every.tick().await;
         match fail_abandoned_now(&store).await {
             Ok(0) => {}
-            Ok(n) => tracing::warn!(jobs = n, "import jobs left running by a stopped server were marked failed"),
+            Ok(n) => tracing::warn!(
+                jobs = n,
+                "import jobs left running by a stopped server were marked failed"
+            ),
             Err(e) => tracing::warn!(error = %e, "looking for abandoned import jobs failed"),
         }
     }
@@ -136,7 +139,11 @@ pub async fn apply_checked(
         .await?
         .ok_or_else(|| DomainError::conflict("this file was already applied (or is gone)"))?;
     let kept: serde_json::Value = serde_json::from_str(&kept).unwrap_or_default();
-    let flag = |k: &str| kept.get(k).and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let flag = |k: &str| {
+        kept.get(k)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
     let options = Options {
         all_or_nothing: flag("all_or_nothing"),
         invite: flag("invite"),

@@ -33,7 +33,9 @@ async fn upload(b: &Browser, csrf: &str, file: &[u8], options: &[&str]) -> Page 
     let mut field = |name: &str, filename: Option<&str>, value: &[u8]| {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         let disposition = match filename {
-            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv"),
+            Some(f) => {
+                format!("form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv")
+            }
             None => format!("form-data; name=\"{name}\""),
         };
         body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
@@ -104,10 +106,20 @@ async fn check_then_apply_a_file(b: Backend) {
     let sent = upload(&admin, &csrf, file.as_bytes(), &[]).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let job_url = sent.location.unwrap();
-    assert!(job_url.starts_with("/t/acme/console/users/import/"), "{job_url}");
+    assert!(
+        job_url.starts_with("/t/acme/console/users/import/"),
+        "{job_url}"
+    );
     let page = finished(&admin, &job_url).await;
-    assert!(page.body.contains("Checked: nothing was written"), "{}", page.body);
-    assert!(page.body.contains("status: `retired`"), "the refusal, on the page");
+    assert!(
+        page.body.contains("Checked: nothing was written"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("status: `retired`"),
+        "the refusal, on the page"
+    );
     assert!(page.body.contains("Zo") && !page.body.contains("Zoë <b>"));
     assert_eq!(user_count(&s).await, before, "a check writes nothing");
     // htmx polling a finished job: the whole page is reloaded.
@@ -122,12 +134,27 @@ async fn check_then_apply_a_file(b: Backend) {
     // The report, downloaded.
     let report = admin.get(&format!("{job_url}/report")).await;
     assert_eq!(report.status, 200);
-    assert!(report.content_type.starts_with("text/csv"), "{}", report.content_type);
-    assert!(report.body.starts_with("line,email,external_id,outcome,reason"));
-    assert!(report.body.contains("zoe@acme.test,,create,"), "{}", report.body);
+    assert!(
+        report.content_type.starts_with("text/csv"),
+        "{}",
+        report.content_type
+    );
+    assert!(
+        report
+            .body
+            .starts_with("line,email,external_id,outcome,reason")
+    );
+    assert!(
+        report.body.contains("zoe@acme.test,,create,"),
+        "{}",
+        report.body
+    );
     // Applying needs the form's CSRF token.
     let apply = format!("{job_url}/apply");
-    assert_eq!(admin.post_form(&apply, &[("csrf", "forged")]).await.status, 403);
+    assert_eq!(
+        admin.post_form(&apply, &[("csrf", "forged")]).await.status,
+        403
+    );
     assert_eq!(user_count(&s).await, before);
     let csrf = hidden(&page.body, "csrf").unwrap();
     let applied = admin.post_form(&apply, &[("csrf", &csrf)]).await;
@@ -149,7 +176,10 @@ async fn check_then_apply_a_file(b: Backend) {
     let other = s.other_tenant("other").await;
     let res = s
         .client
-        .post(format!("{}/t/other/api/v1/users/import?dry_run=true", s.base))
+        .post(format!(
+            "{}/t/other/api/v1/users/import?dry_run=true",
+            s.base
+        ))
         .bearer_auth(&other)
         .header("content-type", "text/csv")
         .body("email\nx@other.test\n")
@@ -157,7 +187,10 @@ async fn check_then_apply_a_file(b: Backend) {
         .await
         .unwrap();
     let job: serde_json::Value = res.json().await.unwrap();
-    let theirs = format!("/t/acme/console/users/import/{}", job["id"].as_str().unwrap());
+    let theirs = format!(
+        "/t/acme/console/users/import/{}",
+        job["id"].as_str().unwrap()
+    );
     assert_eq!(admin.get(&theirs).await.status, 404);
     assert_eq!(admin.get(&format!("{theirs}/report")).await.status, 404);
 }
@@ -186,7 +219,11 @@ async fn who_may_import_and_csrf(b: Backend) {
     // A file that cannot be read as a whole: said on the form, no job.
     let bad = upload(&admin, &csrf, b"name\nx\n", &[]).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
-    assert!(bad.body.contains("neither one of Castellan"), "{}", bad.body);
+    assert!(
+        bad.body.contains("neither one of Castellan"),
+        "{}",
+        bad.body
+    );
     // A manager imports only into the accounts they manage (as through the admin API).
     let (manager, mid) = signed_in_as(&s, "manager@acme.test", "manager").await;
     let (st, e) = s
@@ -203,5 +240,8 @@ async fn who_may_import_and_csrf(b: Backend) {
     assert_eq!(sent.status, 303, "{}", sent.body);
     let page = finished(&manager, &sent.location.unwrap()).await;
     assert!(page.body.contains("Would create 1"), "{}", page.body);
-    assert!(page.body.contains("as a manager, give a `main_account` you manage"));
+    assert!(
+        page.body
+            .contains("as a manager, give a `main_account` you manage")
+    );
 }

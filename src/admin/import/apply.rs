@@ -3,9 +3,9 @@
 
 use super::Outcome;
 use super::plan::{Changes, Creation, Plan, reason};
+use crate::admin::invitations::{self, Outlet, SendInvitation};
 use crate::admin::memberships::{self, AddMembership, UpdateMembership};
 use crate::admin::roles::{self, AssignRole, UpdateAssignment};
-use crate::admin::invitations::{self, Outlet, SendInvitation};
 use crate::admin::{groups, users};
 use crate::domain::authz::Caller;
 use crate::domain::*;

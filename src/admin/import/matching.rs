@@ -106,16 +106,21 @@ impl Found {
     ) -> std::result::Result<Self, String> {
         let tenant = caller.tenant_id();
         let mut users = HashMap::with_capacity(ids.len());
-        if matches!(caller.user_write_scope(), Ok(UserScope::All)) && caller.self_service().is_none()
+        if matches!(caller.user_write_scope(), Ok(UserScope::All))
+            && caller.self_service().is_none()
         {
             let mut read = store.get_users(tenant, ids).await.map_err(reason)?;
             for id in ids {
-                let user = read.remove(id).ok_or_else(|| reason(DomainError::NotFound("user")));
+                let user = read
+                    .remove(id)
+                    .ok_or_else(|| reason(DomainError::NotFound("user")));
                 users.insert(id.clone(), user);
             }
         } else {
             for id in ids {
-                let user = authorised_user(store, caller, id, true).await.map_err(reason);
+                let user = authorised_user(store, caller, id, true)
+                    .await
+                    .map_err(reason);
                 users.insert(id.clone(), user);
             }
         }
@@ -200,14 +205,25 @@ mod tests {
             key("u8", "fay@x.test", Some("X-7"), false, Active),
         ]);
         assert_eq!(m.find("ANN@x.test", None), Ok(Some(UserId("u1".into()))));
-        assert_eq!(m.find("new@x.test", Some("X-1")), Ok(Some(UserId("u1".into()))));
+        assert_eq!(
+            m.find("new@x.test", Some("X-1")),
+            Ok(Some(UserId("u1".into())))
+        );
         assert_eq!(m.find("bob@x.test", None), Ok(Some(UserId("u2".into()))));
         // An anonymised user is nobody; their external id matches nobody either.
         assert_eq!(m.find("cat@x.test", Some("X-4")), Ok(None));
         // Two current users share the email: no match by email.
         assert_eq!(m.find("dup@x.test", None), Ok(None));
-        assert!(m.find("ann@x.test", Some("X-2")).unwrap_err().contains("two different"));
-        assert!(m.find("zed@x.test", Some("X-7")).unwrap_err().contains("several users"));
+        assert!(
+            m.find("ann@x.test", Some("X-2"))
+                .unwrap_err()
+                .contains("two different")
+        );
+        assert!(
+            m.find("zed@x.test", Some("X-7"))
+                .unwrap_err()
+                .contains("several users")
+        );
         assert_eq!(m.find("zed@x.test", None), Ok(None));
     }
 }

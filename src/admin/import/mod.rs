@@ -8,11 +8,11 @@ pub mod parse;
 pub mod plan;
 pub mod wanted;
 
+use crate::admin::invitations::Outlet;
 use crate::domain::authz::Caller;
 use crate::domain::*;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
-use crate::admin::invitations::Outlet;
 use matching::{Found, Matches};
 use parse::{Column, ImportFile, Mapping, Record};
 use plan::{Plan, plan_row};
@@ -249,15 +249,15 @@ impl Pass<'_> {
         };
         let mut plans = Vec::with_capacity(wishes.len());
         for (wanted, id) in wishes.into_iter().zip(matched) {
-            let found = match id {
+            let user = match id {
                 Ok(Some(id)) => found.get(&id).map(Some),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             };
-            plans.push(match (wanted, found) {
+            plans.push(match (wanted, user) {
                 (Err(e), _) | (_, Err(e)) => Err(e),
-                (Ok(w), Ok(found)) => {
-                    plan_row(self.store, self.caller, self.cat, file, w, found).await
+                (Ok(w), Ok(user)) => {
+                    plan_row(self.store, self.caller, self.cat, file, w, user).await
                 }
             });
         }

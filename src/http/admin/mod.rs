@@ -23,9 +23,9 @@ mod sessions;
 mod tokens;
 mod users;
 
-pub use imports::{MAX_IMPORT_BYTES, export_body, report_body};
 use super::AppState;
 use axum::Router;
+pub use imports::{MAX_IMPORT_BYTES, export_body, report_body};
 
 pub fn router() -> Router<AppState> {
     Router::new()

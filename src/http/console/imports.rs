@@ -57,12 +57,20 @@ struct JobPage {
     job: Job,
     /// The job's progress, in percent.
     percent: i64,
-    /// Report lines (line, email, outcome, reason), refused ones first.
-    rows: Vec<[String; 4]>,
+    /// Report lines, refused ones first.
+    rows: Vec<Line>,
     /// More lines than shown.
     more: bool,
     /// A finished check whose file can be applied.
     can_apply: bool,
+}
+
+/// One line of a report as shown.
+struct Line {
+    line: String,
+    email: String,
+    outcome: String,
+    reason: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -83,7 +91,12 @@ async fn console(
     Ok(console)
 }
 
-fn upload_form(s: &AppState, console: &Console, status: StatusCode, error: Option<String>) -> Response {
+fn upload_form(
+    s: &AppState,
+    console: &Console,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
     let page = UploadPage {
         shell: console.shell("users"),
         error,
@@ -126,7 +139,12 @@ async fn upload(
         .and_then(boundary)
         .and_then(|b| parse(&body, &b));
     let Some(parts) = parts else {
-        return upload_form(&s, &c, StatusCode::BAD_REQUEST, Some("The form could not be read: choose a file and send it again.".into()));
+        return upload_form(
+            &s,
+            &c,
+            StatusCode::BAD_REQUEST,
+            Some("The form could not be read: choose a file and send it again.".into()),
+        );
     };
     let text = |name: &str| {
         parts
@@ -137,9 +155,16 @@ async fn upload(
     if let Some(refused) = c.csrf_refusal(&s, &headers, text("csrf")) {
         return refused;
     }
-    let file = parts.iter().find(|p| p.name == "file" && p.filename.is_some());
+    let file = parts
+        .iter()
+        .find(|p| p.name == "file" && p.filename.is_some());
     let Some(Part { body: bytes, .. }) = file.filter(|f| !f.body.is_empty()) else {
-        return upload_form(&s, &c, StatusCode::UNPROCESSABLE_ENTITY, Some("Choose a CSV file to import.".into()));
+        return upload_form(
+            &s,
+            &c,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Choose a CSV file to import.".into()),
+        );
     };
     let options = Options {
         all_or_nothing: text("all_or_nothing").is_some(),
@@ -148,7 +173,16 @@ async fn upload(
         ..Options::default()
     };
     let url = s.config.public_url.clone();
-    match jobs::start_checked(&s.store, s.oidc.clone(), url, &c.caller, bytes.clone(), options).await {
+    match jobs::start_checked(
+        &s.store,
+        s.oidc.clone(),
+        url,
+        &c.caller,
+        bytes.clone(),
+        options,
+    )
+    .await
+    {
         Ok(job) => pages::see_other(&format!("/t/{slug}/console/users/import/{}", job.id)),
         Err(DomainError::Invalid { message, .. }) => upload_form(
             &s,
@@ -197,8 +231,12 @@ async fn job_page(
             .has_job_file(c.caller.tenant_id(), &job.id)
             .await
             .unwrap_or(false);
-    let c_ = &job.counts;
-    let percent = if c_.total > 0 { c_.done * 100 / c_.total } else { 100 };
+    let counts = &job.counts;
+    let percent = if counts.total > 0 {
+        counts.done * 100 / counts.total
+    } else {
+        100
+    };
     let page = JobPage {
         shell: c.shell("users"),
         percent: percent.clamp(0, 100),
@@ -216,7 +254,7 @@ async fn shown_rows(
     s: &AppState,
     c: &Console,
     id: &JobId,
-) -> Result<(Vec<[String; 4]>, bool), DomainError> {
+) -> Result<(Vec<Line>, bool), DomainError> {
     let mut report = jobs::report(&s.store, &c.caller, id).await?;
     let (mut refused, mut others, mut total) = (vec![], vec![], 0usize);
     let mut first = true;
@@ -226,8 +264,14 @@ async fn shown_rows(
             .from_reader(part.as_bytes());
         for r in reader.records().flatten() {
             total += 1;
-            let line = [0, 1, 3, 4].map(|i| r.get(i).unwrap_or("").to_owned());
-            let into = if line[2] == "refused" {
+            let cell = |i: usize| r.get(i).unwrap_or("").to_owned();
+            let line = Line {
+                line: cell(0),
+                email: cell(1),
+                outcome: cell(3),
+                reason: cell(4),
+            };
+            let into = if line.outcome == "refused" {
                 &mut refused
             } else {
                 &mut others
@@ -248,7 +292,10 @@ async fn apply(
     Path(p): Path<JobPath>,
     headers: HeaderMap,
     client: Client,
-    form: Result<axum::Form<std::collections::BTreeMap<String, String>>, axum::extract::rejection::FormRejection>,
+    form: Result<
+        axum::Form<std::collections::BTreeMap<String, String>>,
+        axum::extract::rejection::FormRejection,
+    >,
 ) -> Response {
     let back = format!("/t/{}/console/users/import/{}", p.tenant, p.job);
     let c = match console(&s, &p.tenant, &headers, &client, &back).await {
@@ -309,7 +356,10 @@ fn download(body: Body, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     let mut res = body.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

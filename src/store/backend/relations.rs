@@ -39,7 +39,10 @@ impl Backend {
             .await?;
             for m in memberships {
                 let m = m.into_membership(day);
-                out.entry(m.user_id.clone()).or_default().memberships.push(m);
+                out.entry(m.user_id.clone())
+                    .or_default()
+                    .memberships
+                    .push(m);
             }
             let assignments: Vec<AssignmentRow> = rows(
                 &mut conn,
@@ -54,7 +57,10 @@ impl Backend {
             .await?;
             for a in assignments {
                 let a = RoleAssignment::from(a);
-                out.entry(a.user_id.clone()).or_default().assignments.push(a);
+                out.entry(a.user_id.clone())
+                    .or_default()
+                    .assignments
+                    .push(a);
             }
             let groups: Vec<(String, String)> = rows(
                 &mut conn,
@@ -75,7 +81,12 @@ impl Backend {
 }
 
 /// The rows of `sql`, which takes the tenant as `$1` and the users after.
-async fn rows<T>(conn: &mut Conn, tenant: &TenantId, users: &[UserId], sql: String) -> Result<Vec<T>>
+async fn rows<T>(
+    conn: &mut Conn,
+    tenant: &TenantId,
+    users: &[UserId],
+    sql: String,
+) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <DB as sqlx::Database>::Row> + Send + Unpin,
 {

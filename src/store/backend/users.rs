@@ -17,7 +17,7 @@ pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verifi
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
-    id: String,
+    pub(super) id: String,
     username: String,
     email: String,
     email_verified: bool,
@@ -195,7 +195,7 @@ impl Backend {
             true,
             now,
         )
-            .await?;
+        .await?;
         let roles = if u.roles.is_empty() {
             vec![super::tenants::role_id_by_template(tx, tenant, RoleTemplate::Member).await?]
         } else {

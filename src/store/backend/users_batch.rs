@@ -107,7 +107,8 @@ async fn check_known(conn: &mut Conn, tenant: &TenantId, users: &[NewUser]) -> R
                 "SELECT count(*) FROM {table} WHERE tenant_id = $1 AND id IN ({})",
                 placeholders(2, chunk.len())
             );
-            let mut q = sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            let mut q =
+                sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -176,7 +177,10 @@ impl Related {
                 ]);
             }
         }
-        let account = u.main_account.as_ref().map_or(home.account.as_str(), AccountId::as_str);
+        let account = u
+            .main_account
+            .as_ref()
+            .map_or(home.account.as_str(), AccountId::as_str);
         self.memberships.push(vec![
             Val::Text(Some(MembershipId::generate().0)),
             id.as_str().into(),
@@ -185,7 +189,11 @@ impl Related {
             Val::Text(u.end_date.map(format_date)),
         ]);
         let member = [RoleId(home.role.clone())];
-        let roles = if u.roles.is_empty() { &member[..] } else { &u.roles };
+        let roles = if u.roles.is_empty() {
+            &member[..]
+        } else {
+            &u.roles[..]
+        };
         for (i, role) in roles.iter().enumerate() {
             self.roles.push(vec![
                 Val::Text(Some(RoleAssignmentId::generate().0)),
@@ -210,7 +218,11 @@ async fn insert_many(
     let home = home(tx, tenant).await?;
     // The users' own instants are microseconds; memberships and roles keep milliseconds.
     let now = now_us / 1_000;
-    let rows: Vec<Vec<Val>> = ids.iter().zip(users).map(|(id, u)| user_row(id, u)).collect();
+    let rows: Vec<Vec<Val>> = ids
+        .iter()
+        .zip(users)
+        .map(|(id, u)| user_row(id, u))
+        .collect();
     insert_rows_sharing(
         tx,
         "INSERT INTO users (id, username, username_norm, email, email_norm, email_verified, given_name,
@@ -303,7 +315,11 @@ async fn users_by_ids(
 
 impl Backend {
     /// The users with these ids, by id.
-    pub async fn get_users(&self, tenant: &TenantId, ids: &[UserId]) -> Result<HashMap<UserId, User>> {
+    pub async fn get_users(
+        &self,
+        tenant: &TenantId,
+        ids: &[UserId],
+    ) -> Result<HashMap<UserId, User>> {
         let ids: Vec<String> = ids.iter().map(|i| i.0.clone()).collect();
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let users = users_by_ids(&mut conn, tenant, &ids).await?;
@@ -333,8 +349,10 @@ impl Backend {
         let emails: Vec<String> = emails.iter().map(|e| normalise(e)).collect();
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         let (mut out, mut seen) = (Vec::new(), std::collections::HashSet::new());
-        for (column, values) in [("email_norm", &emails), ("external_id", &external_ids.to_vec())]
-        {
+        for (column, values) in [
+            ("email_norm", &emails),
+            ("external_id", &external_ids.to_vec()),
+        ] {
             for chunk in values.chunks(IN_CHUNK) {
                 let sql = format!(
                     "SELECT id, email_norm, external_id, scim_removed, status FROM users \
