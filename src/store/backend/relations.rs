@@ -3,7 +3,7 @@
 
 use super::accounts::MembershipRow;
 use super::roles::AssignmentRow;
-use super::{Backend, Conn, DB, db_error, placeholders};
+use super::{Backend, Conn, DB, db_error, in_order};
 use crate::domain::changes::Relations;
 use crate::domain::clock::today;
 use crate::domain::*;
@@ -24,7 +24,7 @@ impl Backend {
         let mut out: HashMap<UserId, Relations> = HashMap::with_capacity(users.len());
         let day = today();
         for chunk in users.chunks(CHUNK) {
-            let ids = placeholders(2, chunk.len());
+            let (t, ids) = (in_order(1, 1), in_order(2, chunk.len()));
             let memberships: Vec<MembershipRow> = rows(
                 &mut conn,
                 tenant,
@@ -32,7 +32,7 @@ impl Backend {
                 format!(
                     "SELECT ms.id, ms.user_id, ms.account_id, a.name AS account_name, ms.start_date, \
                      ms.end_date, ms.is_main FROM memberships ms JOIN accounts a ON a.id = ms.account_id \
-                     WHERE ms.tenant_id = $1 AND ms.user_id IN ({ids}) \
+                     WHERE ms.tenant_id = {t} AND ms.user_id IN ({ids}) \
                      ORDER BY ms.user_id, ms.is_main DESC, ms.created_at, ms.id"
                 ),
             )
@@ -51,7 +51,7 @@ impl Backend {
                 format!(
                     "SELECT ur.id, ur.user_id, ur.role_id, r.name AS role_name, ur.account_id, ur.is_main \
                      FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-                     WHERE ur.tenant_id = $1 AND ur.user_id IN ({ids}) ORDER BY ur.user_id, ur.created_at, ur.id"
+                     WHERE ur.tenant_id = {t} AND ur.user_id IN ({ids}) ORDER BY ur.user_id, ur.created_at, ur.id"
                 ),
             )
             .await?;
@@ -68,7 +68,7 @@ impl Backend {
                 chunk,
                 format!(
                     "SELECT gm.user_id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id \
-                     WHERE g.tenant_id = $1 AND gm.user_id IN ({ids}) ORDER BY gm.user_id, g.display_name"
+                     WHERE g.tenant_id = {t} AND gm.user_id IN ({ids}) ORDER BY gm.user_id, g.display_name"
                 ),
             )
             .await?;
@@ -80,7 +80,7 @@ impl Backend {
     }
 }
 
-/// The rows of `sql`, which takes the tenant as `$1` and the users after.
+/// The rows of `sql`, which takes the tenant first and the users after.
 async fn rows<T>(
     conn: &mut Conn,
     tenant: &TenantId,

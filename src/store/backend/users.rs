@@ -797,7 +797,7 @@ where
     let sql = format!(
         "SELECT ua.user_id, d.key, d.kind, ua.value, ua.num FROM user_attributes ua
          JOIN attribute_defs d ON d.id = ua.attribute_id WHERE ua.user_id IN ({})",
-        placeholders(1, user_ids.len())
+        super::in_order(1, user_ids.len())
     );
     let mut q = sqlx::query_as::<DB, AttrRow>(sqlx::AssertSqlSafe(sql));
     for id in user_ids {

@@ -8,7 +8,7 @@ use super::batch::{Savepoint, Val, insert_rows_sharing};
 use super::scim_create::{Home, home};
 use super::scim_fold::folded;
 use super::users::{USER_COLUMNS, UserRow, load_attributes};
-use super::{Backend, Conn, DB, Tx, commit_many, db_error, placeholders};
+use super::{Backend, Conn, DB, Tx, commit_many, db_error, in_order};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::{NewUser, UserKey, normalise};
 use crate::domain::clock::{format_date, now_us};
@@ -104,8 +104,9 @@ async fn check_known(conn: &mut Conn, tenant: &TenantId, users: &[NewUser]) -> R
         let wanted: Vec<&str> = wanted.into_iter().collect();
         for chunk in wanted.chunks(IN_CHUNK) {
             let sql = format!(
-                "SELECT count(*) FROM {table} WHERE tenant_id = $1 AND id IN ({})",
-                placeholders(2, chunk.len())
+                "SELECT count(*) FROM {table} WHERE tenant_id = {} AND id IN ({})",
+                in_order(1, 1),
+                in_order(2, chunk.len())
             );
             let mut q =
                 sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
@@ -295,8 +296,9 @@ async fn users_by_ids(
     for chunk in ids.chunks(IN_CHUNK) {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id \
-             WHERE u.tenant_id = $1 AND u.id IN ({})",
-            placeholders(2, chunk.len())
+             WHERE u.tenant_id = {} AND u.id IN ({})",
+            in_order(1, 1),
+            in_order(2, chunk.len())
         );
         let mut q = sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
         for id in chunk {
@@ -356,8 +358,9 @@ impl Backend {
             for chunk in values.chunks(IN_CHUNK) {
                 let sql = format!(
                     "SELECT id, email_norm, external_id, scim_removed, status FROM users \
-                     WHERE tenant_id = $1 AND {column} IN ({})",
-                    placeholders(2, chunk.len())
+                     WHERE tenant_id = {} AND {column} IN ({})",
+                    in_order(1, 1),
+                    in_order(2, chunk.len())
                 );
                 let mut q =
                     sqlx::query_as::<DB, KeyRow>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
