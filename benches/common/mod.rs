@@ -37,6 +37,19 @@ where
             .execute(&mut admin)
             .await
             .unwrap();
+        // BENCH_PG_LOG_MS=N: the server logs each statement of the run taking N ms or more
+        // (how the PostgreSQL figures of BENCHMARKS.md were explained).
+        if let Ok(ms) = std::env::var("BENCH_PG_LOG_MS") {
+            let ms: u32 = ms
+                .parse()
+                .expect("BENCH_PG_LOG_MS is a number of milliseconds");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {name} SET log_min_duration_statement = {ms}"
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
         lines.extend(bench("PostgreSQL", url).await);
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -53,6 +53,8 @@ forward! {
     /// Users whose email (normalised) or external id is one of these: an import's matching.
     fn users_matching(&self, tenant: &TenantId, emails: &[String], external_ids: &[String]) -> Vec<crate::domain::changes::UserKey>;
     fn get_user(&self, tenant: &TenantId, id: &UserId) -> Option<User>;
+    /// Refreshes the query planner's statistics after many rows were written (PostgreSQL).
+    fn refresh_statistics(&self) -> ();
     /// The users with these ids, by id (one query per 500).
     fn get_users(&self, tenant: &TenantId, ids: &[UserId]) -> std::collections::HashMap<UserId, User>;
     /// The memberships, role assignments and direct groups of these users, by user.

@@ -190,6 +190,7 @@ impl Pass<'_> {
         // The first line of each email and external id: a later one is a duplicate.
         let mut seen: HashMap<(bool, String), u64> = HashMap::new();
         let mut records = self.file.records();
+        let (mut chunks, mut next_statistics) = (0u64, 1u64);
         loop {
             let chunk: Vec<_> = records.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
@@ -202,6 +203,15 @@ impl Pass<'_> {
             } else {
                 plans.into_iter().map(|p| p.map(|p| p.outcome())).collect()
             };
+            chunks += 1;
+            if write && chunks == next_statistics {
+                // The tables grow under the import: the planner learns their new sizes after
+                // the first chunk, then each time they have doubled.
+                if let Err(e) = self.store.refresh_statistics().await {
+                    tracing::warn!(error = %e, "the planner's statistics could not be refreshed");
+                }
+                next_statistics *= 2;
+            }
             for (mut row, d) in rows.into_iter().zip(decided) {
                 match d {
                     Ok(outcome) => row.outcome = outcome,

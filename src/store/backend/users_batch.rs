@@ -8,7 +8,7 @@ use super::batch::{Savepoint, Val, insert_rows_sharing};
 use super::scim_create::{Home, home};
 use super::scim_fold::folded;
 use super::users::{USER_COLUMNS, UserRow, load_attributes};
-use super::{Backend, Conn, DB, Tx, commit_many, db_error, in_order};
+use super::{Backend, Conn, DB, DIALECT, Tx, commit_many, db_error, in_order};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::{NewUser, UserKey, normalise};
 use crate::domain::clock::{format_date, now_us};
@@ -316,6 +316,21 @@ async fn users_by_ids(
 }
 
 impl Backend {
+    /// Refreshes the planner's statistics of the tables a bulk import fills (PostgreSQL; SQLite
+    /// plans without them). Without it PostgreSQL keeps planning with the row counts of before
+    /// the import and reads a chunk's users by scanning the whole tenant.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        if DIALECT == crate::store::Dialect::Postgres {
+            sqlx::query(
+                "ANALYZE users, user_emails, user_attributes, memberships, user_roles, group_members",
+            )
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
     /// The users with these ids, by id.
     pub async fn get_users(
         &self,
