@@ -1,7 +1,7 @@
 //! Users: the profile row, custom attribute values, lifecycle, search, management scope.
 
 use super::scim_fold::folded;
-use super::{Backend, DB, Tx, commit, db_error, placeholders};
+use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
