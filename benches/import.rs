@@ -14,7 +14,7 @@ use castellan::oidc::logout::Notifier;
 use castellan::store::Store;
 use std::time::Instant;
 
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+mod common;
 
 /// The process's peak resident set so far, in MiB (`VmHWM`).
 fn peak_rss_mib() -> f64 {
@@ -122,36 +122,9 @@ async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::var("BENCH_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let mut lines = vec![];
-    if only.is_empty() || only == "sqlite" {
-        let dir =
-            std::env::temp_dir().join(format!("castellan-bench-{}", uuid::Uuid::new_v4().simple()));
-        let url = format!("sqlite:{}", dir.join("bench.db").display());
-        lines.extend(bench_db("SQLite", &url, n).await);
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    if only.is_empty() || only == "postgres" {
-        use sqlx::Connection;
-        let name = format!("castellan_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(PG_ADMIN).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        lines.extend(bench_db("PostgreSQL", &url, n).await);
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    }
+    let n = common::users();
+    let lines =
+        common::on_each_database(|label, url| async move { bench_db(label, &url, n).await }).await;
     println!("\n{n} users; seconds, rows per second, peak RSS of the process so far (MiB)\n");
     println!("| database | step | seconds | rows/s | peak RSS MiB |");
     println!("|---|---|---|---|---|");

@@ -213,7 +213,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::MasterKey { command } => crate::master_key::command(&config, command).await,
         Command::Import { command } => {
             let store = crate::master_key::open_store(&config).await?;
-            let result = crate::csv_cli::import(&store, &config.public_url, command).await;
+            let result = crate::csv_cli::import(&store, &config, command).await;
             store.close().await;
             result
         }
@@ -547,6 +547,8 @@ pub async fn create_tenant(
         attributes: vec![],
         main_account: None,
         roles: vec![],
+        start_date: None,
+        end_date: None,
     };
     let (tenant, owner) = store
         .create_tenant(slug, name, owner, &Actor::cli())
@@ -686,6 +688,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = AppState::new(store.clone(), config);
     tokio::spawn(purge_expired_state(store.clone()));
     tokio::spawn(mailer.run());
+    tokio::spawn(crate::admin::jobs::fail_abandoned(store.clone()));
     crate::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())?;

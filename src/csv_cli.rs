@@ -3,6 +3,8 @@
 
 use crate::admin::export::Export;
 use crate::admin::import::{self, Counts, Options, REPORT_HEADER, parse::Mapping};
+use crate::admin::invitations::Outlet;
+use crate::config::Config;
 use crate::oidc::Provider;
 use crate::oidc::logout::Notifier;
 use crate::store::Store;
@@ -31,6 +33,10 @@ pub enum ImportCommand {
         /// Where the per-row report (CSV) goes; stdout when absent.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Sends each created `invited` user their invitation (by mail when `smtp_url` is set,
+        /// else each link is written to the log).
+        #[arg(long)]
+        invite: bool,
     },
 }
 
@@ -44,7 +50,7 @@ pub enum ExportCommand {
 }
 
 /// Runs `castellan import users`.
-pub async fn import(store: &Store, public_url: &str, command: ImportCommand) -> Result<(), String> {
+pub async fn import(store: &Store, config: &Config, command: ImportCommand) -> Result<(), String> {
     let ImportCommand::Users {
         tenant,
         file,
@@ -52,7 +58,9 @@ pub async fn import(store: &Store, public_url: &str, command: ImportCommand) -> 
         mapping,
         all_or_nothing,
         report,
+        invite,
     } = command;
+    let public_url = config.public_url.as_str();
     let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mapping = match mapping {
         Some(path) => {
@@ -66,6 +74,8 @@ pub async fn import(store: &Store, public_url: &str, command: ImportCommand) -> 
         dry_run,
         all_or_nothing,
         mapping,
+        invite,
+        mail: Outlet::of(config).mail,
     };
     let sink: Box<dyn Write> = match &report {
         Some(path) => {

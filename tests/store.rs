@@ -52,6 +52,8 @@ fn new_user(email: &str) -> NewUser {
         attributes: vec![],
         main_account: None,
         roles: vec![],
+        start_date: None,
+        end_date: None,
     }
 }
 

@@ -228,6 +228,8 @@ fn new_user(email: &str, main_account: &AccountId, role: &RoleId) -> NewUser {
         attributes: vec![],
         main_account: Some(main_account.clone()),
         roles: vec![role.clone()],
+        start_date: None,
+        end_date: None,
     }
 }
 

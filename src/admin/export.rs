@@ -5,6 +5,7 @@ use super::import::parse::{COLUMNS, Column, LIST_SEPARATOR};
 use super::users::{self, ListUsers};
 use crate::domain::attributes::validate_value;
 use crate::domain::authz::Caller;
+use crate::domain::changes::Relations;
 use crate::domain::clock::format_date;
 use crate::domain::*;
 use crate::store::Store;
@@ -67,11 +68,18 @@ impl Export {
                     },
                 )
                 .await?;
-                for user in page.items {
-                    if user.status != UserStatus::Anonymised {
-                        out.write_record(self.row(&user).await?)
-                            .map_err(csv_error)?;
-                    }
+                let users: Vec<&User> = page
+                    .items
+                    .iter()
+                    .filter(|u| u.status != UserStatus::Anonymised)
+                    .collect();
+                let ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+                let tenant = self.caller.tenant_id();
+                let mut held = self.store.relations_of(tenant, &ids).await?;
+                for user in users {
+                    let relations = held.remove(&user.id).unwrap_or_default();
+                    out.write_record(self.row(user, relations))
+                        .map_err(csv_error)?;
                 }
                 self.cursor = page.next_cursor;
                 if self.cursor.is_none() {
@@ -92,11 +100,12 @@ impl Export {
         Ok(())
     }
 
-    async fn row(&self, u: &User) -> Result<Vec<String>> {
-        let tenant = self.caller.tenant_id();
-        let memberships = self.store.list_memberships(tenant, &u.id).await?;
-        let assignments = self.store.list_assignments(tenant, &u.id).await?;
-        let mut groups = self.store.holdings(tenant, &u.id, false).await?.groups;
+    fn row(&self, u: &User, held: Relations) -> Vec<String> {
+        let Relations {
+            memberships,
+            assignments,
+            mut groups,
+        } = held;
         groups.sort();
         let main = memberships.iter().find(|m| m.main);
         let roles: Vec<&RoleAssignment> = assignments
@@ -140,7 +149,7 @@ impl Export {
         for def in &self.defs {
             row.push(attribute_text(def, u.attributes.get(&def.key)));
         }
-        Ok(row)
+        row
     }
 }
 

@@ -37,6 +37,12 @@ pub struct CreateUser {
     pub attributes: BTreeMap<String, Value>,
     /// The main account; the Guest account when absent.
     pub account_id: Option<AccountId>,
+    /// The main membership's first day (`YYYY-MM-DD`); open when absent.
+    #[serde(default, with = "crate::domain::clock::opt_date")]
+    pub start_date: Option<time::Date>,
+    /// The main membership's last day (`YYYY-MM-DD`); open when absent.
+    #[serde(default, with = "crate::domain::clock::opt_date")]
+    pub end_date: Option<time::Date>,
     /// Roles to hold; the first is the main role. Member when empty.
     #[serde(default)]
     pub role_ids: Vec<RoleId>,
@@ -187,6 +193,14 @@ pub async fn check_grantable_role(
 /// The profile of a new user, validated by the rules of [`create`] (without the store).
 pub fn new_profile(req: &CreateUser) -> Result<UserProfile> {
     let email = validate::email("email", &req.email)?;
+    if let (Some(start), Some(end)) = (req.start_date, req.end_date)
+        && end < start
+    {
+        return Err(DomainError::invalid(
+            "end_date",
+            format!("`{end}` is before start_date `{start}`"),
+        ));
+    }
     let username = match &req.username {
         Some(u) => validate::name("username", u, 254)?,
         None => email.clone(),
@@ -334,6 +348,8 @@ async fn prepare(
         attributes,
         main_account: req.account_id,
         roles,
+        start_date: req.start_date,
+        end_date: req.end_date,
     })
 }
 

@@ -23,6 +23,30 @@ pub struct NewUser {
     pub main_account: Option<AccountId>,
     /// Roles to hold from the start (the first is the main role); Member when empty.
     pub roles: Vec<RoleId>,
+    /// The main membership's first and last days (open when `None`).
+    pub start_date: Option<time::Date>,
+    pub end_date: Option<time::Date>,
+}
+
+/// What matching a user by email or external id needs to know of them.
+#[derive(Clone, Debug)]
+pub struct UserKey {
+    pub id: UserId,
+    /// The email, normalised.
+    pub email_norm: String,
+    pub external_id: Option<String>,
+    /// Removed by a SCIM DELETE (kept, but out of sight).
+    pub scim_removed: bool,
+    pub status: UserStatus,
+}
+
+/// A user's memberships (main first), role assignments and direct groups (by display name):
+/// what a CSV row says of them besides the profile.
+#[derive(Clone, Debug, Default)]
+pub struct Relations {
+    pub memberships: Vec<super::model::Membership>,
+    pub assignments: Vec<super::model::RoleAssignment>,
+    pub groups: Vec<String>,
 }
 
 /// The profile fields of a user, all set at once (the store writes the whole row).

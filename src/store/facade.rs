@@ -50,7 +50,15 @@ forward! {
     fn insert_user(&self, tenant: &TenantId, user: &NewUser, actor: &Actor) -> User;
     /// Inserts users in one transaction, each on its own (a refused one leaves nothing).
     fn insert_users(&self, tenant: &TenantId, users: &[NewUser], actor: &Actor) -> Vec<Result<User>>;
+    /// Users whose email (normalised) or external id is one of these: an import's matching.
+    fn users_matching(&self, tenant: &TenantId, emails: &[String], external_ids: &[String]) -> Vec<crate::domain::changes::UserKey>;
     fn get_user(&self, tenant: &TenantId, id: &UserId) -> Option<User>;
+    /// Refreshes the query planner's statistics after many rows were written (PostgreSQL).
+    fn refresh_statistics(&self) -> ();
+    /// The users with these ids, by id (one query per 500).
+    fn get_users(&self, tenant: &TenantId, ids: &[UserId]) -> std::collections::HashMap<UserId, User>;
+    /// The memberships, role assignments and direct groups of these users, by user.
+    fn relations_of(&self, tenant: &TenantId, users: &[UserId]) -> std::collections::HashMap<UserId, crate::domain::changes::Relations>;
     fn user_by_email(&self, tenant: &TenantId, email: &str) -> Option<User>;
     fn user_for_sign_in(&self, tenant: &TenantId, login: &str) -> Option<User>;
     /// Users (at most two) with this external id.
@@ -127,9 +135,21 @@ forward! {
     /// Moves a job's counts forward; with `end`, finishes it (state, error, report).
     fn update_job(&self, tenant: &TenantId, id: &JobId, counts: &jobs::JobCounts,
         end: Option<(jobs::JobState, Option<String>, Option<String>)>) -> ();
+    /// Fails the running jobs not heard of since `stale_before` (ms): their process died.
+    fn fail_abandoned_jobs(&self, stale_before: i64, reason: &str) -> u64;
     /// A job of the tenant.
     fn get_job(&self, tenant: &TenantId, id: &JobId) -> Option<jobs::Job>;
-    /// The report of a finished job of the tenant.
+    /// Appends part `seq` (from 0) of a job's report.
+    fn append_job_report(&self, tenant: &TenantId, id: &JobId, seq: i64, part: &str) -> ();
+    /// Keeps a checked import's file and options until it is applied.
+    fn keep_job_file(&self, tenant: &TenantId, id: &JobId, options: &str, body: &[u8]) -> ();
+    /// Takes (reads and deletes) a checked import's file: only one caller gets it.
+    fn take_job_file(&self, tenant: &TenantId, id: &JobId) -> Option<(String, Vec<u8>)>;
+    /// Whether a checked import's file is kept.
+    fn has_job_file(&self, tenant: &TenantId, id: &JobId) -> bool;
+    /// Part `seq` of a job's report.
+    fn job_report_part(&self, tenant: &TenantId, id: &JobId, seq: i64) -> Option<String>;
+    /// The report of a finished job of the tenant, as stored whole before reports came in parts.
     fn job_report(&self, tenant: &TenantId, id: &JobId) -> Option<String>;
 }
 

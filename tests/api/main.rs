@@ -9,6 +9,7 @@ mod concurrency;
 mod escalation;
 mod groups;
 mod import;
+mod import_batch;
 mod import_more;
 mod management;
 mod memberships;

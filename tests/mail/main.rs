@@ -10,6 +10,7 @@ mod api;
 mod common;
 mod delivery;
 mod durability;
+mod import_invite;
 mod invitations;
 mod notifications;
 mod sink;

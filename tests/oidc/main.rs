@@ -25,6 +25,7 @@ mod console_apps;
 mod console_audit;
 mod console_catalogue;
 mod console_directory;
+mod console_import;
 mod console_invite;
 mod console_mail;
 mod console_org;

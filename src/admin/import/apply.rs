@@ -3,6 +3,7 @@
 
 use super::Outcome;
 use super::plan::{Changes, Creation, Plan, reason};
+use crate::admin::invitations::{self, Outlet, SendInvitation};
 use crate::admin::memberships::{self, AddMembership, UpdateMembership};
 use crate::admin::roles::{self, AssignRole, UpdateAssignment};
 use crate::admin::{groups, users};
@@ -72,6 +73,7 @@ pub async fn chunk(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &Caller,
+    invite: Option<Outlet<'_>>,
     plans: Vec<std::result::Result<Plan, String>>,
 ) -> Vec<std::result::Result<Outcome, String>> {
     let mut out: Vec<std::result::Result<Outcome, String>> = Vec::with_capacity(plans.len());
@@ -83,7 +85,6 @@ pub async fn chunk(
                 let Creation {
                     req,
                     other_accounts,
-                    dates,
                     groups,
                     deactivate,
                 } = *c;
@@ -92,9 +93,9 @@ pub async fn chunk(
                     i,
                     Rest {
                         other_accounts,
-                        dates,
                         groups,
                         deactivate,
+                        invite,
                     },
                 ));
             }
@@ -107,7 +108,7 @@ pub async fn chunk(
             Ok(made) => {
                 for ((i, rest), user) in creations.into_iter().zip(made) {
                     let done = match user {
-                        Ok(u) => finish_creation(store, notifier, caller, &u.id, rest)
+                        Ok(u) => finish_creation(store, notifier, caller, &u, rest)
                             .await
                             .map_err(|e| format!("created, but then: {}", reason(e))),
                         Err(e) => Err(reason(e)),
@@ -134,20 +135,24 @@ pub async fn chunk(
 }
 
 /// What a creation needs beyond the user itself.
-struct Rest {
+struct Rest<'a> {
     other_accounts: Vec<AccountId>,
-    dates: Option<(Option<time::Date>, Option<time::Date>)>,
     groups: Vec<GroupId>,
     deactivate: bool,
+    /// Send an invitation (to an `invited` user) through this outlet.
+    invite: Option<Outlet<'a>>,
 }
 
+/// The steps after a user's creation, each through the admin API's service function: other
+/// accounts, groups, the `inactive` status, the invitation.
 async fn finish_creation(
     store: &Store,
     notifier: Notifier<'_>,
     caller: &Caller,
-    id: &UserId,
-    rest: Rest,
+    user: &User,
+    rest: Rest<'_>,
 ) -> Result<()> {
+    let id = &user.id;
     for account in rest.other_accounts {
         let add = AddMembership {
             account_id: account,
@@ -157,25 +162,16 @@ async fn finish_creation(
         };
         memberships::add(store, caller, id, add).await?;
     }
-    if let Some((start, end)) = rest.dates
-        && (start, end) != (None, None)
-    {
-        let held = store.list_memberships(caller.tenant_id(), id).await?;
-        if let Some(main) = held.iter().find(|m| m.main) {
-            let dates = UpdateMembership {
-                start_date: Some(start),
-                end_date: Some(end),
-                main: None,
-            };
-            memberships::update(store, caller, id, &main.id, dates).await?;
-        }
-    }
     for group in rest.groups {
         groups::add_member(store, caller, &group, id).await?;
     }
     if rest.deactivate {
         let step = users::Lifecycle::Deactivate;
         users::lifecycle(store, notifier, caller, id, step, None).await?;
+    } else if let Some(outlet) = rest.invite
+        && user.status == UserStatus::Invited
+    {
+        invitations::send(store, caller, id, SendInvitation::default(), outlet).await?;
     }
     Ok(())
 }

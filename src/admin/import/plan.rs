@@ -7,17 +7,18 @@ use super::wanted::{Catalogue, Wanted};
 use crate::admin::users::{self, CreateUser, Lifecycle, UpdateUser};
 use crate::domain::attributes::{check_required, to_json, validate_changes};
 use crate::domain::authz::{Caller, UserScope};
+use crate::domain::changes::Relations;
 use crate::domain::*;
 use crate::store::Store;
 use std::collections::BTreeMap;
 use time::Date;
 
-/// A new user: the creation request, then what the admin API does in further calls.
+/// A new user: the creation request (the main membership's dates in it), then what the admin
+/// API does in further calls.
 #[derive(Debug)]
 pub struct Creation {
     pub req: CreateUser,
     pub other_accounts: Vec<AccountId>,
-    pub dates: Option<(Option<Date>, Option<Date>)>,
     pub groups: Vec<GroupId>,
     /// Created `invited`, then deactivated (a new user is `invited` or `active`).
     pub deactivate: bool,
@@ -71,28 +72,26 @@ impl Plan {
     }
 }
 
-/// Plans one row whose cells were read: matches the user by email or external id and compares.
+/// Plans one row whose wishes were read, given the user it matched (by email or external id).
 pub async fn plan_row(
     store: &Store,
     caller: &Caller,
     cat: &Catalogue,
     file: &ImportFile<'_>,
-    cells: &[String],
+    wanted: Wanted,
+    found: Option<(User, &Relations)>,
 ) -> std::result::Result<Plan, String> {
-    let wanted = Wanted::read(cat, file, cells)?;
-    match find_user(store, caller, &wanted).await? {
-        None => plan_creation(store, caller, cat, wanted)
+    let Some((user, held)) = found else {
+        return plan_creation(store, caller, cat, wanted)
             .await
-            .map(|c| Plan::Create(Box::new(c))),
-        Some(user) => {
-            let changes = plan_changes(store, caller, cat, file, &wanted, &user).await?;
-            Ok(if changes.is_empty() {
-                Plan::Unchanged(user.id)
-            } else {
-                Plan::Update(user.id, Box::new(changes))
-            })
-        }
-    }
+            .map(|c| Plan::Create(Box::new(c)));
+    };
+    let changes = plan_changes(store, caller, cat, file, &wanted, &user, held).await?;
+    Ok(if changes.is_empty() {
+        Plan::Unchanged(user.id)
+    } else {
+        Plan::Update(user.id, Box::new(changes))
+    })
 }
 
 /// The text of an error as a report's reason.
@@ -108,43 +107,6 @@ pub fn reason(e: DomainError) -> String {
         }
         e => e.to_string(),
     }
-}
-
-async fn find_user(
-    store: &Store,
-    caller: &Caller,
-    w: &Wanted,
-) -> std::result::Result<Option<User>, String> {
-    let tenant = caller.tenant_id();
-    let by_email = store
-        .user_by_email(tenant, &w.create.email)
-        .await
-        .map_err(reason)?
-        .filter(|u| u.status != UserStatus::Anonymised);
-    let by_external = match &w.create.external_id {
-        Some(x) => match store
-            .users_by_external_id(tenant, x)
-            .await
-            .map_err(reason)?[..]
-        {
-            [] => None,
-            [ref id] => Some(id.clone()),
-            _ => return Err(format!("several users have the external id `{x}`")),
-        },
-        None => None,
-    };
-    let id = match (by_email, by_external) {
-        (Some(u), Some(x)) if u.id != x => {
-            return Err("the email and the external id belong to two different users".to_owned());
-        }
-        (Some(u), _) => u.id,
-        (None, Some(x)) => x,
-        (None, None) => return Ok(None),
-    };
-    users::authorised_user(store, caller, &id, true)
-        .await
-        .map(Some)
-        .map_err(reason)
 }
 
 async fn plan_creation(
@@ -181,12 +143,12 @@ async fn plan_creation(
     Ok(Creation {
         req: w.create,
         other_accounts: w.other_accounts,
-        dates: w.dates,
         groups: w.groups,
         deactivate,
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn plan_changes(
     store: &Store,
     caller: &Caller,
@@ -194,18 +156,15 @@ async fn plan_changes(
     file: &ImportFile<'_>,
     w: &Wanted,
     user: &User,
+    relations: &Relations,
 ) -> std::result::Result<Changes, String> {
-    let tenant = caller.tenant_id();
     let mut c = Changes {
         profile: profile_changes(cat, file, w, user)?,
         lifecycle: lifecycle_step(w.create.status, user)?,
         ..Changes::default()
     };
     if file.has(&Column::MainAccount) || file.has(&Column::Accounts) {
-        let held = store
-            .list_memberships(tenant, &user.id)
-            .await
-            .map_err(reason)?;
+        let held = &relations.memberships;
         let main = w.create.account_id.clone();
         for account in main.iter().chain(&w.other_accounts) {
             let is_main = main.as_ref() == Some(account);
@@ -226,10 +185,7 @@ async fn plan_changes(
         }
     }
     if file.has(&Column::MainRole) || file.has(&Column::Roles) {
-        let held = store
-            .list_assignments(tenant, &user.id)
-            .await
-            .map_err(reason)?;
+        let held = &relations.assignments;
         for (i, role) in w.create.role_ids.iter().enumerate() {
             let is_main = i == 0 && file.has(&Column::MainRole);
             match held
@@ -246,11 +202,7 @@ async fn plan_changes(
         }
     }
     if !w.groups.is_empty() {
-        let names = store
-            .holdings(tenant, &user.id, false)
-            .await
-            .map_err(reason)?
-            .groups;
+        let names = &relations.groups;
         for g in &w.groups {
             if !names.iter().any(|n| cat.group_is(g, n)) {
                 c.join_groups.push(g.clone());

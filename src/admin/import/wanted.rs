@@ -156,8 +156,10 @@ impl Wanted {
             status: status(cell(Column::Status))?,
             attributes: attributes(cat, file, cells),
             account_id,
+            start_date: dates.and_then(|d| d.0),
+            end_date: dates.and_then(|d| d.1),
             role_ids: main_role.into_iter().chain(other_roles).collect(),
-            // Import sends no invitation yet (`--invite` is not wired).
+            // Invitations are the import's option (`Options::invite`), sent once created.
             invite: false,
         };
         Ok(Wanted {

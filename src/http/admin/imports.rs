@@ -38,6 +38,9 @@ struct ImportQuery {
     dry_run: bool,
     #[serde(default)]
     all_or_nothing: bool,
+    /// Send each created `invited` user their invitation.
+    #[serde(default)]
+    invite: bool,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +80,8 @@ async fn import(
     let options = Options {
         dry_run: q.dry_run,
         all_or_nothing: q.all_or_nothing,
+        invite: q.invite,
+        mail: crate::admin::invitations::Outlet::of(&s.config).mail,
         ..Options::default()
     };
     let job = jobs::start_import(
@@ -109,12 +114,31 @@ async fn report(
     caller: Caller,
     Path(p): Path<JobPath>,
 ) -> ApiResult<Response> {
-    let csv = jobs::report(&s.store, &caller, &p.id).await?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+    let report = jobs::report(&s.store, &caller, &p.id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        report_body(report),
+    )
+        .into_response())
 }
 
 async fn export(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let export = Export::start(s.store.clone(), caller).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"users.csv\"",
+            ),
+        ],
+        export_body(export),
+    )
+        .into_response())
+}
+
+/// An export as a streamed body: one page of users at a time.
+pub fn export_body(export: Export) -> Body {
     let chunks = futures_util::stream::unfold(Some(export), |state| async move {
         let mut export = state?;
         match export.next_chunk().await {
@@ -127,15 +151,21 @@ async fn export(State(s): State<AppState>, caller: Caller) -> ApiResult<Response
             }
         }
     });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"users.csv\"",
-            ),
-        ],
-        Body::from_stream(chunks),
-    )
-        .into_response())
+    Body::from_stream(chunks)
+}
+
+/// A job's report as a streamed body: one stored part at a time.
+pub fn report_body(report: jobs::Report) -> Body {
+    let parts = futures_util::stream::unfold(Some(report), |state| async move {
+        let mut report = state?;
+        match report.next_part().await {
+            Ok(Some(part)) => Some((Ok(Bytes::from(part)), Some(report))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "an import report failed part way");
+                Some((Err(std::io::Error::other("report failed")), None))
+            }
+        }
+    });
+    Body::from_stream(parts)
 }

@@ -25,6 +25,7 @@ mod users;
 
 use super::AppState;
 use axum::Router;
+pub use imports::{MAX_IMPORT_BYTES, export_body, report_body};
 
 pub fn router() -> Router<AppState> {
     Router::new()

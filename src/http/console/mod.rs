@@ -16,9 +16,11 @@ mod directory;
 mod fields;
 mod forms;
 mod groups;
+mod imports;
 mod invitation;
 mod mail;
 mod memberships;
+mod multipart;
 mod notification_types;
 mod permissions;
 pub(crate) mod profile_form;
@@ -65,6 +67,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/t/{tenant}/console/users", get(users::list))
         .merge(user_new::router())
+        .merge(imports::router())
         .merge(user_apps::router())
         .merge(user_sessions::router())
         .merge(audit::router())

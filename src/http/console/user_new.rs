@@ -229,6 +229,8 @@ async fn submit(
                 }),
                 attributes: attrs,
                 account_id: account.map(AccountId),
+                start_date: None,
+                end_date: None,
                 role_ids: role.map(RoleId).into_iter().collect(),
                 invite: false,
             };

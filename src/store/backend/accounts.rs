@@ -59,7 +59,7 @@ const GROUP_SELECT: &str =
     "SELECT id, name, description, created_at, updated_at FROM account_groups WHERE tenant_id = $1";
 
 #[derive(sqlx::FromRow)]
-struct MembershipRow {
+pub(super) struct MembershipRow {
     id: String,
     user_id: String,
     account_id: String,
@@ -70,7 +70,7 @@ struct MembershipRow {
 }
 
 impl MembershipRow {
-    fn into_membership(self, day: Date) -> Membership {
+    pub(super) fn into_membership(self, day: Date) -> Membership {
         let start_date = self.start_date.as_deref().and_then(parse_date);
         let end_date = self.end_date.as_deref().and_then(parse_date);
         Membership {

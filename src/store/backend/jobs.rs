@@ -1,7 +1,7 @@
 //! Import jobs: created running, their counts moved forward as rows are decided, finished with
 //! their report. Every query names the tenant.
 
-use super::{Backend, db_error};
+use super::{Backend, DB, db_error};
 use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::jobs::{Job, JobCounts, JobState};
@@ -76,7 +76,7 @@ impl Backend {
         sqlx::query(
             "UPDATE import_jobs SET rows_done = $3, created = $4, updated = $5, unchanged = $6, \
              refused = $7, skipped = $8, state = $9, error = $10, report = COALESCE($11, report), \
-             updated_at = $12 WHERE tenant_id = $1 AND id = $2",
+             updated_at = $12 WHERE tenant_id = $1 AND id = $2 AND state = 'running'",
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
@@ -96,6 +96,22 @@ impl Backend {
         Ok(())
     }
 
+    /// Fails every running job (of any tenant) whose last sign of life is older than
+    /// `stale_before` (ms): its process died. The number of jobs failed.
+    pub async fn fail_abandoned_jobs(&self, stale_before: i64, reason: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE import_jobs SET state = 'failed', error = $1, updated_at = $2 \
+             WHERE state = 'running' AND updated_at < $3",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(stale_before)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
+
     /// A job of the tenant.
     pub async fn get_job(&self, tenant: &TenantId, id: &JobId) -> Result<Option<Job>> {
         let row: Option<JobRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -107,6 +123,106 @@ impl Backend {
         .await
         .map_err(db_error)?;
         Ok(row.map(job))
+    }
+
+    /// Appends part `seq` (counted from 0) of a job's report.
+    pub async fn append_job_report(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        seq: i64,
+        part: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO import_job_reports (job_id, tenant_id, seq, part) \
+             SELECT id, tenant_id, $3, $4 FROM import_jobs WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(part)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Keeps the file (and its options, as text) of a checked import until it is applied.
+    pub async fn keep_job_file(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        options: &str,
+        body: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO import_job_files (job_id, tenant_id, options, body) \
+             SELECT id, tenant_id, $3, $4 FROM import_jobs WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(options)
+        .bind(body)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Takes the kept file of a checked import (its options and bytes): the first caller gets
+    /// it, the file is gone for the next.
+    pub async fn take_job_file(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let mut tx = self.write_tx().await?;
+        let kept: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT options, body FROM import_job_files WHERE tenant_id = $1 AND job_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let gone = sqlx::query("DELETE FROM import_job_files WHERE tenant_id = $1 AND job_id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(kept.filter(|_| gone.rows_affected() == 1))
+    }
+
+    /// Whether a checked import's file is kept (it can be applied).
+    pub async fn has_job_file(&self, tenant: &TenantId, id: &JobId) -> Result<bool> {
+        sqlx::query_scalar::<DB, bool>(
+            "SELECT EXISTS (SELECT 1 FROM import_job_files WHERE tenant_id = $1 AND job_id = $2)",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    /// Part `seq` of a job's report, if written.
+    pub async fn job_report_part(
+        &self,
+        tenant: &TenantId,
+        id: &JobId,
+        seq: i64,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT part FROM import_job_reports WHERE tenant_id = $1 AND job_id = $2 AND seq = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     /// The report of a finished job of the tenant (`None`: no such job, or not finished).

@@ -25,6 +25,7 @@ mod notifications;
 mod permissions;
 mod profile_policy;
 mod rekey;
+mod relations;
 mod roles;
 mod scim_create;
 mod scim_fold;
@@ -178,6 +179,17 @@ pub async fn commit_many(
 /// `texts` as one value to bind where [`super::Dialect::text_rows`] reads them back.
 pub fn text_list(texts: &[&str]) -> Result<String> {
     serde_json::to_string(texts).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// Placeholders `first..first + n` for a statement whose placeholders all appear once, in the
+/// order of binding: `$first, ...` on PostgreSQL, anonymous `?` on SQLite, where sqlx binds a
+/// numbered one by looking its name up (linear in the statement's parameters, so quadratic for
+/// a long `IN` list). The tenant's `$1` of such a statement is [`in_order`]`(1, 1)` too.
+pub fn in_order(first: usize, n: usize) -> String {
+    match DIALECT {
+        crate::store::Dialect::Sqlite => vec!["?"; n].join(", "),
+        crate::store::Dialect::Postgres => placeholders(first, n),
+    }
 }
 
 /// `$first, $first+1, ...` placeholders for an IN list of `n` values.

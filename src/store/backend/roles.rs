@@ -422,7 +422,7 @@ impl Backend {
 }
 
 #[derive(sqlx::FromRow)]
-struct AssignmentRow {
+pub(super) struct AssignmentRow {
     id: String,
     user_id: String,
     role_id: String,

@@ -16,15 +16,15 @@ use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::HashMap;
 
-/// Where every new user starts: a main membership of the Guest account, the Member role.
-struct Home {
-    account: String,
-    role: String,
+/// Where every new user starts (SCIM's, and an admin creation's by default): a main membership of the Guest account, the Member role.
+pub(super) struct Home {
+    pub(super) account: String,
+    pub(super) role: String,
     /// Whether the tenant lets users share a sign-in email (`ScimSettings::unique_emails`).
-    email_shared: bool,
+    pub(super) email_shared: bool,
 }
 
-async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
+pub(super) async fn home(conn: &mut Conn, tenant: &TenantId) -> Result<Home> {
     let (account, role, email_shared) =
         sqlx::query_as::<DB, (Option<String>, Option<String>, bool)>(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT id FROM accounts WHERE tenant_id = $1 AND kind = 'guest' AND builtin),

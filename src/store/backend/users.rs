@@ -1,7 +1,7 @@
 //! Users: the profile row, custom attribute values, lifecycle, search, management scope.
 
 use super::scim_fold::folded;
-use super::{Backend, DB, Tx, commit, db_error, placeholders};
+use super::{Backend, DB, Tx, commit, db_error};
 use crate::domain::attributes::{AttributeChanges, to_json};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::authz::UserScope;
@@ -11,13 +11,13 @@ use crate::domain::scim::fold;
 use crate::domain::*;
 use std::collections::BTreeMap;
 
-const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verified, u.given_name, u.family_name, u.display_name, \
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.email_verified, u.given_name, u.family_name, u.display_name, \
      u.phone, u.locale, u.timezone, u.external_id, u.status, u.created_at, u.updated_at, u.version, \
      COALESCE(u.id = t.owner_user_id, FALSE) AS is_owner";
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: String,
+pub(super) struct UserRow {
+    pub(super) id: String,
     username: String,
     email: String,
     email_verified: bool,
@@ -36,7 +36,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self, attributes: BTreeMap<String, serde_json::Value>) -> User {
+    pub(super) fn into_user(self, attributes: BTreeMap<String, serde_json::Value>) -> User {
         User {
             id: UserId(self.id),
             username: self.username,
@@ -185,8 +185,17 @@ impl Backend {
             .map(AccountId)
             .map_err(db_error)?,
         };
-        super::accounts::insert_membership(tx, tenant, &id, &account, None, None, true, now)
-            .await?;
+        super::accounts::insert_membership(
+            tx,
+            tenant,
+            &id,
+            &account,
+            u.start_date,
+            u.end_date,
+            true,
+            now,
+        )
+        .await?;
         let roles = if u.roles.is_empty() {
             vec![super::tenants::role_id_by_template(tx, tenant, RoleTemplate::Member).await?]
         } else {
@@ -793,7 +802,7 @@ where
     let sql = format!(
         "SELECT ua.user_id, d.key, d.kind, ua.value, ua.num FROM user_attributes ua
          JOIN attribute_defs d ON d.id = ua.attribute_id WHERE ua.user_id IN ({})",
-        placeholders(1, user_ids.len())
+        super::in_order(1, user_ids.len())
     );
     let mut q = sqlx::query_as::<DB, AttrRow>(sqlx::AssertSqlSafe(sql));
     for id in user_ids {
