@@ -23,6 +23,9 @@ if [ "${BENCH_DATABASE:-sqlite}" = postgres ]; then
   PG_DB="castellan_bench_$$_$RANDOM"
   psql -q "$PG_URL/postgres" -c "CREATE DATABASE $PG_DB" >/dev/null
   export CASTELLAN_DATABASE_URL="$PG_URL/$PG_DB"
+  # PostgreSQL needs a master key (SQLite makes one beside its file)
+  "$BIN" master-key generate --out "$WORK/master.key" >/dev/null
+  export CASTELLAN_MASTER_KEY_FILE="$WORK/master.key"
 else
   export CASTELLAN_DATABASE_URL="sqlite:$WORK/castellan.db"
 fi
