@@ -177,13 +177,6 @@ load() {
   # A round of codes lasts well under a second: wrk waits out its -d even when the codes ran out.
   case $METRIC in code_exchange) export BENCH_MODE=exchange; rounds=$ROUNDS dur=2s ;; userinfo) export BENCH_MODE=userinfo ;; esac
   [[ $METRIC == token_refresh ]] || script=$HERE/user_tokens.lua
-  if [[ $name == castellan ]]; then
-    # The sign-ins that collected the tokens peak at one argon2 (19 MiB) per core: record that
-    # peak, then reset the high-water mark (clear_refs 5) so VmHWM afterwards is the load's.
-    "${name}_tokens" "$WORK/$name.tok" --count 1 >/dev/null || true
-    awk '/VmHWM/ {print $2}' "/proc/$pid/status" >>"$WORK/rss_signin.txt"
-    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
-  fi
   # code_exchange: $rounds rounds of --codes fresh codes each, exchanged until they run out (the
   # peer keeps its codes in an LRU of 1000 entries, so a round must stay well below that); the
   # CPU is counted around wrk only, and rps is all exchanges over the time they took.
@@ -191,6 +184,12 @@ load() {
   local srv_ticks=0 busy0=0 busy1=0 tot0=0 tot1=0 wrk_time="0 0 0" t0 b0 t1 b1 TIMEFORMAT='%R %U %S'
   for round in $(seq "$rounds"); do
     "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
+    if [[ $name == castellan && $round == 1 ]]; then
+      # The sign-ins that collected the tokens peak at one argon2 (19 MiB) per core: record that
+      # peak, then reset the high-water mark (clear_refs 5) so VmHWM afterwards is the load's.
+      awk '/VmHWM/ {print $2}' "/proc/$pid/status" >>"$WORK/rss_signin.txt"
+      echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+    fi
     t0=$(ticks "$pid"); b0=$(busy)
     { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
         BENCH_INPUT="$WORK/$name.tok" BENCH_AUTH="$auth" BENCH_REDIRECT="$redirect" BENCH_DRY_PATH="$dry_path" \
