@@ -151,6 +151,11 @@ forward! {
     fn job_report_part(&self, tenant: &TenantId, id: &JobId, seq: i64) -> Option<String>;
     /// The report of a finished job of the tenant, as stored whole before reports came in parts.
     fn job_report(&self, tenant: &TenantId, id: &JobId) -> Option<String>;
+    /// Takes or renews the tenant's import lease for `holder` until `expires_at` (ms): whether
+    /// `holder` has it (another holder's lease lapses only once expired).
+    fn take_import_lease(&self, tenant: &TenantId, holder: &str, expires_at: i64) -> bool;
+    /// Gives the tenant's import lease back, if `holder` still has it.
+    fn drop_import_lease(&self, tenant: &TenantId, holder: &str) -> ();
 }
 
 forward! {

@@ -12,6 +12,7 @@ backends!(
     a_refusal_inside_a_batch_keeps_the_others,
     files_larger_than_a_batch_round_trip,
     concurrent_imports_create_each_user_once,
+    a_dead_importers_lease_lapses,
     invite_sends_invitations_to_invited_users,
     jobs_of_a_dead_server_are_failed
 );
@@ -139,28 +140,73 @@ async fn files_larger_than_a_batch_round_trip(b: Backend) {
 async fn concurrent_imports_create_each_user_once(b: Backend) {
     let s = TestServer::start(b).await;
     catalogue(&s, "acme", &s.token).await;
-    let csv = big_file(60);
+    let n = 60;
+    let csv = big_file(n);
     let mut ids = vec![];
     for _ in 0..4 {
         let (st, job) = start(&s, "acme", &s.token, "", csv.as_bytes()).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{job}");
         ids.push(job["id"].as_str().unwrap().to_owned());
     }
-    let mut created = 0;
+    // One import writes to a tenant at a time: one of them creates every user, each of the
+    // others finds every row unchanged (none refused, none half-applied).
+    let mut outcomes = vec![];
     for id in ids {
         let job = finish(&s, "acme", &s.token, &id).await;
         assert_eq!(job["state"], "succeeded", "{job}");
         let c = &job["counts"];
         assert_eq!(c["done"], c["total"], "{job}");
-        created += c["created"].as_i64().unwrap();
+        outcomes.push((c["created"].as_i64(), c["unchanged"].as_i64()));
     }
+    outcomes.sort();
+    let (all, none) = (Some(n as i64), Some(0));
     assert_eq!(
-        created, 60,
+        outcomes,
+        vec![(none, all), (none, all), (none, all), (all, none)],
         "each user is created by exactly one of the imports"
     );
     let (_, list) = s.get("/users?limit=200").await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 61);
-    assert_eq!(audited(&s, "user.create").await, 60);
+    assert_eq!(list["items"].as_array().unwrap().len(), n + 1);
+    assert_eq!(audited(&s, "user.create").await, n);
+    // No employment twice: a user of an even row is in Northwind only, of an odd row in two.
+    for i in [0usize, 1, 58, 59] {
+        let (_, list) = s.get(&format!("/users?email_prefix=u{i:05}@")).await;
+        let id = list["items"][0]["id"].as_str().unwrap();
+        let (_, ms) = s.get(&format!("/users/{id}/memberships")).await;
+        let want = if i % 2 == 0 { 1 } else { 2 };
+        assert_eq!(ms["items"].as_array().unwrap().len(), want, "row {i}: {ms}");
+    }
+}
+
+/// A lease left by an import whose process died lapses: the next import waits for it no longer.
+async fn a_dead_importers_lease_lapses(b: Backend) {
+    let s = TestServer::start(b).await;
+    let tenant = s.store.tenant_by_slug("acme").await.unwrap().unwrap().id;
+    let now = castellan::domain::clock::now_ms();
+    // Held by someone else until a second from now: the import waits for it, then goes on.
+    assert!(
+        s.store
+            .take_import_lease(&tenant, "dead", now + 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.store
+            .take_import_lease(&tenant, "other", now + 60_000)
+            .await
+            .unwrap()
+    );
+    let started = std::time::Instant::now();
+    let (job, rows) = import(&s, "", "email\nafter@example.com\n").await;
+    assert_eq!(job["counts"]["created"].as_i64(), Some(1), "{rows:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+    // Given back at the end: anyone may take it now.
+    assert!(
+        s.store
+            .take_import_lease(&tenant, "next", now + 60_000)
+            .await
+            .unwrap()
+    );
 }
 
 async fn invite_sends_invitations_to_invited_users(b: Backend) {

@@ -3,6 +3,7 @@
 //! through the admin API's service functions. A dry run stops after planning.
 
 pub mod apply;
+mod lease;
 pub mod matching;
 pub mod parse;
 pub mod plan;
@@ -144,31 +145,34 @@ pub async fn run(
         .await;
         return Ok(counts);
     }
-    if options.all_or_nothing {
-        // A first pass only counts; when a row is refused, a second one reports (planning
-        // again rather than holding every row's report).
-        ctx.run(false, |r| counts.add(r.outcome)).await;
-        if counts.refused > 0 {
-            let mut out = Counts::default();
-            ctx.run(false, |mut r| {
-                if r.outcome != Outcome::Refused {
-                    r.reason = "not applied: other rows were refused (all or nothing)".into();
-                    r.outcome = Outcome::Skipped;
-                }
-                out.add(r.outcome);
-                on_row(&r);
-            })
-            .await;
-            return Ok(out);
+    let write = async {
+        if options.all_or_nothing {
+            // A first pass only counts; when a row is refused, a second one reports (planning
+            // again rather than holding every row's report).
+            ctx.run(false, |r| counts.add(r.outcome)).await;
+            if counts.refused > 0 {
+                let mut out = Counts::default();
+                ctx.run(false, |mut r| {
+                    if r.outcome != Outcome::Refused {
+                        r.reason = "not applied: other rows were refused (all or nothing)".into();
+                        r.outcome = Outcome::Skipped;
+                    }
+                    out.add(r.outcome);
+                    on_row(&r);
+                })
+                .await;
+                return out;
+            }
+            counts = Counts::default();
         }
-        counts = Counts::default();
-    }
-    ctx.run(true, |r| {
-        counts.add(r.outcome);
-        on_row(&r);
-    })
-    .await;
-    Ok(counts)
+        ctx.run(true, |r| {
+            counts.add(r.outcome);
+            on_row(&r);
+        })
+        .await;
+        counts
+    };
+    lease::exclusively(store, caller.tenant_id(), write).await
 }
 
 /// Rows planned, then applied, together: the creations go to the store in one transaction.

@@ -260,3 +260,39 @@ fn job(r: JobRow) -> Job {
         updated_at: r.updated_at,
     }
 }
+
+impl Backend {
+    /// Takes (or renews) the tenant's import lease for `holder` until `expires_at` (ms): true
+    /// when `holder` has it now, false while another holder's lease has not expired.
+    pub async fn take_import_lease(
+        &self,
+        tenant: &TenantId,
+        holder: &str,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO import_leases (tenant_id, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE import_leases.holder = excluded.holder OR import_leases.expires_at < $4",
+        )
+        .bind(tenant.as_str())
+        .bind(holder)
+        .bind(expires_at)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the tenant's import lease back, if `holder` still has it.
+    pub async fn drop_import_lease(&self, tenant: &TenantId, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM import_leases WHERE tenant_id = $1 AND holder = $2")
+            .bind(tenant.as_str())
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
