@@ -161,7 +161,7 @@ async fn round_trip_of_generated_users(b: Backend) {
 }
 
 /// A token acting as a new user holding the role seeded from `template`.
-async fn token_of(s: &TestServer, email: &str, template: &str) -> (String, String) {
+pub async fn token_of(s: &TestServer, email: &str, template: &str) -> (String, String) {
     let role = s.role_id(template).await;
     let (st, u) = s
         .post(

@@ -11,6 +11,7 @@ mod groups;
 mod import;
 mod import_batch;
 mod import_more;
+mod import_power;
 mod management;
 mod memberships;
 mod mfa;
