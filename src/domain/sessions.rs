@@ -220,3 +220,14 @@ pub struct LogoutTarget {
     /// The algorithm the app's ID tokens are signed with; logout tokens use it too.
     pub alg: KeyAlg,
 }
+
+/// Everything a refresh decides on, read together: the token, its grant, the grant's session
+/// (when it has one and the row is still there) with the tenant's session lifetimes, and the
+/// grant's user (when the row is still there).
+#[derive(Clone, Debug)]
+pub struct RefreshContext {
+    pub token: RefreshToken,
+    pub grant: Grant,
+    pub session: Option<(Session, SessionSettings)>,
+    pub user: Option<super::User>,
+}

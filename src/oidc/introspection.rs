@@ -79,9 +79,13 @@ async fn refresh_token(
 ) -> OAuthResult<Value> {
     let inactive = json!({ "active": false });
     let now = now_ms();
-    let Some((rt, grant)) = store.refresh_token(&tenant.id, &hash_secret(token)).await? else {
+    let Some(found) = store
+        .refresh_context(&tenant.id, &hash_secret(token))
+        .await?
+    else {
         return Ok(inactive);
     };
+    let (rt, grant) = (&found.token, &found.grant);
     if grant.client_id != client.id
         || rt.used_at.is_some()
         || rt.expires_at <= now
@@ -89,11 +93,10 @@ async fn refresh_token(
     {
         return Ok(inactive);
     }
-    if !signed_in(store, tenant, &grant, now, false).await? {
+    if !signed_in(store, tenant, grant, found.session.as_ref(), now, false).await? {
         return Ok(inactive);
     }
-    let user = store.get_user(&tenant.id, &grant.user_id).await?;
-    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+    let Some(user) = found.user.filter(|u| u.status == UserStatus::Active) else {
         return Ok(inactive);
     };
     Ok(json!({

@@ -386,6 +386,8 @@ forward! {
     fn insert_grant(&self, tenant: &TenantId, grant: &sessions::Grant, first: &sessions::RefreshToken) -> ();
     /// A refresh token with its grant.
     fn refresh_token(&self, tenant: &TenantId, token_hash: &str) -> Option<(sessions::RefreshToken, sessions::Grant)>;
+    /// A refresh token with its grant, the grant's session and user, in one statement.
+    fn refresh_context(&self, tenant: &TenantId, token_hash: &str) -> Option<sessions::RefreshContext>;
     /// One grant.
     fn get_grant(&self, tenant: &TenantId, id: &str) -> Option<sessions::Grant>;
     /// Exchanges an unused refresh token for a new one; on reuse revokes the grant (`false`).

@@ -507,6 +507,27 @@ async fn session_bound_refresh_follows_idle_timeout_and_lifetime(b: Backend) {
         "invalid_grant",
         "session past its lifetime",
     );
+    // The tenant's own lifetimes, once set, decide instead: an idle timeout of 10 minutes.
+    crate::sessions::sql(
+        &s,
+        "INSERT INTO session_settings (tenant_id, idle_timeout_secs, max_lifetime_secs, remember_me,
+             remember_me_idle_timeout_secs, remember_me_max_lifetime_secs, updated_at)
+         SELECT id, 600, 36000, FALSE, 604800, 2592000, 0 FROM tenants",
+    )
+    .await;
+    let online = tokens(&s, &browser, client, "openid", "ada@acme.test").await;
+    crate::sessions::sql(&s, &age(9 * MIN, 60 * MIN)).await;
+    let (st, v) = refresh(&s, client, online["refresh_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(st, 200, "9 minutes idle, of 10: {v}");
+    let rt = v["refresh_token"].as_str().unwrap().to_owned();
+    crate::sessions::sql(&s, &age(11 * MIN, 60 * MIN)).await;
+    assert_eq!(introspect(&s, client, &rt).await["active"], false);
+    assert_error(
+        refresh(&s, client, &rt, &[]).await,
+        400,
+        "invalid_grant",
+        "11 minutes idle, of 10",
+    );
     // The offline grant does not depend on any session.
     let (st, v) = refresh(&s, client, offline["refresh_token"].as_str().unwrap(), &[]).await;
     assert_eq!(st, 200, "offline: {v}");

@@ -8,7 +8,7 @@ use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::{Client, GrantType};
 use crate::domain::secrets::hash_secret;
-use crate::domain::sessions::Grant;
+use crate::domain::sessions::{Grant, RefreshContext, Session, SessionSettings};
 use crate::domain::{Tenant, UserStatus};
 use crate::oidc::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::{ClientEntry, Provider};
@@ -62,28 +62,25 @@ pub fn client_actor(client: &Client) -> Actor {
 }
 
 /// Whether `grant` still stands for a sign-in: an offline grant does by itself; any other only
-/// while its session is usable under the tenant's session settings (not ended, not idle past
-/// the idle timeout, within its maximum lifetime), as a browser's would be. With `activity`
-/// (a refresh: the app acting for the user) the use restarts the session's idle timeout, as a
-/// page visit does; an introspection only looks.
+/// while its session (read with it: `session`, with the tenant's session lifetimes) is usable,
+/// as a browser's would be (not ended, not idle past the idle timeout, within its maximum
+/// lifetime). With `activity` (a refresh: the app acting for the user) the use restarts the
+/// session's idle timeout, as a page visit does; an introspection only looks.
 pub async fn signed_in(
     store: &Store,
     tenant: &Tenant,
     grant: &Grant,
+    session: Option<&(Session, SessionSettings)>,
     now: i64,
     activity: bool,
 ) -> crate::domain::Result<bool> {
     if grant.offline {
         return Ok(true);
     }
-    let Some(sid) = &grant.session_id else {
+    let (Some(sid), Some((session, settings))) = (&grant.session_id, session) else {
         return Ok(false);
     };
-    let Some(session) = store.get_session(&tenant.id, sid).await? else {
-        return Ok(false);
-    };
-    let settings = store.session_settings(&tenant.id).await?;
-    if !session.usable(now, &settings) {
+    if session.id != *sid || !session.usable(now, settings) {
         return Ok(false);
     }
     if activity && now - session.last_seen_at >= crate::oidc::signin::TOUCH_EVERY_MS {
@@ -126,8 +123,13 @@ pub async fn issue(
     }
     let now = now_ms();
     let old_hash = hash_secret(&req.refresh_token);
-    let (token, grant) = store
-        .refresh_token(&tenant.id, &old_hash)
+    let RefreshContext {
+        token,
+        grant,
+        session,
+        user,
+    } = store
+        .refresh_context(&tenant.id, &old_hash)
         .await?
         .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
     if grant.client_id != client.id {
@@ -155,14 +157,12 @@ pub async fn issue(
         return Err(invalid_grant("the refresh token has expired"));
     }
     let scope = narrowed_scope(&grant, req.scope)?;
-    if !signed_in(store, tenant, &grant, now, true).await? {
+    if !signed_in(store, tenant, &grant, session.as_ref(), now, true).await? {
         return Err(invalid_grant(
             "the sign-in behind this refresh token has ended",
         ));
     }
-    let user = store
-        .get_user(&tenant.id, &grant.user_id)
-        .await?
+    let user = user
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
     let (secret, row) = new_refresh_token(&grant, now, client.refresh_token_ttl);

@@ -24,6 +24,7 @@ mod mfa;
 mod notifications;
 mod permissions;
 mod profile_policy;
+mod refresh_context;
 mod rekey;
 mod relations;
 mod roles;

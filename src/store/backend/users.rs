@@ -256,10 +256,8 @@ impl Backend {
 
     /// The user with their custom attributes, in one query (a row per attribute).
     pub async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>> {
-        use sqlx::{FromRow, Row};
         let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, d.key AS attr_key, d.kind AS attr_kind, ua.value AS attr_value,
-                    ua.num AS attr_num
+            "SELECT {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
              FROM users u JOIN tenants t ON t.id = u.tenant_id
              LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
                ON ua.user_id = u.id
@@ -270,26 +268,7 @@ impl Backend {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let user = UserRow::from_row(first).map_err(db_error)?;
-        let mut attributes = BTreeMap::new();
-        for row in &rows {
-            let key: Option<String> = row.try_get("attr_key").map_err(db_error)?;
-            let (Some(key), Some(kind), Some(value)) = (
-                key,
-                row.try_get::<Option<String>, _>("attr_kind")
-                    .map_err(db_error)?,
-                row.try_get::<Option<String>, _>("attr_value")
-                    .map_err(db_error)?,
-            ) else {
-                continue;
-            };
-            let num: Option<f64> = row.try_get("attr_num").map_err(db_error)?;
-            attributes.insert(key, attribute_json(&kind, &value, num));
-        }
-        Ok(Some(user.into_user(attributes)))
+        user_from_rows(&rows)
     }
 
     /// The user whose sign-in email is `email`. A user a SCIM DELETE removed or anonymised
@@ -827,4 +806,35 @@ mod tests {
         );
         assert_eq!(super::prefix_upper_bound(""), None);
     }
+}
+
+/// The columns that, after [`USER_COLUMNS`], bring a user's custom attributes (a row each) from
+/// `user_attributes ua JOIN attribute_defs d`.
+pub(super) const ATTRIBUTE_COLUMNS: &str =
+    "d.key AS attr_key, d.kind AS attr_kind, ua.value AS attr_value, ua.num AS attr_num";
+
+/// The user of rows selected with [`USER_COLUMNS`] and [`ATTRIBUTE_COLUMNS`] (a row per
+/// attribute, or one row with none); `None` without rows.
+pub(super) fn user_from_rows(rows: &[<DB as sqlx::Database>::Row]) -> Result<Option<User>> {
+    use sqlx::{FromRow, Row};
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let user = UserRow::from_row(first).map_err(db_error)?;
+    let mut attributes = BTreeMap::new();
+    for row in rows {
+        let key: Option<String> = row.try_get("attr_key").map_err(db_error)?;
+        let (Some(key), Some(kind), Some(value)) = (
+            key,
+            row.try_get::<Option<String>, _>("attr_kind")
+                .map_err(db_error)?,
+            row.try_get::<Option<String>, _>("attr_value")
+                .map_err(db_error)?,
+        ) else {
+            continue;
+        };
+        let num: Option<f64> = row.try_get("attr_num").map_err(db_error)?;
+        attributes.insert(key, attribute_json(&kind, &value, num));
+    }
+    Ok(Some(user.into_user(attributes)))
 }

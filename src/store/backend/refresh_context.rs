@@ -1,0 +1,138 @@
+//! A refresh token with all a refresh decides on, in one statement: the token, its grant, the
+//! grant's session with the tenant's session lifetimes, and the user with their attributes. A
+//! refresh used to read these in up to five statements; each one is a round trip (on SQLite a
+//! hand-off to sqlx's worker thread and back), which cost more than the reading itself.
+
+use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
+use super::{Backend, DB, db_error};
+use crate::domain::sessions::{Grant, RefreshContext, RefreshToken, Session, SessionSettings};
+use crate::domain::*;
+use sqlx::Row;
+
+type DbRow = <DB as sqlx::Database>::Row;
+
+/// The columns of the token, its grant (`g_`), its session (`s_`) and the session lifetimes
+/// (`ss_`), named apart from the user's.
+const COLUMNS: &str = "rt.token_hash AS rt_token_hash, rt.created_at AS rt_created_at, \
+     rt.expires_at AS rt_expires_at, rt.used_at AS rt_used_at, \
+     g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id, \
+     g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr, \
+     g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at, \
+     g.revoked_at AS g_revoked_at, \
+     s.id AS s_id, s.secret_hash AS s_secret_hash, s.auth_time AS s_auth_time, s.amr AS s_amr, \
+     s.acr AS s_acr, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
+     s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.remember AS s_remember, \
+     ss.idle_timeout_secs AS ss_idle, ss.max_lifetime_secs AS ss_max, \
+     ss.remember_me AS ss_remember_me, ss.remember_me_idle_timeout_secs AS ss_remember_idle, \
+     ss.remember_me_max_lifetime_secs AS ss_remember_max";
+
+fn get<'r, T>(row: &'r DbRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    row.try_get(column).map_err(db_error)
+}
+
+fn token(row: &DbRow) -> Result<RefreshToken> {
+    Ok(RefreshToken {
+        token_hash: get(row, "rt_token_hash")?,
+        grant_id: get(row, "g_id")?,
+        created_at: get(row, "rt_created_at")?,
+        expires_at: get(row, "rt_expires_at")?,
+        used_at: get(row, "rt_used_at")?,
+    })
+}
+
+fn grant(row: &DbRow) -> Result<Grant> {
+    let amr: String = get(row, "g_amr")?;
+    Ok(Grant {
+        id: get(row, "g_id")?,
+        client_id: ClientId(get(row, "g_client_id")?),
+        user_id: UserId(get(row, "g_user_id")?),
+        session_id: get(row, "g_session_id")?,
+        offline: get(row, "g_offline")?,
+        scope: get(row, "g_scope")?,
+        auth_time: get(row, "g_auth_time")?,
+        amr: serde_json::from_str(&amr).unwrap_or_default(),
+        acr: get(row, "g_acr")?,
+        created_at: get(row, "g_created_at")?,
+        expires_at: get(row, "g_expires_at")?,
+        revoked_at: get(row, "g_revoked_at")?,
+    })
+}
+
+/// The grant's session, when the row is there, with the tenant's lifetimes (the defaults
+/// until an administrator sets them).
+fn session(row: &DbRow, user: &UserId) -> Result<Option<(Session, SessionSettings)>> {
+    let Some(id) = get::<Option<String>>(row, "s_id")? else {
+        return Ok(None);
+    };
+    let amr: String = get(row, "s_amr")?;
+    let session = Session {
+        id,
+        secret_hash: get::<Option<String>>(row, "s_secret_hash")?.unwrap_or_default(),
+        user_id: user.clone(),
+        auth_time: get(row, "s_auth_time")?,
+        amr: serde_json::from_str(&amr).unwrap_or_default(),
+        acr: get(row, "s_acr")?,
+        created_at: get(row, "s_created_at")?,
+        last_seen_at: get(row, "s_last_seen_at")?,
+        expires_at: get(row, "s_expires_at")?,
+        ended_at: get(row, "s_ended_at")?,
+        remember: get(row, "s_remember")?,
+    };
+    let settings = match get::<Option<i64>>(row, "ss_idle")? {
+        None => SessionSettings::default(),
+        Some(idle_timeout_secs) => SessionSettings {
+            idle_timeout_secs,
+            max_lifetime_secs: get(row, "ss_max")?,
+            remember_me: get(row, "ss_remember_me")?,
+            remember_me_idle_timeout_secs: get(row, "ss_remember_idle")?,
+            remember_me_max_lifetime_secs: get(row, "ss_remember_max")?,
+        },
+    };
+    Ok(Some((session, settings)))
+}
+
+impl Backend {
+    /// The refresh token whose hash is `token_hash` with its grant, session and user, whatever
+    /// their state (the caller decides), in one statement (a row per custom attribute of the
+    /// user, the other columns repeated).
+    pub async fn refresh_context(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<RefreshContext>> {
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+             FROM refresh_tokens rt
+             JOIN grants g ON g.id = rt.grant_id
+             JOIN tenants t ON t.id = rt.tenant_id
+             LEFT JOIN users u ON u.tenant_id = rt.tenant_id AND u.id = g.user_id
+             LEFT JOIN sessions s ON s.tenant_id = rt.tenant_id AND s.id = g.session_id
+             LEFT JOIN session_settings ss ON ss.tenant_id = rt.tenant_id
+             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+               ON ua.user_id = u.id
+             WHERE rt.tenant_id = $1 AND rt.token_hash = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let grant = grant(first)?;
+        let user = match get::<Option<String>>(first, "id")? {
+            Some(_) => user_from_rows(&rows)?,
+            None => None,
+        };
+        Ok(Some(RefreshContext {
+            token: token(first)?,
+            session: session(first, &grant.user_id)?,
+            grant,
+            user,
+        }))
+    }
+}
