@@ -153,14 +153,13 @@ pub async fn issue(
     }
     check_code(&code, entry, &req, now)?;
     let (grant_id, jti) = issued_from(&code_hash);
-    let session = store
-        .get_session(&tenant.id, &code.session_id)
-        .await?
+    let (session, user) = store
+        .session_and_user(&tenant.id, &code.session_id, &code.user_id)
+        .await?;
+    let session = session
         .filter(|s| s.live(now))
         .ok_or_else(|| invalid_grant("the sign-in behind this code has ended"))?;
-    let user = store
-        .get_user(&tenant.id, &code.user_id)
-        .await?
+    let user = user
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
     let grant = client

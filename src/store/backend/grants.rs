@@ -57,56 +57,56 @@ struct TokenRow {
 const GRANT_COLUMNS: &str = "g.id, g.client_id, g.user_id, g.session_id, g.offline, g.scope, \
     g.auth_time, g.amr, g.acr, g.created_at, g.expires_at, g.revoked_at";
 
-async fn insert_token(conn: &mut super::Conn, tenant: &TenantId, t: &RefreshToken) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&t.token_hash)
-    .bind(tenant.as_str())
-    .bind(&t.grant_id)
-    .bind(t.created_at)
-    .bind(t.expires_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(())
-}
-
 impl Backend {
-    /// Stores a new grant with its first refresh token. Like authorization codes, this is
-    /// protocol state rather than an administrative change: the sign-in is what is audited.
-    /// Two statements without a transaction (two round trips instead of four): should the second
-    /// fail, the grant has no refresh token, the exchange fails, and no client ever holds a
-    /// token of it.
+    /// Stores a new grant with its first refresh token, in one round trip. Like authorization
+    /// codes, this is protocol state rather than an administrative change: the sign-in is what
+    /// is audited.
+    /// - PostgreSQL: one statement, the token's insert fed by the grant's (atomic).
+    /// - SQLite, which has no writing common table expressions: two statements of one string,
+    ///   which sqlx hands to its worker thread at once. Should the second fail, the grant has no
+    ///   refresh token, the exchange fails, and no client ever holds a token of it.
     pub async fn insert_grant(
         &self,
         tenant: &TenantId,
         grant: &Grant,
         first: &RefreshToken,
     ) -> Result<()> {
-        let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO grants (id, tenant_id, client_id, user_id, session_id, offline, scope, auth_time,
-                 amr, acr, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&grant.id)
-        .bind(tenant.as_str())
-        .bind(grant.client_id.as_str())
-        .bind(grant.user_id.as_str())
-        .bind(&grant.session_id)
-        .bind(grant.offline)
-        .bind(&grant.scope)
-        .bind(grant.auth_time)
-        .bind(serde_json::to_string(&grant.amr).unwrap_or_else(|_| "[]".into()))
-        .bind(&grant.acr)
-        .bind(grant.created_at)
-        .bind(grant.expires_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        insert_token(&mut conn, tenant, first).await
+        const GRANT: &str = "INSERT INTO grants (id, tenant_id, client_id, user_id, session_id,
+                 offline, scope, auth_time, amr, acr, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let sql = match DIALECT {
+            Dialect::Postgres => format!(
+                "WITH g AS ({GRANT} RETURNING id)
+                 INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+                 SELECT $13, $2, g.id, $14, $15 FROM g"
+            ),
+            Dialect::Sqlite => format!(
+                "{GRANT};
+                 INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+                 VALUES ($13, $2, $1, $14, $15)"
+            ),
+        };
+        debug_assert_eq!(first.grant_id, grant.id);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&grant.id)
+            .bind(tenant.as_str())
+            .bind(grant.client_id.as_str())
+            .bind(grant.user_id.as_str())
+            .bind(&grant.session_id)
+            .bind(grant.offline)
+            .bind(&grant.scope)
+            .bind(grant.auth_time)
+            .bind(serde_json::to_string(&grant.amr).unwrap_or_else(|_| "[]".into()))
+            .bind(&grant.acr)
+            .bind(grant.created_at)
+            .bind(grant.expires_at)
+            .bind(&first.token_hash)
+            .bind(first.created_at)
+            .bind(first.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     /// A refresh token with its grant, whatever their state (the caller decides).

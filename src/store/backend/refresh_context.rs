@@ -1,7 +1,8 @@
-//! A refresh token with all a refresh decides on, in one statement: the token, its grant, the
-//! grant's session with the tenant's session lifetimes, and the user with their attributes. A
-//! refresh used to read these in up to five statements; each one is a round trip (on SQLite a
-//! hand-off to sqlx's worker thread and back), which cost more than the reading itself.
+//! What a token request decides on, read in one statement. For a refresh: the token, its grant,
+//! the grant's session with the tenant's session lifetimes, and the user with their attributes
+//! (it used to take up to five statements). For a code exchange: the code's session and user
+//! (two). Each statement is a round trip (on SQLite a hand-off to sqlx's worker thread and
+//! back), which costs more than the reading itself.
 
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, db_error};
@@ -11,17 +12,20 @@ use sqlx::Row;
 
 type DbRow = <DB as sqlx::Database>::Row;
 
-/// The columns of the token, its grant (`g_`), its session (`s_`) and the session lifetimes
-/// (`ss_`), named apart from the user's.
+/// A session's columns (`s_`), named apart from the user's.
+const SESSION_COLUMNS: &str = "s.id AS s_id, s.secret_hash AS s_secret_hash, \
+     s.auth_time AS s_auth_time, s.amr AS s_amr, s.acr AS s_acr, s.created_at AS s_created_at, \
+     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, \
+     s.remember AS s_remember";
+
+/// The columns of the token, its grant (`g_`) and the session lifetimes (`ss_`), named apart
+/// from the user's.
 const COLUMNS: &str = "rt.token_hash AS rt_token_hash, rt.created_at AS rt_created_at, \
      rt.expires_at AS rt_expires_at, rt.used_at AS rt_used_at, \
      g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id, \
      g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr, \
      g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at, \
      g.revoked_at AS g_revoked_at, \
-     s.id AS s_id, s.secret_hash AS s_secret_hash, s.auth_time AS s_auth_time, s.amr AS s_amr, \
-     s.acr AS s_acr, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
-     s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.remember AS s_remember, \
      ss.idle_timeout_secs AS ss_idle, ss.max_lifetime_secs AS ss_max, \
      ss.remember_me AS ss_remember_me, ss.remember_me_idle_timeout_secs AS ss_remember_idle, \
      ss.remember_me_max_lifetime_secs AS ss_remember_max";
@@ -61,14 +65,13 @@ fn grant(row: &DbRow) -> Result<Grant> {
     })
 }
 
-/// The grant's session, when the row is there, with the tenant's lifetimes (the defaults
-/// until an administrator sets them).
-fn session(row: &DbRow, user: &UserId) -> Result<Option<(Session, SessionSettings)>> {
+/// The session of the row's `s_` columns, when there is one.
+fn session(row: &DbRow, user: &UserId) -> Result<Option<Session>> {
     let Some(id) = get::<Option<String>>(row, "s_id")? else {
         return Ok(None);
     };
     let amr: String = get(row, "s_amr")?;
-    let session = Session {
+    Ok(Some(Session {
         id,
         secret_hash: get::<Option<String>>(row, "s_secret_hash")?.unwrap_or_default(),
         user_id: user.clone(),
@@ -80,8 +83,13 @@ fn session(row: &DbRow, user: &UserId) -> Result<Option<(Session, SessionSetting
         expires_at: get(row, "s_expires_at")?,
         ended_at: get(row, "s_ended_at")?,
         remember: get(row, "s_remember")?,
-    };
-    let settings = match get::<Option<i64>>(row, "ss_idle")? {
+    }))
+}
+
+/// The tenant's session lifetimes of the row's `ss_` columns (the defaults until an
+/// administrator sets them).
+fn settings(row: &DbRow) -> Result<SessionSettings> {
+    Ok(match get::<Option<i64>>(row, "ss_idle")? {
         None => SessionSettings::default(),
         Some(idle_timeout_secs) => SessionSettings {
             idle_timeout_secs,
@@ -90,8 +98,15 @@ fn session(row: &DbRow, user: &UserId) -> Result<Option<(Session, SessionSetting
             remember_me_idle_timeout_secs: get(row, "ss_remember_idle")?,
             remember_me_max_lifetime_secs: get(row, "ss_remember_max")?,
         },
-    };
-    Ok(Some((session, settings)))
+    })
+}
+
+/// The user of rows that may have none (a `LEFT JOIN users u`).
+fn user(rows: &[DbRow]) -> Result<Option<User>> {
+    match rows.first() {
+        Some(first) if get::<Option<String>>(first, "id")?.is_some() => user_from_rows(rows),
+        _ => Ok(None),
+    }
 }
 
 impl Backend {
@@ -104,7 +119,7 @@ impl Backend {
         token_hash: &str,
     ) -> Result<Option<RefreshContext>> {
         let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+            "SELECT {COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
              FROM refresh_tokens rt
              JOIN grants g ON g.id = rt.grant_id
              JOIN tenants t ON t.id = rt.tenant_id
@@ -124,15 +139,44 @@ impl Backend {
             return Ok(None);
         };
         let grant = grant(first)?;
-        let user = match get::<Option<String>>(first, "id")? {
-            Some(_) => user_from_rows(&rows)?,
+        let session = match session(first, &grant.user_id)? {
+            Some(found) => Some((found, settings(first)?)),
             None => None,
         };
         Ok(Some(RefreshContext {
             token: token(first)?,
-            session: session(first, &grant.user_id)?,
+            session,
+            user: user(&rows)?,
             grant,
-            user,
         }))
+    }
+
+    /// The session `session` and the user `user` (each when its row is there, whatever its
+    /// state), in one statement: what a code exchange checks before it issues tokens.
+    pub async fn session_and_user(
+        &self,
+        tenant: &TenantId,
+        session_id: &str,
+        user_id: &UserId,
+    ) -> Result<(Option<Session>, Option<User>)> {
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+             FROM tenants t
+             LEFT JOIN sessions s ON s.tenant_id = t.id AND s.id = $2 AND s.user_id = $3
+             LEFT JOIN users u ON u.tenant_id = t.id AND u.id = $3
+             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+               ON ua.user_id = u.id
+             WHERE t.id = $1"
+        )))
+        .bind(tenant.as_str())
+        .bind(session_id)
+        .bind(user_id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(first) = rows.first() else {
+            return Ok((None, None));
+        };
+        Ok((session(first, user_id)?, user(&rows)?))
     }
 }
