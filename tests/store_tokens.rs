@@ -344,6 +344,41 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
         .unwrap();
     let elsewhere = store.holdings(&other.id, &u.id, true).await.unwrap();
     assert_eq!(elsewhere, Default::default(), "scoped to the tenant");
+
+    // A refresh reads the same with its token, grant, session and user (on SQLite in the same
+    // hand-off): the same holdings, with or without permissions, and the same user.
+    let app = client(&store, t, "app").await;
+    store
+        .insert_grant(
+            t,
+            &grant("g-held", app, &u.id, None),
+            &token("h-held", "g-held"),
+        )
+        .await
+        .unwrap();
+    for permissions in [true, false] {
+        let ctx = store
+            .refresh_context(t, "h-held", Some(permissions))
+            .await
+            .unwrap()
+            .unwrap();
+        let want = store.holdings(t, &u.id, permissions).await.unwrap();
+        assert_eq!(ctx.held.as_ref(), Some(&want), "permissions {permissions}");
+        assert_eq!(ctx.grant.id, "g-held");
+        assert_eq!(ctx.token.token_hash, "h-held");
+        assert!(ctx.session.is_none());
+        let user = store.get_user(t, &u.id).await.unwrap().unwrap();
+        assert_eq!(format!("{:?}", ctx.user), format!("{:?}", Some(user)));
+    }
+    let ctx = store.refresh_context(t, "h-held", None).await.unwrap();
+    assert!(ctx.unwrap().held.is_none(), "not read when not asked for");
+    for (tenant, hash) in [(&other.id, "h-held"), (t, "h-nope")] {
+        let none = store
+            .refresh_context(tenant, hash, Some(true))
+            .await
+            .unwrap();
+        assert!(none.is_none(), "{hash} in another tenant or unknown");
+    }
 }
 
 /// An access token's state in one read: the revoked `jti`, the session and the grant it names,

@@ -222,12 +222,13 @@ pub struct LogoutTarget {
 }
 
 /// Everything a refresh decides on, read together: the token, its grant, the grant's session
-/// (when it has one and the row is still there) with the tenant's session lifetimes, and the
-/// grant's user (when the row is still there).
+/// (when it has one and the row is still there) with the tenant's session lifetimes, the
+/// grant's user (when the row is still there) and, when asked for, what the user holds.
 #[derive(Clone, Debug)]
 pub struct RefreshContext {
     pub token: RefreshToken,
     pub grant: Grant,
     pub session: Option<(Session, SessionSettings)>,
     pub user: Option<super::User>,
+    pub held: Option<super::permissions::Holdings>,
 }

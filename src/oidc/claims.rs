@@ -2,6 +2,7 @@
 //! namespaces the app may see), groups, and the profile and email claims by scope.
 
 use crate::domain::oidc::{Client, in_namespaces};
+use crate::domain::permissions::Holdings;
 use crate::domain::{Result, TenantId, User};
 use crate::store::Store;
 use serde::Serialize;
@@ -36,9 +37,19 @@ pub async fn authorisation(
 ) -> Result<Authorisation> {
     // An app that may see no permission namespace gets no permissions: the query skips them.
     let held = store
-        .holdings(tenant, &user.id, !client.permission_namespaces.is_empty())
+        .holdings(tenant, &user.id, wants_permissions(client))
         .await?;
-    Ok(Authorisation {
+    Ok(authorisation_of(held, client))
+}
+
+/// Whether `client`'s tokens carry permissions at all (it may see a namespace of them).
+pub fn wants_permissions(client: &Client) -> bool {
+    !client.permission_namespaces.is_empty()
+}
+
+/// What `held` (read with [`wants_permissions`] of `client`) gives `client` to see.
+pub fn authorisation_of(held: Holdings, client: &Client) -> Authorisation {
+    Authorisation {
         roles: held.roles,
         permissions: held
             .permissions
@@ -55,7 +66,7 @@ pub async fn authorisation(
                 main: a.main,
             })
             .collect(),
-    })
+    }
 }
 
 /// Profile and email claims, by scope (OpenID Connect Core §5.4).

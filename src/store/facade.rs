@@ -387,7 +387,7 @@ forward! {
     /// A refresh token with its grant.
     fn refresh_token(&self, tenant: &TenantId, token_hash: &str) -> Option<(sessions::RefreshToken, sessions::Grant)>;
     /// A refresh token with its grant, the grant's session and user, in one statement.
-    fn refresh_context(&self, tenant: &TenantId, token_hash: &str) -> Option<sessions::RefreshContext>;
+    fn refresh_context(&self, tenant: &TenantId, token_hash: &str, holdings: Option<bool>) -> Option<sessions::RefreshContext>;
     /// A session and a user, each when its row is there, in one statement.
     fn session_and_user(&self, tenant: &TenantId, session: &str, user: &UserId) -> (Option<sessions::Session>, Option<User>);
     /// One grant.

@@ -189,6 +189,7 @@ pub async fn issue(
             nonce: code.nonce.as_deref(),
             grant_id: grant.as_ref().map(|g| g.id.as_str()),
             jti: Some(&jti),
+            held: None,
         },
     )
     .await?;

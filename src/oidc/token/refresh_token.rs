@@ -10,6 +10,7 @@ use crate::domain::oidc::{Client, GrantType};
 use crate::domain::secrets::hash_secret;
 use crate::domain::sessions::{Grant, RefreshContext, Session, SessionSettings};
 use crate::domain::{Tenant, UserStatus};
+use crate::oidc::claims::wants_permissions;
 use crate::oidc::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::{ClientEntry, Provider};
 use crate::store::Store;
@@ -128,8 +129,9 @@ pub async fn issue(
         grant,
         session,
         user,
+        held,
     } = store
-        .refresh_context(&tenant.id, &old_hash)
+        .refresh_context(&tenant.id, &old_hash, Some(wants_permissions(client)))
         .await?
         .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
     if grant.client_id != client.id {
@@ -190,6 +192,7 @@ pub async fn issue(
             nonce: None,
             grant_id: Some(&grant.id),
             jti: None,
+            held,
         },
     )
     .await?;

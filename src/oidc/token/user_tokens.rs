@@ -6,10 +6,11 @@ use crate::domain::Tenant;
 use crate::domain::User;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::Client;
+use crate::domain::permissions::Holdings;
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{Grant, RefreshToken};
 use crate::oidc::Provider;
-use crate::oidc::claims::{Authorisation, UserInfo, authorisation};
+use crate::oidc::claims::{Authorisation, UserInfo, authorisation, authorisation_of};
 use crate::oidc::error::OAuthResult;
 use crate::oidc::keys::ID_TOKEN_TTL;
 use crate::store::Store;
@@ -32,6 +33,9 @@ pub struct SignIn<'a> {
     /// The access token's `jti` when the caller must be able to revoke it later (a code's first
     /// exchange); a random one otherwise.
     pub jti: Option<&'a str>,
+    /// What the user holds, when it was read with the rest of the request (with
+    /// `claims::wants_permissions` of the client); read here otherwise.
+    pub held: Option<Holdings>,
 }
 
 #[derive(Serialize)]
@@ -91,7 +95,10 @@ pub async fn mint(
     s: &SignIn<'_>,
 ) -> OAuthResult<Minted> {
     let client = s.client;
-    let authz = authorisation(store, &tenant.id, s.user, client).await?;
+    let authz = match s.held.clone() {
+        Some(held) => authorisation_of(held, client),
+        None => authorisation(store, &tenant.id, s.user, client).await?,
+    };
     let scopes: Vec<&str> = s.scope.split(' ').filter(|x| !x.is_empty()).collect();
     let iat = now_ms() / 1000;
     let auth_time = s.auth_time / 1000;

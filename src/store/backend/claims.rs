@@ -13,44 +13,52 @@ const CURRENT_ROLE: &str = "(ur.account_id IS NULL OR EXISTS (
     SELECT 1 FROM memberships ms WHERE ms.user_id = ur.user_id AND ms.account_id = ur.account_id
       AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)))";
 
-/// One row per thing held, tagged by `kind`; `$4` says whether permissions are wanted.
+/// One row per thing held by the user `$2`, tagged by `kind`; `$4` says whether permissions
+/// are wanted.
 fn holdings_sql() -> String {
-    format!(
+    holdings_of("$2")
+}
+
+/// [`holdings_sql`] of the user that the SQL expression `user` names (`$1` is the tenant, `$3`
+/// the day, `$4` whether permissions are wanted).
+pub(super) fn holdings_of(user: &str) -> String {
+    let sql = format!(
         "SELECT 'role' AS kind, r.name AS name, NULL AS detail, FALSE AS main, CAST(0 AS BIGINT) AS at
          FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-         WHERE ur.tenant_id = $1 AND ur.user_id = $2 AND {CURRENT_ROLE}
+         WHERE ur.tenant_id = $1 AND ur.user_id = {{USER}} AND {CURRENT_ROLE}
          UNION ALL
          SELECT 'role', r.name, NULL, FALSE, 0 FROM group_members gm
          JOIN groups g ON g.id = gm.group_id JOIN group_roles gr ON gr.group_id = g.id
          JOIN roles r ON r.id = gr.role_id
-         WHERE g.tenant_id = $1 AND gm.user_id = $2
+         WHERE g.tenant_id = $1 AND gm.user_id = {{USER}}
          UNION ALL
          SELECT 'group', g.display_name, NULL, FALSE, 0 FROM group_members gm
-         JOIN groups g ON g.id = gm.group_id WHERE g.tenant_id = $1 AND gm.user_id = $2
+         JOIN groups g ON g.id = gm.group_id WHERE g.tenant_id = $1 AND gm.user_id = {{USER}}
          UNION ALL
          SELECT 'account', a.name, ms.account_id || ' ' || ms.id, ms.is_main, ms.created_at
          FROM memberships ms JOIN accounts a ON a.id = ms.account_id
-         WHERE ms.tenant_id = $1 AND ms.user_id = $2
+         WHERE ms.tenant_id = $1 AND ms.user_id = {{USER}}
            AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)
          UNION ALL
          SELECT 'perm', p.name, NULL, FALSE, 0 FROM user_roles ur
          JOIN role_permissions rp ON rp.role_id = ur.role_id JOIN permissions p ON p.id = rp.permission_id
-         WHERE $4 AND ur.tenant_id = $1 AND ur.user_id = $2 AND {CURRENT_ROLE}
+         WHERE $4 AND ur.tenant_id = $1 AND ur.user_id = {{USER}} AND {CURRENT_ROLE}
          UNION ALL
          SELECT 'perm', p.name, NULL, FALSE, 0 FROM group_members gm
          JOIN groups g ON g.id = gm.group_id JOIN group_roles gr ON gr.group_id = g.id
          JOIN role_permissions rp ON rp.role_id = gr.role_id JOIN permissions p ON p.id = rp.permission_id
-         WHERE $4 AND g.tenant_id = $1 AND gm.user_id = $2
+         WHERE $4 AND g.tenant_id = $1 AND gm.user_id = {{USER}}
          UNION ALL
          SELECT 'override', p.name, o.effect, FALSE, 0 FROM permission_overrides o
          JOIN permissions p ON p.id = o.permission_id
-         WHERE $4 AND o.tenant_id = $1 AND o.user_id = $2
+         WHERE $4 AND o.tenant_id = $1 AND o.user_id = {{USER}}
          ORDER BY 1, 2"
-    )
+    );
+    sql.replace("{USER}", user)
 }
 
 #[derive(sqlx::FromRow)]
-struct HeldRow {
+pub(super) struct HeldRow {
     kind: String,
     name: String,
     detail: Option<String>,
@@ -76,41 +84,46 @@ impl Backend {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        let mut out = Holdings::default();
-        let (mut perms, mut overrides, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
-        for r in rows {
-            match r.kind.as_str() {
-                // Sorted by name: a name held twice (directly and through a group) is adjacent.
-                "role" if out.roles.last() != Some(&r.name) => out.roles.push(r.name),
-                "group" => out.groups.push(r.name),
-                "perm" => perms.push(r.name),
-                "override" => {
-                    if let Some(e) = r.detail.as_deref().and_then(Effect::parse) {
-                        overrides.push((r.name, e));
-                    }
-                }
-                "account" => {
-                    let (account, id) = r
-                        .detail
-                        .as_deref()
-                        .and_then(|s| s.split_once(' '))
-                        .unwrap_or_default();
-                    let key = (!r.main, r.at, id.to_owned());
-                    accounts.push((key, account.to_owned(), r.name, r.main));
-                }
-                _ => {}
-            }
-        }
-        accounts.sort_by(|a, b| a.0.cmp(&b.0));
-        out.accounts = accounts
-            .into_iter()
-            .map(|(_, id, name, main)| HeldAccount {
-                id: AccountId(id),
-                name,
-                main,
-            })
-            .collect();
-        out.permissions = effective_names(perms, overrides);
-        Ok(out)
+        Ok(holdings_from(rows))
     }
+}
+
+/// What the rows of [`holdings_sql`] say the user holds.
+pub(super) fn holdings_from(rows: impl IntoIterator<Item = HeldRow>) -> Holdings {
+    let mut out = Holdings::default();
+    let (mut perms, mut overrides, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        match r.kind.as_str() {
+            // Sorted by name: a name held twice (directly and through a group) is adjacent.
+            "role" if out.roles.last() != Some(&r.name) => out.roles.push(r.name),
+            "group" => out.groups.push(r.name),
+            "perm" => perms.push(r.name),
+            "override" => {
+                if let Some(e) = r.detail.as_deref().and_then(Effect::parse) {
+                    overrides.push((r.name, e));
+                }
+            }
+            "account" => {
+                let (account, id) = r
+                    .detail
+                    .as_deref()
+                    .and_then(|s| s.split_once(' '))
+                    .unwrap_or_default();
+                let key = (!r.main, r.at, id.to_owned());
+                accounts.push((key, account.to_owned(), r.name, r.main));
+            }
+            _ => {}
+        }
+    }
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    out.accounts = accounts
+        .into_iter()
+        .map(|(_, id, name, main)| HeldAccount {
+            id: AccountId(id),
+            name,
+            main,
+        })
+        .collect();
+    out.permissions = effective_names(perms, overrides);
+    out
 }

@@ -4,10 +4,13 @@
 //! (two). Each statement is a round trip (on SQLite a hand-off to sqlx's worker thread and
 //! back), which costs more than the reading itself.
 
+use super::claims::{HeldRow, holdings_from, holdings_of};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
-use super::{Backend, DB, db_error};
+use super::{Backend, DB, DIALECT, db_error};
+use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{Grant, RefreshContext, RefreshToken, Session, SessionSettings};
 use crate::domain::*;
+use crate::store::Dialect;
 use sqlx::Row;
 
 type DbRow = <DB as sqlx::Database>::Row;
@@ -112,13 +115,16 @@ fn user(rows: &[DbRow]) -> Result<Option<User>> {
 impl Backend {
     /// The refresh token whose hash is `token_hash` with its grant, session and user, whatever
     /// their state (the caller decides), in one statement (a row per custom attribute of the
-    /// user, the other columns repeated).
+    /// user, the other columns repeated). With `holdings`, also what the user holds today
+    /// (`Some(permissions)`: with permissions or not): on SQLite in the same hand-off to the
+    /// worker thread (a second statement of the same string), on PostgreSQL a second statement.
     pub async fn refresh_context(
         &self,
         tenant: &TenantId,
         token_hash: &str,
+        holdings: Option<bool>,
     ) -> Result<Option<RefreshContext>> {
-        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+        let context = format!(
             "SELECT {COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
              FROM refresh_tokens rt
              JOIN grants g ON g.id = rt.grant_id
@@ -129,12 +135,31 @@ impl Backend {
              LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
                ON ua.user_id = u.id
              WHERE rt.tenant_id = $1 AND rt.token_hash = $2"
-        )))
-        .bind(tenant.as_str())
-        .bind(token_hash)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        );
+        let together = DIALECT == Dialect::Sqlite && holdings.is_some();
+        let sql = if together {
+            let user =
+                "(SELECT hg.user_id FROM refresh_tokens hrt JOIN grants hg ON hg.id = hrt.grant_id
+                 WHERE hrt.tenant_id = $1 AND hrt.token_hash = $2)";
+            format!("{context};\n{}", holdings_of(user))
+        } else {
+            context
+        };
+        let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(token_hash);
+        if together {
+            query = query
+                .bind(format_date(today()))
+                .bind(holdings.unwrap_or(false));
+        }
+        let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        // The holdings' rows, if any, follow the context's: they are the ones with a `kind`.
+        let split = rows
+            .iter()
+            .position(|r| r.try_column("kind").is_ok())
+            .unwrap_or(rows.len());
+        let held_rows = rows.split_off(split);
         let Some(first) = rows.first() else {
             return Ok(None);
         };
@@ -143,11 +168,24 @@ impl Backend {
             Some(found) => Some((found, settings(first)?)),
             None => None,
         };
+        let user = user(&rows)?;
+        let held = match (holdings, &user) {
+            (Some(_), _) if together => Some(holdings_from(
+                held_rows
+                    .iter()
+                    .map(sqlx::FromRow::from_row)
+                    .collect::<std::result::Result<Vec<HeldRow>, _>>()
+                    .map_err(db_error)?,
+            )),
+            (Some(permissions), Some(u)) => Some(self.holdings(tenant, &u.id, permissions).await?),
+            _ => None,
+        };
         Ok(Some(RefreshContext {
             token: token(first)?,
             session,
-            user: user(&rows)?,
+            user,
             grant,
+            held,
         }))
     }
 
