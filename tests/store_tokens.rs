@@ -414,27 +414,63 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
         .await
         .unwrap();
     let state = store
-        .access_token_state(&tenant.id, "jti-live", Some("s1"), Some("g1"))
+        .access_token_state(&tenant.id, "jti-live", Some("s1"), Some("g1"), None, None)
         .await
         .unwrap();
     assert!(!state.revoked);
+    assert!(
+        state.user.is_none() && state.held.is_none(),
+        "not asked for"
+    );
     let s = state.session.unwrap();
     assert_eq!((s.amr, s.acr, s.remember), (session.amr, session.acr, true));
     let got = state.grant.unwrap();
     assert_eq!((got.session_id, got.offline), (Some("s1".into()), false));
     let state = store
-        .access_token_state(&tenant.id, "jti-old", None, None)
+        .access_token_state(&tenant.id, "jti-old", None, None, None, None)
         .await
         .unwrap();
     assert!(state.revoked && state.session.is_none() && state.grant.is_none());
+    // With the user and what they hold (on SQLite in the same hand-off): the separate reads'.
+    for permissions in [true, false] {
+        let state = store
+            .access_token_state(
+                &tenant.id,
+                "jti-live",
+                Some("s1"),
+                Some("g1"),
+                Some(&owner.id),
+                Some(permissions),
+            )
+            .await
+            .unwrap();
+        let want = store
+            .holdings(&tenant.id, &owner.id, permissions)
+            .await
+            .unwrap();
+        assert!(!want.roles.is_empty(), "the owner holds the Owner role");
+        assert_eq!(state.held, Some(want));
+        let user = store.get_user(&tenant.id, &owner.id).await.unwrap();
+        assert_eq!(format!("{:?}", state.user), format!("{user:?}"));
+        assert!(state.session.is_some() && state.grant.is_some());
+    }
     let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
         .await
         .unwrap();
     let state = store
-        .access_token_state(&other.id, "jti-old", Some("s1"), Some("g1"))
+        .access_token_state(
+            &other.id,
+            "jti-old",
+            Some("s1"),
+            Some("g1"),
+            Some(&owner.id),
+            Some(true),
+        )
         .await
         .unwrap();
     assert!(!state.revoked && state.session.is_none() && state.grant.is_none());
+    assert!(state.user.is_none(), "the user is another tenant's");
+    assert!(state.held.is_none_or(|h| h == Default::default()));
 }
 
 backends!(

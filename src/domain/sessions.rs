@@ -181,6 +181,10 @@ pub struct AccessTokenState {
     pub session: Option<Session>,
     /// The grant it names, whatever its state.
     pub grant: Option<Grant>,
+    /// Its user, whatever their state, when asked for and there.
+    pub user: Option<super::User>,
+    /// What its user holds today, when asked for.
+    pub held: Option<super::permissions::Holdings>,
 }
 
 /// One refresh token of a grant. `token_hash` is the SHA-256 (hex) of the token.

@@ -5,8 +5,10 @@
 use super::error::OAuthResult;
 use super::{ClientEntry, Provider};
 use crate::domain::clock::now_ms;
+use crate::domain::permissions::Holdings;
 use crate::domain::sessions::{AccessTokenState, Session};
 use crate::domain::{Tenant, User, UserId, UserStatus};
+use crate::oidc::claims::wants_permissions;
 use crate::store::Store;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -67,6 +69,9 @@ pub struct Verified {
     pub claims: AccessClaims,
     pub client: Arc<ClientEntry>,
     pub subject: Subject,
+    /// What a user subject holds today (read with the token's state, with
+    /// `claims::wants_permissions` of the client).
+    pub held: Option<Holdings>,
 }
 
 /// Why a token is not valid (a short description safe to send: it never echoes the token).
@@ -85,40 +90,43 @@ pub async fn access_token(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    // One read for the revocation, the session and the grant the token names.
-    let state = store
-        .access_token_state(
-            &tenant.id,
-            &claims.jti,
-            claims.sid.as_deref(),
-            claims.gid.as_deref(),
-        )
-        .await?;
-    if state.revoked {
-        return Ok(Err("the access token has been revoked"));
-    }
     let Some(client) = provider
         .client(store, &tenant.id, &claims.client_id)
         .await?
     else {
         return Ok(Err("the client of the access token no longer exists"));
     };
-    if claims.sub == claims.client_id {
+    let for_user = claims.sub != claims.client_id;
+    let user_id = UserId(claims.sub.clone());
+    // One read for the revocation, the session and the grant the token names, and for a user's
+    // token the user and what they hold (as the client may see it).
+    let mut state = store
+        .access_token_state(
+            &tenant.id,
+            &claims.jti,
+            claims.sid.as_deref(),
+            claims.gid.as_deref(),
+            for_user.then_some(&user_id),
+            for_user.then(|| wants_permissions(&client.client)),
+        )
+        .await?;
+    if state.revoked {
+        return Ok(Err("the access token has been revoked"));
+    }
+    if !for_user {
         return Ok(Ok(Verified {
             claims,
             client,
             subject: Subject::Client,
+            held: None,
         }));
     }
+    let (user, held) = (state.user.take(), state.held.take());
     let session = match still_signed_in(&claims, &client, state) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let user = store
-        .get_user(&tenant.id, &UserId(claims.sub.clone()))
-        .await?
-        .filter(|u| u.status == UserStatus::Active);
-    let Some(user) = user else {
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         return Ok(Err("the user of the access token is not active"));
     };
     Ok(Ok(Verified {
@@ -128,6 +136,7 @@ pub async fn access_token(
             user: Box::new(user),
             session,
         },
+        held,
     }))
 }
 

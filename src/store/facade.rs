@@ -401,7 +401,7 @@ forward! {
     /// Whether an access token was revoked.
     fn access_token_revoked(&self, tenant: &TenantId, jti: &str) -> bool;
     /// Whether an access token was revoked, with the session and grant it names, in one read.
-    fn access_token_state(&self, tenant: &TenantId, jti: &str, sid: Option<&str>, gid: Option<&str>) -> sessions::AccessTokenState;
+    fn access_token_state(&self, tenant: &TenantId, jti: &str, sid: Option<&str>, gid: Option<&str>, user: Option<&UserId>, holdings: Option<bool>) -> sessions::AccessTokenState;
     /// Deletes expired protocol state; returns how many rows went.
     fn purge_expired(&self) -> u64;
 }

@@ -16,12 +16,12 @@ const CURRENT_ROLE: &str = "(ur.account_id IS NULL OR EXISTS (
 /// One row per thing held by the user `$2`, tagged by `kind`; `$4` says whether permissions
 /// are wanted.
 fn holdings_sql() -> String {
-    holdings_of("$2")
+    holdings_of("$2", "$3", "$4")
 }
 
-/// [`holdings_sql`] of the user that the SQL expression `user` names (`$1` is the tenant, `$3`
-/// the day, `$4` whether permissions are wanted).
-pub(super) fn holdings_of(user: &str) -> String {
+/// [`holdings_sql`] of the user that the SQL expression `user` names, with `$1` the tenant and
+/// the SQL expressions `day` (the day, as text) and `permissions` (whether they are wanted).
+pub(super) fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
     let sql = format!(
         "SELECT 'role' AS kind, r.name AS name, NULL AS detail, FALSE AS main, CAST(0 AS BIGINT) AS at
          FROM user_roles ur JOIN roles r ON r.id = ur.role_id
@@ -54,7 +54,10 @@ pub(super) fn holdings_of(user: &str) -> String {
          WHERE $4 AND o.tenant_id = $1 AND o.user_id = {{USER}}
          ORDER BY 1, 2"
     );
-    sql.replace("{USER}", user)
+    // The SQL above names its parameters `$1` to `$4` only (no `$30`, no `$40`).
+    sql.replace("$3", day)
+        .replace("$4", permissions)
+        .replace("{USER}", user)
 }
 
 #[derive(sqlx::FromRow)]

@@ -141,7 +141,7 @@ impl Backend {
             let user =
                 "(SELECT hg.user_id FROM refresh_tokens hrt JOIN grants hg ON hg.id = hrt.grant_id
                  WHERE hrt.tenant_id = $1 AND hrt.token_hash = $2)";
-            format!("{context};\n{}", holdings_of(user))
+            format!("{context};\n{}", holdings_of(user, "$3", "$4"))
         } else {
             context
         };

@@ -1,9 +1,15 @@
 //! What a user's access token stands on, read in one query for userinfo and introspection:
-//! whether its `jti` was revoked, its session and its grant (three round trips before).
+//! whether its `jti` was revoked, its session, its grant and its user (four round trips
+//! before); and what the user holds, on SQLite in the same hand-off to sqlx's worker thread (a
+//! second statement of the same string), on PostgreSQL in a second statement.
 
-use super::{Backend, DB, db_error};
+use super::claims::{HeldRow, holdings_from, holdings_of};
+use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
+use super::{Backend, DB, DIALECT, db_error};
+use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{AccessTokenState, Grant, Session};
 use crate::domain::*;
+use crate::store::Dialect;
 use sqlx::Row;
 
 const STATE_SQL: &str = "SELECT
@@ -15,10 +21,16 @@ const STATE_SQL: &str = "SELECT
     g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id,
     g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr,
     g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at,
-    g.revoked_at AS g_revoked_at
-  FROM (SELECT 1 AS one) x
+    g.revoked_at AS g_revoked_at";
+
+/// The joins of [`STATE_SQL`]: `$5` is the user (or NULL: none).
+const STATE_FROM: &str = "FROM (SELECT 1 AS one) x
   LEFT JOIN sessions s ON s.tenant_id = $1 AND s.id = $3
-  LEFT JOIN grants g ON g.tenant_id = $1 AND g.id = $4";
+  LEFT JOIN grants g ON g.tenant_id = $1 AND g.id = $4
+  LEFT JOIN users u ON u.tenant_id = $1 AND u.id = $5
+  LEFT JOIN tenants t ON t.id = u.tenant_id
+  LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+    ON ua.user_id = u.id";
 
 type DbRow = <DB as sqlx::Database>::Row;
 
@@ -66,27 +78,69 @@ fn grant(row: &DbRow) -> sqlx::Result<Option<Grant>> {
 }
 
 impl Backend {
-    /// Whether the access token `jti` was revoked, and the session `sid` and grant `gid` it
-    /// names (each whatever its state, `None` when not named or gone), in one query.
+    /// Whether the access token `jti` was revoked, the session `sid` and grant `gid` it names,
+    /// and the user `user` (each whatever its state, `None` when not named or gone), in one
+    /// query; with `holdings` (`Some(permissions)`), what the user holds today too.
     pub async fn access_token_state(
         &self,
         tenant: &TenantId,
         jti: &str,
         sid: Option<&str>,
         gid: Option<&str>,
+        user: Option<&UserId>,
+        holdings: Option<bool>,
     ) -> Result<AccessTokenState> {
-        let row = sqlx::query::<DB>(STATE_SQL)
+        let state = format!("{STATE_SQL}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS} {STATE_FROM}");
+        let together = DIALECT == Dialect::Sqlite && holdings.is_some() && user.is_some();
+        let sql = if together {
+            format!("{state};\n{}", holdings_of("$5", "$6", "$7"))
+        } else {
+            state
+        };
+        let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(jti)
             .bind(sid)
             .bind(gid)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?;
+            .bind(user.map(UserId::as_str));
+        if together {
+            query = query
+                .bind(format_date(today()))
+                .bind(holdings.unwrap_or(false));
+        }
+        let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        // The holdings' rows, if any, follow the state's: they are the ones with a `kind`.
+        let split = rows
+            .iter()
+            .position(|r| r.try_column("kind").is_ok())
+            .unwrap_or(rows.len());
+        let held_rows = rows.split_off(split);
+        let Some(row) = rows.first() else {
+            return Err(DomainError::Internal(
+                "the access token state query answered no row".into(),
+            ));
+        };
+        let found = match row.try_get::<Option<String>, _>("id").map_err(db_error)? {
+            Some(_) => user_from_rows(&rows)?,
+            None => None,
+        };
+        let held = match (holdings, &found) {
+            (Some(_), Some(_)) if together => Some(holdings_from(
+                held_rows
+                    .iter()
+                    .map(sqlx::FromRow::from_row)
+                    .collect::<std::result::Result<Vec<HeldRow>, _>>()
+                    .map_err(db_error)?,
+            )),
+            (Some(permissions), Some(u)) => Some(self.holdings(tenant, &u.id, permissions).await?),
+            _ => None,
+        };
         Ok(AccessTokenState {
             revoked: row.try_get("revoked").map_err(db_error)?,
-            session: session(&row).map_err(db_error)?,
-            grant: grant(&row).map_err(db_error)?,
+            session: session(row).map_err(db_error)?,
+            grant: grant(row).map_err(db_error)?,
+            user: found,
+            held,
         })
     }
 }
