@@ -91,20 +91,32 @@ impl Recipient {
 
 /// How a mail names a user: display name, else given and family name, else the email.
 pub fn display_name(user: &User) -> String {
-    if let Some(d) = user
-        .display_name
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
+    greeting(
+        user.display_name.as_deref(),
+        user.given_name.as_deref(),
+        user.family_name.as_deref(),
+        &user.email,
+    )
+}
+
+/// How a mail names someone from the parts of a name: `display`, else `given` and `family`,
+/// else `email`.
+pub fn greeting(
+    display: Option<&str>,
+    given: Option<&str>,
+    family: Option<&str>,
+    email: &str,
+) -> String {
+    if let Some(d) = display.filter(|d| !d.trim().is_empty()) {
         return d.to_string();
     }
-    let parts: Vec<&str> = [user.given_name.as_deref(), user.family_name.as_deref()]
+    let parts: Vec<&str> = [given, family]
         .into_iter()
         .flatten()
         .filter(|p| !p.trim().is_empty())
         .collect();
     if parts.is_empty() {
-        user.email.clone()
+        email.to_string()
     } else {
         parts.join(" ")
     }
