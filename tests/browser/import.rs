@@ -48,7 +48,7 @@ async fn an_administrator_imports_a_csv_from_the_console(b: Backend) {
         .expect("line 3 reported");
     assert!(bad.contains("refused"), "{bad}");
     assert_eq!(
-        lines.iter().filter(|l| l.contains(",created,")).count(),
+        lines.iter().filter(|l| l.contains(",create,")).count(),
         2,
         "{report}"
     );
