@@ -112,7 +112,14 @@ pub async fn request_reset(
         i64::from(links.settings.resets_per_address),
     );
     let issued = store
-        .issue_user_link_within(&tenant.id, &user.id, &link, Some(&mail), Some(quota), &actor)
+        .issue_user_link_within(
+            &tenant.id,
+            &user.id,
+            &link,
+            Some(&mail),
+            Some(quota),
+            &actor,
+        )
         .await?;
     Ok(if issued {
         ResetRequest::Mailed

@@ -5,10 +5,10 @@
 
 use super::ScimCaller;
 use super::error::ScimResult;
+use crate::domain::UserStatus;
 use crate::domain::changes::normalise;
 use crate::domain::mail::{MailKind, OutgoingMail};
 use crate::domain::scim::{ScimUser, ScimUserWrite};
-use crate::domain::UserStatus;
 use crate::mail::{Recipient, Vars, compose, greeting};
 use crate::store::Store;
 

@@ -124,8 +124,7 @@ impl Castellan {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let items = self.outbox(token).await;
-            if items.iter().all(|m| m["status"] == "sent")
-                || tokio::time::Instant::now() > deadline
+            if items.iter().all(|m| m["status"] == "sent") || tokio::time::Instant::now() > deadline
             {
                 return items;
             }

@@ -70,7 +70,11 @@ async fn concurrent_requests_for_one_address_queue_exactly_the_limit(b: Backend)
             .count()
     };
     assert_eq!(resets("Rosé.Reset@acme.test"), LIMIT as usize, "{v}");
-    assert_eq!(resets("other@acme.test"), 1, "another address has its own count");
+    assert_eq!(
+        resets("other@acme.test"),
+        1,
+        "another address has its own count"
+    );
     // Later requests are still refused.
     let links = Links {
         public_url: "http://localhost",

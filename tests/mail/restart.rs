@@ -47,7 +47,10 @@ async fn setup(b: Backend, lease_secs: u64) -> (TestDb, Setup) {
 
 /// The invitations of an outbox.
 fn invitations(outbox: &[Value]) -> Vec<&Value> {
-    outbox.iter().filter(|m| m["kind"] == "invitation").collect()
+    outbox
+        .iter()
+        .filter(|m| m["kind"] == "invitation")
+        .collect()
 }
 
 /// Each received message's Message-ID and how often it came; each recipient's count too.
@@ -87,7 +90,10 @@ async fn killed_before_sending_sends_each_mail_once_after_restart(b: Backend) {
     let outbox = first.outbox(&token).await;
     let waiting = invitations(&outbox);
     assert_eq!(waiting.len(), 5, "{outbox:?}");
-    assert!(waiting.iter().all(|m| m["status"] == "pending"), "{outbox:?}");
+    assert!(
+        waiting.iter().all(|m| m["status"] == "pending"),
+        "{outbox:?}"
+    );
     assert!(
         waiting.iter().any(|m| m["attempts"].as_i64() >= Some(1)),
         "the worker tried: {outbox:?}"
@@ -143,16 +149,17 @@ async fn killed_while_the_server_holds_data_sends_it_once_after_restart(b: Backe
     let mail = invitations(&outbox)[0];
     assert_eq!(mail["status"], "sent", "{mail}");
     assert_eq!(mail["attempts"], 2, "the killed attempt counts: {mail}");
-    assert_eq!(mail["message_id"].as_str(), Some(header(&got[0], "Message-ID")));
+    assert_eq!(
+        mail["message_id"].as_str(),
+        Some(header(&got[0], "Message-ID"))
+    );
 }
 
 /// The honest limit: the SMTP server accepted the message (`250`) and the server is killed
 /// before it recorded `sent` (here: while it waits for the answer to QUIT). The outbox cannot
 /// know the message went out, so after the lease the restarted server sends it again; the copy
 /// has the same Message-ID, so a receiver can tell it is the same message.
-async fn killed_after_the_server_accepted_sends_a_second_copy_with_the_same_message_id(
-    b: Backend,
-) {
+async fn killed_after_the_server_accepted_sends_a_second_copy_with_the_same_message_id(b: Backend) {
     if Sink::available().is_none() {
         return;
     }
@@ -165,7 +172,11 @@ async fn killed_after_the_server_accepted_sends_a_second_copy_with_the_same_mess
     assert_eq!(accepted.len(), 1, "accepted by the first SMTP server");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let outbox = first.outbox(&token).await;
-    assert_eq!(invitations(&outbox)[0]["status"], "pending", "not recorded yet");
+    assert_eq!(
+        invitations(&outbox)[0]["status"],
+        "pending",
+        "not recorded yet"
+    );
     first.kill();
 
     let sink = Sink::start(0).await;

@@ -100,7 +100,11 @@ async fn a_put_or_patch_of_the_address_tells_the_old_one_once(b: Backend) {
 
     // Okta: PUT of the whole user with the new address. In the outbox before any worker ran.
     let (st, v) = d
-        .send(reqwest::Method::PUT, &path, okta("chloé@nouvelle.test", "fr", true))
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            okta("chloé@nouvelle.test", "fr", true),
+        )
         .await;
     assert_eq!(st, 200, "{v}");
     let told = d.told().await;
@@ -110,7 +114,11 @@ async fn a_put_or_patch_of_the_address_tells_the_old_one_once(b: Backend) {
     let got = deliver(&d, &sink).await;
     assert_eq!(got.len(), 1, "one mail, to the old address only: {got:?}");
     assert_eq!(header(&got[0], "To"), "chloe@acme.test");
-    assert!(header(&got[0], "Subject").contains("a changé"), "{}", got[0]);
+    assert!(
+        header(&got[0], "Subject").contains("a changé"),
+        "{}",
+        got[0]
+    );
     let text = part(&got[0], "text/plain");
     assert!(text.contains("chloé@nouvelle.test"), "{text}");
     assert!(text.contains("Chloé Durand <i>"), "{text}");
@@ -119,7 +127,10 @@ async fn a_put_or_patch_of_the_address_tells_the_old_one_once(b: Backend) {
     assert!(crate::sink::headers(&got[0], "List-Unsubscribe").is_empty());
     // The user's mandatory notification is recorded, and the worker mails it no second time.
     let (_, events) = d.s.get(&format!("/users/{id}/notification-events")).await;
-    assert!(events.to_string().contains("security.email_changed"), "{events}");
+    assert!(
+        events.to_string().contains("security.email_changed"),
+        "{events}"
+    );
 
     // Entra ID: PATCH of the work address by a value filter.
     let ops = json!({"schemas": [PATCH], "Operations": [
@@ -140,7 +151,11 @@ async fn a_put_or_patch_of_the_address_tells_the_old_one_once(b: Backend) {
     let got = deliver(&d, &sink).await;
     assert_eq!(got.len(), 3, "{got:?}");
     let to = |addr: &str| got.iter().filter(|m| header(m, "To") == addr).count();
-    assert_eq!(to("chloé@nouvelle.test"), 1, "the PUT's new address, told by Entra's PATCH");
+    assert_eq!(
+        to("chloé@nouvelle.test"),
+        1,
+        "the PUT's new address, told by Entra's PATCH"
+    );
     assert_eq!(to("c.durand@entra.test"), 1, "told by Okta's PATCH");
     let last = got
         .iter()
@@ -169,18 +184,28 @@ async fn no_mail_without_a_change_or_for_users_not_active(b: Backend) {
     assert_eq!(st, 200, "{v}");
     // Deactivated and moved in one write: an inactive user is not mailed; nor while inactive.
     let (st, v) = d
-        .send(reqwest::Method::PUT, &path, okta("gone@acme.test", "en", false))
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            okta("gone@acme.test", "en", false),
+        )
         .await;
     assert_eq!(st, 200, "{v}");
     let (st, v) = d
-        .send(reqwest::Method::PUT, &path, okta("gone2@acme.test", "en", false))
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            okta("gone2@acme.test", "en", false),
+        )
         .await;
     assert_eq!(st, 200, "{v}");
 
     // An invited user (the admin API) has been told nothing but the invitation.
-    let (st, u) = d
-        .s
-        .post("/users", json!({"email": "invited@acme.test", "invite": true}))
+    let (st, u) =
+        d.s.post(
+            "/users",
+            json!({"email": "invited@acme.test", "invite": true}),
+        )
         .await;
     assert_eq!(st, 201, "{u}");
     let invited = format!("/Users/{}", u["id"].as_str().unwrap());
