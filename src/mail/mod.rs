@@ -39,7 +39,9 @@
 //! lease (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite one `UPDATE ... RETURNING`), sends them,
 //! and marks them `sent`; a failed attempt is retried with exponential backoff and jitter up to
 //! `mail.max_attempts`, then `failed`. A worker that dies mid-send loses its lease and the
-//! message is due again. Bodies are sealed with the master key at rest and erased once sent.
+//! message is due again. That is at-least-once at the SMTP level: a worker killed after the
+//! server accepted a message but before `sent` was committed leaves it due, and it is sent
+//! again with the same Message-ID (`tests/mail/restart.rs`). Bodies are sealed with the master key at rest and erased once sent.
 //!
 //! Without `smtp_url` (the default) nothing fails: each mail's text, link included, is written
 //! to the log at info level with a hint that SMTP is not configured, and marked `logged`.
