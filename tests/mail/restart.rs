@@ -225,6 +225,60 @@ async fn two_servers_on_one_postgres_send_each_mail_once() {
     );
 }
 
+/// Two servers on one PostgreSQL database; 40 invitations wait while the SMTP server is down;
+/// it comes up and one server is killed with SIGKILL while the mail flows. Nothing is lost:
+/// every mail arrives, the messages the dead server had claimed go out once its lease ran out,
+/// and at most the one it was sending at the kill arrives twice (same Message-ID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_while_delivering_loses_no_mail() {
+    if Sink::available().is_none() {
+        return;
+    }
+    const MAILS: usize = 40;
+    let (_db, setup) = setup(Backend::Postgres, 3).await;
+    let port = free_port();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let mut a = setup.serve(&smtp);
+    let b = setup.serve(&smtp);
+    let token = a.token.clone().or(b.token.clone()).expect("one bootstraps");
+    assert_eq!(futures_join([&a, &b], &token, MAILS).await, MAILS);
+    let outbox = b.outbox(&token).await;
+    let waiting = invitations(&outbox);
+    assert_eq!(waiting.len(), MAILS);
+    assert!(
+        waiting.iter().all(|m| m["status"] == "pending"),
+        "{outbox:?}"
+    );
+
+    let sink = Sink::start(port).await;
+    sink.wait_for(3, 30).await;
+    a.kill();
+    let killed_at = sink.messages().len();
+    let got = settle(&sink, MAILS, 60).await;
+    eprintln!(
+        "killed after {killed_at} deliveries; {} messages for {MAILS} mails",
+        got.len()
+    );
+    let (ids, to) = counts(&got);
+    assert_eq!(
+        ids.len(),
+        MAILS,
+        "every mail arrived: {} of {MAILS}",
+        ids.len()
+    );
+    assert_eq!(to.len(), MAILS);
+    assert!(
+        got.len() <= MAILS + 1,
+        "at most the message in flight at the kill twice: {} received",
+        got.len()
+    );
+    let outbox = b.all_sent(&token, 10).await;
+    assert!(
+        invitations(&outbox).iter().all(|m| m["status"] == "sent"),
+        "{outbox:?}"
+    );
+}
+
 /// Makes `n` invitations, alternately through each server, eight at a time; how many.
 async fn futures_join(servers: [&Castellan; 2], token: &str, n: usize) -> usize {
     let emails: Vec<String> = (0..n).map(|i| format!("replica{i}@acme.test")).collect();
