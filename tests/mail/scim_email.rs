@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 backends!(
     a_put_or_patch_of_the_address_tells_the_old_one_once,
     no_mail_without_a_change_or_for_users_not_active,
+    concurrent_changes_tell_each_old_address_once,
 );
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -221,4 +222,59 @@ async fn no_mail_without_a_change_or_for_users_not_active(b: Backend) {
     let got = deliver(&d, &sink).await;
     assert_eq!(got.len(), 1, "the invitation only: {got:?}");
     assert_eq!(header(&got[0], "To"), "invited@acme.test");
+}
+
+/// Six directory writes at once, each to another address: they queue on the user's row, and
+/// each tells the address it replaced, naming the one that replaced it. Followed from the first
+/// address, the mails form one chain through every address to the user's final one.
+async fn concurrent_changes_tell_each_old_address_once(b: Backend) {
+    if Sink::available().is_none() {
+        return;
+    }
+    let sink = Sink::start(0).await;
+    let d = std::sync::Arc::new(Directory::start(b, &sink).await);
+    let id = d.user("start@acme.test", "en").await;
+    let names = ["amber", "birch", "cedar", "delta", "ember", "fjord"];
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|n| {
+            let (d, path) = (d.clone(), format!("/Users/{id}"));
+            let email = format!("{n}@acme.test");
+            tokio::spawn(async move {
+                d.send(reqwest::Method::PUT, &path, okta(&email, "en", true))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        assert_eq!(st, 200, "{v}");
+    }
+    let (_, user) = d.s.get(&format!("/users/{id}")).await;
+    let last = user["email"].as_str().unwrap().to_string();
+    let got = deliver(&d, &sink).await;
+    assert_eq!(got.len(), names.len(), "one mail per change: {got:?}");
+    let mut next = std::collections::HashMap::new();
+    for m in &got {
+        let text = part(m, "text/plain");
+        let to = header(m, "To").to_string();
+        let new = names
+            .iter()
+            .map(|n| format!("{n}@acme.test"))
+            .find(|a| text.contains(a.as_str()))
+            .expect("the mail names the new address");
+        assert!(next.insert(to, new).is_none(), "each address told once");
+    }
+    let mut at = "start@acme.test".to_string();
+    let mut seen = 0;
+    while let Some(n) = next.get(&at) {
+        at = n.clone();
+        seen += 1;
+    }
+    assert_eq!(
+        seen,
+        names.len(),
+        "one chain through every address: {next:?}"
+    );
+    assert_eq!(at, last, "ending at the user's address");
 }
