@@ -87,16 +87,6 @@ pub async fn request_reset(
         Some(u) if u.status == UserStatus::Active => u,
         _ => return Ok(ResetRequest::NoSuchUser),
     };
-    let since = now_ms() - links.settings.window_ms();
-    let sent = store
-        .list_mail(&tenant.id, Some(&user.email), None, 100)
-        .await?
-        .iter()
-        .filter(|m| m.kind == MailKind::PasswordReset.as_str() && m.created_at > since)
-        .count();
-    if sent >= links.settings.resets_per_address as usize {
-        return Ok(ResetRequest::Limited);
-    }
     let secret = new_secret("");
     let mut vars = Vars::new();
     vars.insert("link", links.url(tenant, "reset", &secret));
@@ -116,10 +106,26 @@ pub async fn request_reset(
         email: None,
     };
     let actor = Actor::of_user(&user.id, "forgot password");
-    store
-        .issue_user_link_for(&tenant.id, &user.id, &link, Some(&mail), &actor)
+    // The limit per address is counted from the outbox in the transaction that adds the mail.
+    let quota = (
+        now_ms() - links.settings.window_ms(),
+        i64::from(links.settings.resets_per_address),
+    );
+    let issued = store
+        .issue_user_link_within(
+            &tenant.id,
+            &user.id,
+            &link,
+            Some(&mail),
+            Some(quota),
+            &actor,
+        )
         .await?;
-    Ok(ResetRequest::Mailed)
+    Ok(if issued {
+        ResetRequest::Mailed
+    } else {
+        ResetRequest::Limited
+    })
 }
 
 /// The active user a live reset link of `tenant` is for.

@@ -210,6 +210,19 @@ pub struct ScimUserFields {
     pub department: Option<String>,
 }
 
+impl ScimUserFields {
+    /// The address the user signs in with and is mailed at: the primary email, else the
+    /// first, else the userName.
+    pub fn sign_in_email(&self) -> String {
+        self.emails
+            .iter()
+            .find(|e| e.primary)
+            .or_else(|| self.emails.first())
+            .map(|e| e.value.clone())
+            .unwrap_or_else(|| self.user_name.clone())
+    }
+}
+
 /// A validated SCIM write of a user: the whole profile, replacing what is stored.
 #[derive(Clone, Debug)]
 pub struct ScimUserWrite {

@@ -39,7 +39,9 @@
 //! lease (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite one `UPDATE ... RETURNING`), sends them,
 //! and marks them `sent`; a failed attempt is retried with exponential backoff and jitter up to
 //! `mail.max_attempts`, then `failed`. A worker that dies mid-send loses its lease and the
-//! message is due again. Bodies are sealed with the master key at rest and erased once sent.
+//! message is due again. That is at-least-once at the SMTP level: a worker killed after the
+//! server accepted a message but before `sent` was committed leaves it due, and it is sent
+//! again with the same Message-ID (`tests/mail/restart.rs`). Bodies are sealed with the master key at rest and erased once sent.
 //!
 //! Without `smtp_url` (the default) nothing fails: each mail's text, link included, is written
 //! to the log at info level with a hint that SMTP is not configured, and marked `logged`.
@@ -91,20 +93,32 @@ impl Recipient {
 
 /// How a mail names a user: display name, else given and family name, else the email.
 pub fn display_name(user: &User) -> String {
-    if let Some(d) = user
-        .display_name
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-    {
+    greeting(
+        user.display_name.as_deref(),
+        user.given_name.as_deref(),
+        user.family_name.as_deref(),
+        &user.email,
+    )
+}
+
+/// How a mail names someone from the parts of a name: `display`, else `given` and `family`,
+/// else `email`.
+pub fn greeting(
+    display: Option<&str>,
+    given: Option<&str>,
+    family: Option<&str>,
+    email: &str,
+) -> String {
+    if let Some(d) = display.filter(|d| !d.trim().is_empty()) {
         return d.to_string();
     }
-    let parts: Vec<&str> = [user.given_name.as_deref(), user.family_name.as_deref()]
+    let parts: Vec<&str> = [given, family]
         .into_iter()
         .flatten()
         .filter(|p| !p.trim().is_empty())
         .collect();
     if parts.is_empty() {
-        user.email.clone()
+        email.to_string()
     } else {
         parts.join(" ")
     }

@@ -2,6 +2,7 @@
 
 pub mod bulk;
 pub mod discovery;
+pub mod email_change;
 pub mod error;
 pub mod expand;
 pub mod filter;

@@ -241,7 +241,15 @@ async fn write_user(
 ) -> ScimResult<ScimUser> {
     let was_active = matches!(before.status, UserStatus::Active | UserStatus::Invited);
     let actor = caller.actor();
-    let change = store.scim_replace_user(caller.tenant_id(), &before.id, if_match, &w, &actor);
+    let tell = super::email_change::old_address_mail(store, caller, before, &w).await?;
+    let change = store.scim_replace_user(
+        caller.tenant_id(),
+        &before.id,
+        if_match,
+        &w,
+        tell.as_ref(),
+        &actor,
+    );
     let after = if was_active && !w.active {
         notifier
             .ending_sessions_of(store, &caller.tenant, &before.id, change)

@@ -99,6 +99,10 @@ forward! {
     /// link of the same purpose stops working).
     fn issue_user_link_for(&self, tenant: &TenantId, user: &UserId, link: &account_email::NewLink<'_>,
         mail: Option<&mail::OutgoingMail>, actor: &Actor) -> ();
+    /// `issue_user_link_for` unless the address of `mail` was sent `max` mails of its kind
+    /// since `since_ms` (`quota`); whether it was issued. Atomic per user.
+    fn issue_user_link_within(&self, tenant: &TenantId, user: &UserId, link: &account_email::NewLink<'_>,
+        mail: Option<&mail::OutgoingMail>, quota: Option<(i64, i64)>, actor: &Actor) -> bool;
     /// The user, purpose and address of a live confirmation or change link.
     fn email_link(&self, tenant: &TenantId, token_hash: &str) -> Option<(UserId, String, String)>;
     /// Uses a reset link: the new password, every session ended, every grant revoked, notified.
@@ -512,7 +516,7 @@ forward! {
     fn scim_create_users(&self, tenant: &TenantId, writes: &[scim::ScimUserWrite], max_errors: Option<usize>,
         actor: &Actor) -> Vec<Result<scim::ScimUser>>;
     fn scim_replace_user(&self, tenant: &TenantId, id: &UserId, version: Option<i64>, w: &scim::ScimUserWrite,
-        actor: &Actor) -> scim::ScimUser;
+        tell_old: Option<&mail::OutgoingMail>, actor: &Actor) -> scim::ScimUser;
     /// Deactivates a user and hides them from SCIM (DELETE with the `deactivate` setting).
     fn scim_remove_user(&self, tenant: &TenantId, id: &UserId, actor: &Actor) -> ();
     /// `scim_remove_user` if the user is still at `version` (when given).

@@ -17,6 +17,7 @@ mod app;
 mod apps;
 mod chromium;
 mod directory;
+mod import;
 mod invite;
 mod mailed;
 mod org;

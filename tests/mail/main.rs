@@ -13,6 +13,10 @@ mod durability;
 mod import_invite;
 mod invitations;
 mod notifications;
+mod process;
+mod reset_limit;
+mod restart;
+mod scim_email;
 mod sink;
 
 use castellan::mail::worker::Worker;

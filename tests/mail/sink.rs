@@ -70,6 +70,12 @@ impl Sink {
 
     /// Starts a sink on `port` (0: a free one) writing into a fresh directory.
     pub async fn start(port: u16) -> Sink {
+        Self::start_mode(port, "").await
+    }
+
+    /// A sink in `mode` (see `tests/support/smtp_sink.py`): `stall-data` never answers a
+    /// message's DATA, `stall-quit` accepts each message and never answers QUIT.
+    pub async fn start_mode(port: u16, mode: &str) -> Sink {
         use tokio::io::AsyncBufReadExt;
         let dir =
             std::env::temp_dir().join(format!("castellan-sink-{}", uuid::Uuid::new_v4().simple()));
@@ -78,6 +84,7 @@ impl Sink {
             .arg(script)
             .arg(&dir)
             .arg(port.to_string())
+            .arg(mode)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -111,6 +118,16 @@ impl Sink {
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
             .collect()
+    }
+
+    /// How many messages a `stall-data` sink holds unanswered.
+    pub fn stalled(&self) -> usize {
+        std::fs::read_dir(&self.dir).map_or(0, |entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".stalled"))
+                .count()
+        })
     }
 
     /// Waits (up to `secs`) until at least `n` messages arrived; returns them all.

@@ -184,17 +184,34 @@ impl Backend {
         p.email = new;
         p.email_verified = true;
         write_profile(&mut tx, tenant, &user, &p).await?;
+        self.email_changed_in(&mut tx, tenant, &user, mail).await?;
+        let after = Self::user_tx(&mut tx, tenant, &user).await?;
+        let change = Change::new("user.email.change", "user", &user)
+            .before(&before)
+            .after(&after);
+        commit(tx, tenant, &actor, change).await?;
+        Ok(Some(user))
+    }
+
+    /// Inside `tx`, the transaction that changed `user`'s address: the mandatory
+    /// `security.email_changed` notification, and its mail `mail` to the old address (the
+    /// notification is marked mailed, so the worker sends no other copy to the new address).
+    pub(super) async fn email_changed_in(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantId,
+        user: &UserId,
+        mail: &OutgoingMail,
+    ) -> Result<()> {
         super::mfa::notify(
-            &mut tx,
+            tx,
             tenant,
-            &user,
+            user,
             "security.email_changed",
             "Your email address was changed",
             serde_json::json!({ "event": "email_changed" }),
         )
         .await?;
-        // Its mail is the one to the old address, written here; the worker must not send
-        // another to the new one.
         sqlx::query(
             "UPDATE notifications SET mailed_at = $3 WHERE tenant_id = $1 AND user_id = $2
              AND event_type = 'security.email_changed' AND mailed_at IS NULL",
@@ -202,15 +219,10 @@ impl Backend {
         .bind(tenant.as_str())
         .bind(user.as_str())
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
-        self.enqueue_mail_in(&mut tx, mail).await?;
-        let after = Self::user_tx(&mut tx, tenant, &user).await?;
-        let change = Change::new("user.email.change", "user", &user)
-            .before(&before)
-            .after(&after);
-        commit(tx, tenant, &actor, change).await?;
-        Ok(Some(user))
+        self.enqueue_mail_in(tx, mail).await?;
+        Ok(())
     }
 }

@@ -57,6 +57,24 @@ impl Backend {
         mail: Option<&crate::domain::mail::OutgoingMail>,
         actor: &Actor,
     ) -> Result<()> {
+        self.issue_user_link_within(tenant, user, link, mail, None, actor)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Backend::issue_user_link_for`] unless `quota` (`(since_ms, max)`) says the address of
+    /// `mail` was sent `max` mails of its kind since `since_ms`: then nothing is written and
+    /// the answer is false. The count and the write are one transaction that holds the user's
+    /// row, so of many requests at once at most `max` pass.
+    pub async fn issue_user_link_within(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        link: &NewLink<'_>,
+        mail: Option<&crate::domain::mail::OutgoingMail>,
+        quota: Option<(i64, i64)>,
+        actor: &Actor,
+    ) -> Result<bool> {
         let NewLink {
             purpose,
             token_hash,
@@ -64,6 +82,33 @@ impl Backend {
             email,
         } = *link;
         let mut tx = self.write_tx().await?;
+        if let (Some((since, max)), Some(mail)) = (quota, mail) {
+            // Requests for one user queue here (SQLite's write transaction excludes them all).
+            sqlx::query_scalar::<super::DB, String>(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM users WHERE tenant_id = $1 AND id = $2{}",
+                super::DIALECT.for_update()
+            )))
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .ok_or(DomainError::NotFound("user"))?;
+            let sent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = $1 AND recipient = $2
+                 AND kind = $3 AND created_at > $4",
+            )
+            .bind(tenant.as_str())
+            .bind(&mail.to)
+            .bind(mail.kind.as_str())
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if sent >= max {
+                return Ok(false);
+            }
+        }
         let now = now_ms();
         sqlx::query(
             "DELETE FROM user_links WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL",
@@ -97,7 +142,8 @@ impl Backend {
         }
         let change = Change::new("user.link.issue", "user", user)
             .after(serde_json::json!({ "purpose": purpose, "expires_at": now + ttl_ms }));
-        commit(tx, tenant, actor, change).await
+        commit(tx, tenant, actor, change).await?;
+        Ok(true)
     }
 
     /// The user a live link (unused, unexpired, of `purpose`) of the tenant is for.

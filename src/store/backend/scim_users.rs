@@ -9,6 +9,7 @@ use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::changes::normalise;
 use crate::domain::clock::{now_ms, now_us};
+use crate::domain::mail::OutgoingMail;
 use crate::domain::scim::*;
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap};
@@ -516,12 +517,16 @@ impl Backend {
 
     /// Replaces a user's SCIM profile if the stored version is `version` (when given).
     /// `active: false` deactivates: sessions end, grants are revoked, in the same transaction.
+    /// `tell_old`: the "your address was changed" mail to the user's current address, written
+    /// (with the mandatory `security.email_changed` notification) in the same transaction when
+    /// the write moves an active user, who stays active, off that address.
     pub async fn scim_replace_user(
         &self,
         tenant: &TenantId,
         id: &UserId,
         version: Option<i64>,
         w: &ScimUserWrite,
+        tell_old: Option<&OutgoingMail>,
         actor: &Actor,
     ) -> Result<ScimUser> {
         let mut tx = self.write_tx().await?;
@@ -546,6 +551,14 @@ impl Backend {
         }
         write_scim_fields(&mut tx, tenant, id, w, status, true).await?;
         super::users::write_attributes(&mut tx, id, &w.attributes).await?;
+        if let Some(mail) = tell_old {
+            let old = normalise(&sign_in_email(&before.fields));
+            let moved = normalise(&mail.to) == old && normalise(&sign_in_email(&w.fields)) != old;
+            let stays = before.status == UserStatus::Active && status == UserStatus::Active;
+            if moved && stays {
+                self.email_changed_in(&mut tx, tenant, id, mail).await?;
+            }
+        }
         let action = if status == UserStatus::Inactive && was_active {
             super::users::end_sign_in_state(&mut tx, id).await?;
             "user.deactivate"
@@ -626,12 +639,7 @@ impl Backend {
 
 /// The sign-in email: the primary email, else the first, else the user name.
 pub(super) fn sign_in_email(f: &ScimUserFields) -> String {
-    f.emails
-        .iter()
-        .find(|e| e.primary)
-        .or_else(|| f.emails.first())
-        .map(|e| e.value.clone())
-        .unwrap_or_else(|| f.user_name.clone())
+    f.sign_in_email()
 }
 
 /// The audit log's view of a SCIM user.
