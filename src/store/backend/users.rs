@@ -795,19 +795,6 @@ where
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn prefix_bounds() {
-        assert_eq!(super::prefix_upper_bound("abc").as_deref(), Some("abd"));
-        assert_eq!(
-            super::prefix_upper_bound("a\u{10FFFF}").as_deref(),
-            Some("b")
-        );
-        assert_eq!(super::prefix_upper_bound(""), None);
-    }
-}
-
 /// The columns that, after [`USER_COLUMNS`], bring a user's custom attributes (a row each) from
 /// `user_attributes ua JOIN attribute_defs d`.
 pub(super) const ATTRIBUTE_COLUMNS: &str =
@@ -837,4 +824,17 @@ pub(super) fn user_from_rows(rows: &[<DB as sqlx::Database>::Row]) -> Result<Opt
         attributes.insert(key, attribute_json(&kind, &value, num));
     }
     Ok(Some(user.into_user(attributes)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefix_bounds() {
+        assert_eq!(super::prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(
+            super::prefix_upper_bound("a\u{10FFFF}").as_deref(),
+            Some("b")
+        );
+        assert_eq!(super::prefix_upper_bound(""), None);
+    }
 }
