@@ -1667,3 +1667,59 @@ async fn a_users_sessions_end_with_their_grants(b: Backend) {
 }
 
 both!(a_users_sessions_end_with_their_grants);
+
+/// Shared fixed-window counters (password reset requests per client address, counted by every
+/// replica together): concurrent events each get their own count, a window ends and a new one
+/// starts at the next event, keys and tenants count apart, and ended windows are purged.
+async fn event_windows_count_once_each_and_restart(b: Backend) {
+    let (_db, store, tenant, _) = fresh(b).await;
+    let t = &tenant.id;
+    let now = clock::now_ms();
+    let window = 60_000;
+    let mut counts: Vec<i64> = futures_util::future::join_all((0..12).map(|_| {
+        let store = store.clone();
+        let t = t.clone();
+        async move { store.count_event(&t, "forgot:192.0.2.1", window, now).await }
+    }))
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=12).collect::<Vec<i64>>(),
+        "each event counted once"
+    );
+    let other_key = store.count_event(t, "forgot:192.0.2.2", window, now).await;
+    assert_eq!(other_key.unwrap(), 1);
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    let elsewhere = store
+        .count_event(&other.id, "forgot:192.0.2.1", window, now)
+        .await;
+    assert_eq!(elsewhere.unwrap(), 1, "another tenant counts apart");
+    // Within the window: 13; at its end a new window starts with this event.
+    let later = store
+        .count_event(t, "forgot:192.0.2.1", window, now + window - 1)
+        .await;
+    assert_eq!(later.unwrap(), 13);
+    let next = store
+        .count_event(t, "forgot:192.0.2.1", window, now + window)
+        .await;
+    assert_eq!(next.unwrap(), 1);
+    // Windows that ended are purged; the live one stays and keeps counting.
+    store.count_event(t, "old", 1, now - 10_000).await.unwrap();
+    store.purge_expired().await.unwrap();
+    assert_eq!(
+        store.count_event(t, "old", 1, now - 10_000).await.unwrap(),
+        1
+    );
+    let live = store
+        .count_event(t, "forgot:192.0.2.1", window, now + window + 1)
+        .await;
+    assert_eq!(live.unwrap(), 2, "the live window was kept");
+}
+
+both!(event_windows_count_once_each_and_restart);

@@ -536,6 +536,9 @@ forward! {
 forward! {
     /// Counts one attempt at `subject`'s secret before it is judged (atomic).
     fn throttle_attempt(&self, tenant: &TenantId, subject: &str, policy: &throttle::Policy, now: i64, ticket: &str) -> throttle::Attempt;
+    /// Counts one event for `key` in the tenant's fixed window of `window_ms`: how many the
+    /// window holds with it (shared by every replica).
+    fn count_event(&self, tenant: &TenantId, key: &str, window_ms: i64, now: i64) -> i64;
     /// Forgets a subject's failures (its secret was right).
     fn throttle_forget(&self, tenant: &TenantId, subject: &str) -> ();
     /// Takes back one counted failure of a subject (a success from a client address).

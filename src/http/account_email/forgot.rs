@@ -2,8 +2,9 @@
 //! page whatever happens next, and it does not wait for it: the request is handed to a task
 //! (`admin::account_email::request_reset`), so whether the address is known, sent a link or
 //! over its limit shows neither in the page nor in the time it takes. A client address that
-//! asked `resets_per_client` times in the window is not heard further (same page). The form
-//! carries the browser's CSRF token.
+//! asked `resets_per_client` times in the window is not heard further (same page): counted by
+//! each replica in memory (cheap, before any task starts) and by all replicas together in the
+//! database. The form carries the browser's CSRF token.
 
 use super::texts::EmailTexts;
 use crate::admin::account_email::{self, Links};
@@ -109,7 +110,7 @@ pub async fn submit(
         settings.window_ms(),
         now_ms(),
     ) {
-        ask(&s, &tenant, &email);
+        ask(&s, &tenant, &email, &ip);
     } else {
         tracing::info!(tenant = %tenant.slug, "password reset requests from one client address over the limit");
     }
@@ -122,11 +123,28 @@ pub async fn submit(
     page(&tenant, lang, step)
 }
 
-/// Hands the request to a task: the page answers without waiting for it.
-fn ask(s: &AppState, tenant: &Tenant, email: &str) {
+/// Hands the request to a task: the page answers without waiting for it. The task counts the
+/// request against the client address's limit in the database too (the in-memory count above
+/// is each replica's own; this one is shared by every replica), then asks for the mail.
+fn ask(s: &AppState, tenant: &Tenant, email: &str, ip: &str) {
     let (store, config) = (s.store.clone(), s.config.clone());
-    let (tenant, email) = (tenant.clone(), email.to_owned());
+    let (tenant, email, key) = (tenant.clone(), email.to_owned(), format!("forgot:{ip}"));
     tokio::spawn(async move {
+        let settings = &config.account_email;
+        let counted = store
+            .count_event(&tenant.id, &key, settings.window_ms(), now_ms())
+            .await;
+        match counted {
+            Ok(n) if n <= i64::from(settings.resets_per_client) => {}
+            Ok(_) => {
+                tracing::info!(tenant = %tenant.slug, "password reset requests from one client address over the limit (all replicas)");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(tenant = %tenant.slug, error = %e, "a password reset request could not be counted; not sent");
+                return;
+            }
+        }
         let links = Links::of(&config);
         match account_email::request_reset(&store, &tenant, &email, links).await {
             Ok(outcome) => {

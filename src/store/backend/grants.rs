@@ -327,6 +327,7 @@ impl Backend {
                 "DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $1",
                 day_ago,
             ),
+            ("DELETE FROM rate_windows WHERE ends_at < $1", now),
         ] {
             total += sqlx::query(sql)
                 .bind(at)

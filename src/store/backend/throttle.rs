@@ -151,3 +151,36 @@ impl Backend {
         commit(tx, tenant, actor, change).await
     }
 }
+
+impl Backend {
+    /// Counts one event for `key` in the tenant's fixed window of `window_ms` at `now` (a window
+    /// starts with the first event after the previous one ended) and answers how many events
+    /// the window holds with this one. One atomic upsert: every replica and every parallel
+    /// request counts in the same window.
+    pub async fn count_event(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        window_ms: i64,
+        now: i64,
+    ) -> Result<i64> {
+        let ended = "rate_windows.ends_at <= $3";
+        let sql = format!(
+            "INSERT INTO rate_windows (tenant_id, key, started_at, ends_at, count)
+             VALUES ($1, $2, $3, $3 + $4, 1)
+             ON CONFLICT (tenant_id, key) DO UPDATE SET
+               count = CASE WHEN {ended} THEN 1 ELSE rate_windows.count + 1 END,
+               started_at = CASE WHEN {ended} THEN $3 ELSE rate_windows.started_at END,
+               ends_at = CASE WHEN {ended} THEN $3 + $4 ELSE rate_windows.ends_at END
+             RETURNING count"
+        );
+        sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(key)
+            .bind(now)
+            .bind(window_ms)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+}
