@@ -8,6 +8,7 @@
 mod common;
 
 mod account_email;
+mod account_languages;
 mod account_email_change;
 mod authorization_code;
 mod backchannel_logout;

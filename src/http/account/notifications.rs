@@ -4,6 +4,7 @@
 //! are read from the body by hand.
 
 use super::profile::NoticeQuery;
+use super::field_errors::field_error;
 use super::{Portal, texts::AccountTexts};
 use crate::admin::notifications::{self, CHANNELS, PrefChoice, SetPrefs};
 use crate::domain::DomainError;
@@ -198,7 +199,9 @@ pub async fn save(
     }
     match notifications::set_prefs(&s.store, &p.caller, &p.me.user.id, req).await {
         Ok(_) => p.back_with("/notifications", "saved"),
-        Err(DomainError::Invalid { message, .. }) => {
+        Err(DomainError::Invalid { field, message }) => {
+            let name = field.unwrap_or_default();
+            let message = field_error(p.me.lang, &name, &name, &message);
             page(&s, &p, StatusCode::BAD_REQUEST, None, Some(message)).await
         }
         Err(e) => p.refusal(e),

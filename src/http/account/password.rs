@@ -5,6 +5,7 @@
 //! made in this browser is revoked (`admin::user_sessions::end_others`).
 
 use super::profile::{Field, NoticeQuery};
+use super::field_errors::field_error;
 use super::{Portal, texts::AccountTexts};
 use crate::admin::passwords::{self, Admission, SetPassword};
 use crate::admin::user_sessions;
@@ -173,6 +174,7 @@ pub async fn change(
     match set.await {
         Ok(()) => {}
         Err(DomainError::Invalid { message, .. }) => {
+            let message = field_error(p.me.lang, "password", p.t.new_password, &message);
             return page(&p, StatusCode::BAD_REQUEST, None, Some(("new", message)));
         }
         Err(e) => return p.refusal(e),
