@@ -105,7 +105,7 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-fn like_escape(s: &str) -> String {
+pub(super) fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
