@@ -3,11 +3,11 @@
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
-use crate::console_org::{created, created_id, csrf_of, holder, location, post, signed_in};
+use crate::console_org::{created, csrf_of, holder, location, post, signed_in};
 use serde_json::{Value, json};
 
 /// The memberships of `user` through the admin API.
-async fn memberships_of(s: &TestServer, user: &str) -> Vec<Value> {
+pub(crate) async fn memberships_of(s: &TestServer, user: &str) -> Vec<Value> {
     let (st, v) = s.get(&format!("/users/{user}/memberships")).await;
     assert_eq!(st, 200, "{v}");
     v["items"].as_array().unwrap().clone()

@@ -4,7 +4,8 @@
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
-use crate::console_org::{created, created_id, csrf_of, holder, location, post, signed_in};
+use crate::browser::{Browser, user_with_password};
+use crate::console_org::{created, csrf_of, holder, owner_with_password, post, signed_in};
 use serde_json::{Value, json};
 
 /// The objects every caller of the matrix acts on, fresh for each.

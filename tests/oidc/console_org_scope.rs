@@ -3,7 +3,8 @@
 
 use crate::backends;
 use crate::common::{Backend, TestServer};
-use crate::console_org::{created, created_id, csrf_of, holder, location, post, signed_in};
+use crate::console_employment::memberships_of;
+use crate::console_org::{created, csrf_of, holder, post, signed_in};
 use serde_json::{Value, json};
 
 async fn another_tenants_objects_are_out_of_reach(b: Backend) {

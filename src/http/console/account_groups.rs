@@ -4,8 +4,7 @@
 //! through `admin::accounts` (the functions of `/account-groups`).
 
 use super::accounts::kind_label;
-use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
-use super::groups::page_number;
+use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, CreateAccountGroup, ListAccounts, UpdateAccountGroup};
@@ -44,7 +43,6 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct GroupsQuery {
-    page: Option<String>,
     #[serde(default)]
     notice: String,
 }

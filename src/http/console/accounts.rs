@@ -5,12 +5,11 @@
 //! `admin::accounts` (the functions of `/accounts`). Account groups have their own pages
 //! (`account_groups`).
 
-use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
-use super::groups::page_number;
+use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::users::display_name;
 use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
-use crate::admin::accounts::{self, CreateAccount, ListAccounts, UpdateAccount};
+use crate::admin::accounts::{self, CreateAccount, UpdateAccount};
 use crate::admin::users::{ListUsers, list as list_users};
 use crate::domain::permissions::admin;
 use crate::domain::throttle::Client;
@@ -46,9 +45,6 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountsQuery {
-    #[serde(default)]
-    kind: String,
-    page: Option<String>,
     cursor: Option<String>,
     #[serde(default)]
     notice: String,

@@ -6,11 +6,11 @@
 use super::apps::instant;
 use super::directory_tokens::{confirm_revoke, create_token, revoke};
 use super::{Console, Shell, refusal, render};
-use crate::admin::scim::{self, CreateScimToken, ListScimRequests};
+use crate::admin::scim::{self, ListScimRequests};
 use crate::domain::permissions::admin;
 use crate::domain::scim::{DeleteAction, ScimRequest, ScimSettings, ScimToken};
 use crate::domain::throttle::Client;
-use crate::domain::{DomainError, ScimTokenId};
+use crate::domain::DomainError;
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
 use askama::Template;

@@ -4,7 +4,7 @@
 //! `admin::groups` (the functions of `/groups`), so the same rules hold: granting a group a role
 //! needs power over its members, joining a group needs the permissions its roles give.
 
-use super::forms::{FieldErrors, Posted, matches, page_of, signed_post, status_of};
+use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
 use super::users::display_name;
 use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
@@ -23,7 +23,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
