@@ -81,9 +81,17 @@ async fn field_errors_are_in_the_persons_language(b: Backend) {
         let page = b.get("/t/acme/account/email").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let current = lang.email_link.replace("\">", "\" aria-current=\"page\">");
-        assert!(page.body.contains(&current), "{}: {}", lang.locale, page.body);
         assert!(
-            b.get("/t/acme/account").await.body.contains(lang.email_link),
+            page.body.contains(&current),
+            "{}: {}",
+            lang.locale,
+            page.body
+        );
+        assert!(
+            b.get("/t/acme/account")
+                .await
+                .body
+                .contains(lang.email_link),
             "{}: the email entry, not current on the profile",
             lang.locale
         );

@@ -25,7 +25,12 @@ fn rows(body: &str) -> usize {
 
 /// Each list: its address, the API path and body that create one named `{}`, and how many
 /// the tenant has before (the built-in Guest account).
-fn lists() -> [(&'static str, &'static str, fn(&str) -> serde_json::Value, usize); 3] {
+fn lists() -> [(
+    &'static str,
+    &'static str,
+    fn(&str) -> serde_json::Value,
+    usize,
+); 3] {
     [
         ("groups", "/groups", |n| json!({"display_name": n}), 0),
         (
@@ -34,7 +39,12 @@ fn lists() -> [(&'static str, &'static str, fn(&str) -> serde_json::Value, usize
             |n| json!({"name": n, "kind": "customer"}),
             1,
         ),
-        ("account-groups", "/account-groups", |n| json!({"name": n}), 0),
+        (
+            "account-groups",
+            "/account-groups",
+            |n| json!({"name": n}),
+            0,
+        ),
     ]
 }
 
@@ -58,11 +68,18 @@ async fn lists_page_at_their_boundaries(b: Backend) {
         created(&s, api, body("Name 25")).await;
         let page = browser.get(&url).await;
         assert_eq!(rows(&page.body), 25, "{list}");
-        assert!(page.body.contains(&format!("href=\"{url}?page=2\" rel=\"next\"")));
+        assert!(
+            page.body
+                .contains(&format!("href=\"{url}?page=2\" rel=\"next\""))
+        );
         let second = browser.get(&format!("{url}?page=2")).await;
         assert_eq!(rows(&second.body), 1, "{list}: {}", second.body);
         assert!(second.body.contains("Name 25"), "{list}: sorted by name");
-        assert!(second.body.contains(&format!("href=\"{url}?page=1\" rel=\"prev\"")));
+        assert!(
+            second
+                .body
+                .contains(&format!("href=\"{url}?page=1\" rel=\"prev\""))
+        );
         assert!(!second.body.contains("rel=\"next\""), "{list}");
 
         // Past the end: said so, with the way back; not a number: the first page.
@@ -102,7 +119,14 @@ async fn lists_search_names_in_any_case_beyond_ascii(b: Backend) {
     holder(&s, "admin@acme.test", "administrator").await;
     let browser = signed_in(&s, "admin@acme.test").await;
     for list in ["groups", "accounts", "account-groups"] {
-        for name in ["Équipe Zoë", "ÉQUIPE ZOË Nord", "Equipe Zoe", "100% sûr", "a_b", "ab"] {
+        for name in [
+            "Équipe Zoë",
+            "ÉQUIPE ZOË Nord",
+            "Equipe Zoe",
+            "100% sûr",
+            "a_b",
+            "ab",
+        ] {
             named(&s, list, name).await;
         }
         for (q, n) in [
@@ -120,14 +144,20 @@ async fn lists_search_names_in_any_case_beyond_ascii(b: Backend) {
             assert_eq!(rows, n, "{list} q={q}: {body}");
         }
         let (_, body) = found(&browser, list, "nobody").await;
-        assert!(body.contains("matches. Try another name."), "{list}: {body}");
+        assert!(
+            body.contains("matches. Try another name."),
+            "{list}: {body}"
+        );
         // The search is kept in the form, escaped.
         let (_, body) = found(&browser, list, "<b>é").await;
         assert!(body.contains("value=\"&#60;b&#62;é\"") || body.contains("value=\"&lt;b&gt;é\""));
         // A search no name can hold: a readable refusal, not a 500.
         for (bad, said) in [
             ("a\0b".to_owned(), "contains a control character"),
-            ("x".repeat(201), "a search is at most 200 printable characters"),
+            (
+                "x".repeat(201),
+                "a search is at most 200 printable characters",
+            ),
         ] {
             let page = browser
                 .get(&format!("{C}/{list}?q={}", crate::enc(&bad)))
@@ -162,7 +192,9 @@ async fn lists_search_names_in_any_case_beyond_ascii(b: Backend) {
         .get(&format!("{C}/accounts?q=%C3%A9quipe&kind=provider"))
         .await;
     assert_eq!(rows(&page.body), 0, "{}", page.body);
-    let page = browser.get(&format!("{C}/accounts?q=stra&kind=provider")).await;
+    let page = browser
+        .get(&format!("{C}/accounts?q=stra&kind=provider"))
+        .await;
     assert_eq!(rows(&page.body), 1, "{}", page.body);
     let (_, v) = s.get("/account-groups").await;
     let ag = v["items"][0]["id"].as_str().unwrap().to_owned();
@@ -179,7 +211,10 @@ async fn bulk(s: &TestServer, table: &str, columns: &str, rows: Vec<String>) {
     for chunk in rows.chunks(1000) {
         sql(
             s,
-            &format!("INSERT INTO {table} ({columns}) VALUES {}", chunk.join(", ")),
+            &format!(
+                "INSERT INTO {table} ({columns}) VALUES {}",
+                chunk.join(", ")
+            ),
         )
         .await;
     }
@@ -218,7 +253,14 @@ async fn ten_thousand_of_each_stay_fast(b: Backend) {
             "groups",
             "id, tenant_id, display_name, display_name_f, created_at, updated_at, version",
             (0..n)
-                .map(|i| format!("('{}', '{t}', '{}', '{}', 1, 1, 1)", id(), name(i), folded(i)))
+                .map(|i| {
+                    format!(
+                        "('{}', '{t}', '{}', '{}', 1, 1, 1)",
+                        id(),
+                        name(i),
+                        folded(i)
+                    )
+                })
                 .collect(),
         )
         .await;
@@ -258,8 +300,16 @@ async fn ten_thousand_of_each_stay_fast(b: Backend) {
         let caption = |n: usize| format!("({n})</caption>");
         for (what, address, shows) in [
             ("first page", url.clone(), caption(total)),
-            ("last page", format!("{url}?page=400"), "Team 09990".to_owned()),
-            ("search", format!("{url}?q=TEAM%2009&page=40"), caption(1000)),
+            (
+                "last page",
+                format!("{url}?page=400"),
+                "Team 09990".to_owned(),
+            ),
+            (
+                "search",
+                format!("{url}?q=TEAM%2009&page=40"),
+                caption(1000),
+            ),
         ] {
             let took = median(&browser, &address, &shows).await;
             measured.push(format!("{list} {what}: {took:?}"));

@@ -3,8 +3,8 @@
 //! and CSRF-less requests change nothing; hostile forms are refused, never a 500.
 
 use crate::backends;
-use crate::common::{Backend, TestServer};
 use crate::browser::{Browser, user_with_password};
+use crate::common::{Backend, TestServer};
 use crate::console_org::{created, csrf_of, holder, owner_with_password, post, signed_in};
 use serde_json::{Value, json};
 
@@ -275,7 +275,6 @@ fn posts(w: &World, manager: &str) -> Vec<Post> {
         (format!("{c}/account-groups/{}/delete", w.ag), vec![], false),
     ]
 }
-
 
 async fn matrix_allows_exactly_what_the_api_allows(b: Backend) {
     let s = TestServer::start(b).await;

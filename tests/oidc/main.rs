@@ -8,8 +8,8 @@
 mod common;
 
 mod account_email;
-mod account_languages;
 mod account_email_change;
+mod account_languages;
 mod authorization_code;
 mod backchannel_logout;
 mod browser;
@@ -26,10 +26,10 @@ mod console_apps;
 mod console_audit;
 mod console_catalogue;
 mod console_directory;
+mod console_employment;
 mod console_import;
 mod console_invite;
 mod console_mail;
-mod console_employment;
 mod console_org;
 mod console_org_accounts;
 mod console_org_lists;

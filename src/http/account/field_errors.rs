@@ -50,7 +50,10 @@ const NAMED: &[(&str, fn(String) -> Wrong)] = &[
 
 /// The services' messages about a password (which is never named in them).
 const PASSWORD: &[(&str, fn(String) -> Wrong)] = &[
-    ("a password has at least {} characters", Wrong::PasswordShort),
+    (
+        "a password has at least {} characters",
+        Wrong::PasswordShort,
+    ),
     ("a password has at most {} characters", Wrong::PasswordLong),
     (
         "this password is one of the most commonly used passwords; choose another",
@@ -78,10 +81,7 @@ fn read(message: &str) -> Option<Wrong> {
         // The name may hold a backtick (a typed address): try every "` " that could close it.
         for (at, _) in named.match_indices("` ") {
             let rest = &named[at + 2..];
-            if let Some(w) = NAMED
-                .iter()
-                .find_map(|(p, kind)| fit(p, rest).map(kind))
-            {
+            if let Some(w) = NAMED.iter().find_map(|(p, kind)| fit(p, rest).map(kind)) {
                 return Some(w);
             }
         }
@@ -254,9 +254,18 @@ mod tests {
                 Wrong::TooLong("1024".into()),
             ),
             (attr(AttributeKind::Text, json!(3)), Wrong::NotText),
-            (attr(AttributeKind::Number, json!("three")), Wrong::NotNumber),
-            (attr(AttributeKind::Boolean, json!("maybe")), Wrong::NotBoolean),
-            (attr(AttributeKind::Date, json!("2026-13-40")), Wrong::NotDate),
+            (
+                attr(AttributeKind::Number, json!("three")),
+                Wrong::NotNumber,
+            ),
+            (
+                attr(AttributeKind::Boolean, json!("maybe")),
+                Wrong::NotBoolean,
+            ),
+            (
+                attr(AttributeKind::Date, json!("2026-13-40")),
+                Wrong::NotDate,
+            ),
             (
                 attr(AttributeKind::Enum, json!("green")),
                 Wrong::NotOneOf("red, blue".into()),
@@ -324,7 +333,10 @@ mod tests {
             field_error(Lang::Fr, "badge", "Badge", "`badge` is odd"),
             "Badge is odd"
         );
-        assert_eq!(read("`x` is not a defined attribute"), Some(Wrong::NotDefined));
+        assert_eq!(
+            read("`x` is not a defined attribute"),
+            Some(Wrong::NotDefined)
+        );
         assert_eq!(read("`"), None);
         assert_eq!(read("`a\0` b"), None);
     }

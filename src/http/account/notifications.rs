@@ -3,8 +3,8 @@
 //! the form shows them all). The form works as a plain POST; repeated fields (`on`, `channel`)
 //! are read from the body by hand.
 
-use super::profile::NoticeQuery;
 use super::field_errors::field_error;
+use super::profile::NoticeQuery;
 use super::{Portal, texts::AccountTexts};
 use crate::admin::notifications::{self, CHANNELS, PrefChoice, SetPrefs};
 use crate::domain::DomainError;

@@ -4,8 +4,8 @@
 //! hashing queue); then every other session of the person ends and every refresh token not
 //! made in this browser is revoked (`admin::user_sessions::end_others`).
 
-use super::profile::{Field, NoticeQuery};
 use super::field_errors::field_error;
+use super::profile::{Field, NoticeQuery};
 use super::{Portal, texts::AccountTexts};
 use crate::admin::passwords::{self, Admission, SetPassword};
 use crate::admin::user_sessions;

@@ -4,8 +4,8 @@
 //! through `admin::accounts` (the functions of `/account-groups`).
 
 use super::accounts::kind_label;
-use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::confirm::Confirm;
+use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, CreateAccountGroup, ListAccounts, UpdateAccountGroup};
 use crate::domain::permissions::admin;
@@ -25,7 +25,10 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/account-groups", get(super::org_lists::account_groups_list).post(create))
+        .route(
+            "/t/{tenant}/console/account-groups",
+            get(super::org_lists::account_groups_list).post(create),
+        )
         .route("/t/{tenant}/console/account-groups/new", get(new))
         .route(
             "/t/{tenant}/console/account-groups/{id}",

@@ -5,9 +5,9 @@
 //! `admin::accounts` (the functions of `/accounts`). Account groups have their own pages
 //! (`account_groups`).
 
+use super::confirm::Confirm;
 use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::users::display_name;
-use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, CreateAccount, UpdateAccount};
 use crate::admin::users::{ListUsers, list as list_users};
@@ -29,7 +29,10 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/accounts", get(super::org_lists::accounts_list).post(create))
+        .route(
+            "/t/{tenant}/console/accounts",
+            get(super::org_lists::accounts_list).post(create),
+        )
         .route("/t/{tenant}/console/accounts/new", get(new))
         .route("/t/{tenant}/console/accounts/{id}", get(show).post(update))
         .route(

@@ -4,9 +4,9 @@
 //! `admin::groups` (the functions of `/groups`), so the same rules hold: granting a group a role
 //! needs power over its members, joining a group needs the permissions its roles give.
 
+use super::confirm::Confirm;
 use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
 use super::users::display_name;
-use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
 use crate::admin::groups::{self, CreateGroup, UpdateGroup};
 use crate::admin::roles;
@@ -27,7 +27,10 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/groups", get(super::org_lists::groups_list).post(create))
+        .route(
+            "/t/{tenant}/console/groups",
+            get(super::org_lists::groups_list).post(create),
+        )
         .route("/t/{tenant}/console/groups/new", get(new))
         .route("/t/{tenant}/console/groups/{id}", get(show).post(update))
         .route(

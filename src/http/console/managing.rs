@@ -274,4 +274,3 @@ pub(super) async fn remove_management(
         Err(e) => refusal(e),
     }
 }
-

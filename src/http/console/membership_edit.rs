@@ -353,4 +353,3 @@ pub(super) async fn delete(
         Err(e) => refusal(e),
     }
 }
-

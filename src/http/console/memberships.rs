@@ -9,8 +9,8 @@
 
 use super::forms::FieldErrors;
 use super::managing::{Managed, Manager, managed_items, managers};
-use super::membership_edit::{add, confirm_delete, delete, edit, make_main, save};
 use super::managing::{add_management, remove_management};
+use super::membership_edit::{add, confirm_delete, delete, edit, make_main, save};
 use super::users::display_name;
 use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, ListAccounts};
@@ -151,7 +151,11 @@ struct MembershipsPage {
 }
 
 /// Whether the caller may change `user` (their write scope reaches them, with power over them).
-pub(super) async fn writable(s: &AppState, console: &Console, user: &UserId) -> Result<bool, DomainError> {
+pub(super) async fn writable(
+    s: &AppState,
+    console: &Console,
+    user: &UserId,
+) -> Result<bool, DomainError> {
     match authorised_user(&s.store, &console.caller, user, true).await {
         Ok(_) => Ok(true),
         Err(DomainError::Forbidden(_)) => Ok(false),
@@ -161,7 +165,11 @@ pub(super) async fn writable(s: &AppState, console: &Console, user: &UserId) -> 
 
 /// Whether the caller may change who `user` manages: the page's check to hide the forms (the
 /// service decides): unscoped `users.write` and power over the user.
-pub(super) async fn may_manage(s: &AppState, console: &Console, user: &UserId) -> Result<bool, DomainError> {
+pub(super) async fn may_manage(
+    s: &AppState,
+    console: &Console,
+    user: &UserId,
+) -> Result<bool, DomainError> {
     Ok(
         matches!(console.caller.user_write_scope(), Ok(UserScope::All))
             && writable(s, console, user).await?,
@@ -339,4 +347,3 @@ async fn page(
     )
     .await
 }
-
