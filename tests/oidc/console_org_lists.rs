@@ -23,14 +23,16 @@ fn rows(body: &str) -> usize {
     body.matches("<tr>").count().saturating_sub(1)
 }
 
-/// Each list: its address, the API path and body that create one named `{}`, and how many
-/// the tenant has before (the built-in Guest account).
-fn lists() -> [(
+/// A list: its address under the console, the API path and body that create one named as
+/// given, and how many the tenant has before (the built-in Guest account).
+type List = (
     &'static str,
     &'static str,
     fn(&str) -> serde_json::Value,
     usize,
-); 3] {
+);
+
+fn lists() -> [List; 3] {
     [
         ("groups", "/groups", |n| json!({"display_name": n}), 0),
         (

@@ -27,9 +27,12 @@ enum Wrong {
     NotChannel,
 }
 
+/// A message's shape (`{}` standing for its variable part) and the kind it says.
+type Shape = (&'static str, fn(String) -> Wrong);
+
 /// The services' messages about a named input begin with the name in backticks; what follows
 /// says what is wrong. `(after the name, kind)`, a `{}` standing for the variable part.
-const NAMED: &[(&str, fn(String) -> Wrong)] = &[
+const NAMED: &[Shape] = &[
     ("must not be empty", |_| Wrong::Empty),
     ("must be at most {} printable characters", Wrong::TooLong),
     ("must be at most {} characters", Wrong::TooLong),
@@ -49,7 +52,7 @@ const NAMED: &[(&str, fn(String) -> Wrong)] = &[
 ];
 
 /// The services' messages about a password (which is never named in them).
-const PASSWORD: &[(&str, fn(String) -> Wrong)] = &[
+const PASSWORD: &[Shape] = &[
     (
         "a password has at least {} characters",
         Wrong::PasswordShort,

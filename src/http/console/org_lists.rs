@@ -38,10 +38,10 @@ pub struct ListQuery {
 /// everything).
 fn read(
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<(ListQuery, NamedPage), Response> {
+) -> Result<(ListQuery, NamedPage), DomainError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let number = page_number(query.page.as_deref());
-    let page = NamedPage::new(&query.q, number, PAGE_SIZE as u32).map_err(refusal)?;
+    let page = NamedPage::new(&query.q, number, PAGE_SIZE as u32)?;
     Ok((query, page))
 }
 
@@ -108,7 +108,7 @@ pub async fn groups_list(
     };
     let (query, page) = match read(query) {
         Ok(r) => r,
-        Err(refused) => return refused,
+        Err(e) => return refusal(e),
     };
     let listed = match groups::page(&s.store, &console.caller, &page).await {
         Ok(l) => l,
@@ -178,7 +178,7 @@ pub async fn accounts_list(
     };
     let (query, page) = match read(query) {
         Ok(r) => r,
-        Err(refused) => return refused,
+        Err(e) => return refusal(e),
     };
     let kind = match query.kind.as_str() {
         "" => None,
@@ -267,7 +267,7 @@ pub async fn account_groups_list(
     };
     let (query, page) = match read(query) {
         Ok(r) => r,
-        Err(refused) => return refused,
+        Err(e) => return refusal(e),
     };
     let listed = match accounts::page_groups(&s.store, &console.caller, &page).await {
         Ok(l) => l,

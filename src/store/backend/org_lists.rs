@@ -50,7 +50,9 @@ impl Backend {
         let from = "FROM groups g WHERE g.tenant_id = $1 \
                     AND ($2 IS NULL OR g.display_name_f LIKE $2 ESCAPE '\\')";
         let like = containing(page);
-        let total = self.count(from, tenant, &[like.clone()]).await?;
+        let total = self
+            .count(from, tenant, std::slice::from_ref(&like))
+            .await?;
         let sql = format!(
             "SELECT g.id, g.display_name, g.description, g.external_id IS NOT NULL AS directory, \
              (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id) AS members, \
@@ -116,7 +118,9 @@ impl Backend {
         let from = "FROM account_groups ag WHERE ag.tenant_id = $1 \
                     AND ($2 IS NULL OR ag.name_f LIKE $2 ESCAPE '\\')";
         let like = containing(page);
-        let total = self.count(from, tenant, &[like.clone()]).await?;
+        let total = self
+            .count(from, tenant, std::slice::from_ref(&like))
+            .await?;
         let sql = format!(
             "SELECT ag.id, ag.name, ag.description, \
              (SELECT COUNT(*) FROM account_group_members m WHERE m.group_id = ag.id) AS accounts \
