@@ -374,14 +374,15 @@ impl Backend {
             }
         }
         if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            // The names' folded shadows, not lower(): SQLite's knows only ASCII.
             let p = push(
                 &mut args,
-                Arg::Text(format!("%{}%", like_escape(&text.to_lowercase()))),
+                Arg::Text(format!("%{}%", like_escape(&fold(text)))),
             );
             sql += &format!(
                 " AND (u.email_norm LIKE ${p} ESCAPE '\\' OR u.username_norm LIKE ${p} ESCAPE '\\' \
-                 OR lower(COALESCE(u.display_name, '')) LIKE ${p} ESCAPE '\\' \
-                 OR lower(COALESCE(u.given_name, '') || ' ' || COALESCE(u.family_name, '')) LIKE ${p} ESCAPE '\\')"
+                 OR COALESCE(u.display_name_f, '') LIKE ${p} ESCAPE '\\' \
+                 OR (COALESCE(u.given_name_f, '') || ' ' || COALESCE(u.family_name_f, '')) LIKE ${p} ESCAPE '\\')"
             );
         }
         if let Some(status) = q.status {
