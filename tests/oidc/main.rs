@@ -39,6 +39,7 @@ mod console_people;
 mod console_permissions;
 mod console_profile_policy;
 mod console_security;
+mod console_step_up;
 mod console_user;
 mod discovery;
 mod hostile;
