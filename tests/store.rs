@@ -1520,6 +1520,68 @@ async fn scim_refold_at_start(b: Backend) {
 
 both!(scim_refold_at_start);
 
+/// Account and account group names have folded shadows too (the console searches them):
+/// written with the name, and those of rows stored before (migration 0047) folded once at
+/// the next start.
+async fn account_names_are_folded(b: Backend) {
+    let (db, store, tenant, _) = fresh(b).await;
+    let actor = Actor::system();
+    let a = store
+        .insert_account(&tenant.id, "ÄRZTE Nord", AccountKind::Customer, &actor)
+        .await
+        .unwrap();
+    let g = store
+        .insert_account_group(&tenant.id, "Équipe", None, &[], &actor)
+        .await
+        .unwrap();
+    let shadows = async || {
+        let mut v = raw_texts(
+            b,
+            &db.url,
+            &format!("SELECT name_f FROM accounts WHERE id = '{}'", a.id),
+        )
+        .await;
+        v.extend(
+            raw_texts(
+                b,
+                &db.url,
+                &format!("SELECT name_f FROM account_groups WHERE id = '{}'", g.id),
+            )
+            .await,
+        );
+        v
+    };
+    let want = ["ärzte nord", "équipe"].map(|s| Some(s.to_owned()));
+    assert_eq!(shadows().await, want, "written with the row");
+    let a = store
+        .update_account(&tenant.id, &a.id, Some("ÖL AG"), None, &actor)
+        .await
+        .unwrap();
+    let g = store
+        .update_account_group(&tenant.id, &g.id, Some("ÜBER"), None, None, &actor)
+        .await
+        .unwrap();
+    let want = ["öl ag", "über"].map(|s| Some(s.to_owned()));
+    assert_eq!(shadows().await, want, "rewritten with the name");
+    raw_sql(
+        b,
+        &db.url,
+        &[
+            format!("UPDATE accounts SET name_f = NULL WHERE id = '{}'", a.id),
+            format!(
+                "UPDATE account_groups SET name_f = 'stale' WHERE id = '{}'",
+                g.id
+            ),
+            "INSERT INTO scim_refold (pending) VALUES (TRUE)".into(),
+        ],
+    )
+    .await;
+    store.migrate().await.unwrap();
+    assert_eq!(shadows().await, want, "folded at the start");
+}
+
+both!(account_names_are_folded);
+
 /// A person's own sessions: listed with where they started; one ended only by its own user,
 /// with the grants made in it; all but one ended with every grant not made in that one.
 async fn a_users_sessions_end_with_their_grants(b: Backend) {

@@ -69,6 +69,19 @@ pub async fn list(store: &Store, caller: &Caller, req: ListAccounts) -> Result<V
     store.list_accounts(caller.tenant_id(), req.kind).await
 }
 
+/// One page of the tenant's accounts by name, optionally of one kind (the console's list).
+pub async fn page(
+    store: &Store,
+    caller: &Caller,
+    req: ListAccounts,
+    page: &NamedPage,
+) -> Result<Listed<Account>> {
+    caller.require(admin::ACCOUNTS_READ)?;
+    store
+        .page_accounts(caller.tenant_id(), req.kind, page)
+        .await
+}
+
 /// Reads one account.
 pub async fn get(store: &Store, caller: &Caller, id: &AccountId) -> Result<Account> {
     caller.require(admin::ACCOUNTS_READ)?;
@@ -128,6 +141,16 @@ pub async fn delete(store: &Store, caller: &Caller, id: &AccountId) -> Result<()
 pub async fn list_groups(store: &Store, caller: &Caller) -> Result<Vec<AccountGroup>> {
     caller.require(admin::ACCOUNTS_READ)?;
     store.list_account_groups(caller.tenant_id()).await
+}
+
+/// One page of the tenant's account groups by name (the console's list).
+pub async fn page_groups(
+    store: &Store,
+    caller: &Caller,
+    page: &NamedPage,
+) -> Result<Listed<AccountGroupLine>> {
+    caller.require(admin::ACCOUNTS_READ)?;
+    store.page_account_groups(caller.tenant_id(), page).await
 }
 
 /// Reads one account group.

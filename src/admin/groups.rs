@@ -36,6 +36,12 @@ pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<Group>> {
     store.list_groups(caller.tenant_id()).await
 }
 
+/// One page of the tenant's groups by name (the console's list).
+pub async fn page(store: &Store, caller: &Caller, page: &NamedPage) -> Result<Listed<GroupLine>> {
+    caller.require(admin::GROUPS_READ)?;
+    store.page_groups(caller.tenant_id(), page).await
+}
+
 /// One group.
 pub async fn get(store: &Store, caller: &Caller, id: &GroupId) -> Result<Group> {
     caller.require(admin::GROUPS_READ)?;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod invitations;
 pub mod jobs;
+pub mod lists;
 pub mod mail;
 pub mod mfa;
 pub mod model;
@@ -31,4 +32,5 @@ pub mod versions;
 
 pub use error::{DomainError, Result};
 pub use ids::*;
+pub use lists::*;
 pub use model::*;

@@ -199,6 +199,8 @@ forward! {
 forward! {
     /// The tenant's accounts by name, optionally of one kind.
     fn list_accounts(&self, tenant: &TenantId, kind: Option<AccountKind>) -> Vec<Account>;
+    /// A page of the tenant's accounts by name, optionally of one kind, searched on the folded name.
+    fn page_accounts(&self, tenant: &TenantId, kind: Option<AccountKind>, page: &NamedPage) -> Listed<Account>;
     /// One account of the tenant.
     fn get_account(&self, tenant: &TenantId, id: &AccountId) -> Option<Account>;
     /// Creates a provider or customer account.
@@ -211,6 +213,8 @@ forward! {
 
     /// The tenant's account groups with their accounts.
     fn list_account_groups(&self, tenant: &TenantId) -> Vec<AccountGroup>;
+    /// A page of the tenant's account groups by name, searched on the folded name.
+    fn page_account_groups(&self, tenant: &TenantId, page: &NamedPage) -> Listed<AccountGroupLine>;
     /// One account group with its accounts.
     fn get_account_group(&self, tenant: &TenantId, id: &AccountGroupId) -> Option<AccountGroup>;
     /// Creates an account group.
@@ -297,6 +301,8 @@ forward! {
 
     /// The tenant's groups.
     fn list_groups(&self, tenant: &TenantId) -> Vec<Group>;
+    /// A page of the tenant's groups by name, searched on the folded name.
+    fn page_groups(&self, tenant: &TenantId, page: &NamedPage) -> Listed<GroupLine>;
     /// One group.
     fn get_group(&self, tenant: &TenantId, id: &GroupId) -> Option<Group>;
     /// Creates a group.

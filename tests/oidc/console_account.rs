@@ -83,8 +83,9 @@ pub(crate) async fn api_user(s: &TestServer, id: &str) -> Value {
 }
 
 /// Every page of the portal, and every POST (with the fields a person would send).
-pub(crate) const PAGES: [&str; 6] = [
+pub(crate) const PAGES: [&str; 7] = [
     "/t/acme/account",
+    "/t/acme/account/email",
     "/t/acme/account/password",
     "/t/acme/account/security",
     "/t/acme/account/sessions",
@@ -133,7 +134,12 @@ async fn every_person_has_a_portal_and_only_administrators_a_console_link(b: Bac
                 console,
                 "{email} {url}: the console link"
             );
-            assert!(page.body.contains("aria-current=\"page\""), "{url}");
+            // Every section is in the navigation, and the one shown is marked as current.
+            for other in PAGES {
+                let link = format!("<a href=\"{other}\" aria-current=\"page\">");
+                assert_eq!(page.body.contains(&link), other == url, "{url}: {other}");
+                assert!(page.body.contains(&format!("<a href=\"{other}\"")), "{url}");
+            }
         }
     }
 }

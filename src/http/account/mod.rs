@@ -7,6 +7,7 @@
 
 mod apps;
 mod email;
+mod field_errors;
 mod notifications;
 mod password;
 mod profile;
@@ -71,6 +72,7 @@ type Label = fn(&AccountTexts) -> &'static str;
 /// The portal's sections: key (path under `/account`), and its name in the texts.
 const SECTIONS: &[(&str, Label)] = &[
     ("", |t| t.nav_profile),
+    ("/email", |t| t.nav_email),
     ("/password", |t| t.nav_password),
     ("/security", |t| t.nav_security),
     ("/sessions", |t| t.nav_sessions),

@@ -3,6 +3,7 @@
 //! the form shows them all). The form works as a plain POST; repeated fields (`on`, `channel`)
 //! are read from the body by hand.
 
+use super::field_errors::field_error;
 use super::profile::NoticeQuery;
 use super::{Portal, texts::AccountTexts};
 use crate::admin::notifications::{self, CHANNELS, PrefChoice, SetPrefs};
@@ -198,7 +199,9 @@ pub async fn save(
     }
     match notifications::set_prefs(&s.store, &p.caller, &p.me.user.id, req).await {
         Ok(_) => p.back_with("/notifications", "saved"),
-        Err(DomainError::Invalid { message, .. }) => {
+        Err(DomainError::Invalid { field, message }) => {
+            let name = field.unwrap_or_default();
+            let message = field_error(p.me.lang, &name, &name, &message);
             page(&s, &p, StatusCode::BAD_REQUEST, None, Some(message)).await
         }
         Err(e) => p.refusal(e),

@@ -4,6 +4,7 @@
 //! hashing queue); then every other session of the person ends and every refresh token not
 //! made in this browser is revoked (`admin::user_sessions::end_others`).
 
+use super::field_errors::field_error;
 use super::profile::{Field, NoticeQuery};
 use super::{Portal, texts::AccountTexts};
 use crate::admin::passwords::{self, Admission, SetPassword};
@@ -173,6 +174,7 @@ pub async fn change(
     match set.await {
         Ok(()) => {}
         Err(DomainError::Invalid { message, .. }) => {
+            let message = field_error(p.me.lang, "password", p.t.new_password, &message);
             return page(&p, StatusCode::BAD_REQUEST, None, Some(("new", message)));
         }
         Err(e) => return p.refusal(e),

@@ -4,6 +4,7 @@
 //! anything else; the fields the tenant keeps are shown read-only. The email is shown read-only
 //! here: it changes on its own page (`email.rs`), through a link sent to the new address.
 
+use super::field_errors::field_error;
 use super::{Portal, texts::AccountTexts};
 use crate::admin::profile_policy;
 use crate::admin::users::{self, UpdateUser};
@@ -360,10 +361,11 @@ pub async fn save(
             field: Some(field),
             message,
         }) => {
-            // The service names the field as the API does; the form by its label.
+            // The service names the field as the API does, in English; the form by its label,
+            // in the person's language.
             let key = field.strip_prefix("attributes.").unwrap_or(&field);
             let label = label_of(p.t, me, &defs, &field);
-            let message = message.replace(&format!("`{key}`"), &label);
+            let message = field_error(p.me.lang, key, &label, &message);
             let error = Some((field.as_str(), message));
             let fields = form(p.t, me, &policy, &defs, Some(&typed), error);
             page(&p, StatusCode::BAD_REQUEST, None, fields)

@@ -4,8 +4,8 @@
 //! through `admin::accounts` (the functions of `/account-groups`).
 
 use super::accounts::kind_label;
-use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
-use super::groups::page_number;
+use super::confirm::Confirm;
+use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::{Console, Shell, refusal, render};
 use crate::admin::accounts::{self, CreateAccountGroup, ListAccounts, UpdateAccountGroup};
 use crate::domain::permissions::admin;
@@ -25,7 +25,10 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/account-groups", get(list).post(create))
+        .route(
+            "/t/{tenant}/console/account-groups",
+            get(super::org_lists::account_groups_list).post(create),
+        )
         .route("/t/{tenant}/console/account-groups/new", get(new))
         .route(
             "/t/{tenant}/console/account-groups/{id}",
@@ -43,12 +46,11 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct GroupsQuery {
-    page: Option<String>,
     #[serde(default)]
     notice: String,
 }
 
-fn notice_text(key: &str) -> Option<&'static str> {
+pub(super) fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "created" => "The account group was created.",
         "saved" => "The account group was saved.",
@@ -57,65 +59,6 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "removed" => "The account was taken out of the group.",
         _ => return None,
     })
-}
-
-pub struct Line {
-    id: String,
-    name: String,
-    description: String,
-    accounts: usize,
-}
-
-#[derive(Template)]
-#[template(path = "console/account_groups.html")]
-struct ListPage {
-    shell: Shell,
-    notice: Option<&'static str>,
-    can_write: bool,
-    lines: Vec<Line>,
-    prev_page: Option<String>,
-    next_page: Option<String>,
-}
-
-/// `GET /t/{tenant}/console/account-groups`.
-async fn list(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    client: Client,
-    query: Result<Query<GroupsQuery>, QueryRejection>,
-) -> Response {
-    let back = format!("/t/{slug}/console/account-groups");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let all = match accounts::list_groups(&s.store, &console.caller).await {
-        Ok(g) => g,
-        Err(e) => return refusal(e),
-    };
-    let number = page_number(query.page.as_deref());
-    let (shown, more) = page_of(all, number);
-    render(
-        StatusCode::OK,
-        &ListPage {
-            shell: console.shell("accounts"),
-            notice: notice_text(&query.notice),
-            can_write: console.caller.holds(admin::ACCOUNTS_WRITE),
-            lines: shown
-                .into_iter()
-                .map(|g| Line {
-                    id: g.id.to_string(),
-                    accounts: g.account_ids.len(),
-                    name: g.name,
-                    description: g.description.unwrap_or_default(),
-                })
-                .collect(),
-            prev_page: (number > 1).then(|| format!("{back}?page={}", number - 1)),
-            next_page: more.then(|| format!("{back}?page={}", number + 1)),
-        },
-    )
 }
 
 #[derive(Template)]
@@ -366,14 +309,6 @@ async fn set_account(
     }
 }
 
-#[derive(Template)]
-#[template(path = "console/account_group_delete.html")]
-struct DeletePage {
-    shell: Shell,
-    id: String,
-    name: String,
-}
-
 /// `GET /t/{tenant}/console/account-groups/{id}/delete`: the confirmation.
 async fn confirm_delete(
     State(s): State<AppState>,
@@ -392,16 +327,30 @@ async fn confirm_delete(
             Err(page) => return page,
         };
     match accounts::get_group(&s.store, &console.caller, &id).await {
-        Ok(g) => render(
-            StatusCode::OK,
-            &DeletePage {
-                shell: console.shell("accounts"),
-                id: g.id.to_string(),
-                name: g.name,
-            },
-        ),
+        Ok(g) => delete_page(&console, g, None, StatusCode::OK),
         Err(e) => refusal(e),
     }
+}
+
+fn delete_page(
+    console: &Console,
+    g: AccountGroup,
+    error: Option<String>,
+    st: StatusCode,
+) -> Response {
+    let slug = &console.me.tenant.slug;
+    let title = format!("Delete account group {}?", g.name);
+    let page = format!("/t/{slug}/console/account-groups/{}", g.id);
+    Confirm {
+        section: "accounts",
+        title: &title,
+        consequence: "The account group will be removed; its accounts stay. Managers of this \
+                      group stop managing its accounts' people. This cannot be undone.",
+        action: &format!("{page}/delete"),
+        button: "Delete account group",
+        back: (&page, &g.name),
+    }
+    .page(console, st, error)
 }
 
 /// `POST /t/{tenant}/console/account-groups/{id}/delete`.
@@ -421,8 +370,15 @@ async fn delete(
         Ok(p) => p,
         Err(page) => return page,
     };
+    let group = match accounts::get_group(&s.store, &console.caller, &id).await {
+        Ok(g) => g,
+        Err(e) => return refusal(e),
+    };
     match accounts::delete_group(&s.store, &console.caller, &id).await {
         Ok(()) => see_other(&format!("/t/{slug}/console/account-groups?notice=deleted")),
+        Err(DomainError::Conflict(why)) => {
+            delete_page(&console, group, Some(why), StatusCode::CONFLICT)
+        }
         Err(e) => refusal(e),
     }
 }

@@ -5,11 +5,11 @@
 //! `admin::accounts` (the functions of `/accounts`). Account groups have their own pages
 //! (`account_groups`).
 
-use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
-use super::groups::page_number;
+use super::confirm::Confirm;
+use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::users::display_name;
 use super::{Console, Shell, refusal, render};
-use crate::admin::accounts::{self, CreateAccount, ListAccounts, UpdateAccount};
+use crate::admin::accounts::{self, CreateAccount, UpdateAccount};
 use crate::admin::users::{ListUsers, list as list_users};
 use crate::domain::permissions::admin;
 use crate::domain::throttle::Client;
@@ -29,7 +29,10 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/accounts", get(list).post(create))
+        .route(
+            "/t/{tenant}/console/accounts",
+            get(super::org_lists::accounts_list).post(create),
+        )
         .route("/t/{tenant}/console/accounts/new", get(new))
         .route("/t/{tenant}/console/accounts/{id}", get(show).post(update))
         .route(
@@ -45,15 +48,12 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountsQuery {
-    #[serde(default)]
-    kind: String,
-    page: Option<String>,
     cursor: Option<String>,
     #[serde(default)]
     notice: String,
 }
 
-fn notice_text(key: &str) -> Option<&'static str> {
+pub(super) fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "created" => "The account was created.",
         "saved" => "The account was saved.",
@@ -75,92 +75,6 @@ pub fn kind_label(k: AccountKind) -> &'static str {
 
 /// The kinds an account can be given (the guest account is built in).
 const CHOOSABLE: [AccountKind; 2] = [AccountKind::Provider, AccountKind::Customer];
-
-/// One line of the list.
-pub struct Line {
-    id: String,
-    name: String,
-    kind: &'static str,
-    kind_label: &'static str,
-    builtin: bool,
-}
-
-#[derive(Template)]
-#[template(path = "console/accounts.html")]
-struct AccountsPage {
-    shell: Shell,
-    notice: Option<&'static str>,
-    can_write: bool,
-    kind: String,
-    kinds: Vec<(&'static str, &'static str)>,
-    lines: Vec<Line>,
-    prev_page: Option<String>,
-    next_page: Option<String>,
-}
-
-/// `GET /t/{tenant}/console/accounts`.
-async fn list(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    client: Client,
-    query: Result<Query<AccountsQuery>, QueryRejection>,
-) -> Response {
-    let back = format!("/t/{slug}/console/accounts");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let query = query.map(|Query(q)| q).unwrap_or_default();
-    let kind = match query.kind.as_str() {
-        "" => None,
-        k => match AccountKind::parse(k) {
-            Some(k) => Some(k),
-            None => return refusal(DomainError::invalid("kind", "there is no such kind")),
-        },
-    };
-    let all = match accounts::list(&s.store, &console.caller, ListAccounts { kind }).await {
-        Ok(a) => a,
-        Err(e) => return refusal(e),
-    };
-    let number = page_number(query.page.as_deref());
-    let (shown, more) = page_of(all, number);
-    let link = |n: usize| {
-        format!(
-            "{back}?kind={}&page={n}",
-            utf8_percent_encode(&query.kind, NON_ALPHANUMERIC)
-        )
-    };
-    render(
-        StatusCode::OK,
-        &AccountsPage {
-            shell: console.shell("accounts"),
-            notice: notice_text(&query.notice),
-            can_write: console.caller.holds(admin::ACCOUNTS_WRITE),
-            kinds: [
-                AccountKind::Provider,
-                AccountKind::Customer,
-                AccountKind::Guest,
-            ]
-            .into_iter()
-            .map(|k| (k.as_str(), kind_label(k)))
-            .collect(),
-            lines: shown
-                .into_iter()
-                .map(|a| Line {
-                    id: a.id.to_string(),
-                    name: a.name,
-                    kind: a.kind.as_str(),
-                    kind_label: kind_label(a.kind),
-                    builtin: a.builtin,
-                })
-                .collect(),
-            prev_page: (number > 1).then(|| link(number - 1)),
-            next_page: more.then(|| link(number + 1)),
-            kind: query.kind.clone(),
-        },
-    )
-}
 
 #[derive(Template)]
 #[template(path = "console/account_new.html")]
@@ -510,15 +424,6 @@ async fn set_account_group(
     }
 }
 
-#[derive(Template)]
-#[template(path = "console/account_delete.html")]
-struct DeletePage {
-    shell: Shell,
-    id: String,
-    name: String,
-    error: Option<String>,
-}
-
 /// `GET /t/{tenant}/console/accounts/{id}/delete`: the confirmation.
 async fn confirm_delete(
     State(s): State<AppState>,
@@ -543,15 +448,19 @@ async fn confirm_delete(
 }
 
 fn delete_page(console: &Console, a: Account, error: Option<String>, st: StatusCode) -> Response {
-    render(
-        st,
-        &DeletePage {
-            shell: console.shell("accounts"),
-            id: a.id.to_string(),
-            name: a.name,
-            error,
-        },
-    )
+    let slug = &console.me.tenant.slug;
+    let title = format!("Delete account {}?", a.name);
+    let page = format!("/t/{slug}/console/accounts/{}", a.id);
+    Confirm {
+        section: "accounts",
+        title: &title,
+        consequence: "The account will be removed. An account that still has members cannot be \
+                      deleted: end their memberships first. This cannot be undone.",
+        action: &format!("{page}/delete"),
+        button: "Delete account",
+        back: (&page, &a.name),
+    }
+    .page(console, st, error)
 }
 
 /// `POST /t/{tenant}/console/accounts/{id}/delete`.

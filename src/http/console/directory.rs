@@ -4,12 +4,13 @@
 //! outcome, paged. Everything goes through `admin::scim`, the functions of `/scim/...`.
 
 use super::apps::instant;
+use super::directory_tokens::{confirm_revoke, create_token, revoke};
 use super::{Console, Shell, refusal, render};
-use crate::admin::scim::{self, CreateScimToken, ListScimRequests};
+use crate::admin::scim::{self, ListScimRequests};
+use crate::domain::DomainError;
 use crate::domain::permissions::admin;
 use crate::domain::scim::{DeleteAction, ScimRequest, ScimSettings, ScimToken};
 use crate::domain::throttle::Client;
-use crate::domain::{DomainError, ScimTokenId};
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
 use askama::Template;
@@ -156,7 +157,7 @@ struct DirectoryPage {
 }
 
 /// The overview as `console` may see it, with `errors` of the two forms.
-async fn overview(
+pub(super) async fn overview(
     s: &AppState,
     console: &Console,
     notice: Option<&'static str>,
@@ -259,16 +260,16 @@ async fn show(
 
 /// The fields of the directory's forms.
 #[derive(Default)]
-struct Fields {
-    csrf: Option<String>,
-    name: String,
-    delete_action: String,
-    manage_administrators: bool,
-    unique_emails: bool,
+pub(super) struct Fields {
+    pub(super) csrf: Option<String>,
+    pub(super) name: String,
+    pub(super) delete_action: String,
+    pub(super) manage_administrators: bool,
+    pub(super) unique_emails: bool,
 }
 
 impl Fields {
-    fn read(body: &[u8]) -> Self {
+    pub(super) fn read(body: &[u8]) -> Self {
         let mut f = Fields::default();
         for (k, v) in url::form_urlencoded::parse(body) {
             match &*k {
@@ -281,127 +282,6 @@ impl Fields {
             }
         }
         f
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/directory_token.html")]
-struct TokenPage {
-    shell: Shell,
-    name: String,
-    token: String,
-    base_url: String,
-}
-
-/// `POST /t/{tenant}/console/directory/tokens`: a new token, shown on this page only.
-async fn create_token(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    client: Client,
-    body: Bytes,
-) -> Response {
-    let back = format!("/t/{slug}/console/directory");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let f = Fields::read(&body);
-    if let Some(refused) = console.csrf_refusal(&s, &headers, f.csrf.as_deref()) {
-        return refused;
-    }
-    let req = CreateScimToken {
-        name: f.name.clone(),
-    };
-    match scim::create_token(&s.store, &console.caller, req).await {
-        Ok(made) => render(
-            StatusCode::CREATED,
-            &TokenPage {
-                shell: console.shell("directory"),
-                name: made.scim_token.name,
-                token: made.token,
-                base_url: format!(
-                    "{}/t/{slug}/scim/v2",
-                    s.config.public_url.trim_end_matches('/')
-                ),
-            },
-        ),
-        Err(DomainError::Invalid { message, .. }) => {
-            let form = (f.name, Some(message));
-            overview(&s, &console, None, form, None, StatusCode::BAD_REQUEST).await
-        }
-        Err(e) => refusal(e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/directory_revoke.html")]
-struct RevokePage {
-    shell: Shell,
-    id: String,
-    name: String,
-}
-
-/// The token of the path, for a caller who manages tokens.
-async fn token_of(
-    s: &AppState,
-    (slug, id): &(String, String),
-    headers: &HeaderMap,
-    client: &Client,
-) -> Result<(Console, ScimToken), Response> {
-    let back = format!("/t/{slug}/console/directory/tokens/{id}/revoke");
-    let console = Console::of(s, slug, headers, client, &back).await?;
-    let all = scim::list_tokens(&s.store, &console.caller)
-        .await
-        .map_err(refusal)?;
-    let token = ScimTokenId::parse(id)
-        .and_then(|id| {
-            all.into_iter()
-                .find(|t| t.id == id && t.revoked_at.is_none())
-        })
-        .ok_or_else(|| refusal(DomainError::NotFound("token")))?;
-    Ok((console, token))
-}
-
-/// `GET /t/{tenant}/console/directory/tokens/{id}/revoke`: the confirmation.
-async fn confirm_revoke(
-    State(s): State<AppState>,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
-    client: Client,
-) -> Response {
-    match token_of(&s, &path, &headers, &client).await {
-        Ok((console, token)) => render(
-            StatusCode::OK,
-            &RevokePage {
-                shell: console.shell("directory"),
-                id: token.id.to_string(),
-                name: token.name,
-            },
-        ),
-        Err(page) => page,
-    }
-}
-
-/// `POST /t/{tenant}/console/directory/tokens/{id}/revoke`.
-async fn revoke(
-    State(s): State<AppState>,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
-    client: Client,
-    body: Bytes,
-) -> Response {
-    let (console, token) = match token_of(&s, &path, &headers, &client).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let f = Fields::read(&body);
-    if let Some(refused) = console.csrf_refusal(&s, &headers, f.csrf.as_deref()) {
-        return refused;
-    }
-    match scim::revoke_token(&s.store, &console.caller, &token.id).await {
-        Ok(()) => see_other(&format!("/t/{}/console/directory?notice=revoked", path.0)),
-        Err(e) => refusal(e),
     }
 }
 

@@ -99,11 +99,6 @@ pub fn page_of<T>(items: Vec<T>, number: usize) -> (Vec<T>, bool) {
     )
 }
 
-/// Whether `name` matches the search `q` (case-insensitive substring; an empty search matches).
-pub fn matches(name: &str, q: &str) -> bool {
-    q.is_empty() || name.to_lowercase().contains(&q.to_lowercase())
-}
-
 /// A console POST: the signed-in person (else the sign-in page, coming back to `back`) and
 /// the posted fields, once the form's CSRF token is the session's (else the refusal).
 pub async fn signed_post(

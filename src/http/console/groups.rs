@@ -4,7 +4,8 @@
 //! `admin::groups` (the functions of `/groups`), so the same rules hold: granting a group a role
 //! needs power over its members, joining a group needs the permissions its roles give.
 
-use super::forms::{FieldErrors, Posted, matches, page_of, signed_post, status_of};
+use super::confirm::Confirm;
+use super::forms::{FieldErrors, Posted, page_of, signed_post, status_of};
 use super::users::display_name;
 use super::{Console, Shell, refusal, render};
 use crate::admin::groups::{self, CreateGroup, UpdateGroup};
@@ -22,12 +23,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/console/groups", get(list).post(create))
+        .route(
+            "/t/{tenant}/console/groups",
+            get(super::org_lists::groups_list).post(create),
+        )
         .route("/t/{tenant}/console/groups/new", get(new))
         .route("/t/{tenant}/console/groups/{id}", get(show).post(update))
         .route(
@@ -47,8 +50,6 @@ pub fn router() -> Router<AppState> {
 /// What the list and the group page read from their address (anything else is ignored).
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    #[serde(default)]
-    q: String,
     page: Option<String>,
     #[serde(default)]
     notice: String,
@@ -67,7 +68,7 @@ pub fn page_number(p: Option<&str>) -> usize {
         .unwrap_or(1)
 }
 
-fn notice_text(key: &str) -> Option<&'static str> {
+pub(super) fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "created" => "The group was created.",
         "saved" => "The group was saved.",
@@ -78,87 +79,6 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "role-removed" => "The role was taken away from the group.",
         _ => return None,
     })
-}
-
-/// One line of the list.
-pub struct Line {
-    id: String,
-    name: String,
-    description: String,
-    members: usize,
-    roles: usize,
-    /// Has an external id: provisioned by a directory (SCIM).
-    directory: bool,
-}
-
-#[derive(Template)]
-#[template(path = "console/groups.html")]
-struct GroupsPage {
-    shell: Shell,
-    notice: Option<&'static str>,
-    can_write: bool,
-    q: String,
-    lines: Vec<Line>,
-    total: usize,
-    prev_page: Option<String>,
-    next_page: Option<String>,
-}
-
-/// `GET /t/{tenant}/console/groups`.
-async fn list(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    client: Client,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let back = format!("/t/{slug}/console/groups");
-    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
-        Ok(c) => c,
-        Err(page) => return page,
-    };
-    let query = query_of(query);
-    let all = match groups::list(&s.store, &console.caller).await {
-        Ok(g) => g,
-        Err(e) => return refusal(e),
-    };
-    let q = query.q.trim().to_owned();
-    let found: Vec<Group> = all
-        .into_iter()
-        .filter(|g| matches(&g.display_name, &q))
-        .collect();
-    let total = found.len();
-    let number = page_number(query.page.as_deref());
-    let (shown, more) = page_of(found, number);
-    let link = |n: usize| {
-        format!(
-            "{back}?q={}&page={n}",
-            utf8_percent_encode(&q, NON_ALPHANUMERIC)
-        )
-    };
-    render(
-        StatusCode::OK,
-        &GroupsPage {
-            shell: console.shell("groups"),
-            notice: notice_text(&query.notice),
-            can_write: console.caller.holds(admin::GROUPS_WRITE),
-            lines: shown
-                .into_iter()
-                .map(|g| Line {
-                    id: g.id.to_string(),
-                    directory: g.external_id.is_some(),
-                    members: g.member_ids.len(),
-                    roles: g.role_ids.len(),
-                    name: g.display_name,
-                    description: g.description.unwrap_or_default(),
-                })
-                .collect(),
-            total,
-            prev_page: (number > 1).then(|| link(number - 1)),
-            next_page: more.then(|| link(number + 1)),
-            q: q.clone(),
-        },
-    )
 }
 
 #[derive(Template)]
@@ -563,16 +483,6 @@ async fn group_roles(
     }
 }
 
-#[derive(Template)]
-#[template(path = "console/group_delete.html")]
-struct DeletePage {
-    shell: Shell,
-    id: String,
-    name: String,
-    members: usize,
-    error: Option<String>,
-}
-
 /// `GET /t/{tenant}/console/groups/{id}/delete`: the confirmation.
 async fn confirm_delete(
     State(s): State<AppState>,
@@ -597,16 +507,28 @@ async fn confirm_delete(
 }
 
 fn delete_page(console: &Console, g: Group, error: Option<String>, st: StatusCode) -> Response {
-    render(
-        st,
-        &DeletePage {
-            shell: console.shell("groups"),
-            id: g.id.to_string(),
-            members: g.member_ids.len(),
-            name: g.display_name,
-            error,
-        },
-    )
+    let slug = &console.me.tenant.slug;
+    let title = format!("Delete group {}?", g.display_name);
+    let page = format!("/t/{slug}/console/groups/{}", g.id);
+    let consequence = match g.member_ids.len() {
+        0 => "The group will be removed. This cannot be undone.".to_owned(),
+        1 => "The group will be removed, and its 1 member loses the roles it granted. The \
+              person stays. This cannot be undone."
+            .to_owned(),
+        n => format!(
+            "The group will be removed, and its {n} members lose the roles it granted. The \
+             people stay. This cannot be undone."
+        ),
+    };
+    Confirm {
+        section: "groups",
+        title: &title,
+        consequence: &consequence,
+        action: &format!("{page}/delete"),
+        button: "Delete group",
+        back: (&page, &g.display_name),
+    }
+    .page(console, st, error)
 }
 
 /// `POST /t/{tenant}/console/groups/{id}/delete`.

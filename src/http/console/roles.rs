@@ -4,6 +4,7 @@
 //! permission they do not hold, nor change a role held by someone more powerful; the Owner
 //! role's permissions are fixed and seeded roles are not deleted.
 
+use super::confirm::Confirm;
 use super::{Console, Shell, refusal, render};
 use crate::admin::permissions as catalogue;
 use crate::admin::power::require_castellan_held;
@@ -417,15 +418,6 @@ pub async fn update(
     }
 }
 
-#[derive(Template)]
-#[template(path = "console/role_delete.html")]
-struct DeletePage {
-    shell: Shell,
-    role_id: String,
-    name: String,
-    error: Option<String>,
-}
-
 /// `GET /t/{tenant}/console/roles/{id}/delete`: the confirmation.
 pub async fn confirm_delete(
     State(s): State<AppState>,
@@ -449,15 +441,19 @@ pub async fn confirm_delete(
 }
 
 fn delete_page(console: &Console, role: Role, error: Option<String>, st: StatusCode) -> Response {
-    render(
-        st,
-        &DeletePage {
-            shell: console.shell("roles"),
-            role_id: role.id.to_string(),
-            name: role.name,
-            error,
-        },
-    )
+    let slug = &console.me.tenant.slug;
+    let title = format!("Delete role {}?", role.name);
+    let page = format!("/t/{slug}/console/roles/{}", role.id);
+    Confirm {
+        section: "roles",
+        title: &title,
+        consequence: "The role will be removed. A role still held by a person or a group cannot \
+                      be deleted. This cannot be undone.",
+        action: &format!("{page}/delete"),
+        button: "Delete role",
+        back: (&page, &role.name),
+    }
+    .page(console, st, error)
 }
 
 /// `POST /t/{tenant}/console/roles/{id}/delete`.

@@ -3,12 +3,13 @@
 use super::{Backend, DB, DIALECT, Tx, commit, db_error, placeholders, record};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::clock::{format_date, now_ms, parse_date, today};
+use crate::domain::scim::fold;
 use crate::domain::*;
 use std::collections::BTreeMap;
 use time::Date;
 
 #[derive(sqlx::FromRow)]
-struct AccountRow {
+pub(super) struct AccountRow {
     id: String,
     name: String,
     kind: String,
@@ -30,7 +31,7 @@ impl From<AccountRow> for Account {
     }
 }
 
-const ACCOUNT_SELECT: &str =
+pub(super) const ACCOUNT_SELECT: &str =
     "SELECT id, name, kind, builtin, created_at, updated_at FROM accounts WHERE tenant_id = $1";
 
 #[derive(sqlx::FromRow)]
@@ -232,12 +233,13 @@ impl Backend {
         }
         let mut tx = self.write_tx().await?;
         let id = AccountId::generate();
-        sqlx::query("INSERT INTO accounts (id, tenant_id, name, kind, builtin, created_at, updated_at) VALUES ($1, $2, $3, $4, FALSE, $5, $5)")
+        sqlx::query("INSERT INTO accounts (id, tenant_id, name, kind, builtin, created_at, updated_at, name_f) VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6)")
             .bind(id.as_str())
             .bind(tenant.as_str())
             .bind(name)
             .bind(kind.as_str())
             .bind(now_ms())
+            .bind(fold(name))
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -266,12 +268,13 @@ impl Backend {
         let name = name.unwrap_or(&before.name);
         let kind = kind.unwrap_or(before.kind);
         check_account_change(&before, name, kind)?;
-        sqlx::query("UPDATE accounts SET name = $3, kind = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        sqlx::query("UPDATE accounts SET name = $3, kind = $4, updated_at = $5, name_f = $6 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(id.as_str())
             .bind(name)
             .bind(kind.as_str())
             .bind(now_ms())
+            .bind(fold(name))
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -468,12 +471,13 @@ impl Backend {
         let mut tx = self.write_tx().await?;
         check_accounts(&mut tx, tenant, account_ids, "account_ids").await?;
         let id = AccountGroupId::generate();
-        sqlx::query("INSERT INTO account_groups (id, tenant_id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
+        sqlx::query("INSERT INTO account_groups (id, tenant_id, name, description, created_at, updated_at, name_f) VALUES ($1, $2, $3, $4, $5, $5, $6)")
             .bind(id.as_str())
             .bind(tenant.as_str())
             .bind(name)
             .bind(description)
             .bind(now_ms())
+            .bind(fold(name))
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -501,12 +505,14 @@ impl Backend {
     ) -> Result<AccountGroup> {
         let mut tx = self.write_tx().await?;
         let before = group_tx(&mut tx, tenant, id).await?;
-        sqlx::query("UPDATE account_groups SET name = $3, description = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        let name = name.unwrap_or(&before.name);
+        sqlx::query("UPDATE account_groups SET name = $3, description = $4, updated_at = $5, name_f = $6 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(id.as_str())
-            .bind(name.unwrap_or(&before.name))
+            .bind(name)
             .bind(description.unwrap_or(before.description.as_deref()))
             .bind(now_ms())
+            .bind(fold(name))
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;

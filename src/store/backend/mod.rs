@@ -22,6 +22,7 @@ mod mail;
 mod management;
 mod mfa;
 mod notifications;
+mod org_lists;
 mod permissions;
 mod profile_policy;
 mod refresh_context;

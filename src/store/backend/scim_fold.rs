@@ -125,6 +125,16 @@ const TABLES: &[Table] = &[
         keys: &["user_id", "attribute_id"],
         sources: &["value"],
     },
+    Table {
+        name: "accounts",
+        keys: &["id"],
+        sources: &["name"],
+    },
+    Table {
+        name: "account_groups",
+        keys: &["id"],
+        sources: &["name"],
+    },
 ];
 
 /// Updates per transaction of the one-time fold.

@@ -266,7 +266,7 @@ async fn seed_catalogue(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result<()> 
             .map_err(db_error)?;
         }
     }
-    sqlx::query("INSERT INTO accounts (id, tenant_id, name, kind, builtin, created_at, updated_at) VALUES ($1, $2, 'Guest', 'guest', TRUE, $3, $3)")
+    sqlx::query("INSERT INTO accounts (id, tenant_id, name, kind, builtin, created_at, updated_at, name_f) VALUES ($1, $2, 'Guest', 'guest', TRUE, $3, $3, 'guest')")
         .bind(AccountId::generate().0)
         .bind(tenant.as_str())
         .bind(now)

@@ -105,7 +105,7 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-fn like_escape(s: &str) -> String {
+pub(super) fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
@@ -353,14 +353,15 @@ impl Backend {
             }
         }
         if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            // The names' folded shadows, not lower(): SQLite's knows only ASCII.
             let p = push(
                 &mut args,
-                Arg::Text(format!("%{}%", like_escape(&text.to_lowercase()))),
+                Arg::Text(format!("%{}%", like_escape(&fold(text)))),
             );
             sql += &format!(
                 " AND (u.email_norm LIKE ${p} ESCAPE '\\' OR u.username_norm LIKE ${p} ESCAPE '\\' \
-                 OR lower(COALESCE(u.display_name, '')) LIKE ${p} ESCAPE '\\' \
-                 OR lower(COALESCE(u.given_name, '') || ' ' || COALESCE(u.family_name, '')) LIKE ${p} ESCAPE '\\')"
+                 OR COALESCE(u.display_name_f, '') LIKE ${p} ESCAPE '\\' \
+                 OR (COALESCE(u.given_name_f, '') || ' ' || COALESCE(u.family_name_f, '')) LIKE ${p} ESCAPE '\\')"
             );
         }
         if let Some(status) = q.status {

@@ -40,6 +40,12 @@ module.exports = (kit) => {
       await page.getByText("Your profile was saved.").waitFor();
       await checkPage(page, "account-profile-saved");
 
+      log("the email page is a section of the portal, marked current in the navigation");
+      await open(page, "Email", "/email", "Email address");
+      const current = await page.getByRole("navigation").getByRole("link", { name: "Email", exact: true }).getAttribute("aria-current");
+      expect(current === "page", `the Email entry is the current page, not ${current}`);
+      await checkPage(page, "account-email");
+
       log("the security page is a page of the portal");
       await open(page, "Security", "/security", "Sign-in and security");
       await page.locator("#no-factors").waitFor();

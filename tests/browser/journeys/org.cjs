@@ -100,6 +100,16 @@ module.exports = (kit) => {
       expect(await page.locator("table.org tbody tr", { hasText: input.target_email }).count() === 1, "the user is a member");
       await checkPage(page, "group");
 
+      log("deleting the group asks first, on the shared confirmation; cancelled");
+      await desktop(page);
+      await page.getByRole("link", { name: "Delete this group" }).click();
+      await page.getByRole("heading", { name: `Delete group ${input.group_name}?`, level: 1 }).waitFor();
+      const consequence = await page.getByRole("main").innerText();
+      expect(consequence.includes("its 1 member loses the roles it granted"), `the consequence: ${consequence}`);
+      await checkPage(page, "group-delete");
+      await page.getByRole("main").getByRole("link", { name: "Cancel" }).click();
+      await page.getByRole("heading", { name: `Group ${input.group_name}` }).waitFor();
+
       log("the user signs in to the app, in their own browser");
       const theirs = await context.browser().newContext({ viewport: { width: 900, height: 700 } });
       const user = await theirs.newPage();
