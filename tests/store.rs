@@ -1785,3 +1785,101 @@ async fn event_windows_count_once_each_and_restart(b: Backend) {
 }
 
 both!(event_windows_count_once_each_and_restart);
+
+/// Runs `sql` on the test database directly (to age rows).
+async fn raw(db: &TestDb, sql: &str) {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}
+
+/// Import uploads do not stay forever: a checked file not applied within a day goes, and a
+/// finished job goes with its report 30 days after it ended; a running job and recent ones stay.
+async fn purge_takes_old_import_files_and_jobs(b: Backend) {
+    let (db, store, tenant, _) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    let job = |dry: bool| {
+        let store = store.clone();
+        async move {
+            store
+                .insert_job(t, "users.import", dry, 1, a)
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let (checked, fresh_check, old, recent, running) = (
+        job(true).await,
+        job(true).await,
+        job(false).await,
+        job(false).await,
+        job(false).await,
+    );
+    for id in [&checked, &fresh_check] {
+        store
+            .keep_job_file(t, id, "{}", b"email\nx@example.com\n")
+            .await
+            .unwrap();
+    }
+    for id in [&old, &recent] {
+        store
+            .append_job_report(t, id, 0, "line,email\n")
+            .await
+            .unwrap();
+    }
+    let now = clock::now_ms();
+    let (day, month) = (24 * 3600 * 1000i64, 30 * 24 * 3600 * 1000i64);
+    raw(
+        &db,
+        &format!(
+            "UPDATE import_jobs SET created_at = {}, state = 'succeeded' WHERE id = '{}'",
+            now - day - 1000,
+            checked.as_str()
+        ),
+    )
+    .await;
+    for (id, state) in [(&old, "succeeded"), (&running, "running")] {
+        let at = now - month - 1000;
+        raw(
+            &db,
+            &format!(
+                "UPDATE import_jobs SET created_at = {at}, updated_at = {at}, state = '{state}' WHERE id = '{}'",
+                id.as_str()
+            ),
+        )
+        .await;
+    }
+    store.purge_expired().await.unwrap();
+    assert!(!store.has_job_file(t, &checked).await.unwrap(), "a day old");
+    assert!(store.has_job_file(t, &fresh_check).await.unwrap());
+    assert!(
+        store.get_job(t, &old).await.unwrap().is_none(),
+        "30 days old"
+    );
+    assert!(store.job_report_part(t, &old, 0).await.unwrap().is_none());
+    assert!(store.get_job(t, &recent).await.unwrap().is_some());
+    assert!(
+        store
+            .job_report_part(t, &recent, 0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store.get_job(t, &running).await.unwrap().is_some(),
+        "a running job is the sweeper's to fail, not the purge's to remove"
+    );
+}
+
+both!(purge_takes_old_import_files_and_jobs);

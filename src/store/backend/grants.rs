@@ -309,11 +309,13 @@ impl Backend {
     }
 
     /// Deletes protocol state that can no longer be used: expired codes, grants (with their
-    /// refresh tokens), revoked access token ids, and sessions ended or expired more than a day
-    /// ago. Returns how many rows went.
+    /// refresh tokens), revoked access token ids, sessions ended or expired more than a day
+    /// ago, ended rate windows, checked import files not applied within a day, and import jobs
+    /// (with their reports) finished more than 30 days ago. Returns how many rows went.
     pub async fn purge_expired(&self) -> Result<u64> {
         let now = now_ms();
         let day_ago = now - 24 * 3600 * 1000;
+        let month_ago = now - 30 * 24 * 3600 * 1000;
         let mut total = 0;
         for (sql, at) in [
             ("DELETE FROM authorization_codes WHERE expires_at < $1", now),
@@ -328,6 +330,22 @@ impl Backend {
                 day_ago,
             ),
             ("DELETE FROM rate_windows WHERE ends_at < $1", now),
+            // A checked import's file waits a day to be applied; then it must be sent again.
+            (
+                "DELETE FROM import_job_files WHERE job_id IN
+                     (SELECT id FROM import_jobs WHERE created_at < $1)",
+                day_ago,
+            ),
+            // Finished import jobs and their reports are kept for 30 days.
+            (
+                "DELETE FROM import_job_reports WHERE job_id IN
+                     (SELECT id FROM import_jobs WHERE state <> 'running' AND updated_at < $1)",
+                month_ago,
+            ),
+            (
+                "DELETE FROM import_jobs WHERE state <> 'running' AND updated_at < $1",
+                month_ago,
+            ),
         ] {
             total += sqlx::query(sql)
                 .bind(at)
