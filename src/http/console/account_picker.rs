@@ -1,0 +1,149 @@
+//! The searchable account picker of the memberships page (`memberships.rs`): a search field
+//! that, with htmx, asks `GET /t/{tenant}/console/users/{id}/memberships/accounts` for at most
+//! [`LIMIT`] matching accounts and shows them as radio buttons of the add form; without
+//! JavaScript the search re-renders the page with the same buttons. The accounts offered are
+//! the ones the caller may add a membership in (`admin::memberships::choosable_accounts`: a
+//! manager only those they manage, in one query); the form's POST is checked again by the
+//! service.
+
+use super::memberships::{address, may_manage, or_empty, user_id, writable};
+use super::{Console, refusal, render};
+use crate::admin::memberships::choosable_accounts;
+use crate::admin::users::authorised_user;
+use crate::domain::{DomainError, NamedPage};
+use crate::http::AppState;
+use crate::domain::throttle::Client;
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+/// The most accounts one search shows.
+pub(super) const LIMIT: usize = 20;
+
+/// One account offered.
+pub struct Pick {
+    id: String,
+    name: String,
+    checked: bool,
+}
+
+/// The results of a search, as radio buttons of the form `{prefix}-form`.
+#[derive(Template)]
+#[template(path = "console/account_picker.html")]
+pub struct Picker {
+    /// `m` (the employment form) or `g` (the management form).
+    prefix: &'static str,
+    q: String,
+    matches: Vec<Pick>,
+    /// More accounts match than are shown.
+    more: bool,
+    /// Why the search was refused (too long, control characters).
+    error: Option<String>,
+}
+
+impl Picker {
+    /// A picker offering nothing (the form is not shown).
+    pub(super) fn none(prefix: &'static str) -> Self {
+        Picker {
+            prefix,
+            q: String::new(),
+            matches: Vec::new(),
+            more: false,
+            error: None,
+        }
+    }
+
+    pub(super) fn q(&self) -> &str {
+        &self.q
+    }
+}
+
+/// The accounts matching `q` the caller may choose, `checked` (an account id) selected.
+pub(super) async fn search(
+    s: &AppState,
+    console: &Console,
+    prefix: &'static str,
+    q: &str,
+    checked: &str,
+) -> Result<Picker, DomainError> {
+    let mut picker = Picker {
+        q: q.to_owned(),
+        ..Picker::none(prefix)
+    };
+    let page = match NamedPage::new(q, 1, LIMIT as u32 + 1) {
+        Ok(p) => p,
+        Err(DomainError::Invalid { message, .. }) => {
+            picker.error = Some(format!("The search was refused: {message}."));
+            return Ok(picker);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut found = or_empty(choosable_accounts(&s.store, &console.caller, &page).await)?;
+    picker.more = found.len() > LIMIT;
+    found.truncate(LIMIT);
+    picker.matches = found
+        .into_iter()
+        .map(|a| Pick {
+            checked: a.id.as_str() == checked,
+            id: a.id.to_string(),
+            name: format!("{} ({})", a.name, super::accounts::kind_label(a.kind)),
+        })
+        .collect();
+    Ok(picker)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PickQuery {
+    account_q: Option<String>,
+    manage_q: Option<String>,
+}
+
+/// `GET /t/{tenant}/console/users/{id}/memberships/accounts?account_q=` (the employment form)
+/// or `?manage_q=` (the management form): the matching accounts, a fragment for htmx.
+pub(super) async fn accounts(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    client: Client,
+    query: Result<Query<PickQuery>, QueryRejection>,
+) -> Response {
+    let id = match user_id(&id) {
+        Ok(id) => id,
+        Err(e) => return refusal(e),
+    };
+    let back = address(&slug, &id);
+    let console = match Console::of(&s, &slug, &headers, &client, &back).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    let Ok(Query(q)) = query else {
+        return refusal(DomainError::invalid("account_q", "the search is not valid"));
+    };
+    if let Err(e) = authorised_user(&s.store, &console.caller, &id, false).await {
+        return refusal(e);
+    }
+    let (prefix, text, allowed) = match q.manage_q {
+        Some(text) => ("g", text, may_manage(&s, &console, &id).await),
+        None => (
+            "m",
+            q.account_q.unwrap_or_default(),
+            writable(&s, &console, &id).await,
+        ),
+    };
+    match allowed {
+        Ok(true) => {}
+        Ok(false) => {
+            return refusal(DomainError::forbidden(
+                "you may not change this person's employment or management",
+            ));
+        }
+        Err(e) => return refusal(e),
+    }
+    match search(&s, &console, prefix, &text, "").await {
+        Ok(p) => render(StatusCode::OK, &p),
+        Err(e) => refusal(e),
+    }
+}
