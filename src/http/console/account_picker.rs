@@ -8,11 +8,12 @@
 
 use super::memberships::{address, may_manage, or_empty, user_id, writable};
 use super::{Console, refusal, render};
+use crate::admin::accounts;
 use crate::admin::memberships::choosable_accounts;
 use crate::admin::users::authorised_user;
-use crate::domain::{DomainError, NamedPage};
-use crate::http::AppState;
 use crate::domain::throttle::Client;
+use crate::domain::{AccountId, DomainError, NamedPage};
+use crate::http::AppState;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -34,8 +35,13 @@ pub struct Pick {
 #[derive(Template)]
 #[template(path = "console/account_picker.html")]
 pub struct Picker {
-    /// `m` (the employment form) or `g` (the management form).
+    /// `m` (the employment form), `g` (an account to manage) or `ag` (an account group to
+    /// manage).
     prefix: &'static str,
+    /// The form field the choice fills (`account_id` or `account_group_id`).
+    field: &'static str,
+    /// What is chosen, plural, capitalised (`Accounts`, `Account groups`).
+    things: &'static str,
     q: String,
     matches: Vec<Pick>,
     /// More accounts match than are shown.
@@ -47,8 +53,15 @@ pub struct Picker {
 impl Picker {
     /// A picker offering nothing (the form is not shown).
     pub(super) fn none(prefix: &'static str) -> Self {
+        let groups = prefix == "ag";
         Picker {
             prefix,
+            field: if groups {
+                "account_group_id"
+            } else {
+                "account_id"
+            },
+            things: if groups { "Account groups" } else { "Accounts" },
             q: String::new(),
             matches: Vec::new(),
             more: false,
@@ -82,6 +95,12 @@ pub(super) async fn search(
         Err(e) => return Err(e),
     };
     let mut found = or_empty(choosable_accounts(&s.store, &console.caller, &page).await)?;
+    if !checked.is_empty() && !found.iter().any(|a| a.id.as_str() == checked) {
+        // The account a refused form had chosen stays chosen (if the caller may choose it).
+        if let Some(a) = chosen(s, console, checked).await? {
+            found.insert(0, a);
+        }
+    }
     picker.more = found.len() > LIMIT;
     found.truncate(LIMIT);
     picker.matches = found
@@ -95,14 +114,74 @@ pub(super) async fn search(
     Ok(picker)
 }
 
+/// Account `id`, if it is one the caller may choose.
+async fn chosen(
+    s: &AppState,
+    console: &Console,
+    id: &str,
+) -> Result<Option<crate::domain::Account>, DomainError> {
+    let Some(id) = AccountId::parse(id) else {
+        return Ok(None);
+    };
+    let name = match accounts::get(&s.store, &console.caller, &id).await {
+        Ok(a) => a.name,
+        Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Ok(page) = NamedPage::new(&name, 1, LIMIT as u32) else {
+        return Ok(None);
+    };
+    let same = or_empty(choosable_accounts(&s.store, &console.caller, &page).await)?;
+    Ok(same.into_iter().find(|a| a.id == id))
+}
+
+/// The account groups matching `q` (for the management form: only a caller who may change
+/// every user sees it, and every group is theirs to choose).
+pub(super) async fn search_groups(
+    s: &AppState,
+    console: &Console,
+    q: &str,
+) -> Result<Picker, DomainError> {
+    let mut picker = Picker {
+        q: q.to_owned(),
+        ..Picker::none("ag")
+    };
+    let page = match NamedPage::new(q, 1, LIMIT as u32 + 1) {
+        Ok(p) => p,
+        Err(DomainError::Invalid { message, .. }) => {
+            picker.error = Some(format!("The search was refused: {message}."));
+            return Ok(picker);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut found = match accounts::page_groups(&s.store, &console.caller, &page).await {
+        Ok(l) => l.items,
+        Err(DomainError::Forbidden(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    picker.more = found.len() > LIMIT;
+    found.truncate(LIMIT);
+    picker.matches = found
+        .into_iter()
+        .map(|g| Pick {
+            checked: false,
+            id: g.id.to_string(),
+            name: g.name,
+        })
+        .collect();
+    Ok(picker)
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct PickQuery {
     account_q: Option<String>,
     manage_q: Option<String>,
+    group_q: Option<String>,
 }
 
-/// `GET /t/{tenant}/console/users/{id}/memberships/accounts?account_q=` (the employment form)
-/// or `?manage_q=` (the management form): the matching accounts, a fragment for htmx.
+/// `GET /t/{tenant}/console/users/{id}/memberships/accounts?account_q=` (the employment form),
+/// `?manage_q=` (an account to manage) or `?group_q=` (an account group to manage): the
+/// matching accounts or account groups, a fragment for htmx.
 pub(super) async fn accounts(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -125,9 +204,10 @@ pub(super) async fn accounts(
     if let Err(e) = authorised_user(&s.store, &console.caller, &id, false).await {
         return refusal(e);
     }
-    let (prefix, text, allowed) = match q.manage_q {
-        Some(text) => ("g", text, may_manage(&s, &console, &id).await),
-        None => (
+    let (prefix, text, allowed) = match (q.manage_q, q.group_q) {
+        (Some(text), _) => ("g", text, may_manage(&s, &console, &id).await),
+        (None, Some(text)) => ("ag", text, may_manage(&s, &console, &id).await),
+        (None, None) => (
             "m",
             q.account_q.unwrap_or_default(),
             writable(&s, &console, &id).await,
@@ -142,7 +222,12 @@ pub(super) async fn accounts(
         }
         Err(e) => return refusal(e),
     }
-    match search(&s, &console, prefix, &text, "").await {
+    let found = if prefix == "ag" {
+        search_groups(&s, &console, &text).await
+    } else {
+        search(&s, &console, prefix, &text, "").await
+    };
+    match found {
         Ok(p) => render(StatusCode::OK, &p),
         Err(e) => refusal(e),
     }

@@ -11,7 +11,9 @@ use crate::admin::accounts;
 use crate::admin::management::{self, AddManagement, TargetKind};
 use crate::admin::users::{ListUsers, authorised_user, get as get_user, list as list_users};
 use crate::domain::throttle::Client;
-use crate::domain::{AccountGroup, AccountId, DomainError, ManagementId, ManagementTarget, UserId};
+use crate::domain::{
+    AccountGroupId, AccountId, DomainError, ManagementId, ManagementTarget, UserId,
+};
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
 use axum::body::Bytes;
@@ -48,12 +50,24 @@ async fn account_name(
     }
 }
 
+/// The name of account group `id`, if the caller may read it.
+async fn group_name(
+    s: &AppState,
+    console: &Console,
+    id: &AccountGroupId,
+) -> Result<Option<String>, DomainError> {
+    match accounts::get_group(&s.store, &console.caller, id).await {
+        Ok(g) => Ok(Some(g.name)),
+        Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Who manages `user` today, as the caller may see them.
 pub(super) async fn managers(
     s: &AppState,
     console: &Console,
     user: &UserId,
-    all_groups: &[AccountGroup],
 ) -> Result<Vec<Manager>, DomainError> {
     let slug = &console.me.tenant.slug;
     let mut out = Vec::new();
@@ -81,10 +95,10 @@ pub(super) async fn managers(
             ),
             ManagementTarget::AccountGroup(g) => format!(
                 "Through the account group {}",
-                all_groups
-                    .iter()
-                    .find(|x| &x.id == g)
-                    .map_or("(hidden)", |x| x.name.as_str())
+                group_name(s, console, g)
+                    .await?
+                    .as_deref()
+                    .unwrap_or("(hidden)")
             ),
         };
         out.push(Manager {
@@ -100,7 +114,6 @@ pub(super) async fn managed_items(
     s: &AppState,
     console: &Console,
     user: &UserId,
-    all_groups: &[AccountGroup],
 ) -> Result<Vec<Managed>, DomainError> {
     let slug = &console.me.tenant.slug;
     let mut out = Vec::new();
@@ -126,10 +139,9 @@ pub(super) async fn managed_items(
             ),
             ManagementTarget::AccountGroup(g) => (
                 "Account group",
-                all_groups
-                    .iter()
-                    .find(|x| &x.id == g)
-                    .map_or_else(|| g.to_string(), |x| x.name.clone()),
+                group_name(s, console, g)
+                    .await?
+                    .unwrap_or_else(|| g.to_string()),
                 Some(format!("/t/{slug}/console/account-groups/{g}")),
             ),
         };

@@ -14,7 +14,6 @@ use super::managing::{add_management, remove_management};
 use super::membership_edit::{add, confirm_delete, delete, edit, make_main, save};
 use super::users::display_name;
 use super::{Console, Shell, refusal, render};
-use crate::admin::accounts;
 use crate::admin::memberships;
 use crate::admin::roles;
 use crate::admin::users::authorised_user;
@@ -73,6 +72,8 @@ pub struct NoticeQuery {
     account_q: String,
     #[serde(default)]
     manage_q: String,
+    #[serde(default)]
+    group_q: String,
 }
 
 pub(super) fn notice_text(key: &str) -> Option<&'static str> {
@@ -123,12 +124,6 @@ impl Row {
     }
 }
 
-/// An option of a select.
-pub struct Choice {
-    id: String,
-    name: String,
-}
-
 /// What the add forms had typed, shown again with their errors.
 #[derive(Default)]
 pub struct Typed {
@@ -140,6 +135,7 @@ pub struct Typed {
     /// What the account pickers searched.
     pub(super) account_q: String,
     pub(super) manage_q: String,
+    pub(super) group_q: String,
 }
 
 #[derive(Template)]
@@ -155,7 +151,7 @@ struct MembershipsPage {
     /// The account picker of the employment form, and of the management form.
     pick_m: Picker,
     pick_g: Picker,
-    account_groups: Vec<Choice>,
+    pick_ag: Picker,
     managed: Vec<Managed>,
     managers: Vec<Manager>,
     can_manage: bool,
@@ -264,15 +260,11 @@ pub(super) async fn show(
             };
         }
     }
-    let all_groups = match or_empty(accounts::list_groups(&s.store, caller).await) {
-        Ok(g) => g,
-        Err(e) => return refusal(e),
-    };
-    let managed = match managed_items(s, console, &target.id, &all_groups).await {
+    let managed = match managed_items(s, console, &target.id).await {
         Ok(m) => m,
         Err(e) => return refusal(e),
     };
-    let managers = match managers(s, console, &target.id, &all_groups).await {
+    let managers = match managers(s, console, &target.id).await {
         Ok(m) => m,
         Err(e) => return refusal(e),
     };
@@ -287,9 +279,14 @@ pub(super) async fn show(
     } else {
         Ok(Picker::none("g"))
     };
-    let (pick_m, pick_g) = match (pick_m, pick_g) {
-        (Ok(m), Ok(g)) => (m, g),
-        (Err(e), _) | (_, Err(e)) => return refusal(e),
+    let pick_ag = if can_manage {
+        account_picker::search_groups(s, console, &typed.group_q).await
+    } else {
+        Ok(Picker::none("ag"))
+    };
+    let (pick_m, pick_g, pick_ag) = match (pick_m, pick_g, pick_ag) {
+        (Ok(m), Ok(g), Ok(ag)) => (m, g, ag),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refusal(e),
     };
     render(
         status,
@@ -303,13 +300,7 @@ pub(super) async fn show(
             can_write,
             pick_m,
             pick_g,
-            account_groups: all_groups
-                .iter()
-                .map(|g| Choice {
-                    id: g.id.to_string(),
-                    name: g.name.clone(),
-                })
-                .collect(),
+            pick_ag,
             managed,
             managers,
             can_manage,
@@ -350,16 +341,8 @@ async fn page(
     let typed = Typed {
         account_q: q.account_q,
         manage_q: q.manage_q,
+        group_q: q.group_q,
         ..Default::default()
     };
-    show(
-        &s,
-        &console,
-        target,
-        &q.notice,
-        typed,
-        none,
-        StatusCode::OK,
-    )
-    .await
+    show(&s, &console, target, &q.notice, typed, none, StatusCode::OK).await
 }
