@@ -97,6 +97,7 @@ async fn ten_thousand_accounts_are_searched_not_listed(b: Backend) {
 
     // The page: fast, and at most 20 choices in each of its two pickers, never a long list.
     let took = median(&browser, &url, "id=\"m-account-q\"").await;
+    eprintln!("memberships page at 10,000 accounts ({b:?}): {took:?}");
     assert!(took < Duration::from_secs(1), "the page took {took:?}");
     let page = browser.get(&url).await;
     assert_eq!(
@@ -121,6 +122,7 @@ async fn ten_thousand_accounts_are_searched_not_listed(b: Backend) {
 
     // The endpoint: a fragment of at most 20, found in any case beyond ASCII.
     let took = median(&browser, &format!("{picker}?account_q=team"), "Team 00019").await;
+    eprintln!("picker at 10,000 accounts ({b:?}): {took:?}");
     assert!(took < Duration::from_secs(1), "the picker took {took:?}");
     let frag = browser.get(&format!("{picker}?account_q=team")).await;
     assert_eq!(offered(&frag.body), 20);
@@ -143,21 +145,27 @@ async fn ten_thousand_accounts_are_searched_not_listed(b: Backend) {
         frag.body
     );
     assert!(
+        ["&lt;script&gt;alert(1)", "&#60;script&#62;alert(1)"]
+            .iter()
+            .any(|e| frag.body.contains(e)),
+        "{}",
         frag.body
-            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co")
     );
     assert!(!frag.body.contains("<script>alert"), "names are escaped");
     let frag = browser
         .get(&format!("{picker}?account_q=%3Cimg%20src%3Dx%3E"))
         .await;
-    assert!(
-        frag.body
-            .contains("No account you can choose matches “&lt;img src")
-    );
+    assert!(frag.body.contains("No account you can choose matches “"));
+    assert!(frag.body.contains("img src"), "{}", frag.body);
     assert!(!frag.body.contains("<img"), "the search is escaped");
-    // Odd searches are refused with a message, never a 500.
+    // Odd searches are refused with a message, never a 500 (control characters already by
+    // the server's strict input, a long one by the picker).
+    for q in ["a%00b", "%1B"] {
+        let frag = browser.get(&format!("{picker}?account_q={q}")).await;
+        assert_eq!(frag.status, 400, "{q}: {}", frag.body);
+    }
     let long = "x".repeat(5000);
-    for q in ["a%00b", "%1B", long.as_str()] {
+    for q in [long.as_str()] {
         let frag = browser.get(&format!("{picker}?account_q={q}")).await;
         assert_eq!(frag.status, 200, "{q}");
         assert!(
@@ -225,7 +233,13 @@ async fn ten_thousand_accounts_are_searched_not_listed(b: Backend) {
     )
     .await;
     assert!(matches!(page.status, 400 | 404), "{}", page.status);
-    assert!(!page.body.contains(&theirs));
+    assert!(
+        page.body.contains("does not exist")
+            && !page.body.contains(&format!("value=\"{theirs}\""))
+            && !page.body.contains("Globex"),
+        "refused as unknown, never offered: {}",
+        page.body
+    );
     assert_eq!(memberships_of(&s, &t).await.len(), before.len() + 1);
     let frag = browser
         .get(&format!(
@@ -282,6 +296,7 @@ async fn a_manager_is_offered_only_the_accounts_they_manage(b: Backend) {
     let csrf = csrf_of(&browser).await;
     let url = format!("/t/acme/console/users/{t}/memberships");
     let took = median(&browser, &url, "id=\"m-account-q\"").await;
+    eprintln!("memberships page at 10,000 accounts ({b:?}): {took:?}");
     assert!(took < Duration::from_secs(1), "the page took {took:?}");
     let page = browser.get(&url).await;
     assert_eq!(
