@@ -73,7 +73,7 @@ async fn administrator_sets_an_employment_and_the_accounts_claim_follows(b: Back
         created(
             &s,
             "/accounts",
-            json!({"name": format!("Northgate {i:02}"), "kind": "customer"}),
+            json!({"name": format!("Northwood {i:02}"), "kind": "customer"}),
         )
         .await;
     }

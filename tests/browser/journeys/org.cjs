@@ -33,9 +33,9 @@ module.exports = (kit) => {
       expect((await page.locator("#m-account-results input[type=radio]").count()) === 20, "a search shows at most 20 accounts");
       await checkPage(page, "employment-picker-capped");
       await desktop(page);
-      await page.fill("#m-account-q", "NORTHW");
+      await page.fill("#m-account-q", "NORTHWI");
       const pick = page.locator("#m-account-results").getByLabel(`${input.account} (Customer)`, { exact: true });
-      await pick.waitFor();
+      await page.locator("#m-account-results legend", { hasText: "Accounts matching “NORTHWI”" }).waitFor();
       expect((await page.locator("#m-account-results input[type=radio]").count()) === 1, "the search narrows to one account");
       await pick.check();
       await checkPage(page, "employment-picker");
