@@ -28,8 +28,8 @@ module.exports = (kit) => {
       await desktop(page);
       // The picker: a search that asks the server for at most twenty accounts, as radio buttons.
       await page.fill("#m-account-q", "north");
-      const capped = page.locator("#m-account-results").getByText(/Only the first 20 are shown/);
-      await capped.waitFor();
+      await page.locator("#m-account-results legend", { hasText: "Accounts matching “north”" }).waitFor();
+      await page.locator("#m-account-results").getByText(/Only the first 20 are shown/).waitFor();
       expect((await page.locator("#m-account-results input[type=radio]").count()) === 20, "a search shows at most 20 accounts");
       await checkPage(page, "employment-picker-capped");
       await desktop(page);
