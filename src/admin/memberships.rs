@@ -150,6 +150,25 @@ pub async fn delete(
         .await
 }
 
+/// At most `page.size` accounts, by name, containing `page.search`, in which the caller may add
+/// memberships: every account for a caller who may change every user, for a manager only the
+/// accounts they manage (decided by the store in one query; `add` checks again). Naming
+/// accounts needs `accounts.read`.
+pub async fn choosable_accounts(
+    store: &Store,
+    caller: &Caller,
+    page: &NamedPage,
+) -> Result<Vec<Account>> {
+    caller.require(crate::domain::permissions::admin::ACCOUNTS_READ)?;
+    let manager = match caller.user_write_scope()? {
+        UserScope::All => None,
+        UserScope::ManagedBy(me) => Some(me),
+    };
+    store
+        .pick_accounts(caller.tenant_id(), page, manager.as_ref())
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,6 +201,9 @@ forward! {
     fn list_accounts(&self, tenant: &TenantId, kind: Option<AccountKind>) -> Vec<Account>;
     /// A page of the tenant's accounts by name, optionally of one kind, searched on the folded name.
     fn page_accounts(&self, tenant: &TenantId, kind: Option<AccountKind>, page: &NamedPage) -> Listed<Account>;
+    /// At most `page.size` accounts by name containing the search, only those `manager` manages
+    /// when given.
+    fn pick_accounts(&self, tenant: &TenantId, page: &NamedPage, manager: Option<&UserId>) -> Vec<Account>;
     /// One account of the tenant.
     fn get_account(&self, tenant: &TenantId, id: &AccountId) -> Option<Account>;
     /// Creates a provider or customer account.

@@ -68,6 +68,15 @@ async fn administrator_sets_an_employment_and_the_accounts_claim_follows(b: Back
         json!({"name": "Contoso", "kind": "provider"}),
     )
     .await;
+    // More accounts than the picker shows at once: the search has to narrow them.
+    for i in 0..25 {
+        created(
+            &s,
+            "/accounts",
+            json!({"name": format!("Northwood {i:02}"), "kind": "customer"}),
+        )
+        .await;
+    }
     created(
         &s,
         "/account-groups",

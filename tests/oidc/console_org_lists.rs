@@ -211,7 +211,7 @@ async fn lists_search_names_in_any_case_beyond_ascii(b: Backend) {
 
 /// Inserts `rows` (each a parenthesised list of values for `columns`) into `table`, by the
 /// thousand.
-async fn bulk(s: &TestServer, table: &str, columns: &str, rows: Vec<String>) {
+pub(crate) async fn bulk(s: &TestServer, table: &str, columns: &str, rows: Vec<String>) {
     for chunk in rows.chunks(1000) {
         sql(
             s,
@@ -225,7 +225,7 @@ async fn bulk(s: &TestServer, table: &str, columns: &str, rows: Vec<String>) {
 }
 
 /// The median of five requests for `url`, after checking what it shows.
-async fn median(b: &crate::browser::Browser, url: &str, shows: &str) -> Duration {
+pub(crate) async fn median(b: &crate::browser::Browser, url: &str, shows: &str) -> Duration {
     let mut times = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();

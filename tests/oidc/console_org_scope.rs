@@ -233,11 +233,16 @@ async fn a_manager_of_an_account_sees_and_changes_only_its_people(b: Backend) {
     );
     // Only the accounts they manage are offered, and only those employments can be changed.
     assert!(
-        page.body.contains(&format!("<option value=\"{a}\"")),
+        page.body
+            .contains(&format!("name=\"account_id\" value=\"{a}\"")),
         "{}",
         page.body
     );
-    assert!(!page.body.contains(&format!("<option value=\"{other}\"")));
+    assert!(
+        !page
+            .body
+            .contains(&format!("name=\"account_id\" value=\"{other}\""))
+    );
     let guest = memberships_of(&s, &t)
         .await
         .into_iter()

@@ -37,6 +37,7 @@ mod console_org_matrix;
 mod console_org_scope;
 mod console_people;
 mod console_permissions;
+mod console_picker;
 mod console_profile_policy;
 mod console_security;
 mod console_step_up;

@@ -7,10 +7,13 @@ use super::forms::{FieldErrors, Posted, signed_post, status_of};
 use super::memberships::{Typed, address, may_manage, show, user_id};
 use super::users::display_name;
 use super::{Console, refusal};
+use crate::admin::accounts;
 use crate::admin::management::{self, AddManagement, TargetKind};
 use crate::admin::users::{ListUsers, authorised_user, get as get_user, list as list_users};
 use crate::domain::throttle::Client;
-use crate::domain::{Account, AccountGroup, DomainError, ManagementId, ManagementTarget, UserId};
+use crate::domain::{
+    AccountGroupId, AccountId, DomainError, ManagementId, ManagementTarget, UserId,
+};
 use crate::http::AppState;
 use crate::http::oidc::pages::see_other;
 use axum::body::Bytes;
@@ -33,13 +36,38 @@ pub struct Manager {
     pub(super) through: String,
 }
 
+/// The name of account `id`, if the caller may read it (one relation, one lookup: the page no
+/// longer loads every account).
+async fn account_name(
+    s: &AppState,
+    console: &Console,
+    id: &AccountId,
+) -> Result<Option<String>, DomainError> {
+    match accounts::get(&s.store, &console.caller, id).await {
+        Ok(a) => Ok(Some(a.name)),
+        Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The name of account group `id`, if the caller may read it.
+async fn group_name(
+    s: &AppState,
+    console: &Console,
+    id: &AccountGroupId,
+) -> Result<Option<String>, DomainError> {
+    match accounts::get_group(&s.store, &console.caller, id).await {
+        Ok(g) => Ok(Some(g.name)),
+        Err(DomainError::Forbidden(_) | DomainError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Who manages `user` today, as the caller may see them.
 pub(super) async fn managers(
     s: &AppState,
     console: &Console,
     user: &UserId,
-    all_accounts: &[Account],
-    all_groups: &[AccountGroup],
 ) -> Result<Vec<Manager>, DomainError> {
     let slug = &console.me.tenant.slug;
     let mut out = Vec::new();
@@ -60,17 +88,17 @@ pub(super) async fn managers(
             ManagementTarget::User(_) => "Directly".to_owned(),
             ManagementTarget::Account(a) => format!(
                 "Through the account {}",
-                all_accounts
-                    .iter()
-                    .find(|x| &x.id == a)
-                    .map_or("(hidden)", |x| x.name.as_str())
+                account_name(s, console, a)
+                    .await?
+                    .as_deref()
+                    .unwrap_or("(hidden)")
             ),
             ManagementTarget::AccountGroup(g) => format!(
                 "Through the account group {}",
-                all_groups
-                    .iter()
-                    .find(|x| &x.id == g)
-                    .map_or("(hidden)", |x| x.name.as_str())
+                group_name(s, console, g)
+                    .await?
+                    .as_deref()
+                    .unwrap_or("(hidden)")
             ),
         };
         out.push(Manager {
@@ -86,8 +114,6 @@ pub(super) async fn managed_items(
     s: &AppState,
     console: &Console,
     user: &UserId,
-    all_accounts: &[Account],
-    all_groups: &[AccountGroup],
 ) -> Result<Vec<Managed>, DomainError> {
     let slug = &console.me.tenant.slug;
     let mut out = Vec::new();
@@ -106,18 +132,16 @@ pub(super) async fn managed_items(
             },
             ManagementTarget::Account(a) => (
                 "Account",
-                all_accounts
-                    .iter()
-                    .find(|x| &x.id == a)
-                    .map_or_else(|| a.to_string(), |x| x.name.clone()),
+                account_name(s, console, a)
+                    .await?
+                    .unwrap_or_else(|| a.to_string()),
                 Some(format!("/t/{slug}/console/accounts/{a}")),
             ),
             ManagementTarget::AccountGroup(g) => (
                 "Account group",
-                all_groups
-                    .iter()
-                    .find(|x| &x.id == g)
-                    .map_or_else(|| g.to_string(), |x| x.name.clone()),
+                group_name(s, console, g)
+                    .await?
+                    .unwrap_or_else(|| g.to_string()),
                 Some(format!("/t/{slug}/console/account-groups/{g}")),
             ),
         };

@@ -7,13 +7,13 @@
 //! This file is the page; the employment forms are in `membership_edit.rs`, the management
 //! ones in `managing.rs`.
 
+use super::account_picker::{self, Picker};
 use super::forms::FieldErrors;
 use super::managing::{Managed, Manager, managed_items, managers};
 use super::managing::{add_management, remove_management};
 use super::membership_edit::{add, confirm_delete, delete, edit, make_main, save};
 use super::users::display_name;
 use super::{Console, Shell, refusal, render};
-use crate::admin::accounts::{self, ListAccounts};
 use crate::admin::memberships;
 use crate::admin::roles;
 use crate::admin::users::authorised_user;
@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/users/{id}/memberships",
             get(page).post(add),
+        )
+        .route(
+            "/t/{tenant}/console/users/{id}/memberships/accounts",
+            get(account_picker::accounts),
         )
         .route(
             "/t/{tenant}/console/users/{id}/memberships/{mid}",
@@ -63,6 +67,13 @@ pub fn router() -> Router<AppState> {
 pub struct NoticeQuery {
     #[serde(default)]
     notice: String,
+    /// The searches of the account pickers (without JavaScript).
+    #[serde(default)]
+    account_q: String,
+    #[serde(default)]
+    manage_q: String,
+    #[serde(default)]
+    group_q: String,
 }
 
 pub(super) fn notice_text(key: &str) -> Option<&'static str> {
@@ -113,12 +124,6 @@ impl Row {
     }
 }
 
-/// An option of a select.
-pub struct Choice {
-    id: String,
-    name: String,
-}
-
 /// What the add forms had typed, shown again with their errors.
 #[derive(Default)]
 pub struct Typed {
@@ -127,6 +132,10 @@ pub struct Typed {
     pub(super) end: String,
     pub(super) main: bool,
     pub(super) target_email: String,
+    /// What the account pickers searched.
+    pub(super) account_q: String,
+    pub(super) manage_q: String,
+    pub(super) group_q: String,
 }
 
 #[derive(Template)]
@@ -139,8 +148,10 @@ struct MembershipsPage {
     notice: Option<&'static str>,
     rows: Vec<Row>,
     can_write: bool,
-    accounts: Vec<Choice>,
-    account_groups: Vec<Choice>,
+    /// The account picker of the employment form, and of the management form.
+    pick_m: Picker,
+    pick_g: Picker,
+    pick_ag: Picker,
     managed: Vec<Managed>,
     managers: Vec<Manager>,
     can_manage: bool,
@@ -238,20 +249,7 @@ pub(super) async fn show(
         Ok(w) => w,
         Err(e) => return refusal(e),
     };
-    let all_accounts =
-        match or_empty(accounts::list(&s.store, caller, ListAccounts::default()).await) {
-            Ok(a) => a,
-            Err(e) => return refusal(e),
-        };
-    let mut choosable = Vec::new();
     if can_write {
-        for a in &all_accounts {
-            match reaches(s, console, &a.id).await {
-                Ok(true) => choosable.push(a),
-                Ok(false) => {}
-                Err(e) => return refusal(e),
-            }
-        }
         for r in &mut rows {
             let Some(id) = AccountId::parse(&r.account_id) else {
                 continue;
@@ -262,19 +260,34 @@ pub(super) async fn show(
             };
         }
     }
-    let all_groups = match or_empty(accounts::list_groups(&s.store, caller).await) {
-        Ok(g) => g,
-        Err(e) => return refusal(e),
-    };
-    let managed = match managed_items(s, console, &target.id, &all_accounts, &all_groups).await {
+    let managed = match managed_items(s, console, &target.id).await {
         Ok(m) => m,
         Err(e) => return refusal(e),
     };
-    let managers = match managers(s, console, &target.id, &all_accounts, &all_groups).await {
+    let managers = match managers(s, console, &target.id).await {
         Ok(m) => m,
         Err(e) => return refusal(e),
     };
     let can_manage = can_write && matches!(caller.user_write_scope(), Ok(UserScope::All));
+    let pick_m = if can_write {
+        account_picker::search(s, console, "m", &typed.account_q, &typed.account_id).await
+    } else {
+        Ok(Picker::none("m"))
+    };
+    let pick_g = if can_manage {
+        account_picker::search(s, console, "g", &typed.manage_q, "").await
+    } else {
+        Ok(Picker::none("g"))
+    };
+    let pick_ag = if can_manage {
+        account_picker::search_groups(s, console, &typed.group_q).await
+    } else {
+        Ok(Picker::none("ag"))
+    };
+    let (pick_m, pick_g, pick_ag) = match (pick_m, pick_g, pick_ag) {
+        (Ok(m), Ok(g), Ok(ag)) => (m, g, ag),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refusal(e),
+    };
     render(
         status,
         &MembershipsPage {
@@ -285,20 +298,9 @@ pub(super) async fn show(
             notice: notice_text(notice),
             rows,
             can_write,
-            accounts: choosable
-                .into_iter()
-                .map(|a| Choice {
-                    id: a.id.to_string(),
-                    name: format!("{} ({})", a.name, super::accounts::kind_label(a.kind)),
-                })
-                .collect(),
-            account_groups: all_groups
-                .iter()
-                .map(|g| Choice {
-                    id: g.id.to_string(),
-                    name: g.name.clone(),
-                })
-                .collect(),
+            pick_m,
+            pick_g,
+            pick_ag,
             managed,
             managers,
             can_manage,
@@ -334,16 +336,13 @@ async fn page(
         Ok(u) => u,
         Err(e) => return refusal(e),
     };
-    let notice = query.map(|Query(q)| q.notice).unwrap_or_default();
+    let q = query.map(|Query(q)| q).unwrap_or_default();
     let none = (FieldErrors::default(), "");
-    show(
-        &s,
-        &console,
-        target,
-        &notice,
-        Typed::default(),
-        none,
-        StatusCode::OK,
-    )
-    .await
+    let typed = Typed {
+        account_q: q.account_q,
+        manage_q: q.manage_q,
+        group_q: q.group_q,
+        ..Default::default()
+    };
+    show(&s, &console, target, &q.notice, typed, none, StatusCode::OK).await
 }

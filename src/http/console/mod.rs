@@ -5,6 +5,7 @@
 //! action goes through the same service functions (`crate::admin`) as the JSON API.
 
 mod account_groups;
+mod account_picker;
 mod accounts;
 mod app_actions;
 mod app_form;

@@ -145,4 +145,34 @@ impl Backend {
             .collect();
         Ok(Listed { items, total })
     }
+
+    /// At most `limit` of the tenant's accounts by name whose folded name contains the page's
+    /// search, only those `manager` manages (directly or through an account group) when given:
+    /// one query, whatever the number of accounts.
+    pub async fn pick_accounts(
+        &self,
+        tenant: &TenantId,
+        page: &NamedPage,
+        manager: Option<&UserId>,
+    ) -> Result<Vec<Account>> {
+        let sql = format!(
+            "{ACCOUNT_SELECT} AND ($2 IS NULL OR name_f LIKE $2 ESCAPE '\\') \
+             AND ($3 IS NULL OR id IN (\
+               SELECT mg.target_account_id FROM management mg \
+                WHERE mg.tenant_id = $1 AND mg.manager_id = $3 AND mg.target_account_id IS NOT NULL \
+               UNION SELECT agm.account_id FROM management mg \
+                JOIN account_group_members agm ON agm.group_id = mg.target_account_group_id \
+                WHERE mg.tenant_id = $1 AND mg.manager_id = $3)) \
+             ORDER BY name, id LIMIT $4"
+        );
+        let rows = sqlx::query_as::<DB, AccountRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(containing(page))
+            .bind(manager.map(|m| m.as_str().to_owned()))
+            .bind(i64::from(page.size))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
 }

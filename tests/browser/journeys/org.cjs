@@ -26,7 +26,20 @@ module.exports = (kit) => {
 
       log("an end before the start is refused, on the field");
       await desktop(page);
-      await page.locator("#m-account").selectOption({ label: `${input.account} (Customer)` });
+      // The picker: a search that asks the server for at most twenty accounts, as radio buttons.
+      await page.fill("#m-account-q", "north");
+      await page.locator("#m-account-results legend", { hasText: "Accounts matching “north”" }).waitFor();
+      await page.locator("#m-account-results").getByText(/Only the first 20 are shown/).waitFor();
+      expect((await page.locator("#m-account-results input[type=radio]").count()) === 20, "a search shows at most 20 accounts");
+      await checkPage(page, "employment-picker-capped");
+      await desktop(page);
+      await page.fill("#m-account-q", "NORTHWI");
+      const pick = page.locator("#m-account-results").getByLabel(`${input.account} (Customer)`, { exact: true });
+      await page.locator("#m-account-results legend", { hasText: "Accounts matching “NORTHWI”" }).waitFor();
+      expect((await page.locator("#m-account-results input[type=radio]").count()) === 1, "the search narrows to one account");
+      await pick.check();
+      await checkPage(page, "employment-picker");
+      await desktop(page);
       await page.fill("#m-start", "2024-03-01");
       await page.fill("#m-end", "2024-02-01");
       await page.getByRole("button", { name: "Add employment" }).click();
@@ -60,7 +73,10 @@ module.exports = (kit) => {
       expect((await guestRow.innerText()).includes("Not current"), "the guest membership is over");
 
       log("the user manages an account");
-      await page.locator("#g-account").selectOption({ label: input.managed_account });
+      await page.fill("#g-account-q", input.managed_account.split(" ")[0].toLowerCase());
+      const managed = page.locator("#g-account-results").getByLabel(input.managed_account, { exact: true });
+      await managed.waitFor();
+      await managed.check();
       await page.getByRole("button", { name: "Manage account", exact: true }).click();
       await page.getByText("The management relation was added.").waitFor();
       await checkPage(page, "employment-management");
