@@ -26,19 +26,26 @@ pub struct Authorisation {
     pub accounts: Vec<AccountClaim>,
 }
 
-/// Loads the user's current roles (direct, account-scoped ones only within current
-/// memberships, and through groups), effective permissions in the client's namespaces, group
-/// names and current memberships, in one query.
+/// The user's current roles (direct, account-scoped ones only within current memberships, and
+/// through groups), effective permissions in the client's namespaces, group names and current
+/// memberships: from `held` when the request read them with the rest (with
+/// [`wants_permissions`] of `client`), else in one query now.
 pub async fn authorisation(
     store: &Store,
     tenant: &TenantId,
     user: &User,
     client: &Client,
+    held: Option<Holdings>,
 ) -> Result<Authorisation> {
-    // An app that may see no permission namespace gets no permissions: the query skips them.
-    let held = store
-        .holdings(tenant, &user.id, wants_permissions(client))
-        .await?;
+    let held = match held {
+        Some(held) => held,
+        // An app that may see no permission namespace gets no permissions: the query skips them.
+        None => {
+            store
+                .holdings(tenant, &user.id, wants_permissions(client))
+                .await?
+        }
+    };
     Ok(authorisation_of(held, client))
 }
 
@@ -48,7 +55,7 @@ pub fn wants_permissions(client: &Client) -> bool {
 }
 
 /// What `held` (read with [`wants_permissions`] of `client`) gives `client` to see.
-pub fn authorisation_of(held: Holdings, client: &Client) -> Authorisation {
+fn authorisation_of(held: Holdings, client: &Client) -> Authorisation {
     Authorisation {
         roles: held.roles,
         permissions: held

@@ -2,7 +2,7 @@
 //! anything that is not a valid access token of this tenant standing for a live user or client.
 
 use super::Provider;
-use super::claims::{authorisation, authorisation_of};
+use super::claims::authorisation;
 use super::client_auth;
 use super::error::{OAuthError, OAuthResult};
 use super::token::Params;
@@ -52,10 +52,9 @@ pub async fn introspect(
     });
     let extra = match &verified.subject {
         Subject::User { user, .. } => {
-            let authz = match verified.held.clone() {
-                Some(held) => authorisation_of(held, &verified.client.client),
-                None => authorisation(store, &tenant.id, user, &verified.client.client).await?,
-            };
+            let held = verified.held.clone();
+            let authz =
+                authorisation(store, &tenant.id, user, &verified.client.client, held).await?;
             json!({ "username": user.username, "sid": c.sid, "roles": authz.roles,
                     "permissions": authz.permissions, "groups": authz.groups,
                     "accounts": authz.accounts })

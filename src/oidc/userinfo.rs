@@ -2,7 +2,7 @@
 //! stands for, by its scope, with the bearer token rules of RFC 6750 §2.
 
 use super::Provider;
-use super::claims::{UserInfo, authorisation, authorisation_of};
+use super::claims::{UserInfo, authorisation};
 use super::error::{ErrorCode, OAuthError, OAuthResult};
 use super::token::Params;
 use super::verify::{self, Subject};
@@ -72,10 +72,8 @@ pub async fn userinfo(
             "the access token was not granted the `openid` scope",
         ));
     }
-    let authz = match verified.held.clone() {
-        Some(held) => authorisation_of(held, &verified.client.client),
-        None => authorisation(store, &tenant.id, user, &verified.client.client).await?,
-    };
+    let held = verified.held.clone();
+    let authz = authorisation(store, &tenant.id, user, &verified.client.client, held).await?;
     let mut body = json!({ "sub": user.id.as_str() });
     if let (Some(out), Value::Object(info), Value::Object(authz)) = (
         body.as_object_mut(),

@@ -78,10 +78,10 @@ pub async fn signed_in(
     if grant.offline {
         return Ok(true);
     }
-    let (Some(sid), Some((session, settings))) = (&grant.session_id, session) else {
+    let Some((session, settings)) = session else {
         return Ok(false);
     };
-    if session.id != *sid || !session.usable(now, settings) {
+    if !session.usable(now, settings) {
         return Ok(false);
     }
     if activity && now - session.last_seen_at >= crate::oidc::signin::TOUCH_EVERY_MS {

@@ -10,7 +10,7 @@ use crate::domain::permissions::Holdings;
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::sessions::{Grant, RefreshToken};
 use crate::oidc::Provider;
-use crate::oidc::claims::{Authorisation, UserInfo, authorisation, authorisation_of};
+use crate::oidc::claims::{Authorisation, UserInfo, authorisation};
 use crate::oidc::error::OAuthResult;
 use crate::oidc::keys::ID_TOKEN_TTL;
 use crate::store::Store;
@@ -95,10 +95,7 @@ pub async fn mint(
     s: &SignIn<'_>,
 ) -> OAuthResult<Minted> {
     let client = s.client;
-    let authz = match s.held.clone() {
-        Some(held) => authorisation_of(held, client),
-        None => authorisation(store, &tenant.id, s.user, client).await?,
-    };
+    let authz = authorisation(store, &tenant.id, s.user, client, s.held.clone()).await?;
     let scopes: Vec<&str> = s.scope.split(' ').filter(|x| !x.is_empty()).collect();
     let iat = now_ms() / 1000;
     let auth_time = s.auth_time / 1000;

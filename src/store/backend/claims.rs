@@ -61,7 +61,7 @@ pub(super) fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct HeldRow {
+struct HeldRow {
     kind: String,
     name: String,
     detail: Option<String>,
@@ -92,7 +92,7 @@ impl Backend {
 }
 
 /// What the rows of [`holdings_sql`] say the user holds.
-pub(super) fn holdings_from(rows: impl IntoIterator<Item = HeldRow>) -> Holdings {
+fn holdings_from(rows: impl IntoIterator<Item = HeldRow>) -> Holdings {
     let mut out = Holdings::default();
     let (mut perms, mut overrides, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
     for r in rows {
@@ -129,4 +129,21 @@ pub(super) fn holdings_from(rows: impl IntoIterator<Item = HeldRow>) -> Holdings
         .collect();
     out.permissions = effective_names(perms, overrides);
     out
+}
+
+/// Takes the rows of a [`holdings_of`] statement (the ones with a `kind` column) off the end of
+/// `rows`, the result of a string whose last statement it is, and says what they hold.
+pub(super) fn take_holdings(rows: &mut Vec<<DB as sqlx::Database>::Row>) -> Result<Holdings> {
+    use sqlx::Row;
+    let split = rows
+        .iter()
+        .position(|r| r.try_column("kind").is_ok())
+        .unwrap_or(rows.len());
+    let held = rows
+        .split_off(split)
+        .iter()
+        .map(sqlx::FromRow::from_row)
+        .collect::<std::result::Result<Vec<HeldRow>, _>>()
+        .map_err(db_error)?;
+    Ok(holdings_from(held))
 }

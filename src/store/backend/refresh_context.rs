@@ -4,31 +4,22 @@
 //! (two). Each statement is a round trip (on SQLite a hand-off to sqlx's worker thread and
 //! back), which costs more than the reading itself.
 
-use super::claims::{HeldRow, holdings_from, holdings_of};
+use super::claims::{holdings_of, take_holdings};
+use super::token_state::{GRANT_COLUMNS, SESSION_COLUMNS, grant, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
-use crate::domain::sessions::{Grant, RefreshContext, RefreshToken, Session, SessionSettings};
+use crate::domain::sessions::{RefreshContext, RefreshToken, Session, SessionSettings};
 use crate::domain::*;
 use crate::store::Dialect;
 use sqlx::Row;
 
 type DbRow = <DB as sqlx::Database>::Row;
 
-/// A session's columns (`s_`), named apart from the user's.
-const SESSION_COLUMNS: &str = "s.id AS s_id, s.secret_hash AS s_secret_hash, \
-     s.auth_time AS s_auth_time, s.amr AS s_amr, s.acr AS s_acr, s.created_at AS s_created_at, \
-     s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, \
-     s.remember AS s_remember";
-
-/// The columns of the token, its grant (`g_`) and the session lifetimes (`ss_`), named apart
-/// from the user's.
+/// The columns of the token (`rt_`) and the session lifetimes (`ss_`), named apart from the
+/// user's.
 const COLUMNS: &str = "rt.token_hash AS rt_token_hash, rt.created_at AS rt_created_at, \
      rt.expires_at AS rt_expires_at, rt.used_at AS rt_used_at, \
-     g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id, \
-     g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr, \
-     g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at, \
-     g.revoked_at AS g_revoked_at, \
      ss.idle_timeout_secs AS ss_idle, ss.max_lifetime_secs AS ss_max, \
      ss.remember_me AS ss_remember_me, ss.remember_me_idle_timeout_secs AS ss_remember_idle, \
      ss.remember_me_max_lifetime_secs AS ss_remember_max";
@@ -50,45 +41,6 @@ fn token(row: &DbRow) -> Result<RefreshToken> {
     })
 }
 
-fn grant(row: &DbRow) -> Result<Grant> {
-    let amr: String = get(row, "g_amr")?;
-    Ok(Grant {
-        id: get(row, "g_id")?,
-        client_id: ClientId(get(row, "g_client_id")?),
-        user_id: UserId(get(row, "g_user_id")?),
-        session_id: get(row, "g_session_id")?,
-        offline: get(row, "g_offline")?,
-        scope: get(row, "g_scope")?,
-        auth_time: get(row, "g_auth_time")?,
-        amr: serde_json::from_str(&amr).unwrap_or_default(),
-        acr: get(row, "g_acr")?,
-        created_at: get(row, "g_created_at")?,
-        expires_at: get(row, "g_expires_at")?,
-        revoked_at: get(row, "g_revoked_at")?,
-    })
-}
-
-/// The session of the row's `s_` columns, when there is one.
-fn session(row: &DbRow, user: &UserId) -> Result<Option<Session>> {
-    let Some(id) = get::<Option<String>>(row, "s_id")? else {
-        return Ok(None);
-    };
-    let amr: String = get(row, "s_amr")?;
-    Ok(Some(Session {
-        id,
-        secret_hash: get::<Option<String>>(row, "s_secret_hash")?.unwrap_or_default(),
-        user_id: user.clone(),
-        auth_time: get(row, "s_auth_time")?,
-        amr: serde_json::from_str(&amr).unwrap_or_default(),
-        acr: get(row, "s_acr")?,
-        created_at: get(row, "s_created_at")?,
-        last_seen_at: get(row, "s_last_seen_at")?,
-        expires_at: get(row, "s_expires_at")?,
-        ended_at: get(row, "s_ended_at")?,
-        remember: get(row, "s_remember")?,
-    }))
-}
-
 /// The tenant's session lifetimes of the row's `ss_` columns (the defaults until an
 /// administrator sets them).
 fn settings(row: &DbRow) -> Result<SessionSettings> {
@@ -104,14 +56,6 @@ fn settings(row: &DbRow) -> Result<SessionSettings> {
     })
 }
 
-/// The user of rows that may have none (a `LEFT JOIN users u`).
-fn user(rows: &[DbRow]) -> Result<Option<User>> {
-    match rows.first() {
-        Some(first) if get::<Option<String>>(first, "id")?.is_some() => user_from_rows(rows),
-        _ => Ok(None),
-    }
-}
-
 impl Backend {
     /// The refresh token whose hash is `token_hash` with its grant, session and user, whatever
     /// their state (the caller decides), in one statement (a row per custom attribute of the
@@ -125,7 +69,7 @@ impl Backend {
         holdings: Option<bool>,
     ) -> Result<Option<RefreshContext>> {
         let context = format!(
-            "SELECT {COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+            "SELECT {COLUMNS}, {GRANT_COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
              FROM refresh_tokens rt
              JOIN grants g ON g.id = rt.grant_id
              JOIN tenants t ON t.id = rt.tenant_id
@@ -154,30 +98,29 @@ impl Backend {
                 .bind(holdings.unwrap_or(false));
         }
         let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        // The holdings' rows, if any, follow the context's: they are the ones with a `kind`.
-        let split = rows
-            .iter()
-            .position(|r| r.try_column("kind").is_ok())
-            .unwrap_or(rows.len());
-        let held_rows = rows.split_off(split);
+        let held = if together {
+            Some(take_holdings(&mut rows)?)
+        } else {
+            None
+        };
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let grant = grant(first)?;
-        let session = match session(first, &grant.user_id)? {
+        let Some(grant) = grant(first).map_err(db_error)? else {
+            return Err(DomainError::Internal(
+                "a refresh token without its grant".into(),
+            ));
+        };
+        let session = match session(first).map_err(db_error)? {
             Some(found) => Some((found, settings(first)?)),
             None => None,
         };
-        let user = user(&rows)?;
+        let user = user_from_rows(&rows)?;
         let held = match (holdings, &user) {
-            (Some(_), _) if together => Some(holdings_from(
-                held_rows
-                    .iter()
-                    .map(sqlx::FromRow::from_row)
-                    .collect::<std::result::Result<Vec<HeldRow>, _>>()
-                    .map_err(db_error)?,
-            )),
-            (Some(permissions), Some(u)) => Some(self.holdings(tenant, &u.id, permissions).await?),
+            (Some(permissions), Some(u)) => match held {
+                Some(held) => Some(held),
+                None => Some(self.holdings(tenant, &u.id, permissions).await?),
+            },
             _ => None,
         };
         Ok(Some(RefreshContext {
@@ -215,6 +158,6 @@ impl Backend {
         let Some(first) = rows.first() else {
             return Ok((None, None));
         };
-        Ok((session(first, user_id)?, user(&rows)?))
+        Ok((session(first).map_err(db_error)?, user_from_rows(&rows)?))
     }
 }

@@ -3,7 +3,7 @@
 //! before); and what the user holds, on SQLite in the same hand-off to sqlx's worker thread (a
 //! second statement of the same string), on PostgreSQL in a second statement.
 
-use super::claims::{HeldRow, holdings_from, holdings_of};
+use super::claims::{holdings_of, take_holdings};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
@@ -12,16 +12,20 @@ use crate::domain::*;
 use crate::store::Dialect;
 use sqlx::Row;
 
+/// A session's columns, prefixed `s_` to stand apart from a user's (see [`session`]).
+pub(super) const SESSION_COLUMNS: &str = "s.id AS s_id, s.secret_hash AS s_secret_hash, \
+    s.user_id AS s_user_id, s.auth_time AS s_auth_time, s.amr AS s_amr, s.acr AS s_acr, \
+    s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, \
+    s.ended_at AS s_ended_at, s.remember AS s_remember";
+
+/// A grant's columns, prefixed `g_` to stand apart from a user's (see [`grant`]).
+pub(super) const GRANT_COLUMNS: &str = "g.id AS g_id, g.client_id AS g_client_id, \
+    g.user_id AS g_user_id, g.session_id AS g_session_id, g.offline AS g_offline, \
+    g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr, g.acr AS g_acr, \
+    g.created_at AS g_created_at, g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at";
+
 const STATE_SQL: &str = "SELECT
-    EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.tenant_id = $1 AND r.jti = $2) AS revoked,
-    s.id AS s_id, s.secret_hash AS s_secret_hash, s.user_id AS s_user_id,
-    s.auth_time AS s_auth_time, s.amr AS s_amr, s.acr AS s_acr, s.created_at AS s_created_at,
-    s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at,
-    s.remember AS s_remember,
-    g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, g.session_id AS g_session_id,
-    g.offline AS g_offline, g.scope AS g_scope, g.auth_time AS g_auth_time, g.amr AS g_amr,
-    g.acr AS g_acr, g.created_at AS g_created_at, g.expires_at AS g_expires_at,
-    g.revoked_at AS g_revoked_at";
+    EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.tenant_id = $1 AND r.jti = $2) AS revoked";
 
 /// The joins of [`STATE_SQL`]: `$5` is the user (or NULL: none).
 const STATE_FROM: &str = "FROM (SELECT 1 AS one) x
@@ -34,7 +38,8 @@ const STATE_FROM: &str = "FROM (SELECT 1 AS one) x
 
 type DbRow = <DB as sqlx::Database>::Row;
 
-fn session(row: &DbRow) -> sqlx::Result<Option<Session>> {
+/// The session of the row's [`SESSION_COLUMNS`], when there is one.
+pub(super) fn session(row: &DbRow) -> sqlx::Result<Option<Session>> {
     let Some(id) = row.try_get::<Option<String>, _>("s_id")? else {
         return Ok(None);
     };
@@ -56,7 +61,8 @@ fn session(row: &DbRow) -> sqlx::Result<Option<Session>> {
     }))
 }
 
-fn grant(row: &DbRow) -> sqlx::Result<Option<Grant>> {
+/// The grant of the row's [`GRANT_COLUMNS`], when there is one.
+pub(super) fn grant(row: &DbRow) -> sqlx::Result<Option<Grant>> {
     let Some(id) = row.try_get::<Option<String>, _>("g_id")? else {
         return Ok(None);
     };
@@ -90,7 +96,9 @@ impl Backend {
         user: Option<&UserId>,
         holdings: Option<bool>,
     ) -> Result<AccessTokenState> {
-        let state = format!("{STATE_SQL}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS} {STATE_FROM}");
+        let state = format!(
+            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS} {STATE_FROM}"
+        );
         let together = DIALECT == Dialect::Sqlite && holdings.is_some() && user.is_some();
         let sql = if together {
             format!("{state};\n{}", holdings_of("$5", "$6", "$7"))
@@ -109,30 +117,22 @@ impl Backend {
                 .bind(holdings.unwrap_or(false));
         }
         let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        // The holdings' rows, if any, follow the state's: they are the ones with a `kind`.
-        let split = rows
-            .iter()
-            .position(|r| r.try_column("kind").is_ok())
-            .unwrap_or(rows.len());
-        let held_rows = rows.split_off(split);
+        let held = if together {
+            Some(take_holdings(&mut rows)?)
+        } else {
+            None
+        };
         let Some(row) = rows.first() else {
             return Err(DomainError::Internal(
                 "the access token state query answered no row".into(),
             ));
         };
-        let found = match row.try_get::<Option<String>, _>("id").map_err(db_error)? {
-            Some(_) => user_from_rows(&rows)?,
-            None => None,
-        };
+        let found = user_from_rows(&rows)?;
         let held = match (holdings, &found) {
-            (Some(_), Some(_)) if together => Some(holdings_from(
-                held_rows
-                    .iter()
-                    .map(sqlx::FromRow::from_row)
-                    .collect::<std::result::Result<Vec<HeldRow>, _>>()
-                    .map_err(db_error)?,
-            )),
-            (Some(permissions), Some(u)) => Some(self.holdings(tenant, &u.id, permissions).await?),
+            (Some(permissions), Some(u)) => match held {
+                Some(held) => Some(held),
+                None => Some(self.holdings(tenant, &u.id, permissions).await?),
+            },
             _ => None,
         };
         Ok(AccessTokenState {

@@ -802,12 +802,20 @@ pub(super) const ATTRIBUTE_COLUMNS: &str =
     "d.key AS attr_key, d.kind AS attr_kind, ua.value AS attr_value, ua.num AS attr_num";
 
 /// The user of rows selected with [`USER_COLUMNS`] and [`ATTRIBUTE_COLUMNS`] (a row per
-/// attribute, or one row with none); `None` without rows.
+/// attribute, or one row with none); `None` without rows, or when a `LEFT JOIN users` found
+/// none (a NULL `id`).
 pub(super) fn user_from_rows(rows: &[<DB as sqlx::Database>::Row]) -> Result<Option<User>> {
     use sqlx::{FromRow, Row};
     let Some(first) = rows.first() else {
         return Ok(None);
     };
+    if first
+        .try_get::<Option<String>, _>("id")
+        .map_err(db_error)?
+        .is_none()
+    {
+        return Ok(None);
+    }
     let user = UserRow::from_row(first).map_err(db_error)?;
     let mut attributes = BTreeMap::new();
     for row in rows {
