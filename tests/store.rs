@@ -381,40 +381,37 @@ async fn refresh_tokens_rotate_once_and_purge(b: Backend) {
     let (_db, store, tenant, owner) = fresh(b).await;
     let far = clock::now_ms() + 3_600_000;
     let (grant, first) = grant_for(&store, &tenant.id, &owner.id, "g1", far).await;
-    let next = sessions::RefreshToken {
-        token_hash: "rt-g1-2".into(),
-        used_at: None,
-        ..first.clone()
+    let next = |hash: &str| sessions::Rotation {
+        token_hash: hash.into(),
+        created_at: clock::now_ms(),
+        expires_at: far + 3_600_000,
     };
-    let actor = Actor::system();
-    assert!(
-        store
-            .rotate_refresh_token(&tenant.id, &first.token_hash, &next, &actor)
-            .await
-            .unwrap()
-    );
+    let rotate = |old: &'static str, new: sessions::Rotation| {
+        let (store, t, c) = (store.clone(), tenant.id.clone(), grant.client_id.clone());
+        async move {
+            let (_, won) = store
+                .refresh_and_rotate(&t, old, &c, &new, false)
+                .await
+                .unwrap()
+                .unwrap();
+            won
+        }
+    };
+    assert_eq!(first.token_hash, "rt-g1-1");
+    assert!(rotate("rt-g1-1", next("rt-g1-2")).await);
     let (used, g) = store
         .refresh_token(&tenant.id, &first.token_hash)
         .await
         .unwrap()
         .unwrap();
     assert!(used.used_at.is_some() && g.revoked_at.is_none());
-    let again = sessions::RefreshToken {
-        token_hash: "rt-g1-3".into(),
-        ..next.clone()
-    };
-    assert!(
-        !store
-            .rotate_refresh_token(&tenant.id, &first.token_hash, &again, &actor)
-            .await
-            .unwrap()
-    );
-    let g = store
-        .get_grant(&tenant.id, &grant.id)
+    let (fresh, _) = store
+        .refresh_token(&tenant.id, "rt-g1-2")
         .await
         .unwrap()
         .unwrap();
-    assert!(g.revoked_at.is_some(), "reuse revokes the grant");
+    assert_eq!(fresh.expires_at, far, "capped at the grant's expiry");
+    assert!(!rotate("rt-g1-1", next("rt-g1-3")).await, "used once");
     assert!(
         store
             .refresh_token(&tenant.id, "rt-g1-3")
@@ -422,13 +419,24 @@ async fn refresh_tokens_rotate_once_and_purge(b: Backend) {
             .unwrap()
             .is_none()
     );
-    // The unused newest token cannot rotate either once the grant is revoked.
-    assert!(
-        !store
-            .rotate_refresh_token(&tenant.id, "rt-g1-2", &again, &actor)
-            .await
-            .unwrap()
-    );
+    // Reuse: the refresh grant revokes the grant, and then its unused newest token cannot
+    // rotate either.
+    store
+        .revoke_grant(
+            &tenant.id,
+            &grant.id,
+            "refresh token reused",
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    let g = store
+        .get_grant(&tenant.id, &grant.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(g.revoked_at.is_some());
+    assert!(!rotate("rt-g1-2", next("rt-g1-3")).await);
 
     let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
         .await

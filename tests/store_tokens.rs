@@ -84,26 +84,42 @@ fn token(hash: &str, grant: &str) -> sessions::RefreshToken {
     }
 }
 
-/// Sixteen concurrent rotations of one refresh token, each with its own successor: exactly one
-/// succeeds, only its successor exists (unused), and the others count as reuse (the grant is
-/// revoked, as the refresh grant's reuse detection does).
+fn rotation(hash: &str) -> sessions::Rotation {
+    let now = clock::now_ms();
+    sessions::Rotation {
+        token_hash: hash.into(),
+        created_at: now,
+        expires_at: now + 3_600_000,
+    }
+}
+
+/// Sixteen concurrent refreshes of one refresh token, each with its own successor: exactly one
+/// exchanges it, only its successor exists (unused, capped at the grant's expiry), and every
+/// other reads the token used or (PostgreSQL's snapshot) still unused but not exchanged, which
+/// the refresh grant counts as reuse.
 async fn concurrent_rotations_let_one_through(b: common::Backend) {
     let (_db, store, tenant, owner) = fresh(b).await;
     let c = client(&store, &tenant.id, "app").await;
-    let g = grant("g1", c, &owner.id, None);
+    let g = grant("g1", c.clone(), &owner.id, None);
     store
         .insert_grant(&tenant.id, &g, &token("rt-0", "g1"))
         .await
         .unwrap();
     let mut tasks = Vec::new();
     for i in 0..16 {
-        let (store, t) = (store.clone(), tenant.id.clone());
+        let (store, t, c) = (store.clone(), tenant.id.clone(), c.clone());
         tasks.push(tokio::spawn(async move {
-            let next = token(&format!("rt-next-{i}"), "g1");
-            let won = store
-                .rotate_refresh_token(&t, "rt-0", &next, &Actor::system())
+            let mut next = rotation(&format!("rt-next-{i}"));
+            next.expires_at += 86_400_000;
+            let (ctx, won) = store
+                .refresh_and_rotate(&t, "rt-0", &c, &next, true)
                 .await
-                .unwrap();
+                .unwrap()
+                .expect("the token is there");
+            assert_eq!(ctx.grant.id, "g1");
+            if won {
+                assert!(ctx.held.is_some(), "the winner reads what the user holds");
+            }
             (i, won)
         }));
     }
@@ -124,6 +140,7 @@ async fn concurrent_rotations_let_one_through(b: common::Backend) {
             Some((t, _)) => {
                 assert_eq!(i, winners[0], "only the winner's successor is stored");
                 assert!(t.used_at.is_none());
+                assert_eq!(t.expires_at, g.expires_at, "capped at the grant's expiry");
             }
             None => assert_ne!(i, winners[0], "the winner's successor is stored"),
         }
@@ -134,10 +151,124 @@ async fn concurrent_rotations_let_one_through(b: common::Backend) {
         .unwrap()
         .unwrap();
     assert!(old.used_at.is_some(), "the old token is used");
-    assert!(
-        g.revoked_at.is_some(),
-        "the losers' attempts revoked the grant"
-    );
+    assert!(g.revoked_at.is_none(), "the store itself revokes nothing");
+}
+
+/// The database lets a refresh exchange its token only while it is unused and unexpired and its
+/// grant live and the asking client's; otherwise nothing is written and the context says why.
+/// An exchange undone (`unrotate`) leaves the old token usable and its successor gone. Another
+/// tenant does not see the token.
+async fn rotation_is_checked_and_undone(b: common::Backend) {
+    let (_db, store, tenant, owner) = fresh(b).await;
+    let t = &tenant.id;
+    let c = client(&store, t, "app").await;
+    let other_client = client(&store, t, "other").await;
+    store
+        .insert_grant(
+            t,
+            &grant("g1", c.clone(), &owner.id, None),
+            &token("rt-0", "g1"),
+        )
+        .await
+        .unwrap();
+    let unchanged = |store: Store, t: TenantId| async move {
+        let (old, g) = store.refresh_token(&t, "rt-0").await.unwrap().unwrap();
+        assert!(old.used_at.is_none() && g.revoked_at.is_none());
+    };
+
+    // Another client's attempt writes nothing.
+    let (ctx, won) = store
+        .refresh_and_rotate(t, "rt-0", &other_client, &rotation("rt-x"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!won && ctx.token.used_at.is_none());
+    assert!(store.refresh_token(t, "rt-x").await.unwrap().is_none());
+    unchanged(store.clone(), t.clone()).await;
+    // Unknown token, or the token in another tenant: nothing.
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    for (tenant, hash) in [(t, "rt-nope"), (&other.id, "rt-0")] {
+        let none = store
+            .refresh_and_rotate(tenant, hash, &c, &rotation("rt-y"), true)
+            .await
+            .unwrap();
+        assert!(none.is_none(), "{hash}");
+    }
+    assert!(store.refresh_token(t, "rt-y").await.unwrap().is_none());
+
+    // The exchange, undone, then done again.
+    let first = rotation("rt-1");
+    let (_, won) = store
+        .refresh_and_rotate(t, "rt-0", &c, &first, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(won);
+    store
+        .unrotate(t, "rt-0", "rt-1", first.created_at)
+        .await
+        .unwrap();
+    assert!(store.refresh_token(t, "rt-1").await.unwrap().is_none());
+    unchanged(store.clone(), t.clone()).await;
+    let (_, won) = store
+        .refresh_and_rotate(t, "rt-0", &c, &rotation("rt-2"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(won, "usable again after the undo");
+    // A used token is not exchanged again, and says it was used.
+    let (ctx, won) = store
+        .refresh_and_rotate(t, "rt-0", &c, &rotation("rt-3"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!won && ctx.token.used_at.is_some());
+    // An undo of an exchange that did not happen, or whose successor was used since, changes
+    // nothing.
+    store.unrotate(t, "rt-0", "rt-3", 1).await.unwrap();
+    let (_, won) = store
+        .refresh_and_rotate(t, "rt-2", &c, &rotation("rt-4"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(won);
+    store.unrotate(t, "rt-0", "rt-2", 1).await.unwrap();
+    let (rt2, _) = store.refresh_token(t, "rt-2").await.unwrap().unwrap();
+    assert!(rt2.used_at.is_some(), "a used successor stays");
+
+    // A revoked grant, an expired token, an expired grant: not exchanged.
+    store
+        .revoke_grant(t, "g1", "test", &Actor::system())
+        .await
+        .unwrap();
+    let (ctx, won) = store
+        .refresh_and_rotate(t, "rt-4", &c, &rotation("rt-5"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!won && ctx.grant.revoked_at.is_some());
+    let mut stale = token("rt-stale", "g2");
+    stale.expires_at = clock::now_ms() - 1;
+    store
+        .insert_grant(t, &grant("g2", c.clone(), &owner.id, None), &stale)
+        .await
+        .unwrap();
+    let mut old_grant = grant("g3", c.clone(), &owner.id, None);
+    old_grant.expires_at = clock::now_ms() - 1;
+    store
+        .insert_grant(t, &old_grant, &token("rt-old-grant", "g3"))
+        .await
+        .unwrap();
+    for hash in ["rt-stale", "rt-old-grant"] {
+        let (ctx, won) = store
+            .refresh_and_rotate(t, hash, &c, &rotation(&format!("{hash}-next")), false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!won && ctx.token.used_at.is_none(), "{hash}");
+    }
 }
 
 /// Concurrent exchanges of one authorization code: exactly one takes it unused, every other
@@ -165,7 +296,7 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
         .unwrap();
     let code = sessions::AuthCode {
         code_hash: "code-1".into(),
-        client_id: c,
+        client_id: c.clone(),
         user_id: owner.id.clone(),
         session_id: "s1".into(),
         redirect_uri: "https://app.test/cb".into(),
@@ -188,28 +319,126 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
             .unwrap()
             .is_none()
     );
+    for (t, hash) in [(&other.id, "code-1"), (&tenant.id, "nope")] {
+        let none = store.redeem_code(t, hash, true).await.unwrap();
+        assert!(none.is_none(), "{hash}");
+    }
+    // Half the racers take the code alone, half with its session, user and holdings (what the
+    // code exchange does): still exactly one first use.
     let mut tasks = Vec::new();
-    for _ in 0..16 {
+    for i in 0..16 {
         let (store, t) = (store.clone(), tenant.id.clone());
         tasks.push(tokio::spawn(async move {
-            store.take_auth_code(&t, "code-1").await.unwrap().unwrap()
+            if i % 2 == 0 {
+                let r = store
+                    .redeem_code(&t, "code-1", true)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if r.code.used {
+                    assert!(r.session.is_none() && r.user.is_none() && r.held.is_none());
+                }
+                (r.code, Some((r.session, r.user, r.held)))
+            } else {
+                (
+                    store.take_auth_code(&t, "code-1").await.unwrap().unwrap(),
+                    None,
+                )
+            }
         }));
     }
-    let mut first = 0;
+    let mut first = Vec::new();
     for t in tasks {
-        let taken = t.await.unwrap();
+        let (taken, read) = t.await.unwrap();
         assert_eq!(taken.nonce.as_deref(), Some("n"));
         assert_eq!(taken.session_id, "s1");
-        first += usize::from(!taken.used);
+        if !taken.used {
+            first.push(read);
+        }
     }
-    assert_eq!(first, 1, "exactly one exchange takes the code unused");
-    assert!(
+    assert_eq!(first.len(), 1, "exactly one exchange takes the code unused");
+
+    // What a redemption reads agrees with the separate reads, with and without permissions;
+    // a second redemption is a replay and reads nothing more.
+    let (s, u) = store
+        .session_and_user(&tenant.id, "s1", &owner.id)
+        .await
+        .unwrap();
+    assert!(s.as_ref().is_some_and(|s| s.id == "s1") && u.is_some());
+    for (i, permissions) in [true, false].into_iter().enumerate() {
+        let hash = format!("code-more-{i}");
         store
-            .take_auth_code(&tenant.id, "nope")
+            .insert_auth_code(
+                &tenant.id,
+                &sessions::AuthCode {
+                    code_hash: hash.clone(),
+                    ..code.clone()
+                },
+            )
+            .await
+            .unwrap();
+        let r = store
+            .redeem_code(&tenant.id, &hash, permissions)
             .await
             .unwrap()
-            .is_none()
+            .unwrap();
+        assert!(!r.code.used);
+        assert_eq!(format!("{:?}", r.session), format!("{s:?}"));
+        assert_eq!(format!("{:?}", r.user), format!("{u:?}"));
+        let want = store
+            .holdings(&tenant.id, &owner.id, permissions)
+            .await
+            .unwrap();
+        assert!(!want.roles.is_empty());
+        assert_eq!(r.held, Some(want), "permissions {permissions}");
+        let again = store
+            .redeem_code(&tenant.id, &hash, permissions)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(again.code.used && again.user.is_none() && again.held.is_none());
+    }
+
+    // The grant the exchange stores, with the check for a racing replay's revocation.
+    let g = grant("g-code", c.clone(), &owner.id, Some("s1"));
+    let revoked = store
+        .insert_grant_checking(
+            &tenant.id,
+            &g,
+            &token("rt-code", "g-code"),
+            Some("jti-code"),
+        )
+        .await
+        .unwrap();
+    assert!(!revoked);
+    assert!(
+        store
+            .refresh_token(&tenant.id, "rt-code")
+            .await
+            .unwrap()
+            .is_some()
     );
+    store
+        .revoke_access_token(&tenant.id, "jti-raced", now + 60_000)
+        .await
+        .unwrap();
+    let g = grant("g-raced", c, &owner.id, Some("s1"));
+    let revoked = store
+        .insert_grant_checking(
+            &tenant.id,
+            &g,
+            &token("rt-raced", "g-raced"),
+            Some("jti-raced"),
+        )
+        .await
+        .unwrap();
+    assert!(revoked, "the replay's revocation is seen");
+    let (stored, _) = store
+        .refresh_token(&tenant.id, "rt-raced")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.grant_id, "g-raced", "stored all the same");
 }
 
 fn new_user(email: &str, main_account: &AccountId, role: &RoleId) -> NewUser {
@@ -345,38 +574,56 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
     let elsewhere = store.holdings(&other.id, &u.id, true).await.unwrap();
     assert_eq!(elsewhere, Default::default(), "scoped to the tenant");
 
+    // A name that JSON must escape (PostgreSQL's holdings column).
+    let g = store
+        .create_group(t, "Équipe \"Nord\" \\ 東京", None, None, a)
+        .await
+        .unwrap();
+    store.add_group_member(t, &g.id, &u.id, a).await.unwrap();
+
     // A refresh reads the same with its token, grant, session and user (on SQLite in the same
     // hand-off): the same holdings, with or without permissions, and the same user.
     let app = client(&store, t, "app").await;
     store
         .insert_grant(
             t,
-            &grant("g-held", app, &u.id, None),
+            &grant("g-held", app.clone(), &u.id, None),
             &token("h-held", "g-held"),
         )
         .await
         .unwrap();
-    for permissions in [true, false] {
-        let ctx = store
-            .refresh_context(t, "h-held", Some(permissions))
+    let mut current = "h-held".to_owned();
+    for (i, permissions) in [true, false].into_iter().enumerate() {
+        let next = rotation(&format!("h-held-{i}"));
+        let (ctx, won) = store
+            .refresh_and_rotate(t, &current, &app, &next, permissions)
             .await
             .unwrap()
             .unwrap();
+        assert!(won);
         let want = store.holdings(t, &u.id, permissions).await.unwrap();
         assert_eq!(ctx.held.as_ref(), Some(&want), "permissions {permissions}");
         assert_eq!(ctx.grant.id, "g-held");
-        assert_eq!(ctx.token.token_hash, "h-held");
         assert!(ctx.session.is_none());
         let user = store.get_user(t, &u.id).await.unwrap().unwrap();
         assert_eq!(format!("{:?}", ctx.user), format!("{:?}", Some(user)));
+        let read = store.refresh_context(t, &current).await.unwrap().unwrap();
+        assert_eq!(format!("{:?}", read.user), format!("{:?}", ctx.user));
+        assert!(read.held.is_none(), "not read by a plain read");
+        current = next.token_hash;
     }
-    let ctx = store.refresh_context(t, "h-held", None).await.unwrap();
-    assert!(ctx.unwrap().held.is_none(), "not read when not asked for");
-    for (tenant, hash) in [(&other.id, "h-held"), (t, "h-nope")] {
-        let none = store
-            .refresh_context(tenant, hash, Some(true))
+    // Userinfo and introspection read them with the token's state (on PostgreSQL as a JSON
+    // column): the same.
+    for permissions in [true, false] {
+        let state = store
+            .access_token_state(t, "jti-none", None, None, Some(&u.id), Some(permissions))
             .await
             .unwrap();
+        let want = store.holdings(t, &u.id, permissions).await.unwrap();
+        assert_eq!(state.held, Some(want), "permissions {permissions}");
+    }
+    for (tenant, hash) in [(&other.id, current.as_str()), (t, "h-nope")] {
+        let none = store.refresh_context(tenant, hash).await.unwrap();
         assert!(none.is_none(), "{hash} in another tenant or unknown");
     }
 }
@@ -475,6 +722,7 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
 
 backends!(
     concurrent_rotations_let_one_through,
+    rotation_is_checked_and_undone,
     concurrent_code_exchanges_let_one_through,
     holdings_are_what_the_user_holds_today,
     access_token_state_is_one_scoped_read,

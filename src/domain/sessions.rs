@@ -225,6 +225,39 @@ pub struct LogoutTarget {
     pub alg: KeyAlg,
 }
 
+/// An authorization code as its exchange took it, with what the exchange decides on when this
+/// was its first use: the code's session and user (each when its row is still there) and what
+/// the user holds. A replay (`code.used`) carries the code alone.
+#[derive(Clone, Debug)]
+pub struct Redemption {
+    pub code: AuthCode,
+    pub session: Option<Session>,
+    pub user: Option<super::User>,
+    pub held: Option<super::permissions::Holdings>,
+}
+
+impl Redemption {
+    /// A code presented again: nothing else is read.
+    pub fn replay(code: AuthCode) -> Self {
+        Redemption {
+            code,
+            session: None,
+            user: None,
+            held: None,
+        }
+    }
+}
+
+/// The refresh token a refresh puts in place of the one it uses: its hash, when it is made
+/// (which is also when the old one counts as used) and when it expires at the latest (the
+/// grant's expiry caps it).
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 /// Everything a refresh decides on, read together: the token, its grant, the grant's session
 /// (when it has one and the row is still there) with the tenant's session lifetimes, the
 /// grant's user (when the row is still there) and, when asked for, what the user holds.

@@ -82,7 +82,7 @@ async fn refresh_token(
     let inactive = json!({ "active": false });
     let now = now_ms();
     let Some(found) = store
-        .refresh_context(&tenant.id, &hash_secret(token), None)
+        .refresh_context(&tenant.id, &hash_secret(token))
         .await?
     else {
         return Ok(inactive);

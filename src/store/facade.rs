@@ -385,6 +385,9 @@ forward! {
     fn insert_auth_code(&self, tenant: &TenantId, code: &sessions::AuthCode) -> ();
     /// Marks a code used, returning it as it was.
     fn take_auth_code(&self, tenant: &TenantId, code_hash: &str) -> Option<sessions::AuthCode>;
+    /// Takes an authorization code and, on its first use, reads its session, user and what the
+    /// user holds with it: one trip on SQLite.
+    fn redeem_code(&self, tenant: &TenantId, code_hash: &str, permissions: bool) -> Option<sessions::Redemption>;
 }
 
 forward! {
@@ -397,16 +400,23 @@ forward! {
 forward! {
     /// Stores a grant with its first refresh token.
     fn insert_grant(&self, tenant: &TenantId, grant: &sessions::Grant, first: &sessions::RefreshToken) -> ();
+    /// Stores a grant with its first refresh token, then says whether the access token `jti`
+    /// was revoked (a replay of the code racing the exchange): one trip on SQLite.
+    fn insert_grant_checking(&self, tenant: &TenantId, grant: &sessions::Grant, first: &sessions::RefreshToken, jti: Option<&str>) -> bool;
     /// A refresh token with its grant.
     fn refresh_token(&self, tenant: &TenantId, token_hash: &str) -> Option<(sessions::RefreshToken, sessions::Grant)>;
     /// A refresh token with its grant, the grant's session and user, in one statement.
-    fn refresh_context(&self, tenant: &TenantId, token_hash: &str, holdings: Option<bool>) -> Option<sessions::RefreshContext>;
+    fn refresh_context(&self, tenant: &TenantId, token_hash: &str) -> Option<sessions::RefreshContext>;
+    /// A refresh's exchange of `old_hash` (unused, unexpired, its grant live and `client`'s) for
+    /// `new`, with the token's context and what the user holds, in one trip. `None` for an
+    /// unknown token; `true` when it was exchanged.
+    fn refresh_and_rotate(&self, tenant: &TenantId, old_hash: &str, client: &ClientId, new: &sessions::Rotation, permissions: bool) -> Option<(sessions::RefreshContext, bool)>;
+    /// Undoes an exchange of `refresh_and_rotate` at `used_at` for a refresh refused after it.
+    fn unrotate(&self, tenant: &TenantId, old_hash: &str, new_hash: &str, used_at: i64) -> ();
     /// A session and a user, each when its row is there, in one statement.
     fn session_and_user(&self, tenant: &TenantId, session: &str, user: &UserId) -> (Option<sessions::Session>, Option<User>);
     /// One grant.
     fn get_grant(&self, tenant: &TenantId, id: &str) -> Option<sessions::Grant>;
-    /// Exchanges an unused refresh token for a new one; on reuse revokes the grant (`false`).
-    fn rotate_refresh_token(&self, tenant: &TenantId, old_hash: &str, new: &sessions::RefreshToken, actor: &Actor) -> bool;
     /// Revokes a grant, audited with `reason`.
     fn revoke_grant(&self, tenant: &TenantId, id: &str, reason: &str, actor: &Actor) -> ();
     /// Revokes one access token by `jti` until it expires.

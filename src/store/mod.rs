@@ -61,6 +61,9 @@ enum Db {
     Postgres(postgres::backend::Backend),
 }
 
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its way out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
+
 /// The database, whichever it is. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -78,6 +81,18 @@ impl Store {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings every connection it takes from the pool, by default: a network
+                // round trip before every statement. A connection in use a moment ago is alive;
+                // one that sat idle (PostgreSQL may have restarted since) is still checked.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
@@ -108,6 +123,10 @@ impl Store {
                 .log_statements(tracing::log::LevelFilter::Trace);
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(8)
+                // An SQLite connection is a file in this process: nothing can hang up on it, so
+                // the ping sqlx sends before lending one out would only be a hand-off to the
+                // connection's worker thread and back for every statement.
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot open SQLite database: {e}")))?;

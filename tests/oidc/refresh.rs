@@ -159,6 +159,52 @@ async fn rotation_and_reuse_detection(b: Backend) {
     assert_eq!(st, 200, "{v}");
 }
 
+/// Twelve apps racing to refresh with one refresh token (a stolen copy used at the same moment
+/// as the real one): exactly one gets new tokens, every other gets `invalid_grant`, and the
+/// race counts as reuse: the grant is revoked once (one audit entry), the winner's new refresh
+/// token with it.
+async fn concurrent_refreshes_let_one_through(b: Backend) {
+    let s = TestServer::start(b).await;
+    let (id, secret) = web_app(&s, &["openid", "offline_access"]).await;
+    user_with_password(&s, "ada@acme.test").await;
+    let browser = Browser::new(&s);
+    let client = (id.as_str(), secret.as_str());
+    let t = tokens(
+        &s,
+        &browser,
+        client,
+        "openid offline_access",
+        "ada@acme.test",
+    )
+    .await;
+    let rt = t["refresh_token"].as_str().unwrap();
+    let answers =
+        futures_util::future::join_all((0..12).map(|_| refresh(&s, client, rt, &[]))).await;
+    let winners: Vec<&Value> = answers
+        .iter()
+        .filter(|(st, _)| *st == 200)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for (st, v) in answers.iter().filter(|(st, _)| *st != 200) {
+        assert_eq!(
+            (*st, v["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{v}"
+        );
+    }
+    let newest = winners[0]["refresh_token"].as_str().unwrap();
+    assert_error(
+        refresh(&s, client, newest, &[]).await,
+        400,
+        "invalid_grant",
+        "the winner's token, of a grant the race revoked",
+    );
+    let (st, audit) = s.get("/audit?action=oauth.grant.revoke").await;
+    assert_eq!(st, 200, "{audit}");
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+}
+
 /// One negative test per error of RFC 6749 §5.2 the refresh grant can produce, and scope
 /// narrowing. A failed request changes nothing: the token still works for its own client.
 async fn refresh_errors(b: Backend) {
@@ -537,6 +583,7 @@ backends!(
     session_bound_refresh_follows_idle_timeout_and_lifetime,
     logout_ends_session_grants_not_offline_ones,
     rotation_and_reuse_detection,
+    concurrent_refreshes_let_one_through,
     refresh_errors,
     refresh_picks_up_new_roles,
     deactivation_revokes_refresh_tokens

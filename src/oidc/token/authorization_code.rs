@@ -7,8 +7,9 @@ use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::GrantType;
 use crate::domain::secrets::hash_secret;
-use crate::domain::sessions::{AuthCode, Grant, OFFLINE_GRANT_TTL_MS, Session};
+use crate::domain::sessions::{AuthCode, Grant, OFFLINE_GRANT_TTL_MS, Redemption, Session};
 use crate::domain::{Tenant, UserStatus};
+use crate::oidc::claims::wants_permissions;
 use crate::oidc::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::{ClientEntry, Provider};
 use crate::store::Store;
@@ -144,8 +145,13 @@ pub async fn issue(
     }
     let now = now_ms();
     let code_hash = hash_secret(&req.code);
-    let code = store
-        .take_auth_code(&tenant.id, &code_hash)
+    let Redemption {
+        code,
+        session,
+        user,
+        held,
+    } = store
+        .redeem_code(&tenant.id, &code_hash, wants_permissions(client))
         .await?
         .ok_or_else(|| invalid_grant("the authorization code is not valid"))?;
     if code.used {
@@ -153,9 +159,6 @@ pub async fn issue(
     }
     check_code(&code, entry, &req, now)?;
     let (grant_id, jti) = issued_from(&code_hash);
-    let (session, user) = store
-        .session_and_user(&tenant.id, &code.session_id, &code.user_id)
-        .await?;
     let session = session
         .filter(|s| s.live(now))
         .ok_or_else(|| invalid_grant("the sign-in behind this code has ended"))?;
@@ -165,14 +168,22 @@ pub async fn issue(
     let grant = client
         .allows(GrantType::RefreshToken)
         .then(|| new_grant(grant_id, &code, &session, now));
-    let refresh_token = match &grant {
+    // A replay that raced this exchange revoked the access token before the grant existed:
+    // finish its work. (Checked after the grant is stored, so that a replay either finds the
+    // grant to revoke or has revoked the access token before this check.)
+    let (refresh_token, replayed) = match &grant {
         Some(g) => {
             let (secret, row) = new_refresh_token(g, now, client.refresh_token_ttl);
-            store.insert_grant(&tenant.id, g, &row).await?;
-            Some(secret)
+            let replayed = store
+                .insert_grant_checking(&tenant.id, g, &row, Some(&jti))
+                .await?;
+            (Some(secret), replayed)
         }
-        None => None,
+        None => (None, store.access_token_revoked(&tenant.id, &jti).await?),
     };
+    if replayed {
+        return Err(revoke_replayed(store, tenant, &code_hash, now).await?);
+    }
     let minted = mint(
         provider,
         store,
@@ -189,15 +200,10 @@ pub async fn issue(
             nonce: code.nonce.as_deref(),
             grant_id: grant.as_ref().map(|g| g.id.as_str()),
             jti: Some(&jti),
-            held: None,
+            held,
         },
     )
     .await?;
-    // A replay that raced this exchange revoked the access token before the grant existed:
-    // finish its work.
-    if store.access_token_revoked(&tenant.id, &jti).await? {
-        return Err(revoke_replayed(store, tenant, &code_hash, now).await?);
-    }
     Ok(TokenResponse {
         access_token: minted.access_token,
         token_type: "Bearer",

@@ -2,14 +2,14 @@
 //! returns a new refresh token and retires the old one; presenting a retired one again means two
 //! parties hold it, so the whole grant is revoked (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 
-use super::user_tokens::{SignIn, mint, new_refresh_token};
+use super::user_tokens::{SignIn, mint, new_rotation};
 use super::{Params, TokenResponse};
 use crate::domain::audit::Actor;
 use crate::domain::clock::now_ms;
 use crate::domain::oidc::{Client, GrantType};
 use crate::domain::secrets::hash_secret;
-use crate::domain::sessions::{Grant, RefreshContext, Session, SessionSettings};
-use crate::domain::{Tenant, UserStatus};
+use crate::domain::sessions::{Grant, RefreshContext, RefreshToken, Session, SessionSettings};
+use crate::domain::{Tenant, User, UserStatus};
 use crate::oidc::claims::wants_permissions;
 use crate::oidc::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::{ClientEntry, Provider};
@@ -106,6 +106,62 @@ fn narrowed_scope(grant: &Grant, asked: Option<Vec<String>>) -> OAuthResult<Stri
     Ok(asked.join(" "))
 }
 
+/// Why the database did not exchange `token`: the first failed check in the order the grant
+/// has always made them. A used token (or, on PostgreSQL, one a concurrent refresh exchanged a
+/// moment ago) means two parties hold it: the grant is revoked.
+async fn refused(
+    store: &Store,
+    tenant: &Tenant,
+    client: &Client,
+    token: &RefreshToken,
+    grant: &Grant,
+    now: i64,
+) -> OAuthError {
+    if grant.client_id != client.id {
+        return invalid_grant("the refresh token was issued to another client");
+    }
+    if grant.revoked_at.is_some() {
+        return invalid_grant("the refresh token has been revoked");
+    }
+    if token.used_at.is_none() && (token.expires_at <= now || !grant.live(now)) {
+        return invalid_grant("the refresh token has expired");
+    }
+    let reason = "refresh token reused";
+    match store
+        .revoke_grant(&tenant.id, &grant.id, reason, &client_actor(client))
+        .await
+    {
+        Ok(()) => invalid_grant(
+            "the refresh token was already used; every token of its grant is now revoked",
+        ),
+        Err(e) => e.into(),
+    }
+}
+
+/// What only this code checks of a refresh the database let through: the scope asked for, the
+/// sign-in behind the grant (restarting its session's idle timeout) and the user. The user and
+/// the scope of the new tokens.
+async fn admit(
+    store: &Store,
+    tenant: &Tenant,
+    grant: &Grant,
+    session: Option<&(Session, SessionSettings)>,
+    user: Option<User>,
+    asked: Option<Vec<String>>,
+    now: i64,
+) -> OAuthResult<(User, String)> {
+    let scope = narrowed_scope(grant, asked)?;
+    if !signed_in(store, tenant, grant, session, now, true).await? {
+        return Err(invalid_grant(
+            "the sign-in behind this refresh token has ended",
+        ));
+    }
+    let user = user
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
+    Ok((user, scope))
+}
+
 /// Exchanges the refresh token for new tokens and a new refresh token.
 pub async fn issue(
     provider: &Provider,
@@ -124,58 +180,49 @@ pub async fn issue(
     }
     let now = now_ms();
     let old_hash = hash_secret(&req.refresh_token);
+    let (secret, next) = new_rotation(now, client.refresh_token_ttl);
+    // The exchange comes first, in the same trip as the reads: what the database can check
+    // (unused, unexpired, the grant live and this client's) decides it; what only this code can
+    // check comes after, and a refusal then puts the old token back.
+    let (context, rotated) = store
+        .refresh_and_rotate(
+            &tenant.id,
+            &old_hash,
+            &client.id,
+            &next,
+            wants_permissions(client),
+        )
+        .await?
+        .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
     let RefreshContext {
         token,
         grant,
         session,
         user,
         held,
-    } = store
-        .refresh_context(&tenant.id, &old_hash, Some(wants_permissions(client)))
-        .await?
-        .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
-    if grant.client_id != client.id {
-        return Err(invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    if grant.revoked_at.is_some() {
-        return Err(invalid_grant("the refresh token has been revoked"));
-    }
-    if token.used_at.is_some() {
-        store
-            .revoke_grant(
-                &tenant.id,
-                &grant.id,
-                "refresh token reused",
-                &client_actor(client),
-            )
-            .await?;
-        return Err(invalid_grant(
-            "the refresh token was already used; every token of its grant is now revoked",
-        ));
-    }
-    if token.expires_at <= now || !grant.live(now) {
-        return Err(invalid_grant("the refresh token has expired"));
-    }
-    let scope = narrowed_scope(&grant, req.scope)?;
-    if !signed_in(store, tenant, &grant, session.as_ref(), now, true).await? {
-        return Err(invalid_grant(
-            "the sign-in behind this refresh token has ended",
-        ));
-    }
-    let user = user
-        .filter(|u| u.status == UserStatus::Active)
-        .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
-    let (secret, row) = new_refresh_token(&grant, now, client.refresh_token_ttl);
-    let rotated = store
-        .rotate_refresh_token(&tenant.id, &old_hash, &row, &client_actor(client))
-        .await?;
+    } = context;
     if !rotated {
-        return Err(invalid_grant(
-            "the refresh token was already used; every token of its grant is now revoked",
-        ));
+        return Err(refused(store, tenant, client, &token, &grant, now).await);
     }
+    let admitted = admit(
+        store,
+        tenant,
+        &grant,
+        session.as_ref(),
+        user,
+        req.scope,
+        now,
+    )
+    .await;
+    let (user, scope) = match admitted {
+        Ok(admitted) => admitted,
+        Err(e) => {
+            store
+                .unrotate(&tenant.id, &old_hash, &next.token_hash, now)
+                .await?;
+            return Err(e);
+        }
+    };
     let minted = mint(
         provider,
         store,

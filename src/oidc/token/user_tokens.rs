@@ -8,7 +8,7 @@ use crate::domain::clock::now_ms;
 use crate::domain::oidc::Client;
 use crate::domain::permissions::Holdings;
 use crate::domain::secrets::{hash_secret, new_secret};
-use crate::domain::sessions::{Grant, RefreshToken};
+use crate::domain::sessions::{Grant, RefreshToken, Rotation};
 use crate::oidc::Provider;
 use crate::oidc::claims::{Authorisation, UserInfo, authorisation};
 use crate::oidc::error::OAuthResult;
@@ -180,13 +180,25 @@ fn within_budget(
 /// A fresh refresh token of `grant`: the secret for the client, the hashed row for the store.
 /// It expires after `ttl_secs` unused (the client's `refresh_token_ttl`), never after its grant.
 pub fn new_refresh_token(grant: &Grant, now: i64, ttl_secs: i64) -> (String, RefreshToken) {
-    let secret = new_secret("crt_");
+    let (secret, next) = new_rotation(now, ttl_secs);
     let row = RefreshToken {
-        token_hash: hash_secret(&secret),
+        token_hash: next.token_hash,
         grant_id: grant.id.clone(),
         created_at: now,
-        expires_at: (now + ttl_secs.saturating_mul(1000)).min(grant.expires_at),
+        expires_at: next.expires_at.min(grant.expires_at),
         used_at: None,
     };
     (secret, row)
+}
+
+/// A fresh refresh token to put in place of a used one at `now`: the secret for the client and
+/// what the store needs (it caps the expiry at the grant's, which only it knows).
+pub fn new_rotation(now: i64, ttl_secs: i64) -> (String, Rotation) {
+    let secret = new_secret("crt_");
+    let next = Rotation {
+        token_hash: hash_secret(&secret),
+        created_at: now,
+        expires_at: now.saturating_add(ttl_secs.saturating_mul(1000)),
+    };
+    (secret, next)
 }

@@ -8,10 +8,10 @@ use crate::domain::permissions::{HeldAccount, Holdings, effective_names};
 use crate::domain::*;
 
 /// The account-scoped role `ur` counts only while the membership in its account is current on
-/// the day `$3`.
+/// the day `{DAY}` (see [`holdings_of`]).
 const CURRENT_ROLE: &str = "(ur.account_id IS NULL OR EXISTS (
     SELECT 1 FROM memberships ms WHERE ms.user_id = ur.user_id AND ms.account_id = ur.account_id
-      AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)))";
+      AND (ms.start_date IS NULL OR ms.start_date <= {DAY}) AND (ms.end_date IS NULL OR ms.end_date >= {DAY})))";
 
 /// One row per thing held by the user `$2`, tagged by `kind`; `$4` says whether permissions
 /// are wanted.
@@ -38,26 +38,56 @@ pub(super) fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
          SELECT 'account', a.name, ms.account_id || ' ' || ms.id, ms.is_main, ms.created_at
          FROM memberships ms JOIN accounts a ON a.id = ms.account_id
          WHERE ms.tenant_id = $1 AND ms.user_id = {{USER}}
-           AND (ms.start_date IS NULL OR ms.start_date <= $3) AND (ms.end_date IS NULL OR ms.end_date >= $3)
+           AND (ms.start_date IS NULL OR ms.start_date <= {{DAY}}) AND (ms.end_date IS NULL OR ms.end_date >= {{DAY}})
          UNION ALL
          SELECT 'perm', p.name, NULL, FALSE, 0 FROM user_roles ur
          JOIN role_permissions rp ON rp.role_id = ur.role_id JOIN permissions p ON p.id = rp.permission_id
-         WHERE $4 AND ur.tenant_id = $1 AND ur.user_id = {{USER}} AND {CURRENT_ROLE}
+         WHERE {{PERMISSIONS}} AND ur.tenant_id = $1 AND ur.user_id = {{USER}} AND {CURRENT_ROLE}
          UNION ALL
          SELECT 'perm', p.name, NULL, FALSE, 0 FROM group_members gm
          JOIN groups g ON g.id = gm.group_id JOIN group_roles gr ON gr.group_id = g.id
          JOIN role_permissions rp ON rp.role_id = gr.role_id JOIN permissions p ON p.id = rp.permission_id
-         WHERE $4 AND g.tenant_id = $1 AND gm.user_id = {{USER}}
+         WHERE {{PERMISSIONS}} AND g.tenant_id = $1 AND gm.user_id = {{USER}}
          UNION ALL
          SELECT 'override', p.name, o.effect, FALSE, 0 FROM permission_overrides o
          JOIN permissions p ON p.id = o.permission_id
-         WHERE $4 AND o.tenant_id = $1 AND o.user_id = {{USER}}
+         WHERE {{PERMISSIONS}} AND o.tenant_id = $1 AND o.user_id = {{USER}}
          ORDER BY 1, 2"
     );
-    // The SQL above names its parameters `$1` to `$4` only (no `$30`, no `$40`).
-    sql.replace("$3", day)
-        .replace("$4", permissions)
+    // Each placeholder is replaced once, by text that names no other placeholder.
+    sql.replace("{DAY}", day)
+        .replace("{PERMISSIONS}", permissions)
         .replace("{USER}", user)
+}
+
+/// [`holdings_of`] as one column (PostgreSQL): its rows as a JSON array of
+/// `[kind, name, detail, main, at]` in the statement's order, as text, named `held`. The user
+/// should be named by an expression that does not depend on the outer row (a parameter, or a
+/// subquery of its own), so that PostgreSQL reads the holdings once per statement, not per row.
+pub(super) fn holdings_column(user: &str, day: &str, permissions: &str) -> String {
+    format!(
+        "(SELECT COALESCE(json_agg(json_build_array(h.kind, h.name, h.detail, h.main, h.at)
+                                   ORDER BY h.kind, h.name), '[]'::json)::text
+          FROM ({}) h) AS held",
+        holdings_of(user, day, permissions)
+    )
+}
+
+/// What a [`holdings_column`] says the user holds.
+pub(super) fn holdings_from_column(row: &<DB as sqlx::Database>::Row) -> Result<Holdings> {
+    use sqlx::Row;
+    let text: String = row.try_get("held").map_err(db_error)?;
+    let rows: Vec<(String, String, Option<String>, bool, i64)> = serde_json::from_str(&text)
+        .map_err(|e| DomainError::Internal(format!("holdings column: {e}")))?;
+    Ok(holdings_from(rows.into_iter().map(
+        |(kind, name, detail, main, at)| HeldRow {
+            kind,
+            name,
+            detail,
+            main,
+            at,
+        },
+    )))
 }
 
 #[derive(sqlx::FromRow)]
@@ -139,8 +169,12 @@ pub(super) fn take_holdings(rows: &mut Vec<<DB as sqlx::Database>::Row>) -> Resu
         .iter()
         .position(|r| r.try_column("kind").is_ok())
         .unwrap_or(rows.len());
+    holdings_from_rows(&rows.split_off(split))
+}
+
+/// What the rows of a [`holdings_of`] statement say the user holds.
+pub(super) fn holdings_from_rows(rows: &[<DB as sqlx::Database>::Row]) -> Result<Holdings> {
     let held = rows
-        .split_off(split)
         .iter()
         .map(sqlx::FromRow::from_row)
         .collect::<std::result::Result<Vec<HeldRow>, _>>()

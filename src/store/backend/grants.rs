@@ -1,5 +1,5 @@
-//! Grants and their refresh tokens (rotation, reuse detection, revocation), and access tokens
-//! revoked one by one.
+//! Grants and their refresh tokens (storage, revocation; a refresh's rotation is in
+//! `refresh_context.rs`), and access tokens revoked one by one.
 
 use super::{Backend, DB, DIALECT, commit, db_error};
 use crate::domain::audit::{Actor, Change};
@@ -71,9 +71,29 @@ impl Backend {
         grant: &Grant,
         first: &RefreshToken,
     ) -> Result<()> {
+        self.insert_grant_checking(tenant, grant, first, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Self::insert_grant`], then whether the access token `jti` has been revoked (a replay
+    /// of the grant's code racing its exchange revokes it before the grant exists): on SQLite a
+    /// third statement of the same string, read after the grant was stored; on PostgreSQL a
+    /// statement of its own, for the same reason (a check inside the storing statement would
+    /// read from before a revocation that the replay then fails to apply to the new grant).
+    pub async fn insert_grant_checking(
+        &self,
+        tenant: &TenantId,
+        grant: &Grant,
+        first: &RefreshToken,
+        jti: Option<&str>,
+    ) -> Result<bool> {
         const GRANT: &str = "INSERT INTO grants (id, tenant_id, client_id, user_id, session_id,
                  offline, scope, auth_time, amr, acr, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        const REVOKED: &str = "SELECT COUNT(*) AS revoked FROM revoked_access_tokens WHERE tenant_id = $2 AND jti = $16";
+        const SKIPPED_PARAMETERS: usize = 24;
+        let together = DIALECT == Dialect::Sqlite && jti.is_some();
         let sql = match DIALECT {
             Dialect::Postgres => format!(
                 "WITH g AS ({GRANT} RETURNING id)
@@ -83,11 +103,16 @@ impl Backend {
             Dialect::Sqlite => format!(
                 "{GRANT};
                  INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
-                 VALUES ($13, $2, $1, $14, $15)"
+                 VALUES ($13, $2, $1, $14, $15){}",
+                if together {
+                    format!(";\n{REVOKED}")
+                } else {
+                    String::new()
+                }
             ),
         };
         debug_assert_eq!(first.grant_id, grant.id);
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&grant.id)
             .bind(tenant.as_str())
             .bind(grant.client_id.as_str())
@@ -102,11 +127,28 @@ impl Backend {
             .bind(grant.expires_at)
             .bind(&first.token_hash)
             .bind(first.created_at)
-            .bind(first.expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+            .bind(first.expires_at);
+        if together {
+            query = query.bind(jti);
+            // sqlx binds a later statement's parameters by number, but counts each number the
+            // statement skips (the refresh token's insert skips $3 to $12, the check all but
+            // $2 and $16) as a positional one, and stops binding, leaving the rest NULL, once
+            // that count passes the number of arguments. Unused arguments keep it in range.
+            for _ in 0..SKIPPED_PARAMETERS {
+                query = query.bind(None::<i64>);
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+            let revoked: i64 = match rows.first() {
+                Some(row) => sqlx::Row::try_get(row, "revoked").map_err(db_error)?,
+                None => 0,
+            };
+            return Ok(revoked > 0);
+        }
+        query.execute(&self.pool).await.map_err(db_error)?;
+        match jti {
+            Some(jti) => self.access_token_revoked(tenant, jti).await,
+            None => Ok(false),
+        }
     }
 
     /// A refresh token with its grant, whatever their state (the caller decides).
@@ -149,100 +191,6 @@ impl Backend {
         .await
         .map_err(db_error)?;
         Ok(row.map(Grant::from))
-    }
-
-    /// Exchanges `old` for `new` atomically: `true` when `old` was unused and its grant live. When
-    /// `old` was already used (reuse: two parties hold the token) the whole grant is revoked
-    /// and the answer is `false`. Of concurrent exchanges of one token exactly one succeeds: the
-    /// others find it used (PostgreSQL's row lock, SQLite's write lock).
-    pub async fn rotate_refresh_token(
-        &self,
-        tenant: &TenantId,
-        old_hash: &str,
-        new: &RefreshToken,
-        actor: &Actor,
-    ) -> Result<bool> {
-        let now = now_ms();
-        if self
-            .exchange_refresh_token(tenant, old_hash, new, now)
-            .await?
-        {
-            return Ok(true);
-        }
-        let mut tx = self.write_tx().await?;
-        let revoked = sqlx::query(
-            "UPDATE grants SET revoked_at = $3, revoked_reason = 'refresh token reused'
-             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
-        )
-        .bind(tenant.as_str())
-        .bind(&new.grant_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        if revoked == 0 {
-            tx.commit().await.map_err(db_error)?;
-            return Ok(false);
-        }
-        let change = Change::new("oauth.grant.revoke", "grant", &new.grant_id)
-            .after(serde_json::json!({ "reason": "refresh token reused" }));
-        commit(tx, tenant, actor, change).await?;
-        Ok(false)
-    }
-
-    /// Marks `old` used and stores `new` if `old` was unused and its grant live; whether it did.
-    /// One statement (one round trip, atomic) on either database:
-    /// - PostgreSQL: a writing common table expression marks `old` used and feeds the insert of
-    ///   `new`; a concurrent exchange waits for the row lock, then finds `old` used.
-    /// - SQLite, which has no writing common table expressions: one upsert of two rows read from
-    ///   `old` (only while it is unused and its grant live), `old` again (a conflict that sets
-    ///   its `used_at`) and `new`. A writing statement takes SQLite's write lock before it reads,
-    ///   and an insert reading its own table reads it whole first, so concurrent exchanges run
-    ///   one after the other and the later ones read `old` used and write nothing.
-    async fn exchange_refresh_token(
-        &self,
-        tenant: &TenantId,
-        old_hash: &str,
-        new: &RefreshToken,
-        now: i64,
-    ) -> Result<bool> {
-        let (sql, rotated) = match DIALECT {
-            Dialect::Postgres => (
-                "WITH used AS (
-                     UPDATE refresh_tokens SET used_at = $3
-                     WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
-                       AND EXISTS (SELECT 1 FROM grants g
-                                   WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
-                     RETURNING grant_id)
-                 INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
-                 SELECT $4, $1, grant_id, $5, $6 FROM used",
-                1,
-            ),
-            Dialect::Sqlite => (
-                "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
-                 SELECT v.token_hash, $1, o.grant_id, v.created_at, v.expires_at, v.used_at
-                 FROM refresh_tokens o
-                 JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
-                       UNION ALL SELECT $4, $5, $6, NULL) v
-                 WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
-                   AND EXISTS (SELECT 1 FROM grants g WHERE g.id = o.grant_id AND g.revoked_at IS NULL)
-                 ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at",
-                2,
-            ),
-        };
-        let n = sqlx::query(sql)
-            .bind(tenant.as_str())
-            .bind(old_hash)
-            .bind(now)
-            .bind(&new.token_hash)
-            .bind(new.created_at)
-            .bind(new.expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-        Ok(n == rotated)
     }
 
     /// Revokes a grant (its refresh tokens and the access tokens that name it), audited with

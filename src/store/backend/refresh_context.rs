@@ -1,15 +1,19 @@
-//! What a token request decides on, read in one statement. For a refresh: the token, its grant,
-//! the grant's session with the tenant's session lifetimes, and the user with their attributes
-//! (it used to take up to five statements). For a code exchange: the code's session and user
-//! (two). Each statement is a round trip (on SQLite a hand-off to sqlx's worker thread and
-//! back), which costs more than the reading itself.
+//! What a token request decides on, read in one trip. For a refresh: the token, its grant, the
+//! grant's session with the tenant's session lifetimes, and the user with their attributes (it
+//! used to take up to five statements), read in the same trip as the token's exchange for its
+//! successor (rotation) and, on SQLite, what the user holds. For a code exchange: the code's
+//! session and user (two). Each statement is a round trip (on SQLite a hand-off to sqlx's worker
+//! thread and back), which costs more than the reading itself.
 
-use super::claims::{holdings_of, take_holdings};
+use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::sessions::{CODE_COLUMNS, CodeRow};
 use super::token_state::{GRANT_COLUMNS, SESSION_COLUMNS, grant, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
-use crate::domain::sessions::{RefreshContext, RefreshToken, Session, SessionSettings};
+use crate::domain::sessions::{
+    AuthCode, Redemption, RefreshContext, RefreshToken, Rotation, Session, SessionSettings,
+};
 use crate::domain::*;
 use crate::store::Dialect;
 use sqlx::Row;
@@ -56,78 +60,377 @@ fn settings(row: &DbRow) -> Result<SessionSettings> {
     })
 }
 
+/// The user of the refresh token `$2` of the tenant `$1`, as a subquery of its own.
+const TOKEN_USER: &str = "(SELECT hg.user_id FROM refresh_tokens hrt
+     JOIN grants hg ON hg.id = hrt.grant_id
+     WHERE hrt.tenant_id = $1 AND hrt.token_hash = $2)";
+
+/// The refresh token `$2` of the tenant `$1` with its grant, the grant's session with the
+/// tenant's session lifetimes, and the user with their attributes: a row per custom attribute
+/// of the user, the other columns repeated.
+fn context_sql() -> String {
+    format!(
+        "SELECT {COLUMNS}, {GRANT_COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+         FROM refresh_tokens rt
+         JOIN grants g ON g.id = rt.grant_id
+         JOIN tenants t ON t.id = rt.tenant_id
+         LEFT JOIN users u ON u.tenant_id = rt.tenant_id AND u.id = g.user_id
+         LEFT JOIN sessions s ON s.tenant_id = rt.tenant_id AND s.id = g.session_id
+         LEFT JOIN session_settings ss ON ss.tenant_id = rt.tenant_id
+         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+           ON ua.user_id = u.id
+         WHERE rt.tenant_id = $1 AND rt.token_hash = $2"
+    )
+}
+
+/// The session `$2` of the user `$3` and that user, in the tenant `$1`, with `more` columns
+/// (each column starting with `, `).
+fn session_and_user_sql(more: &str) -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{more}
+         FROM tenants t
+         LEFT JOIN sessions s ON s.tenant_id = t.id AND s.id = $2 AND s.user_id = $3
+         LEFT JOIN users u ON u.tenant_id = t.id AND u.id = $3
+         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+           ON ua.user_id = u.id
+         WHERE t.id = $1"
+    )
+}
+
+/// The context of [`context_sql`]'s rows (`None` when there are none), without holdings.
+fn context_from_rows(rows: &[DbRow]) -> Result<Option<RefreshContext>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(grant) = grant(first).map_err(db_error)? else {
+        return Err(DomainError::Internal(
+            "a refresh token without its grant".into(),
+        ));
+    };
+    let session = match session(first).map_err(db_error)? {
+        Some(found) => Some((found, settings(first)?)),
+        None => None,
+    };
+    Ok(Some(RefreshContext {
+        token: token(first)?,
+        session,
+        user: user_from_rows(rows)?,
+        grant,
+        held: None,
+    }))
+}
+
+/// The rows of each statement of a string of several (SQLite runs them one after the other in
+/// one hand-off), in order; a statement that returns no rows has an empty list.
+async fn by_statement(
+    pool: &sqlx::Pool<DB>,
+    query: sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments>,
+) -> Result<Vec<Vec<DbRow>>> {
+    use futures_util::TryStreamExt;
+    let mut steps = sqlx::Executor::fetch_many(pool, query);
+    let mut statements = Vec::new();
+    let mut current = Vec::new();
+    while let Some(step) = steps.try_next().await.map_err(db_error)? {
+        match step {
+            sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
+            sqlx::Either::Right(row) => current.push(row),
+        }
+    }
+    if !current.is_empty() {
+        statements.push(current);
+    }
+    Ok(statements)
+}
+
 impl Backend {
     /// The refresh token whose hash is `token_hash` with its grant, session and user, whatever
-    /// their state (the caller decides), in one statement (a row per custom attribute of the
-    /// user, the other columns repeated). With `holdings`, also what the user holds today
-    /// (`Some(permissions)`: with permissions or not): on SQLite in the same hand-off to the
-    /// worker thread (a second statement of the same string), on PostgreSQL a second statement.
+    /// their state (the caller decides), in one statement; what the user holds is not read.
     pub async fn refresh_context(
         &self,
         tenant: &TenantId,
         token_hash: &str,
-        holdings: Option<bool>,
     ) -> Result<Option<RefreshContext>> {
-        let context = format!(
-            "SELECT {COLUMNS}, {GRANT_COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
-             FROM refresh_tokens rt
-             JOIN grants g ON g.id = rt.grant_id
-             JOIN tenants t ON t.id = rt.tenant_id
-             LEFT JOIN users u ON u.tenant_id = rt.tenant_id AND u.id = g.user_id
-             LEFT JOIN sessions s ON s.tenant_id = rt.tenant_id AND s.id = g.session_id
-             LEFT JOIN session_settings ss ON ss.tenant_id = rt.tenant_id
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(context_sql()))
+            .bind(tenant.as_str())
+            .bind(token_hash)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        context_from_rows(&rows)
+    }
+
+    /// A refresh's exchange of the token `old_hash` for `new`, with what the refresh decides
+    /// on, in one trip to the database where it can be. The exchange happens only if `old_hash`
+    /// is unused and unexpired and its grant live and `client`'s (`rotated`); otherwise nothing
+    /// is written and the context (`None` for an unknown token) says why. The context carries
+    /// what the user holds (`permissions`: with permissions or not) whenever the user is there;
+    /// on PostgreSQL a token exchanged a moment ago by a concurrent request can still read as
+    /// unused (the statement's snapshot predates it), and is then not `rotated`.
+    /// - SQLite, which has no writing common table expressions: one string of three statements
+    ///   run in one hand-off to the connection's worker thread: the exchange, one upsert of two
+    ///   rows read from `old_hash` while the checks hold (`old_hash` again, which conflicts and
+    ///   is marked used, and `new`), then the context and the holdings, read after it. A
+    ///   writing statement takes SQLite's write lock before it reads, so concurrent exchanges
+    ///   run one after the other and the later ones read `old_hash` used and write nothing.
+    /// - PostgreSQL: one statement: the exchange as writing common table expressions (a
+    ///   concurrent one waits for the row lock, then finds the token used) of the statement
+    ///   that reads the context, the holdings a JSON column of it.
+    ///
+    /// A caller that refuses the refresh after an exchange for what only it can check (the
+    /// session, the user, the scope asked for) puts the token back with [`Self::unrotate`].
+    pub async fn refresh_and_rotate(
+        &self,
+        tenant: &TenantId,
+        old_hash: &str,
+        client: &ClientId,
+        new: &Rotation,
+        permissions: bool,
+    ) -> Result<Option<(RefreshContext, bool)>> {
+        let now = new.created_at;
+        let context = context_sql();
+        match DIALECT {
+            Dialect::Sqlite => {
+                let exchange = "INSERT INTO refresh_tokens
+                       (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
+                     SELECT v.token_hash, $1, o.grant_id, v.created_at, MIN(v.expires_at, g.expires_at), v.used_at
+                     FROM refresh_tokens o
+                     JOIN grants g ON g.id = o.grant_id
+                     JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
+                           UNION ALL SELECT $4, $3, $5, NULL) v
+                     WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
+                       AND o.expires_at > $3 AND g.revoked_at IS NULL AND g.expires_at > $3
+                       AND g.client_id = $6
+                     ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
+                     RETURNING token_hash";
+                let sql = format!(
+                    "{exchange};\n{context};\n{}",
+                    holdings_of(TOKEN_USER, "$7", "$8")
+                );
+                let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(old_hash)
+                    .bind(now)
+                    .bind(&new.token_hash)
+                    .bind(new.expires_at)
+                    .bind(client.as_str())
+                    .bind(format_date(today()))
+                    .bind(permissions);
+                let mut statements = by_statement(&self.pool, query).await?.into_iter();
+                let (Some(exchanged), Some(rows), Some(held)) =
+                    (statements.next(), statements.next(), statements.next())
+                else {
+                    return Err(DomainError::Internal(
+                        "a refresh read fewer statements than it ran".into(),
+                    ));
+                };
+                let Some(mut context) = context_from_rows(&rows)? else {
+                    return Ok(None);
+                };
+                if context.user.is_some() {
+                    context.held = Some(holdings_from_rows(&held)?);
+                }
+                Ok(Some((context, !exchanged.is_empty())))
+            }
+            Dialect::Postgres => {
+                let sql = format!(
+                    "WITH used AS (
+                         UPDATE refresh_tokens SET used_at = $3
+                         WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
+                           AND expires_at > $3
+                           AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id
+                                       AND g.revoked_at IS NULL AND g.expires_at > $3
+                                       AND g.client_id = $6)
+                         RETURNING grant_id),
+                     fresh AS (
+                         INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+                         SELECT $4, $1, u.grant_id, $3, LEAST($5, fg.expires_at)
+                         FROM used u JOIN grants fg ON fg.id = u.grant_id
+                         RETURNING token_hash)
+                     {}",
+                    context.replacen(
+                        "SELECT ",
+                        &format!(
+                            "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, {}, ",
+                            holdings_column(TOKEN_USER, "$7", "$8")
+                        ),
+                        1
+                    )
+                );
+                let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.as_str())
+                    .bind(old_hash)
+                    .bind(now)
+                    .bind(&new.token_hash)
+                    .bind(new.expires_at)
+                    .bind(client.as_str())
+                    .bind(format_date(today()))
+                    .bind(permissions)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                let Some(first) = rows.first() else {
+                    return Ok(None);
+                };
+                let rotated = get::<i64>(first, "rotated")? > 0;
+                let Some(mut context) = context_from_rows(&rows)? else {
+                    return Ok(None);
+                };
+                if context.user.is_some() {
+                    context.held = Some(holdings_from_column(first)?);
+                }
+                Ok(Some((context, rotated)))
+            }
+        }
+    }
+
+    /// Undoes the exchange [`Self::refresh_and_rotate`] made at `used_at` of `old_hash` for
+    /// `new_hash`, for a refresh refused after it: `new_hash` goes (only while unused) and then
+    /// `old_hash` is unused again, in one transaction.
+    pub async fn unrotate(
+        &self,
+        tenant: &TenantId,
+        old_hash: &str,
+        new_hash: &str,
+        used_at: i64,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let gone = sqlx::query(
+            "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(new_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if gone == 1 {
+            sqlx::query(
+                "UPDATE refresh_tokens SET used_at = NULL
+                 WHERE tenant_id = $1 AND token_hash = $2 AND used_at = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(old_hash)
+            .bind(used_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// Takes the authorization code `code_hash` (as `take_auth_code`: marked used, returned as
+    /// it was) and, when this was its first use, its session and user (each when its row is
+    /// there, whatever its state) and what the user holds (`permissions`: with permissions or
+    /// not). On SQLite one hand-off to the connection's worker thread (four statements of one
+    /// string, the reads after the taking); on PostgreSQL two statements (the taking, then the
+    /// reads, the holdings a JSON column).
+    pub async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        code_hash: &str,
+        permissions: bool,
+    ) -> Result<Option<Redemption>> {
+        if DIALECT == Dialect::Postgres {
+            let Some(code) = self.take_auth_code(tenant, code_hash).await? else {
+                return Ok(None);
+            };
+            if code.used {
+                return Ok(Some(Redemption::replay(code)));
+            }
+            let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql(&format!(
+                ", {}",
+                holdings_column("$3", "$4", "$5")
+            ))))
+            .bind(tenant.as_str())
+            .bind(&code.session_id)
+            .bind(code.user_id.as_str())
+            .bind(format_date(today()))
+            .bind(permissions)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+            let (session, user, held) = match rows.first() {
+                Some(first) => {
+                    let user = user_from_rows(&rows)?;
+                    let held = match user {
+                        Some(_) => Some(holdings_from_column(first)?),
+                        None => None,
+                    };
+                    (session(first).map_err(db_error)?, user, held)
+                }
+                None => (None, None, None),
+            };
+            return Ok(Some(Redemption {
+                code,
+                session,
+                user,
+                held,
+            }));
+        }
+        let sql = format!(
+            "UPDATE authorization_codes SET used = TRUE
+             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+             RETURNING {CODE_COLUMNS}, FALSE AS used;
+             SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
+             WHERE tenant_id = $1 AND code_hash = $2 AND used;
+             SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+             FROM authorization_codes c
+             JOIN tenants t ON t.id = c.tenant_id
+             LEFT JOIN sessions s
+               ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
+             LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
              LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
                ON ua.user_id = u.id
-             WHERE rt.tenant_id = $1 AND rt.token_hash = $2"
+             WHERE c.tenant_id = $1 AND c.code_hash = $2;
+             {}",
+            holdings_of(
+                "(SELECT hc.user_id FROM authorization_codes hc
+                  WHERE hc.tenant_id = $1 AND hc.code_hash = $2)",
+                "$3",
+                "$4"
+            )
         );
-        let together = DIALECT == Dialect::Sqlite && holdings.is_some();
-        let sql = if together {
-            let user =
-                "(SELECT hg.user_id FROM refresh_tokens hrt JOIN grants hg ON hg.id = hrt.grant_id
-                 WHERE hrt.tenant_id = $1 AND hrt.token_hash = $2)";
-            format!("{context};\n{}", holdings_of(user, "$3", "$4"))
-        } else {
-            context
-        };
-        let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
-            .bind(token_hash);
-        if together {
-            query = query
-                .bind(format_date(today()))
-                .bind(holdings.unwrap_or(false));
-        }
-        let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        let held = if together {
-            Some(take_holdings(&mut rows)?)
-        } else {
-            None
-        };
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let Some(grant) = grant(first).map_err(db_error)? else {
+            .bind(code_hash)
+            .bind(format_date(today()))
+            .bind(permissions);
+        let mut statements = by_statement(&self.pool, query).await?.into_iter();
+        let (Some(taken), Some(again), Some(rows), Some(held)) = (
+            statements.next(),
+            statements.next(),
+            statements.next(),
+            statements.next(),
+        ) else {
             return Err(DomainError::Internal(
-                "a refresh token without its grant".into(),
+                "a code exchange read fewer statements than it ran".into(),
             ));
         };
-        let session = match session(first).map_err(db_error)? {
-            Some(found) => Some((found, settings(first)?)),
+        let code = |rows: &[DbRow]| -> Result<Option<AuthCode>> {
+            match rows.first() {
+                Some(row) => Ok(Some(
+                    <CodeRow as sqlx::FromRow<DbRow>>::from_row(row)
+                        .map_err(db_error)?
+                        .into(),
+                )),
+                None => Ok(None),
+            }
+        };
+        let Some(code) = code(&taken)? else {
+            return Ok(code(&again)?.map(Redemption::replay));
+        };
+        let (session, user) = match rows.first() {
+            Some(first) => (session(first).map_err(db_error)?, user_from_rows(&rows)?),
+            None => (None, None),
+        };
+        let held = match user {
+            Some(_) => Some(holdings_from_rows(&held)?),
             None => None,
         };
-        let user = user_from_rows(&rows)?;
-        let held = match (holdings, &user) {
-            (Some(permissions), Some(u)) => match held {
-                Some(held) => Some(held),
-                None => Some(self.holdings(tenant, &u.id, permissions).await?),
-            },
-            _ => None,
-        };
-        Ok(Some(RefreshContext {
-            token: token(first)?,
+        Ok(Some(Redemption {
+            code,
             session,
             user,
-            grant,
             held,
         }))
     }
@@ -140,21 +443,13 @@ impl Backend {
         session_id: &str,
         user_id: &UserId,
     ) -> Result<(Option<Session>, Option<User>)> {
-        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-            "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
-             FROM tenants t
-             LEFT JOIN sessions s ON s.tenant_id = t.id AND s.id = $2 AND s.user_id = $3
-             LEFT JOIN users u ON u.tenant_id = t.id AND u.id = $3
-             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
-               ON ua.user_id = u.id
-             WHERE t.id = $1"
-        )))
-        .bind(tenant.as_str())
-        .bind(session_id)
-        .bind(user_id.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql("")))
+            .bind(tenant.as_str())
+            .bind(session_id)
+            .bind(user_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         let Some(first) = rows.first() else {
             return Ok((None, None));
         };

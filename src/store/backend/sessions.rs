@@ -41,8 +41,13 @@ impl From<SessionRow> for Session {
 
 pub(super) const SESSION_COLUMNS: &str = "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, ended_at, remember";
 
+/// An authorization code's columns, but for `used`.
+pub(super) const CODE_COLUMNS: &str =
+    "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
+     code_challenge, auth_time, created_at, expires_at";
+
 #[derive(sqlx::FromRow)]
-struct CodeRow {
+pub(super) struct CodeRow {
     code_hash: String,
     client_id: String,
     user_id: String,
@@ -351,13 +356,10 @@ impl Backend {
         tenant: &TenantId,
         code_hash: &str,
     ) -> Result<Option<AuthCode>> {
-        const COLUMNS: &str =
-            "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
-             code_challenge, auth_time, created_at, expires_at";
         let first = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
             "UPDATE authorization_codes SET used = TRUE
              WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
-             RETURNING {COLUMNS}, FALSE AS used"
+             RETURNING {CODE_COLUMNS}, FALSE AS used"
         )))
         .bind(tenant.as_str())
         .bind(code_hash)
@@ -368,7 +370,7 @@ impl Backend {
             return Ok(Some(AuthCode::from(row)));
         }
         let again = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS}, TRUE AS used FROM authorization_codes
+            "SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
              WHERE tenant_id = $1 AND code_hash = $2 AND used"
         )))
         .bind(tenant.as_str())

@@ -1,9 +1,9 @@
 //! What a user's access token stands on, read in one query for userinfo and introspection:
 //! whether its `jti` was revoked, its session, its grant and its user (four round trips
 //! before); and what the user holds, on SQLite in the same hand-off to sqlx's worker thread (a
-//! second statement of the same string), on PostgreSQL in a second statement.
+//! second statement of the same string), on PostgreSQL as a JSON column of the same statement.
 
-use super::claims::{holdings_of, take_holdings};
+use super::claims::{holdings_column, holdings_from_column, holdings_of, take_holdings};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
@@ -96,10 +96,17 @@ impl Backend {
         user: Option<&UserId>,
         holdings: Option<bool>,
     ) -> Result<AccessTokenState> {
+        let wanted = holdings.is_some() && user.is_some();
+        let together = DIALECT == Dialect::Sqlite && wanted;
+        let column = DIALECT == Dialect::Postgres && wanted;
+        let held_column = if column {
+            format!(", {}", holdings_column("$5", "$6", "$7"))
+        } else {
+            String::new()
+        };
         let state = format!(
-            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS} {STATE_FROM}"
+            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{held_column} {STATE_FROM}"
         );
-        let together = DIALECT == Dialect::Sqlite && holdings.is_some() && user.is_some();
         let sql = if together {
             format!("{state};\n{}", holdings_of("$5", "$6", "$7"))
         } else {
@@ -111,13 +118,13 @@ impl Backend {
             .bind(sid)
             .bind(gid)
             .bind(user.map(UserId::as_str));
-        if together {
+        if wanted {
             query = query
                 .bind(format_date(today()))
                 .bind(holdings.unwrap_or(false));
         }
         let mut rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        let held = if together {
+        let mut held = if together {
             Some(take_holdings(&mut rows)?)
         } else {
             None
@@ -127,14 +134,13 @@ impl Backend {
                 "the access token state query answered no row".into(),
             ));
         };
+        if column {
+            held = Some(holdings_from_column(row)?);
+        }
         let found = user_from_rows(&rows)?;
-        let held = match (holdings, &found) {
-            (Some(permissions), Some(u)) => match held {
-                Some(held) => Some(held),
-                None => Some(self.holdings(tenant, &u.id, permissions).await?),
-            },
-            _ => None,
-        };
+        // Read in the same trip whenever they were asked for with a user; kept when the user
+        // is there.
+        let held = held.filter(|_| found.is_some());
         Ok(AccessTokenState {
             revoked: row.try_get("revoked").map_err(db_error)?,
             session: session(row).map_err(db_error)?,
