@@ -9,6 +9,7 @@ mod audit;
 mod batch;
 mod claims;
 mod clients;
+mod code_context;
 mod consents;
 mod grants;
 mod groups;
@@ -57,6 +58,7 @@ use std::sync::Arc;
 
 pub type Conn = <DB as Database>::Connection;
 pub type Tx = Transaction<'static, DB>;
+type DbRow = <DB as Database>::Row;
 
 #[derive(Clone, Debug)]
 pub struct Backend {
@@ -200,4 +202,26 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The rows of each statement of a string of several (SQLite runs them one after the other in
+/// one hand-off), in order; a statement that returns no rows has an empty list.
+pub(super) async fn by_statement(
+    pool: &sqlx::Pool<DB>,
+    query: sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments>,
+) -> Result<Vec<Vec<DbRow>>> {
+    use futures_util::TryStreamExt;
+    let mut steps = sqlx::Executor::fetch_many(pool, query);
+    let mut statements = Vec::new();
+    let mut current = Vec::new();
+    while let Some(step) = steps.try_next().await.map_err(db_error)? {
+        match step {
+            sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
+            sqlx::Either::Right(row) => current.push(row),
+        }
+    }
+    if !current.is_empty() {
+        statements.push(current);
+    }
+    Ok(statements)
 }

@@ -1,0 +1,168 @@
+//! What a code exchange decides on, read in as few trips as the database allows: the code
+//! (taken: marked used), its session, its user with their attributes, and what the user holds.
+
+use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::sessions::{CODE_COLUMNS, CodeRow};
+use super::token_state::{SESSION_COLUMNS, session};
+use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
+use super::{Backend, DB, DIALECT, by_statement, db_error};
+use crate::domain::clock::{format_date, today};
+use crate::domain::sessions::{AuthCode, Redemption, Session};
+use crate::domain::*;
+use crate::store::Dialect;
+
+type DbRow = <DB as sqlx::Database>::Row;
+
+/// The session `$2` of the user `$3` and that user, in the tenant `$1`, with `more` columns
+/// (each column starting with `, `).
+fn session_and_user_sql(more: &str) -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{more}
+         FROM tenants t
+         LEFT JOIN sessions s ON s.tenant_id = t.id AND s.id = $2 AND s.user_id = $3
+         LEFT JOIN users u ON u.tenant_id = t.id AND u.id = $3
+         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+           ON ua.user_id = u.id
+         WHERE t.id = $1"
+    )
+}
+
+impl Backend {
+    /// Takes the authorization code `code_hash` (as `take_auth_code`: marked used, returned as
+    /// it was) and, when this was its first use, its session and user (each when its row is
+    /// there, whatever its state) and what the user holds (`permissions`: with permissions or
+    /// not). On SQLite one hand-off to the connection's worker thread (four statements of one
+    /// string, the reads after the taking); on PostgreSQL two statements (the taking, then the
+    /// reads, the holdings a JSON column).
+    pub async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        code_hash: &str,
+        permissions: bool,
+    ) -> Result<Option<Redemption>> {
+        if DIALECT == Dialect::Postgres {
+            let Some(code) = self.take_auth_code(tenant, code_hash).await? else {
+                return Ok(None);
+            };
+            if code.used {
+                return Ok(Some(Redemption::replay(code)));
+            }
+            let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql(&format!(
+                ", {}",
+                holdings_column("$3", "$4", "$5")
+            ))))
+            .bind(tenant.as_str())
+            .bind(&code.session_id)
+            .bind(code.user_id.as_str())
+            .bind(format_date(today()))
+            .bind(permissions)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+            let (session, user, held) = match rows.first() {
+                Some(first) => {
+                    let user = user_from_rows(&rows)?;
+                    let held = match user {
+                        Some(_) => Some(holdings_from_column(first)?),
+                        None => None,
+                    };
+                    (session(first).map_err(db_error)?, user, held)
+                }
+                None => (None, None, None),
+            };
+            return Ok(Some(Redemption {
+                code,
+                session,
+                user,
+                held,
+            }));
+        }
+        let sql = format!(
+            "UPDATE authorization_codes SET used = TRUE
+             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+             RETURNING {CODE_COLUMNS}, FALSE AS used;
+             SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
+             WHERE tenant_id = $1 AND code_hash = $2 AND used;
+             SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+             FROM authorization_codes c
+             JOIN tenants t ON t.id = c.tenant_id
+             LEFT JOIN sessions s
+               ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
+             LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
+             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+               ON ua.user_id = u.id
+             WHERE c.tenant_id = $1 AND c.code_hash = $2;
+             {}",
+            holdings_of(
+                "(SELECT hc.user_id FROM authorization_codes hc
+                  WHERE hc.tenant_id = $1 AND hc.code_hash = $2)",
+                "$3",
+                "$4"
+            )
+        );
+        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(code_hash)
+            .bind(format_date(today()))
+            .bind(permissions);
+        let mut statements = by_statement(&self.pool, query).await?.into_iter();
+        let (Some(taken), Some(again), Some(rows), Some(held)) = (
+            statements.next(),
+            statements.next(),
+            statements.next(),
+            statements.next(),
+        ) else {
+            return Err(DomainError::Internal(
+                "a code exchange read fewer statements than it ran".into(),
+            ));
+        };
+        let code = |rows: &[DbRow]| -> Result<Option<AuthCode>> {
+            match rows.first() {
+                Some(row) => Ok(Some(
+                    <CodeRow as sqlx::FromRow<DbRow>>::from_row(row)
+                        .map_err(db_error)?
+                        .into(),
+                )),
+                None => Ok(None),
+            }
+        };
+        let Some(code) = code(&taken)? else {
+            return Ok(code(&again)?.map(Redemption::replay));
+        };
+        let (session, user) = match rows.first() {
+            Some(first) => (session(first).map_err(db_error)?, user_from_rows(&rows)?),
+            None => (None, None),
+        };
+        let held = match user {
+            Some(_) => Some(holdings_from_rows(&held)?),
+            None => None,
+        };
+        Ok(Some(Redemption {
+            code,
+            session,
+            user,
+            held,
+        }))
+    }
+
+    /// The session `session` and the user `user` (each when its row is there, whatever its
+    /// state), in one statement: what a code exchange checks before it issues tokens.
+    pub async fn session_and_user(
+        &self,
+        tenant: &TenantId,
+        session_id: &str,
+        user_id: &UserId,
+    ) -> Result<(Option<Session>, Option<User>)> {
+        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql("")))
+            .bind(tenant.as_str())
+            .bind(session_id)
+            .bind(user_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(first) = rows.first() else {
+            return Ok((None, None));
+        };
+        Ok((session(first).map_err(db_error)?, user_from_rows(&rows)?))
+    }
+}
