@@ -64,6 +64,24 @@ enum Db {
 /// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its way out.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
 
+/// A PostgreSQL pool of at most `size` connections. sqlx pings every connection it takes from
+/// the pool, by default: a network round trip before every statement. A connection in use a
+/// moment ago is alive; one that sat idle (PostgreSQL may have restarted since) is still checked.
+fn pg_pool(size: u32) -> sqlx::postgres::PgPoolOptions {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// The database, whichever it is. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -78,26 +96,20 @@ impl Store {
             let opts = sqlx::postgres::PgConnectOptions::from_str(url)
                 .map_err(|e| DomainError::Internal(format!("bad database_url: {e}")))?
                 .log_statements(tracing::log::LevelFilter::Trace);
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                // sqlx pings every connection it takes from the pool, by default: a network
-                // round trip before every statement. A connection in use a moment ago is alive;
-                // one that sat idle (PostgreSQL may have restarted since) is still checked.
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
-                .connect_with(opts)
+            let pool = pg_pool(16)
+                .connect_with(opts.clone())
+                .await
+                .map_err(|e| DomainError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
+            let hot = pg_pool(8)
+                .connect_with(opts.options([("plan_cache_mode", "force_generic_plan")]))
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
             Store {
-                db: Db::Postgres(postgres::backend::Backend { pool, key: None }),
+                db: Db::Postgres(postgres::backend::Backend {
+                    pool,
+                    hot,
+                    key: None,
+                }),
             }
         } else if url.starts_with("sqlite:") {
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -131,7 +143,11 @@ impl Store {
                 .await
                 .map_err(|e| DomainError::Internal(format!("cannot open SQLite database: {e}")))?;
             Store {
-                db: Db::Sqlite(sqlite::backend::Backend { pool, key: None }),
+                db: Db::Sqlite(sqlite::backend::Backend {
+                    hot: pool.clone(),
+                    pool,
+                    key: None,
+                }),
             }
         } else {
             return Err(DomainError::Internal(format!(
@@ -181,7 +197,10 @@ impl Store {
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(b) => b.pool.close().await,
-            Db::Postgres(b) => b.pool.close().await,
+            Db::Postgres(b) => {
+                b.hot.close().await;
+                b.pool.close().await
+            }
         }
     }
 }

@@ -114,7 +114,7 @@ impl Backend {
             .bind(user.as_str())
             .bind(format_date(today()))
             .bind(permissions)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.hot)
             .await
             .map_err(db_error)?;
         Ok(holdings_from(rows))

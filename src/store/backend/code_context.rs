@@ -56,7 +56,7 @@ impl Backend {
             .bind(code.user_id.as_str())
             .bind(format_date(today()))
             .bind(permissions)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.hot)
             .await
             .map_err(db_error)?;
             let (session, user, held) = match rows.first() {
@@ -105,7 +105,7 @@ impl Backend {
             .bind(code_hash)
             .bind(format_date(today()))
             .bind(permissions);
-        let mut statements = by_statement(&self.pool, query).await?.into_iter();
+        let mut statements = by_statement(&self.hot, query).await?.into_iter();
         let (Some(taken), Some(again), Some(rows), Some(held)) = (
             statements.next(),
             statements.next(),
@@ -157,7 +157,7 @@ impl Backend {
             .bind(tenant.as_str())
             .bind(session_id)
             .bind(user_id.as_str())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.hot)
             .await
             .map_err(db_error)?;
         let Some(first) = rows.first() else {

@@ -137,14 +137,14 @@ impl Backend {
             for _ in 0..SKIPPED_PARAMETERS {
                 query = query.bind(None::<i64>);
             }
-            let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+            let rows = query.fetch_all(&self.hot).await.map_err(db_error)?;
             let revoked: i64 = match rows.first() {
                 Some(row) => sqlx::Row::try_get(row, "revoked").map_err(db_error)?,
                 None => 0,
             };
             return Ok(revoked > 0);
         }
-        query.execute(&self.pool).await.map_err(db_error)?;
+        query.execute(&self.hot).await.map_err(db_error)?;
         match jti {
             Some(jti) => self.access_token_revoked(tenant, jti).await,
             None => Ok(false),
@@ -250,7 +250,7 @@ impl Backend {
         )
         .bind(tenant.as_str())
         .bind(jti)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.hot)
         .await
         .map_err(db_error)?;
         Ok(n > 0)

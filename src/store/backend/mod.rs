@@ -63,6 +63,13 @@ type DbRow = <DB as Database>::Row;
 #[derive(Clone, Debug)]
 pub struct Backend {
     pub pool: Pool<DB>,
+    /// The pool for the token endpoints' statements (refresh, code exchange, userinfo,
+    /// introspection): fixed shapes that look up rows by key. On PostgreSQL its connections
+    /// plan each statement once (`plan_cache_mode = force_generic_plan`): left to choose,
+    /// PostgreSQL plans them again at every execution, because a NULL parameter (a client's
+    /// token names no session) makes a custom plan look cheaper than the cached one, and the
+    /// planning cost more than the reading. On SQLite it is `pool`.
+    pub hot: Pool<DB>,
     /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
     /// reading or writing a sealed secret fails (never falls back to plain text).
     pub key: Option<Arc<MasterKey>>,

@@ -113,7 +113,7 @@ impl Backend {
         let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(context_sql()))
             .bind(tenant.as_str())
             .bind(token_hash)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.hot)
             .await
             .map_err(db_error)?;
         context_from_rows(&rows)
@@ -175,7 +175,7 @@ impl Backend {
                     .bind(client.as_str())
                     .bind(format_date(today()))
                     .bind(permissions);
-                let mut statements = by_statement(&self.pool, query).await?.into_iter();
+                let mut statements = by_statement(&self.hot, query).await?.into_iter();
                 let (Some(exchanged), Some(rows), Some(held)) =
                     (statements.next(), statements.next(), statements.next())
                 else {
@@ -225,7 +225,7 @@ impl Backend {
                     .bind(client.as_str())
                     .bind(format_date(today()))
                     .bind(permissions)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.hot)
                     .await
                     .map_err(db_error)?;
                 let Some(first) = rows.first() else {

@@ -50,6 +50,7 @@ impl Backend {
         }
         Ok(Backend {
             pool: self.pool.clone(),
+            hot: self.hot.clone(),
             key: Some(Arc::new(key)),
         })
     }

@@ -363,7 +363,7 @@ impl Backend {
         )))
         .bind(tenant.as_str())
         .bind(code_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.hot)
         .await
         .map_err(db_error)?;
         if let Some(row) = first {
@@ -375,7 +375,7 @@ impl Backend {
         )))
         .bind(tenant.as_str())
         .bind(code_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.hot)
         .await
         .map_err(db_error)?;
         Ok(again.map(AuthCode::from))
