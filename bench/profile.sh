@@ -15,7 +15,8 @@
 # figure is the server's instructions for those requests only (all threads: runtime, sqlx's
 # SQLite worker, the database driver), divided by the count. Statements per request: lines sqlx
 # logged during the native run of each kind, divided by the count (sqlx does not log the BEGIN
-# and COMMIT of a transaction, each one more round trip).
+# and COMMIT of a transaction, each one more round trip, nor a ping; and it logs a string of
+# several statements, which SQLite runs in one hand-off, as one).
 # stdout: one line per kind, `kind=... ir_per_request=... statements_per_request=...`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
