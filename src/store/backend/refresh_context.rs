@@ -146,101 +146,88 @@ impl Backend {
         new: &Rotation,
         permissions: bool,
     ) -> Result<Option<(RefreshContext, bool)>> {
-        let now = new.created_at;
         let context = context_sql();
-        match DIALECT {
-            Dialect::Sqlite => {
-                let exchange = "INSERT INTO refresh_tokens
-                       (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
-                     SELECT v.token_hash, $1, o.grant_id, v.created_at, MIN(v.expires_at, g.expires_at), v.used_at
-                     FROM refresh_tokens o
-                     JOIN grants g ON g.id = o.grant_id
-                     JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
-                           UNION ALL SELECT $4, $3, $5, NULL) v
-                     WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
-                       AND o.expires_at > $3 AND g.revoked_at IS NULL AND g.expires_at > $3
-                       AND g.client_id = $6
-                     ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
-                     RETURNING token_hash";
-                let sql = format!(
-                    "{exchange};\n{context};\n{}",
-                    holdings_of(TOKEN_USER, "$7", "$8")
-                );
-                let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
-                    .bind(tenant.as_str())
-                    .bind(old_hash)
-                    .bind(now)
-                    .bind(&new.token_hash)
-                    .bind(new.expires_at)
-                    .bind(client.as_str())
-                    .bind(format_date(today()))
-                    .bind(permissions);
-                let mut statements = by_statement(&self.hot, query).await?.into_iter();
-                let (Some(exchanged), Some(rows), Some(held)) =
-                    (statements.next(), statements.next(), statements.next())
-                else {
-                    return Err(DomainError::Internal(
-                        "a refresh read fewer statements than it ran".into(),
-                    ));
-                };
-                let Some(mut context) = context_from_rows(&rows)? else {
-                    return Ok(None);
-                };
-                if context.user.is_some() {
-                    context.held = Some(holdings_from_rows(&held)?);
-                }
-                Ok(Some((context, !exchanged.is_empty())))
+        let sql = match DIALECT {
+            Dialect::Sqlite => format!(
+                "INSERT INTO refresh_tokens
+                   (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
+                 SELECT v.token_hash, $1, o.grant_id, v.created_at, MIN(v.expires_at, g.expires_at), v.used_at
+                 FROM refresh_tokens o
+                 JOIN grants g ON g.id = o.grant_id
+                 JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
+                       UNION ALL SELECT $4, $3, $5, NULL) v
+                 WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
+                   AND o.expires_at > $3 AND g.revoked_at IS NULL AND g.expires_at > $3
+                   AND g.client_id = $6
+                 ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
+                 RETURNING token_hash;
+                 {context};
+                 {}",
+                holdings_of(TOKEN_USER, "$7", "$8")
+            ),
+            Dialect::Postgres => format!(
+                "WITH used AS (
+                     UPDATE refresh_tokens SET used_at = $3
+                     WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
+                       AND expires_at > $3
+                       AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id
+                                   AND g.revoked_at IS NULL AND g.expires_at > $3
+                                   AND g.client_id = $6)
+                     RETURNING grant_id),
+                 fresh AS (
+                     INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
+                     SELECT $4, $1, u.grant_id, $3, LEAST($5, fg.expires_at)
+                     FROM used u JOIN grants fg ON fg.id = u.grant_id
+                     RETURNING token_hash)
+                 {}",
+                context.replacen(
+                    "SELECT ",
+                    &format!(
+                        "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, {}, ",
+                        holdings_column(TOKEN_USER, "$7", "$8")
+                    ),
+                    1
+                )
+            ),
+        };
+        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(old_hash)
+            .bind(new.created_at)
+            .bind(&new.token_hash)
+            .bind(new.expires_at)
+            .bind(client.as_str())
+            .bind(format_date(today()))
+            .bind(permissions);
+        if DIALECT == Dialect::Postgres {
+            let rows = query.fetch_all(&self.hot).await.map_err(db_error)?;
+            let Some(first) = rows.first() else {
+                return Ok(None);
+            };
+            let rotated = get::<i64>(first, "rotated")? > 0;
+            let Some(mut context) = context_from_rows(&rows)? else {
+                return Ok(None);
+            };
+            if context.user.is_some() {
+                context.held = Some(holdings_from_column(first)?);
             }
-            Dialect::Postgres => {
-                let sql = format!(
-                    "WITH used AS (
-                         UPDATE refresh_tokens SET used_at = $3
-                         WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
-                           AND expires_at > $3
-                           AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id
-                                       AND g.revoked_at IS NULL AND g.expires_at > $3
-                                       AND g.client_id = $6)
-                         RETURNING grant_id),
-                     fresh AS (
-                         INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, created_at, expires_at)
-                         SELECT $4, $1, u.grant_id, $3, LEAST($5, fg.expires_at)
-                         FROM used u JOIN grants fg ON fg.id = u.grant_id
-                         RETURNING token_hash)
-                     {}",
-                    context.replacen(
-                        "SELECT ",
-                        &format!(
-                            "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, {}, ",
-                            holdings_column(TOKEN_USER, "$7", "$8")
-                        ),
-                        1
-                    )
-                );
-                let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
-                    .bind(tenant.as_str())
-                    .bind(old_hash)
-                    .bind(now)
-                    .bind(&new.token_hash)
-                    .bind(new.expires_at)
-                    .bind(client.as_str())
-                    .bind(format_date(today()))
-                    .bind(permissions)
-                    .fetch_all(&self.hot)
-                    .await
-                    .map_err(db_error)?;
-                let Some(first) = rows.first() else {
-                    return Ok(None);
-                };
-                let rotated = get::<i64>(first, "rotated")? > 0;
-                let Some(mut context) = context_from_rows(&rows)? else {
-                    return Ok(None);
-                };
-                if context.user.is_some() {
-                    context.held = Some(holdings_from_column(first)?);
-                }
-                Ok(Some((context, rotated)))
-            }
+            return Ok(Some((context, rotated)));
         }
+        let mut statements = by_statement(&self.hot, query).await?.into_iter();
+        let (Some(exchanged), Some(rows), Some(held)) =
+            (statements.next(), statements.next(), statements.next())
+        else {
+            return Err(DomainError::Internal(
+                "a refresh read fewer statements than it ran".into(),
+            ));
+        };
+        let Some(mut context) = context_from_rows(&rows)? else {
+            return Ok(None);
+        };
+        if context.user.is_some() {
+            context.held = Some(holdings_from_rows(&held)?);
+        }
+        Ok(Some((context, !exchanged.is_empty())))
     }
 
     /// Undoes the exchange [`Self::refresh_and_rotate`] made at `used_at` of `old_hash` for
