@@ -628,6 +628,275 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
     }
 }
 
+/// What a generated user holds, by a model in Rust: the roles assigned directly (an
+/// account-scoped one only while a membership in its account is current) and through groups,
+/// the groups, the current memberships, and the roles' permissions with the overrides applied.
+#[derive(Default)]
+struct HeldModel {
+    direct: Vec<(usize, Option<usize>)>,
+    groups: Vec<usize>,
+    /// (account, current today, main)
+    memberships: Vec<(usize, bool, bool)>,
+    overrides: Vec<(usize, Effect)>,
+}
+
+/// Tenants of generated roles, groups, accounts and users (memberships past, current, future
+/// and open; account-scoped and global assignments; group roles; grant and deny overrides;
+/// names JSON must escape): what each user holds, read alone, with a refresh and with an access
+/// token's state, is what the model says, with and without permissions.
+async fn holdings_agree_with_a_model(b: common::Backend) {
+    let (_db, store, tenant, _owner) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    let perms: Vec<String> = (0..8).map(|i| format!("app:p{i}")).collect();
+    let mut perm_ids = Vec::new();
+    for p in &perms {
+        perm_ids.push(store.create_permission(t, p, None, a).await.unwrap().id);
+    }
+    let mut roles = Vec::new();
+    let mut role_perms: Vec<Vec<usize>> = Vec::new();
+    for i in 0..6 {
+        let held: Vec<usize> = (0..perms.len()).filter(|_| next(3) == 0).collect();
+        let names: Vec<String> = held.iter().map(|&p| perms[p].clone()).collect();
+        roles.push(
+            store
+                .create_role(t, &format!("Role{i}"), None, &names, None, a)
+                .await
+                .unwrap(),
+        );
+        role_perms.push(held);
+    }
+    let mut groups = Vec::new();
+    let mut group_roles: Vec<Vec<usize>> = Vec::new();
+    for i in 0..4 {
+        let name = format!("Grüppe \"{i}\" \\ 東{i}");
+        let g = store.create_group(t, &name, None, None, a).await.unwrap();
+        let held: Vec<usize> = (0..roles.len()).filter(|_| next(6) == 0).collect();
+        for &r in &held {
+            store
+                .add_group_role(t, &g.id, &roles[r].id, a)
+                .await
+                .unwrap();
+        }
+        groups.push(g);
+        group_roles.push(held);
+    }
+    let mut accounts = Vec::new();
+    for i in 0..4 {
+        accounts.push(
+            store
+                .insert_account(t, &format!("Account {i}"), AccountKind::Customer, a)
+                .await
+                .unwrap(),
+        );
+    }
+    let today = clock::today();
+    let day = Duration::days(1);
+    // (start, end, current today)
+    let windows = [
+        (None, None, true),
+        (Some(today - day * 9), Some(today - day), false),
+        (Some(today - day * 3), Some(today + day * 3), true),
+        (None, Some(today - day), false),
+        (None, Some(today), true),
+        (Some(today), None, true),
+        (Some(today + day), None, false),
+        (Some(today + day), Some(today + day * 5), false),
+    ];
+    // How often the cases that a wrong statement would get wrong came up.
+    let (mut outside_total, mut denied_total, mut granted_total) = (0, 0, 0);
+    let app = client(&store, t, "app").await;
+    for n in 0..16 {
+        let main = next(accounts.len());
+        let first_role = next(roles.len());
+        let u = store
+            .insert_user(
+                t,
+                &new_user(
+                    &format!("u{n}@acme.test"),
+                    &accounts[main].id,
+                    &roles[first_role].id,
+                ),
+                a,
+            )
+            .await
+            .unwrap();
+        let mut model = HeldModel {
+            direct: vec![(first_role, None)],
+            memberships: vec![(main, true, true)],
+            ..HeldModel::default()
+        };
+        for acc in 0..accounts.len() {
+            if acc == main || next(2) == 0 {
+                continue;
+            }
+            let (start, end, current) = windows[next(windows.len())];
+            store
+                .add_membership(t, &u.id, &accounts[acc].id, start, end, false, a)
+                .await
+                .unwrap();
+            model.memberships.push((acc, current, false));
+        }
+        for _ in 0..1 + next(4) {
+            let r = next(roles.len());
+            // Scoped mostly to the memberships beside the main one, often not current.
+            let scope = match (next(4), model.memberships.len()) {
+                (0, _) => None,
+                (1, _) | (_, 1) => Some(main),
+                (_, n) => Some(model.memberships[1 + next(n - 1)].0),
+            };
+            if model.direct.contains(&(r, scope)) {
+                continue;
+            }
+            store
+                .assign_role(
+                    t,
+                    &u.id,
+                    &roles[r].id,
+                    scope.map(|x| &accounts[x].id),
+                    false,
+                    a,
+                )
+                .await
+                .unwrap();
+            model.direct.push((r, scope));
+        }
+        for g in 0..groups.len() {
+            if next(2) == 0 {
+                continue;
+            }
+            store
+                .add_group_member(t, &groups[g].id, &u.id, a)
+                .await
+                .unwrap();
+            model.groups.push(g);
+        }
+        for p in 0..perms.len() {
+            let effect = match next(5) {
+                0 => Effect::Grant,
+                1 => Effect::Deny,
+                _ => continue,
+            };
+            store
+                .set_override(t, &u.id, &perm_ids[p], effect, None, a)
+                .await
+                .unwrap();
+            model.overrides.push((p, effect));
+        }
+
+        // The model's answer.
+        let current = |acc: usize| model.memberships.iter().any(|m| m.0 == acc && m.1);
+        let mut held_roles: Vec<usize> = model
+            .direct
+            .iter()
+            .filter(|(_, scope)| scope.is_none_or(current))
+            .map(|(r, _)| *r)
+            .chain(model.groups.iter().flat_map(|&g| group_roles[g].clone()))
+            .collect();
+        held_roles.sort();
+        held_roles.dedup();
+        outside_total += model
+            .direct
+            .iter()
+            .filter(|(r, scope)| scope.is_some_and(|x| !current(x)) && !held_roles.contains(r))
+            .count();
+        let want_roles: Vec<String> = held_roles.iter().map(|&r| format!("Role{r}")).collect();
+        let mut want_groups: Vec<String> = model
+            .groups
+            .iter()
+            .map(|&g| groups[g].display_name.clone())
+            .collect();
+        want_groups.sort();
+        let want_perms = permissions::effective_names(
+            held_roles
+                .iter()
+                .flat_map(|&r| role_perms[r].iter().map(|&p| perms[p].clone())),
+            model.overrides.iter().map(|&(p, e)| (perms[p].clone(), e)),
+        );
+        let from_roles = |p: usize| held_roles.iter().any(|&r| role_perms[r].contains(&p));
+        denied_total += model
+            .overrides
+            .iter()
+            .filter(|&&(p, e)| e == Effect::Deny && from_roles(p))
+            .count();
+        granted_total += model
+            .overrides
+            .iter()
+            .filter(|&&(p, e)| e == Effect::Grant && !from_roles(p))
+            .count();
+        let mut want_accounts: Vec<(bool, String)> = model
+            .memberships
+            .iter()
+            .filter(|m| m.1)
+            .map(|m| (!m.2, accounts[m.0].name.clone()))
+            .collect();
+        want_accounts.sort();
+
+        let check = |held: &permissions::Holdings, with: bool, path: &str| {
+            let what = format!("user {n} {path} permissions {with}");
+            assert_eq!(held.roles, want_roles, "{what}");
+            let mut got_groups = held.groups.clone();
+            got_groups.sort();
+            assert_eq!(got_groups, want_groups, "{what}");
+            let want: &[String] = if with { &want_perms } else { &[] };
+            assert_eq!(held.permissions, want, "{what}");
+            assert!(
+                held.accounts.first().is_some_and(|m| m.main),
+                "{what}: main first"
+            );
+            let mut got_accounts: Vec<(bool, String)> = held
+                .accounts
+                .iter()
+                .map(|m| (!m.main, m.name.clone()))
+                .collect();
+            got_accounts.sort();
+            assert_eq!(got_accounts, want_accounts, "{what}");
+        };
+        let grant_id = format!("g-model-{n}");
+        store
+            .insert_grant(
+                t,
+                &grant(&grant_id, app.clone(), &u.id, None),
+                &token(&format!("h-model-{n}"), &grant_id),
+            )
+            .await
+            .unwrap();
+        let mut current_hash = format!("h-model-{n}");
+        for with in [true, false] {
+            check(
+                &store.holdings(t, &u.id, with).await.unwrap(),
+                with,
+                "alone",
+            );
+            let rotated = rotation(&format!("{current_hash}-{with}"));
+            let (ctx, won) = store
+                .refresh_and_rotate(t, &current_hash, &app, &rotated, with)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(won);
+            check(ctx.held.as_ref().unwrap(), with, "refresh");
+            current_hash = rotated.token_hash;
+            let state = store
+                .access_token_state(t, "jti-none", None, None, Some(&u.id), Some(with))
+                .await
+                .unwrap();
+            check(state.held.as_ref().unwrap(), with, "access token");
+        }
+    }
+    assert!(
+        outside_total >= 3 && denied_total >= 3 && granted_total >= 3,
+        "the generated users cover roles outside current memberships ({outside_total}), \
+         denied ({denied_total}) and granted ({granted_total}) permissions"
+    );
+}
+
 /// An access token's state in one read: the revoked `jti`, the session and the grant it names,
 /// each only within its tenant.
 async fn access_token_state_is_one_scoped_read(b: common::Backend) {
@@ -725,5 +994,6 @@ backends!(
     rotation_is_checked_and_undone,
     concurrent_code_exchanges_let_one_through,
     holdings_are_what_the_user_holds_today,
+    holdings_agree_with_a_model,
     access_token_state_is_one_scoped_read,
 );
