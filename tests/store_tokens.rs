@@ -732,13 +732,13 @@ async fn holdings_agree_with_a_model(b: common::Backend) {
             memberships: vec![(main, true, true)],
             ..HeldModel::default()
         };
-        for acc in 0..accounts.len() {
+        for (acc, account) in accounts.iter().enumerate() {
             if acc == main || next(2) == 0 {
                 continue;
             }
             let (start, end, current) = windows[next(windows.len())];
             store
-                .add_membership(t, &u.id, &accounts[acc].id, start, end, false, a)
+                .add_membership(t, &u.id, &account.id, start, end, false, a)
                 .await
                 .unwrap();
             model.memberships.push((acc, current, false));
@@ -767,24 +767,24 @@ async fn holdings_agree_with_a_model(b: common::Backend) {
                 .unwrap();
             model.direct.push((r, scope));
         }
-        for g in 0..groups.len() {
+        for (g, group) in groups.iter().enumerate() {
             if next(2) == 0 {
                 continue;
             }
             store
-                .add_group_member(t, &groups[g].id, &u.id, a)
+                .add_group_member(t, &group.id, &u.id, a)
                 .await
                 .unwrap();
             model.groups.push(g);
         }
-        for p in 0..perms.len() {
+        for (p, perm_id) in perm_ids.iter().enumerate() {
             let effect = match next(5) {
                 0 => Effect::Grant,
                 1 => Effect::Deny,
                 _ => continue,
             };
             store
-                .set_override(t, &u.id, &perm_ids[p], effect, None, a)
+                .set_override(t, &u.id, perm_id, effect, None, a)
                 .await
                 .unwrap();
             model.overrides.push((p, effect));
@@ -897,6 +897,56 @@ async fn holdings_agree_with_a_model(b: common::Backend) {
     );
 }
 
+/// The token endpoints' connections, kept rather than pooled: 64 reads at once share them
+/// (none waits forever, none fails), and on PostgreSQL a connection whose server process was
+/// terminated fails at most the statement that finds out, then is replaced.
+async fn token_connections_are_shared_and_replaced(b: common::Backend) {
+    let (db, store, tenant, owner) = fresh(b).await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let (store, t, u) = (store.clone(), tenant.id.clone(), owner.id.clone());
+        tasks.push(tokio::spawn(async move {
+            store.holdings(&t, &u, i % 2 == 0).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        let held = tokio::time::timeout(std::time::Duration::from_secs(30), t)
+            .await
+            .expect("no read waits forever")
+            .unwrap();
+        assert!(held.roles.contains(&"Owner".to_owned()), "{held:?}");
+    }
+    if !matches!(b, common::Backend::Postgres) {
+        return;
+    }
+    let admin = sqlx::PgPool::connect(common::PG_ADMIN_URL).await.unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!terminated.is_empty(), "the store's connections were found");
+    // Let the server processes go.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut failures = 0;
+    for _ in 0..20 {
+        match store.holdings(&tenant.id, &owner.id, true).await {
+            Ok(held) => assert!(held.roles.contains(&"Owner".to_owned())),
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(
+        failures <= 1,
+        "{failures} reads failed after the termination"
+    );
+    let held = store.holdings(&tenant.id, &owner.id, true).await.unwrap();
+    assert!(held.roles.contains(&"Owner".to_owned()));
+}
+
 /// An access token's state in one read: the revoked `jti`, the session and the grant it names,
 /// each only within its tenant.
 async fn access_token_state_is_one_scoped_read(b: common::Backend) {
@@ -995,5 +1045,6 @@ backends!(
     concurrent_code_exchanges_let_one_through,
     holdings_are_what_the_user_holds_today,
     holdings_agree_with_a_model,
+    token_connections_are_shared_and_replaced,
     access_token_state_is_one_scoped_read,
 );

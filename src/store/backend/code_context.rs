@@ -5,7 +5,7 @@ use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, h
 use super::sessions::{CODE_COLUMNS, CodeRow};
 use super::token_state::{SESSION_COLUMNS, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
-use super::{Backend, DB, DIALECT, by_statement, db_error};
+use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{AuthCode, Redemption, Session};
 use crate::domain::*;
@@ -47,18 +47,19 @@ impl Backend {
             if code.used {
                 return Ok(Some(Redemption::replay(code)));
             }
-            let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql(&format!(
-                ", {}",
-                holdings_column("$3", "$4", "$5")
-            ))))
-            .bind(tenant.as_str())
-            .bind(&code.session_id)
-            .bind(code.user_id.as_str())
-            .bind(format_date(today()))
-            .bind(permissions)
-            .fetch_all(&self.hot)
-            .await
-            .map_err(db_error)?;
+            let rows = self
+                .hot_rows(
+                    sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql(&format!(
+                        ", {}",
+                        holdings_column("$3", "$4", "$5")
+                    ))))
+                    .bind(tenant.as_str())
+                    .bind(&code.session_id)
+                    .bind(code.user_id.as_str())
+                    .bind(format_date(today()))
+                    .bind(permissions),
+                )
+                .await?;
             let (session, user, held) = match rows.first() {
                 Some(first) => {
                     let user = user_from_rows(&rows)?;
@@ -105,7 +106,7 @@ impl Backend {
             .bind(code_hash)
             .bind(format_date(today()))
             .bind(permissions);
-        let mut statements = by_statement(&self.hot, query).await?.into_iter();
+        let mut statements = self.hot_write_statements(query).await?.into_iter();
         let (Some(taken), Some(again), Some(rows), Some(held)) = (
             statements.next(),
             statements.next(),
@@ -153,13 +154,14 @@ impl Backend {
         session_id: &str,
         user_id: &UserId,
     ) -> Result<(Option<Session>, Option<User>)> {
-        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql("")))
-            .bind(tenant.as_str())
-            .bind(session_id)
-            .bind(user_id.as_str())
-            .fetch_all(&self.hot)
-            .await
-            .map_err(db_error)?;
+        let rows = self
+            .hot_rows(
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql("")))
+                    .bind(tenant.as_str())
+                    .bind(session_id)
+                    .bind(user_id.as_str()),
+            )
+            .await?;
         let Some(first) = rows.first() else {
             return Ok((None, None));
         };

@@ -137,14 +137,14 @@ impl Backend {
             for _ in 0..SKIPPED_PARAMETERS {
                 query = query.bind(None::<i64>);
             }
-            let rows = query.fetch_all(&self.hot).await.map_err(db_error)?;
+            let rows = self.hot_write_rows(query).await?;
             let revoked: i64 = match rows.first() {
                 Some(row) => sqlx::Row::try_get(row, "revoked").map_err(db_error)?,
                 None => 0,
             };
             return Ok(revoked > 0);
         }
-        query.execute(&self.hot).await.map_err(db_error)?;
+        self.hot_write_rows(query).await?;
         match jti {
             Some(jti) => self.access_token_revoked(tenant, jti).await,
             None => Ok(false),
@@ -245,14 +245,19 @@ impl Backend {
 
     /// Whether the access token with this `jti` was revoked.
     pub async fn access_token_revoked(&self, tenant: &TenantId, jti: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM revoked_access_tokens WHERE tenant_id = $1 AND jti = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(jti)
-        .fetch_one(&self.hot)
-        .await
-        .map_err(db_error)?;
+        let rows = self
+            .hot_rows(
+                sqlx::query::<DB>(
+                    "SELECT COUNT(*) AS n FROM revoked_access_tokens WHERE tenant_id = $1 AND jti = $2",
+                )
+                .bind(tenant.as_str())
+                .bind(jti),
+            )
+            .await?;
+        let n: i64 = match rows.first() {
+            Some(row) => sqlx::Row::try_get(row, "n").map_err(db_error)?,
+            None => 0,
+        };
         Ok(n > 0)
     }
 

@@ -68,8 +68,14 @@ pub struct Backend {
     /// plan each statement once (`plan_cache_mode = force_generic_plan`): left to choose,
     /// PostgreSQL plans them again at every execution, because a NULL parameter (a client's
     /// token names no session) makes a custom plan look cheaper than the cached one, and the
-    /// planning cost more than the reading. On SQLite it is `pool`.
-    pub hot: Pool<DB>,
+    /// planning cost more than the reading. Its connections are kept, not pooled: sqlx's pool
+    /// tests each connection it takes back, a second trip per statement (see `store::hot`).
+    pub hot: crate::store::hot::Hot<DB>,
+    /// The token endpoints' writing statements (a refresh's exchange, a code's redemption, a
+    /// grant's insert): on SQLite two connections of their own, as SQLite runs one writer at a
+    /// time and every commit makes the other connections read their pages again; on PostgreSQL,
+    /// which locks rows, not the database, the same connections as `hot`.
+    pub hot_writes: crate::store::hot::Hot<DB>,
     /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
     /// reading or writing a sealed secret fails (never falls back to plain text).
     pub key: Option<Arc<MasterKey>>,
@@ -211,24 +217,60 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The rows of each statement of a string of several (SQLite runs them one after the other in
-/// one hand-off), in order; a statement that returns no rows has an empty list.
-pub(super) async fn by_statement(
-    pool: &sqlx::Pool<DB>,
-    query: sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments>,
-) -> Result<Vec<Vec<DbRow>>> {
-    use futures_util::TryStreamExt;
-    let mut steps = sqlx::Executor::fetch_many(pool, query);
-    let mut statements = Vec::new();
-    let mut current = Vec::new();
-    while let Some(step) = steps.try_next().await.map_err(db_error)? {
-        match step {
-            sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
-            sqlx::Either::Right(row) => current.push(row),
+impl Backend {
+    /// The rows of `query`, a read, run on one of the token endpoints' connections
+    /// ([`Backend::hot`]).
+    pub(super) async fn hot_rows<'q>(
+        &self,
+        query: impl sqlx::Execute<'q, DB> + 'q,
+    ) -> Result<Vec<DbRow>> {
+        rows_on(&self.hot, query).await
+    }
+
+    /// The rows of `query`, a writing statement, run on one of the token endpoints' writing
+    /// connections ([`Backend::hot_writes`]).
+    pub(super) async fn hot_write_rows<'q>(
+        &self,
+        query: impl sqlx::Execute<'q, DB> + 'q,
+    ) -> Result<Vec<DbRow>> {
+        rows_on(&self.hot_writes, query).await
+    }
+
+    /// The rows of each statement of a string of several that writes (SQLite runs them one
+    /// after the other in one hand-off), in order, run on one of the token endpoints' writing
+    /// connections; a statement that returns no rows has an empty list.
+    pub(super) async fn hot_write_statements<'q>(
+        &self,
+        query: impl sqlx::Execute<'q, DB> + 'q,
+    ) -> Result<Vec<Vec<DbRow>>> {
+        use futures_util::TryStreamExt;
+        let mut lent = self.hot_writes.get().await.map_err(db_error)?;
+        let result = async {
+            let mut steps = sqlx::Executor::fetch_many(lent.conn()?, query);
+            let mut statements = Vec::new();
+            let mut current = Vec::new();
+            while let Some(step) = steps.try_next().await? {
+                match step {
+                    sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
+                    sqlx::Either::Right(row) => current.push(row),
+                }
+            }
+            if !current.is_empty() {
+                statements.push(current);
+            }
+            Ok(statements)
         }
+        .await;
+        lent.checked(result).map_err(db_error)
     }
-    if !current.is_empty() {
-        statements.push(current);
-    }
-    Ok(statements)
+}
+
+/// The rows of `query` run on one of `hot`'s connections.
+async fn rows_on<'q>(
+    hot: &crate::store::hot::Hot<DB>,
+    query: impl sqlx::Execute<'q, DB> + 'q,
+) -> Result<Vec<DbRow>> {
+    let mut lent = hot.get().await.map_err(db_error)?;
+    let result = sqlx::Executor::fetch_all(lent.conn().map_err(db_error)?, query).await;
+    lent.checked(result).map_err(db_error)
 }

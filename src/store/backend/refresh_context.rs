@@ -7,7 +7,7 @@
 use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
 use super::token_state::{GRANT_COLUMNS, SESSION_COLUMNS, grant, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
-use super::{Backend, DB, DIALECT, by_statement, db_error};
+use super::{Backend, DB, DIALECT, db_error};
 use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{RefreshContext, RefreshToken, Rotation, SessionSettings};
 use crate::domain::*;
@@ -110,12 +110,13 @@ impl Backend {
         tenant: &TenantId,
         token_hash: &str,
     ) -> Result<Option<RefreshContext>> {
-        let rows = sqlx::query::<DB>(sqlx::AssertSqlSafe(context_sql()))
-            .bind(tenant.as_str())
-            .bind(token_hash)
-            .fetch_all(&self.hot)
-            .await
-            .map_err(db_error)?;
+        let rows = self
+            .hot_rows(
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(context_sql()))
+                    .bind(tenant.as_str())
+                    .bind(token_hash),
+            )
+            .await?;
         context_from_rows(&rows)
     }
 
@@ -200,7 +201,7 @@ impl Backend {
             .bind(format_date(today()))
             .bind(permissions);
         if DIALECT == Dialect::Postgres {
-            let rows = query.fetch_all(&self.hot).await.map_err(db_error)?;
+            let rows = self.hot_write_rows(query).await?;
             let Some(first) = rows.first() else {
                 return Ok(None);
             };
@@ -213,7 +214,7 @@ impl Backend {
             }
             return Ok(Some((context, rotated)));
         }
-        let mut statements = by_statement(&self.hot, query).await?.into_iter();
+        let mut statements = self.hot_write_statements(query).await?.into_iter();
         let (Some(exchanged), Some(rows), Some(held)) =
             (statements.next(), statements.next(), statements.next())
         else {

@@ -51,6 +51,7 @@ impl Backend {
         Ok(Backend {
             pool: self.pool.clone(),
             hot: self.hot.clone(),
+            hot_writes: self.hot_writes.clone(),
             key: Some(Arc::new(key)),
         })
     }

@@ -46,6 +46,11 @@ pub(super) const CODE_COLUMNS: &str =
     "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
      code_challenge, auth_time, created_at, expires_at";
 
+/// The [`CodeRow`] of a row read with [`CODE_COLUMNS`].
+fn code_row(row: &<DB as sqlx::Database>::Row) -> Result<CodeRow> {
+    sqlx::FromRow::from_row(row).map_err(db_error)
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct CodeRow {
     code_hash: String,
@@ -356,28 +361,31 @@ impl Backend {
         tenant: &TenantId,
         code_hash: &str,
     ) -> Result<Option<AuthCode>> {
-        let first = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
-            "UPDATE authorization_codes SET used = TRUE
-             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
-             RETURNING {CODE_COLUMNS}, FALSE AS used"
-        )))
-        .bind(tenant.as_str())
-        .bind(code_hash)
-        .fetch_optional(&self.hot)
-        .await
-        .map_err(db_error)?;
-        if let Some(row) = first {
-            return Ok(Some(AuthCode::from(row)));
+        let first = self
+            .hot_write_rows(
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+                    "UPDATE authorization_codes SET used = TRUE
+                     WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+                     RETURNING {CODE_COLUMNS}, FALSE AS used"
+                )))
+                .bind(tenant.as_str())
+                .bind(code_hash),
+            )
+            .await?;
+        if let Some(row) = first.first() {
+            return Ok(Some(AuthCode::from(code_row(row)?)));
         }
-        let again = sqlx::query_as::<DB, CodeRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
-             WHERE tenant_id = $1 AND code_hash = $2 AND used"
-        )))
-        .bind(tenant.as_str())
-        .bind(code_hash)
-        .fetch_optional(&self.hot)
-        .await
-        .map_err(db_error)?;
+        let again = self
+            .hot_rows(
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
+                     WHERE tenant_id = $1 AND code_hash = $2 AND used"
+                )))
+                .bind(tenant.as_str())
+                .bind(code_hash),
+            )
+            .await?;
+        let again = again.first().map(code_row).transpose()?;
         Ok(again.map(AuthCode::from))
     }
 }

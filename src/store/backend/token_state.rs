@@ -123,7 +123,7 @@ impl Backend {
                 .bind(format_date(today()))
                 .bind(holdings.unwrap_or(false));
         }
-        let mut rows = query.fetch_all(&self.hot).await.map_err(db_error)?;
+        let mut rows = self.hot_rows(query).await?;
         let mut held = if together {
             Some(take_holdings(&mut rows)?)
         } else {
