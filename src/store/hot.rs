@@ -83,8 +83,17 @@ impl<DB: Database> Hot<DB> {
     }
 
     /// A connection: the first free one (so that a light load keeps using the same few, whose
-    /// caches are warm), opened or checked first if needed; waits while all are lent.
+    /// caches are warm), opened or checked first if needed; waits while all are lent, as a
+    /// pool would, at most [`super::ACQUIRE_TIMEOUT`] (a flood is then refused, not queued
+    /// without end).
     pub async fn get(&self) -> Result<HotConn<'_, DB>, sqlx::Error> {
+        tokio::time::timeout(super::ACQUIRE_TIMEOUT, self.lend())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+    }
+
+    /// [`Self::get`] without its time limit.
+    async fn lend(&self) -> Result<HotConn<'_, DB>, sqlx::Error> {
         let permit = self
             .inner
             .free

@@ -70,6 +70,9 @@ const HOT_CONNECTIONS: usize = 8;
 /// the others read their pages again (621 us of CPU a refresh against 457 with 2).
 const SQLITE_HOT_WRITERS: usize = 2;
 
+/// How long a statement waits for a connection (pooled or kept) before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a PostgreSQL connection (pooled or kept) may sit idle before it is pinged on its way
 /// out.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
@@ -80,7 +83,7 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
 fn pg_pool(size: u32) -> sqlx::postgres::PgPoolOptions {
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
