@@ -1039,6 +1039,118 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
     assert!(state.held.is_none_or(|h| h == Default::default()));
 }
 
+/// Refreshes of many users at once, several of each token, and one from another tenant for
+/// each: on SQLite they are exchanged in groups (one transaction); each refresh reads its own
+/// token, grant, user and holdings (the same as a refresh of the user alone reads afterwards),
+/// exactly one refresh per token wins, and the other tenant's find nothing.
+async fn grouped_refreshes_each_read_their_own(b: common::Backend) {
+    let (_db, store, tenant, _owner) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
+        .await
+        .unwrap();
+    let c = client(&store, t, "app").await;
+    let account = store
+        .insert_account(t, "Co", AccountKind::Customer, a)
+        .await
+        .unwrap();
+    const USERS: usize = 12;
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let permission = format!("app:p{i}");
+        store
+            .create_permission(t, &permission, None, a)
+            .await
+            .unwrap();
+        let role = store
+            .create_role(t, &format!("R{i}"), None, &[permission], None, a)
+            .await
+            .unwrap();
+        let user = store
+            .insert_user(
+                t,
+                &new_user(&format!("u{i}@acme.test"), &account.id, &role.id),
+                a,
+            )
+            .await
+            .unwrap();
+        users.push(user);
+    }
+    let mut largest = 0;
+    for round in 0..4 {
+        for (i, user) in users.iter().enumerate() {
+            let g = format!("g{round}-{i}");
+            store
+                .insert_grant(t, &grant(&g, c.clone(), &user.id, None), &token(&g, &g))
+                .await
+                .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for copy in 0..4 {
+            for i in 0..USERS {
+                let store = store.clone();
+                // The fourth copy of each comes from the other tenant.
+                let tenant = if copy == 3 {
+                    other.id.clone()
+                } else {
+                    t.clone()
+                };
+                let c = c.clone();
+                tasks.push(tokio::spawn(async move {
+                    let hash = format!("g{round}-{i}");
+                    let next = rotation(&format!("{hash}-next-{copy}"));
+                    let found = store
+                        .refresh_and_rotate(&tenant, &hash, &c, &next, true)
+                        .await
+                        .unwrap();
+                    (copy, i, found)
+                }));
+            }
+        }
+        let mut winners = vec![Vec::new(); USERS];
+        for task in tasks {
+            let (copy, i, found) = task.await.unwrap();
+            if copy == 3 {
+                assert!(found.is_none(), "another tenant's token was found");
+                continue;
+            }
+            let (ctx, won) = found.expect("the token is there");
+            let hash = format!("g{round}-{i}");
+            assert_eq!(ctx.token.token_hash, hash, "a refresh read another's token");
+            assert_eq!(ctx.grant.id, hash);
+            assert_eq!(ctx.user.as_ref().map(|u| &u.id), Some(&users[i].id));
+            let held = ctx.held.expect("the user's holdings");
+            assert_eq!(held.roles, vec![format!("R{i}")], "{held:?}");
+            assert_eq!(held.permissions, vec![format!("app:p{i}")], "{held:?}");
+            if won {
+                winners[i].push((copy, held));
+            }
+        }
+        for (i, won) in winners.into_iter().enumerate() {
+            assert_eq!(won.len(), 1, "exactly one refresh of token {i} wins");
+            let (copy, held) = &won[0];
+            // A refresh alone, of the winner's successor, reads the same.
+            let alone = store
+                .refresh_and_rotate(
+                    t,
+                    &format!("g{round}-{i}-next-{copy}"),
+                    &c,
+                    &rotation(&format!("g{round}-{i}-alone")),
+                    true,
+                )
+                .await
+                .unwrap()
+                .expect("the successor is stored");
+            assert!(alone.1, "the successor is exchanged");
+            assert_eq!(alone.0.held.as_ref(), Some(held));
+        }
+        largest = largest.max(store.largest_refresh_group().unwrap_or(0));
+    }
+    if matches!(b, common::Backend::Sqlite) {
+        assert!(largest > 1, "no refreshes were exchanged together");
+    }
+}
+
 backends!(
     concurrent_rotations_let_one_through,
     rotation_is_checked_and_undone,
@@ -1047,4 +1159,5 @@ backends!(
     holdings_agree_with_a_model,
     token_connections_are_shared_and_replaced,
     access_token_state_is_one_scoped_read,
+    grouped_refreshes_each_read_their_own,
 );

@@ -2,6 +2,7 @@
 //! and for PostgreSQL; `Store` picks one at connect time and forwards each call to it.
 
 mod facade;
+pub mod group;
 pub mod hot;
 pub mod postgres;
 pub mod sqlite;
@@ -122,6 +123,7 @@ impl Store {
                     pool,
                     hot_writes: hot.clone(),
                     hot,
+                    refreshes: None,
                     key: None,
                 }),
             }
@@ -161,6 +163,7 @@ impl Store {
             Store {
                 db: Db::Sqlite(sqlite::backend::Backend {
                     hot,
+                    refreshes: Some(sqlite::backend::refresh_group(hot_writes.clone())),
                     hot_writes,
                     pool,
                     key: None,
@@ -193,6 +196,15 @@ impl Store {
         match &self.db {
             Db::Sqlite(b) => b.reseal(old, new).await,
             Db::Postgres(b) => b.reseal(old, new).await,
+        }
+    }
+
+    /// The most refreshes exchanged together so far (SQLite groups them, see `store::group`);
+    /// `None` on PostgreSQL, which does not.
+    pub fn largest_refresh_group(&self) -> Option<usize> {
+        match &self.db {
+            Db::Sqlite(b) => b.refreshes.as_ref().map(group::Group::largest),
+            Db::Postgres(_) => None,
         }
     }
 

@@ -27,6 +27,7 @@ mod org_lists;
 mod permissions;
 mod profile_policy;
 mod refresh_context;
+pub use refresh_context::{RefreshGroup, refresh_group};
 mod rekey;
 mod relations;
 mod roles;
@@ -76,6 +77,9 @@ pub struct Backend {
     /// time and every commit makes the other connections read their pages again; on PostgreSQL,
     /// which locks rows, not the database, the same connections as `hot`.
     pub hot_writes: crate::store::hot::Hot<DB>,
+    /// SQLite's refreshes, exchanged in groups on `hot_writes` (see `store::group`); `None` on
+    /// PostgreSQL, which locks rows, not the database, and exchanges each in one statement.
+    pub refreshes: Option<RefreshGroup>,
     /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
     /// reading or writing a sealed secret fails (never falls back to plain text).
     pub key: Option<Arc<MasterKey>>,
@@ -243,26 +247,41 @@ impl Backend {
         &self,
         query: impl sqlx::Execute<'q, DB> + 'q,
     ) -> Result<Vec<Vec<DbRow>>> {
-        use futures_util::TryStreamExt;
-        let mut lent = self.hot_writes.get().await.map_err(db_error)?;
-        let result = async {
-            let mut steps = sqlx::Executor::fetch_many(lent.conn()?, query);
-            let mut statements = Vec::new();
-            let mut current = Vec::new();
-            while let Some(step) = steps.try_next().await? {
-                match step {
-                    sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
-                    sqlx::Either::Right(row) => current.push(row),
-                }
-            }
-            if !current.is_empty() {
-                statements.push(current);
-            }
-            Ok(statements)
-        }
-        .await;
-        lent.checked(result).map_err(db_error)
+        statements_on(&self.hot_writes, query).await
     }
+}
+
+/// The rows of each statement of `query`, a string of several, run on one of `hot`'s
+/// connections (see [`fetch_statements`]).
+async fn statements_on<'q>(
+    hot: &crate::store::hot::Hot<DB>,
+    query: impl sqlx::Execute<'q, DB> + 'q,
+) -> Result<Vec<Vec<DbRow>>> {
+    let mut lent = hot.get().await.map_err(db_error)?;
+    let result = fetch_statements(lent.conn().map_err(db_error)?, query).await;
+    lent.checked(result).map_err(db_error)
+}
+
+/// The rows of each statement of `query`, a string of several (SQLite runs them one after the
+/// other in one hand-off), in order; a statement that returns no rows has an empty list.
+async fn fetch_statements<'q>(
+    conn: &mut Conn,
+    query: impl sqlx::Execute<'q, DB> + 'q,
+) -> std::result::Result<Vec<Vec<DbRow>>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut steps = sqlx::Executor::fetch_many(conn, query);
+    let mut statements = Vec::new();
+    let mut current = Vec::new();
+    while let Some(step) = steps.try_next().await? {
+        match step {
+            sqlx::Either::Left(_) => statements.push(std::mem::take(&mut current)),
+            sqlx::Either::Right(row) => current.push(row),
+        }
+    }
+    if !current.is_empty() {
+        statements.push(current);
+    }
+    Ok(statements)
 }
 
 /// The rows of `query` run on one of `hot`'s connections.

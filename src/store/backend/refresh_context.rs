@@ -12,6 +12,8 @@ use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{RefreshContext, RefreshToken, Rotation, SessionSettings};
 use crate::domain::*;
 use crate::store::Dialect;
+use crate::store::group::{Group, Refused};
+use crate::store::hot::Hot;
 use sqlx::Row;
 
 type DbRow = <DB as sqlx::Database>::Row;
@@ -102,6 +104,193 @@ fn context_from_rows(rows: &[DbRow]) -> Result<Option<RefreshContext>> {
     }))
 }
 
+/// A refresh's exchange as SQLite runs it: three statements, their parameters numbered from
+/// `$1 + shift` (the tenant, the old token's hash, the time, the new token's hash and expiry,
+/// the client, today, with permissions or not): the exchange, an upsert of two rows read from
+/// the old token while the checks hold (the old token again, which conflicts and is marked
+/// used, and the new one), then the context and the holdings, read after it.
+fn exchange_sql(shift: usize) -> String {
+    let sql = format!(
+        "INSERT INTO refresh_tokens
+           (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
+         SELECT v.token_hash, $1, o.grant_id, v.created_at, MIN(v.expires_at, g.expires_at), v.used_at
+         FROM refresh_tokens o
+         JOIN grants g ON g.id = o.grant_id
+         JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
+               UNION ALL SELECT $4, $3, $5, NULL) v
+         WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
+           AND o.expires_at > $3 AND g.revoked_at IS NULL AND g.expires_at > $3
+           AND g.client_id = $6
+         ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
+         RETURNING token_hash;
+         {};
+         {}",
+        context_sql(),
+        holdings_of(TOKEN_USER, "$7", "$8")
+    );
+    shifted(&sql, shift)
+}
+
+/// The parameters of one exchange of [`exchange_sql`].
+const EXCHANGE_PARAMETERS: usize = 8;
+
+/// `sql` with every parameter `$n` renumbered `$(n + by)`.
+fn shifted(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + sql.len() / 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A refresh's exchange waiting for its group (SQLite): what [`exchange_sql`] binds.
+pub struct RefreshJob {
+    tenant: String,
+    old_hash: String,
+    client: String,
+    new: Rotation,
+    today: String,
+    permissions: bool,
+}
+
+/// The statements' rows of one exchange (see [`rotated_from`]).
+type Exchanged = Result<Vec<Vec<DbRow>>>;
+
+/// SQLite's refreshes, exchanged in groups (see `store::group`).
+pub type RefreshGroup = Group<RefreshJob, Exchanged>;
+
+/// At most this many refreshes are exchanged in one transaction: the statement strings of each
+/// size are prepared once per connection and kept, so this bounds their memory too.
+const GROUP_MOST: usize = 16;
+
+/// At most this many refreshes wait for a group; more wait to be queued, at most
+/// `ACQUIRE_TIMEOUT`.
+const GROUP_QUEUED: usize = 4096;
+
+/// The task that exchanges SQLite's refresh tokens in groups, on the connections `writes`.
+pub fn refresh_group(writes: Hot<DB>) -> RefreshGroup {
+    Group::new(GROUP_MOST, GROUP_QUEUED, move |jobs| {
+        let writes = writes.clone();
+        async move { exchange_group(&writes, jobs).await }
+    })
+}
+
+fn bind_job<'q>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    job: &'q RefreshJob,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments> {
+    query
+        .bind(job.tenant.as_str())
+        .bind(job.old_hash.as_str())
+        .bind(job.new.created_at)
+        .bind(job.new.token_hash.as_str())
+        .bind(job.new.expires_at)
+        .bind(job.client.as_str())
+        .bind(job.today.as_str())
+        .bind(job.permissions)
+}
+
+/// Each job's exchange: all in one transaction, or, when that fails (so that one job's error
+/// is not the others'), each on its own.
+async fn exchange_group(writes: &Hot<DB>, jobs: Vec<RefreshJob>) -> Vec<Exchanged> {
+    if jobs.len() > 1
+        && let Ok(each) = exchange_together(writes, &jobs).await
+    {
+        return each.into_iter().map(Ok).collect();
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let query = bind_job(sqlx::query::<DB>(sqlx::AssertSqlSafe(exchange_sql(0))), job);
+        out.push(super::statements_on(writes, query).await);
+    }
+    out
+}
+
+/// The string that exchanges `n` refreshes in one transaction (made once per size).
+fn together_sql(n: usize) -> &'static str {
+    static MADE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let made = MADE.get_or_init(|| {
+        (0..=GROUP_MOST)
+            .map(|n| {
+                let mut sql = String::from("BEGIN IMMEDIATE;\n");
+                for i in 0..n {
+                    sql.push_str(&exchange_sql(i * EXCHANGE_PARAMETERS));
+                    sql.push_str(";\n");
+                }
+                sql.push_str("COMMIT");
+                sql
+            })
+            .collect()
+    });
+    &made[n.min(GROUP_MOST)]
+}
+
+/// The jobs' exchanges in one transaction: one hand-off to SQLite's worker, one write lock, one
+/// commit. On an error nothing is kept (the transaction is rolled back).
+async fn exchange_together(writes: &Hot<DB>, jobs: &[RefreshJob]) -> Result<Vec<Vec<Vec<DbRow>>>> {
+    let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(together_sql(jobs.len())));
+    for job in jobs {
+        query = bind_job(query, job);
+    }
+    let mut lent = writes.get().await.map_err(db_error)?;
+    let ran = super::fetch_statements(lent.conn().map_err(db_error)?, query).await;
+    let statements = match lent.checked(ran) {
+        Ok(statements) => statements,
+        Err(e) => {
+            // A failed statement leaves the transaction open on this connection.
+            if let Ok(conn) = lent.conn() {
+                let _ = sqlx::Executor::execute(conn, "ROLLBACK").await;
+            }
+            return Err(db_error(e));
+        }
+    };
+    // BEGIN, three statements per job, COMMIT.
+    if statements.len() != jobs.len() * 3 + 2 {
+        return Err(DomainError::Internal(format!(
+            "{} refreshes together read {} statements",
+            jobs.len(),
+            statements.len()
+        )));
+    }
+    let mut each = statements.into_iter().skip(1);
+    Ok(jobs
+        .iter()
+        .map(|_| each.by_ref().take(3).collect())
+        .collect())
+}
+
+/// The context and whether the token was exchanged, from the rows of [`exchange_sql`]'s three
+/// statements.
+fn rotated_from(statements: Vec<Vec<DbRow>>) -> Result<Option<(RefreshContext, bool)>> {
+    let mut statements = statements.into_iter();
+    let (Some(exchanged), Some(rows), Some(held)) =
+        (statements.next(), statements.next(), statements.next())
+    else {
+        return Err(DomainError::Internal(
+            "a refresh read fewer statements than it ran".into(),
+        ));
+    };
+    let Some(mut context) = context_from_rows(&rows)? else {
+        return Ok(None);
+    };
+    if context.user.is_some() {
+        context.held = Some(holdings_from_rows(&held)?);
+    }
+    Ok(Some((context, !exchanged.is_empty())))
+}
+
 impl Backend {
     /// The refresh token whose hash is `token_hash` with its grant, session and user, whatever
     /// their state (the caller decides), in one statement; what the user holds is not read.
@@ -147,25 +336,24 @@ impl Backend {
         new: &Rotation,
         permissions: bool,
     ) -> Result<Option<(RefreshContext, bool)>> {
+        if let Some(group) = &self.refreshes {
+            let job = RefreshJob {
+                tenant: tenant.as_str().to_owned(),
+                old_hash: old_hash.to_owned(),
+                client: client.as_str().to_owned(),
+                new: new.clone(),
+                today: format_date(today()),
+                permissions,
+            };
+            let statements = group.run(job).await.map_err(|refused| match refused {
+                Refused::Full => DomainError::Internal("too many refreshes are waiting".into()),
+                Refused::Gone => DomainError::Internal("the refresh queue is gone".into()),
+            })??;
+            return rotated_from(statements);
+        }
         let context = context_sql();
         let sql = match DIALECT {
-            Dialect::Sqlite => format!(
-                "INSERT INTO refresh_tokens
-                   (token_hash, tenant_id, grant_id, created_at, expires_at, used_at)
-                 SELECT v.token_hash, $1, o.grant_id, v.created_at, MIN(v.expires_at, g.expires_at), v.used_at
-                 FROM refresh_tokens o
-                 JOIN grants g ON g.id = o.grant_id
-                 JOIN (SELECT $2 AS token_hash, 0 AS created_at, 0 AS expires_at, $3 AS used_at
-                       UNION ALL SELECT $4, $3, $5, NULL) v
-                 WHERE o.tenant_id = $1 AND o.token_hash = $2 AND o.used_at IS NULL
-                   AND o.expires_at > $3 AND g.revoked_at IS NULL AND g.expires_at > $3
-                   AND g.client_id = $6
-                 ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
-                 RETURNING token_hash;
-                 {context};
-                 {}",
-                holdings_of(TOKEN_USER, "$7", "$8")
-            ),
+            Dialect::Sqlite => exchange_sql(0),
             Dialect::Postgres => format!(
                 "WITH used AS (
                      UPDATE refresh_tokens SET used_at = $3
@@ -214,21 +402,7 @@ impl Backend {
             }
             return Ok(Some((context, rotated)));
         }
-        let mut statements = self.hot_write_statements(query).await?.into_iter();
-        let (Some(exchanged), Some(rows), Some(held)) =
-            (statements.next(), statements.next(), statements.next())
-        else {
-            return Err(DomainError::Internal(
-                "a refresh read fewer statements than it ran".into(),
-            ));
-        };
-        let Some(mut context) = context_from_rows(&rows)? else {
-            return Ok(None);
-        };
-        if context.user.is_some() {
-            context.held = Some(holdings_from_rows(&held)?);
-        }
-        Ok(Some((context, !exchanged.is_empty())))
+        rotated_from(self.hot_write_statements(query).await?)
     }
 
     /// Undoes the exchange [`Self::refresh_and_rotate`] made at `used_at` of `old_hash` for
