@@ -1039,11 +1039,13 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
     assert!(state.held.is_none_or(|h| h == Default::default()));
 }
 
-/// Refreshes of many users at once, several of each token, and one from another tenant for
-/// each: on SQLite they are exchanged in groups (one transaction); each refresh reads its own
-/// token, grant, user and holdings (the same as a refresh of the user alone reads afterwards),
-/// exactly one refresh per token wins, and the other tenant's find nothing.
-async fn grouped_refreshes_each_read_their_own(b: common::Backend) {
+/// Refreshes and code redemptions of many users at once, several of each token and code, and
+/// one from another tenant for each: on SQLite they run in groups (one transaction, refreshes
+/// and redemptions in the same groups); each refresh reads its own token, grant, user and
+/// holdings (the same as a refresh of the user alone reads afterwards), each redemption its own
+/// code, session, user and holdings; exactly one refresh per token and one redemption per code
+/// wins, and the other tenant's find nothing.
+async fn grouped_writes_each_read_their_own(b: common::Backend) {
     let (_db, store, tenant, _owner) = fresh(b).await;
     let (t, a) = (&tenant.id, &Actor::system());
     let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
@@ -1084,6 +1086,55 @@ async fn grouped_refreshes_each_read_their_own(b: common::Backend) {
                 .insert_grant(t, &grant(&g, c.clone(), &user.id, None), &token(&g, &g))
                 .await
                 .unwrap();
+            let now = clock::now_ms();
+            let session = sessions::Session {
+                id: format!("s{round}-{i}"),
+                secret_hash: format!("secret{round}-{i}"),
+                user_id: user.id.clone(),
+                auth_time: now,
+                amr: vec!["pwd".into()],
+                acr: None,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + 3_600_000,
+                ended_at: None,
+                remember: false,
+            };
+            store.start_session(t, &session, a).await.unwrap();
+            let code = sessions::AuthCode {
+                code_hash: format!("code{round}-{i}"),
+                client_id: c.clone(),
+                user_id: user.id.clone(),
+                session_id: session.id.clone(),
+                redirect_uri: "https://app.test/cb".into(),
+                scope: "openid".into(),
+                nonce: None,
+                code_challenge: "challenge".into(),
+                auth_time: now,
+                created_at: now,
+                expires_at: now + 60_000,
+                used: false,
+            };
+            store.insert_auth_code(t, &code).await.unwrap();
+        }
+        let mut redemptions = Vec::new();
+        for copy in 0..4 {
+            for i in 0..USERS {
+                let store = store.clone();
+                let tenant = if copy == 3 {
+                    other.id.clone()
+                } else {
+                    t.clone()
+                };
+                redemptions.push(tokio::spawn(async move {
+                    let hash = format!("code{round}-{i}");
+                    (
+                        copy,
+                        i,
+                        store.redeem_code(&tenant, &hash, true).await.unwrap(),
+                    )
+                }));
+            }
         }
         let mut tasks = Vec::new();
         for copy in 0..4 {
@@ -1107,6 +1158,38 @@ async fn grouped_refreshes_each_read_their_own(b: common::Backend) {
                 }));
             }
         }
+        let mut first_uses = vec![0; USERS];
+        for task in redemptions {
+            let (copy, i, found) = task.await.unwrap();
+            if copy == 3 {
+                assert!(found.is_none(), "another tenant's code was found");
+                continue;
+            }
+            let r = found.expect("the code is there");
+            assert_eq!(r.code.code_hash, format!("code{round}-{i}"));
+            assert_eq!(
+                r.code.user_id, users[i].id,
+                "a redemption read another's code"
+            );
+            if r.code.used {
+                assert!(
+                    r.user.is_none() && r.held.is_none(),
+                    "a replay reads nothing more"
+                );
+                continue;
+            }
+            first_uses[i] += 1;
+            assert_eq!(r.session.map(|s| s.id), Some(format!("s{round}-{i}")));
+            assert_eq!(r.user.map(|u| u.id).as_ref(), Some(&users[i].id));
+            let held = r.held.expect("the user's holdings");
+            assert_eq!(held.roles, vec![format!("R{i}")], "{held:?}");
+            assert_eq!(held.permissions, vec![format!("app:p{i}")], "{held:?}");
+        }
+        assert_eq!(
+            first_uses,
+            vec![1; USERS],
+            "exactly one first use of each code"
+        );
         let mut winners = vec![Vec::new(); USERS];
         for task in tasks {
             let (copy, i, found) = task.await.unwrap();
@@ -1144,10 +1227,10 @@ async fn grouped_refreshes_each_read_their_own(b: common::Backend) {
             assert!(alone.1, "the successor is exchanged");
             assert_eq!(alone.0.held.as_ref(), Some(held));
         }
-        largest = largest.max(store.largest_refresh_group().unwrap_or(0));
+        largest = largest.max(store.largest_write_group().unwrap_or(0));
     }
     if matches!(b, common::Backend::Sqlite) {
-        assert!(largest > 1, "no refreshes were exchanged together");
+        assert!(largest > 1, "no writes were run together");
     }
 }
 
@@ -1159,5 +1242,5 @@ backends!(
     holdings_agree_with_a_model,
     token_connections_are_shared_and_replaced,
     access_token_state_is_one_scoped_read,
-    grouped_refreshes_each_read_their_own,
+    grouped_writes_each_read_their_own,
 );

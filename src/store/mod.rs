@@ -123,7 +123,7 @@ impl Store {
                     pool,
                     hot_writes: hot.clone(),
                     hot,
-                    refreshes: None,
+                    writes: None,
                     key: None,
                 }),
             }
@@ -163,7 +163,7 @@ impl Store {
             Store {
                 db: Db::Sqlite(sqlite::backend::Backend {
                     hot,
-                    refreshes: Some(sqlite::backend::refresh_group(hot_writes.clone())),
+                    writes: Some(sqlite::backend::writes(hot_writes.clone())),
                     hot_writes,
                     pool,
                     key: None,
@@ -199,11 +199,11 @@ impl Store {
         }
     }
 
-    /// The most refreshes exchanged together so far (SQLite groups them, see `store::group`);
-    /// `None` on PostgreSQL, which does not.
-    pub fn largest_refresh_group(&self) -> Option<usize> {
+    /// The most token writes (refreshes, code redemptions) run together so far (SQLite groups
+    /// them, see `store::group`); `None` on PostgreSQL, which does not.
+    pub fn largest_write_group(&self) -> Option<usize> {
         match &self.db {
-            Db::Sqlite(b) => b.refreshes.as_ref().map(group::Group::largest),
+            Db::Sqlite(b) => b.writes.as_ref().map(group::Group::largest),
             Db::Postgres(_) => None,
         }
     }

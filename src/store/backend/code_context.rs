@@ -2,6 +2,7 @@
 //! (taken: marked used), its session, its user with their attributes, and what the user holds.
 
 use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
 use super::sessions::{CODE_COLUMNS, CodeRow};
 use super::token_state::{SESSION_COLUMNS, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
@@ -25,6 +26,67 @@ fn session_and_user_sql(more: &str) -> String {
            ON ua.user_id = u.id
          WHERE t.id = $1"
     )
+}
+
+/// A code's redemption as SQLite runs it: four statements, their parameters numbered from
+/// `$1 + shift` (the tenant, the code's hash, today, with permissions or not): the taking (the
+/// code marked used, returned as it was), the code again when it was used already, then its
+/// session and user, and what the user holds, read after the taking.
+fn redeem_sql(shift: usize) -> String {
+    let sql = format!(
+        "UPDATE authorization_codes SET used = TRUE
+         WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+         RETURNING {CODE_COLUMNS}, FALSE AS used;
+         SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
+         WHERE tenant_id = $1 AND code_hash = $2 AND used;
+         SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+         FROM authorization_codes c
+         JOIN tenants t ON t.id = c.tenant_id
+         LEFT JOIN sessions s
+           ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
+         LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
+         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+           ON ua.user_id = u.id
+         WHERE c.tenant_id = $1 AND c.code_hash = $2;
+         {}",
+        holdings_of(
+            "(SELECT hc.user_id FROM authorization_codes hc
+              WHERE hc.tenant_id = $1 AND hc.code_hash = $2)",
+            "$3",
+            "$4"
+        )
+    );
+    shifted(&sql, shift)
+}
+
+/// A code's redemption waiting for its group (SQLite): what [`redeem_sql`] binds.
+pub struct RedeemJob {
+    tenant: String,
+    code_hash: String,
+    today: String,
+    permissions: bool,
+}
+
+impl Grouped for RedeemJob {
+    const PARAMETERS: usize = 4;
+    const STATEMENTS: usize = 4;
+
+    fn sql(shift: usize) -> String {
+        redeem_sql(shift)
+    }
+
+    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+        query
+            .bind(self.tenant.as_str())
+            .bind(self.code_hash.as_str())
+            .bind(self.today.as_str())
+            .bind(self.permissions)
+    }
+
+    fn made() -> &'static Made {
+        static MADE: Made = [const { std::sync::OnceLock::new() }; SIZES];
+        &MADE
+    }
 }
 
 impl Backend {
@@ -78,35 +140,20 @@ impl Backend {
                 held,
             }));
         }
-        let sql = format!(
-            "UPDATE authorization_codes SET used = TRUE
-             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
-             RETURNING {CODE_COLUMNS}, FALSE AS used;
-             SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
-             WHERE tenant_id = $1 AND code_hash = $2 AND used;
-             SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
-             FROM authorization_codes c
-             JOIN tenants t ON t.id = c.tenant_id
-             LEFT JOIN sessions s
-               ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
-             LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
-             LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
-               ON ua.user_id = u.id
-             WHERE c.tenant_id = $1 AND c.code_hash = $2;
-             {}",
-            holdings_of(
-                "(SELECT hc.user_id FROM authorization_codes hc
-                  WHERE hc.tenant_id = $1 AND hc.code_hash = $2)",
-                "$3",
-                "$4"
-            )
-        );
-        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(code_hash)
-            .bind(format_date(today()))
-            .bind(permissions);
-        let mut statements = self.hot_write_statements(query).await?.into_iter();
+        let job = RedeemJob {
+            tenant: tenant.as_str().to_owned(),
+            code_hash: code_hash.to_owned(),
+            today: format_date(today()),
+            permissions,
+        };
+        let statements = match &self.writes {
+            Some(group) => group.run(Write::Redeem(job)).await.map_err(refused)??,
+            None => {
+                let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(redeem_sql(0))));
+                self.hot_write_statements(query).await?
+            }
+        };
+        let mut statements = statements.into_iter();
         let (Some(taken), Some(again), Some(rows), Some(held)) = (
             statements.next(),
             statements.next(),

@@ -12,7 +12,9 @@ mod clients;
 mod code_context;
 mod consents;
 mod grants;
+mod grouped;
 mod groups;
+pub use grouped::{Writes, writes};
 mod holders;
 mod invitations;
 mod jobs;
@@ -27,7 +29,6 @@ mod org_lists;
 mod permissions;
 mod profile_policy;
 mod refresh_context;
-pub use refresh_context::{RefreshGroup, refresh_group};
 mod rekey;
 mod relations;
 mod roles;
@@ -77,9 +78,9 @@ pub struct Backend {
     /// time and every commit makes the other connections read their pages again; on PostgreSQL,
     /// which locks rows, not the database, the same connections as `hot`.
     pub hot_writes: crate::store::hot::Hot<DB>,
-    /// SQLite's refreshes, exchanged in groups on `hot_writes` (see `store::group`); `None` on
-    /// PostgreSQL, which locks rows, not the database, and exchanges each in one statement.
-    pub refreshes: Option<RefreshGroup>,
+    /// SQLite's refreshes and code redemptions, run in groups on `hot_writes` (see
+    /// `grouped`); `None` on PostgreSQL, which locks rows, not the database.
+    pub writes: Option<Writes>,
     /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
     /// reading or writing a sealed secret fails (never falls back to plain text).
     pub key: Option<Arc<MasterKey>>,

@@ -5,6 +5,7 @@
 //! back), which costs more than the reading itself.
 
 use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
 use super::token_state::{GRANT_COLUMNS, SESSION_COLUMNS, grant, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
@@ -12,8 +13,6 @@ use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{RefreshContext, RefreshToken, Rotation, SessionSettings};
 use crate::domain::*;
 use crate::store::Dialect;
-use crate::store::group::{Group, Refused};
-use crate::store::hot::Hot;
 use sqlx::Row;
 
 type DbRow = <DB as sqlx::Database>::Row;
@@ -134,27 +133,6 @@ fn exchange_sql(shift: usize) -> String {
 /// The parameters of one exchange of [`exchange_sql`].
 const EXCHANGE_PARAMETERS: usize = 8;
 
-/// `sql` with every parameter `$n` renumbered `$(n + by)`.
-fn shifted(sql: &str, by: usize) -> String {
-    if by == 0 {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + sql.len() / 16);
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// A refresh's exchange waiting for its group (SQLite): what [`exchange_sql`] binds.
 pub struct RefreshJob {
     tenant: String,
@@ -165,120 +143,30 @@ pub struct RefreshJob {
     permissions: bool,
 }
 
-/// The statements' rows of one exchange (see [`rotated_from`]).
-type Exchanged = Result<Vec<Vec<DbRow>>>;
+impl Grouped for RefreshJob {
+    const PARAMETERS: usize = EXCHANGE_PARAMETERS;
+    const STATEMENTS: usize = 3;
 
-/// SQLite's refreshes, exchanged in groups (see `store::group`).
-pub type RefreshGroup = Group<RefreshJob, Exchanged>;
-
-/// At most this many refreshes (a power of two) are exchanged in one transaction: the
-/// statement strings of each size (2, 4, 8, 16) are prepared once per connection and kept, so
-/// this bounds their memory too (sizes 2 to 16 each prepared cost 25 MB more of RSS).
-const GROUP_MOST: usize = 16;
-const _: () = assert!(GROUP_MOST.is_power_of_two());
-
-/// At most this many refreshes wait for a group; more wait to be queued, at most
-/// `ACQUIRE_TIMEOUT`.
-const GROUP_QUEUED: usize = 4096;
-
-/// The task that exchanges SQLite's refresh tokens in groups, on the connections `writes`.
-pub fn refresh_group(writes: Hot<DB>) -> RefreshGroup {
-    Group::new(GROUP_MOST, GROUP_QUEUED, move |jobs| {
-        let writes = writes.clone();
-        async move { exchange_group(&writes, jobs).await }
-    })
-}
-
-fn bind_job<'q>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    job: &'q RefreshJob,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments> {
-    query
-        .bind(job.tenant.as_str())
-        .bind(job.old_hash.as_str())
-        .bind(job.new.created_at)
-        .bind(job.new.token_hash.as_str())
-        .bind(job.new.expires_at)
-        .bind(job.client.as_str())
-        .bind(job.today.as_str())
-        .bind(job.permissions)
-}
-
-/// Each job's exchange, in transactions of a power of two of them (the largest that fit, in
-/// order: 13 jobs are 8, 4 and 1), so that only a few statement strings are ever prepared; a
-/// transaction that fails is run again a job at a time, so that one job's error is not the
-/// others'.
-async fn exchange_group(writes: &Hot<DB>, jobs: Vec<RefreshJob>) -> Vec<Exchanged> {
-    let mut out = Vec::with_capacity(jobs.len());
-    let mut rest = &jobs[..];
-    while !rest.is_empty() {
-        let size = (1 << rest.len().ilog2()).min(GROUP_MOST);
-        let (chunk, after) = rest.split_at(size);
-        rest = after;
-        if size > 1
-            && let Ok(each) = exchange_together(writes, chunk).await
-        {
-            out.extend(each.into_iter().map(Ok));
-            continue;
-        }
-        for job in chunk {
-            let query = bind_job(sqlx::query::<DB>(sqlx::AssertSqlSafe(exchange_sql(0))), job);
-            out.push(super::statements_on(writes, query).await);
-        }
+    fn sql(shift: usize) -> String {
+        exchange_sql(shift)
     }
-    out
-}
 
-/// The string that exchanges `n` refreshes (a power of two up to [`GROUP_MOST`]) in one
-/// transaction, made once per size.
-fn together_sql(n: usize) -> &'static str {
-    const SIZES: usize = GROUP_MOST.ilog2() as usize + 1;
-    static MADE: [std::sync::OnceLock<String>; SIZES] =
-        [const { std::sync::OnceLock::new() }; SIZES];
-    debug_assert!(n.is_power_of_two() && n <= GROUP_MOST);
-    MADE[(n.ilog2() as usize).min(SIZES - 1)].get_or_init(|| {
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
-        for i in 0..n {
-            sql.push_str(&exchange_sql(i * EXCHANGE_PARAMETERS));
-            sql.push_str(";\n");
-        }
-        sql.push_str("COMMIT");
-        sql
-    })
-}
+    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+        query
+            .bind(self.tenant.as_str())
+            .bind(self.old_hash.as_str())
+            .bind(self.new.created_at)
+            .bind(self.new.token_hash.as_str())
+            .bind(self.new.expires_at)
+            .bind(self.client.as_str())
+            .bind(self.today.as_str())
+            .bind(self.permissions)
+    }
 
-/// The jobs' exchanges in one transaction: one hand-off to SQLite's worker, one write lock, one
-/// commit. On an error nothing is kept (the transaction is rolled back).
-async fn exchange_together(writes: &Hot<DB>, jobs: &[RefreshJob]) -> Result<Vec<Vec<Vec<DbRow>>>> {
-    let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(together_sql(jobs.len())));
-    for job in jobs {
-        query = bind_job(query, job);
+    fn made() -> &'static Made {
+        static MADE: Made = [const { std::sync::OnceLock::new() }; SIZES];
+        &MADE
     }
-    let mut lent = writes.get().await.map_err(db_error)?;
-    let ran = super::fetch_statements(lent.conn().map_err(db_error)?, query).await;
-    let statements = match lent.checked(ran) {
-        Ok(statements) => statements,
-        Err(e) => {
-            // A failed statement leaves the transaction open on this connection.
-            if let Ok(conn) = lent.conn() {
-                let _ = sqlx::Executor::execute(conn, "ROLLBACK").await;
-            }
-            return Err(db_error(e));
-        }
-    };
-    // BEGIN, three statements per job, COMMIT.
-    if statements.len() != jobs.len() * 3 + 2 {
-        return Err(DomainError::Internal(format!(
-            "{} refreshes together read {} statements",
-            jobs.len(),
-            statements.len()
-        )));
-    }
-    let mut each = statements.into_iter().skip(1);
-    Ok(jobs
-        .iter()
-        .map(|_| each.by_ref().take(3).collect())
-        .collect())
 }
 
 /// The context and whether the token was exchanged, from the rows of [`exchange_sql`]'s three
@@ -346,19 +234,16 @@ impl Backend {
         new: &Rotation,
         permissions: bool,
     ) -> Result<Option<(RefreshContext, bool)>> {
-        if let Some(group) = &self.refreshes {
-            let job = RefreshJob {
+        if let Some(group) = &self.writes {
+            let job = Write::Refresh(RefreshJob {
                 tenant: tenant.as_str().to_owned(),
                 old_hash: old_hash.to_owned(),
                 client: client.as_str().to_owned(),
                 new: new.clone(),
                 today: format_date(today()),
                 permissions,
-            };
-            let statements = group.run(job).await.map_err(|refused| match refused {
-                Refused::Full => DomainError::Internal("too many refreshes are waiting".into()),
-                Refused::Gone => DomainError::Internal("the refresh queue is gone".into()),
-            })??;
+            });
+            let statements = group.run(job).await.map_err(refused)??;
             return rotated_from(statements);
         }
         let context = context_sql();

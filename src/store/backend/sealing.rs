@@ -52,7 +52,7 @@ impl Backend {
             pool: self.pool.clone(),
             hot: self.hot.clone(),
             hot_writes: self.hot_writes.clone(),
-            refreshes: self.refreshes.clone(),
+            writes: self.writes.clone(),
             key: Some(Arc::new(key)),
         })
     }
