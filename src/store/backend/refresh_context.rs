@@ -220,6 +220,8 @@ impl Backend {
     ///   is marked used, and `new`), then the context and the holdings, read after it. A
     ///   writing statement takes SQLite's write lock before it reads, so concurrent exchanges
     ///   run one after the other and the later ones read `old_hash` used and write nothing.
+    ///   The string is handed to the group task (`grouped`), which runs the refreshes waiting
+    ///   together in one transaction, each one's statements after the previous one's.
     /// - PostgreSQL: one statement: the exchange as writing common table expressions (a
     ///   concurrent one waits for the row lock, then finds the token used) of the statement
     ///   that reads the context, the holdings a JSON column of it.
