@@ -93,6 +93,43 @@ fn rotation(hash: &str) -> sessions::Rotation {
     }
 }
 
+/// A session `id` of `user`, signed in now with a password, for an hour.
+fn session(id: &str, user: &UserId) -> sessions::Session {
+    let now = clock::now_ms();
+    sessions::Session {
+        id: id.into(),
+        secret_hash: format!("secret-{id}"),
+        user_id: user.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + 3_600_000,
+        ended_at: None,
+        remember: false,
+    }
+}
+
+/// An unused authorization code `hash` of `client` for `user` in `session`, valid a minute.
+fn auth_code(hash: &str, client: &ClientId, user: &UserId, session: &str) -> sessions::AuthCode {
+    let now = clock::now_ms();
+    sessions::AuthCode {
+        code_hash: hash.into(),
+        client_id: client.clone(),
+        user_id: user.clone(),
+        session_id: session.into(),
+        redirect_uri: "https://app.test/cb".into(),
+        scope: "openid".into(),
+        nonce: Some("n".into()),
+        code_challenge: "challenge".into(),
+        auth_time: now,
+        created_at: now,
+        expires_at: now + 60_000,
+        used: false,
+    }
+}
+
 /// Sixteen concurrent refreshes of one refresh token, each with its own successor: exactly one
 /// exchanges it, only its successor exists (unused, capped at the grant's expiry), and every
 /// other reads the token used or (PostgreSQL's snapshot) still unused but not exchanged, which
@@ -277,37 +314,12 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
     let (_db, store, tenant, owner) = fresh(b).await;
     let c = client(&store, &tenant.id, "app").await;
     let now = clock::now_ms();
-    let session = sessions::Session {
-        id: "s1".into(),
-        secret_hash: "secret".into(),
-        user_id: owner.id.clone(),
-        auth_time: now,
-        amr: vec!["pwd".into()],
-        acr: None,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + 3_600_000,
-        ended_at: None,
-        remember: false,
-    };
+    let session = session("s1", &owner.id);
     store
         .start_session(&tenant.id, &session, &Actor::system())
         .await
         .unwrap();
-    let code = sessions::AuthCode {
-        code_hash: "code-1".into(),
-        client_id: c.clone(),
-        user_id: owner.id.clone(),
-        session_id: "s1".into(),
-        redirect_uri: "https://app.test/cb".into(),
-        scope: "openid".into(),
-        nonce: Some("n".into()),
-        code_challenge: "challenge".into(),
-        auth_time: now,
-        created_at: now,
-        expires_at: now + 60_000,
-        used: false,
-    };
+    let code = auth_code("code-1", &c, &owner.id, "s1");
     store.insert_auth_code(&tenant.id, &code).await.unwrap();
     let (other, _) = castellan::cli::create_tenant(&store, "globex", "Globex", "o@globex.test")
         .await
@@ -954,17 +966,10 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
     let c = client(&store, &tenant.id, "app").await;
     let now = clock::now_ms();
     let session = sessions::Session {
-        id: "s1".into(),
-        secret_hash: "secret".into(),
-        user_id: owner.id.clone(),
-        auth_time: now,
         amr: vec!["pwd".into(), "otp".into()],
         acr: Some("mfa".into()),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + 3_600_000,
-        ended_at: None,
         remember: true,
+        ..session("s1", &owner.id)
     };
     store
         .start_session(&tenant.id, &session, &Actor::system())
@@ -1086,35 +1091,9 @@ async fn grouped_writes_each_read_their_own(b: common::Backend) {
                 .insert_grant(t, &grant(&g, c.clone(), &user.id, None), &token(&g, &g))
                 .await
                 .unwrap();
-            let now = clock::now_ms();
-            let session = sessions::Session {
-                id: format!("s{round}-{i}"),
-                secret_hash: format!("secret{round}-{i}"),
-                user_id: user.id.clone(),
-                auth_time: now,
-                amr: vec!["pwd".into()],
-                acr: None,
-                created_at: now,
-                last_seen_at: now,
-                expires_at: now + 3_600_000,
-                ended_at: None,
-                remember: false,
-            };
+            let session = session(&format!("s{round}-{i}"), &user.id);
             store.start_session(t, &session, a).await.unwrap();
-            let code = sessions::AuthCode {
-                code_hash: format!("code{round}-{i}"),
-                client_id: c.clone(),
-                user_id: user.id.clone(),
-                session_id: session.id.clone(),
-                redirect_uri: "https://app.test/cb".into(),
-                scope: "openid".into(),
-                nonce: None,
-                code_challenge: "challenge".into(),
-                auth_time: now,
-                created_at: now,
-                expires_at: now + 60_000,
-                used: false,
-            };
+            let code = auth_code(&format!("code{round}-{i}"), &c, &user.id, &session.id);
             store.insert_auth_code(t, &code).await.unwrap();
         }
         let mut redemptions = Vec::new();
