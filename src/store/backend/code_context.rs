@@ -94,8 +94,9 @@ impl Backend {
     /// it was) and, when this was its first use, its session and user (each when its row is
     /// there, whatever its state) and what the user holds (`permissions`: with permissions or
     /// not). On SQLite one hand-off to the connection's worker thread (four statements of one
-    /// string, the reads after the taking, run in a group with the others waiting: `grouped`); on PostgreSQL two statements (the taking, then the
-    /// reads, the holdings a JSON column).
+    /// string, the reads after the taking, run in a group with the others waiting:
+    /// `grouped`); on PostgreSQL two statements (the taking, then the reads, the holdings a
+    /// JSON column).
     pub async fn redeem_code(
         &self,
         tenant: &TenantId,

@@ -236,16 +236,16 @@ impl Backend {
         new: &Rotation,
         permissions: bool,
     ) -> Result<Option<(RefreshContext, bool)>> {
+        let job = RefreshJob {
+            tenant: tenant.as_str().to_owned(),
+            old_hash: old_hash.to_owned(),
+            client: client.as_str().to_owned(),
+            new: new.clone(),
+            today: format_date(today()),
+            permissions,
+        };
         if let Some(group) = &self.writes {
-            let job = Write::Refresh(RefreshJob {
-                tenant: tenant.as_str().to_owned(),
-                old_hash: old_hash.to_owned(),
-                client: client.as_str().to_owned(),
-                new: new.clone(),
-                today: format_date(today()),
-                permissions,
-            });
-            let statements = group.run(job).await.map_err(refused)??;
+            let statements = group.run(Write::Refresh(job)).await.map_err(refused)??;
             return rotated_from(statements);
         }
         let context = context_sql();
@@ -276,15 +276,8 @@ impl Backend {
                 )
             ),
         };
-        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(old_hash)
-            .bind(new.created_at)
-            .bind(&new.token_hash)
-            .bind(new.expires_at)
-            .bind(client.as_str())
-            .bind(format_date(today()))
-            .bind(permissions);
+        // The same parameters in the same order on both databases.
+        let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)));
         if DIALECT == Dialect::Postgres {
             let rows = self.hot_write_rows(query).await?;
             let Some(first) = rows.first() else {
