@@ -82,15 +82,34 @@ impl Signer {
 
     /// A compact JWS of `claims` with header `typ`.
     pub fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String> {
-        let header = json!({ "alg": self.alg.as_str(), "typ": typ, "kid": self.kid });
         let claims = serde_json::to_vec(claims)
             .map_err(|e| DomainError::Internal(format!("claims: {e}")))?;
-        let mut jwt = URL_SAFE_NO_PAD.encode(header.to_string());
+        self.sign_json(typ, &claims)
+    }
+
+    /// A compact JWS of the JSON object `claims` (serialized already) with header `typ`: one
+    /// string, grown once.
+    pub fn sign_json(&self, typ: &str, claims: &[u8]) -> Result<String> {
+        #[derive(serde::Serialize)]
+        struct Header<'a> {
+            alg: &'a str,
+            typ: &'a str,
+            kid: &'a str,
+        }
+        let header = serde_json::to_vec(&Header {
+            alg: self.alg.as_str(),
+            typ,
+            kid: &self.kid,
+        })
+        .map_err(|e| DomainError::Internal(format!("header: {e}")))?;
+        // Base64 takes 4 characters per 3 bytes; a signature is at most 512 bytes (RSA-4096).
+        let mut jwt = String::with_capacity((header.len() + claims.len() + 512) * 4 / 3 + 8);
+        URL_SAFE_NO_PAD.encode_string(header, &mut jwt);
         jwt.push('.');
-        jwt.push_str(&URL_SAFE_NO_PAD.encode(claims));
+        URL_SAFE_NO_PAD.encode_string(claims, &mut jwt);
         let sig = self.sign(jwt.as_bytes())?;
         jwt.push('.');
-        jwt.push_str(&URL_SAFE_NO_PAD.encode(sig));
+        URL_SAFE_NO_PAD.encode_string(sig, &mut jwt);
         Ok(jwt)
     }
 }

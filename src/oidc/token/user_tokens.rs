@@ -122,7 +122,7 @@ pub async fn mint(
         .await?;
     let budget = usize::try_from(client.token_claims_budget).unwrap_or(usize::MAX);
     let userinfo = format!("{issuer}/userinfo");
-    let access_token = signer.sign_jwt("at+jwt", &within_budget(&access, budget, &userinfo)?)?;
+    let access_token = signer.sign_json("at+jwt", &within_budget(&access, budget, &userinfo)?)?;
     let id_token = if scopes.contains(&"openid") {
         let id = IdClaims {
             iss: issuer,
@@ -139,7 +139,7 @@ pub async fn mint(
             info: UserInfo::of(s.user, &scopes),
             authz: &authz,
         };
-        Some(signer.sign_jwt("JWT", &within_budget(&id, budget, &userinfo)?)?)
+        Some(signer.sign_json("JWT", &within_budget(&id, budget, &userinfo)?)?)
     } else {
         None
     };
@@ -152,17 +152,21 @@ pub async fn mint(
 /// The claims as JSON, within the client's size budget: when they would take more than `budget`
 /// bytes, `permissions` is left out and the token names where to get it instead, as distributed
 /// claims (OpenID Connect Core §5.6.2: `_claim_names` / `_claim_sources`), the way Entra ID
-/// reports group overage. Userinfo and introspection always answer the full list.
+/// reports group overage. Userinfo and introspection always answer the full list. Claims within
+/// the budget (nearly always) are serialized once.
 fn within_budget(
     claims: &impl Serialize,
     budget: usize,
     userinfo: &str,
-) -> crate::domain::Result<serde_json::Value> {
-    let mut value = serde_json::to_value(claims)
-        .map_err(|e| crate::domain::DomainError::Internal(format!("claims: {e}")))?;
-    let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
-    if size > budget
-        && let Some(map) = value.as_object_mut()
+) -> crate::domain::Result<Vec<u8>> {
+    let failed =
+        |e: serde_json::Error| crate::domain::DomainError::Internal(format!("claims: {e}"));
+    let json = serde_json::to_vec(claims).map_err(failed)?;
+    if json.len() <= budget {
+        return Ok(json);
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(&json).map_err(failed)?;
+    if let Some(map) = value.as_object_mut()
         && map.remove("permissions").is_some()
     {
         map.insert(
@@ -174,7 +178,7 @@ fn within_budget(
             serde_json::json!({ "permissions": { "endpoint": userinfo } }),
         );
     }
-    Ok(value)
+    serde_json::to_vec(&value).map_err(failed)
 }
 
 /// A fresh refresh token of `grant`: the secret for the client, the hashed row for the store.

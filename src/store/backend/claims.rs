@@ -110,7 +110,7 @@ impl Backend {
     ) -> Result<Holdings> {
         let rows = self
             .hot_rows(
-                sqlx::query::<DB>(sqlx::AssertSqlSafe(holdings_sql()))
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(holdings_sql())))
                     .bind(tenant.as_str())
                     .bind(user.as_str())
                     .bind(format_date(today()))

@@ -112,10 +112,10 @@ impl Backend {
             }
             let rows = self
                 .hot_rows(
-                    sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql(&format!(
+                    sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(session_and_user_sql(&format!(
                         ", {}",
                         holdings_column("$3", "$4", "$5")
-                    ))))
+                    )))))
                     .bind(tenant.as_str())
                     .bind(&code.session_id)
                     .bind(code.user_id.as_str())
@@ -150,7 +150,7 @@ impl Backend {
         let statements = match &self.writes {
             Some(group) => group.run(Write::Redeem(job)).await.map_err(refused)??,
             None => {
-                let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(redeem_sql(0))));
+                let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(redeem_sql(0)))));
                 self.hot_write_statements(query).await?
             }
         };
@@ -204,7 +204,7 @@ impl Backend {
     ) -> Result<(Option<Session>, Option<User>)> {
         let rows = self
             .hot_rows(
-                sqlx::query::<DB>(sqlx::AssertSqlSafe(session_and_user_sql("")))
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(session_and_user_sql(""))))
                     .bind(tenant.as_str())
                     .bind(session_id)
                     .bind(user_id.as_str()),

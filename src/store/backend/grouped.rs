@@ -33,7 +33,7 @@ const _: () = assert!(GROUP_MOST.is_power_of_two());
 /// The sizes of group a kind has strings for.
 pub const SIZES: usize = GROUP_MOST.ilog2() as usize + 1;
 
-/// A kind's strings, one per size, made when first needed.
+/// A kind's strings, one per size (1, 2, 4, ... [`GROUP_MOST`]), made when first needed.
 pub type Made = [OnceLock<String>; SIZES];
 
 /// At most this many jobs wait for a group; more wait to be queued, at most `ACQUIRE_TIMEOUT`.
@@ -114,7 +114,7 @@ async fn run_kind<K: Grouped>(writes: &Hot<DB>, jobs: &[K]) -> Vec<Statements> {
             continue;
         }
         for job in chunk {
-            let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(K::sql(0))));
+            let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(together_sql::<K>(1))));
             out.push(super::statements_on(writes, query).await);
         }
     }
@@ -122,10 +122,13 @@ async fn run_kind<K: Grouped>(writes: &Hot<DB>, jobs: &[K]) -> Vec<Statements> {
 }
 
 /// The string that runs `n` jobs of a kind (a power of two up to [`GROUP_MOST`]) in one
-/// transaction, made once per size.
+/// transaction, made once per size; for one job, its own statements (each commits alone).
 fn together_sql<K: Grouped>(n: usize) -> &'static str {
     debug_assert!(n.is_power_of_two() && n <= GROUP_MOST);
     K::made()[(n.ilog2() as usize).min(SIZES - 1)].get_or_init(|| {
+        if n == 1 {
+            return K::sql(0);
+        }
         let mut sql = String::from("BEGIN IMMEDIATE;\n");
         for i in 0..n {
             sql.push_str(&K::sql(i * K::PARAMETERS));

@@ -199,7 +199,7 @@ impl Backend {
     ) -> Result<Option<RefreshContext>> {
         let rows = self
             .hot_rows(
-                sqlx::query::<DB>(sqlx::AssertSqlSafe(context_sql()))
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(context_sql())))
                     .bind(tenant.as_str())
                     .bind(token_hash),
             )
@@ -248,10 +248,9 @@ impl Backend {
             let statements = group.run(Write::Refresh(job)).await.map_err(refused)??;
             return rotated_from(statements);
         }
-        let context = context_sql();
-        let sql = match DIALECT {
-            Dialect::Sqlite => exchange_sql(0),
-            Dialect::Postgres => format!(
+        let sql: &'static str = match DIALECT {
+            Dialect::Sqlite => once!(exchange_sql(0)),
+            Dialect::Postgres => once!(format!(
                 "WITH used AS (
                      UPDATE refresh_tokens SET used_at = $3
                      WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
@@ -266,7 +265,7 @@ impl Backend {
                      FROM used u JOIN grants fg ON fg.id = u.grant_id
                      RETURNING token_hash)
                  {}",
-                context.replacen(
+                context_sql().replacen(
                     "SELECT ",
                     &format!(
                         "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, {}, ",
@@ -274,7 +273,7 @@ impl Backend {
                     ),
                     1
                 )
-            ),
+            )),
         };
         // The same parameters in the same order on both databases.
         let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)));

@@ -99,18 +99,17 @@ impl Backend {
         let wanted = holdings.is_some() && user.is_some();
         let together = DIALECT == Dialect::Sqlite && wanted;
         let column = DIALECT == Dialect::Postgres && wanted;
-        let held_column = if column {
-            format!(", {}", holdings_column("$5", "$6", "$7"))
-        } else {
-            String::new()
+        let state = |held_column: &str| {
+            format!(
+                "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{held_column} {STATE_FROM}"
+            )
         };
-        let state = format!(
-            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{held_column} {STATE_FROM}"
-        );
-        let sql = if together {
-            format!("{state};\n{}", holdings_of("$5", "$6", "$7"))
+        let sql: &'static str = if together {
+            once!(format!("{};\n{}", state(""), holdings_of("$5", "$6", "$7")))
+        } else if column {
+            once!(state(&format!(", {}", holdings_column("$5", "$6", "$7"))))
         } else {
-            state
+            once!(state(""))
         };
         let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
