@@ -3,7 +3,7 @@
 
 use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
 use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
-use super::sessions::{CODE_COLUMNS, CodeRow};
+use super::sessions::{CODE_COLUMNS, CODE_COLUMNS_APART, CodeRow, code_apart};
 use super::token_state::{SESSION_COLUMNS, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
@@ -28,6 +28,26 @@ fn session_and_user_sql(more: &str) -> String {
     )
 }
 
+/// The code `$2` of the tenant `$1` (`c`) with its session and its user with their attributes,
+/// and `more` columns (each starting with `, `): a row per custom attribute of the user.
+fn code_context_sql(more: &str) -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{more}
+         FROM authorization_codes c
+         JOIN tenants t ON t.id = c.tenant_id
+         LEFT JOIN sessions s
+           ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
+         LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
+         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
+           ON ua.user_id = u.id
+         WHERE c.tenant_id = $1 AND c.code_hash = $2"
+    )
+}
+
+/// The user of the code `$2` of the tenant `$1`, as a subquery of its own.
+const CODE_USER: &str = "(SELECT hc.user_id FROM authorization_codes hc
+     WHERE hc.tenant_id = $1 AND hc.code_hash = $2)";
+
 /// A code's redemption as SQLite runs it: four statements, their parameters numbered from
 /// `$1 + shift` (the tenant, the code's hash, today, with permissions or not): the taking (the
 /// code marked used, returned as it was), the code again when it was used already, then its
@@ -39,24 +59,31 @@ fn redeem_sql(shift: usize) -> String {
          RETURNING {CODE_COLUMNS}, FALSE AS used;
          SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
          WHERE tenant_id = $1 AND code_hash = $2 AND used;
-         SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
-         FROM authorization_codes c
-         JOIN tenants t ON t.id = c.tenant_id
-         LEFT JOIN sessions s
-           ON s.tenant_id = c.tenant_id AND s.id = c.session_id AND s.user_id = c.user_id
-         LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
-         LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
-           ON ua.user_id = u.id
-         WHERE c.tenant_id = $1 AND c.code_hash = $2;
+         {};
          {}",
-        holdings_of(
-            "(SELECT hc.user_id FROM authorization_codes hc
-              WHERE hc.tenant_id = $1 AND hc.code_hash = $2)",
-            "$3",
-            "$4"
-        )
+        code_context_sql(""),
+        holdings_of(CODE_USER, "$3", "$4")
     );
     shifted(&sql, shift)
+}
+
+/// A code's redemption as PostgreSQL runs it: one statement, the same parameters as
+/// [`redeem_sql`]. The taking is a writing common table expression; the rest reads the snapshot
+/// from before it (the code as it was, its session, its user, the holdings as a JSON column) and
+/// `taken` says whether this statement took the code. A concurrent redemption waits for the
+/// row lock, then finds the code used and takes nothing.
+fn redeem_sql_postgres() -> String {
+    format!(
+        "WITH taken AS (
+             UPDATE authorization_codes SET used = TRUE
+             WHERE tenant_id = $1 AND code_hash = $2 AND NOT used
+             RETURNING code_hash)
+         {}",
+        code_context_sql(&format!(
+            ", (SELECT COUNT(*) FROM taken) AS taken, {CODE_COLUMNS_APART}, {}",
+            holdings_column(CODE_USER, "$3", "$4")
+        ))
+    )
 }
 
 /// A code's redemption waiting for its group (SQLite): what [`redeem_sql`] binds.
@@ -95,8 +122,7 @@ impl Backend {
     /// there, whatever its state) and what the user holds (`permissions`: with permissions or
     /// not). On SQLite one hand-off to the connection's worker thread (four statements of one
     /// string, the reads after the taking, run in a group with the others waiting:
-    /// `grouped`); on PostgreSQL two statements (the taking, then the reads, the holdings a
-    /// JSON column).
+    /// `grouped`); on PostgreSQL one statement ([`redeem_sql_postgres`]).
     pub async fn redeem_code(
         &self,
         tenant: &TenantId,
@@ -104,39 +130,31 @@ impl Backend {
         permissions: bool,
     ) -> Result<Option<Redemption>> {
         if DIALECT == Dialect::Postgres {
-            let Some(code) = self.take_auth_code(tenant, code_hash).await? else {
-                return Ok(None);
-            };
-            if code.used {
-                return Ok(Some(Redemption::replay(code)));
-            }
             let rows = self
-                .hot_rows(
-                    sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(session_and_user_sql(&format!(
-                        ", {}",
-                        holdings_column("$3", "$4", "$5")
-                    )))))
-                    .bind(tenant.as_str())
-                    .bind(&code.session_id)
-                    .bind(code.user_id.as_str())
-                    .bind(format_date(today()))
-                    .bind(permissions),
+                .hot_write_rows(
+                    sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(redeem_sql_postgres())))
+                        .bind(tenant.as_str())
+                        .bind(code_hash)
+                        .bind(format_date(today()))
+                        .bind(permissions),
                 )
                 .await?;
-            let (session, user, held) = match rows.first() {
-                Some(first) => {
-                    let user = user_from_rows(&rows)?;
-                    let held = match user {
-                        Some(_) => Some(holdings_from_column(first)?),
-                        None => None,
-                    };
-                    (session(first).map_err(db_error)?, user, held)
-                }
-                None => (None, None, None),
+            let Some(first) = rows.first() else {
+                return Ok(None);
+            };
+            let taken = sqlx::Row::try_get::<i64, _>(first, "taken").map_err(db_error)? > 0;
+            let code = code_apart(first, !taken)?;
+            if !taken {
+                return Ok(Some(Redemption::replay(code)));
+            }
+            let user = user_from_rows(&rows)?;
+            let held = match user {
+                Some(_) => Some(holdings_from_column(first)?),
+                None => None,
             };
             return Ok(Some(Redemption {
                 code,
-                session,
+                session: session(first).map_err(db_error)?,
                 user,
                 held,
             }));

@@ -67,6 +67,33 @@ pub(super) struct CodeRow {
     used: bool,
 }
 
+/// [`CODE_COLUMNS`] of the code `c`, named apart (`c_`) from a session's and a user's.
+pub(super) const CODE_COLUMNS_APART: &str =
+    "c.code_hash AS c_code_hash, c.client_id AS c_client_id,
+     c.user_id AS c_user_id, c.session_id AS c_session_id, c.redirect_uri AS c_redirect_uri,
+     c.scope AS c_scope, c.nonce AS c_nonce, c.code_challenge AS c_code_challenge,
+     c.auth_time AS c_auth_time, c.created_at AS c_created_at, c.expires_at AS c_expires_at";
+
+/// The code of a row read with [`CODE_COLUMNS_APART`], `used` or not.
+pub(super) fn code_apart(row: &<DB as sqlx::Database>::Row, used: bool) -> Result<AuthCode> {
+    use sqlx::Row;
+    let get = |e| db_error(e);
+    Ok(AuthCode {
+        code_hash: row.try_get("c_code_hash").map_err(get)?,
+        client_id: ClientId(row.try_get("c_client_id").map_err(get)?),
+        user_id: UserId(row.try_get("c_user_id").map_err(get)?),
+        session_id: row.try_get("c_session_id").map_err(get)?,
+        redirect_uri: row.try_get("c_redirect_uri").map_err(get)?,
+        scope: row.try_get("c_scope").map_err(get)?,
+        nonce: row.try_get("c_nonce").map_err(get)?,
+        code_challenge: row.try_get("c_code_challenge").map_err(get)?,
+        auth_time: row.try_get("c_auth_time").map_err(get)?,
+        created_at: row.try_get("c_created_at").map_err(get)?,
+        expires_at: row.try_get("c_expires_at").map_err(get)?,
+        used,
+    })
+}
+
 impl From<CodeRow> for AuthCode {
     fn from(r: CodeRow) -> Self {
         AuthCode {
