@@ -14,11 +14,10 @@ use crate::store::Dialect;
 
 type DbRow = <DB as sqlx::Database>::Row;
 
-/// The session `$2` of the user `$3` and that user, in the tenant `$1`, with `more` columns
-/// (each column starting with `, `).
-fn session_and_user_sql(more: &str) -> String {
+/// The session `$2` of the user `$3` and that user, in the tenant `$1`.
+fn session_and_user_sql() -> String {
     format!(
-        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{more}
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
          FROM tenants t
          LEFT JOIN sessions s ON s.tenant_id = t.id AND s.id = $2 AND s.user_id = $3
          LEFT JOIN users u ON u.tenant_id = t.id AND u.id = $3
@@ -222,7 +221,7 @@ impl Backend {
     ) -> Result<(Option<Session>, Option<User>)> {
         let rows = self
             .hot_rows(
-                sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(session_and_user_sql(""))))
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(session_and_user_sql())))
                     .bind(tenant.as_str())
                     .bind(session_id)
                     .bind(user_id.as_str()),

@@ -77,19 +77,18 @@ pub(super) const CODE_COLUMNS_APART: &str =
 /// The code of a row read with [`CODE_COLUMNS_APART`], `used` or not.
 pub(super) fn code_apart(row: &<DB as sqlx::Database>::Row, used: bool) -> Result<AuthCode> {
     use sqlx::Row;
-    let get = |e| db_error(e);
     Ok(AuthCode {
-        code_hash: row.try_get("c_code_hash").map_err(get)?,
-        client_id: ClientId(row.try_get("c_client_id").map_err(get)?),
-        user_id: UserId(row.try_get("c_user_id").map_err(get)?),
-        session_id: row.try_get("c_session_id").map_err(get)?,
-        redirect_uri: row.try_get("c_redirect_uri").map_err(get)?,
-        scope: row.try_get("c_scope").map_err(get)?,
-        nonce: row.try_get("c_nonce").map_err(get)?,
-        code_challenge: row.try_get("c_code_challenge").map_err(get)?,
-        auth_time: row.try_get("c_auth_time").map_err(get)?,
-        created_at: row.try_get("c_created_at").map_err(get)?,
-        expires_at: row.try_get("c_expires_at").map_err(get)?,
+        code_hash: row.try_get("c_code_hash").map_err(db_error)?,
+        client_id: ClientId(row.try_get("c_client_id").map_err(db_error)?),
+        user_id: UserId(row.try_get("c_user_id").map_err(db_error)?),
+        session_id: row.try_get("c_session_id").map_err(db_error)?,
+        redirect_uri: row.try_get("c_redirect_uri").map_err(db_error)?,
+        scope: row.try_get("c_scope").map_err(db_error)?,
+        nonce: row.try_get("c_nonce").map_err(db_error)?,
+        code_challenge: row.try_get("c_code_challenge").map_err(db_error)?,
+        auth_time: row.try_get("c_auth_time").map_err(db_error)?,
+        created_at: row.try_get("c_created_at").map_err(db_error)?,
+        expires_at: row.try_get("c_expires_at").map_err(db_error)?,
         used,
     })
 }
