@@ -142,6 +142,8 @@ async fn concurrent_rotations_let_one_through(b: common::Backend) {
         .insert_grant(&tenant.id, &g, &token("rt-0", "g1"))
         .await
         .unwrap();
+    // Remembered: the refreshes read that it has not changed.
+    store.holdings(&tenant.id, &owner.id, true).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..16 {
         let (store, t, c) = (store.clone(), tenant.id.clone(), c.clone());
@@ -389,6 +391,11 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
             )
             .await
             .unwrap();
+        // What the user holds is remembered once read, and answered while it stays.
+        let want = store
+            .holdings(&tenant.id, &owner.id, permissions)
+            .await
+            .unwrap();
         let r = store
             .redeem_code(&tenant.id, &hash, permissions)
             .await
@@ -397,10 +404,6 @@ async fn concurrent_code_exchanges_let_one_through(b: common::Backend) {
         assert!(!r.code.used);
         assert_eq!(format!("{:?}", r.session), format!("{s:?}"));
         assert_eq!(format!("{:?}", r.user), format!("{u:?}"));
-        let want = store
-            .holdings(&tenant.id, &owner.id, permissions)
-            .await
-            .unwrap();
         assert!(!want.roles.is_empty());
         assert_eq!(r.held, Some(want), "permissions {permissions}");
         let again = store
@@ -607,13 +610,13 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
     let mut current = "h-held".to_owned();
     for (i, permissions) in [true, false].into_iter().enumerate() {
         let next = rotation(&format!("h-held-{i}"));
+        let want = store.holdings(t, &u.id, permissions).await.unwrap();
         let (ctx, won) = store
             .refresh_and_rotate(t, &current, &app, &next, permissions)
             .await
             .unwrap()
             .unwrap();
         assert!(won);
-        let want = store.holdings(t, &u.id, permissions).await.unwrap();
         assert_eq!(ctx.held.as_ref(), Some(&want), "permissions {permissions}");
         assert_eq!(ctx.grant.id, "g-held");
         assert!(ctx.session.is_none());
@@ -627,11 +630,11 @@ async fn holdings_are_what_the_user_holds_today(b: common::Backend) {
     // Userinfo and introspection read them with the token's state (on PostgreSQL as a JSON
     // column): the same.
     for permissions in [true, false] {
+        let want = store.holdings(t, &u.id, permissions).await.unwrap();
         let state = store
             .access_token_state(t, "jti-none", None, None, Some(&u.id), Some(permissions))
             .await
             .unwrap();
-        let want = store.holdings(t, &u.id, permissions).await.unwrap();
         assert_eq!(state.held, Some(want), "permissions {permissions}");
     }
     for (tenant, hash) in [(&other.id, current.as_str()), (t, "h-nope")] {
@@ -909,6 +912,369 @@ async fn holdings_agree_with_a_model(b: common::Backend) {
     );
 }
 
+/// The memory of what users hold (`store::held`) against the database, under every kind of
+/// write that can change what someone holds, made with plain SQL on another connection (as
+/// another replica, an import or an administrator would): memberships, roles, groups and
+/// overrides added, changed and removed; roles, groups, permissions and accounts renamed and
+/// deleted; a group's roles and a role's permissions changed. Before each write every user's
+/// holdings are read (and so remembered); after it, what the token paths (an access token's
+/// state, a refresh) hand out from memory must be what the database says now. The generator
+/// must have changed what a remembered user holds with every kind of write (else the test
+/// proves nothing about that kind), and unchanged users must still be answered from memory.
+/// Then merging the change log keeps every version: what was remembered still answers.
+async fn remembered_holdings_follow_every_change(b: common::Backend) {
+    let (db, store, tenant, _owner) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    let mut raw = Raw::open(&db.url).await;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    let mut perms = Vec::new();
+    for i in 0..6 {
+        let p = store
+            .create_permission(t, &format!("app:p{i}"), None, a)
+            .await
+            .unwrap();
+        perms.push(p.id.to_string());
+    }
+    let mut roles = Vec::new();
+    for i in 0..4 {
+        let names = vec![format!("app:p{i}"), format!("app:p{}", i + 1)];
+        let r = store
+            .create_role(t, &format!("Role{i}"), None, &names, None, a)
+            .await
+            .unwrap();
+        roles.push(r.id.to_string());
+    }
+    let mut groups = Vec::new();
+    for i in 0..3 {
+        let g = store
+            .create_group(t, &format!("Group {i}"), None, None, a)
+            .await
+            .unwrap();
+        let role = RoleId(roles[i].clone());
+        store.add_group_role(t, &g.id, &role, a).await.unwrap();
+        groups.push(g.id.to_string());
+    }
+    let mut accounts = Vec::new();
+    for i in 0..3 {
+        let acc = store
+            .insert_account(t, &format!("Account {i}"), AccountKind::Customer, a)
+            .await
+            .unwrap();
+        accounts.push(acc.id.to_string());
+    }
+    let app = client(&store, t, "app").await;
+    let mut users = Vec::new();
+    let mut hashes = Vec::new();
+    for n in 0..5 {
+        let u = store
+            .insert_user(
+                t,
+                &new_user(
+                    &format!("m{n}@acme.test"),
+                    &AccountId(accounts[n % 3].clone()),
+                    &RoleId(roles[n % 4].clone()),
+                ),
+                a,
+            )
+            .await
+            .unwrap();
+        let grant_id = format!("g-memory-{n}");
+        store
+            .insert_grant(
+                t,
+                &grant(&grant_id, app.clone(), &u.id, None),
+                &token(&format!("h-memory-{n}"), &grant_id),
+            )
+            .await
+            .unwrap();
+        hashes.push(format!("h-memory-{n}"));
+        users.push(u.id);
+    }
+    let today = clock::today();
+    let date = |days: i64| format!("'{}'", clock::format_date(today + Duration::days(days)));
+    const KINDS: usize = 20;
+    let mut changed_remembered = [0usize; KINDS];
+    let (mut hits, mut fresh_id) = (0usize, 0usize);
+    for step in 0..KINDS * 8 {
+        // Every kind in turn first, then at random.
+        let kind = if step < KINDS * 2 {
+            step % KINDS
+        } else {
+            next(KINDS)
+        };
+        let before = {
+            let mut v = Vec::new();
+            for u in &users {
+                for with in [false, true] {
+                    v.push(store.holdings(t, u, with).await.unwrap());
+                }
+            }
+            v
+        };
+        fresh_id += 1;
+        let (u, g, r, p, acc) = (
+            users[next(users.len())].as_str().to_owned(),
+            groups[next(groups.len())].clone(),
+            roles[next(roles.len())].clone(),
+            perms[next(perms.len())].clone(),
+            accounts[next(accounts.len())].clone(),
+        );
+        let tid = t.as_str();
+        let sql = match kind {
+            0 => format!(
+                "INSERT INTO group_members (group_id, user_id) SELECT '{g}', '{u}'
+                 WHERE NOT EXISTS (SELECT 1 FROM group_members WHERE group_id = '{g}' AND user_id = '{u}')"
+            ),
+            1 => format!("DELETE FROM group_members WHERE user_id = '{u}'"),
+            2 => format!(
+                "INSERT INTO user_roles (id, tenant_id, user_id, role_id, account_id, is_main, created_at)
+                 SELECT 'ur-{fresh_id}', '{tid}', '{u}', '{r}', NULL, FALSE, 1
+                 WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = '{u}' AND role_id = '{r}'
+                                   AND account_id IS NULL)"
+            ),
+            3 => format!(
+                "INSERT INTO user_roles (id, tenant_id, user_id, role_id, account_id, is_main, created_at)
+                 SELECT 'ur-{fresh_id}', '{tid}', '{u}', '{r}', '{acc}', FALSE, 1
+                 WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = '{u}' AND role_id = '{r}'
+                                   AND account_id = '{acc}')"
+            ),
+            4 => format!("DELETE FROM user_roles WHERE user_id = '{u}' AND NOT is_main"),
+            5 => format!(
+                "INSERT INTO memberships (id, tenant_id, user_id, account_id, start_date, end_date,
+                                          is_main, created_at, updated_at)
+                 SELECT 'ms-{fresh_id}', '{tid}', '{u}', '{acc}', {}, {}, FALSE, {fresh_id}, 1
+                 WHERE NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = '{u}' AND account_id = '{acc}')",
+                ["NULL", "NULL", &date(-3), &date(1)][next(4)],
+                ["NULL", &date(3)][next(2)],
+            ),
+            6 => format!(
+                "UPDATE memberships SET end_date = {} WHERE user_id = '{u}' AND NOT is_main
+                   AND (start_date IS NULL OR start_date <= {})",
+                date(-1),
+                date(-1)
+            ),
+            7 => format!(
+                "UPDATE memberships SET end_date = NULL,
+                   start_date = CASE WHEN start_date IS NULL THEN {} ELSE NULL END
+                 WHERE user_id = '{u}' AND is_main",
+                date(1)
+            ),
+            8 => format!(
+                "DELETE FROM memberships WHERE id = (SELECT MIN(id) FROM memberships
+                    WHERE NOT is_main AND (start_date IS NULL OR start_date <= {today})
+                      AND (end_date IS NULL OR end_date >= {today}))",
+                today = date(0)
+            ),
+            9 => format!(
+                "INSERT INTO permission_overrides (user_id, permission_id, tenant_id, effect, created_at)
+                 SELECT '{u}', '{p}', '{tid}', '{}', 1
+                 WHERE NOT EXISTS (SELECT 1 FROM permission_overrides WHERE user_id = '{u}' AND permission_id = '{p}')",
+                ["grant", "deny"][next(2)]
+            ),
+            10 => format!(
+                "UPDATE permission_overrides SET effect = CASE effect WHEN 'grant' THEN 'deny' ELSE 'grant' END
+                 WHERE user_id = '{u}'"
+            ),
+            11 => format!("DELETE FROM permission_overrides WHERE user_id = '{u}'"),
+            12 => format!("UPDATE roles SET name = 'Role {fresh_id}' WHERE id = '{r}'"),
+            13 => format!("UPDATE groups SET display_name = 'Group {fresh_id}' WHERE id = '{g}'"),
+            14 => format!("UPDATE permissions SET name = 'app:q{fresh_id}' WHERE id = '{p}'"),
+            15 => format!("UPDATE accounts SET name = 'Account {fresh_id}' WHERE id = '{acc}'"),
+            16 => format!(
+                "INSERT INTO group_roles (group_id, role_id) SELECT '{g}', '{r}'
+                 WHERE NOT EXISTS (SELECT 1 FROM group_roles WHERE group_id = '{g}' AND role_id = '{r}')"
+            ),
+            17 => format!("DELETE FROM group_roles WHERE group_id = '{g}'"),
+            18 => format!(
+                "INSERT INTO role_permissions (role_id, permission_id) SELECT '{r}', '{p}'
+                 WHERE NOT EXISTS (SELECT 1 FROM role_permissions WHERE role_id = '{r}' AND permission_id = '{p}')"
+            ),
+            19 => {
+                // A deletion, and a new one in its place so the pools stay full: a group, a
+                // role's permission or a whole permission, in turn.
+                match step % 3 {
+                    0 => {
+                        let i = groups.iter().position(|x| *x == g).unwrap();
+                        groups[i] = format!("grp-{fresh_id}");
+                        format!(
+                            "DELETE FROM groups WHERE id = '{g}';
+                             INSERT INTO groups (id, tenant_id, display_name, created_at, updated_at)
+                             VALUES ('grp-{fresh_id}', '{tid}', 'New group {fresh_id}', 1, 1)"
+                        )
+                    }
+                    1 => format!("DELETE FROM role_permissions WHERE role_id = '{r}'"),
+                    _ => {
+                        let i = perms.iter().position(|x| *x == p).unwrap();
+                        perms[i] = format!("perm-{fresh_id}");
+                        format!(
+                            "DELETE FROM permissions WHERE id = '{p}';
+                             INSERT INTO permissions (id, tenant_id, name, created_at)
+                             VALUES ('perm-{fresh_id}', '{tid}', 'app:n{fresh_id}', 1)"
+                        )
+                    }
+                }
+            }
+            _ => unreachable!(),
+        };
+        for statement in sql.split(';') {
+            raw.exec(statement).await;
+        }
+        let mut i = 0;
+        for (n, u) in users.iter().enumerate() {
+            for with in [false, true] {
+                let state = store
+                    .access_token_state(t, "jti-none", None, None, Some(u), Some(with))
+                    .await
+                    .unwrap();
+                let rotated = rotation(&format!("{}-{step}-{with}", hashes[n]));
+                let (ctx, won) = store
+                    .refresh_and_rotate(t, &hashes[n], &app, &rotated, with)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(won);
+                hashes[n] = rotated.token_hash;
+                let now = store.holdings(t, u, with).await.unwrap();
+                let what = format!("step {step} (kind {kind}) user {n} permissions {with}");
+                for (path, held) in [("access token", &state.held), ("refresh", &ctx.held)] {
+                    if let Some(held) = held {
+                        assert_eq!(held, &now, "{what}: {path} answered from memory");
+                        hits += 1;
+                    }
+                }
+                if now != before[i] {
+                    changed_remembered[kind] += 1;
+                    assert!(
+                        state.held.is_none() && ctx.held.is_none(),
+                        "{what}: a change was answered from memory"
+                    );
+                }
+                i += 1;
+            }
+        }
+    }
+    for (kind, n) in changed_remembered.iter().enumerate() {
+        assert!(
+            *n > 0,
+            "kind {kind} never changed what a remembered user holds: {changed_remembered:?}"
+        );
+    }
+    assert!(hits > 100, "the memory answered only {hits} times");
+
+    // Merging the log keeps every version: the next reads are answered from memory.
+    let rows_before = raw.count_all("holdings_changes").await;
+    for u in &users {
+        for with in [false, true] {
+            store.holdings(t, u, with).await.unwrap();
+        }
+    }
+    let went = store.merge_holdings_changes().await.unwrap();
+    assert!(went > 0, "nothing to merge in {rows_before} rows");
+    // One row per user (these and the owner) and one for the tenant.
+    assert!(raw.count_all("holdings_changes").await <= users.len() as i64 + 2);
+    for u in &users {
+        for with in [false, true] {
+            let state = store
+                .access_token_state(t, "jti-none", None, None, Some(u), Some(with))
+                .await
+                .unwrap();
+            assert_eq!(state.held, Some(store.holdings(t, u, with).await.unwrap()));
+        }
+    }
+}
+
+/// The change log's merge (the purge's, on every replica at once) while writers add to it: no
+/// change is lost or counted twice. Four writers each add and remove one user's groups 20 times
+/// (40 changes each, on two stores: two replicas) while two stores merge over and over; at the
+/// end each user's sum grew by exactly their 40 changes, and a last merge leaves one row each.
+async fn merging_the_change_log_loses_no_change(b: common::Backend) {
+    let (db, store, tenant, _owner) = fresh(b).await;
+    let (t, a) = (&tenant.id, &Actor::system());
+    let other = Store::connect(&db.url).await.unwrap();
+    let mut raw = Raw::open(&db.url).await;
+    let account = store
+        .insert_account(t, "Merged", AccountKind::Customer, a)
+        .await
+        .unwrap();
+    let role = store
+        .create_role(t, "Merged", None, &[], None, a)
+        .await
+        .unwrap();
+    let group = store
+        .create_group(t, "Merged", None, None, a)
+        .await
+        .unwrap();
+    let mut users = Vec::new();
+    for i in 0..4 {
+        let u = store
+            .insert_user(
+                t,
+                &new_user(&format!("merge{i}@acme.test"), &account.id, &role.id),
+                a,
+            )
+            .await
+            .unwrap();
+        users.push(u.id);
+    }
+    let mut before = Vec::new();
+    for u in &users {
+        before.push(raw.changes_of(u.as_str()).await);
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut mergers = Vec::new();
+    for s in [store.clone(), other.clone()] {
+        let done = done.clone();
+        mergers.push(tokio::spawn(async move {
+            let mut merges = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                s.merge_holdings_changes().await.unwrap();
+                merges += 1;
+            }
+            merges
+        }));
+    }
+    let mut writers = Vec::new();
+    for (i, u) in users.iter().enumerate() {
+        let s = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        let (t, g, u) = (t.clone(), group.id.clone(), u.clone());
+        writers.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                s.add_group_member(&t, &g, &u, &Actor::system())
+                    .await
+                    .unwrap();
+                s.remove_group_member(&t, &g, &u, &Actor::system())
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for m in mergers {
+        assert!(m.await.unwrap() > 0);
+    }
+    for (i, u) in users.iter().enumerate() {
+        assert_eq!(raw.changes_of(u.as_str()).await - before[i], 40, "user {i}");
+    }
+    store.merge_holdings_changes().await.unwrap();
+    for u in &users {
+        let n = raw.count("holdings_changes", "user_id", u.as_str()).await;
+        assert_eq!(n, 1);
+    }
+}
+
 /// The token endpoints' connections, kept rather than pooled: 64 reads at once share them
 /// (none waits forever, none fails), and on PostgreSQL a connection whose server process was
 /// terminated fails at most the statement that finds out, then is replaced.
@@ -1004,6 +1370,10 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
     assert!(state.revoked && state.session.is_none() && state.grant.is_none());
     // With the user and what they hold (on SQLite in the same hand-off): the separate reads'.
     for permissions in [true, false] {
+        let want = store
+            .holdings(&tenant.id, &owner.id, permissions)
+            .await
+            .unwrap();
         let state = store
             .access_token_state(
                 &tenant.id,
@@ -1013,10 +1383,6 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
                 Some(&owner.id),
                 Some(permissions),
             )
-            .await
-            .unwrap();
-        let want = store
-            .holdings(&tenant.id, &owner.id, permissions)
             .await
             .unwrap();
         assert!(!want.roles.is_empty(), "the owner holds the Owner role");
@@ -1082,6 +1448,10 @@ async fn grouped_writes_each_read_their_own(b: common::Backend) {
             .await
             .unwrap();
         users.push(user);
+    }
+    // Remembered, so that each job's answer comes from the user its own rows name.
+    for user in &users {
+        store.holdings(t, &user.id, true).await.unwrap();
     }
     let mut largest = 0;
     for round in 0..4 {
@@ -1289,6 +1659,48 @@ impl Raw {
             }
         }
         found
+    }
+
+    /// Runs `sql`, a statement without parameters (none when blank).
+    async fn exec(&mut self, sql: &str) {
+        if sql.trim().is_empty() {
+            return;
+        }
+        let text = sqlx::AssertSqlSafe(sql.to_owned());
+        let done = match self {
+            Raw::Sqlite(c) => sqlx::query(text).execute(c).await.map(drop),
+            Raw::Postgres(c) => sqlx::query(text).execute(c).await.map(drop),
+        };
+        if let Err(e) = done {
+            panic!("{e}: {sql}");
+        }
+    }
+
+    /// The sum of the holdings change log's rows for `user`.
+    async fn changes_of(&mut self, user: &str) -> i64 {
+        let sql =
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM holdings_changes WHERE user_id = $1";
+        match self {
+            Raw::Sqlite(c) => sqlx::query_scalar(sql)
+                .bind(user)
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            Raw::Postgres(c) => sqlx::query_scalar(sql)
+                .bind(user)
+                .fetch_one(c)
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// How many rows `table` has.
+    async fn count_all(&mut self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match self {
+            Raw::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+            Raw::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+        }
     }
 
     async fn execute(&mut self, sql: &str, value: &str) {
@@ -1558,6 +1970,8 @@ backends!(
     concurrent_code_exchanges_let_one_through,
     holdings_are_what_the_user_holds_today,
     holdings_agree_with_a_model,
+    remembered_holdings_follow_every_change,
+    merging_the_change_log_loses_no_change,
     token_connections_are_shared_and_replaced,
     access_token_state_is_one_scoped_read,
     grouped_writes_each_read_their_own,

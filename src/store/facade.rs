@@ -427,6 +427,8 @@ forward! {
     fn access_token_state(&self, tenant: &TenantId, jti: &str, sid: Option<&str>, gid: Option<&str>, user: Option<&UserId>, holdings: Option<bool>) -> sessions::AccessTokenState;
     /// Deletes expired protocol state; returns how many rows went.
     fn purge_expired(&self) -> u64;
+    /// Merges each user's and tenant's rows of the holdings change log into one (same sums).
+    fn merge_holdings_changes(&self) -> u64;
 }
 
 // Logout: the clients each session signed in to, and ending sessions.

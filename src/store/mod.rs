@@ -3,6 +3,7 @@
 
 mod facade;
 pub mod group;
+pub mod held;
 pub mod hot;
 pub mod postgres;
 pub mod sqlite;
@@ -125,6 +126,7 @@ impl Store {
                     hot,
                     writes: None,
                     key: None,
+                    held: Default::default(),
                 }),
             }
         } else if url.starts_with("sqlite:") {
@@ -167,6 +169,7 @@ impl Store {
                     hot_writes,
                     pool,
                     key: None,
+                    held: Default::default(),
                 }),
             }
         } else {

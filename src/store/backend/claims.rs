@@ -14,9 +14,20 @@ const CURRENT_ROLE: &str = "(ur.account_id IS NULL OR EXISTS (
       AND (ms.start_date IS NULL OR ms.start_date <= {DAY}) AND (ms.end_date IS NULL OR ms.end_date >= {DAY})))";
 
 /// One row per thing held by the user `$2`, tagged by `kind`; `$4` says whether permissions
-/// are wanted.
+/// are wanted; and the version of what they hold (see [`held_version`]).
 fn holdings_sql() -> String {
     holdings_of("$2", "$3", "$4")
+}
+
+/// The version of what the user named by the SQL expression `user` holds in the tenant `$1`
+/// (see `store::held`): the sum of the `holdings_changes` rows of the user and of the tenant as
+/// a whole, which every write that can change what someone holds adds to.
+pub(super) fn held_version(user: &str) -> String {
+    format!(
+        "CAST((SELECT COALESCE(SUM(hcu.n), 0) FROM holdings_changes hcu WHERE hcu.user_id = {user})
+            + (SELECT COALESCE(SUM(hct.n), 0) FROM holdings_changes hct
+               WHERE hct.tenant_id = $1 AND hct.user_id IS NULL) AS BIGINT)"
+    )
 }
 
 /// [`holdings_sql`] of the user that the SQL expression `user` names, with `$1` the tenant and
@@ -24,8 +35,9 @@ fn holdings_sql() -> String {
 /// The groups and the roles held (directly, or through a group) are named once each and read
 /// twice: for their names and for their permissions (seven branches, each joining anew, made
 /// PostgreSQL build a plan twice the size at every execution: about 10 % more of its CPU per
-/// refresh). A role held twice gives two rows, a permission one per role granting it.
-pub(super) fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
+/// refresh). A role held twice gives two rows, a permission one per role granting it. One row
+/// of kind `version` carries the [`held_version`] of what they hold in its `at` column.
+fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
     let sql = format!(
         "WITH held_groups AS (
              SELECT g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
@@ -52,41 +64,14 @@ pub(super) fn holdings_of(user: &str, day: &str, permissions: &str) -> String {
          SELECT 'override', p.name, o.effect, FALSE, 0 FROM permission_overrides o
          JOIN permissions p ON p.id = o.permission_id
          WHERE {{PERMISSIONS}} AND o.tenant_id = $1 AND o.user_id = {{USER}}
-         ORDER BY 1, 2"
+         UNION ALL
+         SELECT 'version', '', NULL, FALSE, {}
+         ORDER BY 1, 2",
+        held_version("{USER}")
     );
     sql.replace("{DAY}", day)
         .replace("{PERMISSIONS}", permissions)
         .replace("{USER}", user)
-}
-
-/// [`holdings_of`] as one column (PostgreSQL): its rows as a JSON array of
-/// `[kind, name, detail, main, at]` in the statement's order, as text, named `held`. The user
-/// should be named by an expression that does not depend on the outer row (a parameter, or a
-/// subquery of its own), so that PostgreSQL reads the holdings once per statement, not per row.
-pub(super) fn holdings_column(user: &str, day: &str, permissions: &str) -> String {
-    format!(
-        "(SELECT COALESCE(json_agg(json_build_array(h.kind, h.name, h.detail, h.main, h.at)
-                                   ORDER BY h.kind, h.name), '[]'::json)::text
-          FROM ({}) h) AS held",
-        holdings_of(user, day, permissions)
-    )
-}
-
-/// What a [`holdings_column`] says the user holds.
-pub(super) fn holdings_from_column(row: &<DB as sqlx::Database>::Row) -> Result<Holdings> {
-    use sqlx::Row;
-    let text: String = row.try_get("held").map_err(db_error)?;
-    let rows: Vec<(String, String, Option<String>, bool, i64)> = serde_json::from_str(&text)
-        .map_err(|e| DomainError::Internal(format!("holdings column: {e}")))?;
-    Ok(holdings_from(rows.into_iter().map(
-        |(kind, name, detail, main, at)| HeldRow {
-            kind,
-            name,
-            detail,
-            main,
-            at,
-        },
-    )))
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,23 +86,58 @@ struct HeldRow {
 impl Backend {
     /// What `user` holds today: role and group names (in the database's order of names),
     /// effective permissions when `permissions` (else none: an app that may see no namespace
-    /// needs none), and current memberships, main first, then oldest first.
+    /// needs none), and current memberships, main first, then oldest first. Read from the
+    /// database, with its version, which the memory of holdings keeps for the token endpoints'
+    /// next requests (see `store::held`).
     pub async fn holdings(
         &self,
         tenant: &TenantId,
         user: &UserId,
         permissions: bool,
     ) -> Result<Holdings> {
+        let day = format_date(today());
         let rows = self
             .hot_rows(
                 sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(holdings_sql())))
                     .bind(tenant.as_str())
                     .bind(user.as_str())
-                    .bind(format_date(today()))
+                    .bind(day.as_str())
                     .bind(permissions),
             )
             .await?;
-        holdings_from_rows(&rows)
+        let (held, version) = holdings_and_version(&rows)?;
+        self.held.put(
+            tenant.as_str(),
+            user.as_str(),
+            permissions,
+            &day,
+            version,
+            &held,
+        );
+        Ok(held)
+    }
+
+    /// What `user` holds today (`permissions`: with them or not), if it is remembered at the
+    /// version a token's statement just read in `row` (its `hv` column, see [`held_version`]);
+    /// else `None`, and the caller reads it with [`Self::holdings`]. `None` without a user.
+    pub(super) fn remembered_of(
+        &self,
+        tenant: &TenantId,
+        user: Option<&User>,
+        permissions: bool,
+        row: &<DB as sqlx::Database>::Row,
+    ) -> Result<Option<Holdings>> {
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let version: i64 = sqlx::Row::try_get(row, "hv").map_err(db_error)?;
+        Ok(self.held.get(
+            tenant.as_str(),
+            user.id.as_str(),
+            permissions,
+            &format_date(today()),
+            version,
+        ))
     }
 }
 
@@ -161,23 +181,17 @@ fn holdings_from(rows: impl IntoIterator<Item = HeldRow>) -> Holdings {
     out
 }
 
-/// Takes the rows of a [`holdings_of`] statement (the ones with a `kind` column) off the end of
-/// `rows`, the result of a string whose last statement it is, and says what they hold.
-pub(super) fn take_holdings(rows: &mut Vec<<DB as sqlx::Database>::Row>) -> Result<Holdings> {
-    use sqlx::Row;
-    let split = rows
-        .iter()
-        .position(|r| r.try_column("kind").is_ok())
-        .unwrap_or(rows.len());
-    holdings_from_rows(&rows.split_off(split))
-}
-
-/// What the rows of a [`holdings_of`] statement say the user holds.
-pub(super) fn holdings_from_rows(rows: &[<DB as sqlx::Database>::Row]) -> Result<Holdings> {
+/// What the rows of a [`holdings_of`] statement say the user holds, and its version.
+fn holdings_and_version(rows: &[<DB as sqlx::Database>::Row]) -> Result<(Holdings, i64)> {
     let held = rows
         .iter()
         .map(sqlx::FromRow::from_row)
         .collect::<std::result::Result<Vec<HeldRow>, _>>()
         .map_err(db_error)?;
-    Ok(holdings_from(held))
+    let Some(version) = held.iter().find(|r| r.kind == "version").map(|r| r.at) else {
+        return Err(DomainError::Internal(
+            "the holdings statement read no version".into(),
+        ));
+    };
+    Ok((holdings_from(held), version))
 }

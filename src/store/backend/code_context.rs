@@ -1,13 +1,12 @@
 //! What a code exchange decides on, read in as few trips as the database allows: the code
 //! (taken: marked used), its session, its user with their attributes, and what the user holds.
 
-use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::claims::held_version;
 use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
 use super::sessions::{CODE_COLUMNS, CODE_COLUMNS_APART, CodeRow, code_apart};
 use super::token_state::{SESSION_COLUMNS, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
-use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{AuthCode, Redemption, Session};
 use crate::domain::*;
 use crate::store::Dialect;
@@ -27,11 +26,12 @@ fn session_and_user_sql() -> String {
     )
 }
 
-/// The code `$2` of the tenant `$1` (`c`) with its session and its user with their attributes,
-/// and `more` columns (each starting with `, `): a row per custom attribute of the user.
+/// The code `$2` of the tenant `$1` (`c`) with its session, its user with their attributes and
+/// the version of what the user holds (`hv`), and `more` columns (each starting with `, `): a
+/// row per custom attribute of the user.
 fn code_context_sql(more: &str) -> String {
     format!(
-        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{more}
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}, {} AS hv{more}
          FROM authorization_codes c
          JOIN tenants t ON t.id = c.tenant_id
          LEFT JOIN sessions s
@@ -39,18 +39,15 @@ fn code_context_sql(more: &str) -> String {
          LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
          LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
            ON ua.user_id = u.id
-         WHERE c.tenant_id = $1 AND c.code_hash = $2"
+         WHERE c.tenant_id = $1 AND c.code_hash = $2",
+        held_version("u.id")
     )
 }
 
-/// The user of the code `$2` of the tenant `$1`, as a subquery of its own.
-const CODE_USER: &str = "(SELECT hc.user_id FROM authorization_codes hc
-     WHERE hc.tenant_id = $1 AND hc.code_hash = $2)";
-
-/// A code's redemption as SQLite runs it: four statements, their parameters numbered from
-/// `$1 + shift` (the tenant, the code's hash, today, with permissions or not): the taking (the
-/// code marked used, returned as it was), the code again when it was used already, then its
-/// session and user, and what the user holds, read after the taking.
+/// A code's redemption as SQLite runs it: three statements, their parameters numbered from
+/// `$1 + shift` (the tenant, the code's hash): the taking (the code marked used, returned as it
+/// was), the code again when it was used already, then its session and user, read after the
+/// taking.
 fn redeem_sql(shift: usize) -> String {
     let sql = format!(
         "UPDATE authorization_codes SET used = TRUE
@@ -58,17 +55,15 @@ fn redeem_sql(shift: usize) -> String {
          RETURNING {CODE_COLUMNS}, FALSE AS used;
          SELECT {CODE_COLUMNS}, TRUE AS used FROM authorization_codes
          WHERE tenant_id = $1 AND code_hash = $2 AND used;
-         {};
          {}",
-        code_context_sql(""),
-        holdings_of(CODE_USER, "$3", "$4")
+        code_context_sql("")
     );
     shifted(&sql, shift)
 }
 
 /// A code's redemption as PostgreSQL runs it: one statement, the same parameters as
 /// [`redeem_sql`]. The taking is a writing common table expression; the rest reads the snapshot
-/// from before it (the code as it was, its session, its user, the holdings as a JSON column) and
+/// from before it (the code as it was, its session, its user) and
 /// `taken` says whether this statement took the code. A concurrent redemption waits for the
 /// row lock, then finds the code used and takes nothing.
 fn redeem_sql_postgres() -> String {
@@ -79,8 +74,7 @@ fn redeem_sql_postgres() -> String {
              RETURNING code_hash)
          {}",
         code_context_sql(&format!(
-            ", (SELECT COUNT(*) FROM taken) AS taken, {CODE_COLUMNS_APART}, {}",
-            holdings_column(CODE_USER, "$3", "$4")
+            ", (SELECT COUNT(*) FROM taken) AS taken, {CODE_COLUMNS_APART}"
         ))
     )
 }
@@ -89,13 +83,11 @@ fn redeem_sql_postgres() -> String {
 pub struct RedeemJob {
     tenant: String,
     code_hash: String,
-    today: String,
-    permissions: bool,
 }
 
 impl Grouped for RedeemJob {
-    const PARAMETERS: usize = 4;
-    const STATEMENTS: usize = 4;
+    const PARAMETERS: usize = 2;
+    const STATEMENTS: usize = 3;
 
     fn sql(shift: usize) -> String {
         redeem_sql(shift)
@@ -105,8 +97,6 @@ impl Grouped for RedeemJob {
         query
             .bind(self.tenant.as_str())
             .bind(self.code_hash.as_str())
-            .bind(self.today.as_str())
-            .bind(self.permissions)
     }
 
     fn made() -> &'static Made {
@@ -133,9 +123,7 @@ impl Backend {
                 .hot_write_rows(
                     sqlx::query::<DB>(sqlx::AssertSqlSafe(once!(redeem_sql_postgres())))
                         .bind(tenant.as_str())
-                        .bind(code_hash)
-                        .bind(format_date(today()))
-                        .bind(permissions),
+                        .bind(code_hash),
                 )
                 .await?;
             let Some(first) = rows.first() else {
@@ -147,10 +135,7 @@ impl Backend {
                 return Ok(Some(Redemption::replay(code)));
             }
             let user = user_from_rows(&rows)?;
-            let held = match user {
-                Some(_) => Some(holdings_from_column(first)?),
-                None => None,
-            };
+            let held = self.remembered_of(tenant, user.as_ref(), permissions, first)?;
             return Ok(Some(Redemption {
                 code,
                 session: session(first).map_err(db_error)?,
@@ -161,8 +146,6 @@ impl Backend {
         let job = RedeemJob {
             tenant: tenant.as_str().to_owned(),
             code_hash: code_hash.to_owned(),
-            today: format_date(today()),
-            permissions,
         };
         let statements = match &self.writes {
             Some(group) => group.run(Write::Redeem(job)).await.map_err(refused)??,
@@ -172,12 +155,9 @@ impl Backend {
             }
         };
         let mut statements = statements.into_iter();
-        let (Some(taken), Some(again), Some(rows), Some(held)) = (
-            statements.next(),
-            statements.next(),
-            statements.next(),
-            statements.next(),
-        ) else {
+        let (Some(taken), Some(again), Some(rows)) =
+            (statements.next(), statements.next(), statements.next())
+        else {
             return Err(DomainError::Internal(
                 "a code exchange read fewer statements than it ran".into(),
             ));
@@ -195,13 +175,13 @@ impl Backend {
         let Some(code) = code(&taken)? else {
             return Ok(code(&again)?.map(Redemption::replay));
         };
-        let (session, user) = match rows.first() {
-            Some(first) => (session(first).map_err(db_error)?, user_from_rows(&rows)?),
-            None => (None, None),
-        };
-        let held = match user {
-            Some(_) => Some(holdings_from_rows(&held)?),
-            None => None,
+        let (session, user, held) = match rows.first() {
+            Some(first) => {
+                let user = user_from_rows(&rows)?;
+                let held = self.remembered_of(tenant, user.as_ref(), permissions, first)?;
+                (session(first).map_err(db_error)?, user, held)
+            }
+            None => (None, None, None),
         };
         Ok(Some(Redemption {
             code,

@@ -95,6 +95,9 @@ pub struct Backend {
     /// The master key that seals secrets at rest; `None` until the store is unlocked, and then
     /// reading or writing a sealed secret fails (never falls back to plain text).
     pub key: Option<Arc<MasterKey>>,
+    /// What users hold, remembered for the token endpoints at the version each was read
+    /// (see `store::held`).
+    pub held: Arc<crate::store::held::HeldMemory>,
 }
 
 impl Backend {

@@ -4,12 +4,11 @@
 //! holds. Each statement is a round trip (on SQLite a hand-off to sqlx's worker thread and
 //! back), which costs more than the reading itself.
 
-use super::claims::{holdings_column, holdings_from_column, holdings_from_rows, holdings_of};
+use super::claims::held_version;
 use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
 use super::token_state::{GRANT_COLUMNS, SESSION_COLUMNS, grant, session};
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
 use super::{Backend, DB, DIALECT, db_error};
-use crate::domain::clock::{format_date, today};
 use crate::domain::sessions::{RefreshContext, RefreshToken, Rotation, SessionSettings};
 use crate::domain::*;
 use crate::store::Dialect;
@@ -57,17 +56,13 @@ fn settings(row: &DbRow) -> Result<SessionSettings> {
     })
 }
 
-/// The user of the refresh token `$2` of the tenant `$1`, as a subquery of its own.
-const TOKEN_USER: &str = "(SELECT hg.user_id FROM refresh_tokens hrt
-     JOIN grants hg ON hg.id = hrt.grant_id
-     WHERE hrt.tenant_id = $1 AND hrt.token_hash = $2)";
-
 /// The refresh token `$2` of the tenant `$1` with its grant, the grant's session with the
-/// tenant's session lifetimes, and the user with their attributes: a row per custom attribute
-/// of the user, the other columns repeated.
+/// tenant's session lifetimes, the user with their attributes and the version of what the user
+/// holds (`hv`): a row per custom attribute of the user, the other columns repeated.
 fn context_sql() -> String {
     format!(
-        "SELECT {COLUMNS}, {GRANT_COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}
+        "SELECT {COLUMNS}, {GRANT_COLUMNS}, {SESSION_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS},
+           {} AS hv
          FROM refresh_tokens rt
          JOIN grants g ON g.id = rt.grant_id
          JOIN tenants t ON t.id = rt.tenant_id
@@ -76,7 +71,8 @@ fn context_sql() -> String {
          LEFT JOIN session_settings ss ON ss.tenant_id = rt.tenant_id
          LEFT JOIN (user_attributes ua JOIN attribute_defs d ON d.id = ua.attribute_id)
            ON ua.user_id = u.id
-         WHERE rt.tenant_id = $1 AND rt.token_hash = $2"
+         WHERE rt.tenant_id = $1 AND rt.token_hash = $2",
+        held_version("u.id")
     )
 }
 
@@ -103,11 +99,11 @@ fn context_from_rows(rows: &[DbRow]) -> Result<Option<RefreshContext>> {
     }))
 }
 
-/// A refresh's exchange as SQLite runs it: three statements, their parameters numbered from
+/// A refresh's exchange as SQLite runs it: two statements, their parameters numbered from
 /// `$1 + shift` (the tenant, the old token's hash, the time, the new token's hash and expiry,
-/// the client, today, with permissions or not): the exchange, an upsert of two rows read from
-/// the old token while the checks hold (the old token again, which conflicts and is marked
-/// used, and the new one), then the context and the holdings, read after it.
+/// the client): the exchange, an upsert of two rows read from the old token while the checks
+/// hold (the old token again, which conflicts and is marked used, and the new one), then the
+/// context, read after it.
 fn exchange_sql(shift: usize) -> String {
     let sql = format!(
         "INSERT INTO refresh_tokens
@@ -122,16 +118,14 @@ fn exchange_sql(shift: usize) -> String {
            AND g.client_id = $6
          ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at
          RETURNING token_hash;
-         {};
          {}",
-        context_sql(),
-        holdings_of(TOKEN_USER, "$7", "$8")
+        context_sql()
     );
     shifted(&sql, shift)
 }
 
 /// The parameters of one exchange of [`exchange_sql`].
-const EXCHANGE_PARAMETERS: usize = 8;
+const EXCHANGE_PARAMETERS: usize = 6;
 
 /// A refresh's exchange waiting for its group (SQLite): what [`exchange_sql`] binds.
 pub struct RefreshJob {
@@ -139,13 +133,11 @@ pub struct RefreshJob {
     old_hash: String,
     client: String,
     new: Rotation,
-    today: String,
-    permissions: bool,
 }
 
 impl Grouped for RefreshJob {
     const PARAMETERS: usize = EXCHANGE_PARAMETERS;
-    const STATEMENTS: usize = 3;
+    const STATEMENTS: usize = 2;
 
     fn sql(shift: usize) -> String {
         exchange_sql(shift)
@@ -159,8 +151,6 @@ impl Grouped for RefreshJob {
             .bind(self.new.token_hash.as_str())
             .bind(self.new.expires_at)
             .bind(self.client.as_str())
-            .bind(self.today.as_str())
-            .bind(self.permissions)
     }
 
     fn made() -> &'static Made {
@@ -169,24 +159,16 @@ impl Grouped for RefreshJob {
     }
 }
 
-/// The context and whether the token was exchanged, from the rows of [`exchange_sql`]'s three
-/// statements.
-fn rotated_from(statements: Vec<Vec<DbRow>>) -> Result<Option<(RefreshContext, bool)>> {
+/// The rows of [`exchange_sql`]'s two statements: whether the token was exchanged, and the
+/// context's rows.
+fn rotated_from(statements: Vec<Vec<DbRow>>) -> Result<(bool, Vec<DbRow>)> {
     let mut statements = statements.into_iter();
-    let (Some(exchanged), Some(rows), Some(held)) =
-        (statements.next(), statements.next(), statements.next())
-    else {
+    let (Some(exchanged), Some(rows)) = (statements.next(), statements.next()) else {
         return Err(DomainError::Internal(
             "a refresh read fewer statements than it ran".into(),
         ));
     };
-    let Some(mut context) = context_from_rows(&rows)? else {
-        return Ok(None);
-    };
-    if context.user.is_some() {
-        context.held = Some(holdings_from_rows(&held)?);
-    }
-    Ok(Some((context, !exchanged.is_empty())))
+    Ok((!exchanged.is_empty(), rows))
 }
 
 impl Backend {
@@ -211,20 +193,21 @@ impl Backend {
     /// on, in one trip to the database where it can be. The exchange happens only if `old_hash`
     /// is unused and unexpired and its grant live and `client`'s (`rotated`); otherwise nothing
     /// is written and the context (`None` for an unknown token) says why. The context carries
-    /// what the user holds (`permissions`: with permissions or not) whenever the user is there;
-    /// on PostgreSQL a token exchanged a moment ago by a concurrent request can still read as
-    /// unused (the statement's snapshot predates it), and is then not `rotated`.
-    /// - SQLite, which has no writing common table expressions: one string of three statements
+    /// what the user holds (`permissions`: with permissions or not) when the user is there and
+    /// it is remembered at the version the statement read (see `store::held`; else the caller
+    /// reads it); on PostgreSQL a token exchanged a moment ago by a concurrent request can still
+    /// read as unused (the statement's snapshot predates it), and is then not `rotated`.
+    /// - SQLite, which has no writing common table expressions: one string of two statements
     ///   run in one hand-off to the connection's worker thread: the exchange, one upsert of two
     ///   rows read from `old_hash` while the checks hold (`old_hash` again, which conflicts and
-    ///   is marked used, and `new`), then the context and the holdings, read after it. A
+    ///   is marked used, and `new`), then the context, read after it. A
     ///   writing statement takes SQLite's write lock before it reads, so concurrent exchanges
     ///   run one after the other and the later ones read `old_hash` used and write nothing.
     ///   The string is handed to the group task (`grouped`), which runs the refreshes waiting
     ///   together in one transaction, each one's statements after the previous one's.
     /// - PostgreSQL: one statement: the exchange as writing common table expressions (a
     ///   concurrent one waits for the row lock, then finds the token used) of the statement
-    ///   that reads the context, the holdings a JSON column of it.
+    ///   that reads the context.
     ///
     /// A caller that refuses the refresh after an exchange for what only it can check (the
     /// session, the user, the scope asked for) puts the token back with [`Self::unrotate`].
@@ -241,12 +224,11 @@ impl Backend {
             old_hash: old_hash.to_owned(),
             client: client.as_str().to_owned(),
             new: new.clone(),
-            today: format_date(today()),
-            permissions,
         };
         if let Some(group) = &self.writes {
             let statements = group.run(Write::Refresh(job)).await.map_err(refused)??;
-            return rotated_from(statements);
+            let (rotated, rows) = rotated_from(statements)?;
+            return self.rotated_context(tenant, permissions, rotated, &rows);
         }
         let sql: &'static str = match DIALECT {
             Dialect::Sqlite => once!(exchange_sql(0)),
@@ -265,33 +247,39 @@ impl Backend {
                      FROM used u JOIN grants fg ON fg.id = u.grant_id
                      RETURNING token_hash)
                  {}",
-                context_sql().replacen(
-                    "SELECT ",
-                    &format!(
-                        "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, {}, ",
-                        holdings_column(TOKEN_USER, "$7", "$8")
-                    ),
-                    1
-                )
+                context_sql().replacen("SELECT ", "SELECT (SELECT COUNT(*) FROM fresh) AS rotated, ", 1)
             )),
         };
         // The same parameters in the same order on both databases.
         let query = job.bind(sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)));
-        if DIALECT == Dialect::Postgres {
+        let (rotated, rows) = if DIALECT == Dialect::Postgres {
             let rows = self.hot_write_rows(query).await?;
             let Some(first) = rows.first() else {
                 return Ok(None);
             };
-            let rotated = get::<i64>(first, "rotated")? > 0;
-            let Some(mut context) = context_from_rows(&rows)? else {
-                return Ok(None);
-            };
-            if context.user.is_some() {
-                context.held = Some(holdings_from_column(first)?);
-            }
-            return Ok(Some((context, rotated)));
+            (get::<i64>(first, "rotated")? > 0, rows)
+        } else {
+            rotated_from(self.hot_write_statements(query).await?)?
+        };
+        self.rotated_context(tenant, permissions, rotated, &rows)
+    }
+
+    /// The context of a refresh's rows, with what the user holds when it is remembered at the
+    /// version the rows read (else the caller reads it).
+    fn rotated_context(
+        &self,
+        tenant: &TenantId,
+        permissions: bool,
+        rotated: bool,
+        rows: &[DbRow],
+    ) -> Result<Option<(RefreshContext, bool)>> {
+        let Some(mut context) = context_from_rows(rows)? else {
+            return Ok(None);
+        };
+        if let Some(first) = rows.first() {
+            context.held = self.remembered_of(tenant, context.user.as_ref(), permissions, first)?;
         }
-        rotated_from(self.hot_write_statements(query).await?)
+        Ok(Some((context, rotated)))
     }
 
     /// Undoes the exchange [`Self::refresh_and_rotate`] made at `used_at` of `old_hash` for

@@ -54,6 +54,7 @@ impl Backend {
             hot_writes: self.hot_writes.clone(),
             writes: self.writes.clone(),
             key: Some(Arc::new(key)),
+            held: self.held.clone(),
         })
     }
 

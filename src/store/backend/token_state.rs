@@ -1,15 +1,12 @@
 //! What a user's access token stands on, read in one query for userinfo and introspection:
 //! whether its `jti` was revoked, its session, its grant and its user (four round trips
-//! before); and what the user holds, on SQLite in the same hand-off to sqlx's worker thread (a
-//! second statement of the same string), on PostgreSQL as a JSON column of the same statement.
+//! before), and the version of what the user holds, which is remembered (see `store::held`).
 
-use super::claims::{holdings_column, holdings_from_column, holdings_of, take_holdings};
+use super::claims::held_version;
 use super::users::{ATTRIBUTE_COLUMNS, USER_COLUMNS, user_from_rows};
-use super::{Backend, DB, DIALECT, db_error};
-use crate::domain::clock::{format_date, today};
+use super::{Backend, DB, db_error};
 use crate::domain::sessions::{AccessTokenState, Grant, Session};
 use crate::domain::*;
-use crate::store::Dialect;
 use sqlx::Row;
 
 /// A session's columns, prefixed `s_` to stand apart from a user's (see [`session`]).
@@ -86,7 +83,8 @@ pub(super) fn grant(row: &DbRow) -> sqlx::Result<Option<Grant>> {
 impl Backend {
     /// Whether the access token `jti` was revoked, the session `sid` and grant `gid` it names,
     /// and the user `user` (each whatever its state, `None` when not named or gone), in one
-    /// query; with `holdings` (`Some(permissions)`), what the user holds today too.
+    /// query; with `holdings` (`Some(permissions)`), what the user holds today too when it is
+    /// remembered at the version the query read (else `held` is `None` and the caller reads it).
     pub async fn access_token_state(
         &self,
         tenant: &TenantId,
@@ -96,50 +94,29 @@ impl Backend {
         user: Option<&UserId>,
         holdings: Option<bool>,
     ) -> Result<AccessTokenState> {
-        let wanted = holdings.is_some() && user.is_some();
-        let together = DIALECT == Dialect::Sqlite && wanted;
-        let column = DIALECT == Dialect::Postgres && wanted;
-        let state = |held_column: &str| {
-            format!(
-                "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{held_column} {STATE_FROM}"
-            )
-        };
-        let sql: &'static str = if together {
-            once!(format!("{};\n{}", state(""), holdings_of("$5", "$6", "$7")))
-        } else if column {
-            once!(state(&format!(", {}", holdings_column("$5", "$6", "$7"))))
-        } else {
-            once!(state(""))
-        };
-        let mut query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+        let sql: &'static str = once!(format!(
+            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS},
+               {} AS hv {STATE_FROM}",
+            held_version("u.id")
+        ));
+        let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(jti)
             .bind(sid)
             .bind(gid)
             .bind(user.map(UserId::as_str));
-        if wanted {
-            query = query
-                .bind(format_date(today()))
-                .bind(holdings.unwrap_or(false));
-        }
-        let mut rows = self.hot_rows(query).await?;
-        let mut held = if together {
-            Some(take_holdings(&mut rows)?)
-        } else {
-            None
-        };
+        let rows = self.hot_rows(query).await?;
         let Some(row) = rows.first() else {
             return Err(DomainError::Internal(
                 "the access token state query answered no row".into(),
             ));
         };
-        if column {
-            held = Some(holdings_from_column(row)?);
-        }
         let found = user_from_rows(&rows)?;
-        // Read in the same trip whenever they were asked for with a user; kept when the user
-        // is there.
-        let held = held.filter(|_| found.is_some());
+        // Remembered at the version just read, when asked for: else the caller reads them.
+        let held = match holdings {
+            Some(permissions) => self.remembered_of(tenant, found.as_ref(), permissions, row)?,
+            None => None,
+        };
         Ok(AccessTokenState {
             revoked: row.try_get("revoked").map_err(db_error)?,
             session: session(row).map_err(db_error)?,
