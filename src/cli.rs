@@ -637,13 +637,21 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<Bootstra
     Ok(Some(Bootstrap { token, setup_link }))
 }
 
-/// Every ten minutes, deletes protocol state that can no longer be used (expired codes, grants,
-/// refresh tokens, revoked token ids, long-ended sessions, expired WebAuthn ceremonies, wrong
-/// one-time codes older than a day). Safe on every replica at once.
+/// Every minute, merges the log of changes to what users hold (each token request sums a user's
+/// and their tenant's rows of it; a directory pushing many changes adds many rows); every ten
+/// minutes, deletes protocol state that can no longer be used (expired codes, grants, refresh
+/// tokens, revoked token ids, long-ended sessions, expired WebAuthn ceremonies, wrong one-time
+/// codes older than a day). Safe on every replica at once.
 async fn purge_expired_state(store: Store) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    for minute in 0u64.. {
         every.tick().await;
+        if let Err(e) = store.merge_holdings_changes().await {
+            tracing::warn!(error = %e, "merging the log of changes to holdings failed");
+        }
+        if minute % 10 != 0 {
+            continue;
+        }
         match store.purge_expired().await {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sign-in state"),
             Ok(_) => {}

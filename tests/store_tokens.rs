@@ -951,12 +951,12 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
         roles.push(r.id.to_string());
     }
     let mut groups = Vec::new();
-    for i in 0..3 {
+    for (i, role) in roles.iter().take(3).enumerate() {
         let g = store
             .create_group(t, &format!("Group {i}"), None, None, a)
             .await
             .unwrap();
-        let role = RoleId(roles[i].clone());
+        let role = RoleId(role.clone());
         store.add_group_role(t, &g.id, &role, a).await.unwrap();
         groups.push(g.id.to_string());
     }
@@ -1166,6 +1166,37 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
         );
     }
     assert!(hits > 100, "the memory answered only {hits} times");
+
+    // A directory sending names that did not change (and touching what no token shows)
+    // changes nothing: the memory still answers.
+    for u in &users {
+        for with in [false, true] {
+            store.holdings(t, u, with).await.unwrap();
+        }
+    }
+    for table in [
+        "groups SET display_name = display_name",
+        "roles SET name = name",
+    ] {
+        raw.exec(&format!("UPDATE {table}, updated_at = updated_at + 1"))
+            .await;
+    }
+    raw.exec("UPDATE permissions SET name = name, description = 'unseen'")
+        .await;
+    raw.exec("UPDATE accounts SET name = name, updated_at = updated_at + 1")
+        .await;
+    for u in &users {
+        for with in [false, true] {
+            let state = store
+                .access_token_state(t, "jti-none", None, None, Some(u), Some(with))
+                .await
+                .unwrap();
+            assert!(
+                state.held.is_some(),
+                "an unchanged name was taken for a change"
+            );
+        }
+    }
 
     // Merging the log keeps every version: the next reads are answered from memory.
     let rows_before = raw.count_all("holdings_changes").await;

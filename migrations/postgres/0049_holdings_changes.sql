@@ -46,7 +46,8 @@ CREATE TRIGGER memberships_held AFTER INSERT OR UPDATE OR DELETE ON memberships
 CREATE TRIGGER permission_overrides_held AFTER INSERT OR UPDATE OR DELETE ON permission_overrides
     FOR EACH ROW EXECUTE FUNCTION holdings_changed_for_user();
 
--- What many users hold at once: names (the columns what a user holds shows) and deletions of
+-- What many users hold at once: names (the columns what a user holds shows) when they change
+-- (a directory that sends a group's unchanged name again changes nothing) and deletions of
 -- roles, groups, permissions and accounts. A change for the whole tenant.
 CREATE FUNCTION holdings_changed_for_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -57,13 +58,29 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER roles_held AFTER UPDATE OF id, tenant_id, name OR DELETE ON roles
+CREATE TRIGGER roles_held_update AFTER UPDATE OF id, tenant_id, name ON roles FOR EACH ROW
+    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+          OR OLD.name IS DISTINCT FROM NEW.name)
+    EXECUTE FUNCTION holdings_changed_for_tenant();
+CREATE TRIGGER roles_held_delete AFTER DELETE ON roles
     FOR EACH ROW EXECUTE FUNCTION holdings_changed_for_tenant();
-CREATE TRIGGER groups_held AFTER UPDATE OF id, tenant_id, display_name OR DELETE ON groups
+CREATE TRIGGER groups_held_update AFTER UPDATE OF id, tenant_id, display_name ON groups FOR EACH ROW
+    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+          OR OLD.display_name IS DISTINCT FROM NEW.display_name)
+    EXECUTE FUNCTION holdings_changed_for_tenant();
+CREATE TRIGGER groups_held_delete AFTER DELETE ON groups
     FOR EACH ROW EXECUTE FUNCTION holdings_changed_for_tenant();
-CREATE TRIGGER permissions_held AFTER UPDATE OF id, tenant_id, name OR DELETE ON permissions
+CREATE TRIGGER permissions_held_update AFTER UPDATE OF id, tenant_id, name ON permissions FOR EACH ROW
+    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+          OR OLD.name IS DISTINCT FROM NEW.name)
+    EXECUTE FUNCTION holdings_changed_for_tenant();
+CREATE TRIGGER permissions_held_delete AFTER DELETE ON permissions
     FOR EACH ROW EXECUTE FUNCTION holdings_changed_for_tenant();
-CREATE TRIGGER accounts_held AFTER UPDATE OF id, tenant_id, name OR DELETE ON accounts
+CREATE TRIGGER accounts_held_update AFTER UPDATE OF id, tenant_id, name ON accounts FOR EACH ROW
+    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+          OR OLD.name IS DISTINCT FROM NEW.name)
+    EXECUTE FUNCTION holdings_changed_for_tenant();
+CREATE TRIGGER accounts_held_delete AFTER DELETE ON accounts
     FOR EACH ROW EXECUTE FUNCTION holdings_changed_for_tenant();
 
 -- A group's roles and a role's permissions: a change for the group's (role's) whole tenant.

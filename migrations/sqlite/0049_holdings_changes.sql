@@ -59,27 +59,32 @@ CREATE TRIGGER permission_overrides_held_delete AFTER DELETE ON permission_overr
     INSERT INTO holdings_changes (tenant_id, user_id) SELECT tenant_id, id FROM users WHERE id = OLD.user_id;
 END;
 
--- What many users hold at once: names (the columns what a user holds shows), deletions, a
+-- What many users hold at once: names (the columns what a user holds shows) when they change
+-- (a directory that sends a group's unchanged name again changes nothing), deletions, a
 -- group's roles, a role's permissions. A change for the whole tenant.
-CREATE TRIGGER roles_held_update AFTER UPDATE OF id, tenant_id, name ON roles BEGIN
+CREATE TRIGGER roles_held_update AFTER UPDATE OF id, tenant_id, name ON roles
+WHEN OLD.id IS NOT NEW.id OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.name IS NOT NEW.name BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER roles_held_delete AFTER DELETE ON roles BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id = OLD.tenant_id;
 END;
-CREATE TRIGGER groups_held_update AFTER UPDATE OF id, tenant_id, display_name ON groups BEGIN
+CREATE TRIGGER groups_held_update AFTER UPDATE OF id, tenant_id, display_name ON groups
+WHEN OLD.id IS NOT NEW.id OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.display_name IS NOT NEW.display_name BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER groups_held_delete AFTER DELETE ON groups BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id = OLD.tenant_id;
 END;
-CREATE TRIGGER permissions_held_update AFTER UPDATE OF id, tenant_id, name ON permissions BEGIN
+CREATE TRIGGER permissions_held_update AFTER UPDATE OF id, tenant_id, name ON permissions
+WHEN OLD.id IS NOT NEW.id OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.name IS NOT NEW.name BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER permissions_held_delete AFTER DELETE ON permissions BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id = OLD.tenant_id;
 END;
-CREATE TRIGGER accounts_held_update AFTER UPDATE OF id, tenant_id, name ON accounts BEGIN
+CREATE TRIGGER accounts_held_update AFTER UPDATE OF id, tenant_id, name ON accounts
+WHEN OLD.id IS NOT NEW.id OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.name IS NOT NEW.name BEGIN
     INSERT INTO holdings_changes (tenant_id) SELECT id FROM tenants WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER accounts_held_delete AFTER DELETE ON accounts BEGIN

@@ -307,7 +307,6 @@ impl Backend {
                 .map_err(db_error)?
                 .rows_affected();
         }
-        total += self.merge_holdings_changes().await?;
         Ok(total)
     }
 
