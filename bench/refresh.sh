@@ -162,6 +162,20 @@ P_ROTATES=$(sed -n 's/^rotates=//p' "$WORK/peer.probe")
 echo "# $METRIC on $DATABASE; rotates refresh tokens: castellan $C_ROTATES, peer $P_ROTATES; $NTOKENS $MODE lines per run, $CONNECTIONS connections" >&2
 
 ticks() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }; s=${s##*) }; read -r -a f <<<"$s"; echo $((f[11] + f[12])); }
+# CPU ticks of all PostgreSQL server processes (with --database postgres, around Castellan's
+# loads: the database's own CPU per request, which Castellan's does not include). Processes that
+# end during the load are not counted; the token connections are kept for the whole run.
+pg_ticks() {
+  local total=0 f rest
+  for f in /proc/[0-9]*/stat; do
+    { read -r rest <"$f"; } 2>/dev/null || continue
+    [[ $rest == *" (postgres) "* ]] || continue
+    rest=${rest##*) }
+    set -- $rest
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
 busy() { local c u n s i w q sq st r; read -r c u n s i w q sq st r </proc/stat; echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"; }
 
 # load NAME SERVER_PID TOKEN_URL CLIENT_ID SECRET ROTATES DURATION [CPUFILE] -> metric line on stdout
@@ -182,6 +196,8 @@ load() {
   # CPU is counted around wrk only, and rps is all exchanges over the time they took.
   : >"$WORK/rounds.txt"; : >"$WORK/wrk.all"
   local srv_ticks=0 busy0=0 busy1=0 tot0=0 tot1=0 wrk_time="0 0 0" t0 b0 t1 b1 TIMEFORMAT='%R %U %S'
+  local pg_used=0 p0=0 pg=0
+  [[ $DATABASE == postgres && $name == castellan ]] && pg=1
   for round in $(seq "$rounds"); do
     "${name}_tokens" "$WORK/$name.tok" >/dev/null || { echo "metric=$METRIC rps=0 p50_ms=0 p99_ms=0 errors=1"; return; }
     if [[ $name == castellan && $round == 1 ]]; then
@@ -190,12 +206,12 @@ load() {
       awk '/VmHWM/ {print $2}' "/proc/$pid/status" >>"$WORK/rss_signin.txt"
       echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
     fi
-    t0=$(ticks "$pid"); b0=$(busy)
+    t0=$(ticks "$pid"); b0=$(busy); ((pg)) && p0=$(pg_ticks)
     { time REFRESH_TOKENS="$WORK/$name.tok" REFRESH_AUTH="$auth" REFRESH_ROTATES="$rot" \
         BENCH_INPUT="$WORK/$name.tok" BENCH_AUTH="$auth" BENCH_REDIRECT="$redirect" BENCH_DRY_PATH="$dry_path" \
         BENCH_METRIC="$METRIC" \
         wrk -t1 -c "$CONNECTIONS" -d "$dur" --timeout "$TIMEOUT" -s "$script" "$url" >"$WORK/wrk.out" 2>&1 || true; } 2>"$WORK/time.out"
-    t1=$(ticks "$pid"); b1=$(busy)
+    t1=$(ticks "$pid"); b1=$(busy); ((pg)) && pg_used=$((pg_used + $(pg_ticks) - p0))
     srv_ticks=$((srv_ticks + t1 - t0))
     busy0=$((busy0 + ${b0% *})); busy1=$((busy1 + ${b1% *})); tot0=$((tot0 + ${b0#* })); tot1=$((tot1 + ${b1#* }))
     wrk_time=$(python3 -c 'import sys; a=[float(x) for x in sys.argv[1].split()]; b=[float(x) for x in sys.argv[2].split()]; print(" ".join(str(x+y) for x, y in zip(a, b)))' "$wrk_time" "$(tail -n 1 "$WORK/time.out")")
@@ -222,9 +238,9 @@ PY
 )
   # CPU accounting, as oidc-bench does: read it before trusting a number (2 shared cores)
   python3 - "$name" "$dur" "$line" "$wrk_time" "$srv_ticks" "$busy0" "$busy1" "$tot0" "$tot1" \
-    "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" "$rounds" >&2 <<'PY'
+    "$(getconf CLK_TCK)" "$(nproc)" "$cpufile" "$rounds" "$pg" "$pg_used" >&2 <<'PY'
 import sys
-name, dur, line, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile, rounds = sys.argv[1:]
+name, dur, line, tm, srv, bb0, bb1, bt0, bt1, clk, ncpu, cpufile, rounds, pg, pg_used = sys.argv[1:]
 clk, ncpu = int(clk), int(ncpu)
 kv = dict(p.split("=", 1) for p in line.split())
 n = int(kv.get("requests", 0))
@@ -233,10 +249,14 @@ srv = int(srv) / clk
 gen = usr + sys_
 busy = (int(bb1) - int(bb0)) / clk
 wall = (int(bt1) - int(bt0)) / clk / ncpu
-other = max(0.0, busy - srv - gen)
+pg_cpu = int(pg_used) / clk if pg == "1" else 0.0
+other = max(0.0, busy - srv - gen - pg_cpu)
 per = f"{srv * 1e6 / n:.0f} us/request" if n else "n/a"
 if n:
     open(cpufile, "a").write(f"{srv * 1e6 / n:.0f}\n")
+    if pg == "1":
+        open(cpufile + ".pg", "a").write(f"{pg_cpu * 1e6 / n:.0f}\n")
+        per += f"; PostgreSQL's own {pg_cpu:.2f} s, {pg_cpu * 1e6 / n:.0f} us/request"
 what = f"{rounds} rounds" if rounds != "1" else dur
 print(f"#   {name} {what}: {n} requests; server CPU {srv:.2f} s ({per}), wrk {gen:.2f} s, "
       f"everything else {other:.2f} s ({other / wall * 100 if wall else 0:.0f}% of one core)")
@@ -288,5 +308,8 @@ cpu = lambda path: [float(x) for x in open(path) if x.strip()]
 cc, pc = cpu(sys.argv[9]), cpu(sys.argv[10])
 fmt = lambda v: f"{statistics.median(v):.0f} us" if v else "n/a"
 print(f"server CPU per request (median): castellan {fmt(cc)}, peer {fmt(pc)}")
+import os
+if os.path.exists(sys.argv[9] + ".pg"):
+    print(f"PostgreSQL's CPU per request (median, beside Castellan's): {fmt(cpu(sys.argv[9] + '.pg'))}")
 sys.exit(0 if ce == 0 and pe == 0 else 3)
 PY
