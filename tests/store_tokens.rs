@@ -1400,7 +1400,7 @@ async fn access_token_state_is_one_scoped_read(b: common::Backend) {
         .await
         .unwrap();
     assert!(state.revoked && state.session.is_none() && state.grant.is_none());
-    // With the user and what they hold (on SQLite in the same hand-off): the separate reads'.
+    // With the user and what they hold (remembered once read, at the version the state reads).
     for permissions in [true, false] {
         let want = store
             .holdings(&tenant.id, &owner.id, permissions)

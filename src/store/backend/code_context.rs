@@ -1,5 +1,6 @@
 //! What a code exchange decides on, read in as few trips as the database allows: the code
-//! (taken: marked used), its session, its user with their attributes, and what the user holds.
+//! (taken: marked used), its session, its user with their attributes, and the version of what
+//! the user holds (remembered: `store::held`).
 
 use super::claims::held_version;
 use super::grouped::{Grouped, Made, Query, SIZES, Write, refused, shifted};
@@ -109,7 +110,8 @@ impl Backend {
     /// Takes the authorization code `code_hash` (as `take_auth_code`: marked used, returned as
     /// it was) and, when this was its first use, its session and user (each when its row is
     /// there, whatever its state) and what the user holds (`permissions`: with permissions or
-    /// not). On SQLite one hand-off to the connection's worker thread (four statements of one
+    /// not) when it is remembered at the version read (see `store::held`; else the caller reads
+    /// it). On SQLite one hand-off to the connection's worker thread (three statements of one
     /// string, the reads after the taking, run in a group with the others waiting:
     /// `grouped`); on PostgreSQL one statement ([`redeem_sql_postgres`]).
     pub async fn redeem_code(
