@@ -94,11 +94,19 @@ impl Backend {
         user: Option<&UserId>,
         holdings: Option<bool>,
     ) -> Result<AccessTokenState> {
-        let sql: &'static str = once!(format!(
-            "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS},
-               {} AS hv {STATE_FROM}",
-            held_version("u.id")
-        ));
+        // The version of what the user holds only when it is asked for: a client's token (no
+        // user) or a caller that wants no holdings does not pay for its two lookups.
+        let wanted = holdings.is_some() && user.is_some();
+        let state = |version: &str| {
+            format!(
+                "{STATE_SQL}, {SESSION_COLUMNS}, {GRANT_COLUMNS}, {USER_COLUMNS}, {ATTRIBUTE_COLUMNS}{version} {STATE_FROM}"
+            )
+        };
+        let sql: &'static str = if wanted {
+            once!(state(&format!(", {} AS hv", held_version("u.id"))))
+        } else {
+            once!(state(""))
+        };
         let query = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(jti)
@@ -114,8 +122,10 @@ impl Backend {
         let found = user_from_rows(&rows)?;
         // Remembered at the version just read, when asked for: else the caller reads them.
         let held = match holdings {
-            Some(permissions) => self.remembered_of(tenant, found.as_ref(), permissions, row)?,
-            None => None,
+            Some(permissions) if wanted => {
+                self.remembered_of(tenant, found.as_ref(), permissions, row)?
+            }
+            _ => None,
         };
         Ok(AccessTokenState {
             revoked: row.try_get("revoked").map_err(db_error)?,
