@@ -4,7 +4,8 @@
 //! peak resident memory after each step.
 //!
 //! Run: `cargo bench --bench import` (PostgreSQL at 127.0.0.1:5432 as for the tests;
-//! `BENCH_USERS=N` to change the size, `BENCH_ONLY=sqlite|postgres` to run one database).
+//! `BENCH_USERS=N` to change the size, `BENCH_ONLY=sqlite|postgres` to run one database,
+//! `BENCH_HOLDINGS_LOG=off` to drop the triggers of the holdings change log first).
 
 use castellan::admin::export::Export;
 use castellan::admin::import::{self, Options};
@@ -48,8 +49,60 @@ fn file(n: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// `BENCH_HOLDINGS_LOG=off`: after the migrations, drops the triggers that write the change log
+/// of what users hold (migration 0049), so that a run without them, on the same binary, shows
+/// what the log costs the import (two rows per user: a membership and a role).
+async fn without_holdings_log(url: &str) {
+    use sqlx::{Connection, Row};
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let names: Vec<String> = sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%holdings_changes%'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        assert!(names.len() > 20, "the log's triggers: {names:?}");
+        for name in names {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        let names: Vec<(String, String)> = sqlx::query(
+            "SELECT t.tgname::text, t.tgrelid::regclass::text FROM pg_trigger t
+             JOIN pg_proc p ON p.oid = t.tgfoid
+             WHERE NOT t.tgisinternal AND p.prosrc LIKE '%holdings_changes%'
+               AND p.proname <> 'tenant_rows_gone'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+        assert!(names.len() > 10, "the log's triggers: {names:?}");
+        for (name, table) in names {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP TRIGGER {name} ON {table}"
+            )))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+    }
+}
+
 async fn bench_db(label: &str, url: &str, n: usize) -> Vec<String> {
     let store = Store::connect(url).await.expect("connect");
+    if std::env::var("BENCH_HOLDINGS_LOG").as_deref() == Ok("off") {
+        without_holdings_log(url).await;
+    }
     let store = store.unlock(MasterKey::generate()).await.expect("unlock");
     let (tenant, _) = castellan::cli::create_tenant(&store, "bench", "Bench", "owner@bench.test")
         .await

@@ -47,6 +47,7 @@ impl Workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
+                    yield_to_requests();
                     while let Some(job) = w.next() {
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                     }
@@ -105,6 +106,35 @@ impl Workers {
             .await
             .map_err(|_| DomainError::Internal("a password worker failed".into()))
     }
+}
+
+/// The nice value of a password worker thread: above the rest of the process (0), so that when
+/// the cores are busy the scheduler gives token requests, pages and SCIM calls (a few hundred
+/// microseconds each) about nine tenths of the time and argon2 (tens of milliseconds) the rest;
+/// an idle core still runs it at full speed. A sign-in then waits a little longer under load,
+/// instead of every other request waiting behind it (BENCHMARKS.md, issue 16).
+pub const WORKER_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority to [`WORKER_NICE`] (or keeps it, when the process runs
+/// at a lower one already). Linux keeps a nice value per thread, and
+/// `setpriority(PRIO_PROCESS, tid)` sets that thread's only; raising a nice value needs no
+/// privilege. Elsewhere, or if it fails, the thread keeps its priority (logged).
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let nice = getpriority_process(me).map_or(WORKER_NICE, |n| n.max(WORKER_NICE));
+        if let Err(e) = setpriority_process(me, nice) {
+            tracing::warn!(error = %e, "cannot lower a password worker thread's priority");
+        }
+    }
+}
+
+/// This thread's nice value (Linux), for the tests.
+#[cfg(all(test, target_os = "linux"))]
+fn nice_of_this_thread() -> i32 {
+    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
 }
 
 /// The process's password workers, one per core. Each argon2 computation takes 19 MiB and about
@@ -305,6 +335,30 @@ mod tests {
             let reference: Vec<usize> = expected.0.into_iter().chain(expected.1).collect();
             assert_eq!(*order.lock().unwrap(), reference, "seed {seed}");
         }
+    }
+
+    /// The workers run below the rest of the process (Linux): a job sees the workers' nice value
+    /// on its thread, while the thread that queued it keeps its own.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_yield_to_the_rest_of_the_process() {
+        let caller = nice_of_this_thread();
+        let w = Workers::start(2, "test-nice");
+        for _ in 0..4 {
+            let worker = w.run(Lane::Normal, nice_of_this_thread).await.unwrap();
+            assert_eq!(worker, caller.max(WORKER_NICE));
+        }
+        assert_eq!(
+            nice_of_this_thread(),
+            caller,
+            "the caller's priority is untouched"
+        );
+        let off = off_runtime(nice_of_this_thread).await.unwrap();
+        assert_eq!(
+            off,
+            caller.max(WORKER_NICE),
+            "the process's own workers too"
+        );
     }
 
     #[test]
