@@ -916,7 +916,9 @@ async fn holdings_agree_with_a_model(b: common::Backend) {
 /// write that can change what someone holds, made with plain SQL on another connection (as
 /// another replica, an import or an administrator would): memberships, roles, groups and
 /// overrides added, changed and removed; roles, groups, permissions and accounts renamed and
-/// deleted; a group's roles and a role's permissions changed. Before each write every user's
+/// deleted; a group's roles and a role's permissions changed; statements writing several
+/// users' links at once (added, moved from one user to another, removed: PostgreSQL logs them
+/// per statement, from its transition tables). Before each write every user's
 /// holdings are read (and so remembered); after it, what the token paths (an access token's
 /// state, a refresh) hand out from memory must be what the database says now. The generator
 /// must have changed what a remembered user holds with every kind of write (else the test
@@ -998,13 +1000,23 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
     }
     let today = clock::today();
     let date = |days: i64| format!("'{}'", clock::format_date(today + Duration::days(days)));
-    const KINDS: usize = 20;
+    const KINDS: usize = 24;
     let mut changed_remembered = [0usize; KINDS];
     let (mut hits, mut fresh_id) = (0usize, 0usize);
-    for step in 0..KINDS * 8 {
-        // Every kind in turn first, then at random.
+    for step in 0..KINDS * 10 {
+        // Every kind in turn first, then at random, half the time among the kinds that have
+        // not yet changed what a remembered user holds (some need earlier writes to matter).
+        let uncovered: Vec<usize> = (0..KINDS).filter(|k| changed_remembered[*k] == 0).collect();
         let kind = if step < KINDS * 2 {
             step % KINDS
+        } else if !uncovered.is_empty() && next(2) == 0 {
+            // Ending a membership (6) needs one added first (5); changing or removing
+            // overrides (10, 11, 23) needs one (9).
+            match uncovered[next(uncovered.len())] {
+                6 if step % 2 == 0 => 5,
+                10 | 11 | 23 if step % 2 == 0 => 9,
+                k => k,
+            }
         } else {
             next(KINDS)
         };
@@ -1018,8 +1030,13 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
             v
         };
         fresh_id += 1;
+        let ui = next(users.len());
+        // Another user, for the statements that write several users' links at once.
+        let u2 = users[(ui + 1 + fresh_id % (users.len() - 1)) % users.len()]
+            .as_str()
+            .to_owned();
         let (u, g, r, p, acc) = (
-            users[next(users.len())].as_str().to_owned(),
+            users[ui].as_str().to_owned(),
             groups[next(groups.len())].clone(),
             roles[next(roles.len())].clone(),
             perms[next(perms.len())].clone(),
@@ -1054,10 +1071,11 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
                 ["NULL", &date(3)][next(2)],
             ),
             6 => format!(
-                "UPDATE memberships SET end_date = {} WHERE user_id = '{u}' AND NOT is_main
-                   AND (start_date IS NULL OR start_date <= {})",
-                date(-1),
-                date(-1)
+                "UPDATE memberships SET end_date = {yesterday} WHERE id = (SELECT MIN(id) FROM memberships
+                    WHERE NOT is_main AND (start_date IS NULL OR start_date <= {yesterday})
+                      AND (end_date IS NULL OR end_date >= {today}))",
+                yesterday = date(-1),
+                today = date(0)
             ),
             7 => format!(
                 "UPDATE memberships SET end_date = NULL,
@@ -1077,10 +1095,9 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
                  WHERE NOT EXISTS (SELECT 1 FROM permission_overrides WHERE user_id = '{u}' AND permission_id = '{p}')",
                 ["grant", "deny"][next(2)]
             ),
-            10 => format!(
-                "UPDATE permission_overrides SET effect = CASE effect WHEN 'grant' THEN 'deny' ELSE 'grant' END
-                 WHERE user_id = '{u}'"
-            ),
+            10 => "UPDATE permission_overrides SET effect = CASE effect WHEN 'grant' THEN 'deny' ELSE 'grant' END
+                 WHERE user_id = (SELECT MIN(user_id) FROM permission_overrides)"
+                .to_owned(),
             11 => format!("DELETE FROM permission_overrides WHERE user_id = '{u}'"),
             12 => format!("UPDATE roles SET name = 'Role {fresh_id}' WHERE id = '{r}'"),
             13 => format!("UPDATE groups SET display_name = 'Group {fresh_id}' WHERE id = '{g}'"),
@@ -1120,6 +1137,22 @@ async fn remembered_holdings_follow_every_change(b: common::Backend) {
                     }
                 }
             }
+            // One statement writing the links of several users (an import's chunk, a SCIM
+            // PATCH of a group): each of them must be seen as changed.
+            20 => format!(
+                "INSERT INTO group_members (group_id, user_id) SELECT '{g}', u.id FROM users u
+                 WHERE u.id IN ('{u}', '{u2}')
+                   AND NOT EXISTS (SELECT 1 FROM group_members WHERE group_id = '{g}' AND user_id = u.id)"
+            ),
+            21 => format!("DELETE FROM group_members WHERE group_id = '{g}'"),
+            22 => format!(
+                "UPDATE group_members SET user_id = '{u2}' WHERE user_id = '{u}'
+                   AND group_id NOT IN (SELECT group_id FROM group_members WHERE user_id = '{u2}')"
+            ),
+            23 => "DELETE FROM permission_overrides WHERE permission_id =
+                     (SELECT permission_id FROM permission_overrides GROUP BY permission_id
+                      ORDER BY COUNT(*) DESC, permission_id LIMIT 1)"
+                .to_owned(),
             _ => unreachable!(),
         };
         for statement in sql.split(';') {
