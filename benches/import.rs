@@ -50,8 +50,9 @@ fn file(n: usize) -> Vec<u8> {
 }
 
 /// `BENCH_HOLDINGS_LOG=off`: after the migrations, drops the triggers that write the change log
-/// of what users hold (migration 0049), so that a run without them, on the same binary, shows
-/// what the log costs the import (two rows per user: a membership and a role).
+/// of what users hold (migrations 0049 and 0050: every trigger whose statement or function writes
+/// `holdings_changes`), so that a run without them, on the same binary, shows what the log
+/// costs the import (a membership and a role per user).
 async fn without_holdings_log(url: &str) {
     use sqlx::{Connection, Row};
     if url.starts_with("sqlite:") {
