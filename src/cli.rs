@@ -638,7 +638,9 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<Option<Bootstra
 }
 
 /// Every minute, merges the log of changes to what users hold (each token request sums a user's
-/// and their tenant's rows of it; a directory pushing many changes adds many rows); every ten
+/// and their tenant's rows of it; a directory pushing many changes adds many rows) and, on
+/// PostgreSQL without autovacuum, analyzes the tables that grew (else plans made while they were
+/// small would outlive their growth: [`Store::analyze_grown_tables`]); every ten
 /// minutes, deletes protocol state that can no longer be used (expired codes, grants, refresh
 /// tokens, revoked token ids, long-ended sessions, expired WebAuthn ceremonies, wrong one-time
 /// codes older than a day). Safe on every replica at once.
@@ -648,6 +650,14 @@ async fn purge_expired_state(store: Store) {
         every.tick().await;
         if let Err(e) = store.merge_holdings_changes().await {
             tracing::warn!(error = %e, "merging the log of changes to holdings failed");
+        }
+        match store.analyze_grown_tables().await {
+            Ok(tables) if !tables.is_empty() => tracing::info!(
+                tables = %tables.join(", "),
+                "analyzed tables that grew (PostgreSQL's autovacuum is off for them)"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "analyzing grown tables failed"),
         }
         if minute % 10 != 0 {
             continue;

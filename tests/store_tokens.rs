@@ -2018,6 +2018,175 @@ async fn request_paths_lock_no_tenant_or_client_row_postgres() {
     }
 }
 
+/// The token requests' statements are prepared once per connection, and PostgreSQL keeps a
+/// statement's generic plan until the statistics of a table it reads change; with autovacuum
+/// off nothing changes them. Planned while the token tables were nearly empty, then run after
+/// they grew by 20,000 rows each (one tenant, one user: an index of the tenant's users would read
+/// them all), each statement must still read a few rows: the store analyzes the tables that grew
+/// (its minute job), and the next run plans again. Measured as the rows the token tables gave to
+/// index and sequential scans (`pg_stat_user_tables`, flushed by ending the store's backends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_made_on_empty_tables_do_not_outlive_their_growth_postgres() {
+    let (db, store, tenant, owner) = fresh(common::Backend::Postgres).await;
+    use sqlx::Connection;
+    let conn = &mut sqlx::PgConnection::connect(&db.url).await.unwrap();
+    const TABLES: [&str; 4] = [
+        "sessions",
+        "grants",
+        "refresh_tokens",
+        "authorization_codes",
+    ];
+    // Whatever the server's setting, autovacuum leaves these tables to the store.
+    for table in TABLES {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} SET (autovacuum_enabled = false)"
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    let (t, user) = (&tenant.id, &owner.id);
+    let c = client(&store, t, "app").await;
+    store
+        .start_session(t, &session("s0", user), &Actor::system())
+        .await
+        .unwrap();
+    store
+        .insert_grant(
+            t,
+            &grant("g0", c.clone(), user, Some("s0")),
+            &token("r-0", "g0"),
+        )
+        .await
+        .unwrap();
+    // Each request's statements, run in turn: on one connection of the store's, as a light
+    // load does, past the five runs after which PostgreSQL settles on a generic plan.
+    let mut step = 0;
+    let mut requests = async |n: usize| {
+        for _ in 0..n {
+            let state = store
+                .access_token_state(t, "jti", Some("s0"), Some("g0"), Some(user), Some(true))
+                .await
+                .unwrap();
+            assert!(state.session.is_some() && state.grant.is_some() && state.user.is_some());
+            store
+                .access_token_state(t, "jti", Some("s0"), Some("g0"), None, None)
+                .await
+                .unwrap();
+            let (_, rotated) = store
+                .refresh_and_rotate(
+                    t,
+                    &format!("r-{step}"),
+                    &c,
+                    &rotation(&format!("r-{}", step + 1)),
+                    true,
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(rotated);
+            let code = auth_code(&format!("code-{step}"), &c, user, "s0");
+            store.insert_auth_code(t, &code).await.unwrap();
+            store
+                .redeem_code(t, &format!("code-{step}"), true)
+                .await
+                .unwrap()
+                .unwrap();
+            step += 1;
+        }
+    };
+    requests(8).await;
+    // The growth: copies of the first rows, under new keys, in the same tenant and for the same
+    // user (each grant with its own token and no session).
+    for (table, key, more) in [
+        ("sessions", "id", ", 'secret_hash', 'grow-' || i"),
+        ("grants", "id", ", 'session_id', NULL"),
+        ("refresh_tokens", "token_hash", ", 'grant_id', 'grow-' || i"),
+        ("authorization_codes", "code_hash", ""),
+    ] {
+        let first = match table {
+            "sessions" => "id = 's0'",
+            "grants" => "id = 'g0'",
+            "refresh_tokens" => "token_hash = 'r-0'",
+            _ => "code_hash = 'code-0'",
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table}
+             SELECT (jsonb_populate_record(r, jsonb_build_object('{key}', 'grow-' || i{more}))).*
+             FROM {table} r, generate_series(1, 20000) i WHERE r.{first}"
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    let mut analyzed = store.analyze_grown_tables().await.unwrap();
+    analyzed.retain(|table| TABLES.contains(&table.as_str()));
+    analyzed.sort();
+    let mut expected = TABLES.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(analyzed, expected, "the grown tables are analyzed");
+    assert!(
+        store.analyze_grown_tables().await.unwrap().is_empty(),
+        "and only once"
+    );
+    // Rows read before the measured requests (this connection's own statistics flushed first).
+    let read = async |conn: &mut sqlx::PgConnection| -> Vec<(String, i64)> {
+        sqlx::query("SELECT pg_stat_force_next_flush()")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query_as(
+            "SELECT relname::TEXT, COALESCE(idx_tup_fetch, 0) + seq_tup_read
+             FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname",
+        )
+        .bind(TABLES.as_slice())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    };
+    let before = read(conn).await;
+    const RUNS: usize = 20;
+    requests(RUNS).await;
+    // The store's backends flush their statistics as they end.
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM unnest($1::INT[]) pid")
+        .bind(&pids)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let left: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ANY($1)")
+                .bind(&pids)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let after = read(conn).await;
+    for ((table, b), (_, a)) in before.iter().zip(&after) {
+        // A primary-key plan reads a row or two per statement; any other reads 20,000.
+        assert!(
+            a - b < 50 * RUNS as i64,
+            "{table}: {} rows read in {RUNS} runs of the token requests",
+            a - b
+        );
+    }
+}
+
 /// The `xmin` and `xmax` of the row `id` of `table` (PostgreSQL).
 async fn versions(conn: &mut sqlx::PgConnection, table: &str, id: &str) -> (String, String) {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

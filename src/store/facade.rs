@@ -41,6 +41,8 @@ forward! {
     fn migrate(&self) -> ();
     /// Answers when the database does.
     fn ping(&self) -> ();
+    /// PostgreSQL: analyzes the tables that grew and that autovacuum leaves alone; their names.
+    fn analyze_grown_tables(&self) -> Vec<String>;
 
     fn tenant_by_slug(&self, slug: &str) -> Option<Tenant>;
     fn list_tenants(&self) -> Vec<Tenant>;
