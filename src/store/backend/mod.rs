@@ -134,17 +134,18 @@ impl Backend {
         Ok(())
     }
 
-    /// On PostgreSQL, analyzes the tables of Castellan's schema that autovacuum will not
-    /// (it is off for the server or for the table) and that changed by more than autovacuum's
-    /// own default threshold since their last analysis (50 rows and a tenth of the table);
-    /// returns their names. Every connection keeps its statements prepared, and PostgreSQL
-    /// keeps a statement's generic plan until the statistics of a table it reads change: a plan
-    /// made while the token tables were empty (a sequential scan, or an index of the tenant's
-    /// users where the primary key was meant) would otherwise outlive their growth, and each
-    /// token request would read every session of its tenant. An analysis replaces the
-    /// statistics and so every connection's plans of those tables. `SKIP_LOCKED`: a table
-    /// another replica is analyzing is left to it. Nothing to do on SQLite, whose planner
-    /// uses no statistics unless asked to.
+    /// On PostgreSQL, analyzes the tables of Castellan's schema that autovacuum will not (it is
+    /// off for the server or for the table) and that changed by more than autovacuum's own
+    /// default threshold since their last analysis (50 rows and a tenth of the table); returns
+    /// their names. Only tables its role owns: another's would be skipped with a warning, every
+    /// minute. Every connection keeps its statements prepared (the token connections with
+    /// generic plans from the first run), and PostgreSQL keeps a statement's plan until the
+    /// statistics of a table it reads change: a plan made while the token tables were empty (a
+    /// sequential scan, or an index of the tenant's users where the primary key was meant)
+    /// would otherwise outlive their growth, and each token request would read every session
+    /// or grant of its tenant. An analysis replaces the statistics and so every connection's
+    /// plans of the table. `SKIP_LOCKED`: a table another replica is analyzing is left to it.
+    /// Nothing to do on SQLite, whose planner uses no statistics unless asked to.
     pub async fn analyze_grown_tables(&self) -> Result<Vec<String>> {
         if DIALECT != crate::store::Dialect::Postgres {
             return Ok(Vec::new());
@@ -153,6 +154,7 @@ impl Backend {
             "SELECT s.schemaname::TEXT, s.relname::TEXT
              FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
              WHERE s.schemaname = current_schema()
+               AND pg_has_role(c.relowner, 'USAGE')
                AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)
                AND (current_setting('autovacuum') = 'off'
                     OR EXISTS (SELECT 1 FROM pg_options_to_table(c.reloptions) o
