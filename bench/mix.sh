@@ -3,9 +3,9 @@
 # Castellan (release build, fresh SQLite, or PostgreSQL with BENCH_DATABASE=postgres): first the
 # peak (closed loop, PEAK_SECONDS, default 60), then SECONDS (default 60) paced at PERCENT
 # (default 80) % of it. The peak is taken over as long as the paced run: from a fresh database,
-# PostgreSQL's first 15 s ran 10-20 % faster than a whole minute (with autovacuum off, the
-# plans made on the empty tables stay as they grow: BENCHMARKS.md, issue 16), and 80 % of that
-# short peak was more than it could sustain. The client is benches/mix.rs (built here with
+# PostgreSQL's first 15 s ran 10-20 % faster than a whole minute (the plans made on the empty
+# tables stay until a table is analyzed, within a minute: BENCHMARKS.md, issue 16), and 80 % of
+# that short peak was more than it could sustain. The client is benches/mix.rs (built here with
 # `cargo bench --no-run`, in the same CARGO_TARGET_DIR as bench/castellan.sh; tokio, CLIENT_THREADS runtime threads,
 # default 1), or bench/mix.py with MIX_CLIENT=python (16 Python threads: its own latency
 # dominates the tail). Prints both runs' lines: per operation count, p50, p99, errors (the Rust
