@@ -165,18 +165,21 @@ impl Backend {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
+        let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
         let mut analyzed = Vec::with_capacity(grown.len());
         for (schema, table) in grown {
-            let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            // One table that cannot be analyzed (dropped since, say) leaves the others to be.
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "ANALYZE (SKIP_LOCKED) {}.{}",
                 quoted(&schema),
                 quoted(&table)
             )))
             .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-            analyzed.push(table);
+            .await;
+            match done {
+                Ok(_) => analyzed.push(table),
+                Err(e) => tracing::warn!(%table, error = %e, "analyzing a table failed"),
+            }
         }
         Ok(analyzed)
     }
