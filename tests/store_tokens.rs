@@ -2098,22 +2098,21 @@ async fn plans_made_on_empty_tables_do_not_outlive_their_growth_postgres() {
     requests(8).await;
     // The growth: copies of the first rows, under new keys, in the same tenant and for the same
     // user (each grant with its own token and no session).
-    for (table, key, more) in [
-        ("sessions", "id", ", 'secret_hash', 'grow-' || i"),
-        ("grants", "id", ", 'session_id', NULL"),
-        ("refresh_tokens", "token_hash", ", 'grant_id', 'grow-' || i"),
-        ("authorization_codes", "code_hash", ""),
+    for (table, key, first, more) in [
+        ("sessions", "id", "s0", ", 'secret_hash', 'grow-' || i"),
+        ("grants", "id", "g0", ", 'session_id', NULL"),
+        (
+            "refresh_tokens",
+            "token_hash",
+            "r-0",
+            ", 'grant_id', 'grow-' || i",
+        ),
+        ("authorization_codes", "code_hash", "code-0", ""),
     ] {
-        let first = match table {
-            "sessions" => "id = 's0'",
-            "grants" => "id = 'g0'",
-            "refresh_tokens" => "token_hash = 'r-0'",
-            _ => "code_hash = 'code-0'",
-        };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO {table}
              SELECT (jsonb_populate_record(r, jsonb_build_object('{key}', 'grow-' || i{more}))).*
-             FROM {table} r, generate_series(1, 20000) i WHERE r.{first}"
+             FROM {table} r, generate_series(1, 20000) i WHERE r.{key} = '{first}'"
         )))
         .execute(&mut *conn)
         .await
